@@ -1,0 +1,183 @@
+// Prototypes of everything one kernel file calls in another, grouped by file.
+#ifndef XV6NET_DEFS_H
+#define XV6NET_DEFS_H
+#include "kernel/types.h"
+
+struct context;
+struct cpu;
+struct file;
+struct inode;
+struct pipe;
+struct proc;
+struct spinlock;
+struct sleeplock;
+struct stat;
+struct trapframe;
+
+// bootinfo.c
+extern char kcmdline[];
+extern uint memtop;                  // physical end of usable memory
+extern uint initrd_start, initrd_end; // physical range of the initramfs module
+void     bootinfoparse(uint magic, uint mbinfo_pa);
+uint     bootreserved(void);          // physical end of everything the loader left us
+
+// console.c
+void     consoleinit(void);
+void     consoleintr(int (*getc)(void));
+void     cprintf(const char *fmt, ...);
+void     panic(const char *fmt, ...) __attribute__((noreturn));
+void     backtrace(uint ebp);
+int      snprintf(char *buf, int size, const char *fmt, ...);
+
+// exec.c
+int      exec(char *path, char **argv);
+
+// file.c
+struct file *filealloc(void);
+void     fileclose(struct file *f);
+struct file *filedup(struct file *f);
+void     fileinit(void);
+int      fileread(struct file *f, uint dst, int n);
+int      filestat(struct file *f, struct stat *st);
+int      filewrite(struct file *f, uint src, int n);
+
+// initrd.c
+void     initrdinit(void);
+
+// ioapic.c
+void     ioapicenable(int irq, int cpu, int level);
+extern uchar ioapicid;
+void     ioapicinit(void);
+
+// kalloc.c
+char    *kalloc(void);
+void     kfree(char *p);
+void     kinit1(void *vstart, void *vend);
+void     kinit2(void *vstart, void *vend);
+uint     kfreecount(void);
+
+// lapic.c
+extern volatile uint *lapic;
+void     lapiceoi(void);
+void     lapicinit(void);
+int      lapicid(void);
+void     microdelay(int us);
+
+// mp.c
+extern int ismp;
+void     mpinit(void);
+
+// pci.c
+void     pciinit(void);
+
+// picirq.c
+void     picinit(void);
+
+// pipe.c
+int      pipealloc(struct file **rf, struct file **wf);
+
+// proc.c
+int      cpuid(void);
+void     exit(int status) __attribute__((noreturn));
+int      fork(void);
+int      growproc(int n);
+int      kill(int pid);
+struct cpu *mycpu(void);
+struct proc *myproc(void);
+void     pinit(void);
+void     procdump(void);
+void     scheduler(void) __attribute__((noreturn));
+void     sched(void);
+void     sleep(void *chan, struct spinlock *lk);
+void     sleepdeadline(void *chan, struct spinlock *lk, uint deadline);
+void     wakeexpired(uint now);
+void     userinit(void);
+int      wait(uint status_uva);
+void     wakeup(void *chan);
+void     yield(void);
+int      killed(struct proc *p);
+int      getppid(void);
+
+// ramfs.c
+struct inode *ramfs_root(void);
+struct inode *ramfs_create(struct inode *dir, const char *name, short type);
+int      ramfs_lookup(const char *path, struct inode *cwd, struct inode **out);
+int      ramfs_readi(struct inode *ip, char *dst, uint off, uint n);
+void     ramfs_stat(struct inode *ip, struct stat *st);
+int      ramfs_count(void);
+
+// swtch.S
+void     swtch(struct context **old, struct context *new);
+
+// spinlock.c
+void     acquire(struct spinlock *lk);
+void     getcallerpcs(void *v, uint pcs[]);
+int      holding(struct spinlock *lk);
+void     initlock(struct spinlock *lk, char *name);
+void     release(struct spinlock *lk);
+void     pushcli(void);
+void     popcli(void);
+
+// sleeplock.c
+void     acquiresleep(struct sleeplock *lk);
+void     releasesleep(struct sleeplock *lk);
+int      holdingsleep(struct sleeplock *lk);
+void     initsleeplock(struct sleeplock *lk, char *name);
+
+// string.c
+int      memcmp(const void *a, const void *b, uint n);
+void    *memmove(void *dst, const void *src, uint n);
+void    *memcpy(void *dst, const void *src, uint n);
+void    *memset(void *dst, int c, uint n);
+char    *safestrcpy(char *dst, const char *src, int n);
+int      strlen(const char *s);
+int      strncmp(const char *p, const char *q, uint n);
+char    *strncpy(char *dst, const char *src, int n);
+
+// sysfile.c
+int      fdinstall(struct file *f);
+
+// syscall.c
+int      argint(int n, int *ip);
+int      arguint(int n, uint *ip);
+int      argstr(int n, char *buf, int max);
+int      argfd(int n, int *pfd, struct file **pf);
+void     syscall(void);
+
+// trap.c
+void     idtinit(void);
+extern uint ticks;
+extern struct spinlock tickslock;
+void     tvinit(void);
+
+// uart.c
+void     uartinit(void);
+void     uartintr(void);
+void     uartputc(int c);
+
+// vga.c
+void     vgaputc(int c);
+
+// vm.c
+void     seginit(void);
+void     kvmalloc(void);
+pde_t   *setupkvm(void);
+int      allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int perm);
+int      deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
+void     freevm(pde_t *pgdir);
+void     clearpteu(pde_t *pgdir, char *uva);
+pde_t   *copyuvm(pde_t *pgdir, uint sz);
+void     switchuvm(struct proc *p);
+void     switchkvm(void);
+int      copyout(pde_t *pgdir, uint va, const void *src, uint len);
+int      copyin(pde_t *pgdir, void *dst, uint va, uint len);
+int      copyinstr(pde_t *pgdir, char *dst, uint va, uint max);
+int      loaduvm(pde_t *pgdir, uint va, const char *src, uint n);
+char    *kstackmap(int slot);
+int      uvmaccessible(pde_t *pgdir, uint va, uint len, int write);
+
+#define NELEM(x) (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif

@@ -1,0 +1,362 @@
+// Driver for the Intel 82540EM ("e1000", QEMU's -device e1000): the OS glue.
+// Register layout is in e1000_hw.h.
+//
+// Both descriptor rings and every receive buffer are allocated at attach
+// time. Receiving is interrupt-driven: the handler reads ICR (which clears
+// it and lowers the level-triggered line), takes every finished receive
+// descriptor, gives the card a fresh buffer in its place, and hands the
+// frames up through netdev_input after dropping the ring lock.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/memlayout.h"
+#include "kernel/mmu.h"
+#include "kernel/x86.h"
+#include "kernel/spinlock.h"
+#include "kernel/irq.h"
+#include "kernel/pci.h"
+#include "kernel/e1000_hw.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+
+#define E1000_NRX 128   // receive descriptors (RDLEN must be a multiple of 128 bytes)
+#define E1000_NTX 64    // transmit descriptors
+#define MAXCARDS  4
+#define E1000_INTR_CAUSES (E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0 | \
+                           E1000_ICR_LSC | E1000_ICR_TXDW)
+
+_Static_assert(E1000_NRX * sizeof(struct e1000_rx_desc) % 128 == 0, "RDLEN unit");
+_Static_assert(E1000_NTX * sizeof(struct e1000_tx_desc) % 128 == 0, "TDLEN unit");
+_Static_assert(E1000_NRX * sizeof(struct e1000_rx_desc) <= PGSIZE, "rx ring in one page");
+_Static_assert(E1000_NTX * sizeof(struct e1000_tx_desc) <= PGSIZE, "tx ring in one page");
+
+struct e1000 {
+  struct netdev dev;
+  struct pcidev *pci;
+  volatile uint *regs;
+  struct spinlock rxlock;
+  volatile struct e1000_rx_desc *rx;
+  struct pbuf *rxbuf[E1000_NRX];
+  uint rxnext;                       // next descriptor the card will complete
+  struct spinlock txlock;
+  volatile struct e1000_tx_desc *tx;
+  struct pbuf *txbuf[E1000_NTX];
+  uint txnext;                       // next free descriptor (our copy of TDT)
+  uint txclean;                      // oldest descriptor not yet reclaimed
+};
+
+static struct e1000 cards[MAXCARDS];
+static int ncards;
+
+static uint
+rd(struct e1000 *e, uint reg)
+{
+  return e->regs[reg / 4];
+}
+
+static void
+wr(struct e1000 *e, uint reg, uint val)
+{
+  e->regs[reg / 4] = val;
+}
+
+// ---- bring-up --------------------------------------------------------------
+
+static int
+reset(struct e1000 *e)
+{
+  wr(e, E1000_IMC, 0xFFFFFFFF);
+  wr(e, E1000_CTRL, rd(e, E1000_CTRL) | E1000_CTRL_RST);
+  for (int i = 0; (rd(e, E1000_CTRL) & E1000_CTRL_RST); i++) {
+    if (i > 1000)
+      return -ETIMEDOUT;
+    microdelay(10);
+  }
+  wr(e, E1000_IMC, 0xFFFFFFFF);
+  (void)rd(e, E1000_ICR);
+  return 0;
+}
+
+static int
+eepromread(struct e1000 *e, int word, ushort *out)
+{
+  wr(e, E1000_EERD, (word << E1000_EERD_ADDR_SHIFT) | E1000_EERD_START);
+  for (int i = 0; i < 10000; i++) {
+    uint v = rd(e, E1000_EERD);
+    if (v & E1000_EERD_DONE) {
+      *out = v >> E1000_EERD_DATA_SHIFT;
+      return 0;
+    }
+  }
+  return -ETIMEDOUT;
+}
+
+// The MAC address: EEPROM words 0-2, or the receive address the card
+// loaded from it if the EEPROM does not answer.
+static void
+readmac(struct e1000 *e)
+{
+  uchar *mac = e->dev.mac;
+  ushort w;
+
+  for (int i = 0; i < 3; i++) {
+    if (eepromread(e, i, &w) < 0) {
+      uint lo = rd(e, E1000_RAL0), hi = rd(e, E1000_RAH0);
+      for (int j = 0; j < 4; j++)
+        mac[j] = lo >> (8 * j);
+      mac[4] = hi;
+      mac[5] = hi >> 8;
+      return;
+    }
+    mac[2 * i] = w;
+    mac[2 * i + 1] = w >> 8;
+  }
+}
+
+static void
+setfilters(struct e1000 *e)
+{
+  uchar *mac = e->dev.mac;
+  for (int i = 0; i < 128; i++)
+    wr(e, E1000_MTA + 4 * i, 0);
+  wr(e, E1000_RAL0, mac[0] | mac[1] << 8 | mac[2] << 16 | (uint)mac[3] << 24);
+  wr(e, E1000_RAH0, mac[4] | mac[5] << 8 | E1000_RAH_AV);
+}
+
+static int
+txinit(struct e1000 *e)
+{
+  char *ring = kalloc();
+  if (ring == 0)
+    return -ENOMEM;
+  e->tx = (struct e1000_tx_desc *)ring;
+  e->txnext = e->txclean = 0;
+  wr(e, E1000_TDBAL, V2P(ring));
+  wr(e, E1000_TDBAH, 0);
+  wr(e, E1000_TDLEN, E1000_NTX * sizeof(struct e1000_tx_desc));
+  wr(e, E1000_TDH, 0);
+  wr(e, E1000_TDT, 0);
+  wr(e, E1000_TIPG, E1000_TIPG_DEFAULT);
+  wr(e, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP |
+                    (0x10 << E1000_TCTL_CT_SHIFT) | (0x40 << E1000_TCTL_COLD_SHIFT));
+  return 0;
+}
+
+// Every receive buffer is posted before receiving is enabled; RDT = N-1
+// leaves one descriptor unused so that RDH == RDT only means "ring full".
+static int
+rxinit(struct e1000 *e)
+{
+  char *ring = kalloc();
+  if (ring == 0)
+    return -ENOMEM;
+  e->rx = (struct e1000_rx_desc *)ring;
+  for (int i = 0; i < E1000_NRX; i++) {
+    if ((e->rxbuf[i] = pbuf_alloc_rx()) == 0)
+      return -ENOMEM;
+    e->rx[i].addr = V2P(e->rxbuf[i]->base);
+  }
+  e->rxnext = 0;
+  wr(e, E1000_RDBAL, V2P(ring));
+  wr(e, E1000_RDBAH, 0);
+  wr(e, E1000_RDLEN, E1000_NRX * sizeof(struct e1000_rx_desc));
+  wr(e, E1000_RDH, 0);
+  wr(e, E1000_RDT, E1000_NRX - 1);
+  wr(e, E1000_RDTR, 0);
+  wr(e, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC |
+                    E1000_RCTL_BSIZE_2048 | E1000_RCTL_RDMTS_HALF);
+  return 0;
+}
+
+// ---- transmit --------------------------------------------------------------
+
+// Free the buffers of descriptors the card has finished. txlock held.
+static void
+txreclaim(struct e1000 *e)
+{
+  while (e->txclean != e->txnext && (e->tx[e->txclean].status & E1000_TXD_STAT_DD)) {
+    pbuf_free(e->txbuf[e->txclean]);
+    e->txbuf[e->txclean] = 0;
+    e->txclean = (e->txclean + 1) % E1000_NTX;
+  }
+}
+
+static int
+e1000_xmit(struct netdev *dev, struct pbuf *pb)
+{
+  struct e1000 *e = dev->priv;
+  uint len = pbuf_len(pb);
+
+  if (len == 0 || len > PBUF_SIZE) {
+    pbuf_free(pb);
+    return -EINVAL;
+  }
+  acquire(&e->txlock);
+  txreclaim(e);
+  uint i = e->txnext;
+  if ((i + 1) % E1000_NTX == e->txclean) {   // ring full
+    release(&e->txlock);
+    pbuf_free(pb);
+    return -ENOBUFS;
+  }
+  e->tx[i].addr = V2P(pb->rp);
+  e->tx[i].length = len;
+  e->tx[i].cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
+  e->tx[i].status = 0;
+  e->txbuf[i] = pb;
+  e->txnext = (i + 1) % E1000_NTX;
+  mfence();   // the descriptor is in memory before the card hears of it
+  wr(e, E1000_TDT, e->txnext);
+  release(&e->txlock);
+  return 0;
+}
+
+// ---- receive ---------------------------------------------------------------
+
+// Take one completed descriptor: return its frame (0 if dropped) and put a
+// fresh buffer in its place. rxlock held.
+static struct pbuf *
+rxtake(struct e1000 *e, uint i)
+{
+  volatile struct e1000_rx_desc *d = &e->rx[i];
+  struct pbuf *frame = 0;
+  uint len = d->length;
+
+  if (!(d->status & E1000_RXD_STAT_EOP) || d->errors || len < ETH_HLEN || len > PBUF_SIZE) {
+    NETSTAT_ADD(&e->dev, rx_errors, 1);
+  } else {
+    struct pbuf *fresh = pbuf_alloc_rx();
+    if (fresh == 0) {
+      NETSTAT_ADD(&e->dev, rx_nobuf, 1);   // drop: keep the old buffer posted
+    } else {
+      frame = e->rxbuf[i];
+      frame->wp = frame->rp + len;
+      e->rxbuf[i] = fresh;
+    }
+  }
+  d->addr = V2P(e->rxbuf[i]->base);
+  d->status = 0;
+  return frame;
+}
+
+static void
+rxdrain(struct e1000 *e)
+{
+  struct pbuf *head = 0, **tail = &head;
+  int taken = 0;
+
+  acquire(&e->rxlock);
+  while (taken < E1000_NRX && (e->rx[e->rxnext].status & E1000_RXD_STAT_DD)) {
+    struct pbuf *pb = rxtake(e, e->rxnext);
+    if (pb) {
+      *tail = pb;
+      tail = &pb->next;
+    }
+    e->rxnext = (e->rxnext + 1) % E1000_NRX;
+    taken++;
+  }
+  if (taken) {
+    mfence();
+    wr(e, E1000_RDT, (e->rxnext + E1000_NRX - 1) % E1000_NRX);
+  }
+  release(&e->rxlock);
+
+  while (head) {
+    struct pbuf *next = head->next;
+    head->next = 0;
+    netdev_input(&e->dev, head);
+    head = next;
+  }
+}
+
+static void
+linkchange(struct e1000 *e)
+{
+  if (rd(e, E1000_STATUS) & E1000_STATUS_LU)
+    e->dev.flags |= IFF_RUNNING;
+  else
+    e->dev.flags &= ~IFF_RUNNING;
+}
+
+// The line may be shared: ICR == 0 means the interrupt was not ours.
+static void
+e1000intr(void *arg)
+{
+  struct e1000 *e = arg;
+  uint icr = rd(e, E1000_ICR);
+
+  if (icr == 0)
+    return;
+  NETSTAT_ADD(&e->dev, interrupts, 1);
+  if (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0)) {
+    uint missed = rd(e, E1000_MPC);
+    if (missed)
+      NETSTAT_ADD(&e->dev, rx_overruns, missed);
+  }
+  if (icr & (E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0))
+    rxdrain(e);
+  if (icr & E1000_ICR_TXDW) {
+    acquire(&e->txlock);
+    txreclaim(e);
+    release(&e->txlock);
+  }
+  if (icr & E1000_ICR_LSC)
+    linkchange(e);
+}
+
+static const struct netdev_ops e1000_ops = {
+  .open = 0,
+  .xmit = e1000_xmit,
+};
+
+int
+e1000attach(struct pcidev *pci)
+{
+  struct e1000 *e;
+  int err;
+
+  if (ncards >= MAXCARDS)
+    return -ENODEV;
+  if (pci->bario[0] || pci->bar[0] < DEVSPACE) {
+    cprintf("e1000: BAR0 %p is outside the device window\n", pci->bar[0]);
+    return -ENODEV;
+  }
+  e = &cards[ncards++];
+  e->pci = pci;
+  e->regs = (volatile uint *)pci->bar[0];
+  initlock(&e->rxlock, "e1000rx");
+  initlock(&e->txlock, "e1000tx");
+  pcienable(pci, PCI_CMD_MEMORY | PCI_CMD_MASTER);
+
+  if ((err = reset(e)) < 0)
+    return err;
+  readmac(e);
+  wr(e, E1000_CTRL, (rd(e, E1000_CTRL) | E1000_CTRL_SLU | E1000_CTRL_ASDE) & ~E1000_CTRL_PHY_RST);
+  setfilters(e);
+  if ((err = txinit(e)) < 0 || (err = rxinit(e)) < 0)
+    return err;
+
+  e->dev.type = ARPHRD_ETHER;
+  e->dev.mtu = 1500;
+  e->dev.flags = IFF_BROADCAST | IFF_MULTICAST;
+  e->dev.ops = &e1000_ops;
+  e->dev.priv = e;
+  if (netdev_register(&e->dev, "eth") < 0)
+    return -ENODEV;
+  linkchange(e);
+
+  // Unmask the I/O APIC pin (level-triggered) before enabling causes at the
+  // card, then clear whatever is already pending.
+  irqregister(pci->irq, IRQ_LEVEL, e1000intr, e);
+  wr(e, E1000_IMS, E1000_INTR_CAUSES);
+  (void)rd(e, E1000_ICR);
+
+  uchar *m = e->dev.mac;
+  cprintf("%s: e1000 at %02x:%02x.%d irq %d mac %02x:%02x:%02x:%02x:%02x:%02x link %s\n",
+          e->dev.name, pci->bus, pci->dev, pci->fn, pci->irq,
+          m[0], m[1], m[2], m[3], m[4], m[5],
+          (e->dev.flags & IFF_RUNNING) ? "up" : "down");
+  return 0;
+}

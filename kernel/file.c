@@ -1,0 +1,152 @@
+// Open files: a system-wide table of struct file, shared by file descriptors
+// through reference counts. What a file does is in its fileops; this file
+// has those of inodes (regular files, directories, devices).
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/stat.h"
+#include "kernel/spinlock.h"
+#include "kernel/file.h"
+#include "kernel/mmu.h"
+#include "kernel/proc.h"
+
+struct devsw devsw[NDEV];
+
+static struct {
+  struct spinlock lock;
+  struct file file[NFILE];
+} ftable;
+
+void
+fileinit(void)
+{
+  initlock(&ftable.lock, "ftable");
+}
+
+// A file with one reference and no type yet; 0 when the table is full.
+struct file *
+filealloc(void)
+{
+  acquire(&ftable.lock);
+  for (struct file *f = ftable.file; f < ftable.file + NFILE; f++) {
+    if (f->ref == 0) {
+      memset(f, 0, sizeof *f);
+      f->ref = 1;
+      release(&ftable.lock);
+      return f;
+    }
+  }
+  release(&ftable.lock);
+  return 0;
+}
+
+struct file *
+filedup(struct file *f)
+{
+  acquire(&ftable.lock);
+  if (f->ref < 1)
+    panic("filedup: free file");
+  f->ref++;
+  release(&ftable.lock);
+  return f;
+}
+
+void
+fileclose(struct file *f)
+{
+  acquire(&ftable.lock);
+  if (f->ref < 1)
+    panic("fileclose: free file");
+  if (--f->ref > 0) {
+    release(&ftable.lock);
+    return;
+  }
+  struct file copy = *f;
+  f->ref = 0;
+  f->ops = 0;
+  release(&ftable.lock);
+  if (copy.ops && copy.ops->close)
+    copy.ops->close(&copy);
+}
+
+int
+filestat(struct file *f, struct stat *st)
+{
+  if (f->ops->stat == 0)
+    return -EINVAL;
+  return f->ops->stat(f, st);
+}
+
+int
+fileread(struct file *f, uint dst, int n)
+{
+  if (!f->readable)
+    return -EBADF;
+  if (n < 0)
+    return -EINVAL;
+  return f->ops->read(f, dst, n);
+}
+
+int
+filewrite(struct file *f, uint src, int n)
+{
+  if (!f->writable)
+    return -EBADF;
+  if (n < 0)
+    return -EINVAL;
+  return f->ops->write(f, src, n);
+}
+
+// ---- inode files -----------------------------------------------------------
+
+static int
+inoderead(struct file *f, uint dst, int n)
+{
+  struct inode *ip = f->ip;
+  char kbuf[512];
+  int done = 0;
+
+  if (ip->type == T_DEV) {
+    if (ip->major >= NDEV || devsw[ip->major].read == 0)
+      return -ENODEV;
+    return devsw[ip->major].read(dst, n);
+  }
+  while (done < n) {
+    int chunk = ramfs_readi(ip, kbuf, f->off, MIN((uint)(n - done), sizeof kbuf));
+    if (chunk <= 0)
+      return done > 0 ? done : chunk;
+    if (copyout(myproc()->pgdir, dst + done, kbuf, chunk) < 0)
+      return done > 0 ? done : -EFAULT;
+    f->off += chunk;
+    done += chunk;
+  }
+  return done;
+}
+
+static int
+inodewrite(struct file *f, uint src, int n)
+{
+  struct inode *ip = f->ip;
+
+  if (ip->type != T_DEV)
+    return -EROFS;
+  if (ip->major >= NDEV || devsw[ip->major].write == 0)
+    return -ENODEV;
+  return devsw[ip->major].write(src, n);
+}
+
+static int
+inodestat(struct file *f, struct stat *st)
+{
+  ramfs_stat(f->ip, st);
+  return 0;
+}
+
+const struct fileops inodeops = {
+  .read = inoderead,
+  .write = inodewrite,
+  .close = 0,
+  .stat = inodestat,
+};

@@ -1,0 +1,120 @@
+// Ethernet II: check and strip the header of received frames, hand them to
+// packet sockets and to the protocol registered for their ethertype; build
+// the header of outgoing frames, padded to the 60-byte minimum.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/errno.h"
+#include "kernel/spinlock.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+
+#define NETHERPROTO 8
+
+const uchar ether_broadcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static struct {
+  ushort type;
+  void (*input)(struct netdev *dev, struct pbuf *pb);
+} protos[NETHERPROTO];
+
+static struct {
+  struct spinlock lock;
+  uint badlen, otherhost, unknown;
+} counters;
+
+void
+ether_register(ushort type, void (*input)(struct netdev *dev, struct pbuf *pb))
+{
+  for (int i = 0; i < NETHERPROTO; i++) {
+    if (protos[i].input == 0) {
+      protos[i].type = type;
+      protos[i].input = input;
+      return;
+    }
+  }
+  panic("ether_register: table full");
+}
+
+void
+etherinit(void)
+{
+  initlock(&counters.lock, "ether");
+}
+
+static void
+count(uint *counter)
+{
+  acquire(&counters.lock);
+  (*counter)++;
+  release(&counters.lock);
+}
+
+static int
+pkttype(struct netdev *dev, const uchar *dst)
+{
+  if (memcmp(dst, dev->mac, ETH_ALEN) == 0)
+    return PACKET_HOST;
+  if (memcmp(dst, ether_broadcast, ETH_ALEN) == 0)
+    return PACKET_BROADCAST;
+  if (dst[0] & 1)
+    return PACKET_MULTICAST;
+  return PACKET_OTHERHOST;
+}
+
+void
+ether_input(struct netdev *dev, struct pbuf *pb)
+{
+  if (pbuf_len(pb) < ETH_HLEN) {
+    count(&counters.badlen);
+    NETSTAT_ADD(dev, rx_errors, 1);
+    pbuf_free(pb);
+    return;
+  }
+  struct ether_hdr *eh = (struct ether_hdr *)pb->rp;
+  pb->pkttype = pkttype(dev, eh->dst);
+  pb->ethertype = ntohs(eh->type);
+  if (pb->pkttype == PACKET_OTHERHOST && !(dev->flags & IFF_PROMISC)) {
+    count(&counters.otherhost);
+    pbuf_free(pb);
+    return;
+  }
+
+  int tapped = packet_tap(dev, pb);
+  for (int i = 0; i < NETHERPROTO && protos[i].input; i++) {
+    if (protos[i].type == pb->ethertype && pb->pkttype != PACKET_OTHERHOST) {
+      pbuf_pull(pb, ETH_HLEN);
+      protos[i].input(dev, pb);
+      return;
+    }
+  }
+  if (!tapped)
+    count(&counters.unknown);
+  pbuf_free(pb);
+}
+
+// Prepend an Ethernet header and send; pb is consumed.
+int
+ether_output(struct netdev *dev, struct pbuf *pb, const uchar *dst, ushort type)
+{
+  struct ether_hdr *eh = (struct ether_hdr *)pbuf_push(pb, ETH_HLEN);
+  if (eh == 0) {
+    pbuf_free(pb);
+    return -ENOBUFS;
+  }
+  memmove(eh->dst, dst, ETH_ALEN);
+  memmove(eh->src, dev->mac, ETH_ALEN);
+  eh->type = htons(type);
+  uint len = pbuf_len(pb);
+  if (len < ETH_ZLEN)
+    memset(pbuf_put(pb, ETH_ZLEN - len), 0, ETH_ZLEN - len);
+  return netdev_xmit(dev, pb);
+}
+
+void
+ether_stats(struct netstat_info *out)
+{
+  out->ether_rx_badlen = counters.badlen;
+  out->ether_rx_otherhost = counters.otherhost;
+  out->ether_rx_unknown = counters.unknown;
+}

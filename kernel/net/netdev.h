@@ -1,0 +1,82 @@
+#ifndef XV6NET_NETDEV_H
+#define XV6NET_NETDEV_H
+#include "kernel/types.h"
+#include "kernel/spinlock.h"
+#include "kernel/socket.h"
+
+// A network interface. Drivers fill one in and call netdev_register; the
+// layers above see only this structure and its operations table.
+
+#define NNETDEV 8
+#define ETH_ALEN 6
+
+struct pbuf;
+struct netdev;
+
+struct netdev_ops {
+  int (*open)(struct netdev *dev);                  // bring up (may be 0)
+  int (*xmit)(struct netdev *dev, struct pbuf *pb);  // send a whole frame; always consumes pb
+};
+
+struct netdev {
+  char name[IFNAMSIZ];
+  int index;                  // 1-based, like Linux's ifindex
+  ushort type;                // ARPHRD_ETHER, ARPHRD_LOOPBACK
+  uchar mac[ETH_ALEN];
+  uint mtu;
+  uint flags;                 // IFF_*
+  uint ipaddr, netmask;       // network order (IPv4 issue)
+  const struct netdev_ops *ops;
+  void *priv;                 // the driver's state
+  struct spinlock statlock;
+  struct netif_stats stats;
+};
+
+int            netdev_register(struct netdev *dev, const char *prefix);
+struct netdev *netdev_byindex(int index);
+struct netdev *netdev_byname(const char *name);
+int            netdev_count(void);
+void           netdev_input(struct netdev *dev, struct pbuf *pb);   // from drivers
+int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes pb
+void           netdev_info(struct netdev *dev, struct netif_info *out);
+void           netinit(void);
+
+// Statistics updates from any context.
+#define NETSTAT_ADD(dev, field, n) do {      \
+    acquire(&(dev)->statlock);                \
+    (dev)->stats.field += (n);                \
+    release(&(dev)->statlock);                \
+  } while (0)
+
+// ether.c
+#define ETH_HLEN 14
+#define ETH_ZLEN 60      // shortest frame, FCS excluded
+struct ether_hdr {
+  uchar dst[ETH_ALEN];
+  uchar src[ETH_ALEN];
+  ushort type;           // network order
+} __attribute__((packed));
+
+extern const uchar ether_broadcast[ETH_ALEN];
+void etherinit(void);
+void ether_input(struct netdev *dev, struct pbuf *pb);
+int  ether_output(struct netdev *dev, struct pbuf *pb, const uchar *dst, ushort type);
+void ether_register(ushort type, void (*input)(struct netdev *dev, struct pbuf *pb));
+void ether_stats(struct netstat_info *out);
+
+// packet.c
+int  packet_tap(struct netdev *dev, struct pbuf *pb);       // received frames
+void packet_tap_out(struct netdev *dev, struct pbuf *pb);  // sent frames, to ETH_P_ALL listeners
+
+// loopback.c
+void loopbackinit(void);
+
+static inline ushort htons(ushort v) { return (v << 8) | (v >> 8); }
+static inline ushort ntohs(ushort v) { return htons(v); }
+static inline uint htonl(uint v)
+{
+  return (v >> 24) | ((v >> 8) & 0xFF00) | ((v << 8) & 0xFF0000) | (v << 24);
+}
+static inline uint ntohl(uint v) { return htonl(v); }
+
+#endif

@@ -1,0 +1,195 @@
+// The packet buffer pool. Two buffers per 4 KiB page, so that each is
+// physically contiguous. The free count is exported (ifconfig, tests) so that
+// a leak shows as a pool that does not come back to its starting size.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/memlayout.h"
+#include "kernel/mmu.h"
+#include "kernel/spinlock.h"
+#include "kernel/net/pbuf.h"
+
+static struct {
+  struct spinlock lock;
+  struct pbuf bufs[NPBUF];
+  struct pbuf *free;
+  uint nfree;
+  uint total;
+} pool;
+
+void
+pbufinit(void)
+{
+  initlock(&pool.lock, "pbuf");
+  for (int i = 0; i < NPBUF; i += PGSIZE / PBUF_SIZE) {
+    uchar *page = (uchar *)kalloc();
+    if (page == 0)
+      break;
+    for (int j = 0; j < PGSIZE / PBUF_SIZE && i + j < NPBUF; j++) {
+      struct pbuf *pb = &pool.bufs[i + j];
+      pb->base = page + j * PBUF_SIZE;
+      pb->isfree = 1;
+      pb->next = pool.free;
+      pool.free = pb;
+      pool.nfree++;
+      pool.total++;
+    }
+  }
+  cprintf("pbuf: %u buffers of %d bytes\n", pool.total, PBUF_SIZE);
+}
+
+static struct pbuf *
+take(uint headroom)
+{
+  acquire(&pool.lock);
+  struct pbuf *pb = pool.free;
+  if (pb) {
+    pool.free = pb->next;
+    pool.nfree--;
+    pb->isfree = 0;
+  }
+  release(&pool.lock);
+  if (pb) {
+    pb->next = 0;
+    pb->rp = pb->wp = pb->base + headroom;
+    pb->dev = 0;
+    pb->ethertype = 0;
+    pb->pkttype = 0;
+  }
+  return pb;
+}
+
+struct pbuf *
+pbuf_alloc(void)
+{
+  return take(PBUF_HEADROOM);
+}
+
+struct pbuf *
+pbuf_alloc_rx(void)
+{
+  return take(0);
+}
+
+void
+pbuf_free(struct pbuf *pb)
+{
+  if (pb < pool.bufs || pb >= pool.bufs + NPBUF)
+    panic("pbuf_free: %p is not a pbuf", pb);
+  acquire(&pool.lock);
+  if (pb->isfree)
+    panic("pbuf_free: double free of %p", pb);
+  pb->isfree = 1;
+  pb->next = pool.free;
+  pool.free = pb;
+  pool.nfree++;
+  release(&pool.lock);
+}
+
+uint
+pbuf_nfree(void)
+{
+  return pool.nfree;
+}
+
+uint
+pbuf_total(void)
+{
+  return pool.total;
+}
+
+struct pbuf *
+pbuf_copy(struct pbuf *pb)
+{
+  struct pbuf *c = take(pb->rp - pb->base);
+  if (c == 0)
+    return 0;
+  memmove(c->rp, pb->rp, pbuf_len(pb));
+  c->wp = c->rp + pbuf_len(pb);
+  c->dev = pb->dev;
+  c->ethertype = pb->ethertype;
+  c->pkttype = pb->pkttype;
+  return c;
+}
+
+uchar *
+pbuf_push(struct pbuf *pb, uint n)
+{
+  if (n > (uint)(pb->rp - pb->base))
+    return 0;
+  pb->rp -= n;
+  return pb->rp;
+}
+
+uchar *
+pbuf_pull(struct pbuf *pb, uint n)
+{
+  if (n > pbuf_len(pb))
+    return 0;
+  uchar *old = pb->rp;
+  pb->rp += n;
+  return old;
+}
+
+uchar *
+pbuf_put(struct pbuf *pb, uint n)
+{
+  if (n > (uint)(pb->base + PBUF_SIZE - pb->wp))
+    return 0;
+  uchar *old = pb->wp;
+  pb->wp += n;
+  return old;
+}
+
+void
+pbuf_trim(struct pbuf *pb, uint len)
+{
+  if (len < pbuf_len(pb))
+    pb->wp = pb->rp + len;
+}
+
+void
+pbufq_init(struct pbufq *q, uint max)
+{
+  q->head = q->tail = 0;
+  q->len = 0;
+  q->max = max;
+}
+
+int
+pbufq_put(struct pbufq *q, struct pbuf *pb)
+{
+  if (q->len >= q->max)
+    return -1;
+  pb->next = 0;
+  if (q->tail)
+    q->tail->next = pb;
+  else
+    q->head = pb;
+  q->tail = pb;
+  q->len++;
+  return 0;
+}
+
+struct pbuf *
+pbufq_get(struct pbufq *q)
+{
+  struct pbuf *pb = q->head;
+  if (pb) {
+    q->head = pb->next;
+    if (q->head == 0)
+      q->tail = 0;
+    q->len--;
+    pb->next = 0;
+  }
+  return pb;
+}
+
+void
+pbufq_flush(struct pbufq *q)
+{
+  struct pbuf *pb;
+  while ((pb = pbufq_get(q)) != 0)
+    pbuf_free(pb);
+}

@@ -1,0 +1,51 @@
+#ifndef XV6NET_PBUF_H
+#define XV6NET_PBUF_H
+#include "kernel/types.h"
+
+// Packet buffers: fixed-size, physically contiguous data areas from one pool
+// made at boot, so that drivers can hand them to a card for DMA. A layer
+// prepends its header in place by moving rp back into the headroom (pull
+// strips a header by moving rp forward); nothing is copied between layers.
+
+#define PBUF_SIZE     2048   // a whole Ethernet frame fits; the E1000's RX buffer size
+#define PBUF_HEADROOM  128   // room reserved for headers on output
+#define NPBUF         1024   // buffers in the pool
+
+struct netdev;
+
+struct pbuf {
+  struct pbuf *next;        // in a queue
+  uchar *base;              // the data area (PBUF_SIZE bytes)
+  uchar *rp;                // first byte of data
+  uchar *wp;                // one past the last byte of data
+  struct netdev *dev;       // interface it arrived on
+  ushort ethertype;         // set by the Ethernet layer on input (host order)
+  uchar pkttype;            // PACKET_HOST, PACKET_BROADCAST, ... on input
+  uchar isfree;             // in the pool (catches double frees)
+};
+
+// A FIFO of pbufs with a bound; drops beyond it are the caller's to count.
+struct pbufq {
+  struct pbuf *head, *tail;
+  uint len, max;
+};
+
+void         pbufinit(void);
+struct pbuf *pbuf_alloc(void);          // data empty, rp = wp = base + PBUF_HEADROOM
+struct pbuf *pbuf_alloc_rx(void);       // data empty, rp = wp = base (for DMA)
+void         pbuf_free(struct pbuf *pb);
+uint         pbuf_nfree(void);
+uint         pbuf_total(void);
+struct pbuf *pbuf_copy(struct pbuf *pb); // a new buffer with the same data, or 0
+uchar       *pbuf_push(struct pbuf *pb, uint n);   // prepend n bytes; 0 if no room
+uchar       *pbuf_pull(struct pbuf *pb, uint n);   // strip n bytes; 0 if too short
+uchar       *pbuf_put(struct pbuf *pb, uint n);    // append n bytes; 0 if no room
+void         pbuf_trim(struct pbuf *pb, uint len); // keep only the first len bytes
+static inline uint pbuf_len(struct pbuf *pb) { return pb->wp - pb->rp; }
+
+void         pbufq_init(struct pbufq *q, uint max);
+int          pbufq_put(struct pbufq *q, struct pbuf *pb);   // -1 (and not queued) when full
+struct pbuf *pbufq_get(struct pbufq *q);
+void         pbufq_flush(struct pbufq *q);
+
+#endif

@@ -1,0 +1,55 @@
+#ifndef XV6NET_SOCK_H
+#define XV6NET_SOCK_H
+#include "kernel/types.h"
+#include "kernel/spinlock.h"
+#include "kernel/socket.h"
+#include "kernel/net/pbuf.h"
+
+// The kernel side of a socket. Each address family supplies the operations;
+// socket.c turns sockets into files and system calls.
+
+#define NSOCKET   64
+#define SOCK_RXQ  128   // frames queued per socket before drops
+#define MAXSOCKADDR 32
+
+struct socket;
+
+struct sockops {
+  int  (*bind)(struct socket *s, const struct sockaddr *addr, int len);
+  int  (*sendto)(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen);
+  // Copy one queued datagram to user address dst; fill *from when not 0.
+  int  (*recvfrom)(struct socket *s, uint dst, int len, struct sockaddr *from, int *fromlen);
+  void (*close)(struct socket *s);
+};
+
+struct socket {
+  int inuse;
+  int closing;              // being freed: refuse new data
+  int domain, type, protocol;
+  const struct sockops *ops;
+  struct spinlock lock;
+  struct pbufq rxq;         // received datagrams or frames
+  uint rcvtimeo;            // ticks; 0 blocks forever
+  uint drops;               // receive queue overflows
+  // AF_PACKET
+  int ifindex;              // bound interface, 0 = all
+  ushort ethertype;         // host order; ETH_P_ALL for every frame
+};
+
+struct sockfamily {
+  int domain;
+  int (*create)(struct socket *s, int type, int protocol);
+};
+
+void socketinit(void);
+void sock_register(const struct sockfamily *fam);
+// Wait for a queued pbuf (honouring rcvtimeo and kill); s->lock is held on
+// entry and exit. Returns the pbuf, or 0 with *err set.
+struct pbuf *sock_waitrx(struct socket *s, int *err);
+int  sock_enqueue(struct socket *s, struct pbuf *pb);   // -1 (pb not taken) when full
+// Iterate over sockets of a family (for delivery); returns the next in use after prev.
+struct socket *sock_next(struct socket *prev, int domain);
+
+void packetinit(void);
+
+#endif

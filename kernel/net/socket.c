@@ -1,0 +1,326 @@
+// Sockets as files: the socket table, the generic receive queue, and the
+// socket system calls. Protocol behaviour lives in the families' sockops.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/stat.h"
+#include "kernel/mmu.h"
+#include "kernel/proc.h"
+#include "kernel/spinlock.h"
+#include "kernel/file.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/sock.h"
+
+#define NFAMILY 4
+
+static struct {
+  struct spinlock lock;
+  struct socket socks[NSOCKET];
+} stable;
+
+static const struct sockfamily *families[NFAMILY];
+static const struct fileops sockfileops;
+
+void
+socketinit(void)
+{
+  initlock(&stable.lock, "sockets");
+  for (int i = 0; i < NSOCKET; i++)
+    initlock(&stable.socks[i].lock, "socket");
+  packetinit();
+}
+
+void
+sock_register(const struct sockfamily *fam)
+{
+  for (int i = 0; i < NFAMILY; i++) {
+    if (families[i] == 0) {
+      families[i] = fam;
+      return;
+    }
+  }
+  panic("sock_register: too many families");
+}
+
+struct socket *
+sock_next(struct socket *prev, int domain)
+{
+  struct socket *s = prev ? prev + 1 : stable.socks;
+  for (; s < stable.socks + NSOCKET; s++)
+    if (s->inuse && s->domain == domain)
+      return s;
+  return 0;
+}
+
+int
+sock_enqueue(struct socket *s, struct pbuf *pb)
+{
+  acquire(&s->lock);
+  if (s->closing || !s->inuse) {
+    release(&s->lock);
+    return -1;
+  }
+  if (pbufq_put(&s->rxq, pb) < 0) {
+    s->drops++;
+    release(&s->lock);
+    return -1;
+  }
+  wakeup(s);
+  release(&s->lock);
+  return 0;
+}
+
+struct pbuf *
+sock_waitrx(struct socket *s, int *err)
+{
+  uint deadline = 0;
+  struct pbuf *pb;
+
+  if (s->rcvtimeo) {
+    acquire(&tickslock);
+    deadline = ticks + s->rcvtimeo;
+    release(&tickslock);
+    if (deadline == 0)
+      deadline = 1;
+  }
+  while ((pb = pbufq_get(&s->rxq)) == 0) {
+    if (killed(myproc())) {
+      *err = -EINTR;
+      return 0;
+    }
+    if (deadline && (int)(ticks - deadline) >= 0) {
+      *err = -EAGAIN;
+      return 0;
+    }
+    sleepdeadline(s, &s->lock, deadline);
+  }
+  return pb;
+}
+
+static struct socket *
+sockalloc(void)
+{
+  acquire(&stable.lock);
+  for (struct socket *s = stable.socks; s < stable.socks + NSOCKET; s++) {
+    if (!s->inuse) {
+      struct spinlock lk = s->lock;
+      memset(s, 0, sizeof *s);
+      s->lock = lk;
+      s->inuse = 1;
+      pbufq_init(&s->rxq, SOCK_RXQ);
+      release(&stable.lock);
+      return s;
+    }
+  }
+  release(&stable.lock);
+  return 0;
+}
+
+static void
+sockfree(struct socket *s)
+{
+  if (s->ops && s->ops->close)
+    s->ops->close(s);
+  acquire(&s->lock);
+  s->closing = 1;
+  pbufq_flush(&s->rxq);
+  release(&s->lock);
+  acquire(&stable.lock);
+  s->inuse = 0;
+  release(&stable.lock);
+}
+
+// ---- sockets as files ----
+
+static int
+sockread(struct file *f, uint dst, int n)
+{
+  struct socket *s = f->priv;
+  return s->ops->recvfrom(s, dst, n, 0, 0);
+}
+
+static int
+sockwrite(struct file *f, uint src, int n)
+{
+  struct socket *s = f->priv;
+  return s->ops->sendto(s, src, n, 0, 0);
+}
+
+static void
+sockclose(struct file *f)
+{
+  sockfree(f->priv);
+}
+
+static int
+sockstat(struct file *f, struct stat *st)
+{
+  struct socket *s = f->priv;
+  memset(st, 0, sizeof *st);
+  st->type = T_SOCK;
+  st->nlink = 1;
+  st->size = s->rxq.len;
+  return 0;
+}
+
+static const struct fileops sockfileops = {
+  .read = sockread,
+  .write = sockwrite,
+  .close = sockclose,
+  .stat = sockstat,
+};
+
+// Argument n as a socket descriptor.
+static int
+argsock(int n, struct socket **ps)
+{
+  struct file *f;
+  int err = argfd(n, 0, &f);
+  if (err < 0)
+    return err;
+  if (f->ops != &sockfileops)
+    return -ENOTSOCK;
+  *ps = f->priv;
+  return 0;
+}
+
+// Copy in a socket address given by (argument a, length argument l).
+static int
+argsockaddr(int a, int l, struct sockaddr *buf, int *plen)
+{
+  uint uva;
+  int len;
+  if (arguint(a, &uva) < 0 || argint(l, &len) < 0)
+    return -EFAULT;
+  if (len < (int)sizeof(ushort) || len > MAXSOCKADDR)
+    return -EINVAL;
+  *plen = len;
+  return copyin(myproc()->pgdir, buf, uva, len);
+}
+
+int
+sys_socket(void)
+{
+  int domain, type, protocol, fd, err;
+  const struct sockfamily *fam = 0;
+
+  if (argint(0, &domain) < 0 || argint(1, &type) < 0 || argint(2, &protocol) < 0)
+    return -EFAULT;
+  for (int i = 0; i < NFAMILY && families[i]; i++)
+    if (families[i]->domain == domain)
+      fam = families[i];
+  if (fam == 0)
+    return -EAFNOSUPPORT;
+  struct socket *s = sockalloc();
+  if (s == 0)
+    return -ENFILE;
+  s->domain = domain;
+  s->type = type;
+  s->protocol = protocol;
+  if ((err = fam->create(s, type, protocol)) < 0) {
+    sockfree(s);
+    return err;
+  }
+  struct file *f = filealloc();
+  if (f == 0) {
+    sockfree(s);
+    return -ENFILE;
+  }
+  f->ops = &sockfileops;
+  f->readable = f->writable = 1;
+  f->priv = s;
+  if ((fd = fdinstall(f)) < 0)
+    fileclose(f);
+  return fd;
+}
+
+int
+sys_bind(void)
+{
+  struct socket *s;
+  char buf[MAXSOCKADDR];
+  int len, err;
+
+  if ((err = argsock(0, &s)) < 0 || (err = argsockaddr(1, 2, (struct sockaddr *)buf, &len)) < 0)
+    return err;
+  return s->ops->bind(s, (struct sockaddr *)buf, len);
+}
+
+int
+sys_sendto(void)
+{
+  struct socket *s;
+  char buf[MAXSOCKADDR];
+  uint src, uto;
+  int n, len = 0, err;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  if (arguint(1, &src) < 0 || argint(2, &n) < 0 || arguint(4, &uto) < 0)
+    return -EFAULT;
+  if (n < 0)
+    return -EINVAL;
+  if (uto && (err = argsockaddr(4, 5, (struct sockaddr *)buf, &len)) < 0)
+    return err;
+  return s->ops->sendto(s, src, n, uto ? (struct sockaddr *)buf : 0, len);
+}
+
+int
+sys_recvfrom(void)
+{
+  struct socket *s;
+  char buf[MAXSOCKADDR];
+  uint dst, ufrom, ulen;
+  int n, len = sizeof buf, ret, err;
+  pde_t *pgdir = myproc()->pgdir;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  if (arguint(1, &dst) < 0 || argint(2, &n) < 0 || arguint(4, &ufrom) < 0 || arguint(5, &ulen) < 0)
+    return -EFAULT;
+  if (n < 0)
+    return -EINVAL;
+  int userlen = 0;
+  if (ufrom && (ulen == 0 || copyin(pgdir, &userlen, ulen, sizeof userlen) < 0))
+    return -EFAULT;
+  if (ufrom && (userlen < 0 || !uvmaccessible(pgdir, ufrom, MIN(userlen, (int)sizeof buf), 1)))
+    return -EFAULT;
+  memset(buf, 0, sizeof buf);
+  if ((ret = s->ops->recvfrom(s, dst, n, ufrom ? (struct sockaddr *)buf : 0, &len)) < 0)
+    return ret;
+  if (ufrom) {
+    if (copyout(pgdir, ufrom, buf, MIN(userlen, len)) < 0 || copyout(pgdir, ulen, &len, sizeof len) < 0)
+      return -EFAULT;
+  }
+  return ret;
+}
+
+int
+sys_setsockopt(void)
+{
+  struct socket *s;
+  int level, opt, len, err;
+  uint uval;
+  struct timeval tv;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || argint(4, &len) < 0)
+    return -EFAULT;
+  if (level != SOL_SOCKET || opt != SO_RCVTIMEO)
+    return -ENOPROTOOPT;
+  if (len < (int)sizeof tv)
+    return -EINVAL;
+  if (copyin(myproc()->pgdir, &tv, uval, sizeof tv) < 0)
+    return -EFAULT;
+  if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000 || tv.tv_sec > 1000000)
+    return -EDOM;
+  uint t = tv.tv_sec * HZ + (tv.tv_usec + 1000000 / HZ - 1) / (1000000 / HZ);
+  acquire(&s->lock);
+  s->rcvtimeo = t;
+  release(&s->lock);
+  return 0;
+}

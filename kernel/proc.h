@@ -1,0 +1,55 @@
+#ifndef XV6NET_PROC_H
+#define XV6NET_PROC_H
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/mmu.h"
+
+// Per-CPU state.
+struct cpu {
+  uchar apicid;                // local APIC id
+  struct context *scheduler;   // swtch() here to enter the scheduler
+  struct taskstate ts;         // gives the kernel stack for traps from user mode
+  struct segdesc gdt[NSEGS];
+  volatile uint started;
+  int ncli;                    // depth of pushcli nesting
+  int intena;                  // were interrupts on before the outermost pushcli?
+  struct proc *proc;           // the process running here, or 0
+};
+
+extern struct cpu cpus[NCPU];
+extern int ncpu;
+
+// Callee-saved registers for kernel context switches; %eip is the return
+// address that swtch's call pushed. Lives at the bottom of the stack it
+// describes.
+struct context {
+  uint edi;
+  uint esi;
+  uint ebx;
+  uint ebp;
+  uint eip;
+};
+
+enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
+
+struct proc {
+  uint sz;                     // bytes of user memory (the break)
+  uint brkmin;                 // sbrk cannot shrink the break below this
+  pde_t *pgdir;
+  char *kstack;                // bottom of the kernel stack (guard page below)
+  int slot;                    // index in the process table (names the kstack slot)
+  enum procstate state;
+  int pid;
+  struct proc *parent;
+  struct trapframe *tf;        // trap frame of the current system call or trap
+  struct context *context;
+  void *chan;                  // sleeping on this, when SLEEPING
+  uint wakeat;                 // also wake at this tick (0 = never)
+  int killed;
+  int xstate;                  // exit status for wait()
+  struct file *ofile[NOFILE];
+  struct inode *cwd;
+  char name[16];
+};
+
+#endif

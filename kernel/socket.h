@@ -1,0 +1,93 @@
+// Sockets and network interfaces: the ABI shared by the kernel and user
+// programs. Constants and layouts follow Linux's where they exist there.
+#ifndef XV6NET_SOCKET_H
+#define XV6NET_SOCKET_H
+#include "kernel/types.h"
+
+#define AF_UNSPEC  0
+#define AF_INET    2
+#define AF_PACKET 17
+
+#define SOCK_STREAM 1
+#define SOCK_DGRAM  2
+#define SOCK_RAW    3
+
+// Ethertypes (host order here; protocol fields in sockaddrs are network order).
+#define ETH_P_ALL  0x0003   // every frame, for packet sockets
+#define ETH_P_IP   0x0800
+#define ETH_P_ARP  0x0806
+#define ETH_P_TEST 0x88B5   // IEEE 802 local experimental ethertype 1
+
+// Packet types in sockaddr_ll.sll_pkttype
+#define PACKET_HOST      0
+#define PACKET_BROADCAST 1
+#define PACKET_MULTICAST 2
+#define PACKET_OTHERHOST 3
+#define PACKET_OUTGOING  4
+
+#define SOL_SOCKET   1
+#define SO_RCVTIMEO 20   // struct timeval: 0 means block forever
+
+struct sockaddr {
+  ushort sa_family;
+  char sa_data[14];
+};
+
+// Link-level address for AF_PACKET (Linux's struct sockaddr_ll).
+struct sockaddr_ll {
+  ushort sll_family;     // AF_PACKET
+  ushort sll_protocol;   // ethertype, network order
+  int    sll_ifindex;    // interface index (1 = lo, 2 = eth0, ...)
+  ushort sll_hatype;     // ARPHRD_ETHER
+  uchar  sll_pkttype;    // PACKET_*
+  uchar  sll_halen;      // 6
+  uchar  sll_addr[8];    // source MAC on receive
+};
+
+#define ARPHRD_ETHER    1
+#define ARPHRD_LOOPBACK 772
+
+struct timeval {
+  int tv_sec;
+  int tv_usec;
+};
+
+// ---- network interfaces (netifget) ----
+
+#define IFNAMSIZ 16
+
+// Interface flags (Linux's values)
+#define IFF_UP        0x1
+#define IFF_BROADCAST 0x2
+#define IFF_LOOPBACK  0x8
+#define IFF_RUNNING   0x40
+#define IFF_PROMISC   0x100
+#define IFF_MULTICAST 0x1000
+
+struct netif_stats {
+  uint64 rx_packets, rx_bytes;
+  uint64 tx_packets, tx_bytes;
+  uint rx_errors, rx_dropped, rx_overruns, rx_nobuf;
+  uint tx_errors, tx_dropped;
+  uint interrupts;
+};
+
+struct netif_info {
+  int  index;
+  char name[IFNAMSIZ];
+  uchar mac[6];
+  ushort type;           // ARPHRD_*
+  uint mtu;
+  uint flags;            // IFF_*
+  uint ipaddr;           // network order; 0 when none
+  uint netmask;          // network order
+  struct netif_stats stats;
+};
+
+// System-wide network counters (netstat).
+struct netstat_info {
+  uint pbuf_free, pbuf_total;
+  uint ether_rx_badlen, ether_rx_otherhost, ether_rx_unknown;
+};
+
+#endif

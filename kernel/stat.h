@@ -1,0 +1,29 @@
+// File metadata returned by fstat(), and the directory entry format that
+// read() returns on a directory.
+#ifndef XV6NET_STAT_H
+#define XV6NET_STAT_H
+#include "kernel/types.h"
+
+#define T_DIR   1   // directory
+#define T_FILE  2   // regular file
+#define T_DEV   3   // character device (console, null)
+#define T_PIPE  4   // pipe end
+#define T_SOCK  5   // socket
+
+struct stat {
+  short type;     // T_*
+  short nlink;    // links to the inode
+  uint  dev;      // device major number for T_DEV, else 0
+  uint  ino;      // inode number
+  uint  size;     // size in bytes (directories: number of entries * sizeof(struct dirent))
+};
+
+#define DIRSIZ 60   // longest name component, including the terminating NUL
+
+// read() on a directory returns a whole number of these.
+struct dirent {
+  uint ino;
+  char name[DIRSIZ];
+};
+
+#endif

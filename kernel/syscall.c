@@ -1,0 +1,124 @@
+// System call dispatch and argument fetching. Arguments live on the user
+// stack above the return address of the user stub: int n is at esp+4+4n.
+// Everything is read with copyin, so a bad user %esp or pointer gives
+// -EFAULT, never a kernel fault.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/memlayout.h"
+#include "kernel/mmu.h"
+#include "kernel/proc.h"
+#include "kernel/x86.h"
+#include "kernel/syscall.h"
+#include "kernel/file.h"
+
+int
+arguint(int n, uint *ip)
+{
+  struct proc *p = myproc();
+  return copyin(p->pgdir, ip, p->tf->esp + 4 + 4 * n, 4);
+}
+
+int
+argint(int n, int *ip)
+{
+  return arguint(n, (uint *)ip);
+}
+
+// Copy the string that argument n points to into buf (max bytes with the
+// NUL); returns its length or a negative error.
+int
+argstr(int n, char *buf, int max)
+{
+  uint addr;
+  int err = arguint(n, &addr);
+  if (err < 0)
+    return err;
+  return copyinstr(myproc()->pgdir, buf, addr, max);
+}
+
+// Argument n as an open file descriptor.
+int
+argfd(int n, int *pfd, struct file **pf)
+{
+  int fd;
+  struct file *f;
+
+  if (argint(n, &fd) < 0)
+    return -EFAULT;
+  if (fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+    return -EBADF;
+  if (pfd)
+    *pfd = fd;
+  if (pf)
+    *pf = f;
+  return 0;
+}
+
+extern int sys_chdir(void);
+extern int sys_close(void);
+extern int sys_dup(void);
+extern int sys_exec(void);
+extern int sys_exit(void);
+extern int sys_fork(void);
+extern int sys_fstat(void);
+extern int sys_getpid(void);
+extern int sys_getppid(void);
+extern int sys_kill(void);
+extern int sys_open(void);
+extern int sys_pipe(void);
+extern int sys_read(void);
+extern int sys_sbrk(void);
+extern int sys_sleep(void);
+extern int sys_uptime(void);
+extern int sys_wait(void);
+extern int sys_write(void);
+extern int sys_socket(void);
+extern int sys_bind(void);
+extern int sys_sendto(void);
+extern int sys_recvfrom(void);
+extern int sys_setsockopt(void);
+extern int sys_netifget(void);
+extern int sys_netstat(void);
+
+static int (*syscalls[NSYSCALL])(void) = {
+  [SYS_fork]    sys_fork,
+  [SYS_exit]    sys_exit,
+  [SYS_wait]    sys_wait,
+  [SYS_pipe]    sys_pipe,
+  [SYS_read]    sys_read,
+  [SYS_kill]    sys_kill,
+  [SYS_exec]    sys_exec,
+  [SYS_fstat]   sys_fstat,
+  [SYS_chdir]   sys_chdir,
+  [SYS_dup]     sys_dup,
+  [SYS_getpid]  sys_getpid,
+  [SYS_sbrk]    sys_sbrk,
+  [SYS_sleep]   sys_sleep,
+  [SYS_uptime]  sys_uptime,
+  [SYS_open]    sys_open,
+  [SYS_write]   sys_write,
+  [SYS_close]   sys_close,
+  [SYS_getppid] sys_getppid,
+  [SYS_socket]  sys_socket,
+  [SYS_bind]    sys_bind,
+  [SYS_sendto]  sys_sendto,
+  [SYS_recvfrom] sys_recvfrom,
+  [SYS_setsockopt] sys_setsockopt,
+  [SYS_netifget] sys_netifget,
+  [SYS_netstat] sys_netstat,
+};
+
+void
+syscall(void)
+{
+  struct proc *p = myproc();
+  uint num = p->tf->eax;
+
+  if (num < NELEM(syscalls) && syscalls[num])
+    p->tf->eax = syscalls[num]();
+  else
+    p->tf->eax = -ENOSYS;
+}

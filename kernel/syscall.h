@@ -1,0 +1,37 @@
+// System call numbers: the ABI between user/usys.S and kernel/syscall.c.
+// Calling convention: int $T_SYSCALL (64), number in %eax, arguments on the
+// user stack as for a C call; the result comes back in %eax. A result in
+// [-4095, -1] is a negated errno value (see errno.h); user stubs turn it into
+// -1 with errno set.
+#ifndef XV6NET_SYSCALL_H
+#define XV6NET_SYSCALL_H
+
+#define SYS_fork    1
+#define SYS_exit    2
+#define SYS_wait    3
+#define SYS_pipe    4
+#define SYS_read    5
+#define SYS_kill    6
+#define SYS_exec    7
+#define SYS_fstat   8
+#define SYS_chdir   9
+#define SYS_dup    10
+#define SYS_getpid 11
+#define SYS_sbrk   12
+#define SYS_sleep  13
+#define SYS_uptime 14
+#define SYS_open   15
+#define SYS_write  16
+#define SYS_close  17
+#define SYS_getppid 18
+#define SYS_socket   19
+#define SYS_bind     20
+#define SYS_sendto   21
+#define SYS_recvfrom 22
+#define SYS_setsockopt 23
+#define SYS_netifget 24   // (index, struct netif_info *): -ENODEV past the last
+#define SYS_netstat  25   // (struct netstat_info *)
+
+#define NSYSCALL   26   // one past the highest number in use
+
+#endif

@@ -1,0 +1,357 @@
+// Virtual memory: segments, the kernel's page tables, per-process user page
+// tables, and the only sanctioned ways of touching user memory from the
+// kernel (copyin, copyout, copyinstr), which check every page they touch.
+//
+// The kernel half (PDEs 512..1023) is identical in every page directory: the
+// direct map and the device window use 4 MiB pages and the kernel-stack
+// region uses one page table shared by all, so a kernel stack mapped once is
+// visible in every address space.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/x86.h"
+#include "kernel/memlayout.h"
+#include "kernel/mmu.h"
+#include "kernel/proc.h"
+
+#define BIGPAGE (1u << PDXSHIFT)   // 4 MiB
+
+static pde_t *kpgdir;        // the kernel-only page directory (scheduler, boot)
+static pte_t *kstackpt;      // page table of the KSTACKS region
+
+// The double-fault task: a fault while pushing onto a kernel stack (an
+// overflow into its guard page) cannot be handled on that stack, so vector 8
+// is a task gate that switches to this TSS with a stack of its own.
+static struct taskstate dfts;
+static char dfstack[PGSIZE] __attribute__((aligned(16)));
+
+static void
+dblfault(void)
+{
+  struct taskstate *ts = &mycpu()->ts;
+  panic("double fault (kernel stack overflow?) eip %p esp %p ebp %p",
+        ts->eip, ts->esp, ts->ebp);
+}
+
+static void
+dftssinit(struct cpu *c)
+{
+  memset(&dfts, 0, sizeof dfts);
+  dfts.esp = dfts.esp0 = (uint)dfstack + sizeof dfstack;
+  dfts.ss = dfts.ss0 = SEG_KDATA << 3;
+  dfts.ds = dfts.es = dfts.fs = dfts.gs = SEG_KDATA << 3;
+  dfts.cs = SEG_KCODE << 3;
+  dfts.eip = (uint)dblfault;
+  dfts.eflags = 0x2;
+  dfts.cr3 = V2P(kpgdir);
+  dfts.iomb = sizeof dfts;
+  c->gdt[SEG_DFTSS] = SEG16(STS_T32A, &dfts, sizeof dfts - 1, 0);
+  c->gdt[SEG_DFTSS].s = 0;
+}
+
+// This CPU's GDT: flat kernel and user segments, the TSS slots.
+void
+seginit(void)
+{
+  struct cpu *c = &cpus[cpuid()];
+
+  c->gdt[SEG_KCODE] = SEG(STA_X | STA_R, 0, 0xffffffff, 0);
+  c->gdt[SEG_KDATA] = SEG(STA_W, 0, 0xffffffff, 0);
+  c->gdt[SEG_UCODE] = SEG(STA_X | STA_R, 0, 0xffffffff, DPL_USER);
+  c->gdt[SEG_UDATA] = SEG(STA_W, 0, 0xffffffff, DPL_USER);
+  dftssinit(c);
+  lgdt(c->gdt, sizeof c->gdt);
+  asm volatile(
+    "ljmp %0, $1f\n"
+    "1:\n"
+    "movw %1, %%ax\n"
+    "movw %%ax, %%ds\n"
+    "movw %%ax, %%es\n"
+    "movw %%ax, %%ss\n"
+    "movw %%ax, %%fs\n"
+    "movw %%ax, %%gs\n"
+    : : "i"(SEG_KCODE << 3), "i"(SEG_KDATA << 3) : "eax", "memory");
+}
+
+// The PTE for user address va, making a page table if alloc is set.
+static pte_t *
+walkpgdir(pde_t *pgdir, uint va, int alloc)
+{
+  pde_t *pde = &pgdir[PDX(va)];
+  pte_t *pgtab;
+
+  if (va >= KERNBASE)
+    return 0;
+  if (*pde & PTE_P) {
+    pgtab = (pte_t *)P2V(PTE_ADDR(*pde));
+  } else {
+    if (!alloc || (pgtab = (pte_t *)kalloc()) == 0)
+      return 0;
+    *pde = V2P(pgtab) | PTE_P | PTE_W | PTE_U;
+  }
+  return &pgtab[PTX(va)];
+}
+
+static int
+mappage(pde_t *pgdir, uint va, uint pa, int perm)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 1);
+  if (pte == 0)
+    return -ENOMEM;
+  if (*pte & PTE_P)
+    panic("mappage: remap %p", va);
+  *pte = pa | perm | PTE_P;
+  return 0;
+}
+
+static pde_t *
+makekpgdir(void)
+{
+  pde_t *pd = (pde_t *)kalloc();
+  if (pd == 0 || (kstackpt = (pte_t *)kalloc()) == 0)
+    panic("makekpgdir: out of memory");
+  for (uint pa = 0; pa < memtop; pa += BIGPAGE)
+    pd[PDX(KERNBASE + pa)] = pa | PTE_P | PTE_W | PTE_PS;
+  pd[PDX(KSTACKS)] = V2P(kstackpt) | PTE_P | PTE_W;
+  for (uint va = DEVSPACE; va >= DEVSPACE; va += BIGPAGE)
+    pd[PDX(va)] = va | PTE_P | PTE_W | PTE_PS | PTE_PCD | PTE_PWT;
+  return pd;
+}
+
+void
+kvmalloc(void)
+{
+  kpgdir = makekpgdir();
+  switchkvm();
+}
+
+// A new page directory with the kernel half filled in and no user memory.
+pde_t *
+setupkvm(void)
+{
+  pde_t *pd = (pde_t *)kalloc();
+  if (pd == 0)
+    return 0;
+  memmove(&pd[PDX(KERNBASE)], &kpgdir[PDX(KERNBASE)],
+          (NPDENTRIES - PDX(KERNBASE)) * sizeof(pde_t));
+  return pd;
+}
+
+void
+switchkvm(void)
+{
+  lcr3(V2P(kpgdir));
+}
+
+// Use p's address space, with traps from user mode landing on p's kernel stack.
+void
+switchuvm(struct proc *p)
+{
+  if (p == 0 || p->kstack == 0 || p->pgdir == 0)
+    panic("switchuvm: incomplete process");
+  pushcli();
+  struct cpu *c = mycpu();
+  c->gdt[SEG_TSS] = SEG16(STS_T32A, &c->ts, sizeof c->ts - 1, 0);
+  c->gdt[SEG_TSS].s = 0;
+  c->ts.ss0 = SEG_KDATA << 3;
+  c->ts.esp0 = (uint)p->kstack + KSTACKSIZE;
+  c->ts.iomb = 0xFFFF;   // past the TSS limit: no I/O ports from user mode
+  ltr(SEG_TSS << 3);
+  lcr3(V2P(p->pgdir));
+  popcli();
+}
+
+// Map the kernel stack of process-table slot `slot`, below which one page is
+// left unmapped as a guard. Returns the stack's lowest address, or 0.
+char *
+kstackmap(int slot)
+{
+  uint base = KSTACKS + slot * (KSTACKSIZE + PGSIZE) + PGSIZE;
+  int npages = KSTACKSIZE / PGSIZE;
+  char *pages[KSTACKSIZE / PGSIZE];
+
+  if (base + KSTACKSIZE > KSTACKSEND)
+    panic("kstackmap: slot %d out of range", slot);
+  for (int i = 0; i < npages; i++) {
+    if ((pages[i] = kalloc()) == 0) {
+      while (--i >= 0)
+        kfree(pages[i]);
+      return 0;
+    }
+  }
+  for (int i = 0; i < npages; i++)
+    kstackpt[PTX(base + i * PGSIZE)] = V2P(pages[i]) | PTE_P | PTE_W;
+  return (char *)base;
+}
+
+// Grow user memory from oldsz to newsz with zeroed pages; returns newsz, or
+// 0 (with nothing left allocated) when memory runs out.
+int
+allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int perm)
+{
+  if (newsz > KERNBASE)
+    return 0;
+  if (newsz < oldsz)
+    return oldsz;
+  for (uint a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE) {
+    char *mem = kalloc();
+    if (mem == 0 || mappage(pgdir, a, V2P(mem), perm) < 0) {
+      if (mem)
+        kfree(mem);
+      deallocuvm(pgdir, a, oldsz);
+      return 0;
+    }
+  }
+  return newsz;
+}
+
+// Free user pages from newsz up to oldsz; returns newsz.
+int
+deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
+{
+  if (newsz >= oldsz)
+    return oldsz;
+  for (uint a = PGROUNDUP(newsz); a < oldsz && a < KERNBASE; a += PGSIZE) {
+    if (!(pgdir[PDX(a)] & PTE_P)) {
+      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;   // skip the whole missing table
+      continue;
+    }
+    pte_t *pte = walkpgdir(pgdir, a, 0);
+    if (*pte & PTE_P) {
+      kfree(P2V(PTE_ADDR(*pte)));
+      *pte = 0;
+    }
+  }
+  return newsz;
+}
+
+// Free a page directory with all its user pages and page tables.
+void
+freevm(pde_t *pgdir)
+{
+  if (pgdir == 0)
+    panic("freevm: no pgdir");
+  deallocuvm(pgdir, KERNBASE, 0);
+  for (uint i = 0; i < PDX(KERNBASE); i++)
+    if (pgdir[i] & PTE_P)
+      kfree(P2V(PTE_ADDR(pgdir[i])));
+  kfree((char *)pgdir);
+}
+
+// Make the page at uva inaccessible from user mode (a stack guard page).
+void
+clearpteu(pde_t *pgdir, char *uva)
+{
+  pte_t *pte = walkpgdir(pgdir, (uint)uva, 0);
+  if (pte == 0)
+    panic("clearpteu");
+  *pte &= ~PTE_U;
+}
+
+// A copy of a parent's user memory for a child; 0 when memory runs out.
+pde_t *
+copyuvm(pde_t *pgdir, uint sz)
+{
+  pde_t *d = setupkvm();
+  if (d == 0)
+    return 0;
+  for (uint a = 0; a < sz; a += PGSIZE) {
+    pte_t *pte = walkpgdir(pgdir, a, 0);
+    if (pte == 0 || !(*pte & PTE_P))
+      continue;
+    char *mem = kalloc();
+    if (mem == 0)
+      goto bad;
+    memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
+    if (mappage(d, a, V2P(mem), PTE_FLAGS(*pte) & ~PTE_P) < 0) {
+      kfree(mem);
+      goto bad;
+    }
+  }
+  return d;
+bad:
+  freevm(d);
+  return 0;
+}
+
+// The kernel address of user address va if its page has all of `need`
+// (PTE_U always), else 0.
+static char *
+uva2ka(pde_t *pgdir, uint va, int need)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  need |= PTE_P | PTE_U;
+  if (pte == 0 || (*pte & need) != need)
+    return 0;
+  return (char *)P2V(PTE_ADDR(*pte)) + (va & (PGSIZE - 1));
+}
+
+// Copy between kernel memory and user memory at va, page by page; -EFAULT if
+// any byte of the user range is not mapped for user access.
+static int
+copyuser(pde_t *pgdir, uint va, char *kbuf, uint len, int out, int need)
+{
+  while (len > 0) {
+    char *ka = uva2ka(pgdir, va, need);
+    if (ka == 0)
+      return -EFAULT;
+    uint n = MIN(PGSIZE - (va & (PGSIZE - 1)), len);
+    if (out)
+      memmove(ka, kbuf, n);
+    else
+      memmove(kbuf, ka, n);
+    len -= n;
+    kbuf += n;
+    va += n;
+  }
+  return 0;
+}
+
+int
+copyout(pde_t *pgdir, uint va, const void *src, uint len)
+{
+  return copyuser(pgdir, va, (char *)src, len, 1, PTE_W);
+}
+
+int
+copyin(pde_t *pgdir, void *dst, uint va, uint len)
+{
+  return copyuser(pgdir, va, dst, len, 0, 0);
+}
+
+// Load program bytes into pages already allocated by allocuvm.
+int
+loaduvm(pde_t *pgdir, uint va, const char *src, uint n)
+{
+  return copyuser(pgdir, va, (char *)src, n, 1, 0);
+}
+
+// Copy a NUL-terminated string of at most max bytes (NUL included) from user
+// space; returns its length, -EFAULT, or -ENAMETOOLONG.
+int
+copyinstr(pde_t *pgdir, char *dst, uint va, uint max)
+{
+  for (uint i = 0; i < max; i++) {
+    char *ka = uva2ka(pgdir, va + i, 0);
+    if (ka == 0)
+      return -EFAULT;
+    dst[i] = *ka;
+    if (*ka == 0)
+      return i;
+  }
+  return -ENAMETOOLONG;
+}
+
+// Is every byte of [va, va+len) mapped for user access (writeable if write)?
+int
+uvmaccessible(pde_t *pgdir, uint va, uint len, int write)
+{
+  if (va + len < va)
+    return 0;
+  for (uint a = PGROUNDDOWN(va); a < va + len; a += PGSIZE)
+    if (uva2ka(pgdir, a, write ? PTE_W : 0) == 0)
+      return 0;
+  return 1;
+}

@@ -1,0 +1,79 @@
+// Inline wrappers for x86 instructions the kernel needs.
+#ifndef XV6NET_X86_H
+#define XV6NET_X86_H
+#include "kernel/types.h"
+
+static inline uchar inb(ushort port)
+{ uchar v; asm volatile("inb %1, %0" : "=a"(v) : "d"(port)); return v; }
+static inline ushort inw(ushort port)
+{ ushort v; asm volatile("inw %1, %0" : "=a"(v) : "d"(port)); return v; }
+static inline uint inl(ushort port)
+{ uint v; asm volatile("inl %1, %0" : "=a"(v) : "d"(port)); return v; }
+static inline void outb(ushort port, uchar v)
+{ asm volatile("outb %0, %1" : : "a"(v), "d"(port)); }
+static inline void outw(ushort port, ushort v)
+{ asm volatile("outw %0, %1" : : "a"(v), "d"(port)); }
+static inline void outl(ushort port, uint v)
+{ asm volatile("outl %0, %1" : : "a"(v), "d"(port)); }
+
+struct segdesc;
+struct gatedesc;
+
+static inline void lgdt(struct segdesc *p, int size)
+{
+  volatile ushort pd[3];
+  pd[0] = size - 1;
+  pd[1] = (uint)p;
+  pd[2] = (uint)p >> 16;
+  asm volatile("lgdt (%0)" : : "r"(pd));
+}
+
+static inline void lidt(struct gatedesc *p, int size)
+{
+  volatile ushort pd[3];
+  pd[0] = size - 1;
+  pd[1] = (uint)p;
+  pd[2] = (uint)p >> 16;
+  asm volatile("lidt (%0)" : : "r"(pd));
+}
+
+static inline void ltr(ushort sel) { asm volatile("ltr %0" : : "r"(sel)); }
+static inline uint readeflags(void)
+{ uint f; asm volatile("pushfl; popl %0" : "=r"(f)); return f; }
+static inline void loadgs(ushort v) { asm volatile("movw %0, %%gs" : : "r"(v)); }
+static inline void cli(void) { asm volatile("cli"); }
+static inline void sti(void) { asm volatile("sti"); }
+static inline void hlt(void) { asm volatile("hlt"); }
+
+// Atomic exchange; the "memory" clobber makes it a compiler barrier too.
+static inline uint xchg(volatile uint *addr, uint newval)
+{
+  uint result;
+  asm volatile("lock; xchgl %0, %1" : "+m"(*addr), "=a"(result) : "1"(newval) : "cc", "memory");
+  return result;
+}
+
+static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2, %0" : "=r"(v)); return v; }
+static inline void lcr3(uint v) { asm volatile("movl %0, %%cr3" : : "r"(v) : "memory"); }
+static inline void invlpg(void *va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
+// Full memory barrier: orders descriptor writes before a device doorbell.
+static inline void mfence(void) { asm volatile("lock; addl $0, 0(%%esp)" : : : "memory"); }
+
+// The layout that trapasm.S builds on the kernel stack for every trap.
+struct trapframe {
+  // pushal
+  uint edi, esi, ebp, oesp, ebx, edx, ecx, eax;
+  // segment registers
+  ushort gs, pad1, fs, pad2, es, pad3, ds, pad4;
+  uint trapno;
+  // pushed by the CPU (err by the CPU or by the vector stub)
+  uint err;
+  uint eip;
+  ushort cs, pad5;
+  uint eflags;
+  // only when crossing from user to kernel
+  uint esp;
+  ushort ss, pad6;
+};
+
+#endif
