@@ -21,7 +21,7 @@
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 
-#define E1000_NRX 128   // receive descriptors (RDLEN must be a multiple of 128 bytes)
+#define E1000_NRX 256   // receive descriptors (RDLEN must be a multiple of 128 bytes)
 #define E1000_NTX 64    // transmit descriptors
 #define MAXCARDS  4
 #define E1000_INTR_CAUSES (E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0 | \

@@ -9,7 +9,7 @@
 
 #define PBUF_SIZE     2048   // a whole Ethernet frame fits; the E1000's RX buffer size
 #define PBUF_HEADROOM  128   // room reserved for headers on output
-#define NPBUF         1024   // buffers in the pool
+#define NPBUF         2048   // buffers in the pool
 
 struct netdev;
 

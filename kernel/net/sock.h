@@ -9,7 +9,7 @@
 // socket.c turns sockets into files and system calls.
 
 #define NSOCKET   64
-#define SOCK_RXQ  128   // frames queued per socket before drops
+#define SOCK_RXQ  512   // frames queued per socket before drops
 #define MAXSOCKADDR 32
 
 struct socket;

@@ -1,0 +1,80 @@
+// ifconfig [IF]: list network interfaces, shaped like Linux's net-tools
+// ifconfig: flags, MTU, addresses and counters.
+#include "kernel/types.h"
+#include "user/user.h"
+#include "user/net.h"
+
+static const struct { uint bit; const char *name; } flagnames[] = {
+  { IFF_UP, "UP" }, { IFF_BROADCAST, "BROADCAST" }, { IFF_LOOPBACK, "LOOPBACK" },
+  { IFF_RUNNING, "RUNNING" }, { IFF_PROMISC, "PROMISC" }, { IFF_MULTICAST, "MULTICAST" },
+};
+
+static void
+printflags(uint flags)
+{
+  int first = 1;
+  printf("flags=%u<", flags);
+  for (uint i = 0; i < sizeof flagnames / sizeof flagnames[0]; i++) {
+    if (flags & flagnames[i].bit) {
+      printf("%s%s", first ? "" : ",", flagnames[i].name);
+      first = 0;
+    }
+  }
+  printf(">");
+}
+
+static void
+printip(const char *label, uint addr)
+{
+  uint a = ntohl(addr);
+  printf("%s %d.%d.%d.%d", label, a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+static void
+show(struct netif_info *in)
+{
+  char mac[18];
+  struct netif_stats *s = &in->stats;
+
+  printf("%s: ", in->name);
+  printflags(in->flags);
+  printf("  mtu %u\n", in->mtu);
+  if (in->ipaddr) {
+    printf("        ");
+    printip("inet", in->ipaddr);
+    printip("  netmask", in->netmask);
+    printf("\n");
+  }
+  if (in->type == ARPHRD_LOOPBACK)
+    printf("        loop  (Local Loopback)\n");
+  else
+    printf("        ether %s  (Ethernet)\n", ether_ntoa(in->mac, mac));
+  printf("        RX packets %llu  bytes %llu\n", s->rx_packets, s->rx_bytes);
+  printf("        RX errors %u  dropped %u  overruns %u  nobuf %u\n",
+         s->rx_errors, s->rx_dropped, s->rx_overruns, s->rx_nobuf);
+  printf("        TX packets %llu  bytes %llu\n", s->tx_packets, s->tx_bytes);
+  printf("        TX errors %u  dropped %u\n", s->tx_errors, s->tx_dropped);
+  printf("        interrupts %u\n\n", s->interrupts);
+}
+
+int
+main(int argc, char **argv)
+{
+  struct netif_info info;
+
+  if (argc > 2) {
+    fprintf(2, "usage: ifconfig [interface]\n");
+    return 2;
+  }
+  if (argc == 2) {
+    if (if_nametoindex2(argv[1], &info) < 0) {
+      fprintf(2, "ifconfig: %s: no such interface\n", argv[1]);
+      return 1;
+    }
+    show(&info);
+    return 0;
+  }
+  for (int i = 1; netifget(i, &info) == 0; i++)
+    show(&info);
+  return 0;
+}

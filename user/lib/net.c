@@ -1,0 +1,57 @@
+// Helpers for network programs.
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "user/user.h"
+#include "user/net.h"
+
+int
+if_nametoindex2(const char *name, struct netif_info *info)
+{
+  for (int i = 1; netifget(i, info) == 0; i++)
+    if (strcmp(info->name, name) == 0)
+      return i;
+  errno = ENODEV;
+  return -1;
+}
+
+static int
+hexdigit(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+int
+ether_aton(const char *s, uchar mac[6])
+{
+  for (int i = 0; i < 6; i++) {
+    int hi = hexdigit(s[0]), lo = hexdigit(s[1]);
+    if (hi < 0 || lo < 0)
+      return -1;
+    mac[i] = hi << 4 | lo;
+    s += 2;
+    if (i < 5 && *s++ != ':')
+      return -1;
+  }
+  return *s == 0 ? 0 : -1;
+}
+
+char *
+ether_ntoa(const uchar mac[6], char buf[18])
+{
+  snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+           mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+  return buf;
+}
+
+int
+setrcvtimeo(int fd, int ms)
+{
+  struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+  return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}

@@ -1,0 +1,29 @@
+// System call stubs for the network calls (see usys.S for the convention).
+#include "kernel/syscall.h"
+#include "kernel/traps.h"
+#include "kernel/errno.h"
+
+#define NETCALL(name)                 \
+  .globl name;                        \
+  .type name, @function;              \
+name:                                 \
+  movl $SYS_##name, %eax;             \
+  int $T_SYSCALL;                     \
+  cmpl $-MAXERRNO, %eax;              \
+  jae 1f;                             \
+  ret;                                \
+1:                                    \
+  negl %eax;                          \
+  movl %eax, errno;                   \
+  movl $-1, %eax;                     \
+  ret;                                \
+  .size name, . - name
+
+  .text
+NETCALL(socket)
+NETCALL(bind)
+NETCALL(sendto)
+NETCALL(recvfrom)
+NETCALL(setsockopt)
+NETCALL(netifget)
+NETCALL(netstat)

@@ -1,0 +1,31 @@
+// Network calls and helpers for user programs (user/lib/usysnet.S, user/lib/net.c).
+#ifndef XV6NET_USER_NET_H
+#define XV6NET_USER_NET_H
+#include "kernel/types.h"
+#include "kernel/socket.h"
+
+int socket(int domain, int type, int protocol);
+int bind(int fd, const struct sockaddr *addr, int len);
+int sendto(int fd, const void *buf, int len, int flags, const struct sockaddr *to, int tolen);
+int recvfrom(int fd, void *buf, int len, int flags, struct sockaddr *from, int *fromlen);
+int setsockopt(int fd, int level, int opt, const void *val, int len);
+int netifget(int index, struct netif_info *info);   // interfaces are 1, 2, ...
+int netstat(struct netstat_info *info);
+
+static inline ushort htons(ushort v) { return (v << 8) | (v >> 8); }
+static inline ushort ntohs(ushort v) { return htons(v); }
+static inline uint htonl(uint v)
+{
+  return (v >> 24) | ((v >> 8) & 0xFF00) | ((v << 8) & 0xFF0000) | (v << 24);
+}
+static inline uint ntohl(uint v) { return htonl(v); }
+
+// Interface lookup by name: its index, or -1 (errno ENODEV).
+int  if_nametoindex2(const char *name, struct netif_info *info);
+// "52:54:00:12:34:56" <-> 6 bytes. parse returns 0 or -1.
+int  ether_aton(const char *s, uchar mac[6]);
+char *ether_ntoa(const uchar mac[6], char buf[18]);
+// Receive timeout in milliseconds (0 = forever).
+int  setrcvtimeo(int fd, int ms);
+
+#endif

@@ -1,0 +1,30 @@
+// netstat [-m]: network counters. -m shows the packet buffer pool, like
+// BSD's netstat -m for mbufs.
+#include "kernel/types.h"
+#include "user/user.h"
+#include "user/net.h"
+
+int
+main(int argc, char **argv)
+{
+  struct netstat_info ns;
+  int membufs = argc > 1 && strcmp(argv[1], "-m") == 0;
+
+  if (netstat(&ns) < 0) {
+    perror("netstat");
+    return 1;
+  }
+  if (membufs) {
+    printf("%u/%u/%u pbufs in use/free/total\n",
+           ns.pbuf_total - ns.pbuf_free, ns.pbuf_free, ns.pbuf_total);
+    return 0;
+  }
+  printf("Ethernet:\n");
+  printf("    %u frames too short\n", ns.ether_rx_badlen);
+  printf("    %u frames for other hosts dropped\n", ns.ether_rx_otherhost);
+  printf("    %u frames of unknown type dropped\n", ns.ether_rx_unknown);
+  printf("Buffers:\n");
+  printf("    %u/%u/%u pbufs in use/free/total\n",
+         ns.pbuf_total - ns.pbuf_free, ns.pbuf_free, ns.pbuf_total);
+  return 0;
+}
