@@ -72,3 +72,30 @@ bootreserved(void)
 {
   return PGROUNDUP(reserved_end);
 }
+
+// Find "key=value" on the kernel command line; copy value into val (up to
+// max bytes with the NUL). Returns 1 if found. A bare "key" gives "".
+int
+cmdlineget(const char *key, char *val, int max)
+{
+  int klen = strlen(key);
+  char *p = kcmdline;
+
+  while (*p) {
+    while (*p == ' ')
+      p++;
+    char *word = p;
+    while (*p && *p != ' ')
+      p++;
+    if (strncmp(word, key, klen) == 0 && (word[klen] == '=' || word + klen == p)) {
+      char *v = word[klen] == '=' ? word + klen + 1 : word + klen;
+      int n = MIN(p - v, max - 1);
+      if (max > 0) {
+        memmove(val, v, n);
+        val[n] = 0;
+      }
+      return 1;
+    }
+  }
+  return 0;
+}

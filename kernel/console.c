@@ -241,6 +241,11 @@ consoleinput(int c)
   switch (c) {
   case C('P'):
     return 1;   // process listing, printed outside the lock
+  case C('C'):
+    consputc('^');
+    consputc('C');
+    consputc('\n');
+    return 2;   // interrupt the running command, outside the lock
   case C('U'):
     while (input.e != input.w && input.buf[(input.e - 1) % INPUT_BUF] != '\n') {
       input.e--;
@@ -272,14 +277,16 @@ consoleinput(int c)
 void
 consoleintr(int (*getc)(void))
 {
-  int c, dump = 0;
+  int c, todo = 0;
 
   acquire(&cons.lock);
   while ((c = getc()) >= 0)
-    dump |= consoleinput(c);
+    todo |= consoleinput(c);
   release(&cons.lock);
-  if (dump)
+  if (todo & 1)
     procdump();
+  if (todo & 2)
+    killforeground(&input.r);
 }
 
 // Read at most one line; a ^D ends the read (and at the start of a line it

@@ -20,6 +20,7 @@ extern uint memtop;                  // physical end of usable memory
 extern uint initrd_start, initrd_end; // physical range of the initramfs module
 void     bootinfoparse(uint magic, uint mbinfo_pa);
 uint     bootreserved(void);          // physical end of everything the loader left us
+int      cmdlineget(const char *key, char *val, int max);
 
 // console.c
 void     consoleinit(void);
@@ -86,6 +87,7 @@ struct cpu *mycpu(void);
 struct proc *myproc(void);
 void     pinit(void);
 void     procdump(void);
+void     killforeground(void *console_chan);
 void     scheduler(void) __attribute__((noreturn));
 void     sched(void);
 void     sleep(void *chan, struct spinlock *lk);

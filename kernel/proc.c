@@ -345,6 +345,29 @@ yield(void)
   release(&ptable.lock);
 }
 
+// Deliberately run off the bottom of this kernel stack: the guard page
+// below it must turn that into a double fault and a panic, not silent
+// corruption. Only with "selftest=kstack" on the kernel command line.
+static int
+overflow(int depth)
+{
+  volatile char frame[256];
+  frame[0] = depth;
+  if (depth >= 0)   // always: the check only hides the recursion from gcc
+    return overflow(depth + 1) + frame[0];
+  return frame[0];
+}
+
+static void
+selftest(void)
+{
+  char what[16];
+  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "kstack", 7) == 0) {
+    cprintf("selftest: overflowing the kernel stack of pid %d\n", myproc()->pid);
+    overflow(0);
+  }
+}
+
 // A new process's first switch lands here, still holding ptable.lock from
 // the scheduler; returning goes to trapret and so to user space.
 void
@@ -355,6 +378,7 @@ forkret(void)
   release(&ptable.lock);
   if (first) {
     first = 0;
+    selftest();
     char *argv[] = { "init", 0 };
     int err = exec("/bin/init", argv);
     if (err < 0)
@@ -450,6 +474,35 @@ getppid(void)
   ppid = p->parent ? p->parent->pid : 0;
   release(&ptable.lock);
   return ppid;
+}
+
+static int
+haschildren(struct proc *p)
+{
+  for (struct proc *q = ptable.proc; q < &ptable.proc[NPROC]; q++)
+    if (q->parent == p && q->state != UNUSED && q->state != ZOMBIE)
+      return 1;
+  return 0;
+}
+
+// ^C without job control: kill every process that is running a command
+// rather than waiting for one. That spares init (pid 1), any process with
+// live children (a shell waiting for its command) and processes reading the
+// console (an idle shell), whose sleep channel is console_chan.
+void
+killforeground(void *console_chan)
+{
+  acquire(&ptable.lock);
+  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+    if (p->state == UNUSED || p->state == ZOMBIE || p->state == EMBRYO || p->pid == 1)
+      continue;
+    if (haschildren(p) || (p->state == SLEEPING && p->chan == console_chan))
+      continue;
+    p->killed = 1;
+    if (p->state == SLEEPING)
+      p->state = RUNNABLE;
+  }
+  release(&ptable.lock);
 }
 
 // List processes on the console (^P). No lock: it must work when stuck.
