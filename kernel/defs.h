@@ -63,6 +63,7 @@ void     lapiceoi(void);
 void     lapicinit(void);
 int      lapicid(void);
 void     microdelay(int us);
+uint     lapicperiodns(void);
 
 // mp.c
 extern int ismp;
@@ -127,6 +128,7 @@ int      holdingsleep(struct sleeplock *lk);
 void     initsleeplock(struct sleeplock *lk, char *name);
 
 // string.c
+int      atoi(const char *s);
 int      memcmp(const void *a, const void *b, uint n);
 void    *memmove(void *dst, const void *src, uint n);
 void    *memcpy(void *dst, const void *src, uint n);
@@ -149,6 +151,7 @@ void     syscall(void);
 // trap.c
 void     idtinit(void);
 extern uint ticks;
+static inline uint readticks(void) { return *(volatile uint *)&ticks; }
 extern struct spinlock tickslock;
 void     tvinit(void);
 

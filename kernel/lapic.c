@@ -105,3 +105,13 @@ microdelay(int us)
     }
   }
 }
+
+// Nanoseconds since the current timer period began (for sub-tick clocks).
+uint
+lapicperiodns(void)
+{
+  if (!lapic)
+    return 0;
+  uint count = lapic[TCCR];
+  return count > TIMERCOUNT ? 0 : TIMERCOUNT - count;
+}

@@ -39,6 +39,7 @@ main(uint magic, uint mbinfo_pa)
   initrdinit();        // the root file system
   netinit();           // packet buffers, sockets, loopback
   pciinit();           // and the drivers of what it finds
+  netconfig();         // ip= from the command line
   userinit();
   cprintf("cpu%d: starting scheduler\n", cpuid());
   scheduler();

@@ -84,10 +84,43 @@ struct netif_info {
   struct netif_stats stats;
 };
 
+// Interface configuration (netifset): fields chosen by `set`.
+#define NETIF_SET_ADDR  0x1   // ipaddr and netmask
+#define NETIF_SET_UP    0x2   // flags |= IFF_UP
+#define NETIF_SET_DOWN  0x4   // flags &= ~IFF_UP
+#define NETIF_SET_PROMISC   0x8
+#define NETIF_SET_NOPROMISC 0x10
+#define NETIF_SET_MTU   0x20
+
+struct netif_conf {
+  uint set;              // NETIF_SET_*
+  uint ipaddr;           // network order
+  uint netmask;          // network order
+  uint mtu;
+};
+
+// ARP neighbour entries (arplist, arpset).
+#define ARP_INCOMPLETE 1
+#define ARP_REACHABLE  2
+#define ARP_STALE      3
+#define ARP_PERMANENT  4
+
+struct arpreq {
+  uint ipaddr;           // network order
+  uchar mac[6];
+  ushort state;          // ARP_*
+  char ifname[IFNAMSIZ];
+  uint age_ms;           // since last confirmed
+  uint queued;           // packets waiting for resolution
+};
+
 // System-wide network counters (netstat).
 struct netstat_info {
   uint pbuf_free, pbuf_total;
   uint ether_rx_badlen, ether_rx_otherhost, ether_rx_unknown;
+  // ARP
+  uint arp_rx, arp_rx_bad, arp_rx_notforus, arp_requests_answered, arp_replies_rx;
+  uint arp_requests_tx, arp_failed, arp_queue_drops, arp_evictions, arp_entries;
 };
 
 #endif

@@ -96,3 +96,13 @@ strlen(const char *s)
     n++;
   return n;
 }
+
+// Decimal digits at the start of s (no sign); stops at the first non-digit.
+int
+atoi(const char *s)
+{
+  int n = 0;
+  while (*s >= '0' && *s <= '9')
+    n = n * 10 + (*s++ - '0');
+  return n;
+}

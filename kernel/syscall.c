@@ -82,6 +82,12 @@ extern int sys_recvfrom(void);
 extern int sys_setsockopt(void);
 extern int sys_netifget(void);
 extern int sys_netstat(void);
+extern int sys_netifset(void);
+extern int sys_create_arp(void);
+extern int sys_arplist(void);
+extern int sys_arpset(void);
+extern int sys_arpdel(void);
+extern int sys_clock(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
   [SYS_fork]    sys_fork,
@@ -109,6 +115,12 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_setsockopt] sys_setsockopt,
   [SYS_netifget] sys_netifget,
   [SYS_netstat] sys_netstat,
+  [SYS_netifset] sys_netifset,
+  [SYS_create_arp] sys_create_arp,
+  [SYS_arplist] sys_arplist,
+  [SYS_arpset]  sys_arpset,
+  [SYS_arpdel]  sys_arpdel,
+  [SYS_clock]   sys_clock,
 };
 
 void

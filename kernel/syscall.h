@@ -32,6 +32,13 @@
 #define SYS_netifget 24   // (index, struct netif_info *): -ENODEV past the last
 #define SYS_netstat  25   // (struct netstat_info *)
 
-#define NSYSCALL   26   // one past the highest number in use
+#define SYS_netifset 26   // (ifname, struct netif_conf *)
+#define SYS_create_arp 27 // (ifname, ipaddr (network order), uchar mac[6], timeout_ms)
+#define SYS_arplist  28   // (index, struct arpreq *): -ENOENT past the last
+#define SYS_arpset   29   // (struct arpreq *): a permanent entry
+#define SYS_arpdel   30   // (ipaddr, ifname or 0)
+#define SYS_clock    31   // (struct timeval *): time since boot, microsecond resolution
+
+#define NSYSCALL   32   // one past the highest number in use
 
 #endif

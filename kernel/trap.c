@@ -10,6 +10,7 @@
 #include "kernel/traps.h"
 #include "kernel/spinlock.h"
 #include "kernel/irq.h"
+#include "kernel/net/netdev.h"
 
 static struct gatedesc idt[256];
 extern uint vectors[];    // vectors.S
@@ -81,6 +82,7 @@ clockintr(void)
     wakeup(&ticks);
     release(&tickslock);
     wakeexpired(now);
+    nettimer(now);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/sock.h"
+#include "kernel/net/arp.h"
 
 static struct {
   struct spinlock lock;
@@ -141,5 +142,89 @@ netinit(void)
   pbufinit();
   etherinit();
   socketinit();
+  arpinit();
   loopbackinit();
+}
+
+void
+nettimer(uint now)
+{
+  arp_timer(now);
+}
+
+// Set an interface's IPv4 address and announce it (gratuitous ARP).
+int
+netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask)
+{
+  dev->ipaddr = ipaddr;
+  dev->netmask = netmask;
+  if (dev->flags & IFF_UP)
+    arp_announce(dev);
+  return 0;
+}
+
+int
+inet_aton(const char *s, uint *addr)
+{
+  uint a = 0;
+  for (int i = 0; i < 4; i++) {
+    if (*s < '0' || *s > '9')
+      return -1;
+    uint part = 0;
+    for (int digits = 0; *s >= '0' && *s <= '9'; s++, digits++) {
+      part = part * 10 + (*s - '0');
+      if (digits >= 3 || part > 255)
+        return -1;
+    }
+    a = a << 8 | part;
+    if (i < 3 && *s++ != '.')
+      return -1;
+  }
+  if (*s != 0 && *s != ':')
+    return -1;
+  *addr = htonl(a);
+  return 0;
+}
+
+// Linux's ip=<client>:<server>:<gateway>:<netmask>:<host>:<device>:<autoconf>
+// (fields may be empty). Only the address, netmask and device are used here;
+// the gateway is kept for the IPv4 routing table.
+uint cmdline_gateway;
+
+static const char *
+ipfield(const char *s, int n, char *out, int max)
+{
+  for (; n > 0 && *s; s++)
+    if (*s == ':')
+      n--;
+  int i = 0;
+  while (*s && *s != ':' && i < max - 1)
+    out[i++] = *s++;
+  out[i] = 0;
+  return out;
+}
+
+void
+netconfig(void)
+{
+  char ip[128], f[32];
+  uint addr, mask = 0;
+  struct netdev *dev;
+
+  if (!cmdlineget("ip", ip, sizeof ip) || inet_aton(ipfield(ip, 0, f, sizeof f), &addr) < 0)
+    return;
+  if (ipfield(ip, 3, f, sizeof f)[0] && inet_aton(f, &mask) < 0)
+    mask = 0;
+  if (mask == 0)
+    mask = htonl(0xFFFFFF00);
+  if (ipfield(ip, 2, f, sizeof f)[0])
+    inet_aton(f, &cmdline_gateway);
+  dev = netdev_byname(ipfield(ip, 5, f, sizeof f)[0] ? f : "eth0");
+  if (dev == 0) {
+    cprintf("ip=: no interface %s\n", f[0] ? f : "eth0");
+    return;
+  }
+  netdev_setaddr(dev, addr, mask);
+  uint a = ntohl(addr);
+  cprintf("%s: address %d.%d.%d.%d\n", dev->name, a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }

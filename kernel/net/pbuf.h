@@ -22,6 +22,7 @@ struct pbuf {
   ushort ethertype;         // set by the Ethernet layer on input (host order)
   uchar pkttype;            // PACKET_HOST, PACKET_BROADCAST, ... on input
   uchar isfree;             // in the pool (catches double frees)
+  uchar lladdr[6];          // destination MAC, for sends deferred by ARP
 };
 
 // A FIFO of pbufs with a bound; drops beyond it are the caller's to count.

@@ -91,7 +91,7 @@ sock_waitrx(struct socket *s, int *err)
       *err = -EINTR;
       return 0;
     }
-    if (deadline && (int)(ticks - deadline) >= 0) {
+    if (deadline && (int)(readticks() - deadline) >= 0) {
       *err = -EAGAIN;
       return 0;
     }

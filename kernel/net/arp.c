@@ -1,0 +1,461 @@
+// ARP for IPv4 over Ethernet (RFC 826) with a neighbour cache.
+//
+// Entries are INCOMPLETE (a request is out; packets wait in a small queue),
+// REACHABLE (confirmed recently), STALE (not confirmed for a while; still
+// used, and removed when older still) or PERMANENT (arp -s). Requests are
+// retried ARP_RETRIES times a second apart, then the entry fails: its queued
+// packets are dropped and counted. The table is bounded; when it is full the
+// least recently confirmed non-permanent entry is evicted.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/spinlock.h"
+#include "kernel/mmu.h"
+#include "kernel/proc.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/arp.h"
+
+#define NARP        64
+#define ARP_MAXQ     8            // packets waiting on one entry
+#define ARP_RETRIES  3            // requests before giving up
+#define ARP_RETRY_TICKS HZ        // one second apart
+
+#define ARPHRD_ETHER_NET 0x0100   // htons(1)
+#define ARPOP_REQUEST 1
+#define ARPOP_REPLY   2
+
+struct arp_hdr {
+  ushort htype;        // 1: Ethernet
+  ushort ptype;        // 0x0800: IPv4
+  uchar  hlen;         // 6
+  uchar  plen;         // 4
+  ushort op;
+  uchar  sha[ETH_ALEN];
+  uint   spa;
+  uchar  tha[ETH_ALEN];
+  uint   tpa;
+} __attribute__((packed));
+
+struct arpentry {
+  int state;                // 0: free, else ARP_*
+  struct netdev *dev;
+  uint ip;                  // network order
+  uchar mac[ETH_ALEN];
+  uint confirmed;           // tick of the last packet heard from it
+  int probes;               // requests sent while INCOMPLETE
+  uint nextprobe;           // tick of the next retry
+  uint heard;               // packets heard from it (arp_query waits on this)
+  struct pbufq queue;       // packets waiting for resolution
+};
+
+static struct {
+  struct spinlock lock;
+  struct arpentry e[NARP];
+  uint reachable_ticks;     // REACHABLE -> STALE
+  uint gc_ticks;            // STALE -> removed
+} tab;
+
+static struct {
+  uint rx, rx_bad, rx_notforus, answered, replies_rx;
+  uint requests_tx, failed, queue_drops, evictions;
+} cnt;
+
+static uint
+now(void)
+{
+  return readticks();
+}
+
+void
+arpinit(void)
+{
+  char v[16];
+  initlock(&tab.lock, "arp");
+  tab.reachable_ticks = 30 * HZ;
+  tab.gc_ticks = 120 * HZ;
+  // Tests shorten the timers: arp.reachable=SECONDS arp.gc=SECONDS
+  if (cmdlineget("arp.reachable", v, sizeof v) && v[0])
+    tab.reachable_ticks = atoi(v) * HZ;
+  if (cmdlineget("arp.gc", v, sizeof v) && v[0])
+    tab.gc_ticks = atoi(v) * HZ;
+  for (int i = 0; i < NARP; i++)
+    pbufq_init(&tab.e[i].queue, ARP_MAXQ);
+  ether_register(ETH_P_ARP, arp_input);
+}
+
+// ---- building and sending -------------------------------------------------
+
+static struct pbuf *
+arpbuild(struct netdev *dev, int op, uint spa, const uchar *tha, uint tpa)
+{
+  struct pbuf *pb = pbuf_alloc();
+  if (pb == 0)
+    return 0;
+  struct arp_hdr *ah = (struct arp_hdr *)pbuf_put(pb, sizeof *ah);
+  ah->htype = ARPHRD_ETHER_NET;
+  ah->ptype = htons(ETH_P_IP);
+  ah->hlen = ETH_ALEN;
+  ah->plen = 4;
+  ah->op = htons(op);
+  memmove(ah->sha, dev->mac, ETH_ALEN);
+  ah->spa = spa;
+  if (tha)
+    memmove(ah->tha, tha, ETH_ALEN);
+  else
+    memset(ah->tha, 0, ETH_ALEN);
+  ah->tpa = tpa;
+  return pb;
+}
+
+static void
+sendrequest(struct netdev *dev, uint spa, uint tpa)
+{
+  struct pbuf *pb = arpbuild(dev, ARPOP_REQUEST, spa, 0, tpa);
+  if (pb) {
+    __sync_fetch_and_add(&cnt.requests_tx, 1);
+    ether_output(dev, pb, ether_broadcast, ETH_P_ARP);
+  }
+}
+
+void
+arp_announce(struct netdev *dev)
+{
+  if (dev->type == ARPHRD_ETHER && dev->ipaddr)
+    sendrequest(dev, dev->ipaddr, dev->ipaddr);
+}
+
+// ---- the table (tab.lock held) ---------------------------------------------
+
+static struct arpentry *
+lookup(struct netdev *dev, uint ip)
+{
+  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)
+    if (e->state && e->ip == ip && (dev == 0 || e->dev == dev))
+      return e;
+  return 0;
+}
+
+// Drop an entry's queued packets (counted) and free it.
+static void
+freeentry(struct arpentry *e)
+{
+  cnt.queue_drops += e->queue.len;
+  pbufq_flush(&e->queue);
+  e->state = 0;
+  e->dev = 0;
+}
+
+// A free entry, evicting the least recently confirmed non-permanent one if
+// need be; 0 if every entry is permanent.
+static struct arpentry *
+allocentry(struct netdev *dev, uint ip, int state)
+{
+  struct arpentry *victim = 0;
+  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
+    if (e->state == 0) {
+      victim = e;
+      break;
+    }
+    if (e->state != ARP_PERMANENT &&
+        (victim == 0 || (int)(e->confirmed - victim->confirmed) < 0))
+      victim = e;
+  }
+  if (victim == 0)
+    return 0;
+  if (victim->state) {
+    cnt.evictions++;
+    freeentry(victim);
+  }
+  victim->state = state;
+  victim->dev = dev;
+  victim->ip = ip;
+  memset(victim->mac, 0, ETH_ALEN);
+  victim->confirmed = now();
+  victim->probes = 0;
+  victim->nextprobe = 0;
+  victim->heard = 0;
+  return victim;
+}
+
+// Record that ip is at mac (from any ARP packet it sent); move waiting
+// packets to *ready for the caller to send once the lock is dropped.
+static void
+learn(struct arpentry *e, const uchar *mac, struct pbufq *ready)
+{
+  if (e->state != ARP_PERMANENT) {
+    memmove(e->mac, mac, ETH_ALEN);
+    e->state = ARP_REACHABLE;
+  }
+  e->confirmed = now();
+  e->heard++;
+  struct pbuf *pb;
+  while ((pb = pbufq_get(&e->queue)) != 0) {
+    pb->dev = e->dev;
+    memmove(pb->lladdr, e->mac, ETH_ALEN);
+    if (pbufq_put(ready, pb) < 0)
+      pbuf_free(pb);
+  }
+}
+
+static void
+sendready(struct pbufq *ready)
+{
+  struct pbuf *pb;
+  while ((pb = pbufq_get(ready)) != 0) {
+    ether_output(pb->dev, pb, pb->lladdr, ETH_P_IP);
+  }
+}
+
+// ---- input -------------------------------------------------------------------
+
+static int
+badsender(const uchar *sha, uint spa)
+{
+  uint a = ntohl(spa);
+  return (sha[0] & 1) ||                  // broadcast or multicast MAC
+         a == 0xFFFFFFFF ||               // limited broadcast
+         (a >> 28) == 0xE;                // multicast
+}
+
+void
+arp_input(struct netdev *dev, struct pbuf *pb)
+{
+  struct arp_hdr ah;
+  struct pbufq ready;
+  int merged = 0;
+
+  __sync_fetch_and_add(&cnt.rx, 1);
+  if (pbuf_len(pb) < sizeof ah)
+    goto bad;
+  memmove(&ah, pb->rp, sizeof ah);
+  if (ah.htype != ARPHRD_ETHER_NET || ah.ptype != htons(ETH_P_IP) ||
+      ah.hlen != ETH_ALEN || ah.plen != 4 ||
+      (ah.op != htons(ARPOP_REQUEST) && ah.op != htons(ARPOP_REPLY)) ||
+      badsender(ah.sha, ah.spa) || (dev->ipaddr && ah.spa == dev->ipaddr))
+    goto bad;
+  if (ah.op == htons(ARPOP_REPLY))
+    __sync_fetch_and_add(&cnt.replies_rx, 1);
+
+  pbufq_init(&ready, NARP * ARP_MAXQ);
+  acquire(&tab.lock);
+  struct arpentry *e = ah.spa ? lookup(dev, ah.spa) : 0;
+  if (e) {                       // RFC 826: merge what we already track
+    learn(e, ah.sha, &ready);
+    merged = 1;
+  }
+  int forus = dev->ipaddr && ah.tpa == dev->ipaddr;
+  if (forus && !merged && ah.spa && (e = allocentry(dev, ah.spa, ARP_REACHABLE)) != 0)
+    learn(e, ah.sha, &ready);
+  release(&tab.lock);
+  if (merged || forus)
+    wakeup(&tab);
+  sendready(&ready);
+
+  if (!forus) {
+    __sync_fetch_and_add(&cnt.rx_notforus, 1);
+  } else if (ah.op == htons(ARPOP_REQUEST)) {
+    struct pbuf *reply = arpbuild(dev, ARPOP_REPLY, dev->ipaddr, ah.sha, ah.spa);
+    if (reply) {
+      __sync_fetch_and_add(&cnt.answered, 1);
+      ether_output(dev, reply, ah.sha, ETH_P_ARP);
+    }
+  }
+  pbuf_free(pb);
+  return;
+
+bad:
+  __sync_fetch_and_add(&cnt.rx_bad, 1);
+  pbuf_free(pb);
+}
+
+// ---- output --------------------------------------------------------------------
+
+int
+arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
+{
+  uchar mac[ETH_ALEN];
+  int request = 0;
+
+  if (dev->type == ARPHRD_LOOPBACK)
+    return ether_output(dev, pb, dev->mac, ETH_P_IP);
+  if (nexthop == 0xFFFFFFFF || (dev->netmask && (nexthop | dev->netmask) == 0xFFFFFFFF))
+    return ether_output(dev, pb, ether_broadcast, ETH_P_IP);
+
+  acquire(&tab.lock);
+  struct arpentry *e = lookup(dev, nexthop);
+  if (e && e->state != ARP_INCOMPLETE) {
+    memmove(mac, e->mac, ETH_ALEN);
+    release(&tab.lock);
+    return ether_output(dev, pb, mac, ETH_P_IP);
+  }
+  if (e == 0) {
+    if ((e = allocentry(dev, nexthop, ARP_INCOMPLETE)) == 0) {
+      release(&tab.lock);
+      pbuf_free(pb);
+      return -ENOBUFS;
+    }
+    e->probes = 1;
+    e->nextprobe = now() + ARP_RETRY_TICKS;
+    request = 1;
+  }
+  if (pbufq_put(&e->queue, pb) < 0) {
+    cnt.queue_drops++;
+    pbuf_free(pb);
+  }
+  release(&tab.lock);
+  if (request)
+    sendrequest(dev, dev->ipaddr, nexthop);
+  return 0;
+}
+
+// Once per tick from the timer: retry or fail INCOMPLETE entries, age the rest.
+void
+arp_timer(uint t)
+{
+  struct { struct netdev *dev; uint spa, tpa; } retry[NARP];
+  int nretry = 0, failed = 0;
+
+  acquire(&tab.lock);
+  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
+    uint age = t - e->confirmed;
+    if (e->state == ARP_INCOMPLETE && (int)(t - e->nextprobe) >= 0) {
+      if (e->probes >= ARP_RETRIES) {
+        cnt.failed++;
+        freeentry(e);
+        failed = 1;
+        continue;
+      }
+      e->probes++;
+      e->nextprobe = t + ARP_RETRY_TICKS;
+      retry[nretry].dev = e->dev;
+      retry[nretry].spa = e->dev->ipaddr;
+      retry[nretry++].tpa = e->ip;
+    } else if (e->state == ARP_REACHABLE && age > tab.reachable_ticks) {
+      e->state = ARP_STALE;
+    } else if (e->state == ARP_STALE && age > tab.gc_ticks) {
+      freeentry(e);
+    }
+  }
+  release(&tab.lock);
+  for (int i = 0; i < nretry; i++)
+    sendrequest(retry[i].dev, retry[i].spa, retry[i].tpa);
+  if (failed)
+    wakeup(&tab);
+}
+
+// create_arp: send a request for ip on dev and wait for the answer.
+int
+arp_query(struct netdev *dev, uint ip, uchar *mac, uint timeout_ticks)
+{
+  if (dev->type != ARPHRD_ETHER)
+    return -EOPNOTSUPP;
+  acquire(&tab.lock);
+  struct arpentry *e = lookup(dev, ip);
+  if (e == 0) {
+    if ((e = allocentry(dev, ip, ARP_INCOMPLETE)) == 0) {
+      release(&tab.lock);
+      return -ENOBUFS;
+    }
+    e->probes = ARP_RETRIES;   // this query does its own waiting
+    e->nextprobe = now() + timeout_ticks + 1;
+  }
+  uint heard = e->heard;
+  struct arpentry *asked = e;
+  uint deadline = now() + timeout_ticks;
+  release(&tab.lock);
+  sendrequest(dev, dev->ipaddr, ip);
+
+  acquire(&tab.lock);
+  for (;;) {
+    e = lookup(dev, ip);
+    if (e && e->state != ARP_INCOMPLETE && (e != asked || e->heard != heard)) {
+      memmove(mac, e->mac, ETH_ALEN);
+      release(&tab.lock);
+      return 0;
+    }
+    if ((int)(now() - deadline) >= 0) {
+      release(&tab.lock);
+      return -ETIMEDOUT;
+    }
+    if (killed(myproc())) {
+      release(&tab.lock);
+      return -EINTR;
+    }
+    sleepdeadline(&tab, &tab.lock, deadline);
+  }
+}
+
+int
+arp_list(int index, struct arpreq *out)
+{
+  int n = 0;
+  acquire(&tab.lock);
+  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
+    if (!e->state || n++ != index)
+      continue;
+    memset(out, 0, sizeof *out);
+    out->ipaddr = e->ip;
+    memmove(out->mac, e->mac, ETH_ALEN);
+    out->state = e->state;
+    safestrcpy(out->ifname, e->dev->name, sizeof out->ifname);
+    out->age_ms = (now() - e->confirmed) * (1000 / HZ);
+    out->queued = e->queue.len;
+    release(&tab.lock);
+    return 0;
+  }
+  release(&tab.lock);
+  return -ENOENT;
+}
+
+int
+arp_set(struct netdev *dev, uint ip, const uchar *mac)
+{
+  struct pbufq ready;
+  pbufq_init(&ready, NARP * ARP_MAXQ);
+  acquire(&tab.lock);
+  struct arpentry *e = lookup(dev, ip);
+  if (e == 0 && (e = allocentry(dev, ip, ARP_PERMANENT)) == 0) {
+    release(&tab.lock);
+    return -ENOSPC;
+  }
+  e->state = ARP_PERMANENT;
+  memmove(e->mac, mac, ETH_ALEN);
+  learn(e, mac, &ready);
+  release(&tab.lock);
+  sendready(&ready);
+  return 0;
+}
+
+int
+arp_delete(struct netdev *dev, uint ip)
+{
+  acquire(&tab.lock);
+  struct arpentry *e = lookup(dev, ip);
+  if (e)
+    freeentry(e);
+  release(&tab.lock);
+  return e ? 0 : -ENXIO;
+}
+
+void
+arp_stats(struct netstat_info *out)
+{
+  out->arp_rx = cnt.rx;
+  out->arp_rx_bad = cnt.rx_bad;
+  out->arp_rx_notforus = cnt.rx_notforus;
+  out->arp_requests_answered = cnt.answered;
+  out->arp_replies_rx = cnt.replies_rx;
+  out->arp_requests_tx = cnt.requests_tx;
+  out->arp_failed = cnt.failed;
+  out->arp_queue_drops = cnt.queue_drops;
+  out->arp_evictions = cnt.evictions;
+  int n = 0;
+  acquire(&tab.lock);
+  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)
+    n += e->state != 0;
+  release(&tab.lock);
+  out->arp_entries = n;
+}
