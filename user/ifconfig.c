@@ -1,5 +1,7 @@
 // ifconfig [IF]: list network interfaces, shaped like Linux's net-tools
 // ifconfig: flags, MTU, addresses and counters.
+// ifconfig IF [ADDR] [netmask MASK] [up|down] [promisc|-promisc] [mtu N]:
+// configure one.
 #include "kernel/types.h"
 #include "user/user.h"
 #include "user/net.h"
@@ -57,15 +59,55 @@ show(struct netif_info *in)
   printf("        interrupts %u\n\n", s->interrupts);
 }
 
+static int
+configure(int argc, char **argv)
+{
+  struct netif_conf c;
+  memset(&c, 0, sizeof c);
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "up") == 0)
+      c.set |= NETIF_SET_UP;
+    else if (strcmp(a, "down") == 0)
+      c.set |= NETIF_SET_DOWN;
+    else if (strcmp(a, "promisc") == 0)
+      c.set |= NETIF_SET_PROMISC;
+    else if (strcmp(a, "-promisc") == 0)
+      c.set |= NETIF_SET_NOPROMISC;
+    else if (strcmp(a, "netmask") == 0 && i + 1 < argc && inet_aton(argv[i + 1], &c.netmask) == 0)
+      c.set |= NETIF_SET_ADDR, i++;
+    else if (strcmp(a, "mtu") == 0 && i + 1 < argc)
+      c.set |= NETIF_SET_MTU, c.mtu = atoi(argv[++i]);
+    else if (inet_aton(a, &c.ipaddr) == 0)
+      c.set |= NETIF_SET_ADDR;
+    else {
+      fprintf(2, "ifconfig: bad argument '%s'\n", a);
+      return 2;
+    }
+  }
+  if ((c.set & NETIF_SET_ADDR) && c.ipaddr == 0) {
+    struct netif_info cur;
+    if (if_nametoindex2(argv[1], &cur) >= 0)
+      c.ipaddr = cur.ipaddr;
+  }
+  if ((c.set & NETIF_SET_ADDR) && c.netmask == 0) {
+    uint a = ntohl(c.ipaddr) >> 24;   // classful default, as ifconfig does
+    c.netmask = htonl(a < 128 ? 0xFF000000 : a < 192 ? 0xFFFF0000 : 0xFFFFFF00);
+  }
+  if (netifset(argv[1], &c) < 0) {
+    fprintf(2, "ifconfig: %s: %s\n", argv[1], strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+
 int
 main(int argc, char **argv)
 {
   struct netif_info info;
 
-  if (argc > 2) {
-    fprintf(2, "usage: ifconfig [interface]\n");
-    return 2;
-  }
+  if (argc > 2)
+    return configure(argc, argv);
   if (argc == 2) {
     if (if_nametoindex2(argv[1], &info) < 0) {
       fprintf(2, "ifconfig: %s: no such interface\n", argv[1]);

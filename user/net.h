@@ -11,6 +11,12 @@ int recvfrom(int fd, void *buf, int len, int flags, struct sockaddr *from, int *
 int setsockopt(int fd, int level, int opt, const void *val, int len);
 int netifget(int index, struct netif_info *info);   // interfaces are 1, 2, ...
 int netstat(struct netstat_info *info);
+int netifset(const char *ifname, const struct netif_conf *conf);
+int create_arp(const char *ifname, uint ipaddr, uchar mac[6], int timeout_ms);
+int arplist(int index, struct arpreq *req);
+int arpset(const struct arpreq *req);
+int arpdel(uint ipaddr, const char *ifname);
+int clock(struct timeval *tv);    // since boot, microsecond resolution
 
 static inline ushort htons(ushort v) { return (v << 8) | (v >> 8); }
 static inline ushort ntohs(ushort v) { return htons(v); }
@@ -25,6 +31,11 @@ int  if_nametoindex2(const char *name, struct netif_info *info);
 // "52:54:00:12:34:56" <-> 6 bytes. parse returns 0 or -1.
 int  ether_aton(const char *s, uchar mac[6]);
 char *ether_ntoa(const uchar mac[6], char buf[18]);
+// Dotted quad <-> address in network order. aton returns 0 or -1.
+int  inet_aton(const char *s, uint *addr);
+char *inet_ntoa(uint addr, char buf[16]);
+// Microseconds since boot (from clock()).
+uint64 usecs(void);
 // Receive timeout in milliseconds (0 = forever).
 int  setrcvtimeo(int fd, int ms);
 

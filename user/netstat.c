@@ -23,6 +23,13 @@ main(int argc, char **argv)
   printf("    %u frames too short\n", ns.ether_rx_badlen);
   printf("    %u frames for other hosts dropped\n", ns.ether_rx_otherhost);
   printf("    %u frames of unknown type dropped\n", ns.ether_rx_unknown);
+  printf("Arp:\n");
+  printf("    %u packets received, %u malformed, %u not for us\n",
+         ns.arp_rx, ns.arp_rx_bad, ns.arp_rx_notforus);
+  printf("    %u requests answered, %u replies received, %u requests sent\n",
+         ns.arp_requests_answered, ns.arp_replies_rx, ns.arp_requests_tx);
+  printf("    %u resolutions failed, %u queued packets dropped, %u evictions, %u entries\n",
+         ns.arp_failed, ns.arp_queue_drops, ns.arp_evictions, ns.arp_entries);
   printf("Buffers:\n");
   printf("    %u/%u/%u pbufs in use/free/total\n",
          ns.pbuf_total - ns.pbuf_free, ns.pbuf_free, ns.pbuf_total);

@@ -55,3 +55,43 @@ setrcvtimeo(int fd, int ms)
   struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
   return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
+
+int
+inet_aton(const char *s, uint *addr)
+{
+  uint a = 0;
+  for (int i = 0; i < 4; i++) {
+    if (!isdigit(*s))
+      return -1;
+    uint part = 0;
+    for (int digits = 0; isdigit(*s); s++, digits++) {
+      part = part * 10 + (*s - '0');
+      if (digits >= 3 || part > 255)
+        return -1;
+    }
+    a = a << 8 | part;
+    if (i < 3 && *s++ != '.')
+      return -1;
+  }
+  if (*s)
+    return -1;
+  *addr = htonl(a);
+  return 0;
+}
+
+char *
+inet_ntoa(uint addr, char buf[16])
+{
+  uint a = ntohl(addr);
+  snprintf(buf, 16, "%d.%d.%d.%d", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+  return buf;
+}
+
+uint64
+usecs(void)
+{
+  struct timeval tv;
+  if (clock(&tv) < 0)
+    return 0;
+  return (uint64)tv.tv_sec * 1000000 + tv.tv_usec;
+}
