@@ -10,7 +10,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/file.h"
 
-#define PIPESIZE (PGSIZE - 64)
+#define PIPESIZE (PGSIZE - 128)   // the struct, ring included, fits one page
 
 struct pipe {
   struct spinlock lock;
@@ -20,6 +20,8 @@ struct pipe {
   int writeopen;
   char data[PIPESIZE];
 };
+
+_Static_assert(sizeof(struct pipe) <= PGSIZE, "struct pipe must fit in one page");
 
 static const struct fileops pipeops;
 

@@ -451,6 +451,8 @@ wakeup(void *chan)
 int
 kill(int pid)
 {
+  if (initproc && pid == initproc->pid)
+    return -EPERM;   // init must not exit: the system depends on it
   acquire(&ptable.lock);
   for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
     if (p->pid == pid && p->state != UNUSED && p->state != ZOMBIE) {

@@ -1,0 +1,1049 @@
+// usertests: exercise every system call, including its error cases.
+//
+// Each test runs in its own child process, so that a test the kernel
+// kills (or one that breaks its process in some way) cannot take the
+// others down. A watchdog process kills a test that hangs. A test prints
+// "test NAME: FAILED (why)" itself and exits with FAILSTATUS; the parent
+// prints "test NAME: ok" or reports any other way the test ended.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/stat.h"
+#include "kernel/fcntl.h"
+#include "kernel/errno.h"
+#include "kernel/syscall.h"
+#include "user/user.h"
+
+#define PGSIZE      4096
+#define FAILSTATUS  99
+#define TIMEOUT     (20 * HZ)   // ticks a test may take
+#define MiB         (1024 * 1024)
+#define MIN(a, b)   ((a) < (b) ? (a) : (b))
+
+static const char *curtest;
+
+// ---- helpers --------------------------------------------------------------
+
+static void fail(const char *fmt, ...) PRINTFLIKE(1, 2) __attribute__((noreturn));
+
+static void
+fail(const char *fmt, ...)
+{
+  char why[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  printf("test %s: FAILED (%s)\n", curtest, why);
+  exit(FAILSTATUS);
+}
+
+#define CHECK(cond) \
+  do { if (!(cond)) fail("line %d: %s", __LINE__, #cond); } while (0)
+
+// Checks that a system call returned -1 with errno err.
+#define CHECKERR(call, err) checkerr((call), (err), #call, __LINE__)
+
+static void
+checkerr(int r, int err, const char *call, int line)
+{
+  if (r != -1 || errno != err)
+    fail("line %d: %s returned %d, errno %d (%s); want %s", line, call, r,
+         r == -1 ? errno : 0, r == -1 ? strerror(errno) : "-", strerror(err));
+}
+
+// Makes the break page-aligned and returns it: everything from there up
+// is unmapped, and a buffer ending just below it is mapped.
+static char *
+alignedbreak(void)
+{
+  uint b = (uint)sbrk(0);
+  uint pad = (PGSIZE - b % PGSIZE) % PGSIZE;
+  CHECK(pad == 0 || sbrk(pad) != (char *)-1);
+  return sbrk(0);
+}
+
+// Waits for one child; returns its status.
+static int
+waitstatus(int pid)
+{
+  int status;
+  int r = wait(&status);
+  if (r != pid)
+    fail("wait returned %d, want %d (errno %d)", r, pid, errno);
+  return status;
+}
+
+// Runs fn in a child; returns the child's exit status.
+static int
+inchild(void (*fn)(void))
+{
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    fn();
+    exit(0);
+  }
+  return waitstatus(pid);
+}
+
+static int
+openok(const char *path, int flags)
+{
+  int fd = open(path, flags);
+  if (fd < 0)
+    fail("open %s: %s", path, strerror(errno));
+  return fd;
+}
+
+// Reads exactly n bytes (less only at end of file).
+static int
+readfull(int fd, char *buf, int n)
+{
+  int got = 0;
+  while (got < n) {
+    int r = read(fd, buf + got, n - got);
+    if (r < 0)
+      fail("read: %s", strerror(errno));
+    if (r == 0)
+      break;
+    got += r;
+  }
+  return got;
+}
+
+// Runs path with argv, its stdout into a pipe; returns what it wrote.
+static char *
+runoutput(const char *path, char **argv, int *status)
+{
+  static char out[2048];
+  int p[2];
+  CHECK(pipe(p) == 0);
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    close(1);
+    dup(p[1]);
+    close(p[0]);
+    close(p[1]);
+    exec(path, argv);
+    exit(100 + errno);
+  }
+  close(p[1]);
+  int n = readfull(p[0], out, sizeof out - 1);
+  out[n] = 0;
+  close(p[0]);
+  *status = waitstatus(pid);
+  return out;
+}
+
+// Raw system call with no arguments: returns %eax as the kernel left it.
+static int
+rawsyscall(int num)
+{
+  int r;
+  asm volatile("int $64" : "=a"(r) : "a"(num) : "memory");
+  return r;
+}
+
+// ---- processes ------------------------------------------------------------
+
+static void
+test_getpid(void)
+{
+  int me = getpid();
+  CHECK(me > 0);
+  CHECK(getppid() > 0 && getppid() != me);
+  int p[2];
+  CHECK(pipe(p) == 0);
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    int ids[2] = { getpid(), getppid() };
+    write(p[1], ids, sizeof ids);
+    exit(0);
+  }
+  int ids[2];
+  CHECK(read(p[0], ids, sizeof ids) == sizeof ids);
+  CHECK(ids[0] == pid && ids[0] != me);
+  CHECK(ids[1] == me);
+  CHECK(waitstatus(pid) == 0);
+}
+
+static void
+test_exitwait(void)
+{
+  static const int codes[] = { 0, 1, 42, 255 };
+  int pids[4];
+  int seen = 0;
+
+  for (int i = 0; i < 4; i++) {
+    pids[i] = fork();
+    CHECK(pids[i] >= 0);
+    if (pids[i] == 0)
+      exit(codes[i]);
+  }
+  for (int n = 0; n < 4; n++) {
+    int status;
+    int pid = wait(&status);
+    int i = 0;
+    while (i < 4 && pids[i] != pid)
+      i++;
+    if (i == 4)
+      fail("wait returned %d, not one of our children", pid);
+    if (status != codes[i])
+      fail("child exited %d, wait said %d", codes[i], status);
+    seen |= 1 << i;
+  }
+  CHECK(seen == 15);
+  CHECKERR(wait(0), ECHILD);
+
+  int pid = fork();   // a NULL status pointer is allowed
+  CHECK(pid >= 0);
+  if (pid == 0)
+    exit(3);
+  CHECK(wait(0) == pid);
+  CHECKERR(wait(0), ECHILD);
+}
+
+// Fork until the process table is full, then let every child go.
+static void
+test_forkfull(void)
+{
+  int p[2], n = 0, pid;
+  CHECK(pipe(p) == 0);
+  for (; n < 2 * NPROC; n++) {
+    if ((pid = fork()) < 0)
+      break;
+    if (pid == 0) {
+      char c;
+      close(p[1]);
+      read(p[0], &c, 1);   // until the parent closes the write end
+      exit(0);
+    }
+  }
+  if (n == 2 * NPROC)
+    fail("%d forks succeeded", n);
+  if (errno != EAGAIN && errno != ENOMEM)
+    fail("fork failed with errno %d (%s)", errno, strerror(errno));
+  CHECK(n > 0 && n < NPROC);
+  close(p[1]);
+  for (int i = 0; i < n; i++) {
+    int status;
+    if (wait(&status) < 0 || status != 0)
+      fail("child %d of %d: wait: errno %d, status %d", i, n, errno, status);
+  }
+  CHECKERR(wait(0), ECHILD);
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    exit(7);
+  CHECK(waitstatus(pid) == 7);
+}
+
+static void
+spin(void)
+{
+  for (;;)
+    ;
+}
+
+static void
+test_kill(void)
+{
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    sleep(1000);
+    exit(0);
+  }
+  sleep(2);   // let it go to sleep
+  int t0 = uptime();
+  CHECK(kill(pid) == 0);
+  CHECK(waitstatus(pid) == -1);
+  CHECK(uptime() - t0 < 5 * HZ);
+
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    spin();
+  CHECK(kill(pid) == 0);
+  CHECK(waitstatus(pid) == -1);
+
+  CHECKERR(kill(pid), ESRCH);   // gone now
+  CHECKERR(kill(1000000), ESRCH);
+}
+
+static void
+test_sleep(void)
+{
+  int t0 = uptime();
+  CHECK(t0 >= 0);
+  CHECK(sleep(0) == 0);
+  CHECK(sleep(10) == 0);
+  int t1 = uptime();
+  if (t1 - t0 < 10 || t1 - t0 > 10 * HZ)
+    fail("sleep(10) took %d ticks", t1 - t0);
+}
+
+static void
+nullwrite(void)
+{
+  *(volatile int *)0 = 1;
+}
+
+static void
+nullread(void)
+{
+  (void)*(volatile int *)0;
+}
+
+static void
+kernelread(void)
+{
+  (void)*(volatile int *)0x80100000;
+}
+
+static void
+abovebreak(void)
+{
+  char *top = alignedbreak();
+  top[PGSIZE] = 1;
+}
+
+static void
+test_fault(void)
+{
+  if (inchild(nullwrite) != -1 || inchild(nullread) != -1)
+    fail("NULL dereference not killed");
+  if (inchild(kernelread) != -1)
+    fail("read of kernel memory not killed");
+  if (inchild(abovebreak) != -1)
+    fail("write above the break not killed");
+}
+
+// Runs /bin/crash MODE for every mode; each must be killed.
+static void
+test_crash(void)
+{
+  static char *modes[] = { "null", "jump0", "kernel", "kwrite", "div", "ud",
+                           "priv", "stack", "syscallbad" };
+  for (int i = 0; i < (int)(sizeof modes / sizeof modes[0]); i++) {
+    char *argv[] = { "crash", modes[i], 0 };
+    int pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+      exec("/bin/crash", argv);
+      printf("exec /bin/crash: %s\n", strerror(errno));
+      exit(2);
+    }
+    int status = waitstatus(pid);
+    if (status != -1)
+      fail("crash %s: exit status %d, want -1 (killed)", modes[i], status);
+  }
+}
+
+static void
+test_nosys(void)
+{
+  static const int nums[] = { 0, NSYSCALL, 999, -1, 0x7fffffff };
+  for (int i = 0; i < (int)(sizeof nums / sizeof nums[0]); i++) {
+    int r = rawsyscall(nums[i]);
+    if (r != -ENOSYS)
+      fail("system call %d returned %d, want %d", nums[i], r, -ENOSYS);
+  }
+}
+
+// ---- memory ---------------------------------------------------------------
+
+static void
+test_sbrk(void)
+{
+  char *a = sbrk(0);
+  CHECK(sbrk(10000) == a);
+  CHECK(sbrk(0) == a + 10000);
+  for (int i = 0; i < 10000; i++)
+    a[i] = (char)i;
+  for (int i = 0; i < 10000; i++)
+    CHECK(a[i] == (char)i);
+  CHECK(sbrk(-10000) == a + 10000);
+  CHECK(sbrk(0) == a);
+  CHECKERR((int)sbrk(0x7fffffff), ENOMEM);
+  CHECK(sbrk(0) == a);
+  CHECK(sbrk(-(int)a - PGSIZE) == (char *)-1);   // below the program
+  CHECK(sbrk(0) == a);
+
+  // Memory from sbrk is preserved across fork and private to each side.
+  char *b = sbrk(PGSIZE);
+  CHECK(b != (char *)-1);
+  b[0] = 'p';
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    if (b[0] != 'p')
+      exit(1);
+    b[0] = 'c';
+    exit(0);
+  }
+  CHECK(waitstatus(pid) == 0);
+  CHECK(b[0] == 'p');
+}
+
+// Grows by 1 MiB until the kernel runs out, gives it all back, and checks
+// that fork still works. Runs in a child: the kernel is out of memory for
+// a moment, and anything could happen to the process that caused it.
+static void
+exhaust(void)
+{
+  char *start = sbrk(0);
+  int n = 0;
+  for (; n < 4096; n++) {   // 4 GiB: more than any guest has
+    char *p = sbrk(MiB);
+    if (p == (char *)-1)
+      break;
+    p[0] = p[MiB - 1] = (char)n;   // the memory is really there
+  }
+  if (n == 4096 || errno != ENOMEM)
+    fail("sbrk stopped after %d MiB, errno %d (%s)", n, errno, strerror(errno));
+  if (n < 16)
+    fail("only %d MiB available", n);
+  for (int i = 0; i < n; i += 7)
+    if (start[(uint)i * MiB] != (char)i)
+      fail("MiB %d lost its contents", i);
+  if (sbrk(-n * MiB) != start + (uint)n * MiB || sbrk(0) != start)
+    fail("cannot shrink back");
+  int pid = fork();
+  if (pid < 0)
+    fail("fork after freeing memory: %s", strerror(errno));
+  if (pid == 0)
+    exit(5);
+  if (waitstatus(pid) != 5)
+    fail("child after freeing memory did not exit 5");
+}
+
+static void
+test_sbrkfull(void)
+{
+  CHECK(inchild(exhaust) == 0);
+  int pid = fork();   // and the memory is back after that child's exit
+  CHECK(pid >= 0);
+  if (pid == 0)
+    exit(6);
+  CHECK(waitstatus(pid) == 6);
+}
+
+// ---- pipes ----------------------------------------------------------------
+
+#define PIPEBYTES 20000   // several times any reasonable pipe buffer
+
+static char bigbuf[PIPEBYTES + 1];   // + 1: room to notice extra bytes
+
+static void
+test_pipe(void)
+{
+  int p[2];
+  CHECK(pipe(p) == 0);
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    for (int i = 0; i < PIPEBYTES; i++)
+      bigbuf[i] = (char)(i % 251);
+    for (int off = 0; off < PIPEBYTES; off += 1234) {
+      int n = MIN(1234, PIPEBYTES - off);
+      if (writeall(p[1], bigbuf + off, n) != n)
+        exit(1);
+    }
+    exit(0);
+  }
+  close(p[1]);
+  int total = 0, n;
+  while ((n = read(p[0], bigbuf + total, MIN(777, PIPEBYTES - total + 1))) > 0) {
+    total += n;
+    CHECK(total <= PIPEBYTES);
+  }
+  CHECK(n == 0);
+  if (total != PIPEBYTES)
+    fail("read %d bytes, want %d", total, PIPEBYTES);
+  for (int i = 0; i < PIPEBYTES; i++)
+    if (bigbuf[i] != (char)(i % 251))
+      fail("byte %d is %d, want %d", i, bigbuf[i], i % 251);
+  CHECK(read(p[0], bigbuf, 10) == 0);   // still end of file
+  CHECK(waitstatus(pid) == 0);
+  close(p[0]);
+}
+
+// Pipes that wrap around their ring buffer many times, each created just
+// after a process has freed some pages (a different number each round, so
+// that the pipe lands next to free pages in different ways), then fork and
+// exec: catches a pipe that writes outside its page and so corrupts the
+// kernel's list of free pages.
+static void
+test_pipewrap(void)
+{
+  for (int round = 0; round < 16; round++) {
+    int pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {   // frees a varying number of pages when it exits
+      sbrk((round + 1) * PGSIZE);
+      exit(0);
+    }
+    CHECK(waitstatus(pid) == 0);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    if ((pid = fork()) == 0) {
+      close(p[0]);
+      memset(bigbuf, 0xff, PIPEBYTES);   // a bad pointer in any corrupted page
+      exit(writeall(p[1], bigbuf, PIPEBYTES) == PIPEBYTES ? 0 : 1);
+    }
+    CHECK(pid >= 0);
+    close(p[1]);
+    int n, total = 0;
+    while ((n = read(p[0], bigbuf, PIPEBYTES)) > 0)
+      total += n;
+    close(p[0]);
+    CHECK(total == PIPEBYTES);
+    CHECK(waitstatus(pid) == 0);
+    char *argv[] = { "echo", "ok", 0 };
+    int status;
+    char *out = runoutput("/bin/echo", argv, &status);
+    if (status != 0 || strcmp(out, "ok\n") != 0)
+      fail("round %d: echo ok: status %d, output '%s'", round, status, out);
+  }
+}
+
+static void
+test_pipeends(void)
+{
+  int p[2];
+  char c = 'x';
+  CHECK(pipe(p) == 0);
+  CHECK(p[0] >= 0 && p[1] >= 0 && p[0] != p[1]);
+  struct stat st;
+  CHECK(fstat(p[0], &st) == 0 && st.type == T_PIPE);
+  CHECKERR(write(p[0], &c, 1), EBADF);   // wrong ends
+  CHECKERR(read(p[1], &c, 1), EBADF);
+  CHECK(write(p[1], "ab", 2) == 2);
+  CHECK(close(p[1]) == 0);
+  char buf[4];
+  CHECK(read(p[0], buf, sizeof buf) == 2 && buf[0] == 'a' && buf[1] == 'b');
+  CHECK(read(p[0], buf, sizeof buf) == 0);   // no writers: end of file
+  CHECK(close(p[0]) == 0);
+
+  CHECK(pipe(p) == 0);
+  CHECK(close(p[0]) == 0);
+  CHECKERR(write(p[1], &c, 1), EPIPE);   // no readers
+  CHECK(close(p[1]) == 0);
+}
+
+// ---- file descriptors -----------------------------------------------------
+
+static void
+test_badfd(void)
+{
+  char c;
+  struct stat st;
+  int closed = openok("/bin/sh", O_RDONLY);
+  CHECK(close(closed) == 0);
+  int fds[] = { -1, NOFILE, 1000, closed, 0x7fffffff };
+  for (int i = 0; i < (int)(sizeof fds / sizeof fds[0]); i++) {
+    int fd = fds[i];
+    CHECKERR(read(fd, &c, 1), EBADF);
+    CHECKERR(write(fd, &c, 1), EBADF);
+    CHECKERR(close(fd), EBADF);
+    CHECKERR(fstat(fd, &st), EBADF);
+    CHECKERR(dup(fd), EBADF);
+  }
+  int w = openok("/dev/null", O_WRONLY);
+  CHECKERR(read(w, &c, 1), EBADF);   // not open for reading
+  close(w);
+  int r = openok("/dev/null", O_RDONLY);
+  CHECKERR(write(r, &c, 1), EBADF);  // not open for writing
+  close(r);
+}
+
+static void
+test_dup(void)
+{
+  char whole[32], a[16], b[16];
+  int fd = openok("/bin/sh", O_RDONLY);
+  CHECK(readfull(fd, whole, 32) == 32);
+  close(fd);
+
+  fd = openok("/bin/sh", O_RDONLY);
+  int fd2 = dup(fd);
+  CHECK(fd2 >= 0 && fd2 != fd);
+  CHECK(readfull(fd, a, 16) == 16);
+  CHECK(readfull(fd2, b, 16) == 16);   // continues where fd stopped
+  CHECK(memcmp(a, whole, 16) == 0);
+  CHECK(memcmp(b, whole + 16, 16) == 0);
+  CHECK(close(fd) == 0);
+  CHECK(read(fd2, a, 1) == 1);   // the copy outlives the original
+  CHECK(close(fd2) == 0);
+}
+
+static void
+test_emfile(void)
+{
+  int fds[NOFILE + 1], n = 0;
+  for (; n < NOFILE + 1; n++)
+    if ((fds[n] = open("/bin/sh", O_RDONLY)) < 0)
+      break;
+  if (n == NOFILE + 1)
+    fail("opened %d files", n);
+  CHECKERR(fds[n], EMFILE);
+  CHECK(n > 0 && n < NOFILE && fds[n - 1] == NOFILE - 1);
+  CHECKERR(dup(fds[0]), EMFILE);
+  int p[2];
+  CHECKERR(pipe(p), EMFILE);
+  for (int i = 0; i < n; i++)
+    CHECK(close(fds[i]) == 0);
+  int fd = openok("/bin/sh", O_RDONLY);   // the lowest free one again
+  CHECK(fd == fds[0]);
+  close(fd);
+}
+
+// ---- files and directories ------------------------------------------------
+
+static char filebuf[8192];
+
+// Reads a whole file; checks its size against fstat and returns it.
+static uint
+readwhole(const char *path)
+{
+  int fd = openok(path, O_RDONLY);
+  struct stat st;
+  CHECK(fstat(fd, &st) == 0);
+  CHECK(st.type == T_FILE);
+  CHECK(st.size > 0);
+  uint total = 0;
+  int n;
+  while ((n = read(fd, filebuf, 1000)) > 0)
+    total += n;
+  CHECK(n == 0);
+  if (total != st.size)
+    fail("%s: read %u bytes, fstat says %u", path, total, st.size);
+  CHECK(read(fd, filebuf, 1) == 0);
+  close(fd);
+  return st.size;
+}
+
+static void
+test_file(void)
+{
+  readwhole("/bin/sh");
+  int fd = openok("/bin/sh", O_RDONLY);
+  CHECK(read(fd, filebuf, 4) == 4);
+  CHECK(memcmp(filebuf, "\x7f" "ELF", 4) == 0);
+  close(fd);
+  if ((fd = open("/README", O_RDONLY)) >= 0) {
+    close(fd);
+    readwhole("/README");
+  }
+}
+
+static void
+test_openerr(void)
+{
+  CHECKERR(open("/nonexistent", O_RDONLY), ENOENT);
+  CHECKERR(open("/bin/nonexistent", O_RDONLY), ENOENT);
+  CHECKERR(open("/bin/sh/x", O_RDONLY), ENOTDIR);
+  CHECKERR(open("/bin/sh", O_WRONLY), EROFS);
+  CHECKERR(open("/bin/sh", O_RDWR), EROFS);
+  CHECKERR(open("/bin/sh", O_RDONLY | O_CREATE), EROFS);
+  CHECKERR(open("/newfile", O_WRONLY | O_CREATE), EROFS);
+}
+
+static void
+test_devices(void)
+{
+  struct stat st;
+  int fd = openok("/dev/null", O_RDWR);
+  CHECK(fstat(fd, &st) == 0 && st.type == T_DEV && st.dev == 2);
+  CHECK(write(fd, "hello", 5) == 5);
+  CHECK(read(fd, filebuf, 10) == 0);
+  close(fd);
+  CHECK(stat("/dev/console", &st) == 0 && st.type == T_DEV && st.dev == 1);
+}
+
+static int
+hasentry(const struct dirent *des, int n, const char *name)
+{
+  for (int i = 0; i < n; i++)
+    if (des[i].ino != 0 && strcmp(des[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
+// Reads a whole directory into filebuf; returns the number of entries.
+static int
+readdir(const char *path)
+{
+  struct stat st;
+  int fd = openok(path, O_RDONLY);
+  CHECK(fstat(fd, &st) == 0 && st.type == T_DIR);
+  int total = 0, n;
+  while ((n = read(fd, filebuf + total, sizeof filebuf - total)) > 0) {
+    if (n % sizeof(struct dirent) != 0)
+      fail("read of %s returned %d bytes: not whole entries", path, n);
+    total += n;
+  }
+  CHECK(n == 0);
+  CHECK(total == (int)st.size);
+  close(fd);
+  return total / sizeof(struct dirent);
+}
+
+static void
+test_dir(void)
+{
+  struct dirent *des = (struct dirent *)filebuf;
+  int n = readdir("/");
+  CHECK(hasentry(des, n, "."));
+  CHECK(hasentry(des, n, ".."));
+  CHECK(hasentry(des, n, "bin"));
+  CHECK(hasentry(des, n, "dev"));
+  n = readdir("/bin");
+  CHECK(hasentry(des, n, "sh"));
+  CHECK(hasentry(des, n, "usertests"));
+  n = readdir("/dev");
+  CHECK(hasentry(des, n, "console"));
+  CHECK(hasentry(des, n, "null"));
+}
+
+static void
+test_chdir(void)
+{
+  struct stat st;
+  CHECK(chdir("/bin") == 0);
+  CHECK(stat("sh", &st) == 0 && st.type == T_FILE);
+  CHECK(stat("./sh", &st) == 0);
+  CHECK(chdir("..") == 0);
+  CHECK(stat("bin/sh", &st) == 0);
+  CHECK(chdir("/..") == 0);   // the root's parent is the root
+  CHECK(stat("bin/../bin/sh", &st) == 0);
+  CHECK(stat("../../bin/sh", &st) == 0);
+  CHECKERR(chdir("/bin/sh"), ENOTDIR);
+  CHECKERR(chdir("/nonexistent"), ENOENT);
+  CHECK(chdir("dev") == 0);
+  CHECK(stat("null", &st) == 0 && st.type == T_DEV);
+  // A child inherits the working directory.
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    exit(stat("console", &st) == 0 ? 0 : 1);
+  CHECK(waitstatus(pid) == 0);
+}
+
+// ---- exec -----------------------------------------------------------------
+
+static void
+test_exec(void)
+{
+  int status;
+  char *argv[] = { "echo", "hello", "world", 0 };
+  char *out = runoutput("/bin/echo", argv, &status);
+  if (status != 0 || strcmp(out, "hello world\n") != 0)
+    fail("echo hello world: status %d, output '%s'", status, out);
+
+  // Many arguments of many lengths.
+  static char args[MAXARG - 1][40];
+  char *many[MAXARG + 1], want[2048];
+  int len = 0;
+  many[0] = "echo";
+  for (int i = 0; i < MAXARG - 1; i++) {
+    int k = snprintf(args[i], sizeof args[i], "arg%d-", i);
+    memset(args[i] + k, 'a' + i % 26, i);
+    args[i][k + i] = 0;
+    many[i + 1] = args[i];
+    len += snprintf(want + len, sizeof want - len, "%s%s", i ? " " : "", args[i]);
+  }
+  many[MAXARG] = 0;
+  snprintf(want + len, sizeof want - len, "\n");
+  out = runoutput("/bin/echo", many, &status);
+  if (status != 0 || strcmp(out, want) != 0)
+    fail("echo with %d arguments: status %d, output '%s'", MAXARG - 1, status, out);
+
+  CHECKERR(exec("/nonexistent", argv), ENOENT);
+  CHECKERR(exec("/bin/nonexistent", argv), ENOENT);
+  if (open("/README", O_RDONLY) >= 0)
+    CHECKERR(exec("/README", argv), ENOEXEC);
+  CHECK(getpid() > 0);   // still here, still working
+}
+
+// ---- bad pointers ---------------------------------------------------------
+
+// Addresses that are not mapped user memory, filled in by badaddrs().
+static char *bad[6];
+#define NBAD ((int)(sizeof bad / sizeof bad[0]))
+static char *top;   // page-aligned break: [top - PGSIZE, top) is mapped
+
+static void
+badaddrs(void)
+{
+  top = alignedbreak();
+  CHECK(sbrk(PGSIZE) == top);   // one page of our own to play with
+  top += PGSIZE;
+  bad[0] = 0;
+  bad[1] = (char *)0x800;             // in page 0, not NULL
+  bad[2] = (char *)0x80000000;        // the kernel
+  bad[3] = (char *)0xffffffff;
+  bad[4] = top + 16 * PGSIZE;         // above the break
+  bad[5] = (char *)0x7ffff000;        // the top user page
+}
+
+static void
+test_efault_read(void)
+{
+  badaddrs();
+  int fd = openok("/bin/sh", O_RDONLY);
+  int p[2];
+  CHECK(pipe(p) == 0);
+  for (int i = 0; i < NBAD; i++) {
+    CHECKERR(read(fd, bad[i], 100), EFAULT);
+    // A byte more each time, so the pipe is never empty (a read would
+    // block) whether or not a failed read consumed what it found.
+    CHECK(write(p[1], "d", 1) == 1);
+    CHECKERR(read(p[0], bad[i], 100), EFAULT);
+  }
+  CHECKERR(read(fd, top - 10, 100), EFAULT);  // runs off the end
+  CHECK(read(fd, top - 10, 10) == 10);        // but this fits
+}
+
+static void
+test_efault_write(void)
+{
+  badaddrs();
+  int p[2];
+  CHECK(pipe(p) == 0);
+  int con = openok("/dev/console", O_WRONLY);
+  for (int i = 0; i < NBAD; i++) {
+    CHECKERR(write(p[1], bad[i], 10), EFAULT);
+    CHECKERR(write(con, bad[i], 10), EFAULT);
+  }
+  CHECKERR(write(p[1], top - 10, 100), EFAULT);
+  CHECK(write(p[1], top - 10, 10) == 10);
+}
+
+static void
+test_efault_open(void)
+{
+  badaddrs();
+  for (int i = 0; i < NBAD; i++) {
+    CHECKERR(open(bad[i], O_RDONLY), EFAULT);
+    CHECKERR(chdir(bad[i]), EFAULT);
+  }
+  // "/bin/sh" ending at the last mapped byte, with no room for its NUL.
+  char *s = top - 7;
+  memmove(s, "/bin/sh", 7);
+  CHECKERR(open(s, O_RDONLY), EFAULT);
+  memmove(s - 1, "/bin/sh", 8);   // now with its NUL: fine
+  int fd = open(s - 1, O_RDONLY);
+  CHECK(fd >= 0);
+  close(fd);
+  memmove(top - 4, "/bin", 4);
+  CHECKERR(chdir(top - 4), EFAULT);
+}
+
+// The program is /bin/crash: should an exec wrongly succeed, it exits 2
+// (usage) and the harness reports that, where echo would exit 0.
+static void
+test_efault_exec(void)
+{
+  badaddrs();
+  char *argv[] = { "crash", 0 };
+  for (int i = 0; i < NBAD; i++) {
+    CHECKERR(exec(bad[i], argv), EFAULT);
+    CHECKERR(exec("/bin/crash", (char **)bad[i]), EFAULT);
+    char *badarg[] = { "crash", bad[i], 0 };
+    if (bad[i] != 0)   // a NULL element just ends the vector
+      CHECKERR(exec("/bin/crash", badarg), EFAULT);
+  }
+  // An argument vector that runs into unmapped memory before its NULL.
+  char **v = (char **)(top - 2 * sizeof(char *));
+  v[0] = "crash";
+  v[1] = "x";
+  CHECKERR(exec("/bin/crash", v), EFAULT);
+  memmove(top - 10, "/bin/crash", 10);   // a path without its NUL
+  CHECKERR(exec(top - 10, argv), EFAULT);
+}
+
+static void
+test_efault_fstat(void)
+{
+  badaddrs();
+  int fd = openok("/bin/sh", O_RDONLY);
+  for (int i = 0; i < NBAD; i++)
+    CHECKERR(fstat(fd, (struct stat *)bad[i]), EFAULT);
+  CHECKERR(fstat(fd, (struct stat *)(top - 4)), EFAULT);
+  CHECK(fstat(fd, (struct stat *)(top - sizeof(struct stat))) == 0);
+}
+
+static void
+test_efault_pipe(void)
+{
+  badaddrs();
+  int before = openok("/bin/sh", O_RDONLY);
+  close(before);
+  for (int i = 0; i < NBAD; i++)
+    CHECKERR(pipe((int *)bad[i]), EFAULT);
+  CHECKERR(pipe((int *)(top - 4)), EFAULT);
+  int after = openok("/bin/sh", O_RDONLY);   // no descriptors leaked
+  CHECK(after == before);
+  close(after);
+}
+
+static void
+test_efault_wait(void)
+{
+  badaddrs();
+  for (int i = 1; i < NBAD; i++) {   // bad[0] is NULL, which wait allows
+    int pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+      exit(0);
+    CHECKERR(wait((int *)bad[i]), EFAULT);
+    // Whether or not that reaped the child, this must end with none left.
+    int r = wait(0);
+    CHECK(r == pid || (r == -1 && errno == ECHILD));
+  }
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    exit(0);
+  CHECKERR(wait((int *)(top - 2)), EFAULT);
+  while (wait(0) >= 0)
+    ;
+}
+
+static void
+runbadptr(void)
+{
+  char *argv[] = { "badptr", 0 };
+  int status;
+  char *out = runoutput("/bin/badptr", argv, &status);
+  if (status != 0)
+    fail("badptr: status %d: %s", status, out);
+}
+
+// ---- the test table and the harness ---------------------------------------
+
+static const struct test {
+  const char *name;
+  void (*fn)(void);
+} tests[] = {
+  { "getpid", test_getpid },
+  { "exitwait", test_exitwait },
+  { "forkfull", test_forkfull },
+  { "kill", test_kill },
+  { "sleep", test_sleep },
+  { "fault", test_fault },
+  { "crash", test_crash },
+  { "nosys", test_nosys },
+  { "sbrk", test_sbrk },
+  { "sbrkfull", test_sbrkfull },
+  { "pipe", test_pipe },
+  { "pipewrap", test_pipewrap },
+  { "pipeends", test_pipeends },
+  { "badfd", test_badfd },
+  { "dup", test_dup },
+  { "emfile", test_emfile },
+  { "file", test_file },
+  { "openerr", test_openerr },
+  { "devices", test_devices },
+  { "dir", test_dir },
+  { "chdir", test_chdir },
+  { "exec", test_exec },
+  { "efault-read", test_efault_read },
+  { "efault-write", test_efault_write },
+  { "efault-open", test_efault_open },
+  { "efault-exec", test_efault_exec },
+  { "efault-fstat", test_efault_fstat },
+  { "efault-pipe", test_efault_pipe },
+  { "efault-wait", test_efault_wait },
+  { "badptr", runbadptr },
+};
+
+#define NTESTS ((int)(sizeof tests / sizeof tests[0]))
+
+// Kills pid after TIMEOUT ticks unless killed first; exits 1 if it fired.
+static int
+startwatchdog(int pid)
+{
+  int dog = fork();
+  if (dog == 0) {
+    sleep(TIMEOUT);
+    kill(pid);
+    exit(1);
+  }
+  return dog;
+}
+
+// Runs one test; returns 1 if it passed.
+static int
+runtest(const struct test *t)
+{
+  curtest = t->name;
+  int pid = fork();
+  if (pid < 0) {
+    printf("test %s: FAILED (fork: %s)\n", t->name, strerror(errno));
+    return 0;
+  }
+  if (pid == 0) {
+    t->fn();
+    exit(0);
+  }
+  int dog = startwatchdog(pid);
+  int status = -1, dogstatus = -1;
+  for (int left = dog > 0 ? 2 : 1; left > 0; left--) {
+    int st, r = wait(&st);
+    if (r == pid) {
+      status = st;
+      if (dog > 0)
+        kill(dog);
+    } else if (r == dog) {
+      dogstatus = st;
+    } else if (r < 0) {
+      break;
+    }
+  }
+  if (status == 0) {
+    printf("test %s: ok\n", t->name);
+    return 1;
+  }
+  if (dogstatus == 1)
+    printf("test %s: FAILED (timed out after %d s)\n", t->name, TIMEOUT / HZ);
+  else if (status == -1)
+    printf("test %s: FAILED (killed by the kernel)\n", t->name);
+  else if (status != FAILSTATUS)
+    printf("test %s: FAILED (exit status %d)\n", t->name, status);
+  return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+  int failed = 0, ran = 0;
+  int t0 = uptime();
+
+  // With arguments, run only the tests named.
+  for (int i = 0; i < NTESTS; i++) {
+    int wanted = argc < 2;
+    for (int a = 1; a < argc; a++)
+      wanted |= strcmp(argv[a], tests[i].name) == 0;
+    if (!wanted)
+      continue;
+    ran++;
+    failed += !runtest(&tests[i]);
+  }
+  if (ran == 0) {
+    fprintf(2, "usertests: no such test\n");
+    return 2;
+  }
+  printf("usertests: %d tests, %d failed, %d ticks\n", ran, failed, uptime() - t0);
+  if (failed) {
+    printf("SOME TESTS FAILED\n");
+    return 1;
+  }
+  printf("ALL TESTS PASSED\n");
+  return 0;
+}
