@@ -1,0 +1,215 @@
+"""Console against a fake guest: a thread on the far end of a socketpair."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from xv6net.console import AbortError, Console
+
+
+class FakeShell(threading.Thread):
+    """Plays the guest: echoes input with a line discipline, runs a few commands.
+
+    Like the kernel it echoes "\\n" as "\\r\\n", erases with "\\b \\b" on
+    backspace and ^U, and prints the prompt "$ " after every command.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(daemon=True)
+        self.sock = sock
+        self.line = ""
+
+    def out(self, text: str) -> None:
+        self.sock.sendall(text.replace("\n", "\r\n").encode())
+
+    def execute(self, line: str) -> None:
+        cmd, _, arg = line.partition(" ")
+        if cmd == "echo":
+            self.out(arg + "\n")
+        elif cmd == "hang":
+            return   # never prompts again
+        elif cmd == "lines":
+            for i in range(int(arg)):
+                self.out(f"line {i}\n")
+        elif cmd:
+            self.out(f"sh: {cmd}: not found\n")
+        self.out("$ ")
+
+    def feed(self, char: str) -> None:
+        if char in "\b\x7f":
+            if self.line:
+                self.line = self.line[:-1]
+                self.sock.sendall(b"\b \b")
+        elif char == "\x15":
+            self.sock.sendall(b"\b \b" * len(self.line))
+            self.line = ""
+        elif char == "\n":
+            self.out("\n")
+            line, self.line = self.line, ""
+            self.execute(line)
+        else:
+            self.line += char
+            self.out(char)
+
+    def run(self) -> None:
+        self.out("booting\ninit: starting sh\n$ ")
+        try:
+            while data := self.sock.recv(4096):
+                for char in data.decode():
+                    self.feed(char)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def shell() -> Iterator[Console]:
+    ours, theirs = socket.socketpair()
+    fake = FakeShell(theirs)
+    fake.start()
+    console = Console(ours)
+    console.expect_prompt(timeout=5)
+    yield console
+    console.close()
+    fake.join(timeout=5)
+    theirs.close()
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[Console, socket.socket]]:
+    ours, theirs = socket.socketpair()
+    console = Console(ours)
+    yield console, theirs
+    console.close()
+    theirs.close()
+
+
+def test_run_returns_output(shell):
+    assert shell.run("echo hello") == "hello\n"
+
+
+def test_run_without_output(shell):
+    assert shell.run("") == ""
+
+
+def test_run_blank_line_output(shell):
+    assert shell.run("echo") == "\n"
+
+
+def test_run_several_lines(shell):
+    assert shell.run("lines 3") == "line 0\nline 1\nline 2\n"
+
+
+def test_run_twice_keeps_in_step(shell):
+    assert shell.run("echo a") == "a\n"
+    assert shell.run("echo b") == "b\n"
+
+
+def test_backspace_editing(shell):
+    assert shell.run("echox\b hi") == "hi\n"
+
+
+def test_kill_line(shell):
+    assert shell.run("junk\x15echo ok") == "ok\n"
+
+
+def test_no_carriage_returns_anywhere(shell):
+    shell.run("lines 5")
+    assert "\r" not in shell.log
+    assert "booting\ninit: starting sh\n$ " in shell.log
+
+
+def test_run_timeout_has_tail(shell):
+    start = time.monotonic()
+    with pytest.raises(TimeoutError) as info:
+        shell.run("hang", timeout=0.3)
+    assert time.monotonic() - start < 2
+    assert "hang" in str(info.value)
+
+
+def test_expect_returns_match_and_consumes(pair):
+    console, far = pair
+    far.sendall(b"abc 123 def 456\r\n")
+    assert console.expect(r"\d+", timeout=1).group() == "123"
+    assert console.expect(r"\d+", timeout=1).group() == "456"
+    assert console.buffer == "\n"
+
+
+def test_expect_timeout_message(pair):
+    console, far = pair
+    far.sendall(b"some output\r\n")
+    with pytest.raises(TimeoutError, match="some output"):
+        console.expect("never", timeout=0.2)
+
+
+def test_expect_eof(pair):
+    console, far = pair
+    far.sendall(b"bye\r\n")
+    far.shutdown(socket.SHUT_WR)
+    with pytest.raises(EOFError, match="bye"):
+        console.expect("never", timeout=2)
+    assert console.eof
+
+
+def test_crlf_split_across_reads(pair):
+    console, far = pair
+    far.sendall(b"one\r")
+    with pytest.raises(TimeoutError):
+        console.expect("two", timeout=0.2)
+    assert console.log == "one"   # the "\r" is held until we see what follows it
+    far.sendall(b"\ntwo\r\n")
+    console.expect("two", timeout=1)
+    assert console.log == "one\ntwo\n"
+
+
+def test_lone_carriage_return_kept(pair):
+    console, far = pair
+    far.sendall(b"50%\r100%\r\n")
+    console.expect("100%\n", timeout=1)
+    assert console.log == "50%\r100%\n"
+
+
+def test_utf8_split_across_reads(pair):
+    console, far = pair
+    data = "größe\r\n".encode()
+    far.sendall(data[:3])
+    time.sleep(0.05)
+    far.sendall(data[3:])
+    assert console.expect("größe\n", timeout=1)
+
+
+def test_sendline_and_send(pair):
+    console, far = pair
+    console.sendline("ls /")
+    console.send(b"\x03")
+    assert far.recv(100) == b"ls /\n\x03"
+
+
+def test_drain(pair):
+    console, far = pair
+    far.sendall(b"x\r\ny\r\n")
+    assert console.drain(quiet=0.1, timeout=2) == "x\ny\n"
+    assert console.buffer == ""
+
+
+def test_tee_to_file(tmp_path):
+    ours, theirs = socket.socketpair()
+    log = tmp_path / "console.log"
+    with Console(ours, logfile=log) as console:
+        theirs.sendall(b"hello\r\nworld\r\n")
+        console.expect("world", timeout=1)
+    theirs.close()
+    assert log.read_text() == "hello\nworld\n"
+
+
+def test_abort_pattern_ends_wait_early():
+    ours, theirs = socket.socketpair()
+    with Console(ours, abort=r"(?m)^panic: .*\n(?:.*\n)*?system halted") as console:
+        theirs.sendall(b"test pipe: ok\r\npanic: kfree\r\n  #0 0x80100000\r\nsystem halted\r\n")
+        start = time.monotonic()
+        with pytest.raises(AbortError, match="kfree"):
+            console.expect_prompt(timeout=30)
+        assert time.monotonic() - start < 5
+    theirs.close()
