@@ -106,12 +106,19 @@ microdelay(int us)
   }
 }
 
-// Nanoseconds since the current timer period began (for sub-tick clocks).
+#define IRR (0x0200 / 4)   // interrupt request registers, 8 x 32 bits, 16 bytes apart
+
+// Nanoseconds since the tick count last advanced, for sub-tick clocks. The
+// count may have wrapped with the timer interrupt still pending (ticks not
+// yet incremented): then a whole period is added.
 uint
 lapicperiodns(void)
 {
   if (!lapic)
     return 0;
+  int vec = T_IRQ0 + IRQ_TIMER;
   uint count = lapic[TCCR];
-  return count > TIMERCOUNT ? 0 : TIMERCOUNT - count;
+  uint pending = (lapic[IRR + (vec / 32) * 4] >> (vec % 32)) & 1;
+  uint ns = count > TIMERCOUNT ? 0 : TIMERCOUNT - count;
+  return ns + pending * TIMERCOUNT;
 }

@@ -181,6 +181,14 @@ sys_clock(void)
     ns = lapicperiodns();
   } while (t0 != readticks());
   uint64 us = (uint64)t0 * (1000000 / HZ) + ns / 1000;
+  // Never backwards, whatever the races between the count and the tick.
+  static uint64 last;
+  static struct spinlock lk = { 0, "clock" };
+  acquire(&lk);
+  if (us < last)
+    us = last;
+  last = us;
+  release(&lk);
   tv.tv_sec = us / 1000000;
   tv.tv_usec = us % 1000000;
   return copyout(myproc()->pgdir, uva, &tv, sizeof tv);

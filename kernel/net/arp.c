@@ -17,27 +17,15 @@
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/arp.h"
+#include "kernel/net/wire.h"
 
 #define NARP        64
 #define ARP_MAXQ     8            // packets waiting on one entry
 #define ARP_RETRIES  3            // requests before giving up
 #define ARP_RETRY_TICKS HZ        // one second apart
 
-#define ARPHRD_ETHER_NET 0x0100   // htons(1)
 #define ARPOP_REQUEST 1
 #define ARPOP_REPLY   2
-
-struct arp_hdr {
-  ushort htype;        // 1: Ethernet
-  ushort ptype;        // 0x0800: IPv4
-  uchar  hlen;         // 6
-  uchar  plen;         // 4
-  ushort op;
-  uchar  sha[ETH_ALEN];
-  uint   spa;
-  uchar  tha[ETH_ALEN];
-  uint   tpa;
-} __attribute__((packed));
 
 struct arpentry {
   int state;                // 0: free, else ARP_*
@@ -91,22 +79,19 @@ arpinit(void)
 static struct pbuf *
 arpbuild(struct netdev *dev, int op, uint spa, const uchar *tha, uint tpa)
 {
+  struct wire_arp m;
   struct pbuf *pb = pbuf_alloc();
   if (pb == 0)
     return 0;
-  struct arp_hdr *ah = (struct arp_hdr *)pbuf_put(pb, sizeof *ah);
-  ah->htype = ARPHRD_ETHER_NET;
-  ah->ptype = htons(ETH_P_IP);
-  ah->hlen = ETH_ALEN;
-  ah->plen = 4;
-  ah->op = htons(op);
-  memmove(ah->sha, dev->mac, ETH_ALEN);
-  ah->spa = spa;
+  m.op = op;
+  memmove(m.sha, dev->mac, ETH_ALEN);
+  m.spa = spa;
   if (tha)
-    memmove(ah->tha, tha, ETH_ALEN);
+    memmove(m.tha, tha, ETH_ALEN);
   else
-    memset(ah->tha, 0, ETH_ALEN);
-  ah->tpa = tpa;
+    memset(m.tha, 0, ETH_ALEN);
+  m.tpa = tpa;
+  wire_arp_fill(pbuf_put(pb, WIRE_ARP_LEN), &m);
   return pb;
 }
 
@@ -211,32 +196,18 @@ sendready(struct pbufq *ready)
 
 // ---- input -------------------------------------------------------------------
 
-static int
-badsender(const uchar *sha, uint spa)
-{
-  uint a = ntohl(spa);
-  return (sha[0] & 1) ||                  // broadcast or multicast MAC
-         a == 0xFFFFFFFF ||               // limited broadcast
-         (a >> 28) == 0xE;                // multicast
-}
-
 void
 arp_input(struct netdev *dev, struct pbuf *pb)
 {
-  struct arp_hdr ah;
+  struct wire_arp ah;
   struct pbufq ready;
   int merged = 0;
 
   __sync_fetch_and_add(&cnt.rx, 1);
-  if (pbuf_len(pb) < sizeof ah)
+  if (wire_arp_parse(pb->rp, pbuf_len(pb), &ah) != WIRE_ARP_OK ||
+      (dev->ipaddr && ah.spa == dev->ipaddr))   // someone else claims our address
     goto bad;
-  memmove(&ah, pb->rp, sizeof ah);
-  if (ah.htype != ARPHRD_ETHER_NET || ah.ptype != htons(ETH_P_IP) ||
-      ah.hlen != ETH_ALEN || ah.plen != 4 ||
-      (ah.op != htons(ARPOP_REQUEST) && ah.op != htons(ARPOP_REPLY)) ||
-      badsender(ah.sha, ah.spa) || (dev->ipaddr && ah.spa == dev->ipaddr))
-    goto bad;
-  if (ah.op == htons(ARPOP_REPLY))
+  if (ah.op == ARPOP_REPLY)
     __sync_fetch_and_add(&cnt.replies_rx, 1);
 
   pbufq_init(&ready, NARP * ARP_MAXQ);
@@ -256,7 +227,7 @@ arp_input(struct netdev *dev, struct pbuf *pb)
 
   if (!forus) {
     __sync_fetch_and_add(&cnt.rx_notforus, 1);
-  } else if (ah.op == htons(ARPOP_REQUEST)) {
+  } else if (ah.op == ARPOP_REQUEST) {
     struct pbuf *reply = arpbuild(dev, ARPOP_REPLY, dev->ipaddr, ah.sha, ah.spa);
     if (reply) {
       __sync_fetch_and_add(&cnt.answered, 1);

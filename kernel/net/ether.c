@@ -8,6 +8,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
+#include "kernel/net/wire.h"
 
 #define NETHERPROTO 8
 
@@ -50,30 +51,18 @@ count(uint *counter)
   release(&counters.lock);
 }
 
-static int
-pkttype(struct netdev *dev, const uchar *dst)
-{
-  if (memcmp(dst, dev->mac, ETH_ALEN) == 0)
-    return PACKET_HOST;
-  if (memcmp(dst, ether_broadcast, ETH_ALEN) == 0)
-    return PACKET_BROADCAST;
-  if (dst[0] & 1)
-    return PACKET_MULTICAST;
-  return PACKET_OTHERHOST;
-}
-
 void
 ether_input(struct netdev *dev, struct pbuf *pb)
 {
-  if (pbuf_len(pb) < ETH_HLEN) {
+  struct wire_ether eh;
+  if (wire_ether_parse(pb->rp, pbuf_len(pb), &eh) < 0) {
     count(&counters.badlen);
     NETSTAT_ADD(dev, rx_errors, 1);
     pbuf_free(pb);
     return;
   }
-  struct ether_hdr *eh = (struct ether_hdr *)pb->rp;
-  pb->pkttype = pkttype(dev, eh->dst);
-  pb->ethertype = ntohs(eh->type);
+  pb->pkttype = wire_ether_class(eh.dst, dev->mac);
+  pb->ethertype = eh.type;
   if (pb->pkttype == PACKET_OTHERHOST && !(dev->flags & IFF_PROMISC)) {
     count(&counters.otherhost);
     pbuf_free(pb);
@@ -97,14 +86,12 @@ ether_input(struct netdev *dev, struct pbuf *pb)
 int
 ether_output(struct netdev *dev, struct pbuf *pb, const uchar *dst, ushort type)
 {
-  struct ether_hdr *eh = (struct ether_hdr *)pbuf_push(pb, ETH_HLEN);
-  if (eh == 0) {
+  uchar *hdr = pbuf_push(pb, ETH_HLEN);
+  if (hdr == 0) {
     pbuf_free(pb);
     return -ENOBUFS;
   }
-  memmove(eh->dst, dst, ETH_ALEN);
-  memmove(eh->src, dev->mac, ETH_ALEN);
-  eh->type = htons(type);
+  wire_ether_fill(hdr, dst, dev->mac, type);
   uint len = pbuf_len(pb);
   if (len < ETH_ZLEN)
     memset(pbuf_put(pb, ETH_ZLEN - len), 0, ETH_ZLEN - len);

@@ -10,6 +10,7 @@
 #include "kernel/net/netdev.h"
 #include "kernel/net/sock.h"
 #include "kernel/net/arp.h"
+#include "kernel/net/wire.h"
 
 static struct {
   struct spinlock lock;
@@ -163,29 +164,6 @@ netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask)
   return 0;
 }
 
-int
-inet_aton(const char *s, uint *addr)
-{
-  uint a = 0;
-  for (int i = 0; i < 4; i++) {
-    if (*s < '0' || *s > '9')
-      return -1;
-    uint part = 0;
-    for (int digits = 0; *s >= '0' && *s <= '9'; s++, digits++) {
-      part = part * 10 + (*s - '0');
-      if (digits >= 3 || part > 255)
-        return -1;
-    }
-    a = a << 8 | part;
-    if (i < 3 && *s++ != '.')
-      return -1;
-  }
-  if (*s != 0 && *s != ':')
-    return -1;
-  *addr = htonl(a);
-  return 0;
-}
-
 // Linux's ip=<client>:<server>:<gateway>:<netmask>:<host>:<device>:<autoconf>
 // (fields may be empty). Only the address, netmask and device are used here;
 // the gateway is kept for the IPv4 routing table.
@@ -211,14 +189,14 @@ netconfig(void)
   uint addr, mask = 0;
   struct netdev *dev;
 
-  if (!cmdlineget("ip", ip, sizeof ip) || inet_aton(ipfield(ip, 0, f, sizeof f), &addr) < 0)
+  if (!cmdlineget("ip", ip, sizeof ip) || wire_inet_aton(ipfield(ip, 0, f, sizeof f), &addr) < 0)
     return;
-  if (ipfield(ip, 3, f, sizeof f)[0] && inet_aton(f, &mask) < 0)
+  if (ipfield(ip, 3, f, sizeof f)[0] && wire_inet_aton(f, &mask) < 0)
     mask = 0;
   if (mask == 0)
     mask = htonl(0xFFFFFF00);
   if (ipfield(ip, 2, f, sizeof f)[0])
-    inet_aton(f, &cmdline_gateway);
+    wire_inet_aton(f, &cmdline_gateway);
   dev = netdev_byname(ipfield(ip, 5, f, sizeof f)[0] ? f : "eth0");
   if (dev == 0) {
     cprintf("ip=: no interface %s\n", f[0] ? f : "eth0");

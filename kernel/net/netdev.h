@@ -43,7 +43,6 @@ void           netinit(void);
 void           netconfig(void);          // addresses from the kernel command line (ip=)
 void           nettimer(uint now);       // every tick, from the timer interrupt
 int            netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask);
-int            inet_aton(const char *s, uint *addr);   // dotted quad -> network order
 
 // Statistics updates from any context.
 #define NETSTAT_ADD(dev, field, n) do {      \
