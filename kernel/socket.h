@@ -26,7 +26,28 @@
 #define PACKET_OUTGOING  4
 
 #define SOL_SOCKET   1
+#define SO_ERROR     4   // (getsockopt) pending error, cleared by reading
+#define SO_BROADCAST 6   // allow sending to broadcast addresses
 #define SO_RCVTIMEO 20   // struct timeval: 0 means block forever
+
+#define IPPROTO_IP    0
+#define IPPROTO_ICMP  1
+#define IPPROTO_UDP  17
+
+#define INADDR_ANY       0x00000000
+#define INADDR_BROADCAST 0xFFFFFFFF
+#define INADDR_LOOPBACK  0x0100007F   // 127.0.0.1, network order
+
+// recvfrom/sendto flags
+#define MSG_DONTWAIT 0x40
+
+// IPv4 socket address (Linux's struct sockaddr_in).
+struct sockaddr_in {
+  ushort sin_family;     // AF_INET
+  ushort sin_port;       // network order
+  uint   sin_addr;       // network order
+  uchar  sin_zero[8];
+};
 
 struct sockaddr {
   ushort sa_family;
@@ -114,6 +135,29 @@ struct arpreq {
   uint queued;           // packets waiting for resolution
 };
 
+// Routing table entries (routelist, routeadd, routedel).
+#define RTF_UP      0x1
+#define RTF_GATEWAY 0x2
+#define RTF_HOST    0x4
+
+struct rtentry {
+  uint dst;              // network order
+  uint mask;             // network order
+  uint gateway;          // network order; 0 for a connected route
+  uint flags;            // RTF_*
+  char ifname[IFNAMSIZ];
+};
+
+// One socket, for netstat (socklist).
+struct sockinfo {
+  int domain, type, protocol;
+  uint laddr, raddr;     // network order
+  ushort lport, rport;   // host order
+  uint rxqueue;          // datagrams waiting
+  uint drops;            // receive queue overflows
+  int pid;               // a process holding it (0 if unknown)
+};
+
 // System-wide network counters (netstat).
 struct netstat_info {
   uint pbuf_free, pbuf_total;
@@ -121,6 +165,16 @@ struct netstat_info {
   // ARP
   uint arp_rx, arp_rx_bad, arp_rx_notforus, arp_requests_answered, arp_replies_rx;
   uint arp_requests_tx, arp_failed, arp_queue_drops, arp_evictions, arp_entries;
+  // IPv4
+  uint ip_rx, ip_rx_delivered, ip_rx_hdrerrors, ip_rx_badsum, ip_rx_addrerrors;
+  uint ip_rx_ttlzero, ip_rx_unknownproto, ip_rx_notforus;
+  uint ip_tx, ip_tx_noroute, ip_tx_nobufs;
+  uint ip_frag_created, ip_frag_fails, ip_reasm_reqds, ip_reasm_oks, ip_reasm_fails, ip_reasm_timeouts;
+  // ICMP
+  uint icmp_rx, icmp_rx_errors, icmp_rx_echo, icmp_rx_echoreply, icmp_rx_unreach, icmp_rx_timeexceeded;
+  uint icmp_tx, icmp_tx_echoreply, icmp_tx_unreach;
+  // UDP
+  uint udp_rx, udp_rx_noport, udp_rx_errors, udp_rx_badsum, udp_rx_queuedrops, udp_tx;
 };
 
 #endif

@@ -88,6 +88,13 @@ extern int sys_arplist(void);
 extern int sys_arpset(void);
 extern int sys_arpdel(void);
 extern int sys_clock(void);
+extern int sys_connect(void);
+extern int sys_getsockname(void);
+extern int sys_getsockopt(void);
+extern int sys_routelist(void);
+extern int sys_routeadd(void);
+extern int sys_routedel(void);
+extern int sys_socklist(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
   [SYS_fork]    sys_fork,
@@ -121,6 +128,13 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_arpset]  sys_arpset,
   [SYS_arpdel]  sys_arpdel,
   [SYS_clock]   sys_clock,
+  [SYS_connect] sys_connect,
+  [SYS_getsockname] sys_getsockname,
+  [SYS_getsockopt] sys_getsockopt,
+  [SYS_routelist] sys_routelist,
+  [SYS_routeadd] sys_routeadd,
+  [SYS_routedel] sys_routedel,
+  [SYS_socklist] sys_socklist,
 };
 
 void

@@ -39,6 +39,14 @@
 #define SYS_arpdel   30   // (ipaddr, ifname or 0)
 #define SYS_clock    31   // (struct timeval *): time since boot, microsecond resolution
 
-#define NSYSCALL   32   // one past the highest number in use
+#define SYS_connect  32   // (fd, addr, len)
+#define SYS_getsockname 33 // (fd, addr, int *len)
+#define SYS_getsockopt 34 // (fd, level, opt, val, int *len)
+#define SYS_routelist 35  // (index, struct rtentry *): -ENOENT past the last
+#define SYS_routeadd 36   // (struct rtentry *)
+#define SYS_routedel 37   // (struct rtentry *)
+#define SYS_socklist 38   // (index, struct sockinfo *): -ENOENT past the last
+
+#define NSYSCALL   39   // one past the highest number in use
 
 #endif

@@ -8,6 +8,8 @@
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/arp.h"
+#include "kernel/net/ip.h"
+#include "kernel/net/sock.h"
 #include "kernel/spinlock.h"
 #include "kernel/param.h"
 
@@ -41,6 +43,9 @@ sys_netstat(void)
   info.pbuf_total = pbuf_total();
   ether_stats(&info);
   arp_stats(&info);
+  ip_stats(&info);
+  icmp_stats(&info);
+  udp_stats(&info);
   return copyout(myproc()->pgdir, uva, &info, sizeof info);
 }
 
@@ -192,4 +197,58 @@ sys_clock(void)
   tv.tv_sec = us / 1000000;
   tv.tv_usec = us % 1000000;
   return copyout(myproc()->pgdir, uva, &tv, sizeof tv);
+}
+
+int
+sys_routelist(void)
+{
+  int index, err;
+  uint uva;
+  struct rtentry rt;
+
+  if (argint(0, &index) < 0 || arguint(1, &uva) < 0)
+    return -EFAULT;
+  if ((err = route_list(index, &rt)) < 0)
+    return err;
+  return copyout(myproc()->pgdir, uva, &rt, sizeof rt);
+}
+
+static int
+argrtentry(int n, struct rtentry *rt)
+{
+  uint uva;
+  if (arguint(n, &uva) < 0 || copyin(myproc()->pgdir, rt, uva, sizeof *rt) < 0)
+    return -EFAULT;
+  rt->ifname[IFNAMSIZ - 1] = 0;
+  return 0;
+}
+
+int
+sys_routeadd(void)
+{
+  struct rtentry rt;
+  int err = argrtentry(0, &rt);
+  return err < 0 ? err : route_add(&rt);
+}
+
+int
+sys_routedel(void)
+{
+  struct rtentry rt;
+  int err = argrtentry(0, &rt);
+  return err < 0 ? err : route_del(&rt);
+}
+
+int
+sys_socklist(void)
+{
+  int index, err;
+  uint uva;
+  struct sockinfo si;
+
+  if (argint(0, &index) < 0 || arguint(1, &uva) < 0)
+    return -EFAULT;
+  if ((err = sock_list(index, &si)) < 0)
+    return err;
+  return copyout(myproc()->pgdir, uva, &si, sizeof si);
 }

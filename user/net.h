@@ -8,6 +8,7 @@ int socket(int domain, int type, int protocol);
 int bind(int fd, const struct sockaddr *addr, int len);
 int sendto(int fd, const void *buf, int len, int flags, const struct sockaddr *to, int tolen);
 int recvfrom(int fd, void *buf, int len, int flags, struct sockaddr *from, int *fromlen);
+#define recv(fd, buf, len) recvfrom((fd), (buf), (len), 0, 0, 0)
 int setsockopt(int fd, int level, int opt, const void *val, int len);
 int netifget(int index, struct netif_info *info);   // interfaces are 1, 2, ...
 int netstat(struct netstat_info *info);
@@ -17,6 +18,13 @@ int arplist(int index, struct arpreq *req);
 int arpset(const struct arpreq *req);
 int arpdel(uint ipaddr, const char *ifname);
 int clock(struct timeval *tv);    // since boot, microsecond resolution
+int connect(int fd, const struct sockaddr *addr, int len);
+int getsockname(int fd, struct sockaddr *addr, int *len);
+int getsockopt(int fd, int level, int opt, void *val, int *len);
+int routelist(int index, struct rtentry *rt);
+int routeadd(const struct rtentry *rt);
+int routedel(const struct rtentry *rt);
+int socklist(int index, struct sockinfo *si);
 
 static inline ushort htons(ushort v) { return (v << 8) | (v >> 8); }
 static inline ushort ntohs(ushort v) { return htons(v); }

@@ -1,37 +1,103 @@
-// netstat [-m]: network counters. -m shows the packet buffer pool, like
-// BSD's netstat -m for mbufs.
+// netstat [-s | -m]: open sockets and per-protocol counters.
+//   netstat      the sockets, then every counter
+//   netstat -s   only the counters
+//   netstat -m   the packet buffer pool, like BSD's netstat -m for mbufs
 #include "kernel/types.h"
 #include "user/user.h"
 #include "user/net.h"
+
+static void
+endpoint(char *out, uint addr, ushort port)
+{
+  char ip[16];
+  if (port)
+    snprintf(out, 24, "%s:%d", inet_ntoa(addr, ip), port);
+  else
+    snprintf(out, 24, "%s:*", inet_ntoa(addr, ip));
+}
+
+static void
+sockets(void)
+{
+  struct sockinfo si;
+  char local[24], remote[24];
+
+  printf("Active sockets\n");
+  printf("Proto  Recv-Q Drops Local Address         Foreign Address       PID\n");
+  for (int i = 0; socklist(i, &si) == 0; i++) {
+    if (si.domain == AF_PACKET) {
+      snprintf(local, sizeof local, "type %04x", si.protocol);
+      printf("%-6s %6u %5u %-21s %-21s %d\n", "packet", si.rxqueue, si.drops, local, "*", si.pid);
+      continue;
+    }
+    endpoint(local, si.laddr, si.lport);
+    endpoint(remote, si.raddr, si.rport);
+    printf("%-6s %6u %5u %-21s %-21s %d\n", si.type == SOCK_RAW ? "raw" : "udp",
+           si.rxqueue, si.drops, local, si.type == SOCK_RAW ? "*" : remote, si.pid);
+  }
+}
+
+static void
+counters(struct netstat_info *ns)
+{
+  printf("Ethernet:\n");
+  printf("    %u frames too short\n", ns->ether_rx_badlen);
+  printf("    %u frames for other hosts dropped\n", ns->ether_rx_otherhost);
+  printf("    %u frames of unknown type dropped\n", ns->ether_rx_unknown);
+  printf("Arp:\n");
+  printf("    %u packets received, %u malformed, %u not for us\n",
+         ns->arp_rx, ns->arp_rx_bad, ns->arp_rx_notforus);
+  printf("    %u requests answered, %u replies received, %u requests sent\n",
+         ns->arp_requests_answered, ns->arp_replies_rx, ns->arp_requests_tx);
+  printf("    %u resolutions failed, %u queued packets dropped, %u evictions, %u entries\n",
+         ns->arp_failed, ns->arp_queue_drops, ns->arp_evictions, ns->arp_entries);
+  printf("Ip:\n");
+  printf("    %u total packets received, %u delivered\n", ns->ip_rx, ns->ip_rx_delivered);
+  printf("    %u with bad headers, %u with bad checksums, %u with bad addresses\n",
+         ns->ip_rx_hdrerrors, ns->ip_rx_badsum, ns->ip_rx_addrerrors);
+  printf("    %u with TTL 0, %u with unknown protocol, %u for other hosts\n",
+         ns->ip_rx_ttlzero, ns->ip_rx_unknownproto, ns->ip_rx_notforus);
+  printf("    %u requests sent out, %u without a route, %u without buffers\n",
+         ns->ip_tx, ns->ip_tx_noroute, ns->ip_tx_nobufs);
+  printf("    %u fragments created, %u fragmentations failed\n",
+         ns->ip_frag_created, ns->ip_frag_fails);
+  printf("    %u fragments received, %u reassembled, %u reassemblies failed, %u timed out\n",
+         ns->ip_reasm_reqds, ns->ip_reasm_oks, ns->ip_reasm_fails, ns->ip_reasm_timeouts);
+  printf("Icmp:\n");
+  printf("    %u messages received, %u input errors\n", ns->icmp_rx, ns->icmp_rx_errors);
+  printf("    %u echo requests, %u echo replies, %u destination unreachable, %u time exceeded\n",
+         ns->icmp_rx_echo, ns->icmp_rx_echoreply, ns->icmp_rx_unreach, ns->icmp_rx_timeexceeded);
+  printf("    %u messages sent, %u echo replies, %u destination unreachable\n",
+         ns->icmp_tx, ns->icmp_tx_echoreply, ns->icmp_tx_unreach);
+  printf("Udp:\n");
+  printf("    %u packets received, %u to unknown port, %u receive errors\n",
+         ns->udp_rx, ns->udp_rx_noport, ns->udp_rx_errors);
+  printf("    %u with bad checksums, %u receive buffer errors, %u packets sent\n",
+         ns->udp_rx_badsum, ns->udp_rx_queuedrops, ns->udp_tx);
+  printf("Buffers:\n");
+  printf("    %u/%u/%u pbufs in use/free/total\n",
+         ns->pbuf_total - ns->pbuf_free, ns->pbuf_free, ns->pbuf_total);
+}
 
 int
 main(int argc, char **argv)
 {
   struct netstat_info ns;
-  int membufs = argc > 1 && strcmp(argv[1], "-m") == 0;
+  const char *opt = argc > 1 ? argv[1] : "";
 
   if (netstat(&ns) < 0) {
     perror("netstat");
     return 1;
   }
-  if (membufs) {
+  if (strcmp(opt, "-m") == 0) {
     printf("%u/%u/%u pbufs in use/free/total\n",
            ns.pbuf_total - ns.pbuf_free, ns.pbuf_free, ns.pbuf_total);
     return 0;
   }
-  printf("Ethernet:\n");
-  printf("    %u frames too short\n", ns.ether_rx_badlen);
-  printf("    %u frames for other hosts dropped\n", ns.ether_rx_otherhost);
-  printf("    %u frames of unknown type dropped\n", ns.ether_rx_unknown);
-  printf("Arp:\n");
-  printf("    %u packets received, %u malformed, %u not for us\n",
-         ns.arp_rx, ns.arp_rx_bad, ns.arp_rx_notforus);
-  printf("    %u requests answered, %u replies received, %u requests sent\n",
-         ns.arp_requests_answered, ns.arp_replies_rx, ns.arp_requests_tx);
-  printf("    %u resolutions failed, %u queued packets dropped, %u evictions, %u entries\n",
-         ns.arp_failed, ns.arp_queue_drops, ns.arp_evictions, ns.arp_entries);
-  printf("Buffers:\n");
-  printf("    %u/%u/%u pbufs in use/free/total\n",
-         ns.pbuf_total - ns.pbuf_free, ns.pbuf_free, ns.pbuf_total);
+  if (strcmp(opt, "-s") != 0) {
+    sockets();
+    printf("\n");
+  }
+  counters(&ns);
   return 0;
 }

@@ -23,7 +23,7 @@ void
 loopbackinit(void)
 {
   lo.type = ARPHRD_LOOPBACK;
-  lo.mtu = 65536 > PBUF_SIZE - PBUF_HEADROOM - ETH_HLEN ? PBUF_SIZE - PBUF_HEADROOM - ETH_HLEN : 65536;
+  lo.mtu = PBUF_BIGSIZE - PBUF_HEADROOM - ETH_HLEN;
   lo.flags = IFF_LOOPBACK;
   lo.ops = &loopback_ops;
   lo.ipaddr = 0x0100007f;   // 127.0.0.1, network order

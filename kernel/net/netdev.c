@@ -11,6 +11,7 @@
 #include "kernel/net/sock.h"
 #include "kernel/net/arp.h"
 #include "kernel/net/wire.h"
+#include "kernel/net/ip.h"
 
 static struct {
   struct spinlock lock;
@@ -151,6 +152,7 @@ void
 nettimer(uint now)
 {
   arp_timer(now);
+  ip_timer(now);
 }
 
 // Set an interface's IPv4 address and announce it (gratuitous ARP).
@@ -197,12 +199,21 @@ netconfig(void)
     mask = htonl(0xFFFFFF00);
   if (ipfield(ip, 2, f, sizeof f)[0])
     wire_inet_aton(f, &cmdline_gateway);
-  dev = netdev_byname(ipfield(ip, 5, f, sizeof f)[0] ? f : "eth0");
+  char devname[IFNAMSIZ];
+  safestrcpy(devname, ipfield(ip, 5, f, sizeof f)[0] ? f : "eth0", sizeof devname);
+  dev = netdev_byname(devname);
   if (dev == 0) {
-    cprintf("ip=: no interface %s\n", f[0] ? f : "eth0");
+    cprintf("ip=: no interface %s\n", devname);
     return;
   }
   netdev_setaddr(dev, addr, mask);
   uint a = ntohl(addr);
   cprintf("%s: address %d.%d.%d.%d\n", dev->name, a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+  if (cmdline_gateway) {
+    struct rtentry rt;
+    memset(&rt, 0, sizeof rt);
+    rt.gateway = cmdline_gateway;
+    if (route_add(&rt) < 0)
+      cprintf("ip=: gateway not on a connected network\n");
+  }
 }

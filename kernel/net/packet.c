@@ -129,12 +129,12 @@ packet_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, in
 }
 
 static int
-packet_recvfrom(struct socket *s, uint dst, int len, struct sockaddr *from, int *fromlen)
+packet_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
 {
   int err = 0;
 
   acquire(&s->lock);
-  struct pbuf *pb = sock_waitrx(s, &err);
+  struct pbuf *pb = sock_waitrx(s, flags & MSG_DONTWAIT, &err);
   release(&s->lock);
   if (pb == 0)
     return err;

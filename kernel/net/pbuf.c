@@ -12,11 +12,16 @@
 
 static struct {
   struct spinlock lock;
-  struct pbuf bufs[NPBUF];
+  struct pbuf bufs[NPBUF + NBIGPBUF];
   struct pbuf *free;
   uint nfree;
   uint total;
+  struct pbuf *bigfree;
+  uint nbigfree;
 } pool;
+
+// Large buffers live in the kernel's .bss, which is physically contiguous.
+static uchar bigmem[NBIGPBUF][PBUF_BIGSIZE] __attribute__((aligned(PGSIZE)));
 
 void
 pbufinit(void)
@@ -29,6 +34,7 @@ pbufinit(void)
     for (int j = 0; j < PGSIZE / PBUF_SIZE && i + j < NPBUF; j++) {
       struct pbuf *pb = &pool.bufs[i + j];
       pb->base = page + j * PBUF_SIZE;
+      pb->size = PBUF_SIZE;
       pb->isfree = 1;
       pb->next = pool.free;
       pool.free = pb;
@@ -36,17 +42,31 @@ pbufinit(void)
       pool.total++;
     }
   }
-  cprintf("pbuf: %u buffers of %d bytes\n", pool.total, PBUF_SIZE);
+  for (int i = 0; i < NBIGPBUF; i++) {
+    struct pbuf *pb = &pool.bufs[NPBUF + i];
+    pb->base = bigmem[i];
+    pb->size = PBUF_BIGSIZE;
+    pb->isfree = 1;
+    pb->next = pool.bigfree;
+    pool.bigfree = pb;
+    pool.nbigfree++;
+  }
+  cprintf("pbuf: %u buffers of %d bytes, %d of %d\n", pool.total, PBUF_SIZE,
+          NBIGPBUF, PBUF_BIGSIZE);
 }
 
 static struct pbuf *
-take(uint headroom)
+take(uint headroom, int big)
 {
   acquire(&pool.lock);
-  struct pbuf *pb = pool.free;
+  struct pbuf **list = big ? &pool.bigfree : &pool.free;
+  struct pbuf *pb = *list;
   if (pb) {
-    pool.free = pb->next;
-    pool.nfree--;
+    *list = pb->next;
+    if (big)
+      pool.nbigfree--;
+    else
+      pool.nfree--;
     pb->isfree = 0;
   }
   release(&pool.lock);
@@ -63,27 +83,43 @@ take(uint headroom)
 struct pbuf *
 pbuf_alloc(void)
 {
-  return take(PBUF_HEADROOM);
+  return take(PBUF_HEADROOM, 0);
 }
 
 struct pbuf *
 pbuf_alloc_rx(void)
 {
-  return take(0);
+  return take(0, 0);
+}
+
+struct pbuf *
+pbuf_alloc_len(uint len)
+{
+  if (len + PBUF_HEADROOM <= PBUF_SIZE)
+    return take(PBUF_HEADROOM, 0);
+  if (len + PBUF_HEADROOM <= PBUF_BIGSIZE)
+    return take(PBUF_HEADROOM, 1);
+  return 0;
 }
 
 void
 pbuf_free(struct pbuf *pb)
 {
-  if (pb < pool.bufs || pb >= pool.bufs + NPBUF)
+  if (pb < pool.bufs || pb >= pool.bufs + NPBUF + NBIGPBUF)
     panic("pbuf_free: %p is not a pbuf", pb);
   acquire(&pool.lock);
   if (pb->isfree)
     panic("pbuf_free: double free of %p", pb);
   pb->isfree = 1;
-  pb->next = pool.free;
-  pool.free = pb;
-  pool.nfree++;
+  if (pb->size == PBUF_BIGSIZE) {
+    pb->next = pool.bigfree;
+    pool.bigfree = pb;
+    pool.nbigfree++;
+  } else {
+    pb->next = pool.free;
+    pool.free = pb;
+    pool.nfree++;
+  }
   release(&pool.lock);
 }
 
@@ -99,10 +135,17 @@ pbuf_total(void)
   return pool.total;
 }
 
+uint
+pbuf_bigfree(void)
+{
+  return pool.nbigfree;
+}
+
 struct pbuf *
 pbuf_copy(struct pbuf *pb)
 {
-  struct pbuf *c = take(pb->rp - pb->base);
+  uint headroom = pb->rp - pb->base;
+  struct pbuf *c = take(headroom, headroom + pbuf_len(pb) > PBUF_SIZE);
   if (c == 0)
     return 0;
   memmove(c->rp, pb->rp, pbuf_len(pb));
@@ -135,7 +178,7 @@ pbuf_pull(struct pbuf *pb, uint n)
 uchar *
 pbuf_put(struct pbuf *pb, uint n)
 {
-  if (n > (uint)(pb->base + PBUF_SIZE - pb->wp))
+  if (n > (uint)(pb->base + pb->size - pb->wp))
     return 0;
   uchar *old = pb->wp;
   pb->wp += n;

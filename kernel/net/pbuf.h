@@ -10,12 +10,15 @@
 #define PBUF_SIZE     2048   // a whole Ethernet frame fits; the E1000's RX buffer size
 #define PBUF_HEADROOM  128   // room reserved for headers on output
 #define NPBUF         2048   // buffers in the pool
+#define PBUF_BIGSIZE 16384   // large buffers: reassembled IP datagrams, big UDP sends
+#define NBIGPBUF        32
 
 struct netdev;
 
 struct pbuf {
   struct pbuf *next;        // in a queue
-  uchar *base;              // the data area (PBUF_SIZE bytes)
+  uchar *base;              // the data area
+  uint size;                // its capacity: PBUF_SIZE or PBUF_BIGSIZE
   uchar *rp;                // first byte of data
   uchar *wp;                // one past the last byte of data
   struct netdev *dev;       // interface it arrived on
@@ -23,6 +26,8 @@ struct pbuf {
   uchar pkttype;            // PACKET_HOST, PACKET_BROADCAST, ... on input
   uchar isfree;             // in the pool (catches double frees)
   uchar lladdr[6];          // destination MAC, for sends deferred by ARP
+  uint srcaddr;             // datagram sockets: the sender's address (network order)
+  ushort srcport;           //   and port (host order)
 };
 
 // A FIFO of pbufs with a bound; drops beyond it are the caller's to count.
@@ -34,9 +39,11 @@ struct pbufq {
 void         pbufinit(void);
 struct pbuf *pbuf_alloc(void);          // data empty, rp = wp = base + PBUF_HEADROOM
 struct pbuf *pbuf_alloc_rx(void);       // data empty, rp = wp = base (for DMA)
+struct pbuf *pbuf_alloc_len(uint len);  // room for len bytes after the headroom (big if need be)
 void         pbuf_free(struct pbuf *pb);
 uint         pbuf_nfree(void);
 uint         pbuf_total(void);
+uint         pbuf_bigfree(void);
 struct pbuf *pbuf_copy(struct pbuf *pb); // a new buffer with the same data, or 0
 uchar       *pbuf_push(struct pbuf *pb, uint n);   // prepend n bytes; 0 if no room
 uchar       *pbuf_pull(struct pbuf *pb, uint n);   // strip n bytes; 0 if too short

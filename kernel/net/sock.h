@@ -18,8 +18,10 @@ struct sockops {
   int  (*bind)(struct socket *s, const struct sockaddr *addr, int len);
   int  (*sendto)(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen);
   // Copy one queued datagram to user address dst; fill *from when not 0.
-  int  (*recvfrom)(struct socket *s, uint dst, int len, struct sockaddr *from, int *fromlen);
+  int  (*recvfrom)(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen);
   void (*close)(struct socket *s);
+  int  (*connect)(struct socket *s, const struct sockaddr *addr, int len);   // may be 0
+  int  (*getname)(struct socket *s, struct sockaddr *addr, int *len);        // may be 0
 };
 
 struct socket {
@@ -31,9 +33,15 @@ struct socket {
   struct pbufq rxq;         // received datagrams or frames
   uint rcvtimeo;            // ticks; 0 blocks forever
   uint drops;               // receive queue overflows
+  int soerror;              // pending error for the next call (negative errno)
+  int broadcast;            // SO_BROADCAST
+  int pid;                  // the creator, for netstat
   // AF_PACKET
   int ifindex;              // bound interface, 0 = all
   ushort ethertype;         // host order; ETH_P_ALL for every frame
+  // AF_INET
+  uint laddr, raddr;        // network order; 0 = any / not connected
+  ushort lport, rport;      // host order; 0 = unbound / not connected
 };
 
 struct sockfamily {
@@ -45,11 +53,12 @@ void socketinit(void);
 void sock_register(const struct sockfamily *fam);
 // Wait for a queued pbuf (honouring rcvtimeo and kill); s->lock is held on
 // entry and exit. Returns the pbuf, or 0 with *err set.
-struct pbuf *sock_waitrx(struct socket *s, int *err);
+struct pbuf *sock_waitrx(struct socket *s, int nonblock, int *err);
 int  sock_enqueue(struct socket *s, struct pbuf *pb);   // -1 (pb not taken) when full
 // Iterate over sockets of a family (for delivery); returns the next in use after prev.
 struct socket *sock_next(struct socket *prev, int domain);
 
 void packetinit(void);
+int  sock_list(int index, struct sockinfo *out);
 
 #endif

@@ -13,6 +13,7 @@
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/sock.h"
+#include "kernel/net/ip.h"
 
 #define NFAMILY 4
 
@@ -31,6 +32,7 @@ socketinit(void)
   for (int i = 0; i < NSOCKET; i++)
     initlock(&stable.socks[i].lock, "socket");
   packetinit();
+  inetinit();
 }
 
 void
@@ -74,7 +76,7 @@ sock_enqueue(struct socket *s, struct pbuf *pb)
 }
 
 struct pbuf *
-sock_waitrx(struct socket *s, int *err)
+sock_waitrx(struct socket *s, int nonblock, int *err)
 {
   uint deadline = 0;
   struct pbuf *pb;
@@ -87,6 +89,15 @@ sock_waitrx(struct socket *s, int *err)
       deadline = 1;
   }
   while ((pb = pbufq_get(&s->rxq)) == 0) {
+    if (s->soerror) {
+      *err = s->soerror;
+      s->soerror = 0;
+      return 0;
+    }
+    if (nonblock) {
+      *err = -EAGAIN;
+      return 0;
+    }
     if (killed(myproc())) {
       *err = -EINTR;
       return 0;
@@ -139,7 +150,7 @@ static int
 sockread(struct file *f, uint dst, int n)
 {
   struct socket *s = f->priv;
-  return s->ops->recvfrom(s, dst, n, 0, 0);
+  return s->ops->recvfrom(s, dst, n, 0, 0, 0);
 }
 
 static int
@@ -220,6 +231,7 @@ sys_socket(void)
   s->domain = domain;
   s->type = type;
   s->protocol = protocol;
+  s->pid = myproc()->pid;
   if ((err = fam->create(s, type, protocol)) < 0) {
     sockfree(s);
     return err;
@@ -274,12 +286,13 @@ sys_recvfrom(void)
   struct socket *s;
   char buf[MAXSOCKADDR];
   uint dst, ufrom, ulen;
-  int n, len = sizeof buf, ret, err;
+  int n, flags, len = sizeof buf, ret, err;
   pde_t *pgdir = myproc()->pgdir;
 
   if ((err = argsock(0, &s)) < 0)
     return err;
-  if (arguint(1, &dst) < 0 || argint(2, &n) < 0 || arguint(4, &ufrom) < 0 || arguint(5, &ulen) < 0)
+  if (arguint(1, &dst) < 0 || argint(2, &n) < 0 || argint(3, &flags) < 0 ||
+      arguint(4, &ufrom) < 0 || arguint(5, &ulen) < 0)
     return -EFAULT;
   if (n < 0)
     return -EINVAL;
@@ -289,7 +302,7 @@ sys_recvfrom(void)
   if (ufrom && (userlen < 0 || !uvmaccessible(pgdir, ufrom, MIN(userlen, (int)sizeof buf), 1)))
     return -EFAULT;
   memset(buf, 0, sizeof buf);
-  if ((ret = s->ops->recvfrom(s, dst, n, ufrom ? (struct sockaddr *)buf : 0, &len)) < 0)
+  if ((ret = s->ops->recvfrom(s, dst, n, flags, ufrom ? (struct sockaddr *)buf : 0, &len)) < 0)
     return ret;
   if (ufrom) {
     if (copyout(pgdir, ufrom, buf, MIN(userlen, len)) < 0 || copyout(pgdir, ulen, &len, sizeof len) < 0)
@@ -310,8 +323,15 @@ sys_setsockopt(void)
     return err;
   if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || argint(4, &len) < 0)
     return -EFAULT;
-  if (level != SOL_SOCKET || opt != SO_RCVTIMEO)
+  if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST))
     return -ENOPROTOOPT;
+  if (opt == SO_BROADCAST) {
+    int on;
+    if (len < (int)sizeof on || copyin(myproc()->pgdir, &on, uval, sizeof on) < 0)
+      return -EFAULT;
+    s->broadcast = on != 0;
+    return 0;
+  }
   if (len < (int)sizeof tv)
     return -EINVAL;
   if (copyin(myproc()->pgdir, &tv, uval, sizeof tv) < 0)
@@ -323,4 +343,106 @@ sys_setsockopt(void)
   s->rcvtimeo = t;
   release(&s->lock);
   return 0;
+}
+
+int
+sys_connect(void)
+{
+  struct socket *s;
+  char buf[MAXSOCKADDR];
+  int len, err;
+
+  if ((err = argsock(0, &s)) < 0 || (err = argsockaddr(1, 2, (struct sockaddr *)buf, &len)) < 0)
+    return err;
+  if (s->ops->connect == 0)
+    return -EOPNOTSUPP;
+  return s->ops->connect(s, (struct sockaddr *)buf, len);
+}
+
+// Copy a socket address out to (argument a, pointer-to-length argument l).
+static int
+putsockaddr(int a, int l, struct sockaddr *addr, int len)
+{
+  pde_t *pgdir = myproc()->pgdir;
+  uint uaddr, ulen;
+  int userlen;
+
+  if (arguint(a, &uaddr) < 0 || arguint(l, &ulen) < 0 ||
+      copyin(pgdir, &userlen, ulen, sizeof userlen) < 0 || userlen < 0)
+    return -EFAULT;
+  if (copyout(pgdir, uaddr, addr, MIN(userlen, len)) < 0 ||
+      copyout(pgdir, ulen, &len, sizeof len) < 0)
+    return -EFAULT;
+  return 0;
+}
+
+int
+sys_getsockname(void)
+{
+  struct socket *s;
+  char buf[MAXSOCKADDR];
+  int len = sizeof buf, err;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  if (s->ops->getname == 0)
+    return -EOPNOTSUPP;
+  memset(buf, 0, sizeof buf);
+  if ((err = s->ops->getname(s, (struct sockaddr *)buf, &len)) < 0)
+    return err;
+  return putsockaddr(1, 2, (struct sockaddr *)buf, len);
+}
+
+// getsockopt: SO_ERROR (reading clears it) and SO_RCVTIMEO.
+int
+sys_getsockopt(void)
+{
+  struct socket *s;
+  int level, opt, err;
+  uint uval, ulen;
+  int userlen;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || arguint(4, &ulen) < 0)
+    return -EFAULT;
+  if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO))
+    return -ENOPROTOOPT;
+  if (copyin(myproc()->pgdir, &userlen, ulen, sizeof userlen) < 0)
+    return -EFAULT;
+  if (opt == SO_ERROR) {
+    acquire(&s->lock);
+    int val = -s->soerror;
+    s->soerror = 0;
+    release(&s->lock);
+    if (userlen < (int)sizeof val)
+      return -EINVAL;
+    return copyout(myproc()->pgdir, uval, &val, sizeof val);
+  }
+  struct timeval tv = { s->rcvtimeo / HZ, (s->rcvtimeo % HZ) * (1000000 / HZ) };
+  if (userlen < (int)sizeof tv)
+    return -EINVAL;
+  return copyout(myproc()->pgdir, uval, &tv, sizeof tv);
+}
+
+int
+sock_list(int index, struct sockinfo *out)
+{
+  for (struct socket *s = stable.socks; s < stable.socks + NSOCKET; s++) {
+    if (!s->inuse || s->closing || index-- > 0)
+      continue;
+    memset(out, 0, sizeof *out);
+    out->domain = s->domain;
+    out->type = s->type;
+    out->protocol = s->domain == AF_PACKET ? s->ethertype : s->protocol;
+    out->laddr = s->laddr;
+    out->raddr = s->raddr;
+    out->lport = s->lport;
+    out->rport = s->rport;
+    out->rxqueue = s->rxq.len;
+    out->drops = s->drops;
+    out->pid = s->pid;
+    return 0;
+  }
+  return -ENOENT;
 }

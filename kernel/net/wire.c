@@ -162,16 +162,30 @@ wire_inet_aton(const char *s, uint *addr)
 // RFC 1071: the 16-bit ones' complement of the ones' complement sum. The
 // result is in network order, ready to store; a buffer that includes a
 // correct checksum sums to 0.
-ushort
-wire_cksum(const void *data, uint len)
+uint
+wire_sum(const void *data, uint len, uint sum)
 {
   const uchar *p = data;
-  uint sum = 0;
-  for (; len > 1; len -= 2, p += 2)
+  for (; len > 1; len -= 2, p += 2) {
     sum += get16(p);
+    if (sum >> 31)   // fold early: no overflow however long the data
+      sum = (sum & 0xFFFF) + (sum >> 16);
+  }
   if (len)
     sum += p[0] << 8;
+  return sum;
+}
+
+ushort
+wire_sumfinish(uint sum)
+{
   while (sum >> 16)
     sum = (sum & 0xFFFF) + (sum >> 16);
   return wire_htons(~sum & 0xFFFF);
+}
+
+ushort
+wire_cksum(const void *data, uint len)
+{
+  return wire_sumfinish(wire_sum(data, len, 0));
 }

@@ -46,6 +46,9 @@ int    wire_arp_parse(const uchar *p, uint len, struct wire_arp *out);
 void   wire_arp_fill(uchar *p, const struct wire_arp *m);
 int    wire_inet_aton(const char *s, uint *addr);   // 0, or -1 if malformed
 ushort wire_cksum(const void *data, uint len);      // Internet checksum (RFC 1071)
+// The same in pieces: add even-length pieces (the last may be odd), then finish.
+uint   wire_sum(const void *data, uint len, uint sum);
+ushort wire_sumfinish(uint sum);
 ushort wire_htons(ushort v);
 uint   wire_htonl(uint v);
 

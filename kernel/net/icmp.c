@@ -1,0 +1,141 @@
+// ICMP (RFC 792): answer echo requests, send destination-unreachable errors,
+// and pass errors about our own datagrams to the transport that sent them.
+// Raw ICMP sockets (inet.c) see every ICMP packet too: that is how ping works.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/errno.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/wire.h"
+#include "kernel/net/ip.h"
+
+#define ICMP_HLEN 8
+
+struct icmp_hdr {
+  uchar type;
+  uchar code;
+  ushort sum;
+  uint rest;        // id and sequence for echo; unused for errors
+} __attribute__((packed));
+
+static struct {
+  uint rx, rxerrors, echo, echoreply, unreach, timeexceeded;
+  uint tx, txechoreply, txunreach;
+} cnt;
+#define COUNT(f) __sync_fetch_and_add(&cnt.f, 1)
+
+static void
+echoreply(struct pbuf *pb, struct ip_info *info)
+{
+  if (info->broadcast)
+    return;   // no replies to broadcast pings (as Linux by default)
+  struct pbuf *r = pbuf_alloc_len(pbuf_len(pb));
+  if (r == 0)
+    return;
+  uint len = pbuf_len(pb);
+  struct icmp_hdr *ih = (struct icmp_hdr *)pbuf_put(r, len);
+  memmove(ih, pb->rp, len);
+  ih->type = ICMP_ECHOREPLY;
+  ih->code = 0;
+  ih->sum = 0;
+  ih->sum = wire_cksum(ih, len);
+  COUNT(tx);
+  COUNT(txechoreply);
+  ip_output(r, IPPROTO_ICMP, info->dst, info->src, IP_TTL);
+}
+
+// An error about a datagram we sent: the original IP header and at least 8
+// bytes of its payload follow the ICMP header.
+static void
+errorinput(struct pbuf *pb, int err)
+{
+  const uchar *p = pb->rp + ICMP_HLEN;
+  uint len = pbuf_len(pb) - ICMP_HLEN;
+  if (len < IP_HLEN)
+    return;
+  const struct ip_hdr *orig = (const struct ip_hdr *)p;
+  uint hlen = (orig->vhl & 15) * 4;
+  if (hlen < IP_HLEN || len < hlen + 8 || orig->proto != IPPROTO_UDP)
+    return;
+  const uchar *udp = p + hlen;
+  udp_icmperror(orig->src, udp[0] << 8 | udp[1], orig->dst, udp[2] << 8 | udp[3], err);
+}
+
+static void
+icmp_input(struct pbuf *pb, struct ip_info *info)
+{
+  COUNT(rx);
+  if (pbuf_len(pb) < ICMP_HLEN || wire_cksum(pb->rp, pbuf_len(pb)) != 0) {
+    COUNT(rxerrors);
+    pbuf_free(pb);
+    return;
+  }
+  struct icmp_hdr *ih = (struct icmp_hdr *)pb->rp;
+  switch (ih->type) {
+  case ICMP_ECHO:
+    COUNT(echo);
+    echoreply(pb, info);
+    break;
+  case ICMP_ECHOREPLY:
+    COUNT(echoreply);   // for ping, through its raw socket
+    break;
+  case ICMP_UNREACH:
+    COUNT(unreach);
+    errorinput(pb, ih->code == ICMP_UNREACH_PORT || ih->code == ICMP_UNREACH_PROTO ?
+               -ECONNREFUSED : -EHOSTUNREACH);
+    break;
+  case ICMP_TIMXCEED:
+    COUNT(timeexceeded);
+    break;
+  }
+  pbuf_free(pb);
+}
+
+// Send an ICMP error about the datagram in orig (rp at its transport
+// header; info->iph its IP header). Never about ICMP errors or broadcasts.
+void
+icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code)
+{
+  if (info->broadcast || ip_isbroadcast(info->dst))
+    return;
+  if (info->proto == IPPROTO_ICMP && (pbuf_len(orig) < 1 ||
+      (orig->rp[0] != ICMP_ECHO && orig->rp[0] != ICMP_ECHOREPLY)))
+    return;
+  uint quote = MIN(pbuf_len(orig), 8u);
+  struct pbuf *pb = pbuf_alloc();
+  if (pb == 0)
+    return;
+  struct icmp_hdr *ih = (struct icmp_hdr *)pbuf_put(pb, ICMP_HLEN + info->iphlen + quote);
+  ih->type = type;
+  ih->code = code;
+  ih->sum = 0;
+  ih->rest = 0;
+  memmove((uchar *)ih + ICMP_HLEN, info->iph, info->iphlen);
+  memmove((uchar *)ih + ICMP_HLEN + info->iphlen, orig->rp, quote);
+  ih->sum = wire_cksum(ih, pbuf_len(pb));
+  COUNT(tx);
+  if (type == ICMP_UNREACH)
+    COUNT(txunreach);
+  ip_output(pb, IPPROTO_ICMP, info->dst, info->src, IP_TTL);
+}
+
+void
+icmp_stats(struct netstat_info *o)
+{
+  o->icmp_rx = cnt.rx;
+  o->icmp_rx_errors = cnt.rxerrors;
+  o->icmp_rx_echo = cnt.echo;
+  o->icmp_rx_echoreply = cnt.echoreply;
+  o->icmp_rx_unreach = cnt.unreach;
+  o->icmp_rx_timeexceeded = cnt.timeexceeded;
+  o->icmp_tx = cnt.tx;
+  o->icmp_tx_echoreply = cnt.txechoreply;
+  o->icmp_tx_unreach = cnt.txunreach;
+}
+
+void
+icmpinit(void)
+{
+  ip_register(IPPROTO_ICMP, icmp_input);
+}

@@ -1,0 +1,568 @@
+// IPv4 (RFC 791): input checks, delivery to transport protocols registered
+// by number, output with routing and fragmentation, reassembly with bounds
+// and timeouts. A host, not a router: packets for other hosts are dropped.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/spinlock.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/arp.h"
+#include "kernel/net/wire.h"
+#include "kernel/net/ip.h"
+
+#define NROUTE   16
+#define NREASS    8
+#define REASS_UNITS (IP_MAXPACKET / 8)
+
+static void (*protos[256])(struct pbuf *pb, struct ip_info *info);
+
+static struct {
+  uint rx, delivered, hdrerrors, badsum, addrerrors, ttlzero, unknownproto, notforus;
+  uint tx, noroute, nobufs, fragcreated, fragfails;
+  uint reasmreqds, reasmoks, reasmfails, reasmtimeouts;
+} cnt;
+#define COUNT(f) __sync_fetch_and_add(&cnt.f, 1)
+
+// Static routes (the default gateway, host routes). Connected routes come
+// from the interfaces' addresses and are not stored.
+static struct route {
+  int used;
+  uint dst, mask, gateway;   // network order
+  struct netdev *dev;
+} routes[NROUTE];
+
+static struct reass {
+  int used;
+  uint src, dst;
+  ushort id;
+  uchar proto;
+  struct netdev *dev;
+  struct pbuf *buf;          // data at buf->rp + 60 onwards, by offset
+  uchar hdr[60];             // the first fragment's header
+  uint hlen;                 // 0 until the first fragment arrives
+  uint total;                // payload length, known once the last fragment came
+  uint expires;
+  uchar have[REASS_UNITS / 8];   // bitmap of 8-byte units received
+} reass[NREASS];
+
+static struct spinlock lock;   // routes and reass
+static ushort nextid;
+static uint reasm_ticks;
+
+void
+ipinit(void)
+{
+  char v[16];
+  initlock(&lock, "ip");
+  reasm_ticks = 30 * HZ;
+  if (cmdlineget("ip.reasmtime", v, sizeof v) && v[0])   // tests shorten it
+    reasm_ticks = atoi(v) * HZ;
+  nextid = readticks();
+  ether_register(ETH_P_IP, ip_input);
+}
+
+void
+ip_register(uchar proto, void (*input)(struct pbuf *pb, struct ip_info *info))
+{
+  protos[proto] = input;
+}
+
+// ---- addresses and routes ------------------------------------------------
+
+static int
+isloopback(uint addr)
+{
+  return (ntohl(addr) >> 24) == 127;
+}
+
+int
+ip_isours(uint addr)
+{
+  if (isloopback(addr))
+    return 1;
+  for (int i = 1; i <= netdev_count(); i++) {
+    struct netdev *dev = netdev_byindex(i);
+    if (dev && dev->ipaddr && dev->ipaddr == addr)
+      return 1;
+  }
+  return 0;
+}
+
+int
+ip_isbroadcast(uint addr)
+{
+  if (addr == INADDR_BROADCAST)
+    return 1;
+  for (int i = 1; i <= netdev_count(); i++) {
+    struct netdev *dev = netdev_byindex(i);
+    if (dev && dev->ipaddr && dev->netmask && dev->netmask != 0xFFFFFFFF &&
+        (addr | dev->netmask) == 0xFFFFFFFF && (addr & dev->netmask) == (dev->ipaddr & dev->netmask))
+      return 1;
+  }
+  return 0;
+}
+
+static int
+prefixlen(uint mask)
+{
+  int n = 0;
+  for (uint m = ntohl(mask); m & 0x80000000; m <<= 1)
+    n++;
+  return n;
+}
+
+// The connected interface for dst (longest prefix), or 0.
+static struct netdev *
+connected(uint dst, int *plen)
+{
+  struct netdev *best = 0;
+  *plen = -1;
+  for (int i = 1; i <= netdev_count(); i++) {
+    struct netdev *dev = netdev_byindex(i);
+    if (!dev || !dev->ipaddr || !(dev->flags & IFF_UP) || dev->type == ARPHRD_LOOPBACK)
+      continue;
+    if ((dst & dev->netmask) == (dev->ipaddr & dev->netmask) && prefixlen(dev->netmask) > *plen) {
+      best = dev;
+      *plen = prefixlen(dev->netmask);
+    }
+  }
+  return best;
+}
+
+static struct netdev *
+firstether(void)
+{
+  for (int i = 1; i <= netdev_count(); i++) {
+    struct netdev *dev = netdev_byindex(i);
+    if (dev && dev->type == ARPHRD_ETHER && dev->ipaddr && (dev->flags & IFF_UP))
+      return dev;
+  }
+  return 0;
+}
+
+struct netdev *
+ip_route(uint dst, uint *nexthop)
+{
+  int plen;
+
+  *nexthop = dst;
+  if (ip_isours(dst))
+    return netdev_byname("lo");
+  if (dst == INADDR_BROADCAST)
+    return firstether();
+  struct netdev *dev = connected(dst, &plen);
+  acquire(&lock);
+  for (struct route *r = routes; r < routes + NROUTE; r++) {
+    if (r->used && (dst & r->mask) == r->dst && prefixlen(r->mask) > plen &&
+        (r->dev->flags & IFF_UP)) {
+      dev = r->dev;
+      plen = prefixlen(r->mask);
+      *nexthop = r->gateway ? r->gateway : dst;
+    }
+  }
+  release(&lock);
+  return dev;
+}
+
+int
+route_add(const struct rtentry *rt)
+{
+  struct netdev *dev = rt->ifname[0] ? netdev_byname(rt->ifname) : 0;
+  int plen;
+
+  if (rt->ifname[0] && dev == 0)
+    return -ENODEV;
+  if ((rt->dst & rt->mask) != rt->dst)
+    return -EINVAL;
+  if (dev == 0 && rt->gateway)
+    dev = connected(rt->gateway, &plen);
+  if (dev == 0)
+    return -ENETUNREACH;   // the gateway must be on a connected network
+  acquire(&lock);
+  struct route *free = 0;
+  for (struct route *r = routes; r < routes + NROUTE; r++) {
+    if (r->used && r->dst == rt->dst && r->mask == rt->mask) {
+      release(&lock);
+      return -EEXIST;
+    }
+    if (!r->used && !free)
+      free = r;
+  }
+  if (free) {
+    free->used = 1;
+    free->dst = rt->dst;
+    free->mask = rt->mask;
+    free->gateway = rt->gateway;
+    free->dev = dev;
+  }
+  release(&lock);
+  return free ? 0 : -ENOSPC;
+}
+
+int
+route_del(const struct rtentry *rt)
+{
+  int err = -ESRCH;
+  acquire(&lock);
+  for (struct route *r = routes; r < routes + NROUTE; r++) {
+    if (r->used && r->dst == rt->dst && r->mask == rt->mask) {
+      r->used = 0;
+      err = 0;
+    }
+  }
+  release(&lock);
+  return err;
+}
+
+// Connected routes (one per addressed interface) first, then static ones.
+int
+route_list(int index, struct rtentry *out)
+{
+  memset(out, 0, sizeof *out);
+  for (int i = 1; i <= netdev_count(); i++) {
+    struct netdev *dev = netdev_byindex(i);
+    if (!dev || !dev->ipaddr || dev->type == ARPHRD_LOOPBACK)
+      continue;
+    if (index-- == 0) {
+      out->dst = dev->ipaddr & dev->netmask;
+      out->mask = dev->netmask;
+      out->flags = RTF_UP;
+      safestrcpy(out->ifname, dev->name, IFNAMSIZ);
+      return 0;
+    }
+  }
+  acquire(&lock);
+  for (struct route *r = routes; r < routes + NROUTE; r++) {
+    if (r->used && index-- == 0) {
+      out->dst = r->dst;
+      out->mask = r->mask;
+      out->gateway = r->gateway;
+      out->flags = RTF_UP | (r->gateway ? RTF_GATEWAY : 0) | (r->mask == 0xFFFFFFFF ? RTF_HOST : 0);
+      safestrcpy(out->ifname, r->dev->name, IFNAMSIZ);
+      release(&lock);
+      return 0;
+    }
+  }
+  release(&lock);
+  return -ENOENT;
+}
+
+// ---- output ----------------------------------------------------------------
+
+static void
+fillhdr(struct ip_hdr *ih, uint len, ushort id, ushort off, uchar ttl, uchar proto, uint src, uint dst)
+{
+  ih->vhl = 0x45;
+  ih->tos = 0;
+  ih->len = htons(len);
+  ih->id = htons(id);
+  ih->off = htons(off);
+  ih->ttl = ttl;
+  ih->proto = proto;
+  ih->sum = 0;
+  ih->src = src;
+  ih->dst = dst;
+  ih->sum = wire_cksum(ih, IP_HLEN);
+}
+
+// Send pb's payload in fragments of at most dev->mtu bytes; pb is consumed.
+static int
+fragment(struct netdev *dev, uint nexthop, struct pbuf *pb, ushort id, uchar ttl,
+         uchar proto, uint src, uint dst)
+{
+  uint total = pbuf_len(pb), chunk = (dev->mtu - IP_HLEN) & ~7u;
+  int err = 0;
+
+  for (uint off = 0; off < total && err == 0; off += chunk) {
+    uint n = MIN(chunk, total - off);
+    struct pbuf *f = pbuf_alloc();
+    if (f == 0) {
+      COUNT(fragfails);
+      err = -ENOBUFS;
+      break;
+    }
+    memmove(pbuf_put(f, n), pb->rp + off, n);
+    struct ip_hdr *ih = (struct ip_hdr *)pbuf_push(f, IP_HLEN);
+    fillhdr(ih, n + IP_HLEN, id, (off / 8) | (off + n < total ? IP_MF : 0), ttl, proto, src, dst);
+    COUNT(fragcreated);
+    err = arp_output(dev, nexthop, f);
+  }
+  pbuf_free(pb);
+  return err;
+}
+
+int
+ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
+{
+  uint nexthop, len = pbuf_len(pb);
+  struct netdev *dev = ip_route(dst, &nexthop);
+
+  if (dev == 0) {
+    COUNT(noroute);
+    pbuf_free(pb);
+    return -ENETUNREACH;
+  }
+  if (len + IP_HLEN > IP_MAXPACKET) {
+    pbuf_free(pb);
+    return -EMSGSIZE;
+  }
+  if (src == 0)
+    src = dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr;   // to ourselves: from ourselves
+  ushort id = __sync_fetch_and_add(&nextid, 1);
+  COUNT(tx);
+  if (len + IP_HLEN > dev->mtu)
+    return fragment(dev, nexthop, pb, id, ttl, proto, src, dst);
+  struct ip_hdr *ih = (struct ip_hdr *)pbuf_push(pb, IP_HLEN);
+  if (ih == 0) {
+    COUNT(nobufs);
+    pbuf_free(pb);
+    return -ENOBUFS;
+  }
+  fillhdr(ih, len + IP_HLEN, id, 0, ttl, proto, src, dst);
+  return arp_output(dev, nexthop, pb);
+}
+
+// ---- reassembly (lock held) ------------------------------------------------------
+
+static void
+reassfree(struct reass *r)
+{
+  if (r->buf)
+    pbuf_free(r->buf);
+  r->buf = 0;
+  r->used = 0;
+}
+
+static struct reass *
+reassfind(struct ip_hdr *ih, struct netdev *dev)
+{
+  struct reass *free = 0, *oldest = 0;
+  for (struct reass *r = reass; r < reass + NREASS; r++) {
+    if (r->used && r->src == ih->src && r->dst == ih->dst && r->id == ih->id && r->proto == ih->proto)
+      return r;
+    if (!r->used && !free)
+      free = r;
+    if (r->used && (!oldest || (int)(r->expires - oldest->expires) < 0))
+      oldest = r;
+  }
+  if (!free) {   // all busy: give up on the oldest datagram
+    COUNT(reasmfails);
+    reassfree(oldest);
+    free = oldest;
+  }
+  if ((free->buf = pbuf_alloc_len(IP_MAXPACKET)) == 0)
+    return 0;
+  free->used = 1;
+  free->src = ih->src;
+  free->dst = ih->dst;
+  free->id = ih->id;
+  free->proto = ih->proto;
+  free->dev = dev;
+  free->hlen = 0;
+  free->total = 0;
+  free->expires = readticks() + reasm_ticks;
+  memset(free->have, 0, sizeof free->have);
+  return free;
+}
+
+static int
+units(struct reass *r, uint first, uint n, int set)
+{
+  for (uint u = first; u < first + n; u++) {
+    if (set)
+      r->have[u / 8] |= 1 << (u % 8);
+    else if (r->have[u / 8] & (1 << (u % 8)))
+      return 1;
+  }
+  return 0;
+}
+
+// Add one fragment (pb: whole IP packet); returns the whole datagram once
+// complete, else 0. pb is consumed.
+static struct pbuf *
+reassemble(struct netdev *dev, struct pbuf *pb, uint hlen)
+{
+  struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
+  uint off = (ntohs(ih->off) & IP_OFFMASK) * 8, more = ntohs(ih->off) & IP_MF;
+  uint n = pbuf_len(pb) - hlen;
+  struct pbuf *whole = 0;
+
+  COUNT(reasmreqds);
+  acquire(&lock);
+  struct reass *r = reassfind(ih, dev);
+  if (r == 0)
+    goto drop;
+  // Bounds, 8-byte multiples, one last fragment, no overlaps: anything else
+  // ends the whole datagram (RFC 5722 treats overlaps as an attack).
+  if (off + n > IP_MAXPACKET - 60 || (more && (n % 8 || n == 0)) ||
+      (!more && r->total && r->total != off + n) || (r->total && off + n > r->total) ||
+      units(r, off / 8, (n + 7) / 8, 0)) {
+    COUNT(reasmfails);
+    reassfree(r);
+    goto drop;
+  }
+  memmove(r->buf->rp + 60 + off, pb->rp + hlen, n);
+  units(r, off / 8, (n + 7) / 8, 1);
+  if (!more)
+    r->total = off + n;
+  if (off == 0) {
+    memmove(r->hdr, pb->rp, hlen);
+    r->hlen = hlen;
+  }
+  if (r->total && r->hlen) {
+    uint u;
+    for (u = 0; u < (r->total + 7) / 8 && (r->have[u / 8] & (1 << (u % 8))); u++)
+      ;
+    if (u == (r->total + 7) / 8) {   // complete: header before the data
+      whole = r->buf;
+      r->buf = 0;
+      whole->rp += 60 - r->hlen;
+      memmove(whole->rp, r->hdr, r->hlen);
+      whole->wp = whole->rp + r->hlen + r->total;
+      struct ip_hdr *wh = (struct ip_hdr *)whole->rp;
+      wh->len = htons(r->hlen + r->total);
+      wh->off = 0;
+      wh->sum = 0;
+      wh->sum = wire_cksum(wh, r->hlen);
+      whole->dev = dev;
+      reassfree(r);
+      COUNT(reasmoks);
+    }
+  }
+drop:
+  release(&lock);
+  pbuf_free(pb);
+  return whole;
+}
+
+void
+ip_timer(uint now)
+{
+  acquire(&lock);
+  for (struct reass *r = reass; r < reass + NREASS; r++) {
+    if (r->used && (int)(now - r->expires) >= 0) {
+      COUNT(reasmtimeouts);
+      COUNT(reasmfails);
+      reassfree(r);
+    }
+  }
+  release(&lock);
+}
+
+// ---- input -----------------------------------------------------------------------
+
+static int
+badsource(uint src)
+{
+  uint a = ntohl(src);
+  return a == 0xFFFFFFFF || (a >> 28) == 0xE || ip_isbroadcast(src);
+}
+
+// Check the header; returns its length, or 0 (counted) if the packet is bad.
+static uint
+checkhdr(struct netdev *dev, struct pbuf *pb)
+{
+  struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
+  uint len = pbuf_len(pb), hlen;
+
+  if (len < IP_HLEN || (ih->vhl >> 4) != 4 || (hlen = (ih->vhl & 15) * 4) < IP_HLEN ||
+      hlen > len || ntohs(ih->len) < hlen || ntohs(ih->len) > len) {
+    COUNT(hdrerrors);
+    return 0;
+  }
+  if (wire_cksum(ih, hlen) != 0) {
+    COUNT(badsum);
+    return 0;
+  }
+  pbuf_trim(pb, ntohs(ih->len));   // drop Ethernet padding
+  if (badsource(ih->src) || ih->dst == 0) {
+    COUNT(addrerrors);
+    return 0;
+  }
+  if (!ip_isours(ih->dst) && !ip_isbroadcast(ih->dst) && dev->type != ARPHRD_LOOPBACK) {
+    COUNT(notforus);
+    return 0;
+  }
+  if (ih->ttl == 0) {
+    COUNT(ttlzero);
+    return 0;
+  }
+  return hlen;
+}
+
+void
+ip_input(struct netdev *dev, struct pbuf *pb)
+{
+  struct ip_info info;
+  uint hlen;
+
+  COUNT(rx);
+  if ((hlen = checkhdr(dev, pb)) == 0) {
+    pbuf_free(pb);
+    return;
+  }
+  struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
+  if (ntohs(ih->off) & (IP_MF | IP_OFFMASK)) {
+    if ((pb = reassemble(dev, pb, hlen)) == 0)
+      return;
+    ih = (struct ip_hdr *)pb->rp;
+  }
+  info.dev = dev;
+  info.src = ih->src;
+  info.dst = ih->dst;
+  info.proto = ih->proto;
+  info.ttl = ih->ttl;
+  info.broadcast = ip_isbroadcast(ih->dst);
+  info.iph = pb->rp;
+  info.iphlen = hlen;
+  raw_deliver(pb, &info);          // raw sockets see the IP header too
+  pbuf_pull(pb, hlen);
+  if (protos[ih->proto] == 0) {
+    COUNT(unknownproto);
+    if (!info.broadcast)
+      icmp_error(pb, &info, ICMP_UNREACH, ICMP_UNREACH_PROTO);
+    pbuf_free(pb);
+    return;
+  }
+  COUNT(delivered);
+  protos[ih->proto](pb, &info);
+}
+
+// Checksum over the UDP/TCP pseudo-header and data (result in network order).
+ushort
+ip_pseudosum(uint src, uint dst, uchar proto, uint len, const uchar *data)
+{
+  uchar ph[12];
+  memmove(ph, &src, 4);
+  memmove(ph + 4, &dst, 4);
+  ph[8] = 0;
+  ph[9] = proto;
+  ph[10] = len >> 8;
+  ph[11] = len;
+  return wire_sumfinish(wire_sum(data, len, wire_sum(ph, sizeof ph, 0)));
+}
+
+void
+ip_stats(struct netstat_info *o)
+{
+  o->ip_rx = cnt.rx;
+  o->ip_rx_delivered = cnt.delivered;
+  o->ip_rx_hdrerrors = cnt.hdrerrors;
+  o->ip_rx_badsum = cnt.badsum;
+  o->ip_rx_addrerrors = cnt.addrerrors;
+  o->ip_rx_ttlzero = cnt.ttlzero;
+  o->ip_rx_unknownproto = cnt.unknownproto;
+  o->ip_rx_notforus = cnt.notforus;
+  o->ip_tx = cnt.tx;
+  o->ip_tx_noroute = cnt.noroute;
+  o->ip_tx_nobufs = cnt.nobufs;
+  o->ip_frag_created = cnt.fragcreated;
+  o->ip_frag_fails = cnt.fragfails;
+  o->ip_reasm_reqds = cnt.reasmreqds;
+  o->ip_reasm_oks = cnt.reasmoks;
+  o->ip_reasm_fails = cnt.reasmfails;
+  o->ip_reasm_timeouts = cnt.reasmtimeouts;
+}

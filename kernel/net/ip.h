@@ -1,0 +1,82 @@
+#ifndef XV6NET_IP_H
+#define XV6NET_IP_H
+#include "kernel/types.h"
+
+struct netdev;
+struct pbuf;
+struct netstat_info;
+struct rtentry;
+
+#define IP_HLEN   20
+#define IP_TTL    64
+#define IP_MAXPACKET (PBUF_BIGSIZE - PBUF_HEADROOM)   // largest datagram we build or reassemble
+
+struct ip_hdr {
+  uchar  vhl;        // version 4, header length in words
+  uchar  tos;
+  ushort len;        // total length, network order
+  ushort id;
+  ushort off;        // flags and fragment offset, network order
+  uchar  ttl;
+  uchar  proto;
+  ushort sum;
+  uint   src;
+  uint   dst;
+} __attribute__((packed));
+
+#define IP_MF 0x2000       // more fragments
+#define IP_DF 0x4000       // don't fragment
+#define IP_OFFMASK 0x1FFF  // offset in 8-byte units
+
+// What a transport protocol gets: the header fields it may need. pb->rp
+// points at its own header (the IP header has been pulled).
+struct ip_info {
+  struct netdev *dev;
+  uint src, dst;     // network order
+  uchar proto, ttl;
+  int broadcast;     // sent to a broadcast address
+  const uchar *iph;  // the IP header (for ICMP errors), ihl bytes
+  uint iphlen;
+};
+
+void ipinit(void);
+void ip_input(struct netdev *dev, struct pbuf *pb);
+// Send a transport payload (pb->rp at the transport header) to dst. src 0
+// picks the outgoing interface's address. pb is consumed.
+int  ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl);
+void ip_register(uchar proto, void (*input)(struct pbuf *pb, struct ip_info *info));
+// Which interface and next hop reach dst; 0 if unreachable.
+struct netdev *ip_route(uint dst, uint *nexthop);
+int  ip_isours(uint addr);           // an address of one of our interfaces
+int  ip_isbroadcast(uint addr);      // limited or a subnet broadcast of ours
+void ip_timer(uint now);
+void ip_stats(struct netstat_info *out);
+int  route_list(int index, struct rtentry *out);
+int  route_add(const struct rtentry *rt);
+int  route_del(const struct rtentry *rt);
+ushort ip_pseudosum(uint src, uint dst, uchar proto, uint len, const uchar *data);
+
+// icmp.c
+void icmpinit(void);
+void icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code);
+void icmp_stats(struct netstat_info *out);
+#define ICMP_ECHOREPLY    0
+#define ICMP_UNREACH      3
+#define  ICMP_UNREACH_NET   0
+#define  ICMP_UNREACH_HOST  1
+#define  ICMP_UNREACH_PROTO 2
+#define  ICMP_UNREACH_PORT  3
+#define ICMP_ECHO         8
+#define ICMP_TIMXCEED    11
+
+// udp.c
+void udpinit(void);
+void udp_stats(struct netstat_info *out);
+// An ICMP error about a datagram we sent from lport to raddr:rport.
+void udp_icmperror(uint laddr, ushort lport, uint raddr, ushort rport, int err);
+
+// inet.c: AF_INET sockets
+void inetinit(void);
+void raw_deliver(struct pbuf *pb, struct ip_info *info);   // copies to raw sockets
+
+#endif

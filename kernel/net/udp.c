@@ -1,0 +1,321 @@
+// UDP (RFC 768): datagrams between ports, with the pseudo-header checksum.
+// Sockets are found by local port (and, when connected, the remote end);
+// a datagram for a port nobody holds earns an ICMP port unreachable.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/errno.h"
+#include "kernel/spinlock.h"
+#include "kernel/mmu.h"
+#include "kernel/proc.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/wire.h"
+#include "kernel/net/ip.h"
+#include "kernel/net/sock.h"
+
+#define UDP_HLEN 8
+#define EPHEMERAL_LO 49152
+#define EPHEMERAL_HI 65535
+
+struct udp_hdr {
+  ushort sport, dport, len, sum;
+} __attribute__((packed));
+
+static struct {
+  uint rx, noport, errors, badsum, queuedrops, tx;
+} cnt;
+#define COUNT(f) __sync_fetch_and_add(&cnt.f, 1)
+
+static struct spinlock portlock;   // serialises binding
+static ushort nextephemeral = EPHEMERAL_LO;
+
+static int
+isudp(struct socket *s)
+{
+  return s->type == SOCK_DGRAM;
+}
+
+// The socket for a datagram to dst:dport from src:sport: a connected match
+// beats an unconnected one.
+static struct socket *
+lookup(uint dst, ushort dport, uint src, ushort sport)
+{
+  struct socket *best = 0;
+  for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
+    if (!isudp(s) || s->lport != dport || (s->laddr && s->laddr != dst && !ip_isbroadcast(dst)))
+      continue;
+    if (s->rport) {
+      if (s->raddr == src && s->rport == sport)
+        return s;
+      continue;
+    }
+    best = s;
+  }
+  return best;
+}
+
+static void
+udp_input(struct pbuf *pb, struct ip_info *info)
+{
+  struct udp_hdr *uh = (struct udp_hdr *)pb->rp;
+  uint len = pbuf_len(pb);
+
+  COUNT(rx);
+  if (len < UDP_HLEN || ntohs(uh->len) < UDP_HLEN || ntohs(uh->len) > len) {
+    COUNT(errors);
+    pbuf_free(pb);
+    return;
+  }
+  pbuf_trim(pb, ntohs(uh->len));
+  if (uh->sum && ip_pseudosum(info->src, info->dst, IPPROTO_UDP, pbuf_len(pb), pb->rp) != 0) {
+    COUNT(badsum);
+    COUNT(errors);
+    pbuf_free(pb);
+    return;
+  }
+  ushort sport = ntohs(uh->sport), dport = ntohs(uh->dport);
+  struct socket *s = lookup(info->dst, dport, info->src, sport);
+  if (s == 0) {
+    COUNT(noport);
+    icmp_error(pb, info, ICMP_UNREACH, ICMP_UNREACH_PORT);
+    pbuf_free(pb);
+    return;
+  }
+  pbuf_pull(pb, UDP_HLEN);
+  pb->srcaddr = info->src;
+  pb->srcport = sport;
+  if (sock_enqueue(s, pb) < 0) {
+    COUNT(queuedrops);
+    pbuf_free(pb);
+  }
+}
+
+void
+udp_icmperror(uint laddr, ushort lport, uint raddr, ushort rport, int err)
+{
+  (void)laddr;
+  for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
+    if (!isudp(s) || s->lport != lport)
+      continue;
+    if (s->rport && (s->raddr != raddr || s->rport != rport))
+      continue;
+    acquire(&s->lock);
+    s->soerror = err;
+    wakeup(s);
+    release(&s->lock);
+  }
+}
+
+static int
+portinuse(ushort port, uint addr)
+{
+  for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET))
+    if (isudp(s) && s->lport == port && (!s->laddr || !addr || s->laddr == addr))
+      return 1;
+  return 0;
+}
+
+// Bind s to addr:port (port 0: an ephemeral one). portlock held.
+static int
+bindport(struct socket *s, uint addr, ushort port)
+{
+  if (port == 0) {
+    for (int tries = 0; tries <= EPHEMERAL_HI - EPHEMERAL_LO; tries++) {
+      ushort p = nextephemeral;
+      nextephemeral = p == EPHEMERAL_HI ? EPHEMERAL_LO : p + 1;
+      if (!portinuse(p, addr)) {
+        port = p;
+        break;
+      }
+    }
+    if (port == 0)
+      return -EADDRINUSE;
+  } else if (portinuse(port, addr)) {
+    return -EADDRINUSE;
+  }
+  s->laddr = addr;
+  s->lport = port;
+  return 0;
+}
+
+static int
+getsin(const struct sockaddr *addr, int len, const struct sockaddr_in **sin)
+{
+  *sin = (const struct sockaddr_in *)addr;
+  if (len < (int)sizeof **sin || (*sin)->sin_family != AF_INET)
+    return -EINVAL;
+  return 0;
+}
+
+static int
+udp_bind(struct socket *s, const struct sockaddr *addr, int len)
+{
+  const struct sockaddr_in *sin;
+  int err;
+
+  if ((err = getsin(addr, len, &sin)) < 0)
+    return err;
+  if (sin->sin_addr && !ip_isours(sin->sin_addr) && !ip_isbroadcast(sin->sin_addr))
+    return -EADDRNOTAVAIL;
+  acquire(&portlock);
+  err = s->lport ? -EINVAL : bindport(s, sin->sin_addr, ntohs(sin->sin_port));
+  release(&portlock);
+  return err;
+}
+
+static int
+autobind(struct socket *s)
+{
+  int err = 0;
+  acquire(&portlock);
+  if (s->lport == 0)
+    err = bindport(s, 0, 0);
+  release(&portlock);
+  return err;
+}
+
+static int
+udp_connect(struct socket *s, const struct sockaddr *addr, int len)
+{
+  const struct sockaddr_in *sin;
+  int err;
+
+  if ((err = getsin(addr, len, &sin)) < 0)
+    return err;
+  if (sin->sin_port == 0 || sin->sin_addr == 0)
+    return -EINVAL;
+  if ((err = autobind(s)) < 0)
+    return err;
+  acquire(&s->lock);
+  s->raddr = sin->sin_addr;
+  s->rport = ntohs(sin->sin_port);
+  s->soerror = 0;
+  release(&s->lock);
+  return 0;
+}
+
+static int
+udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen)
+{
+  uint dst = s->raddr, nexthop;
+  ushort dport = s->rport;
+  const struct sockaddr_in *sin;
+  int err;
+
+  if (to) {
+    if ((err = getsin(to, tolen, &sin)) < 0)
+      return err;
+    dst = sin->sin_addr;
+    dport = ntohs(sin->sin_port);
+  }
+  if (dport == 0)
+    return to ? -EINVAL : -EDESTADDRREQ;
+  if (s->soerror) {
+    err = s->soerror;
+    s->soerror = 0;
+    return err;
+  }
+  if (ip_isbroadcast(dst) && !s->broadcast)
+    return -EACCES;
+  if ((err = autobind(s)) < 0)
+    return err;
+  struct netdev *dev = ip_route(dst, &nexthop);
+  if (dev == 0)
+    return -ENETUNREACH;
+  uint saddr = s->laddr ? s->laddr : (dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr);
+  if ((uint)len + UDP_HLEN + IP_HLEN > IP_MAXPACKET)
+    return -EMSGSIZE;
+  struct pbuf *pb = pbuf_alloc_len(len + UDP_HLEN);
+  if (pb == 0)
+    return -ENOBUFS;
+  struct udp_hdr *uh = (struct udp_hdr *)pbuf_put(pb, UDP_HLEN + len);
+  if (copyin(myproc()->pgdir, (uchar *)uh + UDP_HLEN, src, len) < 0) {
+    pbuf_free(pb);
+    return -EFAULT;
+  }
+  uh->sport = htons(s->lport);
+  uh->dport = htons(dport);
+  uh->len = htons(UDP_HLEN + len);
+  uh->sum = 0;
+  uh->sum = ip_pseudosum(saddr, dst, IPPROTO_UDP, UDP_HLEN + len, (uchar *)uh);
+  if (uh->sum == 0)
+    uh->sum = 0xFFFF;   // 0 means "no checksum"
+  COUNT(tx);
+  err = ip_output(pb, IPPROTO_UDP, saddr, dst, IP_TTL);
+  return err < 0 ? err : len;
+}
+
+static void
+fillsin(struct sockaddr *addr, int *len, uint ip, ushort port)
+{
+  struct sockaddr_in *sin = (struct sockaddr_in *)addr;
+  memset(sin, 0, sizeof *sin);
+  sin->sin_family = AF_INET;
+  sin->sin_addr = ip;
+  sin->sin_port = htons(port);
+  *len = sizeof *sin;
+}
+
+static int
+udp_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
+{
+  int err = 0;
+
+  acquire(&s->lock);
+  struct pbuf *pb = sock_waitrx(s, flags & MSG_DONTWAIT, &err);
+  release(&s->lock);
+  if (pb == 0)
+    return err;
+  int n = MIN((uint)len, pbuf_len(pb));   // the rest of a long datagram is lost, as in BSD
+  if (copyout(myproc()->pgdir, dst, pb->rp, n) < 0) {
+    pbuf_free(pb);
+    return -EFAULT;
+  }
+  if (from)
+    fillsin(from, fromlen, pb->srcaddr, pb->srcport);
+  pbuf_free(pb);
+  return n;
+}
+
+static int
+udp_getname(struct socket *s, struct sockaddr *addr, int *len)
+{
+  fillsin(addr, len, s->laddr, s->lport);
+  return 0;
+}
+
+static void
+udp_close(struct socket *s)
+{
+  acquire(&portlock);
+  s->lport = 0;
+  release(&portlock);
+}
+
+const struct sockops udpops = {
+  .bind = udp_bind,
+  .sendto = udp_sendto,
+  .recvfrom = udp_recvfrom,
+  .close = udp_close,
+  .connect = udp_connect,
+  .getname = udp_getname,
+};
+
+void
+udp_stats(struct netstat_info *o)
+{
+  o->udp_rx = cnt.rx;
+  o->udp_rx_noport = cnt.noport;
+  o->udp_rx_errors = cnt.errors;
+  o->udp_rx_badsum = cnt.badsum;
+  o->udp_rx_queuedrops = cnt.queuedrops;
+  o->udp_tx = cnt.tx;
+}
+
+void
+udpinit(void)
+{
+  initlock(&portlock, "udpports");
+  ip_register(IPPROTO_UDP, udp_input);
+}
