@@ -95,6 +95,7 @@ void     sleep(void *chan, struct spinlock *lk);
 void     sleepdeadline(void *chan, struct spinlock *lk, uint deadline);
 void     wakeexpired(uint now);
 void     userinit(void);
+struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg);
 int      wait(uint status_uva);
 void     wakeup(void *chan);
 void     yield(void);

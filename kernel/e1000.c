@@ -24,8 +24,8 @@
 #define E1000_NRX 256   // receive descriptors (RDLEN must be a multiple of 128 bytes)
 #define E1000_NTX 64    // transmit descriptors
 #define MAXCARDS  4
-#define E1000_INTR_CAUSES (E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0 | \
-                           E1000_ICR_LSC | E1000_ICR_TXDW)
+#define E1000_RX_CAUSES (E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0)
+#define E1000_INTR_CAUSES (E1000_RX_CAUSES | E1000_ICR_LSC | E1000_ICR_TXDW)
 
 _Static_assert(E1000_NRX * sizeof(struct e1000_rx_desc) % 128 == 0, "RDLEN unit");
 _Static_assert(E1000_NTX * sizeof(struct e1000_tx_desc) % 128 == 0, "TDLEN unit");
@@ -45,6 +45,7 @@ struct e1000 {
   struct pbuf *txbuf[E1000_NTX];
   uint txnext;                       // next free descriptor (our copy of TDT)
   uint txclean;                      // oldest descriptor not yet reclaimed
+  uint lastmpc;                      // MPC when last read (see e1000intr)
 };
 
 static struct e1000 cards[MAXCARDS];
@@ -144,6 +145,25 @@ txinit(struct e1000 *e)
   return 0;
 }
 
+static uint
+rctl(struct e1000 *e)
+{
+  uint v = E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC |
+           E1000_RCTL_BSIZE_2048 | E1000_RCTL_RDMTS_HALF;
+  if (e->dev.flags & IFF_PROMISC)
+    v |= E1000_RCTL_UPE | E1000_RCTL_MPE;
+  return v;
+}
+
+// ifconfig promisc / -promisc. (QEMU holds received frames back for about a
+// second after any RCTL write; none are lost.)
+static void
+e1000_setflags(struct netdev *dev)
+{
+  struct e1000 *e = dev->priv;
+  wr(e, E1000_RCTL, rctl(e));
+}
+
 // Every receive buffer is posted before receiving is enabled; RDT = N-1
 // leaves one descriptor unused so that RDH == RDT only means "ring full".
 static int
@@ -165,8 +185,7 @@ rxinit(struct e1000 *e)
   wr(e, E1000_RDH, 0);
   wr(e, E1000_RDT, E1000_NRX - 1);
   wr(e, E1000_RDTR, 0);
-  wr(e, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC |
-                    E1000_RCTL_BSIZE_2048 | E1000_RCTL_RDMTS_HALF);
+  wr(e, E1000_RCTL, rctl(e));
   return 0;
 }
 
@@ -241,14 +260,17 @@ rxtake(struct e1000 *e, uint i)
   return frame;
 }
 
-static void
-rxdrain(struct e1000 *e)
+// Take up to budget completed descriptors and hand their frames up; returns
+// how many descriptors were taken. Runs in the netrx thread.
+static int
+e1000_poll(struct netdev *dev, int budget)
 {
+  struct e1000 *e = dev->priv;
   struct pbuf *head = 0, **tail = &head;
   int taken = 0;
 
   acquire(&e->rxlock);
-  while (taken < E1000_NRX && (e->rx[e->rxnext].status & E1000_RXD_STAT_DD)) {
+  while (taken < budget && (e->rx[e->rxnext].status & E1000_RXD_STAT_DD)) {
     struct pbuf *pb = rxtake(e, e->rxnext);
     if (pb) {
       *tail = pb;
@@ -269,6 +291,17 @@ rxdrain(struct e1000 *e)
     netdev_input(&e->dev, head);
     head = next;
   }
+  return taken;
+}
+
+// Unmask receive interrupts after a poll that emptied the ring. If frames
+// arrived meanwhile, their causes are pending in ICR and the line rises at
+// once.
+static void
+e1000_irqenable(struct netdev *dev)
+{
+  struct e1000 *e = dev->priv;
+  wr(e, E1000_IMS, E1000_RX_CAUSES);
 }
 
 static void
@@ -281,6 +314,8 @@ linkchange(struct e1000 *e)
 }
 
 // The line may be shared: ICR == 0 means the interrupt was not ours.
+// Receiving is left to the netrx thread: mask receive interrupts until it
+// has emptied the ring (see e1000_poll, e1000_irqenable).
 static void
 e1000intr(void *arg)
 {
@@ -291,12 +326,18 @@ e1000intr(void *arg)
     return;
   NETSTAT_ADD(&e->dev, interrupts, 1);
   if (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0)) {
-    uint missed = rd(e, E1000_MPC);
+    // The manual makes MPC clear-on-read; QEMU 7.2's keeps counting. Add
+    // what is new since the last read, so each lost frame counts once.
+    uint mpc = rd(e, E1000_MPC);
+    uint missed = mpc >= e->lastmpc ? mpc - e->lastmpc : mpc;
+    e->lastmpc = mpc;
     if (missed)
       NETSTAT_ADD(&e->dev, rx_overruns, missed);
   }
-  if (icr & (E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0))
-    rxdrain(e);
+  if (icr & E1000_RX_CAUSES) {
+    wr(e, E1000_IMC, E1000_RX_CAUSES);
+    netdev_schedule(&e->dev);
+  }
   if (icr & E1000_ICR_TXDW) {
     acquire(&e->txlock);
     txreclaim(e);
@@ -309,6 +350,9 @@ e1000intr(void *arg)
 static const struct netdev_ops e1000_ops = {
   .open = 0,
   .xmit = e1000_xmit,
+  .poll = e1000_poll,
+  .irqenable = e1000_irqenable,
+  .setflags = e1000_setflags,
 };
 
 int

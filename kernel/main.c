@@ -41,6 +41,7 @@ main(uint magic, uint mbinfo_pa)
   pciinit();           // and the drivers of what it finds
   netconfig();         // ip= from the command line
   userinit();
+  netstart();          // the network receive thread
   cprintf("cpu%d: starting scheduler\n", cpuid());
   scheduler();
 }

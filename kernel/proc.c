@@ -112,6 +112,7 @@ allocproc(void)
   p->xstate = 0;
   p->chan = 0;
   p->wakeat = 0;
+  p->kthread = 0;
   return p;
 }
 
@@ -150,6 +151,38 @@ userinit(void)
   acquire(&ptable.lock);
   p->state = RUNNABLE;
   release(&ptable.lock);
+}
+
+// A kernel thread: runs fn(arg) in kernel mode on its own kernel stack,
+// scheduled like any process. fn never returns.
+static void (*kthreadfn[NPROC])(void *);
+static void *kthreadarg[NPROC];
+
+static void
+kthreadstart(void)
+{
+  struct proc *p = myproc();
+  release(&ptable.lock);   // held by the scheduler across swtch
+  kthreadfn[p->slot](kthreadarg[p->slot]);
+  panic("kernel thread %s returned", p->name);
+}
+
+struct proc *
+kthread_create(const char *name, void (*fn)(void *), void *arg)
+{
+  struct proc *p = allocproc();
+  if (p == 0 || (p->pgdir = setupkvm()) == 0)
+    panic("kthread_create: out of memory");
+  kthreadfn[p->slot] = fn;
+  kthreadarg[p->slot] = arg;
+  p->context->eip = (uint)kthreadstart;
+  p->kthread = 1;
+  p->parent = 0;
+  safestrcpy(p->name, name, sizeof p->name);
+  acquire(&ptable.lock);
+  p->state = RUNNABLE;
+  release(&ptable.lock);
+  return p;
 }
 
 // Grow (n > 0) or shrink the current process's memory by n bytes.
@@ -455,6 +488,10 @@ kill(int pid)
     return -EPERM;   // init must not exit: the system depends on it
   acquire(&ptable.lock);
   for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+    if (p->pid == pid && p->kthread) {
+      release(&ptable.lock);
+      return -EPERM;
+    }
     if (p->pid == pid && p->state != UNUSED && p->state != ZOMBIE) {
       p->killed = 1;
       if (p->state == SLEEPING)
@@ -496,7 +533,8 @@ killforeground(void *console_chan)
 {
   acquire(&ptable.lock);
   for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
-    if (p->state == UNUSED || p->state == ZOMBIE || p->state == EMBRYO || p->pid == 1)
+    if (p->state == UNUSED || p->state == ZOMBIE || p->state == EMBRYO || p->pid == 1 ||
+        p->kthread)
       continue;
     if (haschildren(p) || (p->state == SLEEPING && p->chan == console_chan))
       continue;

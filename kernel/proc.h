@@ -14,6 +14,7 @@ struct cpu {
   int ncli;                    // depth of pushcli nesting
   int intena;                  // were interrupts on before the outermost pushcli?
   struct proc *proc;           // the process running here, or 0
+  int needresched;             // a kernel thread was woken: yield at the end of the trap
 };
 
 extern struct cpu cpus[NCPU];
@@ -47,6 +48,7 @@ struct proc {
   uint wakeat;                 // also wake at this tick (0 = never)
   int killed;
   int xstate;                  // exit status for wait()
+  int kthread;                 // a kernel thread: never runs in user mode
   struct file *ofile[NOFILE];
   struct inode *cwd;
   char name[16];

@@ -91,10 +91,13 @@ sys_netifset(void)
     dev->flags &= ~IFF_UP;
   if (conf.set & NETIF_SET_UP)
     dev->flags |= IFF_UP;
+  uint oldflags = dev->flags;
   if (conf.set & NETIF_SET_PROMISC)
     dev->flags |= IFF_PROMISC;
   if (conf.set & NETIF_SET_NOPROMISC)
     dev->flags &= ~IFF_PROMISC;
+  if (dev->flags != oldflags && dev->ops->setflags)
+    dev->ops->setflags(dev);
   if (conf.set & NETIF_SET_ADDR)
     netdev_setaddr(dev, conf.ipaddr, conf.netmask);
   return 0;

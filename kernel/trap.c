@@ -160,8 +160,11 @@ trap(struct trapframe *tf)
   p = myproc();
   if (p && p->killed && (tf->cs & 3) == DPL_USER)
     exit(-1);
-  // The timer preempts: give up the CPU.
-  if (p && p->state == RUNNING && tf->trapno == T_IRQ0 + IRQ_TIMER)
+  // The timer preempts, and so does a device interrupt that woke a kernel
+  // thread (network receive processing runs in one): give up the CPU.
+  int resched = mycpu()->needresched;
+  mycpu()->needresched = 0;
+  if (p && p->state == RUNNING && (tf->trapno == T_IRQ0 + IRQ_TIMER || (resched && !p->kthread)))
     yield();
   if (p && p->killed && (tf->cs & 3) == DPL_USER)
     exit(-1);

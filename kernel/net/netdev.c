@@ -6,6 +6,8 @@
 #include "kernel/param.h"
 #include "kernel/errno.h"
 #include "kernel/spinlock.h"
+#include "kernel/mmu.h"
+#include "kernel/proc.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/sock.h"
@@ -18,6 +20,14 @@ static struct {
   struct netdev *devs[NNETDEV];
   int n;
 } table;
+
+#define NETRX_BUDGET 64   // frames per poll before other processes get a turn
+
+// Devices with received frames waiting, for the netrx thread.
+static struct {
+  struct spinlock lock;
+  struct netdev *head, *tail;
+} rxsched;
 
 // Name the device prefix0, prefix1, ... in registration order and give it
 // the next index.
@@ -137,15 +147,83 @@ netdev_info(struct netdev *dev, struct netif_info *out)
   release(&dev->statlock);
 }
 
+static void
+enqueue(struct netdev *dev)
+{
+  dev->nextsched = 0;
+  if (rxsched.tail)
+    rxsched.tail->nextsched = dev;
+  else
+    rxsched.head = dev;
+  rxsched.tail = dev;
+}
+
+// Ask the netrx thread to poll dev, and the interrupted process to yield.
+void
+netdev_schedule(struct netdev *dev)
+{
+  acquire(&rxsched.lock);
+  if (dev->scheduled) {
+    dev->missed = 1;
+  } else {
+    dev->scheduled = 1;
+    enqueue(dev);
+    wakeup(&rxsched);
+  }
+  mycpu()->needresched = 1;
+  release(&rxsched.lock);
+}
+
+// The receive thread: protocol processing for every frame happens here, in
+// process context and taking turns with user processes, so that a flood of
+// frames cannot starve the rest of the system (no receive livelock).
+static void
+netrx(void *arg)
+{
+  (void)arg;
+  for (;;) {
+    acquire(&rxsched.lock);
+    while (rxsched.head == 0)
+      sleep(&rxsched, &rxsched.lock);
+    struct netdev *dev = rxsched.head;
+    rxsched.head = dev->nextsched;
+    if (rxsched.head == 0)
+      rxsched.tail = 0;
+    dev->missed = 0;
+    release(&rxsched.lock);
+
+    int done = dev->ops->poll(dev, NETRX_BUDGET);
+
+    acquire(&rxsched.lock);
+    int again = done >= NETRX_BUDGET || dev->missed;
+    if (again)
+      enqueue(dev);
+    else
+      dev->scheduled = 0;
+    release(&rxsched.lock);
+    if (!again && dev->ops->irqenable)
+      dev->ops->irqenable(dev);
+    if (again)
+      yield();   // more to do: let others run first
+  }
+}
+
 void
 netinit(void)
 {
   initlock(&table.lock, "netdev");
+  initlock(&rxsched.lock, "netrx");
   pbufinit();
   etherinit();
   socketinit();
   arpinit();
   loopbackinit();
+}
+
+void
+netstart(void)
+{
+  kthread_create("netrx", netrx, 0);
 }
 
 void

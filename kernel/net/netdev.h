@@ -16,6 +16,13 @@ struct netdev;
 struct netdev_ops {
   int (*open)(struct netdev *dev);                  // bring up (may be 0)
   int (*xmit)(struct netdev *dev, struct pbuf *pb);  // send a whole frame; always consumes pb
+  // Receive, NAPI style: the interrupt handler masks its receive interrupts
+  // and calls netdev_schedule; the netrx thread then calls poll, which hands
+  // up to budget frames to netdev_input and returns how many; when it did
+  // less than budget, netrx calls irqenable to unmask again.
+  int (*poll)(struct netdev *dev, int budget);
+  void (*irqenable)(struct netdev *dev);
+  void (*setflags)(struct netdev *dev);   // flags changed (IFF_PROMISC); may be 0
 };
 
 struct netdev {
@@ -30,16 +37,21 @@ struct netdev {
   void *priv;                 // the driver's state
   struct spinlock statlock;
   struct netif_stats stats;
+  int scheduled;              // on the netrx list (or being polled)
+  int missed;                 // scheduled again while being polled
+  struct netdev *nextsched;
 };
 
 int            netdev_register(struct netdev *dev, const char *prefix);
 struct netdev *netdev_byindex(int index);
 struct netdev *netdev_byname(const char *name);
 int            netdev_count(void);
-void           netdev_input(struct netdev *dev, struct pbuf *pb);   // from drivers
+void           netdev_input(struct netdev *dev, struct pbuf *pb);   // from drivers' poll
+void           netdev_schedule(struct netdev *dev);                 // from interrupt handlers
 int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes pb
 void           netdev_info(struct netdev *dev, struct netif_info *out);
 void           netinit(void);
+void           netstart(void);           // the receive thread
 void           netconfig(void);          // addresses from the kernel command line (ip=)
 void           nettimer(uint now);       // every tick, from the timer interrupt
 int            netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask);
