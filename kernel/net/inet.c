@@ -31,6 +31,17 @@ inet_create(struct socket *s, int type, int protocol)
   return type == SOCK_DGRAM || type == SOCK_RAW ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
 }
 
+void
+inet_fillsin(struct sockaddr *addr, int *len, uint ip, ushort port)
+{
+  struct sockaddr_in *sin = (struct sockaddr_in *)addr;
+  memset(sin, 0, sizeof *sin);
+  sin->sin_family = AF_INET;
+  sin->sin_addr = ip;
+  sin->sin_port = htons(port);
+  *len = sizeof *sin;
+}
+
 // From ip_input: pb->rp at the IP header.
 void
 raw_deliver(struct pbuf *pb, struct ip_info *info)
@@ -90,25 +101,12 @@ raw_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
 static int
 raw_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
 {
-  int err = 0;
-
-  acquire(&s->lock);
-  struct pbuf *pb = sock_waitrx(s, flags & MSG_DONTWAIT, &err);
-  release(&s->lock);
-  if (pb == 0)
-    return err;
-  int n = MIN((uint)len, pbuf_len(pb));
-  if (copyout(myproc()->pgdir, dst, pb->rp, n) < 0) {
-    pbuf_free(pb);
-    return -EFAULT;
-  }
-  if (from) {
-    struct sockaddr_in *sin = (struct sockaddr_in *)from;
-    memset(sin, 0, sizeof *sin);
-    sin->sin_family = AF_INET;
-    sin->sin_addr = pb->srcaddr;
-    *fromlen = sizeof *sin;
-  }
+  struct pbuf *pb;
+  int n = sock_recv(s, dst, len, flags, &pb);
+  if (n < 0)
+    return n;
+  if (from)
+    inet_fillsin(from, fromlen, pb->srcaddr, 0);
   pbuf_free(pb);
   return n;
 }

@@ -78,5 +78,7 @@ void udp_icmperror(uint laddr, ushort lport, uint raddr, ushort rport, int err);
 // inet.c: AF_INET sockets
 void inetinit(void);
 void raw_deliver(struct pbuf *pb, struct ip_info *info);   // copies to raw sockets
+struct sockaddr;
+void inet_fillsin(struct sockaddr *addr, int *len, uint ip, ushort port);   // port in host order
 
 #endif

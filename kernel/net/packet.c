@@ -131,18 +131,10 @@ packet_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, in
 static int
 packet_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
 {
-  int err = 0;
-
-  acquire(&s->lock);
-  struct pbuf *pb = sock_waitrx(s, flags & MSG_DONTWAIT, &err);
-  release(&s->lock);
-  if (pb == 0)
-    return err;
-  int n = MIN((uint)len, pbuf_len(pb));
-  if (copyout(myproc()->pgdir, dst, pb->rp, n) < 0) {
-    pbuf_free(pb);
-    return -EFAULT;
-  }
+  struct pbuf *pb;
+  int n = sock_recv(s, dst, len, flags, &pb);
+  if (n < 0)
+    return n;
   if (from) {
     struct sockaddr_ll *sll = (struct sockaddr_ll *)from;
     sll->sll_family = AF_PACKET;

@@ -54,6 +54,7 @@ void sock_register(const struct sockfamily *fam);
 // Wait for a queued pbuf (honouring rcvtimeo and kill); s->lock is held on
 // entry and exit. Returns the pbuf, or 0 with *err set.
 struct pbuf *sock_waitrx(struct socket *s, int nonblock, int *err);
+int  sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp);
 int  sock_enqueue(struct socket *s, struct pbuf *pb);   // -1 (pb not taken) when full
 // Iterate over sockets of a family (for delivery); returns the next in use after prev.
 struct socket *sock_next(struct socket *prev, int domain);

@@ -111,6 +111,28 @@ sock_waitrx(struct socket *s, int nonblock, int *err)
   return pb;
 }
 
+// Take one queued pbuf (waiting as sock_waitrx does) and copy up to len of
+// its bytes to user address dst. On success *pbp is the pbuf, for the caller
+// to read the sender's address from and free.
+int
+sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp)
+{
+  int err = 0;
+
+  acquire(&s->lock);
+  struct pbuf *pb = sock_waitrx(s, flags & MSG_DONTWAIT, &err);
+  release(&s->lock);
+  if (pb == 0)
+    return err;
+  int n = MIN((uint)len, pbuf_len(pb));   // the rest of a long datagram is lost, as in BSD
+  if (copyout(myproc()->pgdir, dst, pb->rp, n) < 0) {
+    pbuf_free(pb);
+    return -EFAULT;
+  }
+  *pbp = pb;
+  return n;
+}
+
 static struct socket *
 sockalloc(void)
 {

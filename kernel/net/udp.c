@@ -246,34 +246,15 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   return err < 0 ? err : len;
 }
 
-static void
-fillsin(struct sockaddr *addr, int *len, uint ip, ushort port)
-{
-  struct sockaddr_in *sin = (struct sockaddr_in *)addr;
-  memset(sin, 0, sizeof *sin);
-  sin->sin_family = AF_INET;
-  sin->sin_addr = ip;
-  sin->sin_port = htons(port);
-  *len = sizeof *sin;
-}
-
 static int
 udp_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
 {
-  int err = 0;
-
-  acquire(&s->lock);
-  struct pbuf *pb = sock_waitrx(s, flags & MSG_DONTWAIT, &err);
-  release(&s->lock);
-  if (pb == 0)
-    return err;
-  int n = MIN((uint)len, pbuf_len(pb));   // the rest of a long datagram is lost, as in BSD
-  if (copyout(myproc()->pgdir, dst, pb->rp, n) < 0) {
-    pbuf_free(pb);
-    return -EFAULT;
-  }
+  struct pbuf *pb;
+  int n = sock_recv(s, dst, len, flags, &pb);
+  if (n < 0)
+    return n;
   if (from)
-    fillsin(from, fromlen, pb->srcaddr, pb->srcport);
+    inet_fillsin(from, fromlen, pb->srcaddr, pb->srcport);
   pbuf_free(pb);
   return n;
 }
@@ -281,7 +262,7 @@ udp_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *fr
 static int
 udp_getname(struct socket *s, struct sockaddr *addr, int *len)
 {
-  fillsin(addr, len, s->laddr, s->lport);
+  inet_fillsin(addr, len, s->laddr, s->lport);
   return 0;
 }
 
