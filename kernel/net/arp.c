@@ -325,13 +325,16 @@ arp_query(struct netdev *dev, uint ip, uchar *mac, uint timeout_ticks)
     return -EOPNOTSUPP;
   acquire(&tab.lock);
   struct arpentry *e = lookup(dev, ip);
-  if (e == 0) {
-    if ((e = allocentry(dev, ip, ARP_INCOMPLETE)) == 0) {
-      release(&tab.lock);
-      return -ENOBUFS;
-    }
-    e->probes = ARP_RETRIES;   // this query does its own waiting
-    e->nextprobe = now() + timeout_ticks + 1;
+  if (e == 0 && (e = allocentry(dev, ip, ARP_INCOMPLETE)) == 0) {
+    release(&tab.lock);
+    return -ENOBUFS;
+  }
+  if (e->state == ARP_INCOMPLETE) {
+    // This query does its own waiting: the timer fails the entry only after
+    // our deadline, even if an earlier query or packet created it.
+    e->probes = ARP_RETRIES;
+    if ((int)(e->nextprobe - (now() + timeout_ticks + 1)) < 0)
+      e->nextprobe = now() + timeout_ticks + 1;
   }
   uint heard = e->heard;
   struct arpentry *asked = e;
