@@ -4,6 +4,7 @@
 #   make qemu     boot one guest with its console on this terminal (Ctrl-A x quits)
 #   make demo     install what is missing, build, run the scripted demo
 #   make test     install what is missing, build, run the whole test suite
+#   make bench    compare with a Linux guest on the same emulated E1000 (root)
 
 BUILD   := build
 PYTHON  ?= python3
@@ -75,9 +76,13 @@ test: bootstrap
 	$(MAKE) all
 	$(VPY) -m pytest
 
+bench: bootstrap
+	$(MAKE) all
+	$(VPY) -m xv6net bench
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all bootstrap qemu demo test clean
+.PHONY: all bootstrap qemu demo test bench clean
 .SECONDARY:
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

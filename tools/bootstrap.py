@@ -2,7 +2,7 @@
 """Install what building, running and testing xv6net needs; quiet when all is there.
 
 1. Debian packages, when a command is missing: QEMU, gcc with working -m32,
-   binutils, make, tshark, iproute2, arping, cpio, python3-venv.
+   binutils, make, tshark, iproute2, arping, iputils-ping, cpio, python3-venv.
 2. A virtual environment in .venv with requirements.txt and this project
    installed, redone whenever requirements.txt or pyproject.toml changes (a
    stamp file in .venv keeps their hash).
@@ -35,6 +35,7 @@ COMMANDS = {
     "ip": "iproute2",
     "bridge": "iproute2",
     "arping": "arping",
+    "ping": "iputils-ping",     # xv6net bench: per-reply RTTs at 10 ms intervals
     "cpio": "cpio",
 }
 M32_PACKAGES = ("gcc", "gcc-multilib")

@@ -1,24 +1,37 @@
-"""`xv6net demo`: boot a guest and show a short scripted shell session.
+"""`xv6net demo` (`make demo`): the shell, then ARP between guests and Linux on a bridge.
 
-Each step prints "$ command" and the command's output; a step may require a
-pattern in that output. The demo exits non-zero when the guest does not boot,
-a command times out, or a required pattern is missing.
+As root, the demo creates a network namespace holding a Linux bridge with a
+Linux peer address (10.0.0.1/24) and two guests on taps, A (10.0.0.2) and B
+(10.0.0.3). Part 1 runs a short shell session on guest A. Part 2: guest A
+arpings guest B and the Linux peer; Linux's arping gets replies from both
+guests, and Linux's neighbour table resolves both. Then it prints a
+one-line-per-frame summary of everything on the LAN and where the pcap files
+are. Without root the same guests are joined back to back by QEMU's stream
+backend over loopback (no bridge, no Linux peer), and the demo says so.
+
+Every check that fails is reported, and the demo exits 1; the lab is always
+torn down (also on Ctrl-C).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
+from xv6net import linux, parse, pcap, topology
 from xv6net.console import AbortError
-from xv6net.qemu import VMSpec
-from xv6net.vm import VM, VMError
+from xv6net.lab import LAB_ERRORS, Lab
+from xv6net.qemu import Accel
+from xv6net.topology import Topology
+from xv6net.vm import VM
 
-BOOT_TIMEOUT = 30.0
+RESULTS = Path("build/demo")
+ARP_COUNT = 3
 
 
 @dataclass(frozen=True)
@@ -37,12 +50,62 @@ SHELL_STEPS: tuple[Step, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class DemoConfig:
+    kernel: Path = Path("build/kernel.elf")
+    initramfs: Path = Path("build/initramfs.cpio")
+    accel: Accel = "tcg"
+    append: str = ""
+    memory_mb: int = 128
+    cpus: int = 1
+    results: Path = RESULTS
+    steps: Sequence[Step] = SHELL_STEPS
+    bridged: bool | None = None          # None: bridged when running as root
+    network: bool = True                 # part 2 (ARP); False: the shell part only
+    log: Path | None = None              # guest A's console transcript, also copied here
+
+
 class DemoFailed(Exception):
     pass
 
 
-def run_step(vm: VM, step: Step, out: TextIO) -> None:
-    print(f"$ {step.command}", file=out, flush=True)
+@dataclass
+class Demo:
+    """One run of the demo: the lab, where to print, and what went wrong."""
+
+    lab: Lab
+    out: TextIO
+    failures: list[str] = field(default_factory=list)
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def check(self, ok: bool, what: str) -> None:
+        """Record a failed check; the demo goes on and exits 1 at the end."""
+        if not ok:
+            self.failures.append(what)
+            self.say(f"demo: CHECK FAILED: {what}")
+
+    def guest_run(self, name: str, command: str, timeout: float = 10.0) -> str:
+        self.say(f"{name}$ {command}")
+        try:
+            output = self.lab.guest(name).run(command, timeout=timeout)
+        except (TimeoutError, EOFError, AbortError) as err:
+            raise DemoFailed(f"guest {name}: {command!r}: {err}") from None
+        self.say(output.rstrip("\n"))
+        return output
+
+    def linux_run(self, argv: Sequence[str], timeout: float = 20.0) -> str:
+        self.say(f"linux# {' '.join(argv)}")
+        result = self.lab.peer_run(argv, timeout=timeout)
+        output = (result.stdout + result.stderr).rstrip("\n")
+        self.say(output)
+        return output
+
+
+def run_step(vm: VM, step: Step, out: TextIO, prompt: str = "$") -> None:
+    """Run one shell step on vm, print it, raise DemoFailed if it fails."""
+    print(f"{prompt} {step.command}", file=out, flush=True)
     try:
         output = vm.run(step.command, timeout=step.timeout)
     except (TimeoutError, EOFError, AbortError) as err:
@@ -52,17 +115,138 @@ def run_step(vm: VM, step: Step, out: TextIO) -> None:
         raise DemoFailed(f"{step.command!r}: output lacks {step.expect!r}")
 
 
-def run_demo(spec: VMSpec, *, out: TextIO = sys.stdout, logfile: Path | None = None,
-             steps: Sequence[Step] = SHELL_STEPS) -> int:
-    """Boot spec, run the steps, shut the guest down; 0 on success, 1 on failure."""
-    print(f"demo: booting {spec.kernel} under QEMU ({spec.accel})", file=out, flush=True)
+# ---- the parts ------------------------------------------------------------------
+
+def shell_part(demo: Demo, steps: Sequence[Step]) -> None:
+    demo.say("\n== part 1: the shell on guest a ==")
+    for step in steps:
+        run_step(demo.lab.guest("a"), step, demo.out, prompt="a$")
+
+
+def guest_arping(demo: Demo, guest: str, target: str, expect_mac: str) -> None:
+    output = demo.guest_run(guest, f"arping -c {ARP_COUNT} {target}", timeout=ARP_COUNT * 2 + 5)
+    replies = parse.arping_replies(output)
+    demo.check(len(replies) == ARP_COUNT and all(r == (target, expect_mac) for r in replies),
+               f"guest {guest}: {ARP_COUNT} replies from {target} at {expect_mac}, "
+               f"got {replies}")
+
+
+def linux_arping(demo: Demo, lan: str, target: str, expect_mac: str) -> None:
+    argv = linux.arping_argv(demo.lab.bridge(lan), target, ARP_COUNT)
+    replies = parse.arping_replies(demo.linux_run(argv))
+    demo.check(len(replies) == ARP_COUNT and all(r == (target, expect_mac) for r in replies),
+               f"Linux arping: {ARP_COUNT} replies from {target} at {expect_mac}, got {replies}")
+
+
+def linux_neighbours(demo: Demo, lan: str, guests: Sequence[str]) -> None:
+    lab = demo.lab
+    for guest in guests:
+        ip = lab.ip(guest)
+        assert ip is not None
+        try:
+            lab.linux_resolve(lan, ip)
+        except TimeoutError as err:
+            demo.check(False, str(err))
+    demo.linux_run(["ip", "neigh", "show", "dev", lab.bridge(lan)])
+    table = lab.linux_neighbours(lan)
+    for guest in guests:
+        entry = table.get(lab.ip(guest) or "")
+        demo.check(entry is not None and entry.mac == lab.mac(guest),
+                   f"Linux's neighbour table: {lab.ip(guest)} at {lab.mac(guest)}, got {entry}")
+
+
+def bridged_arp_part(demo: Demo) -> None:
+    lab = demo.lab
+    demo.say("\n== part 2: ARP on a Linux bridge: guests a and b, Linux at 10.0.0.1 ==")
+    demo.guest_run("a", "ifconfig eth0")
+    guest_arping(demo, "a", lab.ip("b") or "", lab.mac("b"))
+    guest_arping(demo, "a", "10.0.0.1", lab.peer_mac("lan0"))
+    demo.guest_run("a", "arp -a")
+    for guest in ("a", "b"):
+        linux_arping(demo, "lan0", lab.ip(guest) or "", lab.mac(guest))
+    linux_neighbours(demo, "lan0", ("a", "b"))
+    demo.guest_run("b", "netstat")
+
+
+def back_to_back_arp_part(demo: Demo) -> None:
+    lab = demo.lab
+    demo.say("\n== part 2: ARP between guests a and b, back to back ==")
+    demo.guest_run("a", "ifconfig eth0")
+    guest_arping(demo, "a", lab.ip("b") or "", lab.mac("b"))
+    guest_arping(demo, "b", lab.ip("a") or "", lab.mac("a"))
+    demo.guest_run("a", "arp -a")
+    demo.guest_run("b", "netstat")
+
+
+def capture_part(demo: Demo, lan: str) -> None:
+    lab = demo.lab
+    lab.stop_captures()   # dumpcap writes out the bridge's capture
+    path = lab.lan_pcap(lan)
+    lines = pcap.summary(path)
+    where = "Linux's capture on the bridge" if lab.netns else "guest a's NIC, one end of the wire"
+    demo.say(f"\n== capture: {len(lines)} frames on {lan} ({where}) ==")
+    for line in lines:
+        demo.say(line)
+    problems = pcap.tshark_problems(path)
+    demo.check(not problems, f"tshark finds no malformed frames or expert warnings: {problems}")
+    nic_pcaps = [lab.pcap(ref.guest.name, ref.number) for ref in lab.topology.nics_on(lan)]
+    demo.say(f"\npcap for Wireshark: {path}")
+    demo.say(f"each guest NIC's own capture: {', '.join(str(p) for p in nic_pcaps)}")
+
+
+# ---- running it ---------------------------------------------------------------------
+
+def demo_topology(config: DemoConfig, bridged: bool) -> Topology:
+    base = topology.two_guests() if bridged else topology.back_to_back()
+    guests = [replace(g, cmdline=config.append, memory_mb=config.memory_mb, cpus=config.cpus)
+              for g in base.guests]
+    return Topology(base.lans, guests, base.peers)
+
+
+def _parts(config: DemoConfig, bridged: bool) -> list[Callable[[Demo], None]]:
+    parts: list[Callable[[Demo], None]] = [lambda demo: shell_part(demo, config.steps)]
+    if config.network:
+        parts.append(bridged_arp_part if bridged else back_to_back_arp_part)
+        parts.append(lambda demo: capture_part(demo, "lan0" if bridged else "wire"))
+    return parts
+
+
+def _announce(out: TextIO, lab: Lab) -> None:
+    if lab.netns is not None:
+        print(f"demo: two guests on a Linux bridge in network namespace {lab.netns.name}",
+              file=out)
+    else:
+        print("demo: not running as root, so no namespace, bridge or Linux peer: two guests "
+              "back to back over QEMU's stream backend on 127.0.0.1", file=out)
+
+
+def run_demo(config: DemoConfig = DemoConfig(), out: TextIO = sys.stdout) -> int:
+    """Run the demo; 0 when every step and check passed, 1 otherwise."""
+    bridged = os.geteuid() == 0 if config.bridged is None else config.bridged
+    lab = Lab(demo_topology(config, bridged), config.results, kernel=config.kernel,
+              initramfs=config.initramfs, accel=config.accel)
+    print(f"demo: booting {config.kernel} under QEMU ({config.accel})", file=out, flush=True)
+    demo = Demo(lab, out)
     try:
-        with VM(spec, logfile=logfile) as vm:
-            print(vm.wait_for_shell(BOOT_TIMEOUT).strip("\n"), file=out, flush=True)
-            for step in steps:
-                run_step(vm, step, out)
-    except (VMError, DemoFailed) as err:
-        print(f"demo: FAILED: {err}", file=out, flush=True)
+        with lab:
+            _announce(out, lab)
+            print(lab.describe(), file=out)
+            print(lab.guest("a").boot_log.strip("\n"), file=out, flush=True)
+            for part in _parts(config, bridged):
+                part(demo)
+    except (DemoFailed, pcap.PcapError, *LAB_ERRORS) as err:
+        demo.failures.append(str(err))
+    finally:
+        _save_log(lab, config.log)
+    failures = demo.failures
+    if failures:
+        print(f"demo: FAILED: {len(failures)} problem(s): {failures[0]}", file=out, flush=True)
         return 1
-    print("demo: all steps passed; guest shut down", file=out, flush=True)
+    print("demo: all steps passed; guests shut down, namespace removed"
+          if bridged else "demo: all steps passed; guests shut down", file=out, flush=True)
     return 0
+
+
+def _save_log(lab: Lab, log: Path | None) -> None:
+    if log is not None and "a" in lab.guests:
+        log.write_text(lab.guest("a").log)

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class VMError(RuntimeError):
     """QEMU could not be started, died, or did not answer."""
 
 
-def _kill_with_parent() -> Callable[[], None] | None:
+def kill_with_parent() -> Callable[[], None] | None:
     """A preexec_fn that has Linux SIGKILL the child when its parent dies.
 
     That way a test run killed from outside does not leave QEMU spinning.
@@ -115,8 +115,10 @@ class VM:
     """One QEMU guest, started from a VMSpec; use it as a context manager."""
 
     def __init__(self, spec: VMSpec, *, logfile: Path | None = None,
-                 with_monitor: bool = True, connect_timeout: float = CONNECT_TIMEOUT) -> None:
+                 with_monitor: bool = True, connect_timeout: float = CONNECT_TIMEOUT,
+                 prefix: Sequence[str] = ()) -> None:
         self.requested = spec
+        self.prefix = tuple(prefix)   # e.g. ("ip", "netns", "exec", NS): it must exec QEMU
         self.spec: VMSpec | None = None
         self.logfile = logfile
         self.with_monitor = with_monitor
@@ -160,7 +162,7 @@ class VM:
             try:
                 self._proc = subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    preexec_fn=_kill_with_parent(),  # noqa: PLW1509
+                    preexec_fn=kill_with_parent(),  # noqa: PLW1509
                 )
             except OSError as err:
                 raise VMError(f"cannot start {argv[0]}: {err}") from None
@@ -172,13 +174,18 @@ class VM:
         self.spec = dataclasses.replace(self.requested, serial=self._workdir / "serial.sock",
                                         serial_wait=True, monitor=monitor)
         self._stderr_path = self._workdir / "qemu.out"
-        self._spawn(build_argv(self.spec), self._stderr_path)
+        self._spawn(self.argv, self._stderr_path)
         deadline = time.monotonic() + self.connect_timeout
         try:
             sock = connect_unix(Path(self.spec.serial), deadline, self.is_running)
         except VMError as err:
             raise VMError(f"{err}\n{self.read_stderr()}") from None
         self._console = Console(sock, logfile=self.logfile, abort=KERNEL_PANIC)
+
+    @property
+    def argv(self) -> list[str]:
+        """The command that starts (or started) QEMU: prefix + build_argv(spec)."""
+        return [*self.prefix, *build_argv(self.spec or self.requested)]
 
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

@@ -1,5 +1,6 @@
-"""Shared by the wire tests: a guest whose eth0 is cabled to a WirePeer, and readers
-for what the guest's netstat, ifconfig and arp print.
+"""Shared by the wire tests: a guest whose eth0 is cabled to a WirePeer, readers
+for what the guest's netstat, ifconfig and arp print, and an IPv4 host for the
+peer to play (IpResponder).
 
 Not a test module (pytest collects test_*.py only); the test modules import it
 from their own directory.
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scapy.layers.inet import ICMP, IP, UDP, defragment, fragment
 from scapy.layers.l2 import ARP, Ether
+from scapy.packet import Raw
 
 from xv6net.qemu import VMSpec
 from xv6net.vm import VM
@@ -109,6 +112,54 @@ def deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {key: after[key] - before.get(key, 0) for key in after}
 
 
+# The Ip/Icmp/Udp lines of `netstat -s`, exactly as user/netstat.c prints them;
+# each {name} is the kernel's own counter (kernel/net/ip.c, icmp.c, udp.c).
+# parse_netstat cannot tell Icmp's received "echo replies" from its sent ones.
+IPSTATS_LINES = {
+    "Ip": ["{rx} total packets received, {delivered} delivered",
+           "{hdrerrors} with bad headers, {badsum} with bad checksums, "
+           "{addrerrors} with bad addresses",
+           "{ttlzero} with TTL 0, {unknownproto} with unknown protocol, {notforus} for other hosts",
+           "{tx} requests sent out, {noroute} without a route, {nobufs} without buffers",
+           "{fragcreated} fragments created, {fragfails} fragmentations failed",
+           "{reasmreqds} fragments received, {reasmoks} reassembled, "
+           "{reasmfails} reassemblies failed, {reasmtimeouts} timed out"],
+    "Icmp": ["{rx} messages received, {rxerrors} input errors",
+             "{echo} echo requests, {echoreply} echo replies, {unreach} destination unreachable, "
+             "{timeexceeded} time exceeded",
+             "{tx} messages sent, {txechoreply} echo replies, {txunreach} destination unreachable"],
+    "Udp": ["{rx} packets received, {noport} to unknown port, {errors} receive errors",
+            "{badsum} with bad checksums, {queuedrops} receive buffer errors, {tx} packets sent"],
+}
+
+
+def _ipstats_regex() -> re.Pattern[str]:
+    """All the lines as one regular expression: "{rx}" under Ip: becomes (?P<ip_rx>\\d+)."""
+    parts = []
+    for section, lines in IPSTATS_LINES.items():
+        parts.append(rf"^{section}:\n")
+        for line in lines:
+            pieces = re.split(r"\{(\w+)\}", line)      # text, name, text, ..., name, text
+            parts.append(" +" + "".join(
+                rf"(?P<{section.lower()}_{piece}>\d+)" if i % 2 else re.escape(piece)
+                for i, piece in enumerate(pieces)) + r"\n")
+    return re.compile("".join(parts), re.MULTILINE)
+
+
+IPSTATS = _ipstats_regex()
+
+
+def parse_ipstats(text: str) -> dict[str, int]:
+    """The Ip, Icmp and Udp counters of netstat as {"ip.rx": n, "icmp.txunreach": n, ...}.
+
+    Raises ValueError unless all of them are there, in netstat's order.
+    """
+    match = IPSTATS.search(text)
+    if match is None:
+        raise ValueError(f"no Ip/Icmp/Udp counters in:\n{text}")
+    return {key.replace("_", ".", 1): int(value) for key, value in match.groupdict().items()}
+
+
 # ---- frames ----------------------------------------------------------------------
 
 def arp_frame(op: int, sha: str, spa: str, tpa: str, *, tha: str = "00:00:00:00:00:00",
@@ -133,6 +184,110 @@ def is_arp(op: int | None = None, psrc: str | None = None, pdst: str | None = No
         return ((op is None or arp.op == op) and (psrc is None or arp.psrc == psrc) and
                 (pdst is None or arp.pdst == pdst) and (hwdst is None or arp.hwdst == hwdst))
     return pred
+
+
+def inet_checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071) of data; 0 over data that carries a right one."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+class IpResponder:
+    """An IPv4 host, or a gateway, for a WirePeer to play: pass it to WirePeer.respond().
+
+    It answers ARP for `ip`; ICMP echo requests to `ip` or to any address in
+    `routed` (a gateway answering for hosts behind it), with TTL `ttl`; UDP to
+    `upper_port` with the payload in upper case; UDP to `refused_port` with an
+    ICMP port unreachable. Fragments are reassembled first (scapy's defragment),
+    and replies longer than the MTU go out in fragments (scapy's fragment).
+    Everything else is ignored. `requests` keeps each datagram it answered.
+    """
+
+    def __init__(self, mac: str, ip: str, *, routed: tuple[str, ...] = (), ttl: int = 77,
+                 upper_port: int = 5555, refused_port: int = 5556) -> None:
+        self.mac = mac
+        self.ip = ip
+        self.addresses = {ip, *routed}
+        self.ttl = ttl
+        self.upper_port = upper_port
+        self.refused_port = refused_port
+        self.requests: list[IP] = []
+        self._fragments: dict[tuple[str, str, int, int], list[IP]] = {}
+        self._next_id = 0x7700
+
+    def __call__(self, frame: bytes) -> list[bytes] | None:
+        ether = Ether(frame)
+        if ARP in ether:
+            arp = ether[ARP]
+            if arp.op == 1 and arp.pdst == self.ip:
+                return [arp_frame(2, self.mac, self.ip, arp.psrc, tha=arp.hwsrc)]
+            return None
+        if IP not in ether or ether.dst != self.mac or ether[IP].dst not in self.addresses:
+            return None
+        packet = self._reassemble(ether[IP])
+        reply = None if packet is None else self._answer(packet)
+        if packet is None or reply is None:
+            return None
+        self.requests.append(packet)
+        self._next_id += 1
+        datagram = IP(src=reply[0], dst=packet.src, ttl=self.ttl, id=self._next_id) / reply[1]
+        pieces = fragment(datagram, 1480) if len(datagram) > 1500 else [datagram]
+        return [bytes(Ether(dst=ether.src, src=self.mac) / piece) for piece in pieces]
+
+    def _reassemble(self, packet: IP) -> IP | None:
+        if packet.flags.MF == 0 and packet.frag == 0:
+            return trim_ip(packet)
+        key = (packet.src, packet.dst, packet.id, packet.proto)
+        pieces = self._fragments.setdefault(key, [])
+        pieces.append(packet)
+        whole = defragment_ip(pieces)
+        if whole is not None:
+            del self._fragments[key]
+        return whole
+
+    def _answer(self, packet: IP) -> tuple[str, ICMP | UDP] | None:
+        """(source address, ICMP or UDP message) of the reply to packet, or None."""
+        if ICMP in packet and packet[ICMP].type == 8:
+            echo = packet[ICMP]
+            return packet.dst, ICMP(type=0, id=echo.id, seq=echo.seq) / Raw(bytes(echo.payload))
+        if UDP in packet and packet.dst == self.ip:
+            udp = packet[UDP]
+            if udp.dport == self.upper_port:
+                data = bytes(udp.payload).upper()
+                return self.ip, UDP(sport=udp.dport, dport=udp.sport) / Raw(data)
+            if udp.dport == self.refused_port:
+                quote = bytes(packet)[:packet.ihl * 4 + 8]
+                return self.ip, ICMP(type=3, code=3) / Raw(quote)
+        return None
+
+
+def trim_ip(packet: IP) -> IP:
+    """packet re-read without what followed it in the frame (scapy keeps Ethernet
+    padding in the payload, and its defragment would keep it in the data)."""
+    return IP(bytes(packet)[:packet.len])
+
+
+def defragment_ip(pieces: list[IP]) -> IP | None:
+    """The datagram the fragments make, once they cover it without holes; else None.
+
+    Reassembly is scapy's (defragment); this only decides when it is complete.
+    """
+    ordered = sorted((trim_ip(p) for p in pieces), key=lambda p: p.frag)
+    end = 0
+    for piece in ordered:
+        if piece.frag * 8 != end:
+            return None
+        end += piece.len - piece.ihl * 4
+    if ordered[-1].flags.MF:
+        return None
+    whole = defragment(ordered)
+    if len(whole) != 1 or whole[0].flags.MF or whole[0].frag:
+        return None
+    return IP(bytes(whole[0]))
 
 
 # ---- the guest on a wire --------------------------------------------------------------

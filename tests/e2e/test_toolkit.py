@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from xv6net.demo import Step, run_demo
+from xv6net.demo import DemoConfig, Step, run_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -31,18 +31,43 @@ def test_monitor_info_network_is_restricted(guest):
     assert "restrict=off" not in network
 
 
+def demo_config(guest_spec, tmp_path, **kwargs) -> DemoConfig:
+    spec = guest_spec()
+    return DemoConfig(kernel=spec.kernel, initramfs=spec.initramfs, results=tmp_path / "demo",
+                      **kwargs)
+
+
 def test_demo_with_short_script(guest_spec, tmp_path):
     out = io.StringIO()
-    spec = guest_spec()
     steps = [Step("echo hello | cat", expect="^hello$"), Step("ls /bin", expect=r"^sh\b")]
-    assert run_demo(spec, out=out, logfile=tmp_path / "demo.log", steps=steps) == 0
+    config = demo_config(guest_spec, tmp_path, steps=steps, network=False, bridged=False,
+                         log=tmp_path / "demo.log")
+    assert run_demo(config, out=out) == 0
     text = out.getvalue()
-    assert "$ echo hello | cat\nhello\n" in text
+    assert "a$ echo hello | cat\nhello\n" in text
     assert "hello" in (tmp_path / "demo.log").read_text()
 
 
-def test_demo_reports_failure(guest_spec):
+def test_demo_reports_failure(guest_spec, tmp_path):
     out = io.StringIO()
     steps = [Step("echo nope", expect="^yes$")]
-    assert run_demo(guest_spec(), out=out, steps=steps) == 1
+    config = demo_config(guest_spec, tmp_path, steps=steps, network=False, bridged=False)
+    assert run_demo(config, out=out) == 1
     assert "FAILED" in out.getvalue()
+
+
+@pytest.mark.root
+@pytest.mark.timeout(180)
+def test_demo_on_a_bridge(guest_spec, tmp_path):
+    out = io.StringIO()
+    config = demo_config(guest_spec, tmp_path, steps=[Step("echo hello | cat", expect="^hello$")])
+    assert run_demo(config, out=out) == 0, out.getvalue()[-3000:]
+    text = out.getvalue()
+    assert "two guests on a Linux bridge in network namespace xv6n-" in text
+    assert "Unicast reply from 10.0.0.3 [52:54:76:36:01:00]" in text
+    assert "Unicast reply from 10.0.0.1 [52:54:76:37:00:00]" in text
+    assert "10.0.0.2 lladdr 52:54:76:36:00:00" in text
+    assert "10.0.0.3 lladdr 52:54:76:36:01:00" in text
+    assert "who-has 10.0.0.3 tell 10.0.0.2" in text
+    assert f"pcap for Wireshark: {tmp_path / 'demo' / 'lan0.pcap'}" in text
+    assert "CHECK FAILED" not in text

@@ -7,8 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from scapy.layers.l2 import ARP, Ether
+from scapy.packet import Raw
+from scapy.utils import wrpcap
 
-from xv6net.cli import main
+from xv6net import netns
+from xv6net.cli import lab_command, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +96,75 @@ def test_bootstrap_stamp_tracks_requirements():
     stamp = bootstrap.wanted_stamp()
     assert stamp == bootstrap.wanted_stamp()
     assert len(stamp) == 64
+
+
+# ---- lab and pcap -------------------------------------------------------------
+
+def test_lab_list(capsys):
+    assert main(["lab", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("two-guests", "two-lans", "back-to-back", "slirp"):
+        assert out.count(f"{name} ") == 1
+
+
+def test_lab_unknown_topology(capsys):
+    assert main(["lab", "--topology", "nine-guests"]) == 1
+    assert "no topology 'nine-guests'" in capsys.readouterr().err
+
+
+def test_lab_invalid_topology_file(tmp_path, capsys):
+    path = tmp_path / "t.json"
+    path.write_text('{"lans": [], "guests": [{"name": "a", "nics": [{"lan": "x"}]}]}')
+    assert main(["lab", "--topology", str(path)]) == 1
+    assert "a eth0: no LAN 'x'" in capsys.readouterr().err
+
+
+def test_lab_needs_root_for_bridges(monkeypatch, capsys):
+    monkeypatch.setattr(netns.os, "geteuid", lambda: 1000)
+    assert main(["lab", "--topology", "two-guests"]) == 1
+    assert "needs root" in capsys.readouterr().err
+
+
+def test_pcap_summary_and_check(tmp_path, capsys):
+    path = tmp_path / "x.pcap"
+    wrpcap(str(path), [Ether(src="52:54:76:36:00:00", dst="ff:ff:ff:ff:ff:ff")
+                       / ARP(psrc="10.0.0.2", pdst="10.0.0.3") / Raw(bytes(18))])
+    assert main(["pcap", "summary", str(path)]) == 0
+    assert "who-has 10.0.0.3 tell 10.0.0.2" in capsys.readouterr().out
+    assert main(["pcap", "check", str(path)]) == 0
+    assert capsys.readouterr().out == ""
+    wrpcap(str(path), [Ether(dst="ff:ff:ff:ff:ff:ff", type=0x0806) / Raw(b"\x00\x01")])
+    assert main(["pcap", "check", str(path)]) == 1
+    assert "Malformed" in capsys.readouterr().out
+
+
+def test_pcap_summary_missing_file(tmp_path, capsys):
+    assert main(["pcap", "summary", str(tmp_path / "none.pcap")]) == 1
+    assert "none.pcap" in capsys.readouterr().err
+
+
+class FakeLab:
+    def __init__(self):
+        self.guests = {"a": None}
+        self.ran = []
+
+    def guest(self, name):
+        lab = self
+
+        class Guest:
+            def run(self, command, timeout):
+                lab.ran.append((name, command))
+                return f"ran {command}\n"
+        return Guest()
+
+    def peer_run(self, argv, timeout):
+        self.ran.append(("linux", argv))
+        return subprocess.CompletedProcess(argv, 0, "linux out\n", "")
+
+
+def test_lab_command_lines():
+    lab = FakeLab()
+    assert lab_command(lab, "a arping 10.0.0.3") == "ran arping 10.0.0.3\n"
+    assert lab_command(lab, "! ip neigh show") == "linux out\n"
+    assert lab_command(lab, "z ls").startswith("? Type GUEST COMMAND")
+    assert lab.ran == [("a", "arping 10.0.0.3"), ("linux", ["ip", "neigh", "show"])]

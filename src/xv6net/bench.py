@@ -1,0 +1,947 @@
+"""`xv6net bench`: xv6net against a Linux guest on the same emulated E1000.
+
+Both guests boot, one after the other, under the same QEMU binary
+(qemu-system-x86_64: it loads xv6net's 32-bit multiboot ELF as well as
+Linux's bzImage), the same accelerator (TCG), the same memory, one CPU, the
+same `-device e1000` on a tap of the same bridge in a network namespace that
+the run creates and always deletes. The Linux peer is the bridge's address
+10.0.0.1; xv6net is 10.0.0.2 and Linux 10.0.0.3. Measured from the peer, for
+each system and each repeat (a fresh boot each time; the order of the two
+systems alternates between repeats):
+
+- boot to network-ready: from starting QEMU to the first ARP reply to
+  requests broadcast every 5 ms (benchpeer.py arpwait);
+- ARP resolution latency: arping's per-reply times;
+- ICMP echo RTT: min, median, p99 of iputils ping at 10 ms intervals;
+- UDP receive: a sink program in the guest (user/udpsink.c,
+  bench/linux/udpsink.c) counts the datagrams that the generator
+  (bench/udpgen.c) offers at stepped rates; the highest loss-free rate, the
+  frames lost below it, and the rate delivered under a flood, during which
+  the shell must answer a command (no livelock);
+- UDP send: datagrams/s from a guest program (udpblast) to a Python sink on
+  the peer (benchpeer.py udpsink);
+- interrupts per received frame: the NIC's interrupt counter (xv6net's
+  `ifconfig`, Linux's /proc/interrupts) over the frames it received.
+
+Results: RESULTS/latest.json (every figure, both systems, the ratio
+xv6net/Linux per figure: the median over repeats of the ratio measured in the
+same repeat), a table on stdout, and RESULTS/latest.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from xv6net import benchpeer, linux, linuxguest
+from xv6net.console import PROMPT
+from xv6net.netns import Netns, NetnsError
+from xv6net.parse import ifconfig_counters
+from xv6net.qemu import Accel, NicSpec, VMSpec
+from xv6net.vm import VM, VMError
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path("bench/results")
+BUILD = Path("build/bench")
+UDPGEN_SOURCE = Path("bench/udpgen.c")
+QEMU = "qemu-system-x86_64"
+BRIDGE = "br-bench"
+BRIDGE_MAC = "52:54:76:37:00:00"
+NETWORK = "10.0.0.0/24"
+PEER_IP = "10.0.0.1"
+NETMASK = "255.255.255.0"
+SYSTEMS = ("xv6net", "linux")
+BASE_PORT = 9000
+TX_PORT = 8999
+SINK_IDLE_MS = 500
+LISTEN_TIMEOUT = 15.0
+PROBE_TIMEOUT = 20.0
+
+
+class BenchError(RuntimeError):
+    """A measurement could not be made."""
+
+
+# ---- configuration --------------------------------------------------------------
+
+DEFAULT_RATES = (5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000,
+                 90_000, 100_000, 120_000, 140_000, 160_000, 180_000, 200_000)
+
+
+@dataclass(frozen=True)
+class Config:
+    systems: tuple[str, ...] = SYSTEMS
+    repeats: int = 3
+    pings: int = 300
+    ping_interval: float = 0.01
+    arpings: int = 50
+    arping_interval: float = 0.02
+    rates: tuple[int, ...] = DEFAULT_RATES
+    step_seconds: float = 2.0
+    lossy_steps: int = 2          # stop stepping after this many lossy steps in a row
+    flood_rate: int = 250_000
+    flood_seconds: float = 4.0
+    tx_count: int = 50_000
+    payload: int = 32
+    memory_mb: int = 128
+    qemu: str = QEMU
+    accel: Accel = "tcg"
+    kernel: Path = Path("build/kernel.elf")
+    initramfs: Path = Path("build/initramfs.cpio")
+    results: Path = RESULTS
+    chart: bool = True
+    boot_timeout: float = 60.0
+
+    @staticmethod
+    def quick(**changes: Any) -> Config:  # noqa: ANN401
+        """A tiny run for the smoke test: seconds, not minutes."""
+        base = Config(systems=("xv6net",), repeats=1, pings=40, arpings=5, rates=(2_000, 5_000),
+                      step_seconds=1.0, flood_rate=30_000, flood_seconds=1.5, tx_count=2_000)
+        return replace(base, **changes)
+
+
+# ---- statistics -------------------------------------------------------------------
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank percentile (p in 0..100) of values."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def ratio(ours: float | None, theirs: float | None) -> float | None:
+    if ours is None or theirs is None or theirs == 0:
+        return None
+    return ours / theirs
+
+
+# ---- parsing what the tools print --------------------------------------------------
+
+_PING = re.compile(r"icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms")
+_HABETS_TIME = re.compile(r"bytes from .*? time=([\d.]+) (usec|msec|sec)")
+_IPUTILS_TIME = re.compile(r"^Unicast reply from .*\]\s+([\d.]+)ms", re.MULTILINE)
+_SINK = re.compile(r"udpsink: received (\d+) datagrams (\d+) bytes in (\d+) us; "
+                   r"maxseq (\d+) reordered (\d+)")
+_BLAST = re.compile(r"udpblast: sent (\d+) datagrams of (\d+) bytes in (\d+) us; "
+                    r"retries (\d+) errors (\d+)")
+_UNITS = {"usec": 1e-3, "msec": 1.0, "sec": 1e3}
+
+
+def ping_times(text: str) -> dict[int, float]:
+    """{icmp_seq: RTT in ms} from iputils ping's per-reply lines."""
+    return {int(seq): float(ms) for seq, ms in _PING.findall(text)}
+
+
+def arping_times(text: str) -> list[float]:
+    """Per-reply times in ms, from either arping's output."""
+    times = [float(v) * _UNITS[unit] for v, unit in _HABETS_TIME.findall(text)]
+    return times + [float(v) for v in _IPUTILS_TIME.findall(text)]
+
+
+@dataclass(frozen=True)
+class SinkReport:
+    received: int
+    bytes: int
+    us: int
+    maxseq: int
+    reordered: int
+
+
+def sink_report(text: str) -> SinkReport:
+    match = _SINK.search(text)
+    if match is None:
+        raise BenchError(f"no udpsink summary in {text!r}")
+    return SinkReport(*(int(g) for g in match.groups()))
+
+
+@dataclass(frozen=True)
+class BlastReport:
+    sent: int
+    size: int
+    us: int
+    retries: int
+    errors: int
+
+
+def blast_report(text: str) -> BlastReport:
+    match = _BLAST.search(text)
+    if match is None:
+        raise BenchError(f"no udpblast summary in {text!r}")
+    return BlastReport(*(int(g) for g in match.groups()))
+
+
+def xv6_counters(text: str) -> dict[str, int]:
+    """From `ifconfig eth0; netstat -s` on xv6net."""
+    eth = ifconfig_counters(text).get("eth0")
+    udp = re.search(r"Udp:\s+(\d+) packets received, (\d+) to unknown port, (\d+) receive "
+                    r"errors\s+(\d+) with bad checksums, (\d+) receive buffer errors", text)
+    if eth is None or udp is None or "interrupts" not in eth:
+        raise BenchError(f"cannot read xv6net's counters from {text!r}")
+    return {"interrupts": eth["interrupts"], "rx_packets": eth["rx_packets"],
+            "rx_missed": eth.get("rx_overruns", 0) + eth.get("rx_nobuf", 0),
+            "udp_in": int(udp[1]), "udp_rcvbuf_errors": int(udp[5])}
+
+
+LINUX_COUNTERS = ("grep eth0 /proc/interrupts; grep Udp: /proc/net/snmp; "
+                  "for f in rx_packets rx_missed_errors rx_fifo_errors; "
+                  "do echo stat $f $(cat /sys/class/net/eth0/statistics/$f); done")
+
+
+def linux_counters(text: str) -> dict[str, int]:
+    """From LINUX_COUNTERS' output: /proc/interrupts, /proc/net/snmp, sysfs."""
+    irq = re.search(r"^\s*\d+:((?:\s+\d+)+)\s+\S.*\beth0$", text, re.MULTILINE)
+    udp = re.findall(r"^Udp:(.*)$", text, re.MULTILINE)
+    stats = dict(re.findall(r"^stat (\w+) (\d+)$", text, re.MULTILINE))
+    if irq is None or len(udp) != 2 or "rx_packets" not in stats:
+        raise BenchError(f"cannot read Linux's counters from {text!r}")
+    snmp = dict(zip(udp[0].split(), udp[1].split(), strict=True))
+    return {"interrupts": sum(int(n) for n in irq[1].split()),
+            "rx_packets": int(stats["rx_packets"]),
+            "rx_missed": int(stats.get("rx_missed_errors", 0))
+            + int(stats.get("rx_fifo_errors", 0)),
+            "udp_in": int(snmp["InDatagrams"]), "udp_rcvbuf_errors": int(snmp["RcvbufErrors"])}
+
+
+# ---- the two guests -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Guest:
+    """How to boot and drive one of the two systems."""
+
+    name: str
+    index: int
+    ip: str
+    tap: str
+    kernel: Path
+    initramfs: Path
+    cmdline: str
+    description: str
+    counters_cmd: str
+    parse_counters: Callable[[str], dict[str, int]]
+    bin: str = ""                 # directory of the benchmark programs, with "/"
+    reap: str = ""                # command that collects finished background jobs
+
+    def spec(self, config: Config) -> VMSpec:
+        return VMSpec(name=f"bench-{self.name}", index=self.index, memory_mb=config.memory_mb,
+                      cpus=1, kernel=self.kernel, initramfs=self.initramfs, cmdline=self.cmdline,
+                      nics=[NicSpec("tap", ifname=self.tap)], accel=config.accel,
+                      qemu=config.qemu)
+
+
+def git_describe() -> str:
+    result = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True, timeout=10, check=False)
+    return result.stdout.strip() or "unknown"
+
+
+def xv6_guest(config: Config) -> Guest:
+    for path in (config.kernel, config.initramfs):
+        if not path.is_file():
+            raise BenchError(f"{path} is missing: run make first")
+    ip = "10.0.0.2"
+    return Guest("xv6net", 0, ip, "tap-xv6", config.kernel, config.initramfs,
+                 f"ip={ip}:::{NETMASK}::eth0:off", f"xv6net {git_describe()}",
+                 "ifconfig eth0; netstat -s", xv6_counters)
+
+
+def linux_guest(prepared: linuxguest.LinuxGuest) -> Guest:
+    ip = "10.0.0.3"
+    return Guest("linux", 1, ip, "tap-linux", prepared.kernel, prepared.initramfs,
+                 prepared.cmdline(ip, NETMASK), prepared.description, LINUX_COUNTERS,
+                 linux_counters, bin="/bin/", reap="wait")
+
+
+# ---- driving a guest's shell ------------------------------------------------------------
+
+class Shell:
+    """Commands on a guest's console, robust against prompts left by background jobs."""
+
+    def __init__(self, vm: VM) -> None:
+        self.vm = vm
+        self.console = vm.console
+        self._serial = 0
+
+    def _token(self, prefix: str) -> str:
+        self._serial += 1
+        return f"{prefix}{self._serial}"
+
+    def run(self, command: str, timeout: float = 20.0) -> str:
+        """Run command; return what it printed (a marker echoed after it ends the output)."""
+        token = self._token("@@done")
+        self.console.sendline(f"{command}; echo {token}")
+        match = self.console.expect(re.compile(rf"(?m)^{token}$"), timeout)
+        before = match.string[:match.start()]
+        echo_end = before.rfind(f"echo {token}")
+        output = before[before.index("\n", echo_end) + 1:] if echo_end >= 0 else before
+        self.console.expect(PROMPT, timeout)
+        return output
+
+    def start(self, command: str, ready: str, timeout: float = LISTEN_TIMEOUT) -> None:
+        """Start command in the background and wait until it prints `ready`."""
+        self.console.sendline(f"{command} &")
+        self.console.expect(re.compile(re.escape(ready)), timeout)
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
+        return self.console.expect(pattern, timeout)
+
+    def probe(self, timeout: float = PROBE_TIMEOUT) -> float | None:
+        """Seconds until the shell runs `echo` and its output appears; None if it never does."""
+        token = self._token("alive")
+        start = time.monotonic()
+        self.console.sendline(f"echo {token}")
+        try:
+            self.console.expect(re.compile(rf"(?m)^{token}$"), timeout)
+        except TimeoutError:
+            return None
+        return time.monotonic() - start
+
+
+# ---- the namespace side -------------------------------------------------------------------
+
+def peer_script() -> list[str]:
+    return [sys.executable, str(Path(benchpeer.__file__).resolve())]
+
+
+def read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    """The next line proc prints on stdout, waiting at most timeout seconds."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        raise BenchError(f"{proc.args}: no output within {timeout:g} s")
+    line = proc.stdout.readline()
+    if not line:
+        _, err = proc.communicate(timeout=5)
+        raise BenchError(f"{proc.args} exited: {err.strip()}")
+    return line.strip()
+
+
+def finish(proc: subprocess.Popen[str], timeout: float) -> str:
+    """Wait (bounded) for proc to end; return its stdout; kill it if it overstays."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate(timeout=5)
+        raise BenchError(f"{proc.args} did not finish within {timeout:g} s") from None
+    if proc.returncode != 0:
+        raise BenchError(f"{proc.args} failed ({proc.returncode}): {err.strip()}")
+    return out
+
+
+@contextlib.contextmanager
+def started(proc: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """Kill proc on leaving the block if it still runs."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.communicate(timeout=5)
+
+
+def build_udpgen(build: Path = BUILD) -> Path:
+    """Compile the load generator for this host (only when the source is newer)."""
+    source = ROOT / UDPGEN_SOURCE
+    output = build / "udpgen"
+    if not output.exists() or output.stat().st_mtime < source.stat().st_mtime:
+        build.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["gcc", "-O2", "-Wall", "-o", str(output), str(source)], check=True,
+                       timeout=120)
+    return output.resolve()
+
+
+def tap_dropped(ns: Netns, tap: str) -> int:
+    """Frames the tap could not queue for QEMU (its TX drops)."""
+    data = json.loads(ns.ip("-s", "-j", "link", "show", "dev", tap).stdout)
+    return int(data[0]["stats64"]["tx"]["dropped"])
+
+
+# ---- one system, one repeat ------------------------------------------------------------------
+
+@dataclass
+class Run:
+    """Everything measured on one boot of one system."""
+
+    system: str
+    repeat: int
+    boot_s: float | None = None
+    shell_s: float | None = None
+    arp_probes: int = 0
+    arp_ms: list[float] = field(default_factory=list)
+    ping_sent: int = 0
+    ping_ms: list[float] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    flood: dict[str, Any] = field(default_factory=dict)
+    tx: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    host_load: tuple[float, ...] = ()   # the host's 1-minute load average, before and after
+
+
+class Session:
+    """One booted guest in the namespace, and the measurements made on it."""
+
+    def __init__(self, ns: Netns, guest: Guest, config: Config, udpgen: Path, run: Run) -> None:
+        self.ns = ns
+        self.guest = guest
+        self.config = config
+        self.udpgen = udpgen
+        self.run = run
+        self.vm: VM | None = None
+        self.shell: Shell | None = None
+        self._port = BASE_PORT
+
+    def log(self, message: str) -> None:
+        print(f"bench: {self.guest.name} #{self.run.repeat + 1}: {message}", flush=True)
+
+    # -- boot ----------------------------------------------------------------------
+
+    def boot(self, logfile: Path) -> VM:
+        """Start QEMU; measure the time to the first ARP reply and to the shell prompt."""
+        arp = self.ns.popen([*peer_script(), "arpwait", BRIDGE, self.guest.ip,
+                             "--timeout", str(self.config.boot_timeout)])
+        with started(arp):
+            if read_line(arp, LISTEN_TIMEOUT) != "ready":
+                raise BenchError("arpwait did not start")
+            reply: dict[str, Any] = {}
+
+            def wait_reply() -> None:
+                with contextlib.suppress(BenchError, ValueError):
+                    reply.update(json.loads(finish(arp, self.config.boot_timeout + 5)))
+
+            waiter = threading.Thread(target=wait_reply, daemon=True)
+            waiter.start()
+            logfile.unlink(missing_ok=True)
+            start = time.monotonic()
+            self.vm = VM(self.guest.spec(self.config), logfile=logfile,
+                         prefix=self.ns.exec_argv([]), with_monitor=False)
+            self.vm.start()
+            self.vm.wait_for_shell(self.config.boot_timeout)
+            self.run.shell_s = time.monotonic() - start
+            waiter.join(self.config.boot_timeout + 10)
+        if reply.get("reply") is None:
+            raise BenchError(f"no ARP reply from {self.guest.ip} within "
+                             f"{self.config.boot_timeout:g} s")
+        self.run.boot_s = reply["reply"] - start
+        self.run.arp_probes = int(reply["probes"])
+        self.shell = Shell(self.vm)
+        return self.vm
+
+    def close(self) -> None:
+        if self.vm is not None:
+            self.vm.close()
+
+    # -- ARP and ICMP ----------------------------------------------------------------
+
+    def measure_arp(self) -> None:
+        argv = linux.arping_argv(BRIDGE, self.guest.ip, self.config.arpings)
+        if linux.arping_flavour() == "habets":
+            argv[1:1] = ["-W", str(self.config.arping_interval)]
+            timeout = self.config.arpings * self.config.arping_interval + 15
+        else:   # iputils arping sends one request a second
+            timeout = self.config.arpings + 15
+        result = self.ns.run(argv, timeout=timeout, check=False)
+        self.run.arp_ms = arping_times(result.stdout)
+        if not self.run.arp_ms:
+            raise BenchError(f"arping got no replies: {result.stdout}{result.stderr}")
+
+    def measure_ping(self) -> None:
+        self.ns.run(["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", self.guest.ip],
+                    timeout=15, check=False)   # warm both neighbour caches
+        count, interval = self.config.pings, self.config.ping_interval
+        result = self.ns.run(["ping", "-n", "-i", str(interval), "-c", str(count), "-W", "1",
+                              self.guest.ip], timeout=count * interval + 20, check=False)
+        times = ping_times(result.stdout)
+        self.run.ping_sent = count
+        self.run.ping_ms = [times[seq] for seq in sorted(times)]
+        if not times:
+            raise BenchError(f"ping got no replies: {result.stdout}{result.stderr}")
+
+    # -- UDP receive -------------------------------------------------------------------
+
+    def counters(self) -> dict[str, int]:
+        assert self.shell is not None
+        values = self.guest.parse_counters(self.shell.run(self.guest.counters_cmd))
+        values["tap_dropped"] = tap_dropped(self.ns, self.guest.tap)
+        return values
+
+    def udp_step(self, rate: int, seconds: float, probe: bool = False) -> dict[str, Any]:
+        """Offer `rate` datagrams/s for `seconds` to the guest's sink; what arrived."""
+        assert self.shell is not None
+        self._port += 1
+        count = max(1, round(rate * seconds))
+        before = self.counters()
+        sink = (f"{self.guest.bin}udpsink -n {count} -t {int(seconds * 3) + 30} "
+                f"-w {SINK_IDLE_MS} {self._port}")
+        self.shell.start(sink, f"udpsink: listening on port {self._port}")
+        gen = self.ns.popen([str(self.udpgen), self.guest.ip, str(self._port), str(rate),
+                             str(count), str(seconds * 3 + 5), str(self.config.payload)])
+        with started(gen):
+            latency = None
+            if probe:
+                time.sleep(min(1.0, seconds / 2))
+                latency = self.shell.probe()
+            generated = json.loads(finish(gen, seconds * 3 + 15))
+        report = sink_report(self.shell.wait_for(_SINK, seconds * 3 + 45).group(0))
+        if self.guest.reap:
+            self.shell.run(self.guest.reap)
+        after = self.counters()
+        delta = {key: after[key] - before[key] for key in before}
+        sent, took = int(generated["sent"]), float(generated["seconds"])
+        step = {
+            "offered_rate": rate, "sent": sent, "gen_seconds": took,
+            "achieved_rate": sent / took, "received": report.received,
+            "lost": sent - report.received, "delivered_rate": report.received / took,
+            "guest_us": report.us, "reordered": report.reordered,
+            "interrupts": delta["interrupts"], "rx_frames": delta["rx_packets"],
+            "irq_per_packet": (delta["interrupts"] / delta["rx_packets"]
+                               if delta["rx_packets"] else None),
+            "nic_missed": delta["rx_missed"], "socket_drops": delta["udp_rcvbuf_errors"],
+            "tap_dropped": delta["tap_dropped"],
+        }
+        if probe:
+            step["shell_latency_s"] = latency
+        return step
+
+    def measure_udp_rx(self) -> None:
+        lossy = 0
+        for rate in self.config.rates:
+            step = self.udp_step(rate, self.config.step_seconds)
+            self.run.steps.append(step)
+            self.log(f"UDP rx {rate}/s offered {step['achieved_rate']:.0f}/s, "
+                     f"received {step['received']}/{step['sent']}, "
+                     f"{step['irq_per_packet'] or 0:.3f} irq/frame")
+            lossy = lossy + 1 if step["lost"] else 0
+            if lossy >= self.config.lossy_steps:
+                break
+        self.run.flood = self.udp_step(self.config.flood_rate, self.config.flood_seconds,
+                                       probe=True)
+        flood = self.run.flood
+        self.log(f"UDP flood offered {flood['achieved_rate']:.0f}/s, delivered "
+                 f"{flood['delivered_rate']:.0f}/s, shell answered in "
+                 f"{flood['shell_latency_s']}")
+
+    # -- UDP send ----------------------------------------------------------------------
+
+    def measure_udp_tx(self) -> None:
+        assert self.shell is not None
+        count = self.config.tx_count
+        sink = self.ns.popen([*peer_script(), "udpsink", PEER_IP, str(TX_PORT), "--idle", "1",
+                              "--timeout", "120"])
+        with started(sink):
+            if read_line(sink, LISTEN_TIMEOUT) != "ready":
+                raise BenchError("the peer's UDP sink did not start")
+            output = self.shell.run(f"{self.guest.bin}udpblast -n {count} "
+                                    f"-s {self.config.payload} {PEER_IP} {TX_PORT}", 150)
+            tally = json.loads(finish(sink, 130))
+        blast = blast_report(output)
+        span = (tally["last"] - tally["first"]) if tally["received"] > 1 else None
+        self.run.tx = {
+            "sent": blast.sent, "guest_us": blast.us, "retries": blast.retries,
+            "errors": blast.errors, "received": tally["received"],
+            "lost": blast.sent - tally["received"],
+            "guest_rate": blast.sent / (blast.us / 1e6) if blast.us else None,
+            "rate": (tally["received"] - 1) / span if span else None,
+        }
+        self.log(f"UDP tx {self.run.tx['rate'] or 0:.0f}/s received by the peer "
+                 f"({tally['received']}/{blast.sent})")
+
+    def measure_all(self) -> None:
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("arp", self.measure_arp), ("ping", self.measure_ping),
+            ("udp_rx", self.measure_udp_rx), ("udp_tx", self.measure_udp_tx)]
+        for name, measure in steps:
+            try:
+                measure()
+            except (BenchError, TimeoutError, EOFError, VMError, NetnsError, KeyError,
+                    ValueError) as err:
+                self.run.errors.append(f"{name}: {err}")
+                self.log(f"{name} failed: {err}")
+                if self.vm is None or not self.vm.is_running():
+                    return
+
+
+# ---- summaries ---------------------------------------------------------------------
+
+def lossfree(steps: Sequence[dict[str, Any]]) -> tuple[float | None, int]:
+    """The highest achieved rate of a step that lost nothing, and the frames lost below it."""
+    clean = [s["achieved_rate"] for s in steps if s["lost"] == 0]
+    best = max(clean) if clean else None
+    below = sum(s["lost"] for s in steps if best is not None and s["achieved_rate"] < best)
+    return best, below
+
+
+def rate_with_loss_below(steps: Sequence[dict[str, Any]], fraction: float) -> float | None:
+    """The highest achieved rate of a step that lost less than fraction of what was sent."""
+    rates = [s["achieved_rate"] for s in steps if s["sent"] and s["lost"] < fraction * s["sent"]]
+    return max(rates) if rates else None
+
+
+def step_near(steps: Sequence[dict[str, Any]], rate: int) -> dict[str, Any] | None:
+    """The step whose offered rate is nearest to rate."""
+    return min(steps, key=lambda s: abs(s["offered_rate"] - rate), default=None)
+
+
+def summarise(run: Run) -> dict[str, Any]:
+    """The headline figures of one run (None where it could not be measured)."""
+    best, lost_below = lossfree(run.steps)
+    low = step_near(run.steps, 10_000)
+    ping = run.ping_ms
+    flood = run.flood
+    return {
+        "boot_s": run.boot_s,
+        "shell_s": run.shell_s,
+        "arp_ms_median": median(run.arp_ms),
+        "arp_ms_min": min(run.arp_ms) if run.arp_ms else None,
+        "rtt_ms_min": min(ping) if ping else None,
+        "rtt_ms_median": median(ping),
+        "rtt_ms_p99": percentile(ping, 99) if ping else None,
+        "ping_loss": (run.ping_sent - len(ping)) if run.ping_sent else None,
+        "udp_rx_lossfree_pps": best,
+        "udp_rx_lost_below_lossfree": lost_below if run.steps else None,
+        "udp_rx_loss_under_0.1pct_pps": rate_with_loss_below(run.steps, 0.001),
+        "udp_rx_flood_pps": flood.get("delivered_rate"),
+        "udp_rx_flood_offered_pps": flood.get("achieved_rate"),
+        "flood_shell_latency_s": flood.get("shell_latency_s"),
+        "flood_responsive": (flood["shell_latency_s"] is not None) if flood else None,
+        "irq_per_packet_10k": low["irq_per_packet"] if low else None,
+        "irq_per_packet_flood": flood.get("irq_per_packet"),
+        "udp_tx_pps": run.tx.get("rate"),
+    }
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    better: str                 # "lower" or "higher" (or "" when neither)
+    target: str = ""            # the issue's target, as words
+    check: Callable[[float], bool] | None = None   # applied to the ratio (or value)
+    on_ratio: bool = True
+
+
+METRICS = (
+    Metric("boot_s", "boot to network-ready", "s", "lower", "ratio <= 1/20",
+           lambda r: r <= 0.05),
+    Metric("shell_s", "boot to shell prompt", "s", "lower"),
+    Metric("arp_ms_median", "ARP resolution, median", "ms", "lower"),
+    Metric("rtt_ms_min", "ICMP echo RTT, min", "ms", "lower"),
+    Metric("rtt_ms_median", "ICMP echo RTT, median", "ms", "lower", "ratio <= 0.8",
+           lambda r: r <= 0.8),
+    Metric("rtt_ms_p99", "ICMP echo RTT, p99", "ms", "lower", "ratio <= 1", lambda r: r <= 1.0),
+    Metric("udp_rx_lossfree_pps", "UDP rx, highest loss-free rate", "dgram/s", "higher",
+           "ratio >= 2", lambda r: r >= 2.0),
+    Metric("udp_rx_lost_below_lossfree", "UDP rx, frames lost below that rate", "", "lower",
+           "xv6net: 0", lambda v: v == 0, on_ratio=False),
+    Metric("udp_rx_loss_under_0.1pct_pps", "UDP rx, highest rate losing < 0.1%", "dgram/s",
+           "higher"),
+    Metric("udp_rx_flood_pps", "UDP rx, delivered under flood", "dgram/s", "higher",
+           "ratio >= 1.5", lambda r: r >= 1.5),
+    Metric("udp_rx_flood_offered_pps", "UDP rx, flood offered", "dgram/s", ""),
+    Metric("flood_shell_latency_s", "shell answer during flood", "s", "lower",
+           "answers (no livelock)", lambda v: v is not None, on_ratio=False),
+    Metric("irq_per_packet_10k", "interrupts per frame at 10k/s", "", "lower"),
+    Metric("irq_per_packet_flood", "interrupts per frame, flood", "", "lower"),
+    Metric("udp_tx_pps", "UDP tx from a guest program", "dgram/s", "higher"),
+)
+
+
+def compare(runs: dict[str, list[Run]]) -> list[dict[str, Any]]:
+    """Per metric: medians per system, the median of same-repeat ratios, the target."""
+    summaries = {name: [summarise(r) for r in system_runs] for name, system_runs in runs.items()}
+    rows = []
+    for metric in METRICS:
+        row: dict[str, Any] = {"key": metric.key, "label": metric.label, "unit": metric.unit,
+                               "better": metric.better, "target": metric.target}
+        for name, values in summaries.items():
+            row[name] = median([v[metric.key] for v in values])
+            row[f"{name}_runs"] = [v[metric.key] for v in values]
+        pairs = zip(summaries.get("xv6net", []), summaries.get("linux", []), strict=False)
+        ratios = [ratio(x[metric.key], lx[metric.key]) for x, lx in pairs]
+        row["ratio_runs"] = ratios
+        row["ratio"] = median(ratios)
+        row["met"] = _met(metric, row)
+        rows.append(row)
+    return rows
+
+
+def _met(metric: Metric, row: dict[str, Any]) -> bool | None:
+    if metric.check is None:
+        return None
+    if metric.on_ratio:
+        return None if row["ratio"] is None else bool(metric.check(row["ratio"]))
+    runs = row.get("xv6net_runs") or []
+    if not runs:
+        return None
+    return all(metric.check(v) for v in runs)
+
+
+# ---- machine facts ---------------------------------------------------------------------
+
+def machine_facts(config: Config) -> dict[str, Any]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
+    qemu = subprocess.run([config.qemu, "--version"], capture_output=True, text=True,
+                          timeout=10, check=False).stdout.splitlines()
+    return {
+        "cpu_model": cpu, "cores": os.cpu_count(), "memory_mib": memory,
+        "host_kernel": platform.release(), "host_os": _os_release(),
+        "qemu": qemu[0] if qemu else "unknown", "qemu_binary": shutil.which(config.qemu),
+        "accel": config.accel, "guest_memory_mib": config.memory_mb, "guest_cpus": 1,
+        "nic": "e1000 (82540EM), tap on a bridge in a network namespace",
+        "python": platform.python_version(), "load_average": os.getloadavg(),
+    }
+
+
+def _os_release() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip('"')
+    return platform.system()
+
+
+# ---- the whole run ---------------------------------------------------------------------
+
+def run_bench(config: Config) -> dict[str, Any]:
+    """Boot and measure every system config.repeats times; return the results."""
+    started_at = datetime.datetime.now(datetime.UTC)
+    t0 = time.monotonic()
+    guests = {}
+    if "xv6net" in config.systems:
+        guests["xv6net"] = xv6_guest(config)
+    if "linux" in config.systems:
+        print("bench: preparing the Linux guest (build/linux)", flush=True)
+        guests["linux"] = linux_guest(linuxguest.prepare())
+    udpgen = build_udpgen()
+    config.results.mkdir(parents=True, exist_ok=True)
+    runs: dict[str, list[Run]] = {name: [] for name in guests}
+    with Netns() as ns:
+        ns.add_bridge(BRIDGE, mac=BRIDGE_MAC)
+        ns.add_address(BRIDGE, f"{PEER_IP}/24")
+        for guest in guests.values():
+            ns.add_tap(guest.tap, BRIDGE)
+        for repeat in range(config.repeats):
+            order = list(guests) if repeat % 2 == 0 else list(reversed(guests))
+            for name in order:
+                runs[name].append(measure(ns, guests[name], config, udpgen, repeat))
+    rows = compare(runs)
+    return {
+        "schema": 1,
+        "started": started_at.isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - t0, 1),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "machine": machine_facts(config),
+        "systems": {name: {"description": guest.description, "ip": guest.ip,
+                           "runs": [asdict(r) for r in runs[name]],
+                           "summaries": [summarise(r) for r in runs[name]]}
+                    for name, guest in guests.items()},
+        "metrics": rows,
+    }
+
+
+def measure(ns: Netns, guest: Guest, config: Config, udpgen: Path, repeat: int) -> Run:
+    """One boot of one system and every measurement on it."""
+    run = Run(guest.name, repeat, host_load=(os.getloadavg()[0],))
+    session = Session(ns, guest, config, udpgen, run)
+    logfile = config.results / f"{guest.name}-console-{repeat + 1}.log"
+    try:
+        session.boot(logfile)
+        session.log(f"network-ready after {run.boot_s:.3f} s, shell after {run.shell_s:.3f} s")
+        session.measure_all()
+    except (BenchError, VMError, TimeoutError, EOFError, NetnsError) as err:
+        run.errors.append(f"boot: {err}")
+        session.log(f"failed: {err}")
+    finally:
+        session.close()
+        run.host_load = (*run.host_load, os.getloadavg()[0])
+    return run
+
+
+# ---- output ----------------------------------------------------------------------------
+
+def _fmt(value: float | bool | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "dgram/s" or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def table(results: dict[str, Any]) -> str:
+    """The figures as a Markdown table (medians; ratio = median of same-repeat ratios)."""
+    systems = list(results["systems"])
+    head = ["figure", "unit", *systems, "xv6net/Linux", "target", "met"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in results["metrics"]:
+        cells = [row["label"], row["unit"], *(_fmt(row.get(s), row["unit"]) for s in systems),
+                 _fmt(row["ratio"]), row["target"] or "",
+                 {True: "yes", False: "**no**", None: ""}[row["met"]]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def draw_chart(results: dict[str, Any], path: Path) -> None:
+    """UDP receive curves per system (the flood as a dashed line), and the ratios."""
+    import matplotlib  # noqa: PLC0415 (heavy; only when drawing)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5))
+    top = 1.0
+    for colour, (name, system) in zip(("C0", "C1"), results["systems"].items(), strict=False):
+        for index, run in enumerate(system["runs"]):
+            alpha, label = (0.9, name) if index == 0 else (0.35, None)
+            points = sorted((s["achieved_rate"], s["delivered_rate"]) for s in run["steps"])
+            if points:
+                xs, ys = zip(*points, strict=True)
+                left.plot(xs, ys, marker="o", color=colour, alpha=alpha, label=label)
+                top = max(top, *xs)
+            if run["flood"]:
+                flood = run["flood"]
+                left.axhline(flood["delivered_rate"], color=colour, alpha=alpha, linestyle="--",
+                             label=f"{name} under a {flood['achieved_rate']:,.0f}/s flood"
+                             if index == 0 else None)
+    left.plot([0, top], [0, top], color="grey", linestyle=":", label="no loss")
+    left.set_xlabel("offered (datagrams/s)")
+    left.set_ylabel("delivered to the guest's socket (datagrams/s)")
+    left.set_title("UDP receive, 32-byte datagrams (one line per boot)")
+    left.legend(fontsize="small")
+    rows = [r for r in results["metrics"] if r["ratio"] is not None and r["ratio"] > 0]
+    colours = [("C2" if r["met"] else "C3") if r["met"] is not None and r["target"].startswith(
+        "ratio") else "C7" for r in rows]
+    right.barh([r["label"] for r in rows], [r["ratio"] for r in rows], color=colours)
+    right.axvline(1.0, color="black", linewidth=0.8)
+    right.set_xscale("log")
+    right.invert_yaxis()
+    right.set_xlabel("xv6net / Linux, median of same-boot-pair ratios")
+    right.set_title("Ratios (green: target met, red: missed, grey: no ratio target)")
+    fig.suptitle(f"xv6net vs {results['systems'].get('linux', {}).get('description', 'Linux')}"
+                 f" - {results['machine']['qemu']}, {results['machine']['accel']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_results(results: dict[str, Any], directory: Path, chart: bool) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "latest.json"
+    path.write_text(json.dumps(results, indent=1) + "\n")
+    if chart:
+        draw_chart(results, directory / "latest.png")
+    return path
+
+
+# ---- command line ----------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeats", type=int, default=Config.repeats,
+                        help="boots per system; figures are medians (default: %(default)s)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="comma-separated, of xv6net,linux (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny run (xv6net only unless --systems says otherwise)")
+    parser.add_argument("--pings", type=int, help="ICMP echoes per run (default: 300)")
+    parser.add_argument("--rates", help="comma-separated offered UDP rates, datagrams/s")
+    parser.add_argument("--step-seconds", type=float, help="seconds per UDP rate step")
+    parser.add_argument("--flood-rate", type=int, help="offered rate of the flood")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="where latest.json and latest.png go (default: %(default)s)")
+    parser.add_argument("--kernel", type=Path, default=Config.kernel)
+    parser.add_argument("--initrd", type=Path, default=Config.initramfs)
+    parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    changes: dict[str, Any] = {"repeats": args.repeats, "results": args.results,
+                               "kernel": args.kernel, "initramfs": args.initrd,
+                               "chart": not args.no_chart}
+    systems = tuple(s for s in args.systems.split(",") if s)
+    if args.quick and args.systems == ",".join(SYSTEMS):
+        systems = ("xv6net",)
+    unknown = set(systems) - set(SYSTEMS)
+    if unknown or not systems:
+        raise SystemExit(f"xv6net bench: unknown systems {sorted(unknown)}; of {SYSTEMS}")
+    changes["systems"] = systems
+    if args.pings is not None:
+        changes["pings"] = args.pings
+    if args.rates:
+        changes["rates"] = tuple(int(r) for r in args.rates.split(","))
+    if args.step_seconds is not None:
+        changes["step_seconds"] = args.step_seconds
+    if args.flood_rate is not None:
+        changes["flood_rate"] = args.flood_rate
+    if args.quick:
+        if args.repeats == Config.repeats:
+            changes["repeats"] = 1
+        return Config.quick(**changes)
+    return replace(Config(), **changes)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if os.geteuid() != 0:
+        print("xv6net bench: needs root (a network namespace, a bridge and taps)",
+              file=sys.stderr)
+        return 1
+    try:
+        results = run_bench(config)
+    except (BenchError, linuxguest.LinuxGuestError, NetnsError, VMError, OSError,
+            subprocess.SubprocessError) as err:
+        print(f"xv6net bench: {err}", file=sys.stderr)
+        return 1
+    path = write_results(results, config.results, config.chart)
+    print()
+    print(table(results))
+    print(f"\nbench: {path}" + (f" and {path.with_suffix('.png')}" if config.chart else "")
+          + f" ({results['duration_s']:.0f} s)")
+    failures = [e for s in results["systems"].values() for r in s["runs"] for e in r["errors"]]
+    for error in failures:
+        print(f"bench: error: {error}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xv6net bench", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return cmd_bench(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""The Linux peer's end of `xv6net bench`, run inside the benchmark's namespace.
+
+    ip netns exec NS python benchpeer.py arpwait IFACE ADDR [--interval S] [--timeout S]
+    ip netns exec NS python benchpeer.py udpsink ADDR PORT [--idle S] [--timeout S]
+
+`arpwait` broadcasts an ARP request for ADDR out of IFACE every --interval
+seconds (default 5 ms) through an AF_PACKET socket until the first reply
+from ADDR, and prints {"reply": T, "probes": N} where T is time.monotonic()
+at the reply (CLOCK_MONOTONIC: the same clock in every namespace, so the
+harness can subtract the moment it started QEMU). It prints "ready" first,
+once its socket is bound.
+
+`udpsink` binds ADDR:PORT, prints "ready", counts datagrams until none has
+come for --idle seconds after the first (or --timeout passes) and prints
+{"received", "bytes", "first", "last", "maxseq", "reordered", "warmup"}.
+Payloads start with a 32-bit big-endian sequence number; the guest's
+udpblast sends one datagram numbered 0xFFFFFFFF first, which is counted as
+"warmup" and not as received.
+
+Standard library only, and no import from xv6net: it runs as a plain script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import select
+import socket
+import struct
+import sys
+import time
+from collections.abc import Sequence
+
+ETH_P_ARP = 0x0806
+ARP_REQUEST = 1
+ARP_REPLY = 2
+BROADCAST = b"\xff" * 6
+WARMUP_SEQ = 0xFFFFFFFF
+RCVBUF = 1 << 24
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+
+
+def arp_request(src_mac: bytes, src_ip: bytes, target_ip: bytes) -> bytes:
+    """A broadcast Ethernet frame carrying an ARP request (RFC 826)."""
+    ether = BROADCAST + src_mac + struct.pack("!H", ETH_P_ARP)
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, ARP_REQUEST,
+                      src_mac, src_ip, b"\0" * 6, target_ip)
+    return ether + arp
+
+
+def is_reply_from(frame: bytes, target_ip: bytes) -> bool:
+    """Whether frame is an ARP reply whose sender is target_ip."""
+    if len(frame) < 42 or frame[12:14] != struct.pack("!H", ETH_P_ARP):
+        return False
+    op, = struct.unpack_from("!H", frame, 20)
+    return op == ARP_REPLY and frame[28:32] == target_ip
+
+
+def interface_ipv4(iface: str) -> bytes:
+    """The first IPv4 address of iface (SIOCGIFADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("256s", iface.encode()[:15])
+        return fcntl.ioctl(sock.fileno(), 0x8915, request)[20:24]
+
+
+def cmd_arpwait(args: argparse.Namespace) -> int:
+    target = socket.inet_aton(args.addr)
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as sock:
+        sock.bind((args.iface, ETH_P_ARP))
+        request = arp_request(sock.getsockname()[4][:6], interface_ipv4(args.iface), target)
+        print("ready", flush=True)
+        deadline = time.monotonic() + args.timeout
+        probes = 0
+        next_probe = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                print(json.dumps({"reply": None, "probes": probes}), flush=True)
+                return 1
+            if now >= next_probe:
+                sock.send(request)
+                probes += 1
+                next_probe = now + args.interval
+            ready, _, _ = select.select([sock], [], [], max(0.0, min(next_probe, deadline) - now))
+            if ready and is_reply_from(sock.recv(2048), target):
+                print(json.dumps({"reply": time.monotonic(), "probes": probes}), flush=True)
+                return 0
+
+
+def cmd_udpsink(args: argparse.Namespace) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
+        sock.bind((args.addr, args.port))
+        print("ready", flush=True)
+        buf = bytearray(2048)
+        tally = {"received": 0, "bytes": 0, "first": None, "last": None, "maxseq": 0,
+                 "reordered": 0, "warmup": 0}
+        deadline = time.monotonic() + args.timeout
+        sock.settimeout(args.timeout)
+        while True:
+            try:
+                n = sock.recv_into(buf)
+            except TimeoutError:
+                break
+            now = time.monotonic()
+            seq = struct.unpack_from("!I", buf)[0] if n >= 4 else 0
+            if seq == WARMUP_SEQ:
+                tally["warmup"] += 1
+                continue
+            if tally["first"] is None:
+                tally["first"] = now
+            elif seq < tally["maxseq"]:
+                tally["reordered"] += 1
+            tally["maxseq"] = max(tally["maxseq"], seq)
+            tally["received"] += 1
+            tally["bytes"] += n
+            tally["last"] = now
+            if now >= deadline:
+                break
+            sock.settimeout(min(args.idle, max(deadline - now, 0.001)))
+    print(json.dumps(tally), flush=True)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="benchpeer", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    arpwait = commands.add_parser("arpwait", help="ARP requests until the first reply")
+    arpwait.add_argument("iface")
+    arpwait.add_argument("addr")
+    arpwait.add_argument("--interval", type=float, default=0.005)
+    arpwait.add_argument("--timeout", type=float, default=60.0)
+    udpsink = commands.add_parser("udpsink", help="count the datagrams a guest sends")
+    udpsink.add_argument("addr")
+    udpsink.add_argument("port", type=int)
+    udpsink.add_argument("--idle", type=float, default=1.0)
+    udpsink.add_argument("--timeout", type=float, default=60.0)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"arpwait": cmd_arpwait, "udpsink": cmd_udpsink}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,488 @@
+"""Bring a topology up: namespace, bridges, taps, QEMU guests, pcaps; tear it all down.
+
+    with Lab(topology.two_guests(), results=Path("build/lab")) as lab:
+        a, b = lab.guest("a"), lab.guest("b")      # VMs, booted to the shell
+        print(a.run("arping -c 1 10.0.0.3"))
+        print(lab.peer_run(["ip", "neigh"]).stdout)
+        print(lab.pcap("b", 0))                     # build/lab/b-eth0.pcap
+
+Bridged LANs live in one network namespace that the lab creates (root only):
+a bridge per LAN, holding the Linux peers' addresses, and a tap per guest NIC;
+the QEMU processes start inside the namespace (`ip netns exec NS qemu...`), so
+they and the taps see nothing of the host's network. Stream LANs join two
+guests over loopback and SLiRP LANs use QEMU's user network with restrict=on;
+a topology with only those needs no root and no namespace.
+
+Every NIC is captured by QEMU's filter-dump into RESULTS/<guest>-eth<N>.pcap,
+every bridge by dumpcap into RESULTS/<lan>.pcap, and every console is logged
+to RESULTS/<guest>-console.log.
+
+Teardown runs in reverse order on leaving the block, on an error during
+bring-up and on Ctrl-C: the guests (QEMU killed), peer processes, the bridge
+captures, then the namespace (with everything in it). A second Ctrl-C does not
+cut it short. docs/lab.md has the whole story.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from xv6net import linux
+from xv6net import peer as peer_module
+from xv6net.netns import Netns, NetnsError, Runner, subprocess_runner
+from xv6net.parse import Neighbour
+from xv6net.qemu import Accel, NicSpec, VMSpec
+from xv6net.topology import (
+    Guest,
+    GuestNic,
+    Lan,
+    NicRef,
+    Peer,
+    Topology,
+    kernel_cmdline,
+    runtime_addresses,
+)
+from xv6net.vm import VM, VMError
+
+__all__ = ["Guest", "GuestNic", "Lab", "LabError", "Lan", "Peer", "Topology"]
+
+KERNEL = Path("build/kernel.elf")
+INITRD = Path("build/initramfs.cpio")
+BOOT_TIMEOUT = 30.0
+LISTEN_TIMEOUT = 10.0
+# QEMU's e1000 holds received frames back for one second (virtual clock) after
+# every write to RCTL, and the driver writes RCTL while booting: frames sent to
+# a guest that has just booted arrive a second late (queued, not lost). The lab
+# is ready once that second has passed for every guest.
+RX_SETTLE = 1.2
+# Frames a tap holds for a QEMU that is slow to read them. Nothing paces a
+# sender on a bridge: a guest bursts 1,000 frames in about 20 ms, and with
+# Linux's default of 1000 a receiving guest that falls behind lost the last
+# few in the tap (its TX dropped counter) before its QEMU ever saw them.
+TAP_QUEUE_LEN = 4096
+PEER_STOP_TIMEOUT = 5.0
+CAPTURE_TIMEOUT = 10.0
+CAPTURE_DRAIN = 0.6    # seconds; see BridgeCapture.stop
+# Bridges get fixed MACs (else a bridge takes its smallest port's MAC, which
+# changes as taps join): locally administered, apart from the guests' 52:54:76:36.
+PEER_MAC_PREFIX = "52:54:76:37:00"
+TCP_LISTEN = "0A"   # socket state in /proc/net/tcp
+
+
+class LabError(RuntimeError):
+    """The lab could not be brought up or used as asked."""
+
+
+# What a failed bring-up raises, besides KeyboardInterrupt and TopologyError.
+LAB_ERRORS: tuple[type[Exception], ...] = (LabError, VMError, NetnsError)
+
+
+def bridge_name(lan: str) -> str:
+    return f"br-{lan}"
+
+
+def tap_name(guest: str, number: int) -> str:
+    return f"tap-{guest}-{number}"
+
+
+def peer_mac(lan_index: int) -> str:
+    return f"{PEER_MAC_PREFIX}:{lan_index:02x}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class BridgeCapture:
+    """dumpcap on a bridge inside the namespace: one capture of the whole LAN.
+
+    Each QEMU stamps its filter-dump frames with its own virtual clock plus
+    the wall-clock second at which the filter was made, so the NIC captures
+    of two guests disagree by up to a second or so and cannot be merged by
+    time. A capture on the bridge has one clock and sees every frame on the
+    LAN (the bridge is promiscuous while dumpcap runs, so frames forwarded
+    between two taps reach it too).
+    """
+
+    def __init__(self, netns: Netns, iface: str, path: Path) -> None:
+        self.netns = netns
+        self.iface = iface
+        self.path = path
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = CAPTURE_TIMEOUT) -> None:
+        """Start dumpcap and wait until it captures (it names the file)."""
+        self._proc = self.netns.popen(["dumpcap", "-q", "-P", "-i", self.iface,
+                                       "-w", str(self.path.resolve())])
+        assert self._proc.stderr is not None
+        fd = self._proc.stderr.fileno()
+        deadline = time.monotonic() + timeout
+        seen = b""
+        while b"File:" not in seen:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(remaining, 0))
+            data = os.read(fd, 4096) if ready else b""
+            if not data:
+                self.stop()
+                raise LabError(f"dumpcap on {self.iface} did not start within {timeout:g} s: "
+                               f"{seen.decode(errors='replace').strip()}")
+            seen += data
+
+    def stop(self) -> None:
+        """Stop dumpcap and wait for it; its file then holds every frame so far.
+
+        libpcap hands frames to dumpcap in blocks, at the latest after its
+        read timeout (250 ms), and dumpcap drops what it has not read when it
+        gets SIGINT: so the frames of the last moment get time to arrive first.
+        """
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            time.sleep(CAPTURE_DRAIN)
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=PEER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate(timeout=PEER_STOP_TIMEOUT)
+
+
+def tcp_listening(pid: int, port: int) -> bool:
+    """Whether a socket in process pid's network namespace listens on port."""
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == TCP_LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                return True
+    return False
+
+
+def wait_listening(vm: VM, port: int, timeout: float = LISTEN_TIMEOUT) -> None:
+    """Wait until the guest's QEMU listens on port (its stream backend is up)."""
+    deadline = time.monotonic() + timeout
+    while vm.pid is None or not tcp_listening(vm.pid, port):
+        if not vm.is_running():
+            raise LabError(f"QEMU exited before listening on port {port}:\n{vm.read_stderr()}")
+        if time.monotonic() >= deadline:
+            raise LabError(f"QEMU did not listen on port {port} within {timeout:g} s")
+        time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C back while the block runs, then raise KeyboardInterrupt if it came.
+
+    Teardown must not be cut short half way (a namespace left behind). Only
+    the main thread can change signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def remember(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    previous = signal.signal(signal.SIGINT, remember)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+class Lab:
+    """A running topology; use it as a context manager (or start/close)."""
+
+    def __init__(self, topology: Topology, results: Path, *, kernel: Path = KERNEL,
+                 initramfs: Path = INITRD, accel: Accel = "tcg",
+                 boot_timeout: float = BOOT_TIMEOUT, runner: Runner = subprocess_runner,
+                 netns_name: str | None = None, rx_settle: float = RX_SETTLE,
+                 capture_lans: bool = True) -> None:
+        self.topology = topology
+        self.results = Path(results)
+        self.kernel = kernel
+        self.initramfs = initramfs
+        self.accel = accel
+        self.boot_timeout = boot_timeout
+        self.rx_settle = rx_settle
+        self.capture_lans = capture_lans
+        self._captures: list[BridgeCapture] = []
+        self.runner = runner
+        self.netns: Netns | None = None
+        self._netns_name = netns_name
+        self._vms: dict[str, VM] = {}
+        self._ports: dict[str, int] = {}
+        self._last_start = 0.0
+        self._peers: list[subprocess.Popen[str]] = []
+        self._stack: ExitStack | None = None
+
+    # ---- life cycle --------------------------------------------------------
+
+    def __enter__(self) -> Lab:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Build everything and boot every guest to its shell; undo it all on failure."""
+        if self._stack is not None:
+            raise LabError("the lab is already running")
+        self._stack = ExitStack()
+        try:
+            self._prepare_results()
+            if self.topology.needs_root:
+                self.netns = Netns(self._netns_name, runner=self.runner)
+                self._stack.enter_context(self.netns)
+                self._build_lans(self.netns)
+                self._stack.callback(self.stop_captures)
+                self._start_captures(self.netns)
+            self._stack.callback(self._stop_peers)
+            self._start_guests(self._stack)
+            self._boot_guests()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop peers and guests, delete the namespace; safe to call twice."""
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return
+        with deferred_interrupts():
+            stack.close()
+
+    def _prepare_results(self) -> None:
+        self.results.mkdir(parents=True, exist_ok=True)
+        for ref in self.topology.nics():
+            self.pcap(ref.guest.name, ref.number).unlink(missing_ok=True)
+        for lan in self.topology.lans:
+            self.lan_pcap(lan.name).unlink(missing_ok=True)
+        for guest in self.topology.guests:
+            self.console_log(guest.name).unlink(missing_ok=True)
+
+    def _build_lans(self, netns: Netns) -> None:
+        for index, lan in enumerate(self.topology.lans):
+            if lan.kind != "bridge":
+                continue
+            bridge = bridge_name(lan.name)
+            netns.add_bridge(bridge, mac=peer_mac(index))
+            for peer in self.topology.peers:
+                if peer.lan == lan.name:
+                    network = lan.network
+                    assert network is not None   # validated
+                    netns.add_address(bridge, f"{peer.ip}/{network.prefixlen}")
+            for ref in self.topology.nics_on(lan.name):
+                netns.add_tap(tap_name(ref.guest.name, ref.number), bridge, TAP_QUEUE_LEN)
+
+    def _start_captures(self, netns: Netns) -> None:
+        if not self.capture_lans:
+            return
+        for lan in self.topology.lans:
+            if lan.kind == "bridge":
+                capture = BridgeCapture(netns, bridge_name(lan.name), self.lan_pcap(lan.name))
+                self._captures.append(capture)
+                capture.start()
+
+    def stop_captures(self) -> None:
+        """Stop the bridge captures, so that their pcap files are complete."""
+        captures, self._captures = self._captures, []
+        for capture in captures:
+            capture.stop()
+
+    # ---- guests ------------------------------------------------------------
+
+    def _nic_spec(self, ref: NicRef) -> NicSpec:
+        lan = self.topology.lan(ref.nic.lan)
+        pcap = self.pcap(ref.guest.name, ref.number).resolve()
+        if lan.kind == "bridge":
+            return NicSpec("tap", ref.mac, ifname=tap_name(ref.guest.name, ref.number), pcap=pcap)
+        if lan.kind == "slirp":
+            return NicSpec("user", ref.mac, pcap=pcap)
+        port = self._ports.setdefault(lan.name, free_port())
+        # The first NIC on a stream LAN (in guest order) listens, so the
+        # guest that connects always starts after the one it connects to.
+        listens = self.topology.nics_on(lan.name)[0] == ref
+        return NicSpec("stream-listen" if listens else "stream-connect", ref.mac,
+                       port=port, pcap=pcap)
+
+    def vm_spec(self, guest: Guest, index: int) -> VMSpec:
+        """The VMSpec of one guest of the topology."""
+        nics = [self._nic_spec(ref) for ref in self.topology.nics() if ref.guest == guest]
+        return VMSpec(name=f"xv6net-{guest.name}", index=index, memory_mb=guest.memory_mb,
+                      cpus=guest.cpus, kernel=self.kernel, initramfs=self.initramfs,
+                      cmdline=kernel_cmdline(self.topology, guest.name), nics=nics,
+                      accel=self.accel)
+
+    def _start_guests(self, stack: ExitStack) -> None:
+        prefix = self.netns.exec_argv([]) if self.netns else []
+        for index, guest in enumerate(self.topology.guests):
+            spec = self.vm_spec(guest, index)
+            vm = VM(spec, logfile=self.console_log(guest.name), prefix=prefix)
+            self._vms[guest.name] = vm
+            stack.enter_context(vm)
+            self._last_start = time.monotonic()
+            for nic in spec.nics:
+                if nic.backend == "stream-listen" and nic.port is not None:
+                    wait_listening(vm, nic.port)
+
+    def _boot_guests(self) -> None:
+        for guest in self.topology.guests:
+            vm = self._vms[guest.name]
+            vm.wait_for_shell(self.boot_timeout)
+            for address in runtime_addresses(self.topology, guest.name):
+                command = f"ifconfig {address.ifname} {address.ip} netmask {address.netmask} up"
+                output = vm.run(command)
+                if output.strip():
+                    raise LabError(f"{guest.name}: {command}: {output.strip()}")
+        time.sleep(max(0.0, self._last_start + self.rx_settle - time.monotonic()))
+
+    # ---- access ------------------------------------------------------------
+
+    def guest(self, name: str) -> VM:
+        try:
+            return self._vms[name]
+        except KeyError:
+            raise LabError(f"no guest {name!r} in this lab") from None
+
+    @property
+    def guests(self) -> dict[str, VM]:
+        return dict(self._vms)
+
+    def pcap(self, guest: str, nic: int = 0) -> Path:
+        self.topology.nic(guest, nic)   # KeyError for a NIC that does not exist
+        return self.results / f"{guest}-eth{nic}.pcap"
+
+    def lan_pcap(self, lan: str) -> Path:
+        """A capture of everything on the LAN.
+
+        For a bridged LAN, dumpcap's capture on the bridge (complete once
+        `stop_captures` or `close` ran); for a stream or SLiRP LAN, a link
+        between two ends, the first NIC's own capture already holds it all.
+        """
+        if self.topology.lan(lan).kind == "bridge":
+            return self.results / f"{lan}.pcap"
+        first = self.topology.nics_on(lan)[0]
+        return self.pcap(first.guest.name, first.number)
+
+    def console_log(self, guest: str) -> Path:
+        return self.results / f"{guest}-console.log"
+
+    def mac(self, guest: str, nic: int = 0) -> str:
+        return self.topology.nic(guest, nic).mac
+
+    def ip(self, guest: str, nic: int = 0) -> str | None:
+        return self.topology.nic(guest, nic).nic.ip
+
+    def bridge(self, lan: str) -> str:
+        if self.topology.lan(lan).kind != "bridge":
+            raise LabError(f"LAN {lan} is not bridged")
+        return bridge_name(lan)
+
+    def peer_mac(self, lan: str) -> str:
+        """The MAC that the Linux peers on a bridged LAN use (the bridge's)."""
+        self.bridge(lan)
+        return peer_mac([item.name for item in self.topology.lans].index(lan))
+
+    # ---- the Linux side ------------------------------------------------------
+
+    def _require_netns(self) -> Netns:
+        if self.netns is None or not self.netns.created:
+            raise LabError("this lab has no network namespace (no bridged LAN, or not running)")
+        return self.netns
+
+    def peer_run(self, argv: Sequence[str], timeout: float = 10.0,
+                 check: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run a command in the lab's namespace and wait for it (bounded)."""
+        return self._require_netns().run(argv, timeout=timeout, check=check)
+
+    def peer_popen(self, argv: Sequence[str]) -> subprocess.Popen[str]:
+        """Start a command in the namespace; it is stopped when the lab closes."""
+        proc = self._require_netns().popen(argv)
+        self._peers.append(proc)
+        return proc
+
+    def _stop_peers(self) -> None:
+        peers, self._peers = self._peers, []
+        for proc in peers:
+            if proc.poll() is None:
+                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.communicate(timeout=PEER_STOP_TIMEOUT)
+
+    @staticmethod
+    def peer_tool(*args: str) -> list[str]:
+        """argv for the raw-socket helper (xv6net/peer.py) with this Python."""
+        return [sys.executable, str(Path(peer_module.__file__).resolve()), *args]
+
+    def linux_arping(self, lan: str, addr: str, count: int = 3,
+                     timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
+        """Linux's arping from the LAN's bridge: count requests for addr."""
+        return self.peer_run(linux.arping_argv(self.bridge(lan), addr, count), timeout)
+
+    def linux_neighbours(self, lan: str) -> dict[str, Neighbour]:
+        """Linux's neighbour table on the LAN's bridge."""
+        return linux.neighbours(self._require_netns(), self.bridge(lan))
+
+    def linux_resolve(self, lan: str, addr: str) -> Neighbour:
+        """Have Linux's own ARP code resolve addr on the LAN (see linux.resolve)."""
+        return linux.resolve(self._require_netns(), self.bridge(lan), addr,
+                             self.peer_tool("udp", addr))
+
+    # ---- description ----------------------------------------------------------
+
+    def describe(self) -> str:
+        """Where everything is, for a person at the terminal."""
+        lines = []
+        if self.netns is not None:
+            lines.append(f"namespace {self.netns.name}: "
+                         f"ip netns exec {self.netns.name} COMMAND runs a command on the LANs")
+        for index, lan in enumerate(self.topology.lans):
+            lines.append(self._describe_lan(index, lan))
+        for ref in self.topology.nics():
+            where = f"tap {tap_name(ref.guest.name, ref.number)}" \
+                if self.topology.lan(ref.nic.lan).kind == "bridge" else ref.nic.lan
+            lines.append(f"guest {ref.guest.name} {ref.ifname} {ref.mac} "
+                         f"{ref.nic.ip or '-'} on {where}; pcap "
+                         f"{self.pcap(ref.guest.name, ref.number)}")
+        for lan in self.topology.lans:
+            if lan.kind == "bridge" and self.capture_lans:
+                lines.append(f"LAN {lan.name} capture (dumpcap on the bridge, complete at "
+                             f"teardown): {self.lan_pcap(lan.name)}")
+        for guest in self.topology.guests:
+            lines.append(f"guest {guest.name} console log {self.console_log(guest.name)}")
+        return "\n".join(lines)
+
+    def _describe_lan(self, index: int, lan: Lan) -> str:
+        if lan.kind == "bridge":
+            peers = [p.ip for p in self.topology.peers if p.lan == lan.name]
+            return (f"LAN {lan.name} ({lan.network}): bridge {bridge_name(lan.name)} "
+                    f"{peer_mac(index)}, Linux peer(s) {', '.join(peers) or 'none'}")
+        if lan.kind == "stream":
+            return f"LAN {lan.name}: QEMU stream backend, 127.0.0.1:{self._ports.get(lan.name)}"
+        return f"LAN {lan.name}: QEMU user network (SLiRP, restrict=on), {lan.network}"
+

@@ -1,0 +1,96 @@
+"""`xv6net bench --quick`: the harness still works end to end (not a benchmark).
+
+One xv6net boot on a bridge in a namespace, a few samples of every figure;
+the JSON must have every key and plausible values, and the chart must exist.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xv6net import bench
+
+pytestmark = [pytest.mark.e2e, pytest.mark.root]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    for path in ("build/kernel.elf", "build/initramfs.cpio"):
+        if not (ROOT / path).is_file():
+            pytest.skip(f"{path} is missing: run `make` first")
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run([sys.executable, "-m", "xv6net", "bench", "--quick", "--results",
+                           str(out)], cwd=ROOT, capture_output=True, text=True, timeout=100,
+                          check=False)
+    print(proc.stdout[-4000:], proc.stderr[-4000:])
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((out / "latest.json").read_text())
+    data["_dir"] = str(out)
+    data["_stdout"] = proc.stdout
+    return data
+
+
+@pytest.mark.timeout(120)
+def test_results_have_every_key(results):
+    assert set(results) >= {"schema", "started", "duration_s", "config", "machine", "systems",
+                            "metrics"}
+    machine = results["machine"]
+    assert machine["cores"] >= 1
+    assert machine["qemu"].startswith("QEMU emulator version")
+    assert machine["accel"] == "tcg"
+    assert machine["cpu_model"]
+    assert list(results["systems"]) == ["xv6net"]
+    assert results["systems"]["xv6net"]["description"].startswith("xv6net ")
+    keys = [row["key"] for row in results["metrics"]]
+    assert keys == [metric.key for metric in bench.METRICS]
+    for row in results["metrics"]:
+        assert set(row) >= {"label", "unit", "xv6net", "ratio", "target", "met"}
+
+
+@pytest.mark.timeout(120)
+def test_figures_are_plausible(results):
+    run = results["systems"]["xv6net"]["runs"][0]
+    assert run["errors"] == []
+    figures = results["systems"]["xv6net"]["summaries"][0]
+    assert 0.05 < figures["boot_s"] < 30
+    assert 0.05 < figures["shell_s"] < 30
+    assert 0 < figures["arp_ms_median"] < 100
+    assert 0 < figures["rtt_ms_min"] <= figures["rtt_ms_median"] <= figures["rtt_ms_p99"] < 500
+    assert figures["ping_loss"] <= results["config"]["pings"] // 10
+    assert len(run["ping_ms"]) + figures["ping_loss"] == results["config"]["pings"]
+    assert figures["rtt_ms_min"] == min(run["ping_ms"])
+    # Every step offered what was asked for as long as asked, and nothing
+    # arrived that was not sent.
+    config = results["config"]
+    durations = [config["step_seconds"]] * len(run["steps"]) + [config["flood_seconds"]]
+    for step, seconds in zip([*run["steps"], run["flood"]], durations, strict=True):
+        assert step["gen_seconds"] == pytest.approx(seconds, rel=0.1)
+        asked = round(step["offered_rate"] * step["gen_seconds"])
+        assert abs(step["sent"] - asked) <= max(2, asked // 50)
+        assert step["delivered_rate"] == pytest.approx(step["received"] / step["gen_seconds"])
+        assert 0 <= step["received"] <= step["sent"]
+        assert step["rx_frames"] >= step["received"]
+        assert step["interrupts"] >= 0
+    first = run["steps"][0]
+    assert first["lost"] == 0, "xv6net lost datagrams at the lowest rate"
+    assert 0 < first["irq_per_packet"] <= 2
+    assert figures["udp_rx_lossfree_pps"] >= config["rates"][0] * 0.95
+    assert figures["udp_rx_lossfree_pps"] == max(
+        s["achieved_rate"] for s in run["steps"] if s["lost"] == 0)
+    assert figures["udp_rx_flood_pps"] == run["flood"]["delivered_rate"]
+    assert figures["udp_rx_flood_pps"] > 0
+    assert figures["flood_shell_latency_s"] is not None
+    assert run["tx"]["received"] == run["tx"]["sent"] == config["tx_count"]
+    assert figures["udp_tx_pps"] > 100
+
+
+@pytest.mark.timeout(120)
+def test_table_and_chart(results):
+    assert "| boot to network-ready | s |" in results["_stdout"]
+    png = Path(results["_dir"]) / "latest.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,276 @@
+"""The benchmark's pure parts: parsers, statistics, summaries, the Linux guest's files."""
+
+import lzma
+import struct
+import subprocess
+
+import pytest
+
+from xv6net import bench, benchpeer, linuxguest
+from xv6net.initramfs import S_IFCHR, read_cpio
+
+# ---- parsers --------------------------------------------------------------------------
+
+PING = """\
+PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.
+64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.289 ms
+64 bytes from 10.0.0.2: icmp_seq=3 ttl=64 time=1.50 ms
+
+--- 10.0.0.2 ping statistics ---
+3 packets transmitted, 2 received, 33.3333% packet loss, time 20ms
+"""
+
+
+def test_ping_times_per_sequence_number():
+    assert bench.ping_times(PING) == {1: 0.289, 3: 1.5}
+
+
+def test_arping_times_in_both_flavours_and_units():
+    habets = ("60 bytes from 52:54:76:36:00:00 (10.0.0.2): index=0 time=205.2 usec\n"
+              "60 bytes from 52:54:76:36:00:00 (10.0.0.2): index=1 time=1.250 msec\n")
+    iputils = "Unicast reply from 10.0.0.2 [52:54:76:36:00:00]  0.553ms\n"
+    assert bench.arping_times(habets) == pytest.approx([0.2052, 1.25])
+    assert bench.arping_times(iputils) == [0.553]
+    assert bench.arping_times("Timeout\n") == []
+
+
+def test_sink_and_blast_lines():
+    sink = bench.sink_report("$ udpsink: received 10 datagrams 320 bytes in 900 us; "
+                             "maxseq 9 reordered 0\n")
+    assert sink == bench.SinkReport(10, 320, 900, 9, 0)
+    blast = bench.blast_report("udpblast: sent 5 datagrams of 32 bytes in 77 us; "
+                               "retries 2 errors 1\n")
+    assert blast == bench.BlastReport(5, 32, 77, 2, 1)
+    with pytest.raises(bench.BenchError):
+        bench.sink_report("udpsink: listening on port 9001\n")
+
+
+XV6_COUNTERS = """\
+eth0: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500
+        inet 10.0.0.2  netmask 255.255.255.0
+        ether 52:54:76:36:00:00  (Ethernet)
+        RX packets 60004  bytes 4320288
+        RX errors 0  dropped 0  overruns 7  nobuf 1
+        TX packets 4  bytes 316
+        TX errors 0  dropped 0
+        interrupts 9118
+Udp:
+    60000 packets received, 0 to unknown port, 0 receive errors
+    0 with bad checksums, 26777 receive buffer errors, 0 packets sent
+"""
+
+
+def test_xv6_counters():
+    assert bench.xv6_counters(XV6_COUNTERS) == {
+        "interrupts": 9118, "rx_packets": 60004, "rx_missed": 8, "udp_in": 60000,
+        "udp_rcvbuf_errors": 26777}
+    with pytest.raises(bench.BenchError):
+        bench.xv6_counters("sh: ifconfig: not found\n")
+
+
+LINUX_COUNTERS = """\
+ 11:      14233   IO-APIC  11-fasteoi   eth0
+Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors
+Udp: 60000 3 186 2 186 0 0
+stat rx_packets 60010
+stat rx_missed_errors 4
+stat rx_fifo_errors 0
+"""
+
+
+def test_linux_counters():
+    assert bench.linux_counters(LINUX_COUNTERS) == {
+        "interrupts": 14233, "rx_packets": 60010, "rx_missed": 4, "udp_in": 60000,
+        "udp_rcvbuf_errors": 186}
+    with pytest.raises(bench.BenchError):
+        bench.linux_counters("grep: /proc/interrupts: No such file or directory\n")
+
+
+def test_linux_interrupts_summed_over_cpus():
+    two_cpus = LINUX_COUNTERS.replace(" 11:      14233", " 11:      14233      100")
+    assert bench.linux_counters(two_cpus)["interrupts"] == 14333
+
+
+# ---- statistics and summaries -----------------------------------------------------------
+
+def test_percentile_nearest_rank():
+    values = list(range(1, 201))          # 1..200
+    assert bench.percentile(values, 50) == 100
+    assert bench.percentile(values, 99) == 198
+    assert bench.percentile([5.0], 99) == 5.0
+    with pytest.raises(ValueError):
+        bench.percentile([], 50)
+
+
+def step(rate, lost, irq=0.5):
+    return {"offered_rate": rate, "achieved_rate": float(rate), "lost": lost, "sent": 2 * rate,
+            "delivered_rate": float(rate), "irq_per_packet": irq}
+
+
+def test_lossfree_rate_and_loss_below_it():
+    steps = [step(5000, 0), step(10000, 3), step(20000, 0), step(30000, 100)]
+    assert bench.lossfree(steps) == (20000.0, 3)
+    assert bench.lossfree([step(5000, 1)]) == (None, 0)
+    assert bench.rate_with_loss_below(steps, 0.002) == 30000.0   # 100 of 60000 lost
+    assert bench.rate_with_loss_below(steps, 0.001) == 20000.0
+
+
+def run_with(boot, rtt, lossfree, flood, repeat=0):
+    run = bench.Run("x", repeat, boot_s=boot, shell_s=boot / 2, arp_ms=[0.2, 0.3],
+                    ping_sent=3, ping_ms=[rtt, rtt, 2 * rtt])
+    run.steps = [step(lossfree, 0, irq=0.4), step(2 * lossfree, 50)]
+    run.flood = {**step(300000, 1000), "delivered_rate": flood, "shell_latency_s": 0.01,
+                 "irq_per_packet": 0.01}
+    run.tx = {"rate": 1000.0}
+    return run
+
+
+def test_compare_takes_the_median_of_same_run_ratios():
+    runs = {"xv6net": [run_with(1.0, 0.2, 20000, 60000, 0), run_with(2.0, 0.2, 20000, 60000, 1),
+                       run_with(1.5, 0.2, 20000, 60000, 2)],
+            "linux": [run_with(10.0, 0.4, 10000, 30000, 0), run_with(10.0, 0.4, 10000, 30000, 1),
+                      run_with(30.0, 0.4, 10000, 30000, 2)]}
+    rows = {row["key"]: row for row in bench.compare(runs)}
+    assert rows["boot_s"]["xv6net"] == 1.5
+    assert rows["boot_s"]["linux"] == 10.0
+    assert rows["boot_s"]["ratio_runs"] == [0.1, 0.2, 0.05]
+    assert rows["boot_s"]["ratio"] == 0.1          # not 1.5 / 10
+    assert rows["boot_s"]["met"] is False
+    assert rows["rtt_ms_median"]["ratio"] == pytest.approx(0.5)
+    assert rows["rtt_ms_median"]["met"] is True
+    assert rows["udp_rx_lossfree_pps"]["ratio"] == 2.0
+    assert rows["udp_rx_lossfree_pps"]["met"] is True
+    assert rows["udp_rx_flood_pps"]["met"] is True
+    assert rows["udp_rx_lost_below_lossfree"]["met"] is True
+    assert rows["flood_shell_latency_s"]["met"] is True
+    assert "ratio" in bench.table({"systems": runs, "metrics": list(rows.values())})
+
+
+def test_a_failed_run_gives_no_figures_and_misses_targets():
+    rows = {row["key"]: row for row in bench.compare({"xv6net": [bench.Run("xv6net", 0)]})}
+    assert rows["boot_s"]["xv6net"] is None
+    assert rows["boot_s"]["ratio"] is None
+    assert rows["flood_shell_latency_s"]["met"] is False
+
+
+def test_quick_config_is_small_and_args_override(tmp_path):
+    parser = __import__("argparse").ArgumentParser()
+    bench.add_arguments(parser)
+    config = bench.config_from_args(parser.parse_args(["--quick", "--results", str(tmp_path)]))
+    assert config.systems == ("xv6net",)
+    assert config.repeats == 1
+    assert config.results == tmp_path
+    assert max(config.rates) < 10_000
+    full = bench.config_from_args(parser.parse_args(["--repeats", "5", "--rates", "1000,2000"]))
+    assert full.systems == ("xv6net", "linux")
+    assert (full.repeats, full.rates) == (5, (1000, 2000))
+    assert full.pings >= 200
+    with pytest.raises(SystemExit):
+        bench.config_from_args(parser.parse_args(["--systems", "windows"]))
+
+
+# ---- the peer's ARP frames --------------------------------------------------------------
+
+def test_arp_request_and_reply_recognition():
+    mac, ours, theirs = bytes.fromhex("525476370000"), bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    frame = benchpeer.arp_request(mac, ours, theirs)
+    assert len(frame) == 42
+    assert frame[:6] == b"\xff" * 6 and frame[12:14] == b"\x08\x06"
+    assert not benchpeer.is_reply_from(frame, theirs)          # a request
+    reply = frame[:20] + struct.pack("!H", 2) + bytes(6) + theirs + frame[32:]
+    assert benchpeer.is_reply_from(reply, theirs)
+    assert not benchpeer.is_reply_from(reply, ours)
+
+
+# ---- the Linux guest ---------------------------------------------------------------------
+
+def make_elf(sections: dict[str, bytes]) -> bytes:
+    """A minimal 64-bit little-endian ELF with the given sections (and .shstrtab)."""
+    names = ["", *sections, ".shstrtab"]
+    strtab = b"\0".join(n.encode() for n in names) + b"\0"
+    offsets = {n: strtab.index(n.encode() + b"\0") for n in names[1:]}
+    body = b""
+    placed = []
+    for name, data in [*sections.items(), (".shstrtab", strtab)]:
+        placed.append((name, 64 + len(body), len(data)))
+        body += data
+    shoff = 64 + len(body)
+    header = b"\x7fELF\x02\x01\x01" + bytes(9) + struct.pack(
+        "<HHIQQQIHHHHHH", 1, 62, 1, 0, 0, shoff, 0, 64, 0, 0, 64, len(names), len(names) - 1)
+    table = bytes(64)
+    for name, offset, size in placed:
+        table += struct.pack("<IIQQQQIIQQ", offsets[name], 1, 0, 0, offset, size, 0, 0, 1, 0)
+    return header + body + table
+
+
+def test_modinfo_from_elf():
+    elf = make_elf({".text": b"\x90" * 8,
+                    ".modinfo": b"license=GPL\0depends=mii,libphy\0name=e1000\0"})
+    assert linuxguest.elf_section(elf, ".text") == b"\x90" * 8
+    assert linuxguest.modinfo(elf)["depends"] == "mii,libphy"
+    with pytest.raises(linuxguest.LinuxGuestError):
+        linuxguest.elf_section(elf, ".nothere")
+    with pytest.raises(linuxguest.LinuxGuestError):
+        linuxguest.elf_section(b"\x7fELF\x01\x01" + bytes(60), ".modinfo")
+
+
+def test_module_closure_orders_dependencies_first(tmp_path):
+    tree = tmp_path / "kernel" / "drivers"
+    tree.mkdir(parents=True)
+    (tree / "e1000.ko").write_bytes(make_elf({".modinfo": b"depends=mii\0"}))
+    (tree / "mii.ko.xz").write_bytes(lzma.compress(make_elf({".modinfo": b"depends=\0"})))
+    order = linuxguest.module_closure(tmp_path, "e1000")
+    assert [path.name for path, _ in order] == ["mii.ko.xz", "e1000.ko"]
+    assert order[0][1].startswith(b"\x7fELF")      # decompressed
+    with pytest.raises(linuxguest.LinuxGuestError, match="no module"):
+        linuxguest.module_closure(tmp_path, "e1000e")
+
+
+def test_kernel_package_from_apt_cache():
+    output = "linux-image-amd64\n  Depends: linux-image-6.1.0-56-amd64\n"
+    assert linuxguest.depends_of(output) == ["linux-image-6.1.0-56-amd64"]
+    assert linuxguest.kernel_package(lambda argv, cwd: output) == "linux-image-6.1.0-56-amd64"
+    with pytest.raises(linuxguest.LinuxGuestError):
+        linuxguest.kernel_package(lambda argv, cwd: "linux-image-amd64\n")
+
+
+def test_kernel_package_after_apt_update_or_from_the_cache(tmp_path):
+    calls = []
+
+    def apt(argv, cwd):
+        calls.append(argv[0])
+        updated = "apt-get" in calls
+        return "  Depends: linux-image-6.1.0-57-amd64\n" if updated else ""
+
+    assert linuxguest.resolve_kernel_package(tmp_path, apt) == "linux-image-6.1.0-57-amd64"
+    assert calls == ["apt-cache", "apt-get", "apt-cache"]
+    (tmp_path / "linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb").write_bytes(b"")
+    offline = linuxguest.resolve_kernel_package(tmp_path, lambda argv, cwd: "")
+    assert offline == "linux-image-6.1.0-56-amd64"
+    with pytest.raises(linuxguest.LinuxGuestError):
+        linuxguest.resolve_kernel_package(tmp_path / "empty", lambda argv, cwd: "")
+
+
+def test_initramfs_for_linux(tmp_path):
+    modules = {"lib/modules/6.1.0-56-amd64/kernel/e1000.ko": b"\x7fELF module"}
+    entries = linuxguest.initramfs_entries(b"busybox!", modules, {"udpsink": b"sink"})
+    archive = {e.name: e for e in read_cpio(linuxguest.write_cpio(entries))}
+    assert archive["init"].mode == 0o100755
+    init = archive["init"].data.decode()
+    assert init.startswith("#!/bin/busybox sh\n")
+    assert "insmod /lib/modules/6.1.0-56-amd64/kernel/e1000.ko" in init
+    assert archive["dev/console"].mode & 0o170000 == S_IFCHR
+    assert (archive["dev/console"].rdevmajor, archive["dev/console"].rdevminor) == (5, 1)
+    assert archive["bin/busybox"].data == b"busybox!"
+    assert archive["bin/udpsink"].mode == 0o100755
+    for directory in ("proc", "sys", "dev", "lib/modules/6.1.0-56-amd64/kernel"):
+        assert archive[directory].is_dir
+    assert linuxguest.LinuxGuest.cmdline("10.0.0.3", "255.255.255.0").endswith(
+        "ip=10.0.0.3:::255.255.255.0::eth0:off")
+
+
+def test_init_script_is_valid_sh():
+    script = linuxguest.init_script(["lib/modules/x/e1000.ko"])
+    result = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr

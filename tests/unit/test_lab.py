@@ -1,0 +1,171 @@
+"""The lab without booting anything: QEMU specs, names, clean-up of partial set-ups."""
+
+import os
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+from test_netns import FakeRunner
+
+from xv6net import lab as labmod
+from xv6net import netns, topology
+from xv6net.lab import Lab, LabError
+from xv6net.netns import NetnsError
+from xv6net.qemu import build_argv
+from xv6net.vm import VM, VMError
+
+
+@pytest.fixture
+def as_root(monkeypatch):
+    monkeypatch.setattr(netns.os, "geteuid", lambda: 0)
+
+
+def values(argv: list[str], option: str) -> list[str]:
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == option]
+
+
+def test_bridged_guest_spec(tmp_path):
+    lab = Lab(topology.two_guests(), tmp_path)
+    spec = lab.vm_spec(lab.topology.guest("b"), 1)
+    argv = build_argv(spec)
+    assert values(argv, "-netdev") == ["tap,id=n0,ifname=tap-b-0,script=no,downscript=no"]
+    assert values(argv, "-device") == ["e1000,netdev=n0,mac=52:54:76:36:01:00,romfile="]
+    assert values(argv, "-object") == [
+        f"filter-dump,id=dump0,netdev=n0,file={(tmp_path / 'b-eth0.pcap').resolve()}"]
+    assert values(argv, "-append") == ["ip=10.0.0.3:::255.255.255.0::eth0:off"]
+    assert values(argv, "-nic") == ["none"]
+
+
+def test_stream_guests_listen_then_connect_on_loopback(tmp_path):
+    lab = Lab(topology.back_to_back(), tmp_path)
+    a = build_argv(lab.vm_spec(lab.topology.guest("a"), 0))
+    b = build_argv(lab.vm_spec(lab.topology.guest("b"), 1))
+    port = lab._ports["wire"]
+    assert values(a, "-netdev") == [
+        f"stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port={port}"]
+    assert values(b, "-netdev") == [
+        f"stream,id=n0,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port={port}"]
+
+
+def test_slirp_guest_is_restricted(tmp_path):
+    lab = Lab(topology.slirp(), tmp_path)
+    argv = build_argv(lab.vm_spec(lab.topology.guest("a"), 0))
+    assert values(argv, "-netdev") == ["user,id=n0,restrict=on"]
+
+
+def test_two_lans_names_and_paths(tmp_path):
+    lab = Lab(topology.two_lans(), tmp_path)
+    assert lab.bridge("lan2") == "br-lan2"
+    assert lab.peer_mac("lan1") == "52:54:76:37:00:00"
+    assert lab.peer_mac("lan2") == "52:54:76:37:00:01"
+    assert lab.mac("r", 1) == "52:54:76:36:00:01"
+    assert lab.ip("r", 1) == "10.0.2.2"
+    assert lab.pcap("r", 1) == tmp_path / "r-eth1.pcap"
+    assert lab.lan_pcap("lan1") == tmp_path / "lan1.pcap"
+    with pytest.raises(KeyError):
+        lab.pcap("a", 1)
+    spec = lab.vm_spec(lab.topology.guest("r"), 0)
+    assert [nic.ifname for nic in spec.nics] == ["tap-r-0", "tap-r-1"]
+
+
+def test_lan_pcap_of_a_wire_is_the_first_nics(tmp_path):
+    lab = Lab(topology.back_to_back(), tmp_path)
+    assert lab.lan_pcap("wire") == tmp_path / "a-eth0.pcap"
+    with pytest.raises(LabError, match="not bridged"):
+        lab.bridge("wire")
+
+
+def test_peer_commands_need_a_namespace(tmp_path):
+    lab = Lab(topology.back_to_back(), tmp_path)
+    with pytest.raises(LabError, match="no network namespace"):
+        lab.peer_run(["true"])
+
+
+def test_describe_names_everything(tmp_path):
+    text = Lab(topology.two_guests(), tmp_path).describe()
+    assert "bridge br-lan0 52:54:76:37:00:00, Linux peer(s) 10.0.0.1" in text
+    assert f"guest b eth0 52:54:76:36:01:00 10.0.0.3 on tap tap-b-0; pcap {tmp_path}" in text
+    assert str(tmp_path / "a-console.log") in text
+    assert str(tmp_path / "lan0.pcap") in text
+
+
+def test_vm_prefix_comes_first(tmp_path):
+    spec = Lab(topology.two_guests(), tmp_path).vm_spec(topology.two_guests().guest("a"), 0)
+    vm = VM(spec, prefix=["ip", "netns", "exec", "xv6n-1-1"])
+    assert vm.argv[:5] == ["ip", "netns", "exec", "xv6n-1-1", "qemu-system-i386"]
+
+
+def test_failed_bridge_deletes_the_namespace(tmp_path, as_root):
+    runner = FakeRunner(fail="type bridge")
+    lab = Lab(topology.two_guests(), tmp_path, runner=runner, netns_name="xv6n-9-1")
+    with pytest.raises(NetnsError, match="type bridge"):
+        lab.start()
+    assert runner.joined()[0] == "ip netns add xv6n-9-1"
+    assert runner.joined()[-1] == "ip netns delete xv6n-9-1"
+    assert not any("tuntap" in call for call in runner.joined())
+
+
+def test_failed_guest_deletes_the_namespace(tmp_path, as_root):
+    runner = FakeRunner()
+    lab = Lab(topology.two_guests(), tmp_path, runner=runner, netns_name="xv6n-9-2",
+              kernel=tmp_path / "missing.elf", capture_lans=False)
+    with pytest.raises(VMError, match="run make first"):
+        lab.start()
+    joined = runner.joined()
+    assert "ip -n xv6n-9-2 tuntap add dev tap-b-0 mode tap" in joined
+    assert joined[-1] == "ip netns delete xv6n-9-2"
+    lab.close()   # twice is harmless
+    assert runner.joined().count("ip netns delete xv6n-9-2") == 1
+
+
+def test_stale_results_are_removed(tmp_path):
+    old = tmp_path / "a-eth0.pcap"
+    old.write_bytes(b"old")
+    lab = Lab(topology.back_to_back(), tmp_path, kernel=tmp_path / "missing.elf")
+    with pytest.raises(VMError):
+        lab.start()
+    assert not old.exists()
+
+
+def test_start_twice_is_refused(tmp_path):
+    lab = Lab(topology.back_to_back(), tmp_path)
+    lab._stack = labmod.ExitStack()
+    with pytest.raises(LabError, match="already running"):
+        lab.start()
+
+
+def test_deferred_interrupts_hold_ctrl_c_back():
+    steps = []
+    with pytest.raises(KeyboardInterrupt), labmod.deferred_interrupts():
+        os.kill(os.getpid(), signal.SIGINT)
+        steps.append("teardown went on")
+    assert steps == ["teardown went on"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_deferred_interrupts_without_ctrl_c():
+    with labmod.deferred_interrupts():
+        pass
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_tcp_listening_reads_our_own_sockets():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        assert not labmod.tcp_listening(os.getpid(), port)
+        sock.listen()
+        assert labmod.tcp_listening(os.getpid(), port)
+
+
+def test_free_port_is_free():
+    port = labmod.free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+def test_peer_tool_runs_this_python():
+    argv = Lab.peer_tool("udp", "10.0.0.2")
+    assert Path(argv[1]).name == "peer.py"
+    assert argv[2:] == ["udp", "10.0.0.2"]

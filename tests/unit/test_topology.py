@@ -1,0 +1,208 @@
+"""Topologies as data: validation, addresses in the guest, reading JSON/TOML, named ones."""
+
+import json
+
+import pytest
+
+from xv6net import topology
+from xv6net.topology import (
+    Guest,
+    GuestNic,
+    Lan,
+    Peer,
+    Topology,
+    TopologyError,
+    kernel_cmdline,
+    runtime_addresses,
+)
+
+LAN0 = Lan("lan0", "10.0.0.0/24")
+
+
+def one_lan(*guests: Guest, peers=(), lan: Lan = LAN0) -> Topology:
+    return Topology([lan], list(guests), list(peers))
+
+
+def test_two_guests_is_valid_and_needs_root():
+    topo = topology.two_guests()
+    assert [g.name for g in topo.guests] == ["a", "b"]
+    assert topo.needs_root
+    assert topo.nic("b").mac == "52:54:76:36:01:00"
+    assert topo.nic("a").ifname == "eth0"
+
+
+@pytest.mark.parametrize("name", ["back-to-back", "slirp"])
+def test_no_root_topologies(name):
+    assert not topology.NAMED[name]().needs_root
+
+
+def test_every_named_topology_is_valid():
+    for make in topology.NAMED.values():
+        assert isinstance(make(), Topology)
+
+
+@pytest.mark.parametrize("name", ["", "A", "1a", "toolongname", "a-b", "a b"])
+def test_bad_guest_names(name):
+    with pytest.raises(TopologyError, match="guest name"):
+        one_lan(Guest(name, [GuestNic("lan0")]))
+
+
+def test_bad_lan_name():
+    with pytest.raises(TopologyError, match="LAN name"):
+        Topology([Lan("Lan_0")], [Guest("a")])
+
+
+def test_duplicate_names():
+    with pytest.raises(TopologyError, match="duplicate guest names: a"):
+        one_lan(Guest("a"), Guest("a"))
+    with pytest.raises(TopologyError, match="duplicate LAN names: lan0"):
+        Topology([LAN0, LAN0], [Guest("a")])
+
+
+def test_needs_a_guest():
+    with pytest.raises(TopologyError, match="at least one guest"):
+        Topology([LAN0], [])
+
+
+def test_unknown_lan_kind():
+    with pytest.raises(TopologyError, match="unknown kind"):
+        Topology([Lan("x", kind="vde")], [Guest("a")])  # type: ignore[arg-type]
+
+
+def test_nic_on_missing_lan():
+    with pytest.raises(TopologyError, match="a eth0: no LAN 'nope'"):
+        one_lan(Guest("a", [GuestNic("nope")]))
+
+
+def test_too_many_nics():
+    with pytest.raises(TopologyError, match="at most 8 NICs"):
+        one_lan(Guest("a", [GuestNic("lan0")] * 9))
+
+
+def test_bad_and_duplicate_macs():
+    with pytest.raises(TopologyError, match="multicast"):
+        one_lan(Guest("a", [GuestNic("lan0", mac="01:00:5e:00:00:01")]))
+    with pytest.raises(TopologyError, match="used twice"):
+        # b's explicit MAC is the one a gets by default
+        one_lan(Guest("a", [GuestNic("lan0")]),
+                Guest("b", [GuestNic("lan0", mac="52:54:76:36:00:00")]))
+
+
+@pytest.mark.parametrize(("ip", "message"), [
+    ("10.0.1.2", "not in 10.0.0.0/24"),
+    ("10.0.0.0", "not a host address"),
+    ("10.0.0.255", "not a host address"),
+    ("10.0.0.300", "bad IPv4 address"),
+])
+def test_bad_guest_addresses(ip, message):
+    with pytest.raises(TopologyError, match=message):
+        one_lan(Guest("a", [GuestNic("lan0", ip=ip)]))
+
+
+def test_address_needs_a_subnet():
+    with pytest.raises(TopologyError, match="has no subnet"):
+        one_lan(Guest("a", [GuestNic("lan0", ip="10.0.0.2")]), lan=Lan("lan0"))
+
+
+def test_address_used_twice_on_a_lan():
+    with pytest.raises(TopologyError, match=r"address used twice: 10\.0\.0\.2"):
+        one_lan(Guest("a", [GuestNic("lan0", ip="10.0.0.2")]),
+                peers=[Peer("lan0", "10.0.0.2")])
+
+
+def test_peers_only_on_bridges_in_their_subnet():
+    with pytest.raises(TopologyError, match="no LAN 'lan9'"):
+        one_lan(Guest("a"), peers=[Peer("lan9", "10.0.0.1")])
+    with pytest.raises(TopologyError, match=r"not in 10\.0\.0\.0/24"):
+        one_lan(Guest("a"), peers=[Peer("lan0", "10.9.0.1")])
+    wire = Lan("w", "10.0.0.0/24", kind="stream")
+    with pytest.raises(TopologyError, match="bridged LANs, w is stream"):
+        Topology([wire], [Guest("a", [GuestNic("w")]), Guest("b", [GuestNic("w")])],
+                 [Peer("w", "10.0.0.1")])
+
+
+def test_stream_lan_joins_two_guests():
+    wire = Lan("w", kind="stream")
+    with pytest.raises(TopologyError, match="exactly two NICs"):
+        Topology([wire], [Guest("a", [GuestNic("w")])])
+    with pytest.raises(TopologyError, match="two different guests"):
+        Topology([wire], [Guest("a", [GuestNic("w"), GuestNic("w")])])
+
+
+def test_slirp_lan():
+    user = Lan("u", kind="slirp")
+    with pytest.raises(TopologyError, match="exactly one NIC"):
+        Topology([user], [Guest("a", [GuestNic("u")]), Guest("b", [GuestNic("u")])])
+    with pytest.raises(TopologyError, match="belongs to QEMU"):
+        Topology([user], [Guest("a", [GuestNic("u", ip="10.0.2.2")])])
+    with pytest.raises(TopologyError, match=r"user network is 10\.0\.2\.0/24"):
+        Topology([Lan("u", "10.9.0.0/24", kind="slirp")], [Guest("a", [GuestNic("u")])])
+    assert Topology([user], [Guest("a", [GuestNic("u", ip="10.0.2.15")])]).lan("u").network
+
+
+def test_kernel_cmdline_configures_the_first_address():
+    topo = topology.two_lans()
+    assert kernel_cmdline(topo, "r") == "ip=10.0.1.2:::255.255.255.0::eth0:off"
+    assert [(a.ifname, a.ip, a.netmask) for a in runtime_addresses(topo, "r")] == [
+        ("eth1", "10.0.2.2", "255.255.255.0")]
+
+
+def test_kernel_cmdline_keeps_the_guests_own_words():
+    topo = one_lan(Guest("a", [GuestNic("lan0", ip="10.0.0.2")], cmdline="debug=1"))
+    assert kernel_cmdline(topo, "a") == "debug=1 ip=10.0.0.2:::255.255.255.0::eth0:off"
+    own = one_lan(Guest("a", [GuestNic("lan0", ip="10.0.0.2")], cmdline="ip=10.0.0.9"))
+    assert kernel_cmdline(own, "a") == "ip=10.0.0.9"
+    assert [a.ip for a in runtime_addresses(own, "a")] == ["10.0.0.2"]
+
+
+def test_guest_without_address_has_no_ip_argument():
+    topo = one_lan(Guest("a", [GuestNic("lan0")]))
+    assert kernel_cmdline(topo, "a") == ""
+    assert runtime_addresses(topo, "a") == []
+
+
+def test_from_dict_round_trip(tmp_path):
+    data = {
+        "lans": [{"name": "lan0", "subnet": "10.0.0.0/24"}],
+        "guests": [{"name": "a", "nics": [{"lan": "lan0", "ip": "10.0.0.2"}]},
+                   {"name": "b", "nics": [{"lan": "lan0", "ip": "10.0.0.3"}], "memory_mb": 64}],
+        "peers": [{"lan": "lan0", "ip": "10.0.0.1"}],
+    }
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    topo = topology.load(path)
+    assert topo == topology.Topology(
+        [LAN0],
+        [Guest("a", [GuestNic("lan0", ip="10.0.0.2")]),
+         Guest("b", [GuestNic("lan0", ip="10.0.0.3")], memory_mb=64)],
+        [Peer("lan0", "10.0.0.1")])
+
+
+def test_toml(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text('[[lans]]\nname = "w"\nkind = "stream"\n'
+                    '[[guests]]\nname = "a"\nnics = [{lan = "w"}]\n'
+                    '[[guests]]\nname = "b"\nnics = [{lan = "w"}]\n')
+    topo = topology.named_or_file(str(path))
+    assert topo.lan("w").kind == "stream"
+    assert not topo.needs_root
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"lans": [], "guests": [], "hosts": []}, "unknown top-level keys"),
+    ({"guests": [{"name": "a", "ram": 1}]}, "unknown keys"),
+    ({"guests": ["a"]}, "expected a table"),
+    ({"guests": [{"nics": []}]}, "missing 1 required"),
+])
+def test_from_dict_errors(data, message):
+    with pytest.raises(TopologyError, match=message):
+        topology.from_dict(data)
+
+
+def test_bad_file_and_unknown_name(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text("{")
+    with pytest.raises(TopologyError, match=r"t\.json"):
+        topology.load(path)
+    with pytest.raises(TopologyError, match="one of two-guests"):
+        topology.named_or_file("three-guests")
