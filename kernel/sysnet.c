@@ -41,6 +41,8 @@ sys_netstat(void)
   memset(&info, 0, sizeof info);
   info.pbuf_free = pbuf_nfree();
   info.pbuf_total = pbuf_total();
+  info.bigpbuf_free = pbuf_bigfree();
+  info.bigpbuf_total = NBIGPBUF;
   ether_stats(&info);
   arp_stats(&info);
   ip_stats(&info);

@@ -92,6 +92,8 @@ main(int argc, char **argv)
   if (strcmp(opt, "-m") == 0) {
     printf("%u/%u/%u pbufs in use/free/total\n",
            ns.pbuf_total - ns.pbuf_free, ns.pbuf_free, ns.pbuf_total);
+    printf("%u/%u/%u big pbufs in use/free/total\n",
+           ns.bigpbuf_total - ns.bigpbuf_free, ns.bigpbuf_free, ns.bigpbuf_total);
     return 0;
   }
   if (strcmp(opt, "-s") != 0) {

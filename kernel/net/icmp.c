@@ -40,9 +40,10 @@ echoreply(struct pbuf *pb, struct ip_info *info)
   ih->code = 0;
   ih->sum = 0;
   ih->sum = wire_cksum(ih, len);
-  COUNT(tx);
-  COUNT(txechoreply);
-  ip_output(r, IPPROTO_ICMP, info->dst, info->src, IP_TTL);
+  if (ip_output(r, IPPROTO_ICMP, info->dst, info->src, IP_TTL) == 0) {
+    COUNT(tx);
+    COUNT(txechoreply);
+  }
 }
 
 // An error about a datagram we sent: the original IP header and at least 8
@@ -114,10 +115,11 @@ icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code)
   memmove((uchar *)ih + ICMP_HLEN, info->iph, info->iphlen);
   memmove((uchar *)ih + ICMP_HLEN + info->iphlen, orig->rp, quote);
   ih->sum = wire_cksum(ih, pbuf_len(pb));
-  COUNT(tx);
-  if (type == ICMP_UNREACH)
-    COUNT(txunreach);
-  ip_output(pb, IPPROTO_ICMP, info->dst, info->src, IP_TTL);
+  if (ip_output(pb, IPPROTO_ICMP, info->dst, info->src, IP_TTL) == 0) {
+    COUNT(tx);
+    if (type == ICMP_UNREACH)
+      COUNT(txunreach);
+  }
 }
 
 void

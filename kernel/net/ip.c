@@ -45,8 +45,10 @@ static struct reass {
   uint hlen;                 // 0 until the first fragment arrives
   uint total;                // payload length, known once the last fragment came
   uint expires;
+  uint seq;                  // arrival order of the first fragment (eviction)
   uchar have[REASS_UNITS / 8];   // bitmap of 8-byte units received
 } reass[NREASS];
+static uint reassseq;
 
 static struct spinlock lock;   // routes and reass
 static ushort nextid;
@@ -345,7 +347,7 @@ reassfind(struct ip_hdr *ih, struct netdev *dev)
       return r;
     if (!r->used && !free)
       free = r;
-    if (r->used && (!oldest || (int)(r->expires - oldest->expires) < 0))
+    if (r->used && (!oldest || (int)(r->seq - oldest->seq) < 0))
       oldest = r;
   }
   if (!free) {   // all busy: give up on the oldest datagram
@@ -353,9 +355,12 @@ reassfind(struct ip_hdr *ih, struct netdev *dev)
     reassfree(oldest);
     free = oldest;
   }
-  if ((free->buf = pbuf_alloc_len(IP_MAXPACKET)) == 0)
+  if ((free->buf = pbuf_alloc_len(IP_MAXPACKET)) == 0) {
+    COUNT(reasmfails);
     return 0;
+  }
   free->used = 1;
+  free->seq = reassseq++;
   free->src = ih->src;
   free->dst = ih->dst;
   free->id = ih->id;
@@ -454,11 +459,18 @@ ip_timer(uint now)
 
 // ---- input -----------------------------------------------------------------------
 
+// Sources a host must discard (RFC 1122, 3.2.1.3): broadcast, multicast and
+// class E addresses; from the wire, also 127/8 and our own addresses; and
+// 0.0.0.0 except towards a broadcast (a host that does not know its address).
 static int
-badsource(uint src)
+badsource(struct netdev *dev, uint src, uint dst)
 {
   uint a = ntohl(src);
-  return a == 0xFFFFFFFF || (a >> 28) == 0xE || ip_isbroadcast(src);
+  if (a == 0xFFFFFFFF || (a >> 28) >= 0xE || ip_isbroadcast(src))
+    return 1;
+  if (dev->type != ARPHRD_LOOPBACK && ip_isours(src))
+    return 1;
+  return src == 0 && !ip_isbroadcast(dst);
 }
 
 // Check the header; returns its length, or 0 (counted) if the packet is bad.
@@ -478,7 +490,7 @@ checkhdr(struct netdev *dev, struct pbuf *pb)
     return 0;
   }
   pbuf_trim(pb, ntohs(ih->len));   // drop Ethernet padding
-  if (badsource(ih->src) || ih->dst == 0) {
+  if (badsource(dev, ih->src, ih->dst) || ih->dst == 0) {
     COUNT(addrerrors);
     return 0;
   }
@@ -529,6 +541,12 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   }
   COUNT(delivered);
   protos[ih->proto](pb, &info);
+}
+
+void
+ip_count_noroute(void)
+{
+  COUNT(noroute);
 }
 
 // Checksum over the UDP/TCP pseudo-header and data (result in network order).

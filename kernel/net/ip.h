@@ -50,6 +50,7 @@ struct netdev *ip_route(uint dst, uint *nexthop);
 int  ip_isours(uint addr);           // an address of one of our interfaces
 int  ip_isbroadcast(uint addr);      // limited or a subnet broadcast of ours
 void ip_timer(uint now);
+void ip_count_noroute(void);   // for transports that route before ip_output
 void ip_stats(struct netstat_info *out);
 int  route_list(int index, struct rtentry *out);
 int  route_add(const struct rtentry *rt);

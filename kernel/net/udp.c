@@ -221,8 +221,10 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   if ((err = autobind(s)) < 0)
     return err;
   struct netdev *dev = ip_route(dst, &nexthop);
-  if (dev == 0)
+  if (dev == 0) {
+    ip_count_noroute();
     return -ENETUNREACH;
+  }
   uint saddr = s->laddr ? s->laddr : (dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr);
   if ((uint)len + UDP_HLEN + IP_HLEN > IP_MAXPACKET)
     return -EMSGSIZE;

@@ -635,13 +635,13 @@ def test_bad_input_is_dropped_and_counted(guest, clean, bad):
     guest.wait_pbufs()
 
 
-# Sources that RFC 1122 (3.2.1.3) says a host must discard; the kernel takes them and
-# answers, through lo, to itself.
+# Sources that RFC 1122 (3.2.1.3) says a host must discard.
 MARTIANS = {"source 127.0.0.1 from the wire": "127.0.0.1",
-            "source our own address from the wire": GUEST_IP}
+            "source our own address from the wire": GUEST_IP,
+            "source 0.0.0.0 to a unicast address": "0.0.0.0",
+            "source in class E": "240.0.0.1"}
 
 
-@pytest.mark.xfail(strict=True, reason="kernel bug, reported: martian sources are accepted")
 @pytest.mark.parametrize("src", MARTIANS.values(), ids=MARTIANS.keys())
 def test_martian_source_is_dropped(guest, clean, src):
     before = guest.stats()
