@@ -115,7 +115,6 @@ void     swtch(struct context **old, struct context *new);
 
 // spinlock.c
 void     acquire(struct spinlock *lk);
-void     getcallerpcs(void *v, uint pcs[]);
 int      holding(struct spinlock *lk);
 void     initlock(struct spinlock *lk, char *name);
 void     release(struct spinlock *lk);
@@ -175,6 +174,7 @@ void     clearpteu(pde_t *pgdir, char *uva);
 pde_t   *copyuvm(pde_t *pgdir, uint sz);
 void     switchuvm(struct proc *p);
 void     switchkvm(void);
+void     switchto(struct proc *p);
 int      copyout(pde_t *pgdir, uint va, const void *src, uint len);
 int      copyin(pde_t *pgdir, void *dst, uint va, uint len);
 int      copyinstr(pde_t *pgdir, char *dst, uint va, uint max);

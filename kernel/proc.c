@@ -331,10 +331,9 @@ scheduler(void)
       if (p->state != RUNNABLE)
         continue;
       c->proc = p;
-      switchuvm(p);
+      switchto(p);
       p->state = RUNNING;
       swtch(&c->scheduler, p->context);
-      switchkvm();
       c->proc = 0;
     }
     int idle = !anyrunnable();

@@ -15,6 +15,7 @@ struct cpu {
   int intena;                  // were interrupts on before the outermost pushcli?
   struct proc *proc;           // the process running here, or 0
   int needresched;             // a kernel thread was woken: yield at the end of the trap
+  pde_t *curpgdir;             // the page directory in %cr3
 };
 
 extern struct cpu cpus[NCPU];

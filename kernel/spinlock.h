@@ -7,7 +7,6 @@ struct spinlock {
   uint locked;
   char *name;        // for debugging
   struct cpu *cpu;   // holder
-  uint pcs[10];      // call stack that took it
 };
 
 #endif

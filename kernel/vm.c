@@ -142,10 +142,26 @@ setupkvm(void)
 void
 switchkvm(void)
 {
+  pushcli();
+  mycpu()->curpgdir = kpgdir;
   lcr3(V2P(kpgdir));
+  popcli();
 }
 
-// Use p's address space, with traps from user mode landing on p's kernel stack.
+// Traps from user mode land on p's kernel stack.
+static void
+settss(struct cpu *c, struct proc *p)
+{
+  c->gdt[SEG_TSS] = SEG16(STS_T32A, &c->ts, sizeof c->ts - 1, 0);
+  c->gdt[SEG_TSS].s = 0;
+  c->ts.ss0 = SEG_KDATA << 3;
+  c->ts.esp0 = (uint)p->kstack + KSTACKSIZE;
+  c->ts.iomb = 0xFFFF;   // past the TSS limit: no I/O ports from user mode
+  ltr(SEG_TSS << 3);
+}
+
+// Use p's address space; always reloads %cr3, which also flushes the TLB
+// (growproc and exec rely on that).
 void
 switchuvm(struct proc *p)
 {
@@ -153,13 +169,27 @@ switchuvm(struct proc *p)
     panic("switchuvm: incomplete process");
   pushcli();
   struct cpu *c = mycpu();
-  c->gdt[SEG_TSS] = SEG16(STS_T32A, &c->ts, sizeof c->ts - 1, 0);
-  c->gdt[SEG_TSS].s = 0;
-  c->ts.ss0 = SEG_KDATA << 3;
-  c->ts.esp0 = (uint)p->kstack + KSTACKSIZE;
-  c->ts.iomb = 0xFFFF;   // past the TSS limit: no I/O ports from user mode
-  ltr(SEG_TSS << 3);
+  settss(c, p);
+  c->curpgdir = p->pgdir;
   lcr3(V2P(p->pgdir));
+  popcli();
+}
+
+// The scheduler's switch: %cr3 is reloaded only if p's page directory is not
+// already there (the kernel half is the same in all of them, so the
+// scheduler can run on any). Reloads cost a TLB flush, dear under emulation.
+void
+switchto(struct proc *p)
+{
+  if (p == 0 || p->kstack == 0 || p->pgdir == 0)
+    panic("switchto: incomplete process");
+  pushcli();
+  struct cpu *c = mycpu();
+  settss(c, p);
+  if (c->curpgdir != p->pgdir) {
+    c->curpgdir = p->pgdir;
+    lcr3(V2P(p->pgdir));
+  }
   popcli();
 }
 
@@ -233,6 +263,10 @@ freevm(pde_t *pgdir)
 {
   if (pgdir == 0)
     panic("freevm: no pgdir");
+  pushcli();
+  if (mycpu()->curpgdir == pgdir)   // never leave a freed directory in %cr3
+    switchkvm();
+  popcli();
   deallocuvm(pgdir, KERNBASE, 0);
   for (uint i = 0; i < PDX(KERNBASE); i++)
     if (pgdir[i] & PTE_P)

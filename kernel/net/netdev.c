@@ -49,7 +49,9 @@ netdev_register(struct netdev *dev, const char *prefix)
     safestrcpy(dev->name, prefix, sizeof dev->name);
   dev->index = table.n + 1;
   initlock(&dev->statlock, dev->name);
-  table.devs[table.n++] = dev;
+  table.devs[table.n] = dev;
+  __sync_synchronize();   // the entry is in place before readers can see it
+  table.n++;
   release(&table.lock);
 
   if (dev->ops->open && dev->ops->open(dev) < 0) {
@@ -60,33 +62,31 @@ netdev_register(struct netdev *dev, const char *prefix)
   return 0;
 }
 
+// Interfaces are only ever added, each entry before the count that covers
+// it: lookups read the table without the lock (they run for every packet).
 struct netdev *
 netdev_byindex(int index)
 {
-  struct netdev *dev = 0;
-  acquire(&table.lock);
-  if (index >= 1 && index <= table.n)
-    dev = table.devs[index - 1];
-  release(&table.lock);
-  return dev;
+  int n = *(volatile int *)&table.n;
+  if (index >= 1 && index <= n)
+    return table.devs[index - 1];
+  return 0;
 }
 
 struct netdev *
 netdev_byname(const char *name)
 {
-  struct netdev *dev = 0;
-  acquire(&table.lock);
-  for (int i = 0; i < table.n; i++)
+  int n = *(volatile int *)&table.n;
+  for (int i = 0; i < n; i++)
     if (strncmp(table.devs[i]->name, name, IFNAMSIZ) == 0)
-      dev = table.devs[i];
-  release(&table.lock);
-  return dev;
+      return table.devs[i];
+  return 0;
 }
 
 int
 netdev_count(void)
 {
-  return table.n;
+  return *(volatile int *)&table.n;
 }
 
 // A driver received a whole frame (FCS stripped) into pb; pb is ours now.
