@@ -1,0 +1,154 @@
+"""IPv4, ICMP and UDP against Linux's own stack, on a bridge in a namespace (issue 5).
+
+One lab: guests a (10.0.0.2) and b (10.0.0.3), Linux (10.0.0.1) on the bridge.
+Linux's iputils ping and Python sockets in the namespace talk to the guests'
+ping, udpecho and nc; the bridge capture is checked with tshark afterwards.
+"""
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from labtools import running_lab
+
+from xv6net import pcap, topology
+from xv6net.lab import Lab
+
+pytestmark = [pytest.mark.e2e, pytest.mark.root]
+
+PEER_IP = "10.0.0.1"
+A_IP = "10.0.0.2"
+B_IP = "10.0.0.3"
+ECHO_PORT = 7777
+SERVER_PORT = 9000
+CLOSED_PORT = 9999
+LOSS = re.compile(r"(\d+) packets transmitted, (\d+) received, (\d+)% packet loss")
+
+# A UDP client run in the namespace: sends COUNT datagrams to ADDR:PORT, one at a
+# time, and prints how many came back unchanged.
+UDP_CLIENT = """
+import socket, sys
+addr, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2.0)
+s.connect((addr, port))
+good = 0
+for i in range(count):
+    data = ("datagram %d " % i).encode() * (1 + i % 50)
+    s.send(data)
+    try:
+        if s.recv(65536) == data:
+            good += 1
+    except (TimeoutError, socket.timeout):
+        pass
+print("echoed", good)
+"""
+
+# A datagram to a closed port: Linux must report the ICMP port unreachable.
+UDP_REFUSED = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3.0)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.send(b"anyone?")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except (TimeoutError, socket.timeout):
+    print("timeout")
+"""
+
+# A UDP server in the namespace: answers each datagram upper-cased.
+UDP_SERVER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+while True:
+    data, peer = s.recvfrom(65536)
+    s.sendto(data.upper(), peer)
+"""
+
+
+def linux_ping(lab: Lab, addr: str, count: int, size: int, interval: str) -> str:
+    result = lab.peer_run(["ping", "-n", "-c", str(count), "-s", str(size), "-i", interval,
+                           "-W", "2", addr], timeout=60)
+    return result.stdout + result.stderr
+
+
+def python_in_namespace(lab: Lab, script: str, *args: str, timeout: float = 60) -> str:
+    result = lab.peer_run([sys.executable, "-c", script, *args], timeout=timeout)
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    results = tmp_path_factory.mktemp("ip")
+    with running_lab(topology.two_guests(), results) as lab:
+        lab.guest("a").console.sendline(f"udpecho {ECHO_PORT} &")
+        lab.guest("a").console.expect(f"listening on port {ECHO_PORT}")
+        yield lab
+
+
+def assert_no_loss(output: str, count: int) -> None:
+    match = LOSS.search(output)
+    assert match, output
+    assert (int(match[1]), int(match[2]), int(match[3])) == (count, count, 0), output
+
+
+@pytest.mark.parametrize("size", [56, 3000])
+def test_linux_pings_guest_without_loss(lab, size):
+    """100 pings from Linux's iputils ping; 3000 bytes go fragmented both ways."""
+    before = lab.guest("a").run("netstat -s")
+    assert_no_loss(linux_ping(lab, A_IP, 100, size, "0.02"), 100)
+    after = lab.guest("a").run("netstat -s")
+    if size > 1472:
+        reassembled = [int(re.search(r"(\d+) reassembled", text)[1]) for text in (before, after)]
+        created = [int(re.search(r"(\d+) fragments created", text)[1]) for text in (before, after)]
+        assert reassembled[1] - reassembled[0] >= 100
+        assert created[1] - created[0] >= 300   # 3 fragments per reply
+
+
+def test_guest_pings_linux_and_the_other_guest(lab):
+    out = lab.guest("a").run(f"ping -c 3 -i 0.2 {PEER_IP}", timeout=20)
+    assert_no_loss(out, 3)
+    assert re.search(rf"bytes from {PEER_IP}: icmp_seq=1 ttl=64 time=[\d.]+ ms", out), out
+    out = lab.guest("b").run(f"ping -c 3 -i 0.2 -s 3000 {A_IP}", timeout=20)
+    assert_no_loss(out, 3)
+
+
+def test_linux_udp_client_gets_every_datagram_back(lab):
+    out = python_in_namespace(lab, UDP_CLIENT, A_IP, str(ECHO_PORT), "200")
+    assert out.strip() == "echoed 200", out
+
+
+def test_guest_nc_talks_to_a_linux_udp_server(lab):
+    server = lab.peer_popen([sys.executable, "-u", "-c", UDP_SERVER, PEER_IP, str(SERVER_PORT)])
+    assert server.stdout is not None
+    assert server.stdout.readline().strip() == "ready"
+    out = lab.guest("b").run(f"echo hello from b | nc -u {PEER_IP} {SERVER_PORT}", timeout=20)
+    assert out == "HELLO FROM B\n", out
+
+
+def test_closed_guest_port_is_reported_to_linux(lab):
+    out = python_in_namespace(lab, UDP_REFUSED, A_IP, str(CLOSED_PORT))
+    assert out.strip() == "refused", out
+
+
+def test_guest_nc_to_a_closed_linux_port_is_refused(lab):
+    out = lab.guest("b").run(f"echo x | nc -u {PEER_IP} {CLOSED_PORT}", timeout=20)
+    assert "nc: Connection refused" in out, out
+
+
+def test_capture_has_no_malformed_packets(lab):
+    # Runs last in this module (pytest keeps file order): everything above is in it.
+    lab.stop_captures()
+    time.sleep(0.5)
+    path = Path(lab.lan_pcap("lan0"))
+    assert path.stat().st_size > 10000
+    problems = pcap.tshark_problems(path)
+    assert problems == [], problems
