@@ -20,7 +20,7 @@ main(int argc, char **argv)
 {
   int quiet = 0, timeout = 0, i = 1;
   struct netif_info ifi;
-  struct sockaddr_ll sll, from;
+  struct sockaddr_ll from;
   uchar frame[2048];
   char mac[18], *end;
 
@@ -44,18 +44,9 @@ main(int argc, char **argv)
   if (type == 0 || count <= 0)
     usage();
 
-  int fd = socket(AF_PACKET, SOCK_RAW, htons(type));
-  if (fd < 0) {
-    perror("ethrecv: socket");
-    return 1;
-  }
-  memset(&sll, 0, sizeof sll);
-  sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(type);
-  sll.sll_ifindex = ifindex;
-  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0 ||
-      (timeout && setrcvtimeo(fd, timeout * 1000) < 0)) {
-    perror("ethrecv: bind");
+  int fd = packet_socket(ifindex, type);
+  if (fd < 0 || (timeout && setrcvtimeo(fd, timeout * 1000) < 0)) {
+    perror("ethrecv: packet socket");
     return 1;
   }
   printf("ethrecv: listening on %s for %d frames\n", ifi.name, count);

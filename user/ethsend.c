@@ -33,7 +33,6 @@ int
 main(int argc, char **argv)
 {
   struct netif_info ifi;
-  struct sockaddr_ll sll;
   uchar frame[MAXFRAME], dst[6];
   char *end;
 
@@ -51,17 +50,9 @@ main(int argc, char **argv)
       size < 60 || size > MAXFRAME)
     usage();
 
-  int fd = socket(AF_PACKET, SOCK_RAW, htons(type));
+  int fd = packet_socket(ifindex, type);
   if (fd < 0) {
-    perror("ethsend: socket");
-    return 1;
-  }
-  memset(&sll, 0, sizeof sll);
-  sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(type);
-  sll.sll_ifindex = ifindex;
-  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-    perror("ethsend: bind");
+    perror("ethsend: packet socket");
     return 1;
   }
   memmove(frame, dst, 6);

@@ -44,6 +44,9 @@ int  inet_aton(const char *s, uint *addr);
 char *inet_ntoa(uint addr, char buf[16]);
 // Microseconds since boot (from clock()).
 uint64 usecs(void);
+// A packet socket bound to interface ifindex for ethertype (host order,
+// ETH_P_ALL for every frame); -1 with errno on failure.
+int  packet_socket(int ifindex, uint ethertype);
 // Receive timeout in milliseconds (0 = forever).
 int  setrcvtimeo(int fd, int ms);
 

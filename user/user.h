@@ -51,6 +51,7 @@ int   atoi(const char *s);
 // Parses an unsigned number in base 10, 16 or 8 (base 0: by prefix 0x/0).
 // *end (if end != 0) is set to the first character not used.
 uint  strtoul(const char *s, char **end, int base);
+uint  digitval(int c);              // c as a digit in bases up to 16, or 99
 
 // ---- files (user/lib/ulib.c) ----------------------------------------------
 int   stat(const char *path, struct stat *st);

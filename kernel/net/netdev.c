@@ -247,7 +247,7 @@ netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask)
 // Linux's ip=<client>:<server>:<gateway>:<netmask>:<host>:<device>:<autoconf>
 // (fields may be empty). Only the address, netmask and device are used here;
 // the gateway is kept for the IPv4 routing table.
-uint cmdline_gateway;
+static uint cmdline_gateway;
 
 static const char *
 ipfield(const char *s, int n, char *out, int max)

@@ -14,24 +14,12 @@ if_nametoindex2(const char *name, struct netif_info *info)
   return -1;
 }
 
-static int
-hexdigit(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 int
 ether_aton(const char *s, uchar mac[6])
 {
   for (int i = 0; i < 6; i++) {
-    int hi = hexdigit(s[0]), lo = hexdigit(s[1]);
-    if (hi < 0 || lo < 0)
+    uint hi = digitval(s[0]), lo = s[0] ? digitval(s[1]) : 99;
+    if (hi > 15 || lo > 15)
       return -1;
     mac[i] = hi << 4 | lo;
     s += 2;
@@ -94,4 +82,24 @@ usecs(void)
   if (clock(&tv) < 0)
     return 0;
   return (uint64)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+int
+packet_socket(int ifindex, uint ethertype)
+{
+  struct sockaddr_ll sll;
+  int fd = socket(AF_PACKET, SOCK_RAW, htons(ethertype));
+  if (fd < 0)
+    return -1;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ethertype);
+  sll.sll_ifindex = ifindex;
+  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
 }

@@ -171,7 +171,7 @@ atoi(const char *s)
 }
 
 // Value of c as a digit in any base up to 16, or 99 if it is not one.
-static uint
+uint
 digitval(int c)
 {
   if (c >= '0' && c <= '9')
