@@ -89,8 +89,13 @@ def python_in_namespace(lab: Lab, script: str, *args: str, timeout: float = 60) 
 def lab(tmp_path_factory):
     results = tmp_path_factory.mktemp("ip")
     with running_lab(topology.two_guests(), results) as lab:
-        lab.guest("a").console.sendline(f"udpecho {ECHO_PORT} &")
-        lab.guest("a").console.expect(f"listening on port {ECHO_PORT}")
+        # Quiet in the background, so that nothing it prints can land between a
+        # later command and its prompt; ready once netstat shows its port.
+        lab.guest("a").run(f"udpecho {ECHO_PORT} > /dev/null &")
+        deadline = time.monotonic() + 10
+        while f"0.0.0.0:{ECHO_PORT}" not in lab.guest("a").run("netstat"):
+            assert time.monotonic() < deadline, "udpecho did not bind"
+            time.sleep(0.2)
         yield lab
 
 
