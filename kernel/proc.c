@@ -59,6 +59,8 @@ cpuid(void)
 struct proc *
 myproc(void)
 {
+  if (ncpu <= 1)   // nothing to migrate between: no need to hold interrupts off
+    return cpus[0].proc;
   pushcli();
   struct proc *p = mycpu()->proc;
   popcli();
@@ -163,6 +165,12 @@ kthreadstart(void)
 {
   struct proc *p = myproc();
   release(&ptable.lock);   // held by the scheduler across swtch
+  // That release restores the interrupt state of whichever process last
+  // gave the CPU to the scheduler, which is "off" when it was preempted in
+  // an interrupt handler. A user process gets IF back from iret; a kernel
+  // thread has no iret, so it would run with interrupts off for good (never
+  // preempted, and every interrupt held until it sleeps).
+  sti();
   kthreadfn[p->slot](kthreadarg[p->slot]);
   panic("kernel thread %s returned", p->name);
 }
@@ -265,6 +273,7 @@ exit(int status)
   }
   cur->xstate = status;
   cur->state = ZOMBIE;
+  switchkvm();   // the parent frees this address space: leave it now
   sched();
   panic("zombie exit");
 }
@@ -337,6 +346,8 @@ scheduler(void)
       c->proc = 0;
     }
     int idle = !anyrunnable();
+    if (idle && ncpu > 1)
+      switchkvm();   // see switchto: no user directory left loaded while idle
     release(&ptable.lock);
     if (idle) {
       // sti takes effect after the next instruction, so no interrupt can

@@ -178,6 +178,9 @@ switchuvm(struct proc *p)
 // The scheduler's switch: %cr3 is reloaded only if p's page directory is not
 // already there (the kernel half is the same in all of them, so the
 // scheduler can run on any). Reloads cost a TLB flush, dear under emulation.
+// Kernel threads run on whatever is loaded when there is one CPU. With more,
+// another CPU may free the user directory this one still has loaded (its
+// process moved there and exited), so kernel threads use kpgdir.
 void
 switchto(struct proc *p)
 {
@@ -186,9 +189,10 @@ switchto(struct proc *p)
   pushcli();
   struct cpu *c = mycpu();
   settss(c, p);
-  if (c->curpgdir != p->pgdir) {
-    c->curpgdir = p->pgdir;
-    lcr3(V2P(p->pgdir));
+  pde_t *want = p->kthread ? (ncpu > 1 ? kpgdir : c->curpgdir) : p->pgdir;
+  if (c->curpgdir != want) {
+    c->curpgdir = want;
+    lcr3(V2P(want));
   }
   popcli();
 }
