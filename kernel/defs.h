@@ -47,6 +47,11 @@ void     initrdinit(void);
 
 // ioapic.c
 void     ioapicenable(int irq, int cpu, int level);
+
+// prof.c
+struct trapframe;
+void     profinit(void);
+void     profintr(struct trapframe *tf);
 extern uchar ioapicid;
 void     ioapicinit(void);
 
@@ -144,6 +149,8 @@ int      fdinstall(struct file *f);
 // syscall.c
 int      argint(int n, int *ip);
 int      arguint(int n, uint *ip);
+int      argblock(uint *args, int n);
+int      fdfile(int fd, struct file **pf);
 int      argstr(int n, char *buf, int max);
 int      argfd(int n, int *pfd, struct file **pf);
 void     syscall(void);

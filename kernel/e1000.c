@@ -36,7 +36,7 @@ struct e1000 {
   struct netdev dev;
   struct pcidev *pci;
   volatile uint *regs;
-  struct spinlock rxlock;
+  uint rxerrors, rxnobuf;     // this poll's bad descriptors and buffer shortages
   volatile struct e1000_rx_desc *rx;
   struct pbuf *rxbuf[E1000_NRX];
   uint rxnext;                       // next descriptor the card will complete
@@ -234,64 +234,78 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
 
 // ---- receive ---------------------------------------------------------------
 
-// Take one completed descriptor: return its frame (0 if dropped) and put a
-// fresh buffer in its place. rxlock held.
+// Take one completed descriptor: return its frame (0 if dropped) and post
+// *fresh (if any, consumed) in its place.
 static struct pbuf *
-rxtake(struct e1000 *e, uint i)
+rxtake(struct e1000 *e, uint i, struct pbuf **fresh)
 {
   volatile struct e1000_rx_desc *d = &e->rx[i];
   struct pbuf *frame = 0;
   uint len = d->length;
 
   if (!(d->status & E1000_RXD_STAT_EOP) || d->errors || len < ETH_HLEN || len > PBUF_SIZE) {
-    NETSTAT_ADD(&e->dev, rx_errors, 1);
+    e->rxerrors++;
+  } else if (*fresh == 0) {
+    e->rxnobuf++;   // drop: keep the old buffer posted
   } else {
-    struct pbuf *fresh = pbuf_alloc_rx();
-    if (fresh == 0) {
-      NETSTAT_ADD(&e->dev, rx_nobuf, 1);   // drop: keep the old buffer posted
-    } else {
-      frame = e->rxbuf[i];
-      frame->wp = frame->rp + len;
-      e->rxbuf[i] = fresh;
-    }
+    frame = e->rxbuf[i];
+    frame->wp = frame->rp + len;
+    e->rxbuf[i] = *fresh;
+    *fresh = 0;
   }
   d->addr = V2P(e->rxbuf[i]->base);
   d->status = 0;
   return frame;
 }
 
+// How many descriptors from rxnext on the card has completed (at most max).
+static int
+rxready(struct e1000 *e, int max)
+{
+  int n = 0;
+  while (n < max && (e->rx[(e->rxnext + n) % E1000_NRX].status & E1000_RXD_STAT_DD))
+    n++;
+  return n;
+}
+
 // Take up to budget completed descriptors and hand their frames up; returns
-// how many descriptors were taken. Runs in the netrx thread.
+// how many descriptors were taken. Only the netrx thread touches the receive
+// ring after attach, so this takes no lock; the fresh buffers come from the
+// pool in one batch, and the card hears of the refilled slots in one RDT
+// write (each register access is an exit into the emulator).
 static int
 e1000_poll(struct netdev *dev, int budget)
 {
   struct e1000 *e = dev->priv;
   struct pbuf *head = 0, **tail = &head;
-  int taken = 0;
+  struct pbuf *fresh[NETRX_BUDGET];
+  int ready = rxready(e, MIN(budget, NETRX_BUDGET));
 
-  acquire(&e->rxlock);
-  while (taken < budget && (e->rx[e->rxnext].status & E1000_RXD_STAT_DD)) {
-    struct pbuf *pb = rxtake(e, e->rxnext);
+  if (ready == 0)
+    return 0;
+  rmb();   // descriptor contents after their DD bits
+  int nfresh = pbuf_alloc_rx_n(fresh, ready);
+  e->rxerrors = e->rxnobuf = 0;
+  for (int k = 0; k < ready; k++) {
+    struct pbuf *spare = k < nfresh ? fresh[k] : 0;
+    struct pbuf *pb = rxtake(e, e->rxnext, &spare);
+    if (spare)
+      pbuf_free(spare);   // not used: the descriptor was bad
     if (pb) {
       *tail = pb;
       tail = &pb->next;
     }
     e->rxnext = (e->rxnext + 1) % E1000_NRX;
-    taken++;
   }
-  if (taken) {
-    mfence();
-    wr(e, E1000_RDT, (e->rxnext + E1000_NRX - 1) % E1000_NRX);
-  }
-  release(&e->rxlock);
+  mfence();   // the refilled descriptors are in memory before the card hears of them
+  wr(e, E1000_RDT, (e->rxnext + E1000_NRX - 1) % E1000_NRX);
+  if (e->rxerrors)
+    NETSTAT_ADD(&e->dev, rx_errors, e->rxerrors);
+  if (e->rxnobuf)
+    NETSTAT_ADD(&e->dev, rx_nobuf, e->rxnobuf);
 
-  while (head) {
-    struct pbuf *next = head->next;
-    head->next = 0;
-    netdev_input(&e->dev, head);
-    head = next;
-  }
-  return taken;
+  netdev_input_list(&e->dev, head);
+  return ready;
 }
 
 // Unmask receive interrupts after a poll that emptied the ring. If frames
@@ -336,7 +350,9 @@ e1000intr(void *arg)
   }
   if (icr & E1000_RX_CAUSES) {
     wr(e, E1000_IMC, E1000_RX_CAUSES);
-    netdev_schedule(&e->dev);
+    // Fewer than half the descriptors free, or frames already lost: the
+    // receive thread must run now, not at the next tick.
+    netdev_schedule(&e->dev, (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0)) != 0);
   }
   if (icr & E1000_ICR_TXDW) {
     acquire(&e->txlock);
@@ -370,7 +386,6 @@ e1000attach(struct pcidev *pci)
   e = &cards[ncards++];
   e->pci = pci;
   e->regs = (volatile uint *)pci->bar[0];
-  initlock(&e->rxlock, "e1000rx");
   initlock(&e->txlock, "e1000tx");
   pcienable(pci, PCI_CMD_MEMORY | PCI_CMD_MASTER);
 

@@ -37,6 +37,7 @@ main(uint magic, uint mbinfo_pa)
   pinit();
   fileinit();
   initrdinit();        // the root file system
+  profinit();
   netinit();           // packet buffers, sockets, loopback
   pciinit();           // and the drivers of what it finds
   netconfig();         // ip= from the command line

@@ -21,6 +21,14 @@ arguint(int n, uint *ip)
   return copyin(p->pgdir, ip, p->tf->esp + 4 + 4 * n, 4);
 }
 
+// Arguments 0..n-1 with one copyin (the hot socket calls take six).
+int
+argblock(uint *args, int n)
+{
+  struct proc *p = myproc();
+  return copyin(p->pgdir, args, p->tf->esp + 4, 4 * n);
+}
+
 int
 argint(int n, int *ip)
 {
@@ -37,6 +45,17 @@ argstr(int n, char *buf, int max)
   if (err < 0)
     return err;
   return copyinstr(myproc()->pgdir, buf, addr, max);
+}
+
+// fd as an open file descriptor of the calling process.
+int
+fdfile(int fd, struct file **pf)
+{
+  struct file *f;
+  if (fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+    return -EBADF;
+  *pf = f;
+  return 0;
 }
 
 // Argument n as an open file descriptor.
@@ -95,6 +114,7 @@ extern int sys_routelist(void);
 extern int sys_routeadd(void);
 extern int sys_routedel(void);
 extern int sys_socklist(void);
+extern int sys_kprof(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
   [SYS_fork]    sys_fork,
@@ -135,6 +155,7 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_routeadd] sys_routeadd,
   [SYS_routedel] sys_routedel,
   [SYS_socklist] sys_socklist,
+  [SYS_kprof]   sys_kprof,
 };
 
 void

@@ -47,6 +47,8 @@
 #define SYS_routedel 37   // (struct rtentry *)
 #define SYS_socklist 38   // (index, struct sockinfo *): -ENOENT past the last
 
-#define NSYSCALL   39   // one past the highest number in use
+#define SYS_kprof    39   // (KPROF_*, arg, max): the sampling profiler, kernel/prof.h
+
+#define NSYSCALL   40   // one past the highest number in use
 
 #endif

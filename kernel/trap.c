@@ -143,6 +143,10 @@ trap(struct trapframe *tf)
     clockintr();
     lapiceoi();
     break;
+  case T_IRQ0 + IRQ_RTC:
+    profintr(tf);
+    lapiceoi();
+    break;
   case T_IRQ0 + IRQ_SPURIOUS:
   case T_IRQ0 + 7:   // spurious from the 8259 (masked, but may still fire)
     break;

@@ -26,6 +26,7 @@
 
 #define IRQ_TIMER    0
 #define IRQ_COM1     4
+#define IRQ_RTC      8    // the sampling profiler (kernel/prof.c)
 #define IRQ_ERROR   19
 #define IRQ_SPURIOUS 31
 

@@ -57,6 +57,7 @@ static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2, %0" : "=r"(v))
 static inline void lcr3(uint v) { asm volatile("movl %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void invlpg(void *va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 // Full memory barrier: orders descriptor writes before a device doorbell.
+static inline void rmb(void) { asm volatile("" : : : "memory"); }   // x86 keeps loads in order
 static inline void mfence(void) { asm volatile("lock; addl $0, 0(%%esp)" : : : "memory"); }
 
 // The layout that trapasm.S builds on the kernel stack for every trap.

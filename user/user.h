@@ -26,6 +26,7 @@ int   getppid(void);
 char *sbrk(int n);                  // old break, or (char *)-1
 int   sleep(int ticks);             // HZ (100) ticks per second
 int   uptime(void);                 // ticks since boot
+int   kprof(int cmd, int arg, int max);   // the sampling profiler (kernel/prof.h)
 
 // ---- errors (user/lib/ulib.c) ---------------------------------------------
 extern int errno;                   // set by a failing system call stub

@@ -80,31 +80,42 @@ isloopback(uint addr)
   return (ntohl(addr) >> 24) == 127;
 }
 
+// What addr is to this host, in one walk of the interfaces: ADDR_OURS (an
+// interface's address, or 127/8), ADDR_BCAST (the limited broadcast or a
+// connected network's directed broadcast), or 0.
+int
+ip_addrclass(uint addr)
+{
+  int class = 0;
+  if (isloopback(addr))
+    class |= ADDR_OURS;
+  if (addr == INADDR_BROADCAST)
+    class |= ADDR_BCAST;
+  int n = netdev_count();
+  for (int i = 1; i <= n; i++) {
+    struct netdev *dev = netdev_byindex(i);
+    uint mask = dev->netmask;
+    if (dev->ipaddr == 0)
+      continue;
+    if (dev->ipaddr == addr)
+      class |= ADDR_OURS;
+    if (mask && mask != 0xFFFFFFFF && (addr | mask) == 0xFFFFFFFF &&
+        (addr & mask) == (dev->ipaddr & mask))
+      class |= ADDR_BCAST;
+  }
+  return class;
+}
+
 int
 ip_isours(uint addr)
 {
-  if (isloopback(addr))
-    return 1;
-  for (int i = 1; i <= netdev_count(); i++) {
-    struct netdev *dev = netdev_byindex(i);
-    if (dev && dev->ipaddr && dev->ipaddr == addr)
-      return 1;
-  }
-  return 0;
+  return (ip_addrclass(addr) & ADDR_OURS) != 0;
 }
 
 int
 ip_isbroadcast(uint addr)
 {
-  if (addr == INADDR_BROADCAST)
-    return 1;
-  for (int i = 1; i <= netdev_count(); i++) {
-    struct netdev *dev = netdev_byindex(i);
-    if (dev && dev->ipaddr && dev->netmask && dev->netmask != 0xFFFFFFFF &&
-        (addr | dev->netmask) == 0xFFFFFFFF && (addr & dev->netmask) == (dev->ipaddr & dev->netmask))
-      return 1;
-  }
-  return 0;
+  return (ip_addrclass(addr) & ADDR_BCAST) != 0;
 }
 
 static int
@@ -463,19 +474,23 @@ ip_timer(uint now)
 // class E addresses; from the wire, also 127/8 and our own addresses; and
 // 0.0.0.0 except towards a broadcast (a host that does not know its address).
 static int
-badsource(struct netdev *dev, uint src, uint dst)
+badsource(struct netdev *dev, uint src, int dstclass)
 {
   uint a = ntohl(src);
-  if (a == 0xFFFFFFFF || (a >> 28) >= 0xE || ip_isbroadcast(src))
+  if (a == 0xFFFFFFFF || (a >> 28) >= 0xE)
     return 1;
-  if (dev->type != ARPHRD_LOOPBACK && ip_isours(src))
+  int srcclass = ip_addrclass(src);
+  if (srcclass & ADDR_BCAST)
     return 1;
-  return src == 0 && !ip_isbroadcast(dst);
+  if (dev->type != ARPHRD_LOOPBACK && (srcclass & ADDR_OURS))
+    return 1;
+  return src == 0 && !(dstclass & ADDR_BCAST);
 }
 
 // Check the header; returns its length, or 0 (counted) if the packet is bad.
+// *dstclass is what the destination is to us (ip_addrclass).
 static uint
-checkhdr(struct netdev *dev, struct pbuf *pb)
+checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
 {
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   uint len = pbuf_len(pb), hlen;
@@ -490,11 +505,12 @@ checkhdr(struct netdev *dev, struct pbuf *pb)
     return 0;
   }
   pbuf_trim(pb, ntohs(ih->len));   // drop Ethernet padding
-  if (badsource(dev, ih->src, ih->dst) || ih->dst == 0) {
+  *dstclass = ip_addrclass(ih->dst);
+  if (badsource(dev, ih->src, *dstclass) || ih->dst == 0) {
     COUNT(addrerrors);
     return 0;
   }
-  if (!ip_isours(ih->dst) && !ip_isbroadcast(ih->dst) && dev->type != ARPHRD_LOOPBACK) {
+  if (*dstclass == 0 && dev->type != ARPHRD_LOOPBACK) {
     COUNT(notforus);
     return 0;
   }
@@ -510,9 +526,10 @@ ip_input(struct netdev *dev, struct pbuf *pb)
 {
   struct ip_info info;
   uint hlen;
+  int dstclass;
 
   COUNT(rx);
-  if ((hlen = checkhdr(dev, pb)) == 0) {
+  if ((hlen = checkhdr(dev, pb, &dstclass)) == 0) {
     pbuf_free(pb);
     return;
   }
@@ -527,7 +544,7 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   info.dst = ih->dst;
   info.proto = ih->proto;
   info.ttl = ih->ttl;
-  info.broadcast = ip_isbroadcast(ih->dst);
+  info.broadcast = (dstclass & ADDR_BCAST) != 0;
   info.iph = pb->rp;
   info.iphlen = hlen;
   raw_deliver(pb, &info);          // raw sockets see the IP header too

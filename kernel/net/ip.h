@@ -47,6 +47,9 @@ int  ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl);
 void ip_register(uchar proto, void (*input)(struct pbuf *pb, struct ip_info *info));
 // Which interface and next hop reach dst; 0 if unreachable.
 struct netdev *ip_route(uint dst, uint *nexthop);
+#define ADDR_OURS  1                   // ip_addrclass: one of our addresses, or 127/8
+#define ADDR_BCAST 2                   // ip_addrclass: a broadcast address
+int  ip_addrclass(uint addr);        // ADDR_OURS | ADDR_BCAST, in one walk
 int  ip_isours(uint addr);           // an address of one of our interfaces
 int  ip_isbroadcast(uint addr);      // limited or a subnet broadcast of ours
 void ip_timer(uint now);

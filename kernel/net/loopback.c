@@ -27,7 +27,7 @@ loopback_xmit(struct netdev *dev, struct pbuf *pb)
     pbuf_free(pb);
     return -ENOBUFS;
   }
-  netdev_schedule(dev);
+  netdev_schedule(dev, 0);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "kernel/errno.h"
 #include "kernel/spinlock.h"
 #include "kernel/mmu.h"
+#include "kernel/x86.h"
 #include "kernel/proc.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
@@ -21,7 +22,6 @@ static struct {
   int n;
 } table;
 
-#define NETRX_BUDGET 64   // frames per poll before other processes get a turn
 
 // Devices with received frames waiting, for the netrx thread.
 static struct {
@@ -106,6 +106,34 @@ netdev_input(struct netdev *dev, struct pbuf *pb)
   ether_input(dev, pb);
 }
 
+// A driver's batch of frames, linked through next: counted under one
+// acquisition of the statistics lock, then handed up one by one.
+void
+netdev_input_list(struct netdev *dev, struct pbuf *head)
+{
+  uint packets = 0, bytes = 0;
+  for (struct pbuf *pb = head; pb; pb = pb->next) {
+    packets++;
+    bytes += pbuf_len(pb);
+  }
+  acquire(&dev->statlock);
+  dev->stats.rx_packets += packets;
+  dev->stats.rx_bytes += bytes;
+  release(&dev->statlock);
+  while (head) {
+    struct pbuf *pb = head;
+    head = pb->next;
+    pb->next = 0;
+    pb->dev = dev;
+    if (!(dev->flags & IFF_UP)) {
+      NETSTAT_ADD(dev, rx_dropped, 1);
+      pbuf_free(pb);
+      continue;
+    }
+    ether_input(dev, pb);
+  }
+}
+
 // Send a whole frame; pb is consumed whatever happens.
 int
 netdev_xmit(struct netdev *dev, struct pbuf *pb)
@@ -158,9 +186,13 @@ enqueue(struct netdev *dev)
   rxsched.tail = dev;
 }
 
-// Ask the netrx thread to poll dev, and the interrupted process to yield.
+// Ask the netrx thread to poll dev. The interrupted process keeps the CPU
+// (netrx runs when it blocks or at the next tick) unless the driver says the
+// ring is filling (urgent): preempting a program on every receive interrupt
+// would starve the very program the frames are for, which then drops them
+// at its full socket queue after the kernel has done all the work.
 void
-netdev_schedule(struct netdev *dev)
+netdev_schedule(struct netdev *dev, int urgent)
 {
   acquire(&rxsched.lock);
   if (dev->scheduled) {
@@ -170,7 +202,8 @@ netdev_schedule(struct netdev *dev)
     enqueue(dev);
     wakeup(&rxsched);
   }
-  mycpu()->needresched = 1;
+  if (urgent)
+    mycpu()->needresched = 1;
   release(&rxsched.lock);
 }
 
@@ -192,6 +225,8 @@ netrx(void *arg)
     dev->missed = 0;
     release(&rxsched.lock);
 
+    if (!(readeflags() & FL_IF))   // holds no lock here: so interrupts must be on
+      panic("netrx: running with interrupts off");
     int done = dev->ops->poll(dev, NETRX_BUDGET);
 
     acquire(&rxsched.lock);

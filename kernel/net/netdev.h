@@ -13,12 +13,14 @@
 struct pbuf;
 struct netdev;
 
+#define NETRX_BUDGET 64   // most frames one poll takes before other processes get a turn
+
 struct netdev_ops {
   int (*open)(struct netdev *dev);                  // bring up (may be 0)
   int (*xmit)(struct netdev *dev, struct pbuf *pb);  // send a whole frame; always consumes pb
   // Receive, NAPI style: the interrupt handler masks its receive interrupts
   // and calls netdev_schedule; the netrx thread then calls poll, which hands
-  // up to budget frames to netdev_input and returns how many; when it did
+  // up to budget frames to netdev_input(_list) and returns how many; when it did
   // less than budget, netrx calls irqenable to unmask again.
   int (*poll)(struct netdev *dev, int budget);
   void (*irqenable)(struct netdev *dev);
@@ -47,7 +49,8 @@ struct netdev *netdev_byindex(int index);
 struct netdev *netdev_byname(const char *name);
 int            netdev_count(void);
 void           netdev_input(struct netdev *dev, struct pbuf *pb);   // from drivers' poll
-void           netdev_schedule(struct netdev *dev);                 // from interrupt handlers
+void           netdev_input_list(struct netdev *dev, struct pbuf *head);   // a batch, linked by next
+void           netdev_schedule(struct netdev *dev, int urgent);     // from interrupt handlers
 int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes pb
 void           netdev_info(struct netdev *dev, struct netif_info *out);
 void           netinit(void);

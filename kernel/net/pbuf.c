@@ -92,6 +92,32 @@ pbuf_alloc_rx(void)
   return take(0, 0);
 }
 
+// Up to n receive buffers (no headroom) with one acquisition of the pool
+// lock; returns how many were put in out[].
+int
+pbuf_alloc_rx_n(struct pbuf **out, int n)
+{
+  int got = 0;
+  acquire(&pool.lock);
+  while (got < n && pool.free) {
+    struct pbuf *pb = pool.free;
+    pool.free = pb->next;
+    pool.nfree--;
+    pb->isfree = 0;
+    out[got++] = pb;
+  }
+  release(&pool.lock);
+  for (int i = 0; i < got; i++) {
+    struct pbuf *pb = out[i];
+    pb->next = 0;
+    pb->rp = pb->wp = pb->base;
+    pb->dev = 0;
+    pb->ethertype = 0;
+    pb->pkttype = 0;
+  }
+  return got;
+}
+
 struct pbuf *
 pbuf_alloc_len(uint len)
 {

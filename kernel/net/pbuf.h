@@ -39,6 +39,7 @@ struct pbufq {
 void         pbufinit(void);
 struct pbuf *pbuf_alloc(void);          // data empty, rp = wp = base + PBUF_HEADROOM
 struct pbuf *pbuf_alloc_rx(void);       // data empty, rp = wp = base (for DMA)
+int          pbuf_alloc_rx_n(struct pbuf **out, int n);   // up to n of those, one lock
 struct pbuf *pbuf_alloc_len(uint len);  // room for len bytes after the headroom (big if need be)
 void         pbuf_free(struct pbuf *pb);
 uint         pbuf_nfree(void);

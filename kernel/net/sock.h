@@ -33,6 +33,7 @@ struct socket {
   struct pbufq rxq;         // received datagrams or frames
   uint rcvtimeo;            // ticks; 0 blocks forever
   uint drops;               // receive queue overflows
+  int sleepers;             // processes asleep in sock_waitrx (lock held)
   int soerror;              // pending error for the next call (negative errno)
   int broadcast;            // SO_BROADCAST
   int pid;                  // the creator, for netstat

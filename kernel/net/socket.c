@@ -20,6 +20,7 @@
 static struct {
   struct spinlock lock;
   struct socket socks[NSOCKET];
+  int end;          // no socket in use at or above socks[end]
 } stable;
 
 static const struct sockfamily *families[NFAMILY];
@@ -47,11 +48,14 @@ sock_register(const struct sockfamily *fam)
   panic("sock_register: too many families");
 }
 
+// Walks run for every packet (packet taps, raw sockets, port lookup), so
+// they stop at the end of the used part of the table, not at NSOCKET.
 struct socket *
 sock_next(struct socket *prev, int domain)
 {
   struct socket *s = prev ? prev + 1 : stable.socks;
-  for (; s < stable.socks + NSOCKET; s++)
+  struct socket *end = stable.socks + *(volatile int *)&stable.end;
+  for (; s < end; s++)
     if (s->inuse && s->domain == domain)
       return s;
   return 0;
@@ -70,7 +74,8 @@ sock_enqueue(struct socket *s, struct pbuf *pb)
     release(&s->lock);
     return -1;
   }
-  wakeup(s);
+  if (s->sleepers)   // wakeup scans the process table: not for every datagram
+    wakeup(s);
   release(&s->lock);
   return 0;
 }
@@ -106,7 +111,9 @@ sock_waitrx(struct socket *s, int nonblock, int *err)
       *err = -EAGAIN;
       return 0;
     }
+    s->sleepers++;
     sleepdeadline(s, &s->lock, deadline);
+    s->sleepers--;
   }
   return pb;
 }
@@ -144,6 +151,8 @@ sockalloc(void)
       s->lock = lk;
       s->inuse = 1;
       pbufq_init(&s->rxq, SOCK_RXQ);
+      if (s - stable.socks >= stable.end)
+        stable.end = s - stable.socks + 1;
       release(&stable.lock);
       return s;
     }
@@ -163,6 +172,8 @@ sockfree(struct socket *s)
   release(&s->lock);
   acquire(&stable.lock);
   s->inuse = 0;
+  while (stable.end > 0 && !stable.socks[stable.end - 1].inuse)
+    stable.end--;
   release(&stable.lock);
 }
 
@@ -208,16 +219,25 @@ static const struct fileops sockfileops = {
 
 // Argument n as a socket descriptor.
 static int
-argsock(int n, struct socket **ps)
+fdsock(int fd, struct socket **ps)
 {
   struct file *f;
-  int err = argfd(n, 0, &f);
+  int err = fdfile(fd, &f);
   if (err < 0)
     return err;
   if (f->ops != &sockfileops)
     return -ENOTSOCK;
   *ps = f->priv;
   return 0;
+}
+
+static int
+argsock(int n, struct socket **ps)
+{
+  int fd;
+  if (argint(n, &fd) < 0)
+    return -EFAULT;
+  return fdsock(fd, ps);
 }
 
 // Copy in a socket address given by (argument a, length argument l).
@@ -307,15 +327,17 @@ sys_recvfrom(void)
 {
   struct socket *s;
   char buf[MAXSOCKADDR];
-  uint dst, ufrom, ulen;
-  int n, flags, len = sizeof buf, ret, err;
+  uint a[6];
+  int len = sizeof buf, ret, err;
   pde_t *pgdir = myproc()->pgdir;
 
-  if ((err = argsock(0, &s)) < 0)
-    return err;
-  if (arguint(1, &dst) < 0 || argint(2, &n) < 0 || argint(3, &flags) < 0 ||
-      arguint(4, &ufrom) < 0 || arguint(5, &ulen) < 0)
+  // (fd, buf, n, flags, from, fromlen), fetched at once: this runs per datagram.
+  if (argblock(a, 6) < 0)
     return -EFAULT;
+  if ((err = fdsock(a[0], &s)) < 0)
+    return err;
+  uint dst = a[1], ufrom = a[4], ulen = a[5];
+  int n = a[2], flags = a[3];
   if (n < 0)
     return -EINVAL;
   int userlen = 0;

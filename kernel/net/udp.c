@@ -39,11 +39,11 @@ isudp(struct socket *s)
 // The socket for a datagram to dst:dport from src:sport: a connected match
 // beats an unconnected one.
 static struct socket *
-lookup(uint dst, ushort dport, uint src, ushort sport)
+lookup(uint dst, int broadcast, ushort dport, uint src, ushort sport)
 {
   struct socket *best = 0;
   for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
-    if (!isudp(s) || s->lport != dport || (s->laddr && s->laddr != dst && !ip_isbroadcast(dst)))
+    if (!isudp(s) || s->lport != dport || (s->laddr && s->laddr != dst && !broadcast))
       continue;
     if (s->rport) {
       if (s->raddr == src && s->rport == sport)
@@ -75,7 +75,7 @@ udp_input(struct pbuf *pb, struct ip_info *info)
     return;
   }
   ushort sport = ntohs(uh->sport), dport = ntohs(uh->dport);
-  struct socket *s = lookup(info->dst, dport, info->src, sport);
+  struct socket *s = lookup(info->dst, info->broadcast, dport, info->src, sport);
   if (s == 0) {
     COUNT(noport);
     icmp_error(pb, info, ICMP_UNREACH, ICMP_UNREACH_PORT);

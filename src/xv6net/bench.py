@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from xv6net import benchpeer, linux, linuxguest
+from xv6net import benchpeer, linux, linuxguest, prof
 from xv6net.console import PROMPT
 from xv6net.netns import Netns, NetnsError
 from xv6net.parse import ifconfig_counters
@@ -108,6 +108,7 @@ class Config:
     results: Path = RESULTS
     chart: bool = True
     boot_timeout: float = 60.0
+    profile: bool = False         # xv6net: sample the kernel during the flood (kprof)
 
     @staticmethod
     def quick(**changes: Any) -> Config:  # noqa: ANN401
@@ -244,6 +245,7 @@ class Guest:
     parse_counters: Callable[[str], dict[str, int]]
     bin: str = ""                 # directory of the benchmark programs, with "/"
     reap: str = ""                # command that collects finished background jobs
+    profiler: bool = False        # has kprof (kernel/prof.c)
 
     def spec(self, config: Config) -> VMSpec:
         return VMSpec(name=f"bench-{self.name}", index=self.index, memory_mb=config.memory_mb,
@@ -265,7 +267,7 @@ def xv6_guest(config: Config) -> Guest:
     ip = "10.0.0.2"
     return Guest("xv6net", 0, ip, "tap-xv6", config.kernel, config.initramfs,
                  f"ip={ip}:::{NETMASK}::eth0:off", f"xv6net {git_describe()}",
-                 "ifconfig eth0; netstat -s", xv6_counters)
+                 "ifconfig eth0; netstat -s", xv6_counters, profiler=True)
 
 
 def linux_guest(prepared: linuxguest.LinuxGuest) -> Guest:
@@ -489,12 +491,15 @@ class Session:
         values["tap_dropped"] = tap_dropped(self.ns, self.guest.tap)
         return values
 
-    def udp_step(self, rate: int, seconds: float, probe: bool = False) -> dict[str, Any]:
+    def udp_step(self, rate: int, seconds: float, probe: bool = False,
+                 profile: bool = False) -> dict[str, Any]:
         """Offer `rate` datagrams/s for `seconds` to the guest's sink; what arrived."""
         assert self.shell is not None
         self._port += 1
         count = max(1, round(rate * seconds))
         before = self.counters()
+        if profile:
+            self.shell.run("kprof start")
         sink = (f"{self.guest.bin}udpsink -n {count} -t {int(seconds * 3) + 30} "
                 f"-w {SINK_IDLE_MS} {self._port}")
         self.shell.start(sink, f"udpsink: listening on port {self._port}")
@@ -509,6 +514,7 @@ class Session:
         report = sink_report(self.shell.wait_for(_SINK, seconds * 3 + 45).group(0))
         if self.guest.reap:
             self.shell.run(self.guest.reap)
+        kernel_profile = self.collect_profile() if profile else None
         after = self.counters()
         delta = {key: after[key] - before[key] for key in before}
         sent, took = int(generated["sent"]), float(generated["seconds"])
@@ -525,7 +531,16 @@ class Session:
         }
         if probe:
             step["shell_latency_s"] = latency
+        if kernel_profile is not None:
+            step["profile"] = kernel_profile.to_json()
+            self.log("kernel profile during this step:\n" + prof.table(kernel_profile, 15))
         return step
+
+    def collect_profile(self) -> prof.Profile:
+        assert self.shell is not None
+        self.shell.run("kprof stop")
+        samples = prof.parse(self.shell.run("kprof dump", timeout=120))
+        return prof.attribute(samples, prof.Symbols.from_elf(self.guest.kernel))
 
     def measure_udp_rx(self) -> None:
         lossy = 0
@@ -539,7 +554,8 @@ class Session:
             if lossy >= self.config.lossy_steps:
                 break
         self.run.flood = self.udp_step(self.config.flood_rate, self.config.flood_seconds,
-                                       probe=True)
+                                       probe=True,
+                                       profile=self.config.profile and self.guest.profiler)
         flood = self.run.flood
         self.log(f"UDP flood offered {flood['achieved_rate']:.0f}/s, delivered "
                  f"{flood['delivered_rate']:.0f}/s, shell answered in "
@@ -886,12 +902,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kernel", type=Path, default=Config.kernel)
     parser.add_argument("--initrd", type=Path, default=Config.initramfs)
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample xv6net's kernel during the flood (kprof) and keep the "
+                             "profile in the JSON")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     changes: dict[str, Any] = {"repeats": args.repeats, "results": args.results,
                                "kernel": args.kernel, "initramfs": args.initrd,
-                               "chart": not args.no_chart}
+                               "chart": not args.no_chart, "profile": args.profile}
     systems = tuple(s for s in args.systems.split(",") if s)
     if args.quick and args.systems == ",".join(SYSTEMS):
         systems = ("xv6net",)

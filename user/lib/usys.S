@@ -28,6 +28,7 @@ __syscall_error:
   ret
 
 SYSCALL(fork)
+SYSCALL(kprof)
 SYSCALL(wait)
 SYSCALL(pipe)
 SYSCALL(read)

@@ -1,0 +1,70 @@
+// kprof start [HZ] | stop | dump: drive the kernel's sampling profiler
+// (kernel/prof.c). dump prints one line per sample for the toolkit
+// (`xv6net prof`, src/xv6net/prof.py) to resolve against the kernel's
+// symbols:
+//
+//   k PID EIP PC1 PC2 PC3 PC4     a kernel-mode sample and its callers (hex)
+//   u PID EIP                     a user-mode sample
+//
+// and a last line "kprof: N samples".
+#include "kernel/types.h"
+#include "kernel/errno.h"
+#include "kernel/prof.h"
+#include "user/user.h"
+
+#define MAXSAMPLES 16384
+
+static void
+usage(void)
+{
+  fprintf(2, "usage: kprof start [HZ] | stop | dump\n");
+  exit(2);
+}
+
+static int
+dump(void)
+{
+  struct kprof_sample *s = malloc(MAXSAMPLES * sizeof *s);
+  if (s == 0) {
+    fprintf(2, "kprof: out of memory\n");
+    return 1;
+  }
+  int n = kprof(KPROF_READ, (int)s, MAXSAMPLES);
+  if (n < 0) {
+    fprintf(2, "kprof: %s\n", errno == EBUSY ? "still sampling: kprof stop first" : "cannot read samples");
+    return 1;
+  }
+  for (int i = 0; i < n; i++) {
+    if (s[i].flags & KPROF_USER)
+      printf("u %d %x\n", s[i].pid, s[i].eip);
+    else
+      printf("k %d %x %x %x %x %x\n", s[i].pid, s[i].eip,
+             s[i].pcs[0], s[i].pcs[1], s[i].pcs[2], s[i].pcs[3]);
+  }
+  printf("kprof: %d samples\n", n);
+  return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+  if (argc < 2)
+    usage();
+  if (strcmp(argv[1], "start") == 0) {
+    int hz = argc > 2 ? atoi(argv[2]) : 1024;
+    if (kprof(KPROF_START, hz, 0) < 0) {
+      fprintf(2, "kprof: cannot start at %d Hz\n", hz);
+      return 1;
+    }
+    return 0;
+  }
+  if (strcmp(argv[1], "stop") == 0) {
+    int n = kprof(KPROF_STOP, 0, 0);
+    printf("kprof: stopped, %d samples\n", n);
+    return 0;
+  }
+  if (strcmp(argv[1], "dump") == 0)
+    return dump();
+  usage();
+  return 2;
+}
