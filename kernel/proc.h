@@ -16,6 +16,7 @@ struct cpu {
   struct proc *proc;           // the process running here, or 0
   int needresched;             // a kernel thread was woken: yield at the end of the trap
   pde_t *curpgdir;             // the page directory in %cr3
+  uint sysenter_esp;           // what MSR_SYSENTER_ESP holds (the kernel stack top)
 };
 
 extern struct cpu cpus[NCPU];

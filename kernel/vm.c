@@ -51,6 +51,24 @@ dftssinit(struct cpu *c)
   c->gdt[SEG_DFTSS].s = 0;
 }
 
+// System calls arrive by sysenter (user/lib/usys.S), which costs far less
+// than int $T_SYSCALL under emulation. SYSENTER_CS names the kernel code
+// segment; the CPU takes the kernel stack segment, and (for sysexit) the
+// user code and data segments, from the next three GDT slots, which is how
+// SEG_KCODE..SEG_UDATA are laid out. The stack pointer is set at each
+// switch (settss). int $T_SYSCALL keeps working.
+static void
+sysenterinit(struct cpu *c)
+{
+  extern char sysenter_entry[];
+  if (!(cpuid_edx(1) & CPUID_SEP))
+    panic("this CPU has no SYSENTER (CPUID SEP)");
+  wrmsr(MSR_SYSENTER_CS, SEG_KCODE << 3, 0);
+  wrmsr(MSR_SYSENTER_EIP, (uint)sysenter_entry, 0);
+  wrmsr(MSR_SYSENTER_ESP, 0, 0);
+  c->sysenter_esp = 0;
+}
+
 // This CPU's GDT: flat kernel and user segments, the TSS slots.
 void
 seginit(void)
@@ -62,6 +80,7 @@ seginit(void)
   c->gdt[SEG_UCODE] = SEG(STA_X | STA_R, 0, 0xffffffff, DPL_USER);
   c->gdt[SEG_UDATA] = SEG(STA_W, 0, 0xffffffff, DPL_USER);
   dftssinit(c);
+  sysenterinit(c);
   lgdt(c->gdt, sizeof c->gdt);
   asm volatile(
     "ljmp %0, $1f\n"
@@ -156,6 +175,10 @@ settss(struct cpu *c, struct proc *p)
   c->gdt[SEG_TSS].s = 0;
   c->ts.ss0 = SEG_KDATA << 3;
   c->ts.esp0 = (uint)p->kstack + KSTACKSIZE;
+  if (c->sysenter_esp != c->ts.esp0) {   // sysenter's stack: the same one
+    c->sysenter_esp = c->ts.esp0;
+    wrmsr(MSR_SYSENTER_ESP, c->sysenter_esp, 0);
+  }
   c->ts.iomb = 0xFFFF;   // past the TSS limit: no I/O ports from user mode
   ltr(SEG_TSS << 3);
 }

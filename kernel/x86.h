@@ -57,6 +57,22 @@ static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2, %0" : "=r"(v))
 static inline void lcr3(uint v) { asm volatile("movl %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void invlpg(void *va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 // Full memory barrier: orders descriptor writes before a device doorbell.
+#define MSR_SYSENTER_CS  0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+
+static inline void wrmsr(uint msr, uint lo, uint hi)
+{ asm volatile("wrmsr" : : "c"(msr), "a"(lo), "d"(hi)); }
+
+// cpuid leaf: returns edx (the leaf's feature bits for leaf 1).
+static inline uint cpuid_edx(uint leaf)
+{
+  uint a, b, c, d;
+  asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(0));
+  return d;
+}
+#define CPUID_SEP (1u << 11)   // leaf 1 edx: SYSENTER/SYSEXIT
+
 static inline void rmb(void) { asm volatile("" : : : "memory"); }   // x86 keeps loads in order
 static inline void mfence(void) { asm volatile("lock; addl $0, 0(%%esp)" : : : "memory"); }
 

@@ -1,9 +1,11 @@
 // System call stubs. The arguments are already on the stack where the
 // kernel looks for them (as for a C call), so a stub only loads the call
-// number and traps. A result in [-4095, -1] is a negated errno value.
+// number and enters the kernel. A result in [-4095, -1] is a negated errno
+// value.
 #include "kernel/syscall.h"
 #include "kernel/traps.h"
 #include "kernel/errno.h"
+#include "user/lib/systrap.h"
 
 // A C-preprocessor macro (not .macro) so that SYS_##name is expanded.
 // The compare is unsigned: %eax >= (uint)-MAXERRNO means an error.
@@ -12,7 +14,7 @@
   .type name, @function;              \
 name:                                 \
   movl $SYS_##name, %eax;             \
-  int $T_SYSCALL;                     \
+  SYSTRAP;                            \
   cmpl $-MAXERRNO, %eax;              \
   jae __syscall_error;                \
   ret;                                \

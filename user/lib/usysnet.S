@@ -2,13 +2,14 @@
 #include "kernel/syscall.h"
 #include "kernel/traps.h"
 #include "kernel/errno.h"
+#include "user/lib/systrap.h"
 
 #define NETCALL(name)                 \
   .globl name;                        \
   .type name, @function;              \
 name:                                 \
   movl $SYS_##name, %eax;             \
-  int $T_SYSCALL;                     \
+  SYSTRAP;                            \
   cmpl $-MAXERRNO, %eax;              \
   jae 1f;                             \
   ret;                                \
