@@ -37,6 +37,7 @@ struct e1000 {
   struct pcidev *pci;
   volatile uint *regs;
   uint rxerrors, rxnobuf;     // this poll's bad descriptors and buffer shortages
+  uint rxunposted;            // refilled descriptors the card has not been told of
   volatile struct e1000_rx_desc *rx;
   struct pbuf *rxbuf[E1000_NRX];
   uint rxnext;                       // next descriptor the card will complete
@@ -236,6 +237,8 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
 
 // Take one completed descriptor: return its frame (0 if dropped) and post
 // *fresh (if any, consumed) in its place.
+#define E1000_RDT_BATCH 32
+
 static struct pbuf *
 rxtake(struct e1000 *e, uint i, struct pbuf **fresh)
 {
@@ -271,8 +274,10 @@ rxready(struct e1000 *e, int max)
 // Take up to budget completed descriptors and hand their frames up; returns
 // how many descriptors were taken. Only the netrx thread touches the receive
 // ring after attach, so this takes no lock; the fresh buffers come from the
-// pool in one batch, and the card hears of the refilled slots in one RDT
-// write (each register access is an exit into the emulator).
+// pool in one batch, and the card hears of refilled slots by an RDT write
+// once E1000_RDT_BATCH of them have piled up: each register access is an
+// exit into the emulator (under QEMU, one that waits for its big lock), and
+// the card still has at least NRX - 1 - RDT_BATCH buffers to fill.
 static int
 e1000_poll(struct netdev *dev, int budget)
 {
@@ -297,8 +302,12 @@ e1000_poll(struct netdev *dev, int budget)
     }
     e->rxnext = (e->rxnext + 1) % E1000_NRX;
   }
-  mfence();   // the refilled descriptors are in memory before the card hears of them
-  wr(e, E1000_RDT, (e->rxnext + E1000_NRX - 1) % E1000_NRX);
+  e->rxunposted += ready;
+  if (e->rxunposted >= E1000_RDT_BATCH) {
+    mfence();   // the refilled descriptors are in memory before the card hears of them
+    wr(e, E1000_RDT, (e->rxnext + E1000_NRX - 1) % E1000_NRX);
+    e->rxunposted = 0;
+  }
   if (e->rxerrors)
     NETSTAT_ADD(&e->dev, rx_errors, e->rxerrors);
   if (e->rxnobuf)

@@ -17,6 +17,7 @@ int ncpu;
 static struct {
   struct spinlock lock;
   struct proc proc[NPROC];
+  int end;   // no slot at or above proc[end] has ever been used: loops stop there
 } ptable;
 
 static struct proc *initproc;
@@ -86,6 +87,8 @@ allocproc(void)
   for (p = ptable.proc; p < &ptable.proc[NPROC]; p++)
     if (p->state == UNUSED)
       break;
+  if (p < &ptable.proc[NPROC] && p - ptable.proc >= ptable.end)
+    ptable.end = p - ptable.proc + 1;
   if (p == &ptable.proc[NPROC]) {
     release(&ptable.lock);
     return 0;
@@ -264,7 +267,7 @@ exit(int status)
 
   acquire(&ptable.lock);
   wakeup1(cur->parent);
-  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
     if (p->parent == cur) {
       p->parent = initproc;
       if (p->state == ZOMBIE)
@@ -288,7 +291,7 @@ wait(uint status_uva)
   acquire(&ptable.lock);
   for (;;) {
     int havekids = 0;
-    for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+    for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
       if (p->parent != cur)
         continue;
       havekids = 1;
@@ -318,7 +321,7 @@ wait(uint status_uva)
 static int
 anyrunnable(void)
 {
-  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++)
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++)
     if (p->state == RUNNABLE)
       return 1;
   return 0;
@@ -336,7 +339,7 @@ scheduler(void)
   for (;;) {
     sti();
     acquire(&ptable.lock);
-    for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+    for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
       if (p->state != RUNNABLE)
         continue;
       c->proc = p;
@@ -467,7 +470,7 @@ void
 wakeexpired(uint now)
 {
   acquire(&ptable.lock);
-  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++)
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++)
     if (p->state == SLEEPING && p->wakeat && (int)(now - p->wakeat) >= 0)
       p->state = RUNNABLE;
   release(&ptable.lock);
@@ -476,7 +479,7 @@ wakeexpired(uint now)
 static void
 wakeup1(void *chan)
 {
-  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++)
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++)
     if (p->state == SLEEPING && p->chan == chan)
       p->state = RUNNABLE;
 }
@@ -497,7 +500,7 @@ kill(int pid)
   if (initproc && pid == initproc->pid)
     return -EPERM;   // init must not exit: the system depends on it
   acquire(&ptable.lock);
-  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
     if (p->pid == pid && p->kthread) {
       release(&ptable.lock);
       return -EPERM;
@@ -528,7 +531,7 @@ getppid(void)
 static int
 haschildren(struct proc *p)
 {
-  for (struct proc *q = ptable.proc; q < &ptable.proc[NPROC]; q++)
+  for (struct proc *q = ptable.proc; q < &ptable.proc[ptable.end]; q++)
     if (q->parent == p && q->state != UNUSED && q->state != ZOMBIE)
       return 1;
   return 0;
@@ -542,7 +545,7 @@ void
 killforeground(void *console_chan)
 {
   acquire(&ptable.lock);
-  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
     if (p->state == UNUSED || p->state == ZOMBIE || p->state == EMBRYO || p->pid == 1 ||
         p->kthread)
       continue;
@@ -563,7 +566,7 @@ procdump(void)
     [UNUSED] "unused", [EMBRYO] "embryo", [SLEEPING] "sleep",
     [RUNNABLE] "runble", [RUNNING] "run", [ZOMBIE] "zombie",
   };
-  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
     if (p->state == UNUSED)
       continue;
     cprintf("%d %s %s sz %u\n", p->pid, states[p->state], p->name, p->sz);
