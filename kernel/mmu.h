@@ -3,6 +3,8 @@
 #define XV6NET_MMU_H
 
 // EFLAGS
+#define FL_FIXED  0x00000002   // reserved, always 1
+#define FL_TF     0x00000100   // trap flag (single step)
 #define FL_IF     0x00000200   // interrupt enable
 
 // CR0 and CR4

@@ -14,6 +14,7 @@ alltraps:
   movw $(SEG_KDATA << 3), %ax
   movw %ax, %ds
   movw %ax, %es
+  cld                  # user mode may have left the direction flag set
 
   pushl %esp
   call trap
@@ -45,6 +46,8 @@ sysenter_entry:
   pushl %ecx                              # esp
   pushfl
   orl $FL_IF, (%esp)                      # user mode always runs with interrupts on
+  pushl $FL_FIXED                         # the kernel's own flags: unlike a gate,
+  popfl                                   # sysenter leaves DF, NT, AC and TF as they were
   pushl $((SEG_UCODE << 3) | DPL_USER)   # cs
   pushl %edx                              # eip
   pushl $0                                # err

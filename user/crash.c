@@ -85,6 +85,94 @@ syscallbad(void)
                : : "i"(SYS_write) : "eax", "memory");
 }
 
+// sysenter with the stack and the return address both in kernel memory: the
+// kernel fails to fetch the arguments, sysexit "returns" to 0x80100000 in
+// user mode, and that faults.
+static void
+sysenterbad(void)
+{
+  asm volatile("movl $0x80100000, %%edx\n\t"
+               "movl $0x80000000, %%ecx\n\t"
+               "movl %0, %%eax\n\t"
+               "sysenter"
+               : : "i"(SYS_write) : "eax", "ecx", "edx", "memory");
+}
+
+// sysenter with the trap flag set: the single-step trap lands on the
+// kernel's first instruction, which the kernel must survive (it clears TF).
+static void
+sysentertf(void)
+{
+  int pid;
+  asm volatile("movl $1f, %%edx\n\t"
+               "pushfl\n\t"
+               "orl $0x100, (%%esp)\n\t"   // TF: traps after the instruction after popfl
+               "movl %%esp, %%ecx\n\t"
+               "addl $4, %%ecx\n\t"        // the stack as it will be after popfl
+               "popfl\n\t"
+               "sysenter\n"
+               "1:\n\t"
+               "pushfl\n\t"
+               "andl $~0x100, (%%esp)\n\t"
+               "popfl"
+               : "=a"(pid) : "a"(SYS_getpid) : "ecx", "edx", "memory");
+  printf("crash: getpid %s\n", pid == getpid() ? "ok" : "wrong");
+}
+
+// A system call with the direction flag (which string instructions follow)
+// and the nested-task flag set: the kernel must not copy backwards or iret
+// into a task switch. Entered by int $64 and by sysenter.
+static char flagsmsg[] = "crash: copied forwards\n";
+
+static void
+flagscall(int use_sysenter)
+{
+  int r;
+  uint args[3] = { 1, (uint)flagsmsg, sizeof flagsmsg - 1 };
+  if (use_sysenter)
+    asm volatile("pushl 8(%2)\n\t"
+                 "pushl 4(%2)\n\t"
+                 "pushl 0(%2)\n\t"
+                 "pushl $0\n\t"              // where a return address would be
+                 "pushfl\n\t"
+                 "orl $0x4400, (%%esp)\n\t"  // NT | DF
+                 "popfl\n\t"
+                 "movl %%esp, %%ecx\n\t"
+                 "movl $1f, %%edx\n\t"
+                 "sysenter\n"
+                 "1:\n\t"
+                 "cld\n\t"
+                 "pushfl\n\t"
+                 "andl $~0x4000, (%%esp)\n\t"
+                 "popfl\n\t"
+                 "addl $16, %%esp"
+                 : "=a"(r) : "a"(SYS_write), "b"(args) : "ecx", "edx", "memory", "cc");
+  else
+    asm volatile("pushl 8(%2)\n\t"
+                 "pushl 4(%2)\n\t"
+                 "pushl 0(%2)\n\t"
+                 "pushl $0\n\t"
+                 "pushfl\n\t"
+                 "orl $0x4400, (%%esp)\n\t"
+                 "popfl\n\t"
+                 "int $64\n\t"
+                 "cld\n\t"
+                 "pushfl\n\t"
+                 "andl $~0x4000, (%%esp)\n\t"
+                 "popfl\n\t"
+                 "addl $16, %%esp"
+                 : "=a"(r) : "a"(SYS_write), "b"(args) : "memory", "cc");
+  if (r != (int)sizeof flagsmsg - 1)
+    printf("crash: write returned %d\n", r);
+}
+
+static void
+sysenterflags(void)
+{
+  flagscall(1);
+  flagscall(0);
+}
+
 static const struct {
   const char *name;
   void (*fn)(void);
@@ -99,6 +187,9 @@ static const struct {
   { "priv",       privileged,  "privileged instruction (cli)" },
   { "stack",      stack,       "overflow the user stack" },
   { "syscallbad", syscallbad,  "system call with %esp in kernel memory" },
+  { "sysenterbad", sysenterbad, "sysenter with stack and return address in kernel memory" },
+  { "sysentertf", sysentertf,  "sysenter with the trap flag set (survives)" },
+  { "flags",      sysenterflags, "system calls with DF and NT set (survives)" },
 };
 
 #define NMODES ((int)(sizeof modes / sizeof modes[0]))

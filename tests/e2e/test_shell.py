@@ -65,11 +65,27 @@ def test_usertests(guest):
     assert_alive(guest)
 
 
-@pytest.mark.parametrize("mode", ["null", "kernel"])
+@pytest.mark.parametrize("mode", ["null", "kernel", "syscallbad", "sysenterbad"])
 def test_crash_is_killed_and_shell_survives(guest, mode):
     out = guest.run(f"crash {mode}")
     assert "killed" in out
     assert "survived" not in out
+    assert_alive(guest)
+
+
+def test_sysenter_with_the_trap_flag_set_is_survived(guest):
+    # The single-step trap lands on the kernel's first instruction after
+    # sysenter; the kernel drops TF and completes the call.
+    out = guest.run("crash sysentertf")
+    assert "crash: getpid ok" in out and "crash: survived" in out, out
+    assert_alive(guest)
+
+
+def test_system_calls_with_direction_and_nested_task_flags_set(guest):
+    # DF set by the program must not make the kernel copy backwards (it used
+    # to overrun a kernel stack and panic), by sysenter or by int $64.
+    out = guest.run("crash flags")
+    assert out.count("crash: copied forwards") == 2 and "crash: survived" in out, out
     assert_alive(guest)
 
 
