@@ -1,21 +1,36 @@
 #include "kernel/mmu.h"
 #include "kernel/traps.h"
 
-# Every trap arrives here from a vector stub: build a struct trapframe on the
-# kernel stack, switch to kernel data segments, call trap(tf).
-.globl alltraps
-alltraps:
+# The part of a struct trapframe below what the CPU (or sysenter_entry) and
+# the vector stub pushed: segment registers and general registers; then the
+# kernel's data segments, and DF clear (user mode may have left it set).
+.macro savetrapframe
   pushl %ds
   pushl %es
   pushl %fs
   pushl %gs
   pushal
-
   movw $(SEG_KDATA << 3), %ax
   movw %ax, %ds
   movw %ax, %es
-  cld                  # user mode may have left the direction flag set
+  cld
+.endm
 
+# Undo savetrapframe and drop trapno and err: the CPU's part is left on top.
+.macro poptrapframe
+  popal
+  popl %gs
+  popl %fs
+  popl %es
+  popl %ds
+  addl $8, %esp
+.endm
+
+# Every trap arrives here from a vector stub: build a struct trapframe on the
+# kernel stack, switch to kernel data segments, call trap(tf).
+.globl alltraps
+alltraps:
+  savetrapframe
   pushl %esp
   call trap
   addl $4, %esp
@@ -24,12 +39,7 @@ alltraps:
 # return to user space also starts here (see allocproc).
 .globl trapret
 trapret:
-  popal
-  popl %gs
-  popl %fs
-  popl %es
-  popl %ds
-  addl $8, %esp    # trapno and err
+  poptrapframe
   iret
 
 # A system call by sysenter (user/lib/usys.S): the CPU has loaded the kernel
@@ -52,15 +62,7 @@ sysenter_entry:
   pushl %edx                              # eip
   pushl $0                                # err
   pushl $T_SYSCALL                        # trapno
-  pushl %ds
-  pushl %es
-  pushl %fs
-  pushl %gs
-  pushal
-
-  movw $(SEG_KDATA << 3), %ax
-  movw %ax, %ds
-  movw %ax, %es
+  savetrapframe
   sti                                     # as under int $T_SYSCALL's trap gate
 
   pushl %esp
@@ -68,12 +70,7 @@ sysenter_entry:
   addl $4, %esp
 
   cli
-  popal
-  popl %gs
-  popl %fs
-  popl %es
-  popl %ds
-  addl $8, %esp                           # trapno and err
+  poptrapframe
   movl 0(%esp), %edx                      # sysexit: eip from %edx
   movl 12(%esp), %ecx                     #          esp from %ecx
   andl $~FL_IF, 8(%esp)
