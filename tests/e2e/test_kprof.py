@@ -15,7 +15,7 @@ def test_kprof_samples_the_kernel_and_its_receive_thread(guest):
     assert guest.run("kprof start 1024") == ""
     # Datagrams to a closed port on lo: sending, then (in the netrx kernel
     # thread) IP and UDP input and an ICMP port unreachable, all in the kernel.
-    out = guest.run("udpblast -n 5000 127.0.0.1 9", timeout=120)
+    out = guest.run("udpblast -n 20000 127.0.0.1 9", timeout=120)
     assert "udpblast: sent" in out, out
     stopped = guest.run("kprof stop")
     assert stopped.startswith("kprof: stopped, "), stopped
