@@ -235,10 +235,10 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
 
 // ---- receive ---------------------------------------------------------------
 
+#define E1000_RDT_BATCH 32   // refilled descriptors per RDT write (see e1000_poll)
+
 // Take one completed descriptor: return its frame (0 if dropped) and post
 // *fresh (if any, consumed) in its place.
-#define E1000_RDT_BATCH 32
-
 static struct pbuf *
 rxtake(struct e1000 *e, uint i, struct pbuf **fresh)
 {

@@ -22,7 +22,6 @@ static struct {
   int n;
 } table;
 
-
 // Devices with received frames waiting, for the netrx thread.
 static struct {
   struct spinlock lock;
@@ -93,21 +92,12 @@ netdev_count(void)
 void
 netdev_input(struct netdev *dev, struct pbuf *pb)
 {
-  pb->dev = dev;
-  acquire(&dev->statlock);
-  dev->stats.rx_packets++;
-  dev->stats.rx_bytes += pbuf_len(pb);
-  release(&dev->statlock);
-  if (!(dev->flags & IFF_UP)) {
-    NETSTAT_ADD(dev, rx_dropped, 1);
-    pbuf_free(pb);
-    return;
-  }
-  ether_input(dev, pb);
+  pb->next = 0;
+  netdev_input_list(dev, pb);
 }
 
-// A driver's batch of frames, linked through next: counted under one
-// acquisition of the statistics lock, then handed up one by one.
+// A driver's batch of whole frames, linked through next (0 ends it): counted
+// under one acquisition of the statistics lock, then handed up one by one.
 void
 netdev_input_list(struct netdev *dev, struct pbuf *head)
 {
