@@ -62,13 +62,13 @@ fdfile(int fd, struct file **pf)
 int
 argfd(int n, int *pfd, struct file **pf)
 {
-  int fd;
+  int fd, err;
   struct file *f;
 
   if (argint(n, &fd) < 0)
     return -EFAULT;
-  if (fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
-    return -EBADF;
+  if ((err = fdfile(fd, &f)) < 0)
+    return err;
   if (pfd)
     *pfd = fd;
   if (pf)

@@ -55,6 +55,17 @@ pbufinit(void)
           NBIGPBUF, PBUF_BIGSIZE);
 }
 
+// A buffer fresh from the pool: empty, headroom bytes in, no history.
+static void
+reset(struct pbuf *pb, uint headroom)
+{
+  pb->next = 0;
+  pb->rp = pb->wp = pb->base + headroom;
+  pb->dev = 0;
+  pb->ethertype = 0;
+  pb->pkttype = 0;
+}
+
 static struct pbuf *
 take(uint headroom, int big)
 {
@@ -70,13 +81,8 @@ take(uint headroom, int big)
     pb->isfree = 0;
   }
   release(&pool.lock);
-  if (pb) {
-    pb->next = 0;
-    pb->rp = pb->wp = pb->base + headroom;
-    pb->dev = 0;
-    pb->ethertype = 0;
-    pb->pkttype = 0;
-  }
+  if (pb)
+    reset(pb, headroom);
   return pb;
 }
 
@@ -107,14 +113,8 @@ pbuf_alloc_rx_n(struct pbuf **out, int n)
     out[got++] = pb;
   }
   release(&pool.lock);
-  for (int i = 0; i < got; i++) {
-    struct pbuf *pb = out[i];
-    pb->next = 0;
-    pb->rp = pb->wp = pb->base;
-    pb->dev = 0;
-    pb->ethertype = 0;
-    pb->pkttype = 0;
-  }
+  for (int i = 0; i < got; i++)
+    reset(out[i], 0);
   return got;
 }
 
