@@ -38,6 +38,7 @@ import math
 import os
 import platform
 import re
+import resource
 import select
 import shutil
 import statistics
@@ -377,6 +378,45 @@ def build_udpgen(build: Path = BUILD) -> Path:
     return output.resolve()
 
 
+def qemu_cpu_seconds(pid: int, proc: Path = Path("/proc")) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by QEMU's threads, by role.
+
+    "vcpu": the threads that run the guest (named "CPU n/TCG" with
+    -name debug-threads=on); "main": the process's first thread, QEMU's event
+    loop, which moves frames between the tap and the emulated card; "other"
+    (RCU, workers). A thread that exits between listing and reading is skipped.
+    """
+    hz = os.sysconf("SC_CLK_TCK")
+    totals = {"vcpu": 0.0, "main": 0.0, "other": 0.0}
+    for task in sorted((proc / str(pid) / "task").iterdir()):
+        try:
+            comm = (task / "comm").read_text().strip()
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()   # after "pid (comm) "
+        seconds = (int(fields[11]) + int(fields[12])) / hz   # utime, stime
+        role = ("main" if task.name == str(pid) else
+                "vcpu" if comm.startswith("CPU ") else "other")
+        totals[role] += seconds
+    return totals
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds used by this process's children that have been waited for
+    (the traffic generator, once finish() has reaped it; the kernel charges
+    the bridge's forwarding of its frames to it as well)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_busy(before: dict[str, float], after: dict[str, float],
+             seconds: float) -> dict[str, float]:
+    """Fraction of one core each role kept busy between two qemu_cpu_seconds()."""
+    return {role: (after[role] - before[role]) / seconds if seconds > 0 else 0.0
+            for role in after}
+
+
 def tap_dropped(ns: Netns, tap: str) -> int:
     """Frames the tap could not queue for QEMU (its TX drops)."""
     data = json.loads(ns.ip("-s", "-j", "link", "show", "dev", tap).stdout)
@@ -503,6 +543,8 @@ class Session:
         sink = (f"{self.guest.bin}udpsink -n {count} -t {int(seconds * 3) + 30} "
                 f"-w {SINK_IDLE_MS} {self._port}")
         self.shell.start(sink, f"udpsink: listening on port {self._port}")
+        cpu_before, clock_before = self.qemu_cpu(), time.monotonic()
+        gen_cpu_before = children_cpu_seconds()
         gen = self.ns.popen([str(self.udpgen), self.guest.ip, str(self._port), str(rate),
                              str(count), str(seconds * 3 + 5), str(self.config.payload)])
         with started(gen):
@@ -511,6 +553,8 @@ class Session:
                 time.sleep(min(1.0, seconds / 2))
                 latency = self.shell.probe()
             generated = json.loads(finish(gen, seconds * 3 + 15))
+        cpu_after, clock_after = self.qemu_cpu(), time.monotonic()
+        gen_cpu = children_cpu_seconds() - gen_cpu_before
         report = sink_report(self.shell.wait_for(_SINK, seconds * 3 + 45).group(0))
         if self.guest.reap:
             self.shell.run(self.guest.reap)
@@ -529,12 +573,25 @@ class Session:
             "nic_missed": delta["rx_missed"], "socket_drops": delta["udp_rcvbuf_errors"],
             "tap_dropped": delta["tap_dropped"],
         }
+        if cpu_before and cpu_after:
+            step["qemu_busy"] = cpu_busy(cpu_before, cpu_after, clock_after - clock_before)
+        step["generator_busy"] = gen_cpu / (clock_after - clock_before)
         if probe:
             step["shell_latency_s"] = latency
         if kernel_profile is not None:
             step["profile"] = kernel_profile.to_json()
             self.log("kernel profile during this step:\n" + prof.table(kernel_profile, 15))
         return step
+
+    def qemu_cpu(self) -> dict[str, float] | None:
+        """QEMU's CPU time by thread role, or None if it cannot be read."""
+        pid = self.vm.pid if self.vm is not None else None
+        if pid is None:
+            return None
+        try:
+            return qemu_cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            return None
 
     def collect_profile(self) -> prof.Profile:
         assert self.shell is not None
@@ -647,6 +704,9 @@ def summarise(run: Run) -> dict[str, Any]:
         "irq_per_packet_10k": low["irq_per_packet"] if low else None,
         "irq_per_packet_flood": flood.get("irq_per_packet"),
         "udp_tx_pps": run.tx.get("rate"),
+        "vcpu_busy_flood": flood.get("qemu_busy", {}).get("vcpu"),
+        "main_busy_flood": flood.get("qemu_busy", {}).get("main"),
+        "generator_busy_flood": flood.get("generator_busy"),
     }
 
 
@@ -684,6 +744,9 @@ METRICS = (
     Metric("irq_per_packet_10k", "interrupts per frame at 10k/s", "", "lower"),
     Metric("irq_per_packet_flood", "interrupts per frame, flood", "", "lower"),
     Metric("udp_tx_pps", "UDP tx from a guest program", "dgram/s", "higher"),
+    Metric("vcpu_busy_flood", "QEMU's guest CPU thread busy, flood", "core", ""),
+    Metric("main_busy_flood", "QEMU's event-loop thread busy, flood", "core", ""),
+    Metric("generator_busy_flood", "traffic generator busy, flood", "core", ""),
 )
 
 

@@ -194,8 +194,11 @@ def console_args(spec: VMSpec) -> list[str]:
 
 def build_argv(spec: VMSpec) -> list[str]:
     """The whole QEMU command line for spec (pure: nothing is started or read)."""
+    # debug-threads names the vCPU threads "CPU n/TCG" (or /KVM), so that the
+    # benchmark can tell guest time from the event loop's in /proc.
     argv = [
-        spec.qemu, "-name", spec.name, "-machine", "pc", "-accel", spec.accel,
+        spec.qemu, "-name", f"{optval(spec.name)},debug-threads=on", "-machine", "pc",
+        "-accel", spec.accel,
         "-m", str(spec.memory_mb),
         "-smp", f"cpus={spec.cpus},sockets={spec.cpus},cores=1,threads=1",
         "-kernel", str(spec.kernel),

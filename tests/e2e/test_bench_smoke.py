@@ -76,6 +76,10 @@ def test_figures_are_plausible(results):
         assert 0 <= step["received"] <= step["sent"]
         assert step["rx_frames"] >= step["received"]
         assert step["interrupts"] >= 0
+        # QEMU's threads: the guest's vCPU worked, and none can exceed a core
+        # by much (the clock ticks of /proc round).
+        busy = step["qemu_busy"]
+        assert 0 < busy["vcpu"] <= 1.2 and 0 < busy["main"] <= 1.2, busy
     first = run["steps"][0]
     assert first["lost"] == 0, "xv6net lost datagrams at the lowest rate"
     assert 0 < first["irq_per_packet"] <= 2

@@ -125,6 +125,32 @@ def run_with(boot, rtt, lossfree, flood, repeat=0):
     return run
 
 
+def _task(root, pid, tid, comm, *, utime, stime):
+    task = root / str(pid) / "task" / str(tid)
+    task.mkdir(parents=True)
+    (task / "comm").write_text(comm + "\n")
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
+    # cmajflt utime stime ...; a comm with spaces and parentheses must not
+    # shift the fields.
+    (task / "stat").write_text(f"{tid} ({comm}) S 1 1 1 0 -1 0 0 0 0 0 {utime} {stime} 0 0\n")
+
+
+def test_qemu_cpu_seconds_by_thread_role(tmp_path):
+    hz = bench.os.sysconf("SC_CLK_TCK")
+    _task(tmp_path, 100, 100, "qemu-system-x86", utime=3 * hz, stime=1 * hz)
+    _task(tmp_path, 100, 101, "CPU 0/TCG", utime=5 * hz, stime=2 * hz)
+    _task(tmp_path, 100, 102, "call_rcu", utime=hz // 2, stime=0)
+    _task(tmp_path, 100, 103, "worker (x)", utime=hz // 2, stime=0)
+    assert bench.qemu_cpu_seconds(100, tmp_path) == {"vcpu": 7.0, "main": 4.0, "other": 1.0}
+
+
+def test_cpu_busy_is_the_share_of_one_core():
+    before = {"vcpu": 1.0, "main": 2.0, "other": 0.0}
+    after = {"vcpu": 3.0, "main": 3.0, "other": 0.0}
+    assert bench.cpu_busy(before, after, 2.0) == {"vcpu": 1.0, "main": 0.5, "other": 0.0}
+    assert bench.cpu_busy(before, after, 0.0)["vcpu"] == 0.0
+
+
 def test_compare_takes_the_median_of_same_run_ratios():
     runs = {"xv6net": [run_with(1.0, 0.2, 20000, 60000, 0), run_with(2.0, 0.2, 20000, 60000, 1),
                        run_with(1.5, 0.2, 20000, 60000, 2)],
