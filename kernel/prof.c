@@ -60,9 +60,12 @@ ratefor(int hz)
   return 15;
 }
 
+// With interrupts off: profintr selects register C in between otherwise,
+// and the data byte meant for A or B would land there.
 static void
 rtcperiodic(int hz)
 {
+  pushcli();
   if (hz) {
     cmoswrite(RTC_A, (cmosread(RTC_A) & 0xF0) | ratefor(hz));
     cmoswrite(RTC_B, cmosread(RTC_B) | RTC_B_PIE);
@@ -70,6 +73,7 @@ rtcperiodic(int hz)
     cmoswrite(RTC_B, cmosread(RTC_B) & ~RTC_B_PIE);
   }
   (void)cmosread(RTC_C);
+  popcli();
 }
 
 // The kernel return addresses above a frame, while they stay on p's stack.
