@@ -707,7 +707,18 @@ def summarise(run: Run) -> dict[str, Any]:
         "vcpu_busy_flood": flood.get("qemu_busy", {}).get("vcpu"),
         "main_busy_flood": flood.get("qemu_busy", {}).get("main"),
         "generator_busy_flood": flood.get("generator_busy"),
+        "vcpu_us_per_datagram_flood": guest_us_per_datagram(flood),
     }
+
+
+def guest_us_per_datagram(step: dict[str, Any]) -> float | None:
+    """Microseconds of the guest's CPU thread per datagram delivered to the
+    sink: the receive path's cost, whatever share of the host it was given."""
+    busy = step.get("qemu_busy", {}).get("vcpu")
+    rate = step.get("delivered_rate")
+    if not busy or not rate:
+        return None
+    return busy / rate * 1e6
 
 
 @dataclass(frozen=True)
@@ -747,6 +758,8 @@ METRICS = (
     Metric("vcpu_busy_flood", "QEMU's guest CPU thread busy, flood", "core", ""),
     Metric("main_busy_flood", "QEMU's event-loop thread busy, flood", "core", ""),
     Metric("generator_busy_flood", "traffic generator busy, flood", "core", ""),
+    Metric("vcpu_us_per_datagram_flood", "guest CPU per datagram delivered, flood", "us",
+           "lower"),
 )
 
 

@@ -144,6 +144,13 @@ def test_qemu_cpu_seconds_by_thread_role(tmp_path):
     assert bench.qemu_cpu_seconds(100, tmp_path) == {"vcpu": 7.0, "main": 4.0, "other": 1.0}
 
 
+def test_guest_cpu_per_datagram():
+    step = {"qemu_busy": {"vcpu": 0.8, "main": 0.2, "other": 0.0}, "delivered_rate": 100_000}
+    assert bench.guest_us_per_datagram(step) == pytest.approx(8.0)
+    assert bench.guest_us_per_datagram({"delivered_rate": 5}) is None
+    assert bench.guest_us_per_datagram({"qemu_busy": {"vcpu": 0.5}, "delivered_rate": 0}) is None
+
+
 def test_cpu_busy_is_the_share_of_one_core():
     before = {"vcpu": 1.0, "main": 2.0, "other": 0.0}
     after = {"vcpu": 3.0, "main": 3.0, "other": 0.0}
