@@ -18,6 +18,7 @@ static struct {
   struct spinlock lock;
   struct proc proc[NPROC];
   int end;   // no slot at or above proc[end] has ever been used: loops stop there
+  struct proc *woken;   // the last process wakeup() made runnable (see scheduler)
 } ptable;
 
 static struct proc *initproc;
@@ -339,13 +340,29 @@ scheduler(void)
   for (;;) {
     sti();
     acquire(&ptable.lock);
-    for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
-      if (p->state != RUNNABLE)
+    // Round robin, except that a process just woken (the data it slept for
+    // has come) runs before the round goes on: it usually runs briefly and
+    // sleeps again, and otherwise a program that never sleeps would make it
+    // wait a whole time slice. At most every other pick is such a turn, so
+    // the round still advances.
+    int tookturn = 0;
+    struct proc *p = ptable.proc;
+    while (p < &ptable.proc[ptable.end]) {
+      struct proc *next = p;
+      if (!tookturn && ptable.woken && ptable.woken->state == RUNNABLE) {
+        next = ptable.woken;
+        tookturn = 1;
+      } else {
+        p++;
+        tookturn = 0;
+      }
+      ptable.woken = 0;
+      if (next->state != RUNNABLE)
         continue;
-      c->proc = p;
-      switchto(p);
-      p->state = RUNNING;
-      swtch(&c->scheduler, p->context);
+      c->proc = next;
+      switchto(next);
+      next->state = RUNNING;
+      swtch(&c->scheduler, next->context);
       c->proc = 0;
     }
     int idle = !anyrunnable();
@@ -479,9 +496,12 @@ wakeexpired(uint now)
 static void
 wakeup1(void *chan)
 {
-  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++)
-    if (p->state == SLEEPING && p->chan == chan)
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
+    if (p->state == SLEEPING && p->chan == chan) {
       p->state = RUNNABLE;
+      ptable.woken = p;
+    }
+  }
 }
 
 void

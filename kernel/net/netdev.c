@@ -176,14 +176,22 @@ enqueue(struct netdev *dev)
   rxsched.tail = dev;
 }
 
-// Ask the netrx thread to poll dev. The interrupted process keeps the CPU
-// (netrx runs when it blocks or at the next tick) unless the driver says the
-// ring is filling (urgent): preempting a program on every receive interrupt
-// would starve the very program the frames are for, which then drops them
-// at its full socket queue after the kernel has done all the work.
+// Ask the netrx thread to poll dev, and say whether the interrupted process
+// should give it the CPU now. Preempting a program on every receive
+// interrupt starves the very program the frames are for, which then drops
+// them at its full socket queue after the kernel has done all the work. So
+// only the first interrupt of a clock tick preempts (a busy machine still
+// answers at once, not at the next tick), and later ones only when the
+// driver says its ring is filling (urgent).
 void
 netdev_schedule(struct netdev *dev, int urgent)
 {
+  static uint lastforced = ~0u;   // the tick of the last such preemption
+  uint now = readticks();
+  if (now != lastforced) {
+    lastforced = now;
+    urgent = 1;
+  }
   acquire(&rxsched.lock);
   if (dev->scheduled) {
     dev->missed = 1;
