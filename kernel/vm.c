@@ -183,19 +183,33 @@ settss(struct cpu *c, struct proc *p)
   ltr(SEG_TSS << 3);
 }
 
-// Use p's address space; always reloads %cr3, which also flushes the TLB
-// (growproc and exec rely on that).
-void
-switchuvm(struct proc *p)
+// Make p the process this CPU runs: its kernel stack for traps, and its
+// address space in %cr3, loaded always when flush (a reload also flushes
+// the TLB), otherwise only if another directory is loaded.
+static void
+loadproc(struct proc *p, int flush)
 {
   if (p == 0 || p->kstack == 0 || p->pgdir == 0)
-    panic("switchuvm: incomplete process");
+    panic("switching to an incomplete process");
   pushcli();
   struct cpu *c = mycpu();
   settss(c, p);
-  c->curpgdir = p->pgdir;
-  lcr3(V2P(p->pgdir));
+  pde_t *want = p->pgdir;
+  if (p->kthread && !flush)
+    want = ncpu > 1 ? kpgdir : c->curpgdir;
+  if (flush || c->curpgdir != want) {
+    c->curpgdir = want;
+    lcr3(V2P(want));
+  }
   popcli();
+}
+
+// Use p's address space; always reloads %cr3 (growproc and exec rely on the
+// TLB flush that comes with it).
+void
+switchuvm(struct proc *p)
+{
+  loadproc(p, 1);
 }
 
 // The scheduler's switch: %cr3 is reloaded only if p's page directory is not
@@ -207,17 +221,7 @@ switchuvm(struct proc *p)
 void
 switchto(struct proc *p)
 {
-  if (p == 0 || p->kstack == 0 || p->pgdir == 0)
-    panic("switchto: incomplete process");
-  pushcli();
-  struct cpu *c = mycpu();
-  settss(c, p);
-  pde_t *want = p->kthread ? (ncpu > 1 ? kpgdir : c->curpgdir) : p->pgdir;
-  if (c->curpgdir != want) {
-    c->curpgdir = want;
-    lcr3(V2P(want));
-  }
-  popcli();
+  loadproc(p, 0);
 }
 
 // Map the kernel stack of process-table slot `slot`, below which one page is
