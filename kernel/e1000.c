@@ -36,7 +36,6 @@ struct e1000 {
   struct netdev dev;
   struct pcidev *pci;
   volatile uint *regs;
-  uint rxerrors, rxnobuf;     // this poll's bad descriptors and buffer shortages
   uint rxunposted;            // refilled descriptors the card has not been told of
   volatile struct e1000_rx_desc *rx;
   struct pbuf *rxbuf[E1000_NRX];
@@ -237,19 +236,25 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
 
 #define E1000_RDT_BATCH 32   // refilled descriptors per RDT write (see e1000_poll)
 
-// Take one completed descriptor: return its frame (0 if dropped) and post
-// *fresh (if any, consumed) in its place.
+// What one poll dropped, counted once at its end.
+struct rxdrops {
+  uint errors;   // bad descriptors
+  uint nobuf;    // good frames with no fresh buffer to swap in
+};
+
+// Take one completed descriptor: return its frame (0 if dropped, counted in
+// *drops) and post *fresh (if any, consumed) in its place.
 static struct pbuf *
-rxtake(struct e1000 *e, uint i, struct pbuf **fresh)
+rxtake(struct e1000 *e, uint i, struct pbuf **fresh, struct rxdrops *drops)
 {
   volatile struct e1000_rx_desc *d = &e->rx[i];
   struct pbuf *frame = 0;
   uint len = d->length;
 
   if (!(d->status & E1000_RXD_STAT_EOP) || d->errors || len < ETH_HLEN || len > PBUF_SIZE) {
-    e->rxerrors++;
+    drops->errors++;
   } else if (*fresh == 0) {
-    e->rxnobuf++;   // drop: keep the old buffer posted
+    drops->nobuf++;   // drop: keep the old buffer posted
   } else {
     frame = e->rxbuf[i];
     frame->wp = frame->rp + len;
@@ -290,10 +295,10 @@ e1000_poll(struct netdev *dev, int budget)
     return 0;
   rmb();   // descriptor contents after their DD bits
   int nfresh = pbuf_alloc_rx_n(fresh, ready);
-  e->rxerrors = e->rxnobuf = 0;
+  struct rxdrops drops = { 0, 0 };
   for (int k = 0; k < ready; k++) {
     struct pbuf *spare = k < nfresh ? fresh[k] : 0;
-    struct pbuf *pb = rxtake(e, e->rxnext, &spare);
+    struct pbuf *pb = rxtake(e, e->rxnext, &spare, &drops);
     if (spare)
       pbuf_free(spare);   // not used: the descriptor was bad
     if (pb) {
@@ -308,10 +313,10 @@ e1000_poll(struct netdev *dev, int budget)
     wr(e, E1000_RDT, (e->rxnext + E1000_NRX - 1) % E1000_NRX);
     e->rxunposted = 0;
   }
-  if (e->rxerrors)
-    NETSTAT_ADD(&e->dev, rx_errors, e->rxerrors);
-  if (e->rxnobuf)
-    NETSTAT_ADD(&e->dev, rx_nobuf, e->rxnobuf);
+  if (drops.errors)
+    NETSTAT_ADD(&e->dev, rx_errors, drops.errors);
+  if (drops.nobuf)
+    NETSTAT_ADD(&e->dev, rx_nobuf, drops.nobuf);
 
   netdev_input_list(&e->dev, head);
   return ready;
