@@ -66,10 +66,11 @@ reset(struct pbuf *pb, uint headroom)
   pb->pkttype = 0;
 }
 
+// The first buffer of a free list, taken off it; 0 if the list is empty.
+// pool.lock held.
 static struct pbuf *
-take(uint headroom, int big)
+pop(int big)
 {
-  acquire(&pool.lock);
   struct pbuf **list = big ? &pool.bigfree : &pool.free;
   struct pbuf *pb = *list;
   if (pb) {
@@ -80,6 +81,14 @@ take(uint headroom, int big)
       pool.nfree--;
     pb->isfree = 0;
   }
+  return pb;
+}
+
+static struct pbuf *
+take(uint headroom, int big)
+{
+  acquire(&pool.lock);
+  struct pbuf *pb = pop(big);
   release(&pool.lock);
   if (pb)
     reset(pb, headroom);
@@ -104,14 +113,10 @@ int
 pbuf_alloc_rx_n(struct pbuf **out, int n)
 {
   int got = 0;
+  struct pbuf *pb;
   acquire(&pool.lock);
-  while (got < n && pool.free) {
-    struct pbuf *pb = pool.free;
-    pool.free = pb->next;
-    pool.nfree--;
-    pb->isfree = 0;
+  while (got < n && (pb = pop(0)) != 0)
     out[got++] = pb;
-  }
   release(&pool.lock);
   for (int i = 0; i < got; i++)
     reset(out[i], 0);
