@@ -47,13 +47,13 @@ void     initrdinit(void);
 
 // ioapic.c
 void     ioapicenable(int irq, int cpu, int level);
+extern uchar ioapicid;
+void     ioapicinit(void);
 
 // prof.c
 struct trapframe;
 void     profinit(void);
 void     profintr(struct trapframe *tf);
-extern uchar ioapicid;
-void     ioapicinit(void);
 
 // kalloc.c
 char    *kalloc(void);

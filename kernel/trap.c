@@ -10,9 +10,9 @@
 #include "kernel/traps.h"
 #include "kernel/spinlock.h"
 #include "kernel/irq.h"
+#include "kernel/net/netdev.h"
 
 extern char sysenter_entry[];   // trapasm.S
-#include "kernel/net/netdev.h"
 
 static struct gatedesc idt[256];
 extern uint vectors[];    // vectors.S

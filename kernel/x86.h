@@ -56,7 +56,7 @@ static inline uint xchg(volatile uint *addr, uint newval)
 static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2, %0" : "=r"(v)); return v; }
 static inline void lcr3(uint v) { asm volatile("movl %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void invlpg(void *va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
-// Full memory barrier: orders descriptor writes before a device doorbell.
+
 #define MSR_SYSENTER_CS  0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
@@ -74,6 +74,7 @@ static inline uint cpuid_edx(uint leaf)
 #define CPUID_SEP (1u << 11)   // leaf 1 edx: SYSENTER/SYSEXIT
 
 static inline void rmb(void) { asm volatile("" : : : "memory"); }   // x86 keeps loads in order
+// Full memory barrier: orders descriptor writes before a device doorbell.
 static inline void mfence(void) { asm volatile("lock; addl $0, 0(%%esp)" : : : "memory"); }
 
 // The layout that trapasm.S builds on the kernel stack for every trap.

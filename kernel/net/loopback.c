@@ -28,9 +28,9 @@ loopback_xmit(struct netdev *dev, struct pbuf *pb)
     pbuf_free(pb);
     return -ENOBUFS;
   }
-  // As a card's ring: the sender keeps the CPU until the queue is half
-  // full, then yields to netrx at the end of its system call (otherwise a
-  // fast sender would spin on ENOBUFS until the next tick).
+  // Urgent, as a card's filling ring is, once the queue is half full: the
+  // sender then yields to netrx at the end of its system call instead of
+  // spinning on ENOBUFS until the next tick.
   netdev_schedule(dev, filling);
   return 0;
 }
