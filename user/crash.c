@@ -124,44 +124,34 @@ sysentertf(void)
 // into a task switch. Entered by int $64 and by sysenter.
 static char flagsmsg[] = "crash: copied forwards\n";
 
+// write(1, flagsmsg, ...) entered by ENTRY with NT and DF set, then cleared:
+// the arguments and a dummy return address go on the stack as for a stub.
+#define FLAGSCALL(ENTRY, r, args, ...)                                    \
+  asm volatile("pushl 8(%2)\n\t"                                         \
+               "pushl 4(%2)\n\t"                                         \
+               "pushl 0(%2)\n\t"                                         \
+               "pushl $0\n\t"                                            \
+               "pushfl\n\t"                                              \
+               "orl $0x4400, (%%esp)\n\t"   /* NT | DF */                \
+               "popfl\n\t"                                               \
+               ENTRY                                                     \
+               "cld\n\t"                                                 \
+               "pushfl\n\t"                                              \
+               "andl $~0x4000, (%%esp)\n\t"                              \
+               "popfl\n\t"                                               \
+               "addl $16, %%esp"                                         \
+               : "=a"(r) : "a"(SYS_write), "b"(args) : "memory", "cc", ##__VA_ARGS__)
+
 static void
 flagscall(int use_sysenter)
 {
   int r;
   uint args[3] = { 1, (uint)flagsmsg, sizeof flagsmsg - 1 };
   if (use_sysenter)
-    asm volatile("pushl 8(%2)\n\t"
-                 "pushl 4(%2)\n\t"
-                 "pushl 0(%2)\n\t"
-                 "pushl $0\n\t"              // where a return address would be
-                 "pushfl\n\t"
-                 "orl $0x4400, (%%esp)\n\t"  // NT | DF
-                 "popfl\n\t"
-                 "movl %%esp, %%ecx\n\t"
-                 "movl $1f, %%edx\n\t"
-                 "sysenter\n"
-                 "1:\n\t"
-                 "cld\n\t"
-                 "pushfl\n\t"
-                 "andl $~0x4000, (%%esp)\n\t"
-                 "popfl\n\t"
-                 "addl $16, %%esp"
-                 : "=a"(r) : "a"(SYS_write), "b"(args) : "ecx", "edx", "memory", "cc");
+    FLAGSCALL("movl %%esp, %%ecx\n\tmovl $1f, %%edx\n\tsysenter\n1:\n\t", r, args,
+              "ecx", "edx");
   else
-    asm volatile("pushl 8(%2)\n\t"
-                 "pushl 4(%2)\n\t"
-                 "pushl 0(%2)\n\t"
-                 "pushl $0\n\t"
-                 "pushfl\n\t"
-                 "orl $0x4400, (%%esp)\n\t"
-                 "popfl\n\t"
-                 "int $64\n\t"
-                 "cld\n\t"
-                 "pushfl\n\t"
-                 "andl $~0x4000, (%%esp)\n\t"
-                 "popfl\n\t"
-                 "addl $16, %%esp"
-                 : "=a"(r) : "a"(SYS_write), "b"(args) : "memory", "cc");
+    FLAGSCALL("int $64\n\t", r, args);
   if (r != (int)sizeof flagsmsg - 1)
     printf("crash: write returned %d\n", r);
 }
