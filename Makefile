@@ -19,7 +19,10 @@ KCFLAGS := -m32 -std=gnu11 -O2 -g -Wall -Werror -ffreestanding -fno-builtin \
            -fno-strict-aliasing -mno-sse -mno-mmx -mno-80387 -nostdinc -I. -MD
 KASFLAGS := -m32 -g -I. -MD -Wa,--noexecstack
 LDFLAGS := -m elf_i386 -z noexecstack
-LIBGCC  := $(shell $(CC) -m32 -print-libgcc-file-name)   # 64-bit division helpers
+# libgcc's 64-bit division helpers, for the kernel and user programs. Looked up
+# when first used, not when make starts: `make test` installs gcc-multilib (the
+# 32-bit libgcc.a) in its bootstrap step, after this file has been read.
+LIBGCC   = $(eval LIBGCC := $(shell $(CC) -m32 -print-libgcc-file-name))$(LIBGCC)
 UCFLAGS := $(KCFLAGS)
 
 # --- kernel ------------------------------------------------------------------

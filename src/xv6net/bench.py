@@ -909,13 +909,18 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def draw_chart(results: dict[str, Any], path: Path) -> None:
-    """UDP receive curves per system (the flood as a dashed line), and the ratios."""
+def chart_figure(results: dict[str, Any]) -> Any:  # noqa: ANN401 (a matplotlib Figure)
+    """UDP receive curves per system (the flood as a dashed line), and the ratios.
+
+    Laid out by matplotlib's constrained layout, which keeps every title, tick
+    label and legend inside the picture (the long ratio labels used to push the
+    right-hand title past the edge)."""
     import matplotlib  # noqa: PLC0415 (heavy; only when drawing)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5), layout="constrained",
+                                      width_ratios=(1.1, 1))
     top = 1.0
     for colour, (name, system) in zip(("C0", "C1"), results["systems"].items(), strict=False):
         for index, run in enumerate(system["runs"]):
@@ -933,7 +938,7 @@ def draw_chart(results: dict[str, Any], path: Path) -> None:
     left.plot([0, top], [0, top], color="grey", linestyle=":", label="no loss")
     left.set_xlabel("offered (datagrams/s)")
     left.set_ylabel("delivered to the guest's socket (datagrams/s)")
-    left.set_title("UDP receive, 32-byte datagrams (one line per boot)")
+    left.set_title("UDP receive, 32-byte datagrams\n(one line per boot)")
     left.legend(fontsize="small")
     rows = [r for r in results["metrics"] if r["ratio"] is not None and r["ratio"] > 0]
     colours = [("C2" if r["met"] else "C3") if r["met"] is not None and r["target"].startswith(
@@ -943,10 +948,16 @@ def draw_chart(results: dict[str, Any], path: Path) -> None:
     right.set_xscale("log")
     right.invert_yaxis()
     right.set_xlabel("xv6net / Linux, median of same-boot-pair ratios")
-    right.set_title("Ratios (green: target met, red: missed, grey: no ratio target)")
+    right.set_title("Ratios\n(green: target met, red: missed, grey: no ratio target)")
     fig.suptitle(f"xv6net vs {results['systems'].get('linux', {}).get('description', 'Linux')}"
                  f" - {results['machine']['qemu']}, {results['machine']['accel']}")
-    fig.tight_layout()
+    return fig
+
+
+def draw_chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig = chart_figure(results)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -307,3 +307,25 @@ def test_init_script_is_valid_sh():
     result = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True,
                             check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_every_text_of_the_chart_is_inside_the_picture(tmp_path):
+    """The ratio panel's long labels once pushed its title past the right edge."""
+    pytest.importorskip("matplotlib")
+    runs = {"xv6net": [run_with(1.0, 0.2, 20000, 60000)],
+            "linux": [run_with(10.0, 0.4, 10000, 30000)]}
+    results = {
+        "systems": {name: {"description": "Linux 6.1 (Debian 12, busybox)" if name == "linux"
+                           else name, "runs": [bench.asdict(r) for r in rs]}
+                    for name, rs in runs.items()},
+        "metrics": bench.compare(runs),
+        "machine": {"qemu": "QEMU emulator version 7.2.22", "accel": "tcg"},
+    }
+    fig = bench.chart_figure(results)
+    fig.canvas.draw()
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer())   # every drawn artist, inches
+    picture = fig.bbox_inches
+    assert drawn.x0 >= picture.x0 and drawn.x1 <= picture.x1, (drawn, picture)
+    assert drawn.y0 >= picture.y0 and drawn.y1 <= picture.y1, (drawn, picture)
+    bench.draw_chart(results, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").stat().st_size > 10_000

@@ -1,6 +1,5 @@
 """The xv6net command line, without starting QEMU."""
 
-import importlib.util
 import shlex
 import subprocess
 import sys
@@ -73,29 +72,6 @@ def test_initramfs_module_runs_with_stdlib_only(tmp_path):
     subprocess.run([sys.executable, "-S", "-m", "xv6net.initramfs", str(tmp_path / "o.cpio"),
                     f"bin/prog={src}"], env={"PYTHONPATH": str(ROOT / "src")}, check=True)
     assert (tmp_path / "o.cpio").stat().st_size > 0
-
-
-def load_bootstrap():
-    spec = importlib.util.spec_from_file_location("bootstrap", ROOT / "tools" / "bootstrap.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_bootstrap_missing_packages(monkeypatch):
-    bootstrap = load_bootstrap()
-    monkeypatch.setattr(bootstrap.shutil, "which",
-                        lambda cmd: None if cmd in ("arping", "bridge") else "/usr/bin/" + cmd)
-    monkeypatch.setattr(bootstrap, "gcc_m32_works", lambda: False)
-    monkeypatch.setattr(bootstrap, "venv_module_works", lambda: True)
-    assert bootstrap.missing_packages() == ["arping", "gcc", "gcc-multilib", "iproute2"]
-
-
-def test_bootstrap_stamp_tracks_requirements():
-    bootstrap = load_bootstrap()
-    stamp = bootstrap.wanted_stamp()
-    assert stamp == bootstrap.wanted_stamp()
-    assert len(stamp) == 64
 
 
 # ---- lab and pcap -------------------------------------------------------------
