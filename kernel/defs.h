@@ -2,6 +2,7 @@
 #ifndef XV6NET_DEFS_H
 #define XV6NET_DEFS_H
 #include "kernel/types.h"
+#include "kernel/ticks.h"
 
 struct context;
 struct cpu;
@@ -157,8 +158,6 @@ void     syscall(void);
 
 // trap.c
 void     idtinit(void);
-extern uint ticks;
-static inline uint readticks(void) { return *(volatile uint *)&ticks; }
 extern struct spinlock tickslock;
 void     tvinit(void);
 

@@ -7,13 +7,7 @@
 // packets are dropped and counted. The table is bounded; when it is full the
 // least recently confirmed non-permanent entry is evicted.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
-#include "kernel/mmu.h"
-#include "kernel/proc.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/arp.h"
@@ -354,7 +348,7 @@ arp_query(struct netdev *dev, uint ip, uchar *mac, uint timeout_ticks)
       release(&tab.lock);
       return -ETIMEDOUT;
     }
-    if (killed(myproc())) {
+    if (net_interrupted()) {
       release(&tab.lock);
       return -EINTR;
     }

@@ -2,12 +2,7 @@
 // see every ICMP packet (IP header included, as Linux's raw sockets do) and
 // send ICMP messages that the user built, checksum included.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
-#include "kernel/mmu.h"
-#include "kernel/proc.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/ip.h"
@@ -90,7 +85,7 @@ raw_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   struct pbuf *pb = pbuf_alloc_len(len);
   if (pb == 0)
     return -ENOBUFS;
-  if (copyin(myproc()->pgdir, pbuf_put(pb, len), src, len) < 0) {
+  if (net_copyin(pbuf_put(pb, len), src, len) < 0) {
     pbuf_free(pb);
     return -EFAULT;
   }

@@ -1,14 +1,7 @@
 // The interface table: drivers register here and hand received frames up
 // through netdev_input; the layers above send through netdev_xmit.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
-#include "kernel/mmu.h"
-#include "kernel/x86.h"
-#include "kernel/proc.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/sock.h"
@@ -28,6 +21,36 @@ static struct {
   struct netdev *head, *tail;
 } rxsched;
 
+static int
+hasprefix(const char *name, const char *prefix)
+{
+  for (; *prefix; prefix++, name++)
+    if (*name != *prefix)
+      return 0;
+  return 1;
+}
+
+// prefix followed by unit in decimal (nothing for unit -1), as "eth0".
+static void
+devname(char *out, const char *prefix, int unit)
+{
+  char digits[12];
+  int n = 0;
+  safestrcpy(out, prefix, IFNAMSIZ);
+  if (unit < 0)
+    return;
+  do {
+    digits[n++] = '0' + unit % 10;
+    unit /= 10;
+  } while (unit);
+  int len = 0;
+  while (out[len])
+    len++;
+  while (n > 0 && len < IFNAMSIZ - 1)
+    out[len++] = digits[--n];
+  out[len] = 0;
+}
+
 // Name the device prefix0, prefix1, ... in registration order and give it
 // the next index.
 int
@@ -41,11 +64,9 @@ netdev_register(struct netdev *dev, const char *prefix)
     return -1;
   }
   for (int i = 0; i < table.n; i++)
-    if (strncmp(table.devs[i]->name, prefix, strlen(prefix)) == 0)
+    if (hasprefix(table.devs[i]->name, prefix))
       unit++;
-  snprintf(dev->name, sizeof dev->name, "%s%d", prefix, unit);
-  if (dev->type == ARPHRD_LOOPBACK)
-    safestrcpy(dev->name, prefix, sizeof dev->name);
+  devname(dev->name, prefix, dev->type == ARPHRD_LOOPBACK ? -1 : unit);
   dev->index = table.n + 1;
   initlock(&dev->statlock, dev->name);
   table.devs[table.n] = dev;
@@ -201,13 +222,46 @@ netdev_schedule(struct netdev *dev, int urgent)
     wakeup(&rxsched);
   }
   if (urgent)
-    mycpu()->needresched = 1;
+    net_preempt();
   release(&rxsched.lock);
 }
 
-// The receive thread: protocol processing for every frame happens here, in
-// process context and taking turns with user processes, so that a flood of
-// frames cannot starve the rest of the system (no receive livelock).
+// Poll the first device waiting on the receive list, if any: protocol
+// processing for its frames happens here. Returns 0 if none was waiting,
+// 1 if it was polled and is done, 2 if it has more to do (it is back on the
+// list). The receive thread runs this; host tests call it directly.
+int
+netrx_work(void)
+{
+  acquire(&rxsched.lock);
+  struct netdev *dev = rxsched.head;
+  if (dev == 0) {
+    release(&rxsched.lock);
+    return 0;
+  }
+  rxsched.head = dev->nextsched;
+  if (rxsched.head == 0)
+    rxsched.tail = 0;
+  dev->missed = 0;
+  release(&rxsched.lock);
+
+  int done = dev->ops->poll(dev, NETRX_BUDGET);
+
+  acquire(&rxsched.lock);
+  int again = done >= NETRX_BUDGET || dev->missed;
+  if (again)
+    enqueue(dev);
+  else
+    dev->scheduled = 0;
+  release(&rxsched.lock);
+  if (!again && dev->ops->irqenable)
+    dev->ops->irqenable(dev);
+  return again ? 2 : 1;
+}
+
+// The receive thread: frames are processed in process context, taking turns
+// with user processes, so that a flood of frames cannot starve the rest of
+// the system (no receive livelock).
 static void
 netrx(void *arg)
 {
@@ -215,29 +269,12 @@ netrx(void *arg)
   for (;;) {
     acquire(&rxsched.lock);
     while (rxsched.head == 0)
-      sleep(&rxsched, &rxsched.lock);
-    struct netdev *dev = rxsched.head;
-    rxsched.head = dev->nextsched;
-    if (rxsched.head == 0)
-      rxsched.tail = 0;
-    dev->missed = 0;
+      sleepdeadline(&rxsched, &rxsched.lock, 0);
     release(&rxsched.lock);
-
-    if (!(readeflags() & FL_IF))   // holds no lock here: so interrupts must be on
+    if (!net_intrson())   // holds no lock here: so interrupts must be on
       panic("netrx: running with interrupts off");
-    int done = dev->ops->poll(dev, NETRX_BUDGET);
-
-    acquire(&rxsched.lock);
-    int again = done >= NETRX_BUDGET || dev->missed;
-    if (again)
-      enqueue(dev);
-    else
-      dev->scheduled = 0;
-    release(&rxsched.lock);
-    if (!again && dev->ops->irqenable)
-      dev->ops->irqenable(dev);
-    if (again)
-      yield();   // more to do: let others run first
+    if (netrx_work() == 2)
+      net_yield();   // more to do: let others run first
   }
 }
 
@@ -256,7 +293,7 @@ netinit(void)
 void
 netstart(void)
 {
-  kthread_create("netrx", netrx, 0);
+  net_thread("netrx", netrx, 0);
 }
 
 void

@@ -55,6 +55,7 @@ int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes 
 void           netdev_info(struct netdev *dev, struct netif_info *out);
 void           netinit(void);
 void           netstart(void);           // the receive thread
+int            netrx_work(void);         // poll one waiting device (the thread, or host tests)
 void           netconfig(void);          // addresses from the kernel command line (ip=)
 void           nettimer(uint now);       // every tick, from the timer interrupt
 int            netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask);

@@ -2,12 +2,7 @@
 // Sockets are found by local port (and, when connected, the remote end);
 // a datagram for a port nobody holds earns an ICMP port unreachable.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
-#include "kernel/mmu.h"
-#include "kernel/proc.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/wire.h"
@@ -232,7 +227,7 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   if (pb == 0)
     return -ENOBUFS;
   struct udp_hdr *uh = (struct udp_hdr *)pbuf_put(pb, UDP_HLEN + len);
-  if (copyin(myproc()->pgdir, (uchar *)uh + UDP_HLEN, src, len) < 0) {
+  if (net_copyin((uchar *)uh + UDP_HLEN, src, len) < 0) {
     pbuf_free(pb);
     return -EFAULT;
   }
