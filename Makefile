@@ -5,6 +5,7 @@
 #   make demo     install what is missing, build, run the scripted demo
 #   make test     install what is missing, build, run the whole test suite
 #   make bench    compare with a Linux guest on the same emulated E1000 (root)
+#   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60) each
 
 BUILD   := build
 PYTHON  ?= python3
@@ -62,6 +63,41 @@ $(BUILD)/initramfs.cpio: $(UBINS) $(wildcard src/xv6net/initramfs.py) $(wildcard
 all: $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
 .DEFAULT_GOAL := all
 
+# --- the network stack on the host (docs/testing.md) ---------------------------
+# kernel/net/*.c built for the host against tests/host/netos_host.c: unit
+# tests with gcc and AddressSanitizer/UBSan, fuzz targets with clang and
+# libFuzzer. -m32 like the kernel, so pointers, uint and size_t agree.
+NETSRCS   := $(wildcard kernel/net/*.c)
+HOSTSUPP  := tests/host/netos_host.c tests/host/host.c
+HOSTFLAGS := -m32 -std=gnu11 -g -O1 -Wall -Werror -fno-omit-frame-pointer -fno-strict-aliasing \
+             -fno-builtin -I. -MD -fsanitize=address,undefined -fno-sanitize-recover=all
+HOSTTESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
+HOSTOBJS  := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(NETSRCS) $(HOSTSUPP))
+
+$(BUILD)/host/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	gcc $(HOSTFLAGS) -c -o $@ $<
+
+$(BUILD)/host/test_%: $(BUILD)/host/obj/tests/host/test_%.o $(HOSTOBJS)
+	gcc $(HOSTFLAGS) -o $@ $^
+
+host-tests: $(HOSTTESTS)
+
+FUZZFLAGS := -m32 -std=gnu11 -g -O1 -fno-omit-frame-pointer -fno-strict-aliasing -fno-builtin \
+             -I. -MD -Wall -Werror -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZERS   := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZOBJS  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(NETSRCS) $(HOSTSUPP))
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZOBJS)
+	clang $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^
+
+fuzzers: $(FUZZERS)
+
 # --- set-up: system packages and the Python virtual environment ----------------
 bootstrap:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { apt-get update && apt-get install -y python3 python3-venv; }
@@ -76,8 +112,12 @@ demo: bootstrap
 	$(VPY) -m xv6net demo
 
 test: bootstrap
-	$(MAKE) all
+	$(MAKE) all host-tests fuzzers
 	$(VPY) -m pytest
+
+fuzz: bootstrap
+	$(MAKE) fuzzers
+	$(VPY) -m xv6net fuzz --seconds $(FUZZ_SECONDS)
 
 bench: bootstrap
 	$(MAKE) all
@@ -86,6 +126,6 @@ bench: bootstrap
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all bootstrap qemu demo test bench clean
+.PHONY: all bootstrap qemu demo test bench clean host-tests fuzzers fuzz
 .SECONDARY:
 -include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

@@ -296,6 +296,22 @@ netstart(void)
   net_thread("netrx", netrx, 0);
 }
 
+// Every counter of the stack, for netstat.
+void
+net_stats(struct netstat_info *out)
+{
+  memset(out, 0, sizeof *out);
+  out->pbuf_free = pbuf_nfree();
+  out->pbuf_total = pbuf_total();
+  out->bigpbuf_free = pbuf_bigfree();
+  out->bigpbuf_total = NBIGPBUF;
+  ether_stats(out);
+  arp_stats(out);
+  ip_stats(out);
+  icmp_stats(out);
+  udp_stats(out);
+}
+
 void
 nettimer(uint now)
 {
