@@ -117,7 +117,7 @@ test: bootstrap
 
 fuzz: bootstrap
 	$(MAKE) fuzzers
-	$(VPY) -m xv6net fuzz --seconds $(FUZZ_SECONDS)
+	$(VPY) -m xv6net fuzz run --seconds $(FUZZ_SECONDS)
 
 bench: bootstrap
 	$(MAKE) all

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from xv6net import bench, prof, topology
+from xv6net import bench, fuzz, prof, topology
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
 from xv6net.qemu import NicSpec, VMSpec, build_argv
@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_pcap_parser(commands)
     prof.add_arguments(commands.add_parser(
         "prof", help="attribute a `kprof dump` transcript to kernel functions"))
+    fuzz.add_arguments(commands.add_parser(
+        "fuzz", help="run, replay or seed the network stack's libFuzzer targets "
+                     "(docs/testing.md)"))
     bench.add_arguments(commands.add_parser(
         "bench", help="measure xv6net and a Linux guest on the same e1000 (root; "
                       "see docs/bench.md)"))
@@ -241,5 +244,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("demo", "lab", "bench"):
         handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench}[args.command]
         return _with_teardown_on_sigterm(handler, args)
-    handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof}
+    handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof, "fuzz": fuzz.cmd_fuzz}
     return handlers[args.command](args)

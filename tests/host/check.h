@@ -18,10 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int passed, failed;
-static const char *current;
+static __attribute__((unused)) int passed, failed;
+static __attribute__((unused)) const char *current;
 
-static void
+static __attribute__((unused)) void
 check(int ok, const char *what, const char *file, int line)
 {
   if (ok) {
@@ -32,7 +32,7 @@ check(int ok, const char *what, const char *file, int line)
   printf("%s:%d: %s: FAILED: %s\n", file, line, current, what);
 }
 
-static void
+static __attribute__((unused)) void
 check_eq(long long got, long long want, const char *expr, const char *file, int line)
 {
   if (got == want) {
@@ -44,7 +44,7 @@ check_eq(long long got, long long want, const char *expr, const char *file, int 
          file, line, current, expr, got, got, want, want);
 }
 
-static void
+static __attribute__((unused)) void
 check_mem(const void *got, const void *want, size_t n, const char *expr, const char *file,
           int line)
 {
@@ -74,7 +74,7 @@ struct test {
 
 // Run one test in a child process; its counts come back through a pipe. A
 // child that dies (a panic, a sanitizer report) fails its test.
-static void
+static __attribute__((unused)) void
 run_forked(const struct test *t)
 {
   int fds[2], counts[2] = { 0, 0 }, status;
@@ -110,7 +110,7 @@ run_forked(const struct test *t)
   failed += counts[1];
 }
 
-static int
+static __attribute__((unused)) int
 run_tests(const struct test *tests, size_t n, int forked)
 {
   const char *only = getenv("TEST_ONLY");
