@@ -39,6 +39,7 @@ struct file *filealloc(void);
 void     fileclose(struct file *f);
 struct file *filedup(struct file *f);
 void     fileinit(void);
+int      filecount(void);
 int      fileread(struct file *f, uint dst, int n);
 int      filestat(struct file *f, struct stat *st);
 int      filewrite(struct file *f, uint src, int n);
@@ -107,6 +108,7 @@ void     wakeup(void *chan);
 void     yield(void);
 int      killed(struct proc *p);
 int      getppid(void);
+void     proccount(int *inuse, int *kstacks);
 
 // ramfs.c
 struct inode *ramfs_root(void);

@@ -593,3 +593,16 @@ procdump(void)
   }
   cprintf("free pages: %u\n", kfreecount());
 }
+
+// Process slots in use and slots that keep a kernel stack, for sysinfo.
+void
+proccount(int *inuse, int *kstacks)
+{
+  *inuse = *kstacks = 0;
+  acquire(&ptable.lock);
+  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+    *inuse += p->state != UNUSED;
+    *kstacks += p->kstack != 0;
+  }
+  release(&ptable.lock);
+}

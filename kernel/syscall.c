@@ -115,6 +115,7 @@ extern int sys_routeadd(void);
 extern int sys_routedel(void);
 extern int sys_socklist(void);
 extern int sys_kprof(void);
+extern int sys_sysinfo(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
   [SYS_fork]    sys_fork,
@@ -156,6 +157,7 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_routedel] sys_routedel,
   [SYS_socklist] sys_socklist,
   [SYS_kprof]   sys_kprof,
+  [SYS_sysinfo] sys_sysinfo,
 };
 
 void

@@ -49,6 +49,8 @@
 
 #define SYS_kprof    39   // (KPROF_*, arg, max): the sampling profiler, kernel/prof.h
 
-#define NSYSCALL   40   // one past the highest number in use
+#define SYS_sysinfo  80   // (struct sysinfo *): resources in use, kernel/sysinfo.h
+
+#define NSYSCALL   81   // one past the highest number in use
 
 #endif

@@ -9,6 +9,10 @@
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
 #include "kernel/x86.h"
+#include "kernel/sysinfo.h"
+#include "kernel/socket.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/sock.h"
 
 int
 sys_fork(void)
@@ -95,4 +99,30 @@ sys_uptime(void)
   uint t = ticks;
   release(&tickslock);
   return t;
+}
+
+int
+sys_sysinfo(void)
+{
+  uint uva;
+  struct sysinfo info;
+  struct netstat_info net;
+
+  if (arguint(0, &uva) < 0)
+    return -EFAULT;
+  memset(&info, 0, sizeof info);
+  info.uptime = readticks();
+  info.freepages = kfreecount();
+  int procs, kstacks;
+  proccount(&procs, &kstacks);
+  info.procs = procs;
+  info.kstackpages = kstacks * (KSTACKSIZE / PGSIZE);
+  info.files = filecount();
+  info.sockets = sock_count();
+  net_stats(&net);
+  info.pbuf_free = net.pbuf_free;
+  info.pbuf_total = net.pbuf_total;
+  info.bigpbuf_free = net.bigpbuf_free;
+  info.bigpbuf_total = net.bigpbuf_total;
+  return copyout(myproc()->pgdir, uva, &info, sizeof info);
 }

@@ -27,6 +27,12 @@ char *sbrk(int n);                  // old break, or (char *)-1
 int   sleep(int ticks);             // HZ (100) ticks per second
 int   uptime(void);                 // ticks since boot
 int   kprof(int cmd, int arg, int max);   // the sampling profiler (kernel/prof.h)
+struct sysinfo;
+int   sysinfo(struct sysinfo *info);      // resources in use (kernel/sysinfo.h)
+// Any system call with any arguments; the kernel's result as it is
+// (a negated errno on failure, errno untouched). user/lib/rawsys.S.
+int   rawsyscall(int num, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6);
+int   rawsyscall_int(int num, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6);
 
 // ---- errors (user/lib/ulib.c) ---------------------------------------------
 extern int errno;                   // set by a failing system call stub

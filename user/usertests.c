@@ -136,15 +136,6 @@ runoutput(const char *path, char **argv, int *status)
   return out;
 }
 
-// Raw system call with no arguments: returns %eax as the kernel left it.
-static int
-rawsyscall(int num)
-{
-  int r;
-  asm volatile("int $64" : "=a"(r) : "a"(num) : "memory");
-  return r;
-}
-
 // ---- processes ------------------------------------------------------------
 
 static void
@@ -347,9 +338,12 @@ test_nosys(void)
 {
   static const int nums[] = { 0, NSYSCALL, 999, -1, 0x7fffffff };
   for (int i = 0; i < (int)(sizeof nums / sizeof nums[0]); i++) {
-    int r = rawsyscall(nums[i]);
+    int r = rawsyscall_int(nums[i], 0, 0, 0, 0, 0, 0);
     if (r != -ENOSYS)
-      fail("system call %d returned %d, want %d", nums[i], r, -ENOSYS);
+      fail("system call %d by int $64 returned %d, want %d", nums[i], r, -ENOSYS);
+    r = rawsyscall(nums[i], 0, 0, 0, 0, 0, 0);
+    if (r != -ENOSYS)
+      fail("system call %d by sysenter returned %d, want %d", nums[i], r, -ENOSYS);
   }
 }
 

@@ -73,6 +73,7 @@ int  sock_getname(struct socket *s, struct sockaddr *addr, int *len);
 int  sock_setopt(struct socket *s, int level, int opt, const void *val, int len);
 int  sock_getopt(struct socket *s, int level, int opt, void *val, int *len);
 
+int  sock_count(void);   // sockets in use
 void packetinit(void);
 int  sock_list(int index, struct sockinfo *out);
 

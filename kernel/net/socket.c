@@ -310,3 +310,14 @@ sock_list(int index, struct sockinfo *out)
   }
   return -ENOENT;
 }
+
+int
+sock_count(void)
+{
+  int n = 0;
+  acquire(&stable.lock);
+  for (struct socket *s = stable.socks; s < stable.socks + NSOCKET; s++)
+    n += s->inuse;
+  release(&stable.lock);
+  return n;
+}

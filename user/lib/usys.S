@@ -57,3 +57,4 @@ exit:
   int $T_SYSCALL
   ud2
   .size exit, . - exit
+SYSCALL(sysinfo)
