@@ -55,9 +55,11 @@ $(BUILD)/user/bin/%: $(BUILD)/user/%.o $(ULIB) user/user.ld
 	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(ULIB) $(LIBGCC)
 
 # --- initramfs (built by the Python toolkit) ---------------------------------
-$(BUILD)/initramfs.cpio: $(UBINS) $(wildcard src/xv6net/initramfs.py) $(wildcard rootfs/*)
+# rootfs/PATH lands at /PATH (rootfs/etc/hosts is /etc/hosts).
+ROOTFS  := $(shell find rootfs -type f 2>/dev/null)
+$(BUILD)/initramfs.cpio: $(UBINS) $(wildcard src/xv6net/initramfs.py) $(ROOTFS)
 	$(TOOLPY) -m xv6net.initramfs $@ $(foreach p,$(UPROGS),bin/$(p)=$(BUILD)/user/bin/$(p)) \
-	    $(foreach f,$(wildcard rootfs/*),$(notdir $(f))=$(f))
+	    $(foreach f,$(ROOTFS),$(patsubst rootfs/%,%,$(f))=$(f))
 
 all: $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
 .DEFAULT_GOAL := all
