@@ -4,7 +4,7 @@
     with DnsmasqProcess(netns, conf_path, udp_ports) as proc: ...    # in the namespace
 
 The configuration comes from a `topology.Dnsmasq`: dnsmasq listens only on
-the LAN's bridge and the peer's address, inside the lab's namespace; it has no
+the peer's address on the LAN's bridge, inside the lab's namespace; it has no
 upstream server (`no-resolv`, no `server=`), so it answers for its own names,
 says NXDOMAIN for others in its domain and REFUSED for the rest, and can
 never send a query anywhere. It runs in the foreground as root (so that it
@@ -44,9 +44,10 @@ def dnsmasq_conf(service: Dnsmasq, network: ipaddress.IPv4Network, bridge: str,
                  leasefile: Path, logfile: Path) -> str:
     """dnsmasq's configuration file for one LAN."""
     lines = [
-        f"# dnsmasq for LAN {service.lan} ({network}), written by xv6net.",
+        f"# dnsmasq for LAN {service.lan} ({network}, bridge {bridge}), written by xv6net.",
         "# It runs in the lab's network namespace and asks no other server.",
-        f"interface={bridge}",
+        # Its own address only, so that other peers on the LAN can run servers
+        # of their own (DHCP still goes to the bridge that holds the address).
         "bind-interfaces",
         f"listen-address={service.ip}",
         "except-interface=lo",
