@@ -162,7 +162,7 @@ main(int argc, char **argv)
       sleep((next - after) / 10000);
   }
   uint64 elapsed = (usecs() - start) / 1000;
-  printf("\n--- %s ping statistics ---\n", ip);
+  printf("\n--- %s ping statistics ---\n", argv[i]);   // the name given, as iputils
   printf("%d packets transmitted, %d received, %d%% packet loss, time %dms\n", sent, received,
          sent ? (sent - received) * 100 / sent : 0, (int)elapsed);
   if (received) {

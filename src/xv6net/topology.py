@@ -552,13 +552,13 @@ def slirp() -> Topology:
 def dhcp_lan() -> Topology:
     """Guests a and b get addresses by DHCP from dnsmasq on the Linux peer
     (10.0.0.1), which is also their router and name server for the domain
-    "lab" (names peer, www and files)."""
+    "lab": peer.lab is 10.0.0.1 and www.lab 10.0.0.80, Linux's second address."""
     return Topology(
         lans=[Lan("lan0", "10.0.0.0/24")],
         guests=[Guest("a", [GuestNic("lan0", ip=DHCP)]), Guest("b", [GuestNic("lan0", ip=DHCP)])],
-        peers=[Peer("lan0", "10.0.0.1")],
+        peers=[Peer("lan0", "10.0.0.1"), Peer("lan0", "10.0.0.80")],
         services=[Dnsmasq("lan0", "10.0.0.1", dhcp_range=("10.0.0.100", "10.0.0.150"),
-                          names={"www": "10.0.0.80", "files": "10.0.0.81"})],
+                          names={"www": "10.0.0.80"})],
     )
 
 
