@@ -1322,6 +1322,34 @@ test_efault_open(void)
   CHECKERR(chdir(top - 4), EFAULT);
 }
 
+// The file system's calls with paths and buffers that are not the caller's.
+static void
+test_efault_fs(void)
+{
+  struct statfs sf;
+  badaddrs();
+  for (int i = 0; i < NBAD; i++) {
+    CHECKERR(unlink(bad[i]), EFAULT);
+    CHECKERR(mkdir(bad[i], 0755), EFAULT);
+    CHECKERR(rmdir(bad[i]), EFAULT);
+    CHECKERR(rename(bad[i], "/tmp/x"), EFAULT);
+    CHECKERR(rename("/tmp/nothere", bad[i]), EFAULT);
+    CHECKERR(truncate(bad[i], 0), EFAULT);
+    CHECKERR(statfs(bad[i], &sf), EFAULT);
+    CHECKERR(statfs("/", (struct statfs *)bad[i]), EFAULT);
+  }
+  CHECKERR(statfs("/", (struct statfs *)(top - 4)), EFAULT);
+  // Nothing is written from a buffer that is not mapped.
+  int fd = openok("/tmp/efault", O_RDWR | O_CREAT | O_TRUNC);
+  CHECKERR(write(fd, bad[2], 10), EFAULT);
+  CHECK(write(fd, top - 10, 10) == 10);
+  CHECK(lseek(fd, 0, SEEK_SET) == 0);
+  CHECKERR(read(fd, bad[4], 10), EFAULT);
+  CHECK(filesize("/tmp/efault") == 10);
+  close(fd);
+  CHECK(unlink("/tmp/efault") == 0);
+}
+
 // The program is /bin/crash: should an exec wrongly succeed, it exits 2
 // (usage) and the harness reports that, where echo would exit 0.
 static void
@@ -1451,6 +1479,7 @@ static const struct test {
   { "efault-fstat", test_efault_fstat },
   { "efault-pipe", test_efault_pipe },
   { "efault-wait", test_efault_wait },
+  { "efault-fs", test_efault_fs },
   { "badptr", runbadptr },
 };
 
