@@ -314,7 +314,8 @@ awaitreply(uint64 deadline, uint want, uint server, struct dhcp_msg *m)
     uint64 t = now();
     if (t >= deadline)
       return 0;
-    setrcvtimeo(fd, deadline - t < 10 ? 10 : deadline - t);
+    uint64 left = deadline - t;   // (an infinite lease's T1 is decades away)
+    setrcvtimeo(fd, left < 10 ? 10 : left > 3600000 ? 3600000 : left);
     struct sockaddr_in from;
     int fromlen = sizeof from;
     int n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
