@@ -5,10 +5,16 @@
 // exited, the free pages, open files, sockets, processes and network
 // buffers are back at their counts from before (sysinfo). The seed is
 // printed first: `sysfuzz -s SEED` replays the same calls.
+//
+// Calls that change the file system (unlink, rename, truncate, mkdir, rmdir,
+// and open for writing) are aimed only at a closed set of names under
+// SCRATCH, so that renames cannot reach anything else, and the scratch
+// directory is emptied after each child; calls that only read take any path.
 
 #include "kernel/types.h"
 #include "kernel/syscall.h"
 #include "kernel/param.h"
+#include "kernel/errno.h"
 #include "kernel/fcntl.h"
 #include "kernel/socket.h"
 #include "kernel/sysinfo.h"
@@ -19,12 +25,13 @@
 
 #define WATCHDOG_TICKS 5       // a child still running after this is killed
 #define REPORTFD (NOFILE - 1)  // a child writes a byte here before each call
+#define SCRATCH "/tmp/sysfuzz"
 #define SETTLE_TICKS   (45 * 100)   // longest wait for timers to give resources back
 
 enum kind {
   K_NONE, K_INT, K_FD, K_RBUF, K_WBUF, K_LEN, K_PATH, K_FLAGS, K_PID, K_TICKS, K_SBRK,
   K_DOMAIN, K_TYPE, K_PROTO, K_ADDR, K_ADDRLEN, K_LENPTR, K_LEVEL, K_OPT, K_INDEX,
-  K_IFNAME, K_IP, K_STRUCT, K_KPROF, K_MSG,
+  K_IFNAME, K_IP, K_STRUCT, K_KPROF, K_MSG, K_WPATH, K_WHENCE,
 };
 
 struct call {
@@ -75,6 +82,15 @@ static const struct call calls[] = {
   { SYS_socklist, "socklist", { K_INDEX, K_WBUF } },
   { SYS_kprof, "kprof", { K_KPROF, K_INT, K_INT } },
   { SYS_sysinfo, "sysinfo", { K_WBUF } },
+  { SYS_unlink, "unlink", { K_WPATH } },
+  { SYS_mkdir, "mkdir", { K_WPATH, K_INT } },
+  { SYS_rmdir, "rmdir", { K_WPATH } },
+  { SYS_rename, "rename", { K_WPATH, K_WPATH } },
+  { SYS_ftruncate, "ftruncate", { K_FD, K_LEN } },
+  { SYS_truncate, "truncate", { K_WPATH, K_LEN } },
+  { SYS_lseek, "lseek", { K_FD, K_INT, K_WHENCE } },
+  { SYS_statfs, "statfs", { K_PATH, K_WBUF } },
+  { SYS_getrandom, "getrandom", { K_WBUF, K_LEN, K_INT } },
   { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
 };
 
@@ -123,6 +139,27 @@ static const char *paths[] = {
   "/", "/bin", "/bin/echo", "/bin/nonexistent", "", "/dev/null", ".", "..", "/bin/../bin/ls",
   "/etc", "////", "/bin/ls/x",
 };
+
+// The scratch names, deepest first (the order cleanup removes them in).
+static const char *scratch[] = {
+  SCRATCH "/d/d", SCRATCH "/d/a", SCRATCH "/a", SCRATCH "/b", SCRATCH "/d",
+};
+
+// A path to change: a scratch name, the root, or a bad one.
+static uint
+wpath(void)
+{
+  switch (rnd() % 8) {
+  case 0:
+    return pointer(0);
+  case 1:
+    return (uint)"/";
+  case 2:
+    return (uint)"";
+  default:
+    return (uint)scratch[rnd() % (sizeof scratch / sizeof scratch[0])];
+  }
+}
 
 static uint
 path(void)
@@ -203,9 +240,14 @@ argument(int kind, int *fds, int nfds)
   case K_PATH:
     return path();
   case K_FLAGS: {
-    uint flags[] = { O_RDONLY, O_WRONLY, O_RDWR, O_CREATE | O_RDWR, 0xFFFFFFFF };
+    uint flags[] = { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT | O_RDWR, O_TRUNC | O_WRONLY,
+                     O_APPEND | O_WRONLY, O_CREAT | O_EXCL | O_WRONLY, 0xFFFFFFFF };
     return PICK(flags);
   }
+  case K_WPATH:
+    return wpath();
+  case K_WHENCE:
+    return rnd() % 4 ? rnd() % 3 : PICK(ints);
   case K_PID: {
     uint pids[] = { 0, 0xFFFFFFFF, 0x7FFFFFFF, 30000 + rnd() % 1000 };
     return rnd() % 8 == 0 ? (uint)getpid() : PICK(pids);
@@ -292,6 +334,8 @@ openfds(int *fds)
     n++;
   if ((fds[n] = open("/bin/echo", O_RDONLY)) >= 0)
     n++;
+  if ((fds[n] = open(SCRATCH "/a", O_CREAT | O_RDWR)) >= 0)
+    n++;
   return n;
 }
 
@@ -334,6 +378,8 @@ child(uint seed, int ncalls, int report)
       num = c->num == SYS_kill ? num : SYS_getpid;
     if ((num == SYS_close || num == SYS_dup) && a[0] == REPORTFD)
       a[0] = 0xFFFFFFFF;               // the report pipe is not a target
+    if (num == SYS_open && (a[1] & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)))
+      a[0] = wpath();                  // only scratch files are opened to be changed
     write(REPORTFD, "", 1);
     int r = (i & 1) ? rawsyscall_int(num, a[0], a[1], a[2], a[3], a[4], a[5])
                     : rawsyscall(num, a[0], a[1], a[2], a[3], a[4], a[5]);
@@ -387,6 +433,16 @@ runchild(uint seed, int ncalls)
   return made;
 }
 
+// Empty the scratch directory: whatever the calls made of it, only its
+// closed set of names can be there.
+static void
+cleanscratch(void)
+{
+  for (uint i = 0; i < sizeof scratch / sizeof scratch[0]; i++)
+    if (unlink(scratch[i]) < 0)
+      rmdir(scratch[i]);
+}
+
 static int
 same(const struct sysinfo *a, const struct sysinfo *b)
 {
@@ -438,11 +494,17 @@ main(int argc, char **argv)
   }
   printf("sysfuzz: seed %u, %d calls, %d per child\n", seed, total, perchild);
   struct sysinfo before, after;
+  if (mkdir(SCRATCH, 0755) < 0 && errno != EEXIST) {
+    fprintf(2, "sysfuzz: mkdir %s: %s\n", SCRATCH, strerror(errno));
+    exit(1);
+  }
+  cleanscratch();
   sysinfo(&before);
   int children = 0, done = 0;
   while (done < total) {
     int n = total - done < perchild ? total - done : perchild;
     done += runchild(seed + children * 0x9E3779B9u, n);
+    cleanscratch();
     children++;
     if (!quiet && children % 200 == 0)
       printf("sysfuzz: %d calls in %d children\n", done, children);
@@ -462,6 +524,7 @@ main(int argc, char **argv)
     printf("sysfuzz: FAILED: resources not returned (seed %u)\n", seed);
     exit(1);
   }
+  rmdir(SCRATCH);
   printf("sysfuzz: no leaks\n");
   exit(0);
 }
