@@ -91,7 +91,12 @@ arpbuild(struct netdev *dev, int op, uint spa, const uchar *tha, uint tpa)
   else
     memset(m.tha, 0, ETH_ALEN);
   m.tpa = tpa;
-  wire_arp_fill(pbuf_put(pb, WIRE_ARP_LEN), &m);
+  uchar *p = pbuf_put(pb, WIRE_ARP_LEN);
+  if (p == 0) {
+    pbuf_free(pb);
+    return 0;
+  }
+  wire_arp_fill(p, &m);
   return pb;
 }
 

@@ -30,11 +30,14 @@ echoreply(struct pbuf *pb, struct ip_info *info)
 {
   if (info->broadcast)
     return;   // no replies to broadcast pings (as Linux by default)
-  struct pbuf *r = pbuf_alloc_len(pbuf_len(pb));
-  if (r == 0)
-    return;
   uint len = pbuf_len(pb);
-  struct icmp_hdr *ih = (struct icmp_hdr *)pbuf_put(r, len);
+  struct pbuf *r = pbuf_alloc_len(len);
+  struct icmp_hdr *ih = r ? (struct icmp_hdr *)pbuf_put(r, len) : 0;
+  if (ih == 0) {
+    if (r)
+      pbuf_free(r);
+    return;
+  }
   memmove(ih, pb->rp, len);
   ih->type = ICMP_ECHOREPLY;
   ih->code = 0;
@@ -105,9 +108,12 @@ icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code)
     return;
   uint quote = MIN(pbuf_len(orig), 8u);
   struct pbuf *pb = pbuf_alloc();
-  if (pb == 0)
+  struct icmp_hdr *ih = pb ? (struct icmp_hdr *)pbuf_put(pb, ICMP_HLEN + info->iphlen + quote) : 0;
+  if (ih == 0) {
+    if (pb)
+      pbuf_free(pb);
     return;
-  struct icmp_hdr *ih = (struct icmp_hdr *)pbuf_put(pb, ICMP_HLEN + info->iphlen + quote);
+  }
   ih->type = type;
   ih->code = code;
   ih->sum = 0;

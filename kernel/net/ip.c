@@ -40,7 +40,7 @@ static struct reass {
   ushort id;
   uchar proto;
   struct netdev *dev;
-  struct pbuf *buf;          // data at buf->rp + 60 onwards, by offset
+  struct pbuf *buf;          // data at buf->base + 60 onwards, by offset
   uchar hdr[60];             // the first fragment's header
   uint hlen;                 // 0 until the first fragment arrives
   uint total;                // payload length, known once the last fragment came
@@ -281,25 +281,40 @@ fillhdr(struct ip_hdr *ih, uint len, ushort id, ushort off, uchar ttl, uchar pro
   ih->sum = wire_cksum(ih, IP_HLEN);
 }
 
+// One fragment: n bytes of data with room for its IP header in front (a
+// buffer as large as the data needs: on lo a fragment is up to 16 KiB).
+static struct pbuf *
+fragalloc(const uchar *data, uint n)
+{
+  struct pbuf *f = pbuf_alloc_len(n);
+  uchar *p = f ? pbuf_put(f, n) : 0;
+  if (p == 0 || pbuf_push(f, IP_HLEN) == 0) {
+    if (f)
+      pbuf_free(f);
+    return 0;
+  }
+  memmove(p, data, n);
+  return f;
+}
+
 // Send pb's payload in fragments of at most dev->mtu bytes; pb is consumed.
 static int
 fragment(struct netdev *dev, uint nexthop, struct pbuf *pb, ushort id, uchar ttl,
          uchar proto, uint src, uint dst)
 {
-  uint total = pbuf_len(pb), chunk = (dev->mtu - IP_HLEN) & ~7u;
-  int err = 0;
+  uint total = pbuf_len(pb), chunk = dev->mtu > IP_HLEN ? (dev->mtu - IP_HLEN) & ~7u : 0;
+  int err = chunk ? 0 : -EMSGSIZE;
 
   for (uint off = 0; off < total && err == 0; off += chunk) {
     uint n = MIN(chunk, total - off);
-    struct pbuf *f = pbuf_alloc();
+    struct pbuf *f = fragalloc(pb->rp + off, n);
     if (f == 0) {
       COUNT(fragfails);
       err = -ENOBUFS;
       break;
     }
-    memmove(pbuf_put(f, n), pb->rp + off, n);
-    struct ip_hdr *ih = (struct ip_hdr *)pbuf_push(f, IP_HLEN);
-    fillhdr(ih, n + IP_HLEN, id, (off / 8) | (off + n < total ? IP_MF : 0), ttl, proto, src, dst);
+    fillhdr((struct ip_hdr *)f->rp, n + IP_HLEN, id, (off / 8) | (off + n < total ? IP_MF : 0),
+            ttl, proto, src, dst);
     COUNT(fragcreated);
     err = arp_output(dev, nexthop, f);
   }
@@ -413,14 +428,14 @@ reassemble(struct netdev *dev, struct pbuf *pb, uint hlen)
     goto drop;
   // Bounds, 8-byte multiples, one last fragment, no overlaps: anything else
   // ends the whole datagram (RFC 5722 treats overlaps as an attack).
-  if (off + n > IP_MAXPACKET - 60 || (more && (n % 8 || n == 0)) ||
+  if (off + n > IP_MAXPACKET - IP_HLEN || (more && (n % 8 || n == 0)) ||
       (!more && r->total && r->total != off + n) || (r->total && off + n > r->total) ||
       units(r, off / 8, (n + 7) / 8, 0)) {
     COUNT(reasmfails);
     reassfree(r);
     goto drop;
   }
-  memmove(r->buf->rp + 60 + off, pb->rp + hlen, n);
+  memmove(r->buf->base + 60 + off, pb->rp + hlen, n);
   units(r, off / 8, (n + 7) / 8, 1);
   if (!more)
     r->total = off + n;
@@ -435,7 +450,7 @@ reassemble(struct netdev *dev, struct pbuf *pb, uint hlen)
     if (u == (r->total + 7) / 8) {   // complete: header before the data
       whole = r->buf;
       r->buf = 0;
-      whole->rp += 60 - r->hlen;
+      whole->rp = whole->base + 60 - r->hlen;
       memmove(whole->rp, r->hdr, r->hlen);
       whole->wp = whole->rp + r->hlen + r->total;
       struct ip_hdr *wh = (struct ip_hdr *)whole->rp;

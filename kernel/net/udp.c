@@ -232,9 +232,9 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   if (pb == 0)
     return -ENOBUFS;
   struct udp_hdr *uh = (struct udp_hdr *)pbuf_put(pb, UDP_HLEN + len);
-  if (copyin(myproc()->pgdir, (uchar *)uh + UDP_HLEN, src, len) < 0) {
+  if (uh == 0 || copyin(myproc()->pgdir, (uchar *)uh + UDP_HLEN, src, len) < 0) {
     pbuf_free(pb);
-    return -EFAULT;
+    return uh ? -EFAULT : -ENOBUFS;
   }
   uh->sport = htons(s->lport);
   uh->dport = htons(dport);
