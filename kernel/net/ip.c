@@ -337,6 +337,13 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
     pbuf_free(pb);
     return -EMSGSIZE;
   }
+  // 127/8 never leaves the host (RFC 1122, 3.2.1.3): a socket bound to
+  // 127.0.0.1 cannot send to another host (EINVAL, as Linux says).
+  if (dev->type != ARPHRD_LOOPBACK && (isloopback(src) || isloopback(dst))) {
+    COUNT(noroute);
+    pbuf_free(pb);
+    return -EINVAL;
+  }
   if (src == 0)
     src = dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr;   // to ourselves: from ourselves
   ushort id = __sync_fetch_and_add(&nextid, 1);
@@ -488,6 +495,8 @@ ip_timer(uint now)
 // Sources a host must discard (RFC 1122, 3.2.1.3): broadcast, multicast and
 // class E addresses; from the wire, also 127/8 and our own addresses; and
 // 0.0.0.0 except towards a broadcast (a host that does not know its address).
+// (127/8 counts as ours only on lo: from the wire it is dropped as a
+// destination too, by checkhdr.)
 static int
 badsource(struct netdev *dev, uint src, int dstclass)
 {
@@ -521,7 +530,8 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
   }
   pbuf_trim(pb, ntohs(ih->len));   // drop Ethernet padding
   *dstclass = ip_addrclass(ih->dst);
-  if (badsource(dev, ih->src, *dstclass) || ih->dst == 0) {
+  if (badsource(dev, ih->src, *dstclass) || ih->dst == 0 ||
+      (dev->type != ARPHRD_LOOPBACK && isloopback(ih->dst))) {
     COUNT(addrerrors);
     return 0;
   }

@@ -474,6 +474,20 @@ def test_guest_nc_talks_to_a_udp_server(guest, clean):
     assert_udp_checksum(request)
 
 
+def from_loopback_net(frame: bytes) -> bool:
+    return frame[12:14] == b"\x08\x00" and frame[26] == 127
+
+
+def test_a_socket_bound_to_127_cannot_send_onto_the_wire(guest, clean):
+    start = time.time()
+    out = guest.vm.run(f"echo from lo | nc -u -s 127.0.0.1 -w 1 {PEER_IP} {UPPER_PORT}",
+                       timeout=10)
+    assert out == "nc: Invalid argument\n"
+    fence = guest.fence()
+    assert guest.peer.received(ip_from_guest, since=start) == fence.frames
+    assert guest.peer.received(from_loopback_net) == []     # nor ever did, in this module
+
+
 def test_guest_nc_reports_port_unreachable(guest, clean):
     before = guest.stats()
     out = guest.vm.run(f"echo knock knock | nc -u -w 1 {PEER_IP} {REFUSED_PORT}", timeout=10)
@@ -556,6 +570,14 @@ BAD = [
     Bad("source multicast 239.255.255.250", [to_guest(echo_packet(src="239.255.255.250"))],
         IP_RX | {"ip.addrerrors": 1}),
     Bad("destination 0.0.0.0", [to_guest(echo_packet(dst="0.0.0.0"))],
+        IP_RX | {"ip.addrerrors": 1}),
+    # RFC 1122 3.2.1.3: 127/8 never appears on a wire; udpecho (bound to
+    # 0.0.0.0) would echo the datagram, as a socket bound to 127.0.0.1 would.
+    Bad("echo request to 127.0.0.1 from the wire", [to_guest(echo_packet(dst="127.0.0.1"))],
+        IP_RX | {"ip.addrerrors": 1}),
+    Bad("UDP to 127.0.0.1 from the wire", [to_guest(udp_packet(dst="127.0.0.1"))],
+        IP_RX | {"ip.addrerrors": 1}),
+    Bad("echo request to 127.1.2.3 from the wire", [to_guest(echo_packet(dst="127.1.2.3"))],
         IP_RX | {"ip.addrerrors": 1}),
     Bad("for another host on the LAN", [to_guest(echo_packet(dst="10.0.0.77"))],
         IP_RX | {"ip.notforus": 1}),
