@@ -50,9 +50,10 @@ echoreply(struct pbuf *pb, struct ip_info *info)
 }
 
 // An error about a datagram we sent: the original IP header and at least 8
-// bytes of its payload follow the ICMP header.
+// bytes of its payload follow the ICMP header. The datagram came from the
+// address the error was sent to, or it is not ours.
 static void
-errorinput(struct pbuf *pb, int err)
+errorinput(struct pbuf *pb, struct ip_info *info, int err)
 {
   const uchar *p = pb->rp + ICMP_HLEN;
   uint len = pbuf_len(pb) - ICMP_HLEN;
@@ -60,7 +61,8 @@ errorinput(struct pbuf *pb, int err)
     return;
   const struct ip_hdr *orig = (const struct ip_hdr *)p;
   uint hlen = (orig->vhl & 15) * 4;
-  if (hlen < IP_HLEN || len < hlen + 8 || orig->proto != IPPROTO_UDP)
+  if ((orig->vhl >> 4) != 4 || hlen < IP_HLEN || len < hlen + 8 ||
+      orig->proto != IPPROTO_UDP || orig->src != info->dst)
     return;
   const uchar *udp = p + hlen;
   udp_icmperror(orig->src, udp[0] << 8 | udp[1], orig->dst, udp[2] << 8 | udp[3], err);
@@ -86,7 +88,7 @@ icmp_input(struct pbuf *pb, struct ip_info *info)
     break;
   case ICMP_UNREACH:
     COUNT(unreach);
-    errorinput(pb, ih->code == ICMP_UNREACH_PORT || ih->code == ICMP_UNREACH_PROTO ?
+    errorinput(pb, info, ih->code == ICMP_UNREACH_PORT || ih->code == ICMP_UNREACH_PROTO ?
                -ECONNREFUSED : -EHOSTUNREACH);
     break;
   case ICMP_TIMXCEED:

@@ -91,14 +91,16 @@ udp_input(struct pbuf *pb, struct ip_info *info)
   }
 }
 
+// Linux's rule: only a connected socket hears of an ICMP error, and only
+// one whose both ends match the quoted header. Anyone can forge an error,
+// and an unconnected socket (a server) could not tell it from a real one:
+// one forged port unreachable used to end udpecho.
 void
 udp_icmperror(uint laddr, ushort lport, uint raddr, ushort rport, int err)
 {
-  (void)laddr;
   for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
-    if (!isudp(s) || s->lport != lport)
-      continue;
-    if (s->rport && (s->raddr != raddr || s->rport != rport))
+    if (!isudp(s) || s->lport != lport || s->rport == 0 || s->rport != rport ||
+        s->raddr != raddr || (s->laddr && s->laddr != laddr))
       continue;
     acquire(&s->lock);
     s->soerror = err;

@@ -496,6 +496,48 @@ def test_guest_nc_reports_port_unreachable(guest, clean):
     assert change["icmp.unreach"] == 1
 
 
+def port_unreachable(sport: int, dport: int, *, src: str = GUEST_IP,
+                     dst: str = PEER_IP) -> bytes:
+    """A port unreachable from the peer about a UDP datagram src:sport -> dst:dport."""
+    quote = ipv4(src, dst, 17, udp(src, dst, sport, dport, b"forged"))[:28]
+    return to_guest(ipv4(PEER_IP, GUEST_IP, 1, icmp(ICMP_UNREACH, UNREACH_PORT, bytes(4), quote)))
+
+
+def assert_echoes(guest: "IpGuest", sport: int) -> None:
+    """udpecho is still there: a datagram from the peer comes back."""
+    guest.send([to_guest(ipv4(PEER_IP, GUEST_IP, 17,
+                              udp(PEER_IP, GUEST_IP, sport, ECHO_PORT, b"still there?")))])
+    reply = recv_datagram(guest, is_udp_to_peer(ECHO_PORT, sport))
+    assert reply is not None, "udpecho is gone"
+    assert bytes(reply.whole[UDP].payload) == b"still there?"
+
+
+def test_a_forged_port_unreachable_does_not_end_a_server(guest, clean):
+    # udpecho's socket is bound, not connected: an error quoting its port
+    # cannot be told from a forgery (Linux's rule: connected sockets only).
+    before = guest.stats()
+    guest.send([port_unreachable(ECHO_PORT, 40000), port_unreachable(ECHO_PORT, 7)])
+    guest.fence()
+    assert ip_changes(before, guest.stats()) == {"ip.rx": 2, "ip.delivered": 2, "icmp.rx": 2,
+                                                 "icmp.unreach": 2}
+    assert_echoes(guest, 40001)
+    assert guest.vm.run("echo alive") == "alive\n"   # no "udpecho: recvfrom: ..." either
+
+
+def test_port_unreachable_must_match_both_ends_of_a_connected_socket(guest, clean):
+    lport = 45123
+    guest.vm.console.sendline(f"echo ping | nc -u -p {lport} -w 2 {PEER_IP} {UPPER_PORT}")
+    assert recv_datagram(guest, is_udp_to_peer(lport, UPPER_PORT)) is not None
+    # The answer is on its way back; now errors that quote the wrong
+    # local address, remote port, local port or remote address.
+    guest.send([port_unreachable(lport, UPPER_PORT, src="10.0.0.99"),
+                port_unreachable(lport, UPPER_PORT + 1),
+                port_unreachable(lport + 1, UPPER_PORT),
+                port_unreachable(lport, UPPER_PORT, dst="10.0.0.98")])
+    out = guest.vm.console.expect_prompt(10)
+    assert out.splitlines()[1:] == ["PING"], out       # no "nc: Connection refused"
+
+
 # ---- bad input ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
