@@ -418,11 +418,14 @@ units(struct reass *r, uint first, uint n, int set)
   return 0;
 }
 
-// Add one fragment (pb: whole IP packet); returns the whole datagram once
-// complete, else 0. pb is consumed.
+// Add one fragment (pb: whole IP packet, *hlen its header length); returns
+// the whole datagram once complete, with *hlen then the length of its header
+// (the first fragment's: options that are not copied are only there), else 0.
+// pb is consumed.
 static struct pbuf *
-reassemble(struct netdev *dev, struct pbuf *pb, uint hlen)
+reassemble(struct netdev *dev, struct pbuf *pb, uint *hlenp)
 {
+  uint hlen = *hlenp;
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   uint off = (ntohs(ih->off) & IP_OFFMASK) * 8, more = ntohs(ih->off) & IP_MF;
   uint n = pbuf_len(pb) - hlen;
@@ -466,6 +469,7 @@ reassemble(struct netdev *dev, struct pbuf *pb, uint hlen)
       wh->sum = 0;
       wh->sum = wire_cksum(wh, r->hlen);
       whole->dev = dev;
+      *hlenp = r->hlen;
       reassfree(r);
       COUNT(reasmoks);
     }
@@ -560,7 +564,7 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   }
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   if (ntohs(ih->off) & (IP_MF | IP_OFFMASK)) {
-    if ((pb = reassemble(dev, pb, hlen)) == 0)
+    if ((pb = reassemble(dev, pb, &hlen)) == 0)
       return;
     ih = (struct ip_hdr *)pb->rp;
   }
@@ -573,7 +577,11 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   info.iph = pb->rp;
   info.iphlen = hlen;
   raw_deliver(pb, &info);          // raw sockets see the IP header too
-  pbuf_pull(pb, hlen);
+  if (pbuf_pull(pb, hlen) == 0) {   // cannot happen: checkhdr or reassemble checked it
+    COUNT(hdrerrors);
+    pbuf_free(pb);
+    return;
+  }
   if (protos[ih->proto] == 0) {
     COUNT(unknownproto);
     if (!info.broadcast)

@@ -349,6 +349,26 @@ def test_echo_request_with_ip_options_is_answered_without_them(guest, clean):
     assert bytes(reply.whole[ICMP].payload) == data
 
 
+@pytest.mark.parametrize("last", ["last fragment", "first fragment"])
+def test_options_in_the_first_fragment_only(guest, clean, last):
+    # RFC 791: options not copied into every fragment (NOP is one) appear in
+    # the first only; the datagram keeps the first fragment's header.
+    sport, data = 40123 + (last == "first fragment"), pattern(100, 11)
+    segment = udp(PEER_IP, GUEST_IP, sport, ECHO_PORT, data)
+    ident = next(_ip_ids)
+    first = ipv4(PEER_IP, GUEST_IP, 17, segment[:64], ident=ident, flags=IP_MF,
+                 options=bytes([1, 1, 1, 0]))
+    rest = ipv4(PEER_IP, GUEST_IP, 17, segment[64:], ident=ident, offset=8)
+    before = guest.stats()
+    guest.send([to_guest(first), to_guest(rest)][:: 1 if last == "last fragment" else -1])
+    reply = recv_datagram(guest, is_udp_to_peer(ECHO_PORT, sport))
+    assert reply is not None, "the datagram was not echoed"
+    assert bytes(reply.whole[UDP].payload) == data
+    change = ip_changes(before, guest.stats(), fences=0)
+    assert (change["ip.reasmoks"], change["udp.rx"]) == (1, 1)
+    assert not {"udp.errors", "udp.badsum", "ip.reasmfails"} & change.keys()
+
+
 @pytest.mark.parametrize("size", [56, 3000])
 def test_hundred_pings_no_loss(guest, clean, size):
     before = guest.stats()
