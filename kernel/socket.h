@@ -28,6 +28,7 @@
 #define SOL_SOCKET   1
 #define SO_ERROR     4   // (getsockopt) pending error, cleared by reading
 #define SO_BROADCAST 6   // allow sending to broadcast addresses
+#define SO_RCVBUF    8   // int: receive buffer, bytes (set: doubled, as Linux does)
 #define SO_RCVTIMEO 20   // struct timeval: 0 means block forever
 
 #define IPPROTO_IP    0

@@ -15,7 +15,7 @@
 
 #define NROUTE   16
 #define NREASS    8
-#define REASS_UNITS (IP_MAXPACKET / 8)
+#define REASS_MAXFRAGS 32   // a 16 KiB datagram cut for a 576-byte MTU is 30
 
 static void (*protos[256])(struct pbuf *pb, struct ip_info *info);
 
@@ -40,13 +40,11 @@ static struct reass {
   ushort id;
   uchar proto;
   struct netdev *dev;
-  struct pbuf *buf;          // data at buf->base + 60 onwards, by offset
-  uchar hdr[60];             // the first fragment's header
-  uint hlen;                 // 0 until the first fragment arrives
+  struct pbuf *frags;        // whole IP packets, by offset, linked through next
+  uint nfrags;
   uint total;                // payload length, known once the last fragment came
   uint expires;
   uint seq;                  // arrival order of the first fragment (eviction)
-  uchar have[REASS_UNITS / 8];   // bitmap of 8-byte units received
 } reass[NREASS];
 static uint reassseq;
 
@@ -360,17 +358,52 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
   return arp_output(dev, nexthop, pb);
 }
 
-// ---- reassembly (lock held) ------------------------------------------------------
+// ---- reassembly (lock held unless said) -----------------------------------------
+//
+// Fragments are kept as they came (whole IP packets, sorted by offset, none
+// overlapping) and copied into one buffer of the datagram's size once they
+// cover it: a small datagram never holds a 16 KiB buffer, and a datagram
+// that never completes holds only the buffers its fragments came in.
+
+static uint
+fraghlen(struct pbuf *f)
+{
+  return (f->rp[0] & 15) * 4;
+}
+
+static uint
+fragoff(struct pbuf *f)
+{
+  return (ntohs(((struct ip_hdr *)f->rp)->off) & IP_OFFMASK) * 8;
+}
+
+static uint
+fraglen(struct pbuf *f)
+{
+  return pbuf_len(f) - fraghlen(f);
+}
+
+// Free a list of fragments (any lock or none).
+static void
+fragsfree(struct pbuf *f)
+{
+  while (f) {
+    struct pbuf *next = f->next;
+    pbuf_free(f);
+    f = next;
+  }
+}
 
 static void
 reassfree(struct reass *r)
 {
-  if (r->buf)
-    pbuf_free(r->buf);
-  r->buf = 0;
+  fragsfree(r->frags);
+  r->frags = 0;
   r->used = 0;
 }
 
+// The datagram ih belongs to; a new one if none, in place of the oldest if
+// all are busy.
 static struct reass *
 reassfind(struct ip_hdr *ih, struct netdev *dev)
 {
@@ -388,10 +421,6 @@ reassfind(struct ip_hdr *ih, struct netdev *dev)
     reassfree(oldest);
     free = oldest;
   }
-  if ((free->buf = pbuf_alloc_len(IP_MAXPACKET)) == 0) {
-    COUNT(reasmfails);
-    return 0;
-  }
   free->used = 1;
   free->seq = reassseq++;
   free->src = ih->src;
@@ -399,84 +428,130 @@ reassfind(struct ip_hdr *ih, struct netdev *dev)
   free->id = ih->id;
   free->proto = ih->proto;
   free->dev = dev;
-  free->hlen = 0;
+  free->frags = 0;
+  free->nfrags = 0;
   free->total = 0;
   free->expires = readticks() + reasm_ticks;
-  memset(free->have, 0, sizeof free->have);
   return free;
 }
 
+// Put fragment pb (off, n bytes of data, more fragments or not) in its place
+// in r; 0 if it was, -1 if it cannot belong: past what we reassemble, not a
+// multiple of 8 bytes before the end, a second end or data past the end, an
+// overlap, too many fragments. Overlaps end the datagram (RFC 5722's rule,
+// and what RFC 1858 advises against fragment attacks).
 static int
-units(struct reass *r, uint first, uint n, int set)
+fraginsert(struct reass *r, struct pbuf *pb, uint off, uint n, int more)
 {
-  for (uint u = first; u < first + n; u++) {
-    if (set)
-      r->have[u / 8] |= 1 << (u % 8);
-    else if (r->have[u / 8] & (1 << (u % 8)))
-      return 1;
+  struct pbuf *prev = 0, *next = r->frags, *last = 0;
+  if (off + n > IP_MAXPACKET - IP_HLEN || (more && (n % 8 || n == 0)) ||
+      (!more && r->total && r->total != off + n) || (r->total && off + n > r->total) ||
+      r->nfrags >= REASS_MAXFRAGS || !pbuf_canqueue(pb))
+    return -1;
+  while (next && fragoff(next) < off) {
+    prev = next;
+    next = next->next;
   }
+  if ((prev && fragoff(prev) + fraglen(prev) > off) || (next && off + n > fragoff(next)))
+    return -1;
+  for (last = next ? next : prev; last && last->next; last = last->next)
+    ;
+  if (!more && last && fragoff(last) + fraglen(last) > off + n)
+    return -1;
+  pb->next = next;
+  if (prev)
+    prev->next = pb;
+  else
+    r->frags = pb;
+  r->nfrags++;
+  if (!more)
+    r->total = off + n;
   return 0;
 }
 
-// Add one fragment (pb: whole IP packet, *hlen its header length); returns
-// the whole datagram once complete, with *hlen then the length of its header
+// Do r's fragments cover its datagram, from 0 to the end?
+static int
+complete(struct reass *r)
+{
+  uint end = 0;
+  if (r->total == 0)
+    return 0;
+  for (struct pbuf *f = r->frags; f; f = f->next) {
+    if (fragoff(f) != end)
+      return 0;
+    end += fraglen(f);
+  }
+  return end == r->total;
+}
+
+// The datagram that fragments (sorted, complete) make, in a buffer of its
+// size, behind the first fragment's header (*hlenp: its length); 0 if there
+// is no buffer or it would be longer than we take. No lock needed.
+static struct pbuf *
+assemble(struct pbuf *frags, uint total, uint *hlenp)
+{
+  uint hlen = fraghlen(frags);
+  if (hlen + total > IP_MAXPACKET)
+    return 0;
+  struct pbuf *whole = pbuf_alloc_len(hlen + total);
+  uchar *p = whole ? pbuf_put(whole, hlen + total) : 0;
+  if (p == 0) {
+    if (whole)
+      pbuf_free(whole);
+    return 0;
+  }
+  memmove(p, frags->rp, hlen);
+  for (struct pbuf *f = frags; f; f = f->next)
+    memmove(p + hlen + fragoff(f), f->rp + fraghlen(f), fraglen(f));
+  struct ip_hdr *wh = (struct ip_hdr *)p;
+  wh->len = htons(hlen + total);
+  wh->off = 0;
+  wh->sum = 0;
+  wh->sum = wire_cksum(wh, hlen);
+  whole->dev = frags->dev;
+  whole->ethertype = frags->ethertype;
+  whole->pkttype = frags->pkttype;
+  *hlenp = hlen;
+  return whole;
+}
+
+// Add one fragment (pb: whole IP packet, *hlenp its header length); returns
+// the whole datagram once complete, with *hlenp then the length of its header
 // (the first fragment's: options that are not copied are only there), else 0.
-// pb is consumed.
+// pb is consumed. (Called without the lock.)
 static struct pbuf *
 reassemble(struct netdev *dev, struct pbuf *pb, uint *hlenp)
 {
-  uint hlen = *hlenp;
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   uint off = (ntohs(ih->off) & IP_OFFMASK) * 8, more = ntohs(ih->off) & IP_MF;
-  uint n = pbuf_len(pb) - hlen;
-  struct pbuf *whole = 0;
+  struct pbuf *done = 0;
+  uint total = 0;
 
   COUNT(reasmreqds);
   acquire(&lock);
   struct reass *r = reassfind(ih, dev);
-  if (r == 0)
-    goto drop;
-  // Bounds, 8-byte multiples, one last fragment, no overlaps: anything else
-  // ends the whole datagram (RFC 5722 treats overlaps as an attack).
-  if (off + n > IP_MAXPACKET - IP_HLEN || (more && (n % 8 || n == 0)) ||
-      (!more && r->total && r->total != off + n) || (r->total && off + n > r->total) ||
-      units(r, off / 8, (n + 7) / 8, 0)) {
+  if (fraginsert(r, pb, off, pbuf_len(pb) - *hlenp, more) < 0) {
     COUNT(reasmfails);
     reassfree(r);
-    goto drop;
+    release(&lock);
+    pbuf_free(pb);
+    return 0;
   }
-  memmove(r->buf->base + 60 + off, pb->rp + hlen, n);
-  units(r, off / 8, (n + 7) / 8, 1);
-  if (!more)
-    r->total = off + n;
-  if (off == 0) {
-    memmove(r->hdr, pb->rp, hlen);
-    r->hlen = hlen;
+  if (complete(r)) {
+    done = r->frags;
+    total = r->total;
+    r->frags = 0;
+    reassfree(r);
   }
-  if (r->total && r->hlen) {
-    uint u;
-    for (u = 0; u < (r->total + 7) / 8 && (r->have[u / 8] & (1 << (u % 8))); u++)
-      ;
-    if (u == (r->total + 7) / 8) {   // complete: header before the data
-      whole = r->buf;
-      r->buf = 0;
-      whole->rp = whole->base + 60 - r->hlen;
-      memmove(whole->rp, r->hdr, r->hlen);
-      whole->wp = whole->rp + r->hlen + r->total;
-      struct ip_hdr *wh = (struct ip_hdr *)whole->rp;
-      wh->len = htons(r->hlen + r->total);
-      wh->off = 0;
-      wh->sum = 0;
-      wh->sum = wire_cksum(wh, r->hlen);
-      whole->dev = dev;
-      *hlenp = r->hlen;
-      reassfree(r);
-      COUNT(reasmoks);
-    }
-  }
-drop:
   release(&lock);
-  pbuf_free(pb);
+  if (done == 0)
+    return 0;
+  struct pbuf *whole = assemble(done, total, hlenp);
+  fragsfree(done);
+  if (whole)
+    COUNT(reasmoks);
+  else
+    COUNT(reasmfails);
   return whole;
 }
 

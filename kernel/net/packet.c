@@ -89,7 +89,7 @@ packet_bind(struct socket *s, const struct sockaddr *addr, int len)
   s->ifindex = sll->sll_ifindex;
   if (sll->sll_protocol)
     s->ethertype = ntohs(sll->sll_protocol);
-  pbufq_flush(&s->rxq);
+  sock_flush(s);
   release(&s->lock);
   return 0;
 }

@@ -9,8 +9,15 @@
 // socket.c turns sockets into files and system calls.
 
 #define NSOCKET   64
-#define SOCK_RXQ  512   // frames queued per socket before drops
+#define SOCK_RXQ  512   // frames queued per socket, at most (rcvbuf bounds them first)
 #define MAXSOCKADDR 32
+// Receive buffers are counted in bytes of buffer memory held (a datagram
+// costs its whole pbuf, as Linux charges an skb's truesize), against
+// SO_RCVBUF. Linux's defaults: net.core.rmem_default and rmem_max are
+// 212992; setsockopt doubles what it is given (for bookkeeping overhead).
+#define SOCK_RCVBUF_DEFAULT 212992
+#define SOCK_RMEM_MAX       212992
+#define SOCK_MIN_RCVBUF     2304   // about Linux's: 2048 plus its sk_buff
 
 struct socket;
 
@@ -31,6 +38,8 @@ struct socket {
   const struct sockops *ops;
   struct spinlock lock;
   struct pbufq rxq;         // received datagrams or frames
+  uint rmem;                // bytes of buffers in rxq (their pbufs' sizes)
+  uint rcvbuf;              // most rmem may be (SO_RCVBUF); one datagram always fits
   uint rcvtimeo;            // ticks; 0 blocks forever
   uint drops;               // receive queue overflows
   int sleepers;             // processes asleep in sock_waitrx (lock held)
@@ -57,6 +66,7 @@ void sock_register(const struct sockfamily *fam);
 struct pbuf *sock_waitrx(struct socket *s, int nonblock, int *err);
 int  sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp);
 int  sock_enqueue(struct socket *s, struct pbuf *pb);   // -1 (pb not taken) when full
+void sock_flush(struct socket *s);   // drop everything queued; s->lock held
 // Iterate over sockets of a family (for delivery); returns the next in use after prev.
 struct socket *sock_next(struct socket *prev, int domain);
 

@@ -61,6 +61,9 @@ sock_next(struct socket *prev, int domain)
   return 0;
 }
 
+// Queue pb unless the socket's receive buffer is full (one datagram always
+// fits an empty one) or the pool is running low: an idle socket must not
+// pin the buffers that the card and the rest of the stack need.
 int
 sock_enqueue(struct socket *s, struct pbuf *pb)
 {
@@ -69,11 +72,13 @@ sock_enqueue(struct socket *s, struct pbuf *pb)
     release(&s->lock);
     return -1;
   }
-  if (pbufq_put(&s->rxq, pb) < 0) {
+  if ((s->rxq.len && s->rmem + pb->size > s->rcvbuf) || !pbuf_canqueue(pb) ||
+      pbufq_put(&s->rxq, pb) < 0) {
     s->drops++;
     release(&s->lock);
     return -1;
   }
+  s->rmem += pb->size;
   if (s->sleepers)   // wakeup scans the process table: not for every datagram
     wakeup(s);
   release(&s->lock);
@@ -115,7 +120,15 @@ sock_waitrx(struct socket *s, int nonblock, int *err)
     sleepdeadline(s, &s->lock, deadline);
     s->sleepers--;
   }
+  s->rmem -= pb->size;
   return pb;
+}
+
+void
+sock_flush(struct socket *s)
+{
+  pbufq_flush(&s->rxq);
+  s->rmem = 0;
 }
 
 // Take one queued pbuf (waiting as sock_waitrx does) and copy up to len of
@@ -151,6 +164,7 @@ sockalloc(void)
       s->lock = lk;
       s->inuse = 1;
       pbufq_init(&s->rxq, SOCK_RXQ);
+      s->rcvbuf = SOCK_RCVBUF_DEFAULT;
       if (s - stable.socks >= stable.end)
         stable.end = s - stable.socks + 1;
       release(&stable.lock);
@@ -168,7 +182,7 @@ sockfree(struct socket *s)
     s->ops->close(s);
   acquire(&s->lock);
   s->closing = 1;
-  pbufq_flush(&s->rxq);
+  sock_flush(s);
   release(&s->lock);
   acquire(&stable.lock);
   s->inuse = 0;
@@ -355,6 +369,22 @@ sys_recvfrom(void)
   return ret;
 }
 
+// SO_RCVBUF as Linux sets it: at most rmem_max, doubled, at least the minimum.
+static int
+setrcvbuf(struct socket *s, uint uval, int len)
+{
+  int val;
+  if (len < (int)sizeof val)
+    return -EINVAL;
+  if (copyin(myproc()->pgdir, &val, uval, sizeof val) < 0)
+    return -EFAULT;
+  uint bytes = MIN((uint)val, SOCK_RMEM_MAX);   // a negative value asks for the most
+  acquire(&s->lock);
+  s->rcvbuf = MAX(bytes * 2, SOCK_MIN_RCVBUF);
+  release(&s->lock);
+  return 0;
+}
+
 int
 sys_setsockopt(void)
 {
@@ -367,8 +397,10 @@ sys_setsockopt(void)
     return err;
   if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || argint(4, &len) < 0)
     return -EFAULT;
-  if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST))
+  if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
+  if (opt == SO_RCVBUF)
+    return setrcvbuf(s, uval, len);
   if (opt == SO_BROADCAST) {
     int on;
     if (len < (int)sizeof on || copyin(myproc()->pgdir, &on, uval, sizeof on) < 0)
@@ -437,7 +469,7 @@ sys_getsockname(void)
   return putsockaddr(1, 2, (struct sockaddr *)buf, len);
 }
 
-// getsockopt: SO_ERROR (reading clears it) and SO_RCVTIMEO.
+// getsockopt: SO_ERROR (reading clears it), SO_RCVBUF and SO_RCVTIMEO.
 int
 sys_getsockopt(void)
 {
@@ -450,14 +482,15 @@ sys_getsockopt(void)
     return err;
   if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || arguint(4, &ulen) < 0)
     return -EFAULT;
-  if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO))
+  if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
   if (copyin(myproc()->pgdir, &userlen, ulen, sizeof userlen) < 0)
     return -EFAULT;
-  if (opt == SO_ERROR) {
+  if (opt == SO_ERROR || opt == SO_RCVBUF) {
     acquire(&s->lock);
-    int val = -s->soerror;
-    s->soerror = 0;
+    int val = opt == SO_RCVBUF ? (int)s->rcvbuf : -s->soerror;
+    if (opt == SO_ERROR)
+      s->soerror = 0;
     release(&s->lock);
     if (userlen < (int)sizeof val)
       return -EINVAL;

@@ -50,7 +50,7 @@ pytestmark = pytest.mark.e2e
 
 REASM_TIME = 2.0           # ip.reasmtime on the command line below
 NREASS = 8                 # reassemblies at once (kernel/net/ip.c)
-REASM_LIMIT = 16256 - 60   # the most data a reassembled datagram holds (IP_MAXPACKET - 60)
+REASM_LIMIT = 16256 - 20   # the most data a reassembled datagram holds (IP_MAXPACKET - 20)
 MTU = 1500
 CHUNK = 1480               # data per fragment the guest sends: (MTU - 20) & ~7
 TTL = 64                   # the guest's IP_TTL
