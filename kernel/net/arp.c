@@ -1,11 +1,13 @@
 // ARP for IPv4 over Ethernet (RFC 826) with a neighbour cache.
 //
 // Entries are INCOMPLETE (a request is out; packets wait in a small queue),
-// REACHABLE (confirmed recently), STALE (not confirmed for a while; still
-// used, and removed when older still) or PERMANENT (arp -s). Requests are
-// retried ARP_RETRIES times a second apart, then the entry fails: its queued
-// packets are dropped and counted. The table is bounded; when it is full the
-// least recently confirmed non-permanent entry is evicted.
+// REACHABLE (confirmed recently), STALE (not confirmed for a while, or never:
+// learned from a request; still used, and removed when older still) or
+// PERMANENT (arp -s). Requests are retried ARP_RETRIES times a second apart,
+// then the entry fails: its queued packets are dropped and counted. The
+// table is bounded, and what traffic from others can make it do is too: at
+// most ARP_MAXINCOMPLETE resolutions at once (so at most that many requests
+// a second), and a new entry only ever evicts a STALE one (see allocentry).
 
 #include "kernel/types.h"
 #include "kernel/defs.h"
@@ -23,6 +25,7 @@
 #define ARP_MAXQ     8            // packets waiting on one entry
 #define ARP_RETRIES  3            // requests before giving up
 #define ARP_RETRY_TICKS HZ        // one second apart
+#define ARP_MAXINCOMPLETE 8       // resolutions in progress at once
 
 #define ARPOP_REQUEST 1
 #define ARPOP_REPLY   2
@@ -48,7 +51,7 @@ static struct {
 
 static struct {
   uint rx, rx_bad, rx_notforus, answered, replies_rx;
-  uint requests_tx, failed, queue_drops, evictions;
+  uint requests_tx, failed, queue_drops, evictions, refused;
 } cnt;
 
 static uint
@@ -138,23 +141,41 @@ freeentry(struct arpentry *e)
   e->dev = 0;
 }
 
-// A free entry, evicting the least recently confirmed non-permanent one if
-// need be; 0 if every entry is permanent.
+// May e make room for a new entry in state? arp -s may take the place of
+// anything but a permanent entry; anything else only of a STALE one, so that
+// traffic others send (echo requests from made-up neighbours, ARP requests
+// from made-up senders) never pushes out a neighbour in use (REACHABLE) or
+// being resolved (INCOMPLETE).
+static int
+evictable(struct arpentry *e, int state)
+{
+  if (e->state == ARP_PERMANENT)
+    return 0;
+  return state == ARP_PERMANENT || e->state == ARP_STALE;
+}
+
+// A free entry, else the least recently confirmed evictable one; 0 (counted)
+// if there is none, or if state is INCOMPLETE and ARP_MAXINCOMPLETE
+// resolutions are already under way.
 static struct arpentry *
 allocentry(struct netdev *dev, uint ip, int state)
 {
-  struct arpentry *victim = 0;
+  struct arpentry *free = 0, *victim = 0;
+  int incomplete = 0;
   for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
-    if (e->state == 0) {
-      victim = e;
-      break;
-    }
-    if (e->state != ARP_PERMANENT &&
-        (victim == 0 || (int)(e->confirmed - victim->confirmed) < 0))
+    incomplete += e->state == ARP_INCOMPLETE;
+    if (e->state == 0 && free == 0)
+      free = e;
+    else if (e->state && evictable(e, state) &&
+             (victim == 0 || (int)(e->confirmed - victim->confirmed) < 0))
       victim = e;
   }
-  if (victim == 0)
+  if (free)
+    victim = free;
+  if (victim == 0 || (state == ARP_INCOMPLETE && incomplete >= ARP_MAXINCOMPLETE)) {
+    cnt.refused++;
     return 0;
+  }
   if (victim->state) {
     cnt.evictions++;
     freeentry(victim);
@@ -223,8 +244,12 @@ arp_input(struct netdev *dev, struct pbuf *pb)
     merged = 1;
   }
   int forus = dev->ipaddr && ah.tpa == dev->ipaddr;
-  if (forus && !merged && ah.spa && (e = allocentry(dev, ah.spa, ARP_REACHABLE)) != 0)
-    learn(e, ah.sha, &ready);
+  if (forus && !merged && ah.spa && (e = allocentry(dev, ah.spa, ARP_STALE)) != 0) {
+    // RFC 826: add the sender. STALE, as Linux does: nothing confirms it is
+    // there (anyone can send a request), so it is the first to make room.
+    memmove(e->mac, ah.sha, ETH_ALEN);
+    e->heard++;
+  }
   release(&tab.lock);
   if (merged || forus)
     wakeup(&tab);
@@ -431,6 +456,7 @@ arp_stats(struct netstat_info *out)
   out->arp_failed = cnt.failed;
   out->arp_queue_drops = cnt.queue_drops;
   out->arp_evictions = cnt.evictions;
+  out->arp_refused = cnt.refused;
   int n = 0;
   acquire(&tab.lock);
   for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)

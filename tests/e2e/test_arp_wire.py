@@ -131,8 +131,9 @@ def test_who_has_is_answered_with_a_correct_reply(guest, quiet):
     change = deltas(quiet, guest.netstat())
     assert change["Arp.packets received"] == 1
     assert change["Arp.requests answered"] == 1
-    entry = guest.arp_table()[sender_ip]          # a request for us teaches its sender
-    assert (entry.mac, entry.state, entry.ifname) == (sender_mac, "REACHABLE", "eth0")
+    # A request for us teaches its sender (RFC 826), unconfirmed: STALE, as on Linux.
+    entry = guest.arp_table()[sender_ip]
+    assert (entry.mac, entry.state, entry.ifname) == (sender_mac, "STALE", "eth0")
 
 
 # ---- resolving: failure, retries, queued packets, aging ---------------------------------

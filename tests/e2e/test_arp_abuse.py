@@ -1,0 +1,107 @@
+"""What others can make the neighbour cache do (issue 19, items 6, 11 and 12): made-up
+neighbours must not flush it or turn the guest into an ARP request cannon, a /31 or
+/32 netmask must not make every neighbour a broadcast, and someone claiming the
+guest's address is an address conflict (RFC 5227), not a malformed packet.
+
+One guest for the module with the kernel's default ARP timers (an entry stays
+REACHABLE for 30 s) and the peer as its default gateway; the peer answers ARP,
+echo requests and UDP as 10.0.0.1 (IpResponder) and plays everyone else by hand.
+"""
+
+import random
+import time
+
+import pytest
+from guestnet import (
+    GUEST_IP,
+    GUEST_MAC,
+    PEER_IP,
+    PEER_MAC,
+    IpResponder,
+    deltas,
+    is_arp,
+    who_has,
+    wired_guest,
+)
+from scapy.layers.inet import ICMP, IP
+from scapy.layers.l2 import Ether
+
+pytestmark = pytest.mark.e2e
+
+NARP = 64
+MAXINCOMPLETE = 8          # resolutions at once (kernel/net/arp.c)
+RETRIES = 3                # requests per resolution
+
+
+@pytest.fixture(scope="module")
+def guest(tmp_path_factory):
+    cmdline = f"ip={GUEST_IP}::{PEER_IP}:255.255.255.0::eth0:off"
+    with wired_guest(cmdline, tmp_path_factory.mktemp("arpabuse")) as wired:
+        wired.peer.respond(IpResponder(PEER_MAC, PEER_IP))
+        yield wired
+
+
+def random_mac(rng: random.Random) -> str:
+    return ":".join(f"{b:02x}" for b in bytes([rng.randrange(0, 256) & 0xFC | 2]) +
+                    rng.randbytes(5))
+
+
+def echo_from(src_ip: str, src_mac: str, seq: int) -> bytes:
+    return bytes(Ether(dst=GUEST_MAC, src=src_mac) / IP(src=src_ip, dst=GUEST_IP) /
+                 ICMP(type=8, id=0x6666, seq=seq))
+
+
+def wait_counter(guest, before: dict[str, int], key: str, change: int,
+                 timeout: float = 5.0) -> None:
+    """Wait until netstat's counter key has moved by change since before."""
+    deadline = time.monotonic() + timeout
+    while (moved := guest.netstat()[key] - before[key]) < change:
+        assert time.monotonic() < deadline, f"{key} moved by {moved}, not {change}"
+        time.sleep(0.05)
+    assert moved == change, f"{key} moved by {moved}, not {change}"
+
+
+def gateway_in_use(guest) -> None:
+    """The gateway answers the guest's ping and is REACHABLE in its cache."""
+    out = guest.vm.run(f"ping -c 1 -W 2 {PEER_IP}", timeout=10)
+    assert "1 received" in out, out
+    entry = guest.arp_table()[PEER_IP]
+    assert (entry.mac, entry.state) == (PEER_MAC, "REACHABLE")
+
+
+def test_made_up_neighbours_cannot_flush_the_cache(guest):
+    gateway_in_use(guest)
+    rng = random.Random(19)
+    before, rx = guest.netstat(), guest.ifconfig()["rx_packets"]
+    # 64 echo requests from neighbours that do not exist (the guest must
+    # resolve each to reply), and who-has for the guest from 90 more senders.
+    echoes = [echo_from(f"10.0.0.{100 + n}", random_mac(rng), n) for n in range(64)]
+    requests = [who_has(GUEST_IP, random_mac(rng), f"10.0.0.{164 + n}") for n in range(90)]
+    start = time.time()
+    guest.peer.send_many(echoes + requests)
+    guest.wait_rx(rx + len(echoes) + len(requests))
+    wait_counter(guest, before, "Arp.requests answered", len(requests))
+    table = guest.arp_table()
+    entry = table[PEER_IP]
+    assert (entry.mac, entry.state) == (PEER_MAC, "REACHABLE"), "the gateway was evicted"
+    incomplete = [e.ip for e in table.values() if e.state == "INCOMPLETE"]
+    assert 0 < len(incomplete) <= MAXINCOMPLETE, incomplete
+    assert len(table) <= NARP
+    # Made-up senders of requests are learned STALE, and make room for each other.
+    learned = [e for e in table.values() if e.ip.startswith("10.0.0.") and
+               164 <= int(e.ip.split(".")[3]) < 254]
+    assert learned and all(e.state == "STALE" for e in learned)
+    change = deltas(before, guest.netstat())
+    assert change["Arp.new entries refused"] >= 64 - MAXINCOMPLETE
+    # The request rate is bounded too: at most one request per resolution
+    # under way at first, and RETRIES each in all.
+    guest_asks = is_arp(op=1, psrc=GUEST_IP)
+    time.sleep(max(0.0, start + 0.9 - time.time()))
+    assert len(guest.peer.received(guest_asks, since=start)) <= MAXINCOMPLETE
+    time.sleep(RETRIES + 0.5)
+    asked = guest.peer.received(guest_asks, since=start)
+    assert len(asked) <= MAXINCOMPLETE * RETRIES, len(asked)
+    # The gateway is still used without asking again.
+    out = guest.vm.run(f"ping -c 1 -W 2 {PEER_IP}", timeout=10)
+    assert "1 received" in out, out
+    assert guest.peer.received(is_arp(op=1, pdst=PEER_IP), since=start) == []
