@@ -176,6 +176,7 @@ struct netstat_info {
   // ICMP
   uint icmp_rx, icmp_rx_errors, icmp_rx_echo, icmp_rx_echoreply, icmp_rx_unreach, icmp_rx_timeexceeded;
   uint icmp_tx, icmp_tx_echoreply, icmp_tx_unreach;
+  uint icmp_tx_timeexceeded, icmp_tx_ratelimited;
   // UDP
   uint udp_rx, udp_rx_noport, udp_rx_errors, udp_rx_badsum, udp_rx_queuedrops, udp_tx;
 };

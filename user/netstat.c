@@ -68,8 +68,9 @@ counters(struct netstat_info *ns)
   printf("    %u messages received, %u input errors\n", ns->icmp_rx, ns->icmp_rx_errors);
   printf("    %u echo requests, %u echo replies, %u destination unreachable, %u time exceeded\n",
          ns->icmp_rx_echo, ns->icmp_rx_echoreply, ns->icmp_rx_unreach, ns->icmp_rx_timeexceeded);
-  printf("    %u messages sent, %u echo replies, %u destination unreachable\n",
-         ns->icmp_tx, ns->icmp_tx_echoreply, ns->icmp_tx_unreach);
+  printf("    %u messages sent, %u echo replies, %u destination unreachable, %u time exceeded\n",
+         ns->icmp_tx, ns->icmp_tx_echoreply, ns->icmp_tx_unreach, ns->icmp_tx_timeexceeded);
+  printf("    %u errors held back by the rate limit\n", ns->icmp_tx_ratelimited);
   printf("Udp:\n");
   printf("    %u packets received, %u to unknown port, %u receive errors\n",
          ns->udp_rx, ns->udp_rx_noport, ns->udp_rx_errors);

@@ -649,6 +649,7 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   info.proto = ih->proto;
   info.ttl = ih->ttl;
   info.broadcast = (dstclass & ADDR_BCAST) != 0;
+  info.linkbcast = pb->pkttype == PACKET_BROADCAST || pb->pkttype == PACKET_MULTICAST;
   info.iph = pb->rp;
   info.iphlen = hlen;
   raw_deliver(pb, &info);          // raw sockets see the IP header too

@@ -35,6 +35,7 @@ struct ip_info {
   uint src, dst;     // network order
   uchar proto, ttl;
   int broadcast;     // sent to a broadcast address
+  int linkbcast;     // came in a link-layer broadcast or multicast frame
   const uchar *iph;  // the IP header (for ICMP errors), ihl bytes
   uint iphlen;
 };

@@ -127,7 +127,9 @@ IPSTATS_LINES = {
     "Icmp": ["{rx} messages received, {rxerrors} input errors",
              "{echo} echo requests, {echoreply} echo replies, {unreach} destination unreachable, "
              "{timeexceeded} time exceeded",
-             "{tx} messages sent, {txechoreply} echo replies, {txunreach} destination unreachable"],
+             "{tx} messages sent, {txechoreply} echo replies, {txunreach} destination unreachable, "
+             "{txtimeexceeded} time exceeded",
+             "{ratelimited} errors held back by the rate limit"],
     "Udp": ["{rx} packets received, {noport} to unknown port, {errors} receive errors",
             "{badsum} with bad checksums, {queuedrops} receive buffer errors, {tx} packets sent"],
 }

@@ -2,7 +2,9 @@
 plays 10.0.0.1, checked frame by frame.
 
 One guest for the module, booted with ip.reasmtime=2 (an incomplete datagram is
-dropped after 2 s) and running `udpecho 7777` in the background. The peer
+dropped after 2 s) and a tighter limit on ICMP errors than the default (100 a
+second, bursts of 10; the default is Linux's 1000 and 50), and running
+`udpecho 7777` in the background. The peer
 answers ARP, echo requests and UDP for 10.0.0.1 through IpResponder; the tests
 send the rest. Well-formed traffic is built with scapy (fragments with its
 fragment()), bad input byte by byte so that every field is exactly as given.
@@ -49,6 +51,7 @@ from xv6net.wire import PcapWriter, WirePeer
 pytestmark = pytest.mark.e2e
 
 REASM_TIME = 2.0           # ip.reasmtime on the command line below
+ICMP_RATE, ICMP_BURST = 100, 10   # icmp.msgs_per_sec and icmp.msgs_burst, likewise
 NREASS = 8                 # reassemblies at once (kernel/net/ip.c)
 REASM_LIMIT = 16256 - 20   # the most data a reassembled datagram holds (IP_MAXPACKET - 20)
 MTU = 1500
@@ -283,7 +286,9 @@ def ip_changes(before: dict[str, int], after: dict[str, int], fences: int = 1) -
 @pytest.fixture(scope="module")
 def guest(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("ipwire")
-    with wired_guest(f"{IP_ARG} ip.reasmtime={REASM_TIME:.0f}", logdir) as wired:
+    cmdline = (f"{IP_ARG} ip.reasmtime={REASM_TIME:.0f} icmp.msgs_per_sec={ICMP_RATE} "
+               f"icmp.msgs_burst={ICMP_BURST}")
+    with wired_guest(cmdline, logdir) as wired:
         responder = IpResponder(PEER_MAC, PEER_IP, ttl=PEER_TTL, upper_port=UPPER_PORT,
                                 refused_port=REFUSED_PORT)
         wired.peer.respond(responder)
@@ -449,6 +454,27 @@ def test_udp_to_a_closed_port_brings_port_unreachable(guest, clean):
     change = ip_changes(before, guest.stats(), fences=0)
     assert change == {"ip.rx": 1, "ip.delivered": 1, "ip.tx": 1, "udp.rx": 1, "udp.noport": 1,
                       "icmp.tx": 1, "icmp.txunreach": 1}
+
+
+def test_icmp_errors_are_rate_limited(guest, clean):
+    # RFC 1812 4.3.2.8; a token bucket as Linux's. 200 datagrams to a closed port,
+    # back to back, draw the burst and what the rate adds while they arrive.
+    time.sleep(ICMP_BURST / ICMP_RATE + 0.05)          # the bucket is full again
+    frames = [to_guest(ipv4(PEER_IP, GUEST_IP, 17, udp(PEER_IP, GUEST_IP, 41000 + n,
+                                                       CLOSED_PORT, b"anyone?")))
+              for n in range(200)]
+    before = guest.stats()
+    start_wall, start = time.time(), time.monotonic()
+    guest.send(frames)
+    guest.fence()
+    elapsed = time.monotonic() - start
+    change = ip_changes(before, guest.stats())
+    sent = change.get("icmp.txunreach", 0)
+    assert sent + change.get("icmp.ratelimited", 0) == change["udp.noport"] == 200
+    assert ICMP_BURST <= sent <= ICMP_BURST + ICMP_RATE * (elapsed + 0.02) + 1, (sent, elapsed)
+    errors = guest.peer.received(lambda f: ip_from_guest(f) and f[23] == 1 and f[34] == 3,
+                                 since=start_wall)
+    assert len(errors) == sent
 
 
 # ---- the guest's own programs against the peer ------------------------------------------
@@ -660,6 +686,13 @@ BAD = [
         DELIVERED | {"udp.rx": 1, "udp.errors": 1}),
     Bad("UDP header cut short", [to_guest(ipv4(PEER_IP, GUEST_IP, 17, udp_packet()[20:26]))],
         DELIVERED | {"udp.rx": 1, "udp.errors": 1}),
+    # RFC 1122 3.2.2: no ICMP error about a datagram sent as a link-layer broadcast.
+    Bad("UDP to a closed port in a link-layer broadcast",
+        [to_guest(udp_packet(CLOSED_PORT), BROADCAST_MAC)],
+        DELIVERED | {"udp.rx": 1, "udp.noport": 1}),
+    Bad("unknown protocol in a link-layer broadcast",
+        [to_guest(ipv4(PEER_IP, GUEST_IP, 253, pattern(16, 6)), BROADCAST_MAC)],
+        IP_RX | {"ip.unknownproto": 1}),
     Bad("UDP to a closed port at the subnet broadcast",
         [to_guest(udp_packet(CLOSED_PORT, SUBNET_BROADCAST), BROADCAST_MAC)],
         DELIVERED | {"udp.rx": 1, "udp.noport": 1}),
