@@ -31,12 +31,15 @@ struct sockops {
   int  (*getname)(struct socket *s, struct sockaddr *addr, int *len);        // may be 0
 };
 
+// A slot is reused only once nobody holds a reference to it: the file holds
+// one, and every walk of the table (sock_next) one on the socket it is at.
 struct socket {
-  int inuse;
-  int closing;              // being freed: refuse new data
+  struct spinlock lock;     // first: sockalloc clears everything after it
+  int inuse;                // the slot is taken (until the last reference goes)
+  int ref;                  // references (stable.lock in socket.c)
+  int closing;              // closed by its file: refuse new data
   int domain, type, protocol;
   const struct sockops *ops;
-  struct spinlock lock;
   struct pbufq rxq;         // received datagrams or frames
   uint rmem;                // bytes of buffers in rxq (their pbufs' sizes)
   uint rcvbuf;              // most rmem may be (SO_RCVBUF); one datagram always fits
@@ -67,8 +70,12 @@ struct pbuf *sock_waitrx(struct socket *s, int nonblock, int *err);
 int  sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp);
 int  sock_enqueue(struct socket *s, struct pbuf *pb);   // -1 (pb not taken) when full
 void sock_flush(struct socket *s);   // drop everything queued; s->lock held
-// Iterate over sockets of a family (for delivery); returns the next in use after prev.
+// Iterate over the open sockets of a family (for delivery): returns the next
+// after prev, with a reference held on it, and drops prev's. A walk that
+// stops early, or keeps a socket, puts what it holds.
 struct socket *sock_next(struct socket *prev, int domain);
+void sock_hold(struct socket *s);
+void sock_put(struct socket *s);
 
 void packetinit(void);
 int  sock_list(int index, struct sockinfo *out);

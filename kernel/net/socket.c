@@ -50,15 +50,48 @@ sock_register(const struct sockfamily *fam)
 
 // Walks run for every packet (packet taps, raw sockets, port lookup), so
 // they stop at the end of the used part of the table, not at NSOCKET.
+// Holding a reference on the socket a walk is at means that if it is closed
+// meanwhile (from another CPU, or while netrx was preempted) its slot stays
+// as it is, marked closing, and what was being delivered to it is dropped:
+// it cannot land on a socket opened since in the same slot.
 struct socket *
 sock_next(struct socket *prev, int domain)
 {
+  acquire(&stable.lock);
   struct socket *s = prev ? prev + 1 : stable.socks;
-  struct socket *end = stable.socks + *(volatile int *)&stable.end;
-  for (; s < end; s++)
-    if (s->inuse && s->domain == domain)
-      return s;
-  return 0;
+  struct socket *end = stable.socks + stable.end;
+  while (s < end && !(s->inuse && !s->closing && s->domain == domain))
+    s++;
+  if (s < end)
+    s->ref++;
+  else
+    s = 0;
+  release(&stable.lock);
+  if (prev)
+    sock_put(prev);
+  return s;
+}
+
+void
+sock_hold(struct socket *s)
+{
+  acquire(&stable.lock);
+  s->ref++;
+  release(&stable.lock);
+}
+
+// Drop a reference; the last one frees the slot (its queue is empty by then:
+// sockfree flushed it and sock_enqueue refuses a closing socket).
+void
+sock_put(struct socket *s)
+{
+  acquire(&stable.lock);
+  if (--s->ref == 0) {
+    s->inuse = 0;
+    while (stable.end > 0 && !stable.socks[stable.end - 1].inuse)
+      stable.end--;
+  }
+  release(&stable.lock);
 }
 
 // Queue pb unless the socket's receive buffer is full (one datagram always
@@ -153,16 +186,20 @@ sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp)
   return n;
 }
 
+_Static_assert(__builtin_offsetof(struct socket, lock) == 0, "sockalloc keeps the lock");
+
+// A free slot is one nobody holds a reference to, so nobody holds its lock
+// either; even so, the lock is never written: it is the first member, and
+// only what follows it is cleared.
 static struct socket *
 sockalloc(void)
 {
   acquire(&stable.lock);
   for (struct socket *s = stable.socks; s < stable.socks + NSOCKET; s++) {
     if (!s->inuse) {
-      struct spinlock lk = s->lock;
-      memset(s, 0, sizeof *s);
-      s->lock = lk;
+      memset((char *)s + sizeof s->lock, 0, sizeof *s - sizeof s->lock);
       s->inuse = 1;
+      s->ref = 1;   // the file's
       pbufq_init(&s->rxq, SOCK_RXQ);
       s->rcvbuf = SOCK_RCVBUF_DEFAULT;
       if (s - stable.socks >= stable.end)
@@ -184,11 +221,7 @@ sockfree(struct socket *s)
   s->closing = 1;
   sock_flush(s);
   release(&s->lock);
-  acquire(&stable.lock);
-  s->inuse = 0;
-  while (stable.end > 0 && !stable.socks[stable.end - 1].inuse)
-    stable.end--;
-  release(&stable.lock);
+  sock_put(s);   // the file's reference: the slot is free once walks let go
 }
 
 // ---- sockets as files ----
@@ -505,6 +538,7 @@ sys_getsockopt(void)
 int
 sock_list(int index, struct sockinfo *out)
 {
+  acquire(&stable.lock);   // no slot changes hands while it is read
   for (struct socket *s = stable.socks; s < stable.socks + NSOCKET; s++) {
     if (!s->inuse || s->closing || index-- > 0)
       continue;
@@ -519,7 +553,9 @@ sock_list(int index, struct sockinfo *out)
     out->rxqueue = s->rxq.len;
     out->drops = s->drops;
     out->pid = s->pid;
+    release(&stable.lock);
     return 0;
   }
+  release(&stable.lock);
   return -ENOENT;
 }
