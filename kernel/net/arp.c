@@ -1,6 +1,6 @@
 // ARP for IPv4 over Ethernet (RFC 826) with a neighbour cache.
 //
-// Entries are INCOMPLETE (a request is out; packets wait in a small queue),
+// Entries are INCOMPLETE (a request is out; packets wait in a bounded queue),
 // REACHABLE (confirmed recently), STALE (not confirmed for a while, or never:
 // learned from a request; still used, and removed when older still) or
 // PERMANENT (arp -s). Requests are retried ARP_RETRIES times a second apart,
@@ -22,7 +22,11 @@
 #include "kernel/net/wire.h"
 
 #define NARP        64
-#define ARP_MAXQ     8            // packets waiting on one entry
+// Packets waiting on one entry, in bytes of buffers: the fragments of the
+// largest datagram we send (16 KiB: 12 fragments of 2 KiB buffers at MTU
+// 1500, 30 at 576) fit, with room to spare.
+#define ARP_MAXQBYTES (32 * PBUF_SIZE)
+#define ARP_QLEN     (ARP_MAXQBYTES / PBUF_SIZE)   // so at most this many packets
 #define ARP_RETRIES  3            // requests before giving up
 #define ARP_RETRY_TICKS HZ        // one second apart
 #define ARP_MAXINCOMPLETE 8       // resolutions in progress at once
@@ -40,6 +44,7 @@ struct arpentry {
   uint nextprobe;           // tick of the next retry
   uint heard;               // packets heard from it (arp_query waits on this)
   struct pbufq queue;       // packets waiting for resolution
+  uint qbytes;              // the sizes of their buffers
 };
 
 static struct {
@@ -73,7 +78,7 @@ arpinit(void)
   if (cmdlineget("arp.gc", v, sizeof v) && v[0])
     tab.gc_ticks = atoi(v) * HZ;
   for (int i = 0; i < NARP; i++)
-    pbufq_init(&tab.e[i].queue, ARP_MAXQ);
+    pbufq_init(&tab.e[i].queue, ARP_QLEN);
   ether_register(ETH_P_ARP, arp_input);
 }
 
@@ -137,6 +142,7 @@ freeentry(struct arpentry *e)
 {
   cnt.queue_drops += e->queue.len;
   pbufq_flush(&e->queue);
+  e->qbytes = 0;
   e->state = 0;
   e->dev = 0;
 }
@@ -203,6 +209,7 @@ learn(struct arpentry *e, const uchar *mac, struct pbufq *ready)
   e->confirmed = now();
   e->heard++;
   struct pbuf *pb;
+  e->qbytes = 0;
   while ((pb = pbufq_get(&e->queue)) != 0) {
     pb->dev = e->dev;
     memmove(pb->lladdr, e->mac, ETH_ALEN);
@@ -236,7 +243,7 @@ arp_input(struct netdev *dev, struct pbuf *pb)
   if (ah.op == ARPOP_REPLY)
     __sync_fetch_and_add(&cnt.replies_rx, 1);
 
-  pbufq_init(&ready, NARP * ARP_MAXQ);
+  pbufq_init(&ready, NARP * ARP_QLEN);
   acquire(&tab.lock);
   struct arpentry *e = ah.spa ? lookup(dev, ah.spa) : 0;
   if (e) {                       // RFC 826: merge what we already track
@@ -274,6 +281,38 @@ bad:
 
 // ---- output --------------------------------------------------------------------
 
+// Does IPv4 packet pb continue a datagram (a fragment other than the first)?
+static int
+continues(struct pbuf *pb)
+{
+  return pbuf_len(pb) >= 8 && ((pb->rp[6] << 8 | pb->rp[7]) & 0x1FFF) != 0;
+}
+
+static void
+dropoldest(struct arpentry *e)
+{
+  struct pbuf *pb = pbufq_get(&e->queue);
+  e->qbytes -= pb->size;
+  cnt.queue_drops++;
+  pbuf_free(pb);
+}
+
+// Queue pb on e; when the queue is full, the oldest packets make room, and
+// with a datagram's first fragment go the rest of it, which could never be
+// reassembled: what waits is whole datagrams (a datagram cut short used to
+// go out as 8 of its 9 fragments). tab.lock held.
+static void
+enqueue(struct arpentry *e, struct pbuf *pb)
+{
+  while (e->queue.len && (e->qbytes + pb->size > ARP_MAXQBYTES || e->queue.len == ARP_QLEN)) {
+    dropoldest(e);
+    while (e->queue.head && continues(e->queue.head))
+      dropoldest(e);
+  }
+  pbufq_put(&e->queue, pb);   // room made above (one 16 KiB buffer always fits)
+  e->qbytes += pb->size;
+}
+
 int
 arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
 {
@@ -302,10 +341,7 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
     e->nextprobe = now() + ARP_RETRY_TICKS;
     request = 1;
   }
-  if (pbufq_put(&e->queue, pb) < 0) {
-    cnt.queue_drops++;
-    pbuf_free(pb);
-  }
+  enqueue(e, pb);
   release(&tab.lock);
   if (request)
     sendrequest(dev, dev->ipaddr, nexthop);
@@ -418,7 +454,7 @@ int
 arp_set(struct netdev *dev, uint ip, const uchar *mac)
 {
   struct pbufq ready;
-  pbufq_init(&ready, NARP * ARP_MAXQ);
+  pbufq_init(&ready, NARP * ARP_QLEN);
   acquire(&tab.lock);
   struct arpentry *e = lookup(dev, ip);
   if (e == 0 && (e = allocentry(dev, ip, ARP_PERMANENT)) == 0) {

@@ -508,6 +508,18 @@ def test_guest_ping_to_the_peer(guest, clean, size):
         assert_icmp_checksum(request)
 
 
+def test_a_fragmented_datagram_waits_whole_for_arp(guest, clean):
+    # 12,008 bytes of ICMP are 9 fragments, all queued before the peer's MAC is known.
+    guest.vm.run(f"arp -d {PEER_IP}")
+    start, before = len(guest.responder.requests), guest.wired.netstat()
+    out = guest.vm.run(f"ping -c 1 -W 3 -s 12000 {PEER_IP}", timeout=15)
+    assert "1 packets transmitted, 1 received, 0% packet loss" in out, out
+    (request,) = guest.responder.requests[start:]
+    assert len(request[ICMP].payload) == 12000
+    change = deltas(before, guest.wired.netstat())
+    assert (change["Arp.requests sent"], change["Arp.queued packets dropped"]) == (1, 0)
+
+
 def test_guest_nc_talks_to_a_udp_server(guest, clean):
     start = len(guest.responder.requests)
     out = guest.vm.run(f"echo hello from the guest | nc -u -w 1 {PEER_IP} {UPPER_PORT}",
