@@ -173,6 +173,7 @@ struct netstat_info {
   uint ip_rx_ttlzero, ip_rx_unknownproto, ip_rx_notforus;
   uint ip_tx, ip_tx_noroute, ip_tx_nobufs;
   uint ip_frag_created, ip_frag_fails, ip_reasm_reqds, ip_reasm_oks, ip_reasm_fails, ip_reasm_timeouts;
+  uint ip_reasm_dups;    // exact duplicate fragments, dropped alone
   // ICMP
   uint icmp_rx, icmp_rx_errors, icmp_rx_echo, icmp_rx_echoreply, icmp_rx_unreach, icmp_rx_timeexceeded;
   uint icmp_tx, icmp_tx_echoreply, icmp_tx_unreach;

@@ -64,6 +64,7 @@ counters(struct netstat_info *ns)
          ns->ip_frag_created, ns->ip_frag_fails);
   printf("    %u fragments received, %u reassembled, %u reassemblies failed, %u timed out\n",
          ns->ip_reasm_reqds, ns->ip_reasm_oks, ns->ip_reasm_fails, ns->ip_reasm_timeouts);
+  printf("    %u duplicate fragments dropped\n", ns->ip_reasm_dups);
   printf("Icmp:\n");
   printf("    %u messages received, %u input errors\n", ns->icmp_rx, ns->icmp_rx_errors);
   printf("    %u echo requests, %u echo replies, %u destination unreachable, %u time exceeded\n",

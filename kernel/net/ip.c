@@ -22,7 +22,7 @@ static void (*protos[256])(struct pbuf *pb, struct ip_info *info);
 static struct {
   uint rx, delivered, hdrerrors, badsum, addrerrors, ttlzero, unknownproto, notforus;
   uint tx, noroute, nobufs, fragcreated, fragfails;
-  uint reasmreqds, reasmoks, reasmfails, reasmtimeouts;
+  uint reasmreqds, reasmoks, reasmfails, reasmtimeouts, reasmdups;
 } cnt;
 #define COUNT(f) __sync_fetch_and_add(&cnt.f, 1)
 
@@ -436,23 +436,28 @@ reassfind(struct ip_hdr *ih, struct netdev *dev)
 }
 
 // Put fragment pb (off, n bytes of data, more fragments or not) in its place
-// in r; 0 if it was, -1 if it cannot belong: past what we reassemble, not a
-// multiple of 8 bytes before the end, a second end or data past the end, an
-// overlap, too many fragments. Overlaps end the datagram (RFC 5722's rule,
-// and what RFC 1858 advises against fragment attacks).
+// in r; 0 if it was, 1 if it is an exact duplicate of one there (the network
+// may duplicate a packet: it is dropped alone), -1 if it cannot belong: past
+// what we reassemble, not a multiple of 8 bytes before the end, a second end
+// or data past the end, any other overlap, too many fragments. Overlaps end
+// the datagram: RFC 791 would let a later fragment overwrite an earlier one,
+// but that is what fragment attacks use (RFC 1858); RFC 5722 makes the rule
+// for IPv6, and Linux applies it to IPv4 too (docs/network.md).
 static int
 fraginsert(struct reass *r, struct pbuf *pb, uint off, uint n, int more)
 {
   struct pbuf *prev = 0, *next = r->frags, *last = 0;
   if (off + n > IP_MAXPACKET - IP_HLEN || (more && (n % 8 || n == 0)) ||
-      (!more && r->total && r->total != off + n) || (r->total && off + n > r->total) ||
-      r->nfrags >= REASS_MAXFRAGS || !pbuf_canqueue(pb))
+      (!more && r->total && r->total != off + n) || (r->total && off + n > r->total))
     return -1;
   while (next && fragoff(next) < off) {
     prev = next;
     next = next->next;
   }
-  if ((prev && fragoff(prev) + fraglen(prev) > off) || (next && off + n > fragoff(next)))
+  if (next && fragoff(next) == off && fraglen(next) == n)
+    return 1;
+  if ((prev && fragoff(prev) + fraglen(prev) > off) || (next && off + n > fragoff(next)) ||
+      r->nfrags >= REASS_MAXFRAGS || !pbuf_canqueue(pb))
     return -1;
   for (last = next ? next : prev; last && last->next; last = last->next)
     ;
@@ -530,9 +535,14 @@ reassemble(struct netdev *dev, struct pbuf *pb, uint *hlenp)
   COUNT(reasmreqds);
   acquire(&lock);
   struct reass *r = reassfind(ih, dev);
-  if (fraginsert(r, pb, off, pbuf_len(pb) - *hlenp, more) < 0) {
-    COUNT(reasmfails);
-    reassfree(r);
+  int verdict = fraginsert(r, pb, off, pbuf_len(pb) - *hlenp, more);
+  if (verdict != 0) {
+    if (verdict > 0) {
+      COUNT(reasmdups);
+    } else {
+      COUNT(reasmfails);
+      reassfree(r);
+    }
     release(&lock);
     pbuf_free(pb);
     return 0;
@@ -555,18 +565,52 @@ reassemble(struct netdev *dev, struct pbuf *pb, uint *hlenp)
   return whole;
 }
 
+// A datagram given up in reassembly earns its source an ICMP time exceeded
+// (code 1) if its first fragment came, quoting that fragment's header and
+// first 8 bytes (RFC 792; RFC 1122 3.3.2). frags is consumed.
+static void
+timeexceeded(struct pbuf *frags)
+{
+  if (frags && fragoff(frags) == 0) {
+    struct ip_hdr *ih = (struct ip_hdr *)frags->rp;
+    struct ip_info info;
+    memset(&info, 0, sizeof info);
+    info.dev = frags->dev;
+    info.src = ih->src;
+    info.dst = ih->dst;
+    info.proto = ih->proto;
+    info.ttl = ih->ttl;
+    info.broadcast = ip_isbroadcast(ih->dst);
+    info.linkbcast = frags->pkttype == PACKET_BROADCAST || frags->pkttype == PACKET_MULTICAST;
+    info.iph = frags->rp;
+    info.iphlen = fraghlen(frags);
+    pbuf_pull(frags, info.iphlen);   // icmp_error quotes what follows the header
+    icmp_error(frags, &info, ICMP_TIMXCEED, ICMP_TIMXCEED_REASS);
+  }
+  fragsfree(frags);
+}
+
+// Every tick: give up on datagrams not complete in time (the errors go out
+// after the lock is dropped: sending takes other locks).
 void
 ip_timer(uint now)
 {
+  struct pbuf *expired[NREASS];
+  int n = 0;
+
   acquire(&lock);
   for (struct reass *r = reass; r < reass + NREASS; r++) {
     if (r->used && (int)(now - r->expires) >= 0) {
       COUNT(reasmtimeouts);
       COUNT(reasmfails);
+      expired[n++] = r->frags;
+      r->frags = 0;
       reassfree(r);
     }
   }
   release(&lock);
+  for (int i = 0; i < n; i++)
+    timeexceeded(expired[i]);
 }
 
 // ---- input -----------------------------------------------------------------------
@@ -709,4 +753,5 @@ ip_stats(struct netstat_info *o)
   o->ip_reasm_oks = cnt.reasmoks;
   o->ip_reasm_fails = cnt.reasmfails;
   o->ip_reasm_timeouts = cnt.reasmtimeouts;
+  o->ip_reasm_dups = cnt.reasmdups;
 }

@@ -73,6 +73,7 @@ void icmp_stats(struct netstat_info *out);
 #define  ICMP_UNREACH_PORT  3
 #define ICMP_ECHO         8
 #define ICMP_TIMXCEED    11
+#define  ICMP_TIMXCEED_REASS 1   // fragment reassembly time exceeded
 
 // udp.c
 void udpinit(void);

@@ -123,7 +123,8 @@ IPSTATS_LINES = {
            "{tx} requests sent out, {noroute} without a route, {nobufs} without buffers",
            "{fragcreated} fragments created, {fragfails} fragmentations failed",
            "{reasmreqds} fragments received, {reasmoks} reassembled, "
-           "{reasmfails} reassemblies failed, {reasmtimeouts} timed out"],
+           "{reasmfails} reassemblies failed, {reasmtimeouts} timed out",
+           "{reasmdups} duplicate fragments dropped"],
     "Icmp": ["{rx} messages received, {rxerrors} input errors",
              "{echo} echo requests, {echoreply} echo replies, {unreach} destination unreachable, "
              "{timeexceeded} time exceeded",

@@ -66,7 +66,8 @@ SUBNET_BROADCAST = "10.0.0.255"
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 SLACK = 0.15               # guest ticks against the host clock
 
-ICMP_ECHOREPLY, ICMP_UNREACH, ICMP_ECHO = 0, 3, 8
+ICMP_ECHOREPLY, ICMP_UNREACH, ICMP_ECHO, ICMP_TIMXCEED = 0, 3, 8, 11
+TIMXCEED_REASS = 1
 UNREACH_PROTO, UNREACH_PORT = 2, 3
 IP_MF = 1                  # the flag, as ipv4() takes flags
 
@@ -727,8 +728,9 @@ BAD = [
     Bad("a fragment inside another",
         bad_fragments((0, 1480, True), (8, 16, True), ident=0xB002),
         {"ip.rx": 2, "ip.reasmreqds": 2, "ip.reasmfails": 1}),
-    Bad("the same fragment twice",
-        bad_fragments((0, 1480, True), (0, 1480, True), ident=0xB003),
+    # (The same fragment twice is no overlap: test_an_exact_duplicate_fragment...)
+    Bad("the same offset with another length",
+        bad_fragments((0, 1480, True), (0, 1472, True), ident=0xB003),
         {"ip.rx": 2, "ip.reasmreqds": 2, "ip.reasmfails": 1}),
     Bad("two last fragments that disagree",
         bad_fragments((1480, 24, False), (1504, 16, False), ident=0xB004),
@@ -782,6 +784,27 @@ def test_martian_source_is_dropped(guest, clean, src):
 
 # ---- reassembly: timeouts and floods ------------------------------------------------------
 
+def is_time_exceeded(ip: IP) -> bool:
+    return ICMP in ip and (ip[ICMP].type, ip[ICMP].code) == (ICMP_TIMXCEED, TIMXCEED_REASS)
+
+
+def test_an_exact_duplicate_fragment_is_dropped_alone(guest, clean):
+    # The network may duplicate a packet; IPv4 does not make that an attack
+    # (RFC 5722's rule is IPv6's, and even it lets exact duplicates pass).
+    data = pattern(3000, 12)
+    frames = echo_frames(0x7575, 1, data)
+    assert len(frames) == 3
+    before = guest.stats()
+    # (Not the last one twice: the datagram is complete by then, and the copy
+    # would start another that waits in vain.)
+    guest.send([frames[0], frames[0], frames[1], frames[1], frames[2]])
+    reply = recv_datagram(guest, is_echo_reply(0x7575, 1))
+    assert reply is not None and bytes(reply.whole[ICMP].payload) == data
+    change = ip_changes(before, guest.stats(), fences=0)
+    assert (change["ip.reasmreqds"], change["ip.reasmdups"], change["ip.reasmoks"]) == (5, 2, 1)
+    assert "ip.reasmfails" not in change
+
+
 def test_incomplete_datagram_times_out(guest, clean):
     frames = echo_frames(0x7171, 1, pattern(3000, 7))
     before = guest.stats()
@@ -791,8 +814,14 @@ def test_incomplete_datagram_times_out(guest, clean):
     when, after = guest.wait_stat("ip.reasmtimeouts", before["ip.reasmtimeouts"] + 1,
                                   REASM_TIME + 5)
     assert REASM_TIME - SLACK <= when - sent <= REASM_TIME + 2.0, when - sent
-    assert ip_changes(before, after) == {"ip.rx": 1, "ip.reasmreqds": 1, "ip.reasmfails": 1,
-                                         "ip.reasmtimeouts": 1}
+    # RFC 1122 3.3.2: its first fragment came, so the source hears of it.
+    error = recv_datagram(guest, is_time_exceeded)
+    assert error is not None, "no ICMP time exceeded (reassembly)"
+    assert_quotes(error, frames[0][14:])
+    assert ip_changes(before, guest.stats()) == {
+        "ip.rx": 1, "ip.reasmreqds": 1, "ip.reasmfails": 1, "ip.reasmtimeouts": 1,
+        "ip.tx": 1, "icmp.tx": 1, "icmp.txtimeexceeded": 1}
+    after = guest.stats()
     # What was dropped stays dropped: the rest, late, starts a new datagram that
     # waits for its first fragment in vain and times out in its turn.
     guest.send(frames[1:])
@@ -802,7 +831,7 @@ def test_incomplete_datagram_times_out(guest, clean):
                                   REASM_TIME + 5)
     assert when - late >= REASM_TIME - SLACK
     assert ip_changes(after, final) == {"ip.rx": 2, "ip.reasmreqds": 2, "ip.reasmfails": 1,
-                                        "ip.reasmtimeouts": 1}
+                                        "ip.reasmtimeouts": 1}     # no first fragment: no error
     assert recv_datagram(guest, is_echo_reply(0x7171, 1), timeout=0.1) is None
 
 
@@ -828,9 +857,14 @@ def test_flood_of_fragments_with_many_ids(guest, clean):
     assert timeouts <= NREASS
     _, after = guest.wait_stat("ip.reasmtimeouts", before["ip.reasmtimeouts"] + NREASS,
                                REASM_TIME + 5)
-    assert ip_changes(before, after) == {"ip.rx": flood, "ip.reasmreqds": flood,
-                                         "ip.reasmfails": flood,
-                                         "ip.reasmtimeouts": NREASS}
+    change = ip_changes(before, after)
+    # Each of the eight had its first fragment: a time exceeded each, unless
+    # the rate limit held it back.
+    sent = change.pop("icmp.txtimeexceeded", 0)
+    assert sent + change.pop("icmp.ratelimited", 0) == NREASS
+    assert change == {"ip.rx": flood, "ip.reasmreqds": flood, "ip.reasmfails": flood,
+                      "ip.reasmtimeouts": NREASS, **({"ip.tx": sent, "icmp.tx": sent}
+                                                    if sent else {})}
     assert guest.peer.received(lambda f: ip_from_guest(f) and f[34] == ICMP_ECHOREPLY and
                                f[38:40] == b"\x72\x72") == []
     # All that is gone again: a large datagram is reassembled and answered (more
