@@ -313,6 +313,18 @@ enqueue(struct arpentry *e, struct pbuf *pb)
   e->qbytes += pb->size;
 }
 
+// Is ip a broadcast on dev's link: the limited broadcast, or the directed
+// broadcast of dev's network? A /31 (RFC 3021) or /32 network has none:
+// every address in it is a host (with /32, (ip | mask) is always all ones).
+static int
+isbroadcast(struct netdev *dev, uint ip)
+{
+  uint mask = dev->netmask;
+  if (ip == 0xFFFFFFFF)
+    return 1;
+  return ~ntohl(mask) > 1 && (ip | mask) == 0xFFFFFFFF && (ip & mask) == (dev->ipaddr & mask);
+}
+
 int
 arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
 {
@@ -321,7 +333,7 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
 
   if (dev->type == ARPHRD_LOOPBACK)
     return ether_output(dev, pb, dev->mac, ETH_P_IP);
-  if (nexthop == 0xFFFFFFFF || (dev->netmask && (nexthop | dev->netmask) == 0xFFFFFFFF))
+  if (isbroadcast(dev, nexthop))
     return ether_output(dev, pb, ether_broadcast, ETH_P_IP);
 
   acquire(&tab.lock);

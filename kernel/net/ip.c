@@ -80,7 +80,8 @@ isloopback(uint addr)
 
 // What addr is to this host, in one walk of the interfaces: ADDR_OURS (an
 // interface's address, or 127/8), ADDR_BCAST (the limited broadcast or a
-// connected network's directed broadcast), or 0.
+// connected network's directed broadcast; /31 (RFC 3021) and /32 networks
+// have none), or 0.
 int
 ip_addrclass(uint addr)
 {
@@ -97,7 +98,7 @@ ip_addrclass(uint addr)
       continue;
     if (dev->ipaddr == addr)
       class |= ADDR_OURS;
-    if (mask && mask != 0xFFFFFFFF && (addr | mask) == 0xFFFFFFFF &&
+    if (~ntohl(mask) > 1 && (addr | mask) == 0xFFFFFFFF &&
         (addr & mask) == (dev->ipaddr & mask))
       class |= ADDR_BCAST;
   }

@@ -105,3 +105,30 @@ def test_made_up_neighbours_cannot_flush_the_cache(guest):
     out = guest.vm.run(f"ping -c 1 -W 2 {PEER_IP}", timeout=10)
     assert "1 received" in out, out
     assert guest.peer.received(is_arp(op=1, pdst=PEER_IP), since=start) == []
+
+
+@pytest.mark.parametrize(("address", "netmask", "route"), [
+    ("10.0.0.0", "255.255.255.254", None),                 # RFC 3021: 10.0.0.1 is a host
+    ("10.0.0.2", "255.255.255.255", f"-host {PEER_IP} dev eth0"),
+], ids=["/31", "/32"])
+def test_point_to_point_netmasks_have_no_broadcast(guest, address, netmask, route):
+    # With (nexthop | mask) == all ones taken for a broadcast, a /32 made
+    # every next hop one, and a /31 its peer: frames to ff:ff:ff:ff:ff:ff
+    # and no ARP, and the peer's replies dropped as from a broadcast source.
+    start = time.time()
+    try:
+        assert guest.vm.run(f"ifconfig eth0 {address} netmask {netmask}") == ""
+        if route:
+            assert guest.vm.run(f"route add {route}") == ""
+        guest.vm.run(f"arp -d {PEER_IP}")
+        out = guest.vm.run(f"ping -c 1 -W 2 {PEER_IP}", timeout=10)
+        assert "1 packets transmitted, 1 received" in out, out
+        asked = guest.peer.received(is_arp(op=1, psrc=address, pdst=PEER_IP), since=start)
+        assert len(asked) == 1
+        broadcast_ip = guest.peer.received(
+            lambda f: f[:6] == b"\xff" * 6 and f[12:14] == b"\x08\x00", since=start)
+        assert broadcast_ip == []
+    finally:
+        if route:
+            guest.vm.run(f"route del {route.split(' dev ')[0]}")
+        guest.vm.run(f"ifconfig eth0 {GUEST_IP} netmask 255.255.255.0")
