@@ -168,6 +168,7 @@ struct netstat_info {
   uint arp_rx, arp_rx_bad, arp_rx_notforus, arp_requests_answered, arp_replies_rx;
   uint arp_requests_tx, arp_failed, arp_queue_drops, arp_evictions, arp_entries;
   uint arp_refused;      // new entries with no room (see kernel/net/arp.c)
+  uint arp_conflicts, arp_defences;   // others claiming our address; announcements sent
   // IPv4
   uint ip_rx, ip_rx_delivered, ip_rx_hdrerrors, ip_rx_badsum, ip_rx_addrerrors;
   uint ip_rx_ttlzero, ip_rx_unknownproto, ip_rx_notforus;

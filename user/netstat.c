@@ -51,7 +51,8 @@ counters(struct netstat_info *ns)
          ns->arp_requests_answered, ns->arp_replies_rx, ns->arp_requests_tx);
   printf("    %u resolutions failed, %u queued packets dropped, %u evictions, %u entries\n",
          ns->arp_failed, ns->arp_queue_drops, ns->arp_evictions, ns->arp_entries);
-  printf("    %u new entries refused\n", ns->arp_refused);
+  printf("    %u new entries refused, %u address conflicts, %u defences sent\n",
+         ns->arp_refused, ns->arp_conflicts, ns->arp_defences);
   printf("Ip:\n");
   printf("    %u total packets received, %u delivered\n", ns->ip_rx, ns->ip_rx_delivered);
   printf("    %u with bad headers, %u with bad checksums, %u with bad addresses\n",

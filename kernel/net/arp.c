@@ -30,6 +30,7 @@
 #define ARP_RETRIES  3            // requests before giving up
 #define ARP_RETRY_TICKS HZ        // one second apart
 #define ARP_MAXINCOMPLETE 8       // resolutions in progress at once
+#define DEFEND_TICKS (10 * HZ)    // RFC 5227's DEFEND_INTERVAL
 
 #define ARPOP_REQUEST 1
 #define ARPOP_REPLY   2
@@ -56,8 +57,13 @@ static struct {
 
 static struct {
   uint rx, rx_bad, rx_notforus, answered, replies_rx;
-  uint requests_tx, failed, queue_drops, evictions, refused;
+  uint requests_tx, failed, queue_drops, evictions, refused, conflicts, defences;
 } cnt;
+
+static struct {
+  struct spinlock lock;
+  uint last[NNETDEV + 1];   // tick of the last defence, by interface index
+} defence;
 
 static uint
 now(void)
@@ -79,6 +85,9 @@ arpinit(void)
     tab.gc_ticks = atoi(v) * HZ;
   for (int i = 0; i < NARP; i++)
     pbufq_init(&tab.e[i].queue, ARP_QLEN);
+  initlock(&defence.lock, "arpdefence");
+  for (int i = 0; i <= NNETDEV; i++)
+    defence.last[i] = now() - DEFEND_TICKS;   // none yet: the first may go at once
   ether_register(ETH_P_ARP, arp_input);
 }
 
@@ -229,6 +238,32 @@ sendready(struct pbufq *ready)
 
 // ---- input -------------------------------------------------------------------
 
+// Someone else uses our address (RFC 5227 2.4): count and log it, and defend
+// the address with an announcement, at most one per DEFEND_INTERVAL (RFC
+// 5227's option (c): keep the address). The packet teaches us nothing.
+static void
+conflict(struct netdev *dev, const struct wire_arp *ah)
+{
+  if (memcmp(ah->sha, dev->mac, ETH_ALEN) == 0)
+    return;   // our own announcement, come back
+  __sync_fetch_and_add(&cnt.conflicts, 1);
+  uint t = now();
+  acquire(&defence.lock);
+  int defend = (int)(t - defence.last[dev->index]) >= DEFEND_TICKS;
+  if (defend)
+    defence.last[dev->index] = t;
+  release(&defence.lock);
+  if (!defend)
+    return;
+  uint a = ntohl(dev->ipaddr);
+  const uchar *m = ah->sha;
+  cprintf("%s: address conflict: %d.%d.%d.%d is also claimed by "
+          "%02x:%02x:%02x:%02x:%02x:%02x; defending it\n", dev->name,
+          a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, m[0], m[1], m[2], m[3], m[4], m[5]);
+  __sync_fetch_and_add(&cnt.defences, 1);
+  arp_announce(dev);
+}
+
 void
 arp_input(struct netdev *dev, struct pbuf *pb)
 {
@@ -237,9 +272,13 @@ arp_input(struct netdev *dev, struct pbuf *pb)
   int merged = 0;
 
   __sync_fetch_and_add(&cnt.rx, 1);
-  if (wire_arp_parse(pb->rp, pbuf_len(pb), &ah) != WIRE_ARP_OK ||
-      (dev->ipaddr && ah.spa == dev->ipaddr))   // someone else claims our address
+  if (wire_arp_parse(pb->rp, pbuf_len(pb), &ah) != WIRE_ARP_OK)
     goto bad;
+  if (dev->ipaddr && ah.spa == dev->ipaddr) {
+    conflict(dev, &ah);
+    pbuf_free(pb);
+    return;
+  }
   if (ah.op == ARPOP_REPLY)
     __sync_fetch_and_add(&cnt.replies_rx, 1);
 
@@ -505,6 +544,8 @@ arp_stats(struct netstat_info *out)
   out->arp_queue_drops = cnt.queue_drops;
   out->arp_evictions = cnt.evictions;
   out->arp_refused = cnt.refused;
+  out->arp_conflicts = cnt.conflicts;
+  out->arp_defences = cnt.defences;
   int n = 0;
   acquire(&tab.lock);
   for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)

@@ -663,10 +663,10 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
     COUNT(notforus);
     return 0;
   }
-  if (ih->ttl == 0) {
+  // Counted, not dropped: a host must not discard a datagram for it just
+  // because its TTL is below 2 (RFC 1122, 3.2.1.7); only routers do.
+  if (ih->ttl == 0)
     COUNT(ttlzero);
-    return 0;
-  }
   return hlen;
 }
 

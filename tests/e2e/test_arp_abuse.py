@@ -9,6 +9,7 @@ echo requests and UDP as 10.0.0.1 (IpResponder) and plays everyone else by hand.
 """
 
 import random
+import re
 import time
 
 import pytest
@@ -24,7 +25,7 @@ from guestnet import (
     wired_guest,
 )
 from scapy.layers.inet import ICMP, IP
-from scapy.layers.l2 import Ether
+from scapy.layers.l2 import ARP, Ether
 
 pytestmark = pytest.mark.e2e
 
@@ -132,3 +133,28 @@ def test_point_to_point_netmasks_have_no_broadcast(guest, address, netmask, rout
         if route:
             guest.vm.run(f"route del {route.split(' dev ')[0]}")
         guest.vm.run(f"ifconfig eth0 {GUEST_IP} netmask 255.255.255.0")
+
+
+def test_someone_claiming_our_address_is_a_conflict_and_is_defended(guest):
+    # RFC 5227 2.4: not malformed, a conflict; logged, and the address defended
+    # with one announcement per DEFEND_INTERVAL (10 s), however many claims.
+    intruder = "02:00:00:00:00:78"
+    before, start = guest.netstat(), time.time()
+    claims = [who_has(GUEST_IP, intruder, GUEST_IP),              # a gratuitous request
+              who_has(PEER_IP, intruder, GUEST_IP),               # asking with our address
+              bytes(Ether(dst=GUEST_MAC, src=intruder) /
+                    ARP(op=2, hwsrc=intruder, psrc=GUEST_IP, hwdst=GUEST_MAC, pdst=GUEST_IP))]
+    guest.peer.send_many(claims)
+    guest.vm.console.expect(rf"eth0: address conflict: {re.escape(GUEST_IP)} is also claimed by "
+                            rf"{intruder}; defending it", timeout=5)
+    wait_counter(guest, before, "Arp.address conflicts", len(claims))
+    announce = is_arp(op=1, psrc=GUEST_IP, pdst=GUEST_IP)
+    assert len(guest.peer.received(announce, since=start)) == 1
+    (frame,) = guest.peer.received(announce, since=start)
+    assert (Ether(frame).src, Ether(frame)[ARP].hwsrc) == (GUEST_MAC, GUEST_MAC)
+    change = deltas(before, guest.netstat())
+    assert (change["Arp.defences sent"], change["Arp.malformed"]) == (1, 0)
+    assert change["Arp.requests answered"] == 0                  # the claims teach nothing
+    assert intruder not in {e.mac for e in guest.arp_table().values()}
+    guest.peer.send(who_has(GUEST_IP))                            # and we keep the address
+    assert guest.peer.recv_until(is_arp(op=2, psrc=GUEST_IP), timeout=5) is not None

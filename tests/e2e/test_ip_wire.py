@@ -375,6 +375,23 @@ def test_options_in_the_first_fragment_only(guest, clean, last):
     assert not {"udp.errors", "udp.badsum", "ip.reasmfails"} & change.keys()
 
 
+@pytest.mark.parametrize("ttl", [0, 1])
+def test_a_host_takes_datagrams_whatever_their_ttl(guest, clean, ttl):
+    # RFC 1122 3.2.1.7: a host must not discard a datagram just because its TTL
+    # is below 2 (a router would); TTL 0 is counted, not dropped.
+    before = guest.stats()
+    guest.send([to_guest(ipv4(PEER_IP, GUEST_IP, 1, echo_request(0x7777, ttl, b"low ttl"),
+                              ttl=ttl)),
+                to_guest(ipv4(PEER_IP, GUEST_IP, 17, udp(PEER_IP, GUEST_IP, 44000 + ttl,
+                                                         ECHO_PORT, b"low ttl"), ttl=ttl))])
+    assert recv_datagram(guest, is_echo_reply(0x7777, ttl)) is not None
+    reply = recv_datagram(guest, is_udp_to_peer(ECHO_PORT, 44000 + ttl))
+    assert reply is not None and bytes(reply.whole[UDP].payload) == b"low ttl"
+    assert reply.whole.ttl == TTL                        # and never sends TTL 0 itself
+    change = ip_changes(before, guest.stats(), fences=0)
+    assert change.get("ip.ttlzero", 0) == (2 if ttl == 0 else 0)
+
+
 @pytest.mark.parametrize("size", [56, 3000])
 def test_hundred_pings_no_loss(guest, clean, size):
     before = guest.stats()
@@ -661,7 +678,6 @@ BAD = [
         IP_RX | {"ip.hdrerrors": 1}),
     Bad("total length below the header", [to_guest(echo_packet(total=19))],
         IP_RX | {"ip.hdrerrors": 1}),
-    Bad("TTL 0", [to_guest(echo_packet(ttl=0))], IP_RX | {"ip.ttlzero": 1}),
     Bad("source 255.255.255.255", [to_guest(echo_packet(src="255.255.255.255"))],
         IP_RX | {"ip.addrerrors": 1}),
     Bad("source the subnet broadcast", [to_guest(echo_packet(src=SUBNET_BROADCAST))],
