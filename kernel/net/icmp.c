@@ -34,7 +34,7 @@ static struct {
 // Errors to ourselves (over lo) are not limited, as on Linux.
 static struct {
   struct spinlock lock;
-  uint tokens;            // a message costs HZ; rate are added a tick
+  uint tokens;            // a message costs HZ of them; each tick adds rate
   uint last;              // tick of the last refill
   uint rate, burst;       // messages a second (0: no limit), most at once
 } limit;
