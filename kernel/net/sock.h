@@ -13,10 +13,13 @@
 #define MAXSOCKADDR 32
 // Receive buffers are counted in bytes of buffer memory held (a datagram
 // costs its whole pbuf, as Linux charges an skb's truesize), against
-// SO_RCVBUF. Linux's defaults: net.core.rmem_default and rmem_max are
-// 212992; setsockopt doubles what it is given (for bookkeeping overhead).
+// SO_RCVBUF. The default is Linux's (net.core.rmem_default, 212992: 104
+// frames of 2 KiB), and setsockopt doubles what it is given as Linux does.
+// Its ceiling (Linux's rmem_max, a tunable) is higher than Linux's default
+// 212992: a program that asks may queue 512 frames, as every socket could
+// before. The pool's low-water mark (pbuf.h) bounds all queues together.
 #define SOCK_RCVBUF_DEFAULT 212992
-#define SOCK_RMEM_MAX       212992
+#define SOCK_RMEM_MAX       524288
 #define SOCK_MIN_RCVBUF     2304   // about Linux's: 2048 plus its sk_buff
 
 struct socket;

@@ -3,8 +3,8 @@ packet sockets that get a copy of everything, and reassembled datagrams must not
 the buffers the card and the rest of the stack need.
 
 Receive queues are counted in bytes of buffer memory against SO_RCVBUF, with Linux's
-default (212,992) and Linux's setsockopt (the value doubled, at most rmem_max); a
-datagram costs its whole buffer (2,048 bytes, or 16,384 for a big one). All queues
+default (212,992) and Linux's setsockopt (the value doubled, at most rmem_max, ours
+524,288); a datagram costs its whole buffer (2,048 bytes, or 16,384 for a big one). All queues
 together stop taking buffers while fewer than PBUF_QUEUELOW small buffers are free,
 and the last PBUF_RXRESERVE go only to the receive ring.
 
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.e2e
 
 PBUF_SIZE = 2048
 RCVBUF_DEFAULT = 212992
-RMEM_MAX = 212992
+RMEM_MAX = 524288          # higher than Linux's default rmem_max (kernel/net/sock.h)
 MIN_RCVBUF = 2304
 PBUF_RXRESERVE = 128
 PBUF_QUEUELOW = 256
