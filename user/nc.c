@@ -1,4 +1,4 @@
-// nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] ADDR PORT: standard input to a UDP
+// nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT: standard input to a UDP
 // socket, datagrams from it to standard output. There is no poll(): after
 // each line sent, replies are read until the socket has been quiet for
 // 0.2 s, and after end of input until it has been quiet for -w seconds
@@ -8,13 +8,14 @@
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+#include "user/resolv.h"
 
 static char buf[16384];
 
 static void
 usage(void)
 {
-  fprintf(2, "usage: nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] ADDR PORT\n"
+  fprintf(2, "usage: nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT\n"
              "       nc -u -l [-p] PORT\n");
   exit(2);
 }
@@ -92,8 +93,13 @@ main(int argc, char **argv)
     return listenmode(fd, atoi(argv[i]));
   }
   uint addr;
-  if (argc - i != 2 || inet_aton(argv[i], &addr) < 0)
+  if (argc - i != 2)
     usage();
+  if (resolve(argv[i], &addr) < 0) {   // a dotted quad, /etc/hosts or DNS
+    fprintf(2, "nc: getaddrinfo for host \"%s\" port %s: %s\n", argv[i], argv[i + 1],
+            hstrerror(h_errno));
+    return 1;
+  }
   struct sockaddr_in me = { AF_INET, htons(lport), laddr, { 0 } };
   struct sockaddr_in peer = { AF_INET, htons(atoi(argv[i + 1])), addr, { 0 } };
   if (((lport || laddr) && bind(fd, (struct sockaddr *)&me, sizeof me) < 0) ||
