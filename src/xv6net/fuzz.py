@@ -35,9 +35,9 @@ SEEDS = ROOT / "tests" / "fuzz" / "seeds"
 REGRESSIONS = ROOT / "tests" / "fuzz" / "regressions"
 ARTIFACT = re.compile(r"^(crash|leak|timeout|oom|slow-unit)-[0-9a-f]+$")
 # Seed sets are kept small: they are committed fixtures.
-MAX_FRAME_SEEDS = 200
+MAX_FRAME_SEEDS = 120
 FRAMES_PER_SEQUENCE = 12
-MAX_SEQUENCES = 40
+MAX_SEQUENCES = 24
 
 
 @dataclass
@@ -158,6 +158,13 @@ def frames_record(delay_ms: int, frame: bytes) -> bytes:
     return struct.pack("<HH", min(delay_ms, 4095), len(frame)) + frame
 
 
+def spread(items: list, most: int) -> list:  # type: ignore[type-arg]
+    """At most `most` of items, taken evenly from the whole list."""
+    if len(items) <= most:
+        return items
+    return [items[i * len(items) // most] for i in range(most)]
+
+
 def seeds_from_frames(frames: Sequence[tuple[float, bytes]], out: Path) -> dict[str, int]:
     """Write seed inputs for every target from (time, frame) pairs; returns
     how many files each target's folder got."""
@@ -165,7 +172,7 @@ def seeds_from_frames(frames: Sequence[tuple[float, bytes]], out: Path) -> dict[
     for _, raw in frames:
         unique.setdefault(_name(raw), raw)
     written: dict[str, int] = {}
-    chosen = list(unique.items())[:MAX_FRAME_SEEDS]
+    chosen = spread(list(unique.items()), MAX_FRAME_SEEDS)
     for target in ("frame", "wire"):
         folder = out / target
         folder.mkdir(parents=True, exist_ok=True)
@@ -175,9 +182,8 @@ def seeds_from_frames(frames: Sequence[tuple[float, bytes]], out: Path) -> dict[
     folder = out / "frames"
     folder.mkdir(parents=True, exist_ok=True)
     sequences = 0
-    for start in range(0, len(frames), FRAMES_PER_SEQUENCE):
-        if sequences >= MAX_SEQUENCES:
-            break
+    starts = spread(list(range(0, len(frames), FRAMES_PER_SEQUENCE)), MAX_SEQUENCES)
+    for start in starts:
         chunk = frames[start:start + FRAMES_PER_SEQUENCE]
         data = b"".join(frames_record(int(max(0.0, chunk[i + 1][0] - t) * 1000)
                                       if i + 1 < len(chunk) else 0, raw)
@@ -192,7 +198,7 @@ def read_pcap_frames(paths: Sequence[Path]) -> list[tuple[float, bytes]]:
     from xv6net import pcap  # noqa: PLC0415 (scapy: only here)
     result: list[tuple[float, bytes]] = []
     for path in paths:
-        result.extend((f.time, f.raw) for f in pcap.frames(path))
+        result.extend((f.time, f.data) for f in pcap.frames(path))
     return result
 
 

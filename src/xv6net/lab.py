@@ -230,7 +230,7 @@ class Lab:
                  initramfs: Path = INITRD, accel: Accel = "tcg",
                  boot_timeout: float = BOOT_TIMEOUT, runner: Runner = subprocess_runner,
                  netns_name: str | None = None, rx_settle: float = RX_SETTLE,
-                 capture_lans: bool = True) -> None:
+                 capture_lans: bool = True, capture_nics: bool = True) -> None:
         self.topology = topology
         self.results = Path(results)
         self.kernel = kernel
@@ -239,6 +239,7 @@ class Lab:
         self.boot_timeout = boot_timeout
         self.rx_settle = rx_settle
         self.capture_lans = capture_lans
+        self.capture_nics = capture_nics   # off for floods, whose pcaps would be huge
         self._captures: list[BridgeCapture] = []
         self.runner = runner
         self.netns: Netns | None = None
@@ -364,7 +365,7 @@ class Lab:
 
     def _nic_spec(self, ref: NicRef) -> NicSpec:
         lan = self.topology.lan(ref.nic.lan)
-        pcap = self.pcap(ref.guest.name, ref.number).resolve()
+        pcap = self.pcap(ref.guest.name, ref.number).resolve() if self.capture_nics else None
         if lan.kind == "bridge":
             return NicSpec("tap", ref.mac, ifname=tap_name(ref.guest.name, ref.number), pcap=pcap)
         if lan.kind == "slirp":

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from scapy.all import Ether, wrpcap
 
 from xv6net import fuzz
 
@@ -50,6 +51,11 @@ def test_seeds_from_frames(tmp_path):
     assert len(sequence) == 3 * (4 + 60)
 
 
+def test_spread_takes_evenly():
+    assert fuzz.spread(list(range(10)), 5) == [0, 2, 4, 6, 8]
+    assert fuzz.spread([1, 2], 5) == [1, 2]
+
+
 def test_table_lists_every_target():
     text = fuzz.table([fuzz.Result("frame", execs=10), fuzz.Result("wire", execs=20)])
     assert "frame" in text and "wire" in text and "20" in text
@@ -77,3 +83,15 @@ def test_each_target_runs_briefly_and_cleanly(targets, name):
 def test_every_kept_crash_input_replays_cleanly(targets, name):
     proc = fuzz.replay(name)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_seeds_from_a_pcap(tmp_path):
+    frames = [Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:00:00:00:01", type=0x88B5)
+              / (bytes([i]) * 50)
+              for i in range(3)]
+    for i, f in enumerate(frames):
+        f.time = 100.0 + i * 0.25
+    wrpcap(str(tmp_path / "x.pcap"), frames)
+    read = fuzz.read_pcap_frames([tmp_path / "x.pcap"])
+    assert [raw for _, raw in read] == [bytes(f) for f in frames]
+    assert [round(t, 2) for t, _ in read] == [0.0, 0.25, 0.5]
