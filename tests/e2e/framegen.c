@@ -1,6 +1,7 @@
-// framegen IFACE GUESTMAC PEERMAC GUESTIP COUNT SEED: COUNT malformed and
-// random frames for the guest, as fast as the interface takes them, from
-// inside the test's network namespace (tests/e2e/test_wire_flood.py).
+// framegen IFACE GUESTMAC PEERMAC GUESTIP COUNT SEED [RATE]: COUNT malformed
+// and random frames for the guest, RATE a second (0 or none: as fast as the
+// interface takes them), from inside the test's network namespace
+// (tests/e2e/test_wire_flood.py).
 //
 // Kinds, in turn at random: bytes with any ethertype; IPv4 headers with
 // lying versions, lengths and checksums; IPv4 fragments that lie about
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -249,6 +251,22 @@ static int (*const kinds[])(uint8_t *) = {
   kind_random, kind_ipv4, kind_fragment, kind_tcp, kind_udp, kind_icmp, kind_arp, kind_size,
 };
 
+static double
+now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+sleepuntil(double t)
+{
+  struct timespec ts = { (time_t)t, (long)((t - (time_t)t) * 1e9) };
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, 0) == EINTR)
+    ;
+}
+
 static int
 parsemac(const char *s, uint8_t *mac)
 {
@@ -263,12 +281,13 @@ parsemac(const char *s, uint8_t *mac)
 int
 main(int argc, char **argv)
 {
-  if (argc != 7 || parsemac(argv[2], guestmac) < 0 || parsemac(argv[3], peermac) < 0 ||
+  if (argc < 7 || argc > 8 || parsemac(argv[2], guestmac) < 0 || parsemac(argv[3], peermac) < 0 ||
       inet_pton(AF_INET, argv[4], &guestip) != 1) {
-    fprintf(stderr, "usage: framegen IFACE GUESTMAC PEERMAC GUESTIP COUNT SEED\n");
+    fprintf(stderr, "usage: framegen IFACE GUESTMAC PEERMAC GUESTIP COUNT SEED [RATE]\n");
     return 2;
   }
   long count = atol(argv[5]);
+  double rate = argc == 8 ? atof(argv[7]) : 0;
   rng = strtoul(argv[6], 0, 0) | 1;
   int fd = socket(AF_PACKET, SOCK_RAW, 0);
   struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = if_nametoindex(argv[1]),
@@ -280,11 +299,14 @@ main(int argc, char **argv)
   static uint8_t frames[BATCH][MAXFRAME + 64];
   struct iovec iov[BATCH];
   struct mmsghdr msgs[BATCH];
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double start = now();
   long sent = 0, errors = 0;
   while (sent < count) {
     int n = count - sent < BATCH ? count - sent : BATCH;
+    if (rate > 0) {
+      n = n < 8 ? n : 8;                 // small batches keep the pace even
+      sleepuntil(start + sent / rate);
+    }
     for (int i = 0; i < n; i++) {
       int len = kinds[rnd() % (sizeof kinds / sizeof kinds[0])](frames[i]);
       if (len < 14) {        // the packet socket refuses less than a header
@@ -306,8 +328,6 @@ main(int argc, char **argv)
     }
     sent += done;
   }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  printf("sent %ld frames in %.2f s\n", sent,
-         (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+  printf("sent %ld frames in %.2f s\n", sent, now() - start);
   return 0;
 }
