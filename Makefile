@@ -96,7 +96,8 @@ host-tests: $(HOSTTESTS)
 FUZZFLAGS := -m32 -std=gnu11 -g -O1 -fno-omit-frame-pointer -fno-strict-aliasing -fno-builtin \
              -I. -MD -Wall -Werror -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZERS   := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZOBJS  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(NETSRCS) $(HOSTSUPP))
+FUZZOBJS  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(NETSRCS) $(HOSTSUPP) \
+                 user/lib/dhcpwire.c user/lib/dnswire.c)
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzz/obj/%.o: %.c
@@ -125,9 +126,11 @@ test: bootstrap
 	$(MAKE) all host-tests fuzzers
 	$(VPY) -m pytest
 
+# The libFuzzer targets, then (as root) the million-frame garbage flood.
 fuzz: bootstrap
-	$(MAKE) fuzzers
+	$(MAKE) all fuzzers
 	$(VPY) -m xv6net fuzz run --seconds $(FUZZ_SECONDS)
+	XV6NET_FLOOD_FRAMES=1000000 $(VPY) -m pytest -q -p no:cacheprovider tests/e2e/test_wire_flood.py
 
 bench: bootstrap
 	$(MAKE) all

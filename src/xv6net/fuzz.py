@@ -158,6 +158,34 @@ def frames_record(delay_ms: int, frame: bytes) -> bytes:
     return struct.pack("<HH", min(delay_ms, 4095), len(frame)) + frame
 
 
+def udp_of(frame: bytes) -> tuple[int, int, bytes] | None:
+    """(source port, destination port, payload) of an IPv4/UDP frame, or None."""
+    if len(frame) < 14 + 20 or frame[12:14] != b"\x08\x00" or frame[14 + 9] != 17:
+        return None
+    hlen = (frame[14] & 15) * 4
+    udp = frame[14 + hlen:]
+    if hlen < 20 or len(udp) < 8:
+        return None
+    sport, dport, ulen = struct.unpack_from("!HHH", udp)
+    return sport, dport, udp[8:max(8, min(ulen, len(udp)))]
+
+
+def protocol_seeds(frames: Sequence[bytes]) -> dict[str, list[bytes]]:
+    """Inputs for the stand-alone parsers: whole DHCP frames (the client's
+    parser takes frames), and DNS messages (UDP payloads from port 53)."""
+    seeds: dict[str, list[bytes]] = {"dhcp": [], "dns": []}
+    for frame in frames:
+        udp = udp_of(frame)
+        if udp is None:
+            continue
+        sport, dport, payload = udp
+        if {sport, dport} & {67, 68}:
+            seeds["dhcp"].append(frame)
+        if 53 in (sport, dport) and payload:
+            seeds["dns"].append(payload)
+    return seeds
+
+
 def spread(items: list, most: int) -> list:  # type: ignore[type-arg]
     """At most `most` of items, taken evenly from the whole list."""
     if len(items) <= most:
@@ -179,6 +207,13 @@ def seeds_from_frames(frames: Sequence[tuple[float, bytes]], out: Path) -> dict[
         for name, raw in chosen:
             (folder / name).write_bytes(raw)
         written[target] = len(chosen)
+    for target, inputs in protocol_seeds([raw for _, raw in frames]).items():
+        folder = out / target
+        folder.mkdir(parents=True, exist_ok=True)
+        distinct = {_name(data): data for data in inputs}
+        for name, data in spread(list(distinct.items()), MAX_FRAME_SEEDS):
+            (folder / name).write_bytes(data)
+        written[target] = min(len(distinct), MAX_FRAME_SEEDS)
     folder = out / "frames"
     folder.mkdir(parents=True, exist_ok=True)
     sequences = 0

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from scapy.all import Ether, wrpcap
+from scapy.all import IP, UDP, Ether, wrpcap
 
 from xv6net import fuzz
 
@@ -45,10 +45,20 @@ def test_frames_record_layout():
 def test_seeds_from_frames(tmp_path):
     frames = [(0.0, b"\x01" * 60), (0.5, b"\x02" * 60), (0.6, b"\x01" * 60)]
     written = fuzz.seeds_from_frames(frames, tmp_path)
-    assert written == {"frame": 2, "wire": 2, "frames": 1}
+    assert written == {"frame": 2, "wire": 2, "dhcp": 0, "dns": 0, "frames": 1}
     sequence = next((tmp_path / "frames").iterdir()).read_bytes()
     assert sequence[:4] == struct.pack("<HH", 500, 60)        # the gap to the next frame
     assert len(sequence) == 3 * (4 + 60)
+
+
+def test_protocol_seeds_pick_dhcp_frames_and_dns_messages():
+
+    dhcp = bytes(Ether() / IP(dst="255.255.255.255") / UDP(sport=67, dport=68) / (b"x" * 240))
+    dns = bytes(Ether() / IP() / UDP(sport=53, dport=40000) / (b"\x12\x34" + b"q" * 20))
+    other = bytes(Ether() / IP() / UDP(sport=9, dport=9) / b"y")
+    seeds = fuzz.protocol_seeds([dhcp, dns, other, b"\x00" * 10])
+    assert seeds["dhcp"] == [dhcp]
+    assert seeds["dns"] == [b"\x12\x34" + b"q" * 20]
 
 
 def test_spread_takes_evenly():
@@ -67,11 +77,14 @@ def targets():
                           timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = fuzz.target_names()
-    assert {"frame", "frames", "wire"} <= set(names)
+    assert set(TARGETS) <= set(names)
     return names
 
 
-@pytest.mark.parametrize("name", ["frame", "frames", "wire"])
+TARGETS = ["frame", "frames", "wire", "dhcp", "dns"]
+
+
+@pytest.mark.parametrize("name", TARGETS)
 def test_each_target_runs_briefly_and_cleanly(targets, name):
     result = fuzz.run_target(name, runs=4000, seed=1, keep=False)
     assert result.clean, result.report
@@ -79,7 +92,7 @@ def test_each_target_runs_briefly_and_cleanly(targets, name):
     assert result.cov > 20
 
 
-@pytest.mark.parametrize("name", ["frame", "frames", "wire"])
+@pytest.mark.parametrize("name", TARGETS)
 def test_every_kept_crash_input_replays_cleanly(targets, name):
     proc = fuzz.replay(name)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
