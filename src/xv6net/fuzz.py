@@ -155,7 +155,7 @@ def _name(data: bytes) -> str:
 
 def frames_record(delay_ms: int, frame: bytes) -> bytes:
     """One record of the `frames` target's input (tests/fuzz/fuzz_frames.c)."""
-    return struct.pack("<HH", min(delay_ms, 4095), len(frame)) + frame
+    return struct.pack("<HH", min(delay_ms, 1023), len(frame)) + frame
 
 
 def udp_of(frame: bytes) -> tuple[int, int, bytes] | None:

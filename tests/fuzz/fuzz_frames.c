@@ -1,6 +1,6 @@
 // libFuzzer target "frames": a sequence of records
 //
-//   [delay: 2 bytes, little-endian, milliseconds mod 4096][length: 2 bytes,
+//   [delay: 2 bytes, little-endian, milliseconds mod 1024][length: 2 bytes,
 //   little-endian][frame: length bytes]
 //
 // each frame delivered to eth0 (checksums fixed, as for "frame"), then the
@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput(const uchar *data, uint len)
 {
   fuzz_boot();
   while (len >= 4) {
-    uint delay = (data[0] | data[1] << 8) % 4096;
+    uint delay = (data[0] | data[1] << 8) % 1024;
     uint n = data[2] | data[3] << 8;
     data += 4;
     len -= 4;

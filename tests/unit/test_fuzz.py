@@ -39,7 +39,7 @@ def test_parse_output_finds_the_report():
 
 def test_frames_record_layout():
     assert fuzz.frames_record(10, b"abc") == struct.pack("<HH", 10, 3) + b"abc"
-    assert fuzz.frames_record(99999, b"")[:2] == struct.pack("<H", 4095)
+    assert fuzz.frames_record(99999, b"")[:2] == struct.pack("<H", 1023)
 
 
 def test_seeds_from_frames(tmp_path):
