@@ -1,38 +1,59 @@
-// nc -u [-w SECONDS] [-p LOCALPORT] ADDR PORT: standard input to a UDP
+// nc -u [-w SECONDS] [-p LOCALPORT] ADDRESS PORT: standard input to a UDP
 // socket, datagrams from it to standard output. There is no poll(): after
 // each line sent, replies are read until the socket has been quiet for
 // 0.2 s, and after end of input until it has been quiet for -w seconds
 // (default 1).
 // nc -u -l [-p] PORT: print every datagram that arrives on PORT.
+// ^C stops either, after a line on standard error that says how many
+// datagrams went each way.
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
 
+static const char usage[] =
+  "usage: nc -u [-w SECONDS] [-p LOCALPORT] ADDRESS PORT\n"
+  "       nc -u -l [-p] PORT\n"
+  "  -u           UDP (the only protocol so far)\n"
+  "  -l           listen on PORT and print what arrives\n"
+  "  -p PORT      local port (with -l: the port to listen on)\n"
+  "  -w SECONDS   wait this long for replies after end of input (default 1)\n";
+
 static char buf[16384];
+static volatile int interrupted;
+static int sent, received;
 
 static void
-usage(void)
+oninterrupt(int sig)
 {
-  fprintf(2, "usage: nc -u [-w SECONDS] [-p LOCALPORT] ADDR PORT\n       nc -u -l [-p] PORT\n");
-  exit(2);
+  (void)sig;
+  interrupted = 1;
 }
 
-// Print datagrams until none came for quiet_ms; returns -1 on a socket error.
+static int
+stopped(void)
+{
+  fprintf(2, "nc: interrupted: %d datagrams sent, %d received\n", sent, received);
+  return 130;
+}
+
+// Print datagrams until none came for quiet_ms; -1 on a socket error.
 static int
 drain(int fd, int quiet_ms)
 {
   setrcvtimeo(fd, quiet_ms);
-  for (;;) {
+  while (!interrupted) {
     int n = recv(fd, buf, sizeof buf);
     if (n < 0) {
-      if (errno == EAGAIN)
+      if (errno == EAGAIN || errno == EINTR)
         return 0;
       fprintf(2, "nc: %s\n", strerror(errno));
       return -1;
     }
+    received++;
     writeall(1, buf, n);
   }
+  return 0;
 }
 
 static int
@@ -40,71 +61,88 @@ listenmode(int fd, int port)
 {
   struct sockaddr_in me = { AF_INET, htons(port), INADDR_ANY, { 0 } };
   if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
-    perror("nc: bind");
+    fprintf(2, "nc: port %d: %s\n", port, strerror(errno));
     return 1;
   }
-  for (;;) {
+  while (!interrupted) {
     int n = recv(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      break;
     if (n < 0) {
       perror("nc: recv");
       return 1;
     }
+    received++;
     writeall(1, buf, n);
   }
+  return stopped();
+}
+
+static int
+sendmode(int fd, uint addr, int port, int lport, int wait)
+{
+  char line[1024];
+  struct sockaddr_in me = { AF_INET, htons(lport), INADDR_ANY, { 0 } };
+  struct sockaddr_in peer = { AF_INET, htons(port), addr, { 0 } };
+  if (lport && bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+    fprintf(2, "nc: local port %d: %s\n", lport, strerror(errno));
+    return 1;
+  }
+  if (connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
+    perror("nc: connect");
+    return 1;
+  }
+  int n;
+  while (!interrupted && (n = readline(0, line, sizeof line)) > 0) {
+    if (write(fd, line, n) < 0) {
+      fprintf(2, "nc: %s\n", strerror(errno));
+      return 1;
+    }
+    sent++;
+    if (drain(fd, 200) < 0)
+      return 1;
+  }
+  if (!interrupted && drain(fd, wait) < 0)
+    return 1;
+  return interrupted ? stopped() : 0;
 }
 
 int
 main(int argc, char **argv)
 {
-  int udp = 0, listen = 0, wait = 1000, lport = 0, i;
-  char line[1024];
+  int udp = 0, listen = 0, wait = 1000, lport = 0, c;
 
-  for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-    if (strcmp(argv[i], "-u") == 0)
+  argsinit("nc", usage);
+  while ((c = getopt(argc, argv, "ulw:p:")) != -1) {
+    if (c == 'u')
       udp = 1;
-    else if (strcmp(argv[i], "-l") == 0)
+    else if (c == 'l')
       listen = 1;
-    else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
-      wait = atoi(argv[++i]) * 1000;
-    else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc && !listen)
-      lport = atoi(argv[++i]);
-    else if (strcmp(argv[i], "-p") == 0 && listen)
-      ;   // nc -l -p PORT: the port follows
-    else
-      usage();
+    else if (c == 'w')
+      wait = argsecs("-w", "wait", optarg, 1, 3600 * 1000);
+    else if (c == 'p')
+      lport = argport("-p", "local port", optarg);
   }
+  int operands = argc - optind;
+  if (listen && operands == 0 && lport == 0)
+    argmissing("port to listen on");
+  if (!listen && operands < 2)
+    argmissing(operands == 0 ? "address and port" : "port");
+  if (operands > (listen ? (lport ? 0 : 1) : 2))
+    argextra(argv[optind + (listen ? (lport ? 0 : 1) : 2)]);
+  uint addr = listen ? 0 : argaddr(0, "address", argv[optind]);
+  int port = listen ? (lport ? lport : argport(0, "port", argv[optind]))
+                    : argport(0, "port", argv[optind + 1]);
   if (!udp) {
-    fprintf(2, "nc: only UDP (-u) is supported so far\n");
+    fprintf(2, "nc: only UDP is supported so far: add -u\n");
     return 2;
   }
+
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) {
     perror("nc: socket");
     return 1;
   }
-  if (listen) {
-    if (argc - i != 1)
-      usage();
-    return listenmode(fd, atoi(argv[i]));
-  }
-  uint addr;
-  if (argc - i != 2 || inet_aton(argv[i], &addr) < 0)
-    usage();
-  struct sockaddr_in me = { AF_INET, htons(lport), INADDR_ANY, { 0 } };
-  struct sockaddr_in peer = { AF_INET, htons(atoi(argv[i + 1])), addr, { 0 } };
-  if ((lport && bind(fd, (struct sockaddr *)&me, sizeof me) < 0) ||
-      connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
-    perror("nc: connect");
-    return 1;
-  }
-  int n;
-  while ((n = readline(0, line, sizeof line)) > 0) {
-    if (write(fd, line, n) < 0) {
-      fprintf(2, "nc: %s\n", strerror(errno));
-      return 1;
-    }
-    if (drain(fd, 200) < 0)
-      return 1;
-  }
-  return drain(fd, wait) < 0 ? 1 : 0;
+  signal(SIGINT, oninterrupt);
+  return listen ? listenmode(fd, port) : sendmode(fd, addr, port, lport, wait);
 }

@@ -259,6 +259,7 @@ class Address:
     ifname: str
     ip: str
     netmask: str
+    gateway: str | None = None   # QEMU's router on a SLiRP LAN; none on the others
 
 
 def addresses(topology: Topology, guest: str) -> list[Address]:
@@ -266,9 +267,11 @@ def addresses(topology: Topology, guest: str) -> list[Address]:
     result = []
     for ref in topology.nics():
         if ref.guest.name == guest and ref.nic.ip is not None:
-            network = topology.lan(ref.nic.lan).network
+            lan = topology.lan(ref.nic.lan)
+            network = lan.network
             assert network is not None   # validate() checked
-            result.append(Address(ref.ifname, ref.nic.ip, str(network.netmask)))
+            gateway = SLIRP_GATEWAY if lan.kind == "slirp" else None
+            result.append(Address(ref.ifname, ref.nic.ip, str(network.netmask), gateway))
     return result
 
 
@@ -284,7 +287,8 @@ def kernel_cmdline(topology: Topology, guest: str) -> str:
     if not first or re.search(r"(^|\s)ip=", cmdline):
         return cmdline
     # client:server:gateway:netmask:hostname:device:autoconf
-    ip = f"ip={first[0].ip}:::{first[0].netmask}::{first[0].ifname}:off"
+    address = first[0]
+    ip = f"ip={address.ip}::{address.gateway or ''}:{address.netmask}::{address.ifname}:off"
     return f"{cmdline} {ip}".strip()
 
 
