@@ -57,8 +57,12 @@ add(const char *addrarg, const char *macarg, const char *ifname)
   argiface("-i", ifname, &ifi);
   if (ifi.ipaddr == 0)
     usagefail("%s has no IPv4 address, so no neighbours", ifname);
-  if ((r.ipaddr & ifi.netmask) != (ifi.ipaddr & ifi.netmask))
-    argbad(0, "address", addrarg, "not on the interface's network");
+  if ((r.ipaddr & ifi.netmask) != (ifi.ipaddr & ifi.netmask)) {
+    char why[64];
+    snprintf(why, sizeof why, "not on %s's network %s/%s", ifname,
+             inet_ntoa(ifi.ipaddr & ifi.netmask, net), inet_ntoa(ifi.netmask, mask));
+    argbad(0, "address", addrarg, why);
+  }
   strlcpy(r.ifname, ifname, sizeof r.ifname);
   if (arpset(&r) < 0) {
     fprintf(2, "arp: %s on %s (%s/%s): %s\n", addrarg, ifname,

@@ -192,7 +192,7 @@ makeusage(void)
 {
   int n = snprintf(usage, sizeof usage, "usage: crash MODE\n");
   for (int i = 0; i < NMODES && n < (int)sizeof usage; i++)
-    n += snprintf(usage + n, sizeof usage - n, "  %-11s %s\n", modes[i].name, modes[i].help);
+    n += snprintf(usage + n, sizeof usage - n, "  %-12s %s\n", modes[i].name, modes[i].help);
 }
 
 int

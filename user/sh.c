@@ -622,15 +622,15 @@ runpipeline(struct node *n)
 }
 
 // Runs the and-or list in the foreground: each pipeline after && runs only
-// if the one before succeeded, after || only if it failed.
+// if the one before succeeded, after || only if it failed. $? follows.
 static int
 runandor(struct pipeline *p)
 {
-  int status = runpipeline(p->first);
+  laststatus = runpipeline(p->first);
   for (; p->next && !aborted; p = p->next)
-    if ((p->op == TK_AND) == (status == 0))
-      status = runpipeline(p->next->first);
-  return status;
+    if ((p->op == TK_AND) == (laststatus == 0))
+      laststatus = runpipeline(p->next->first);
+  return laststatus;
 }
 
 static int
