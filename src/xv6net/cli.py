@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from xv6net import bench, prof, topology
-from xv6net.console import INTERRUPT_TIMEOUT
+from xv6net.console import INTERRUPT_TIMEOUT, AbortError
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
 from xv6net.qemu import NicSpec, VMSpec, build_argv
@@ -100,6 +100,9 @@ def _add_lab_parser(commands: argparse._SubParsersAction) -> None:
     lab.add_argument("--results", type=Path, help="pcaps and console logs "
                                                   "(default: build/lab/TOPOLOGY)")
     _add_image_options(lab)
+    lab.add_argument("--timeout", type=float, default=LAB_TIMEOUT, metavar="SECONDS",
+                     help="a guest command still running after this long gets a ^C "
+                          "(default: %(default)g)")
     lab.add_argument("--list", action="store_true", help="list the named topologies and exit")
     lab.add_argument("--cleanup", action="store_true",
                      help="delete namespaces left by xv6net runs that were killed, and exit")
@@ -211,13 +214,13 @@ def lab_example(lab: Lab) -> str:
     return f"{first.name} ifconfig"
 
 
-def lab_help(lab: Lab) -> str:
+def lab_help(lab: Lab, timeout: float = LAB_TIMEOUT) -> str:
     """What can be typed at the lab prompt, with examples that work on this lab."""
     lines = [f'Type GUEST COMMAND to run a command on a guest\'s shell (guests: '
              f'{", ".join(lab.guests)}; e.g. "{lab_example(lab)}").']
     if lab.topology.needs_root:
         lines.append('"! COMMAND" runs a command in the namespace (e.g. "! ip neigh").')
-    lines.append(f"A command still running after {LAB_TIMEOUT:g} s gets a ^C. An empty line, "
+    lines.append(f"A command still running after {timeout:g} s gets a ^C. An empty line, "
                  "end of input or Ctrl-C tears the lab down.")
     return "\n".join(lines)
 
@@ -237,7 +240,7 @@ def lab_command(lab: Lab, line: str, timeout: float = LAB_TIMEOUT) -> str:
     if name not in lab.guests:
         return f"xv6net: no guest {name} (guests: {', '.join(lab.guests)})\n"
     if not command.strip():
-        return f"{lab_help(lab)}\n"
+        return f"{lab_help(lab, timeout)}\n"
     vm = lab.guest(name)
     try:
         return vm.run(command, timeout=timeout)
@@ -246,9 +249,9 @@ def lab_command(lab: Lab, line: str, timeout: float = LAB_TIMEOUT) -> str:
         return f"{output}xv6net: {name}: still running after {timeout:g} s: sent ^C\n"
 
 
-def lab_session(lab: Lab) -> None:
+def lab_session(lab: Lab, timeout: float = LAB_TIMEOUT) -> None:
     print(lab.describe())
-    print(lab_help(lab))
+    print(lab_help(lab, timeout))
     while True:
         try:
             line = input("lab> " if sys.stdin.isatty() else "").strip()
@@ -257,8 +260,8 @@ def lab_session(lab: Lab) -> None:
         if not line:
             return
         try:
-            print(lab_command(lab, line), end="", flush=True)
-        except (TimeoutError, *LAB_ERRORS) as err:
+            print(lab_command(lab, line, timeout), end="", flush=True)
+        except (TimeoutError, EOFError, AbortError, *LAB_ERRORS) as err:
             print(f"xv6net: {err}", file=sys.stderr)
 
 
@@ -267,6 +270,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
         for name, make in topology.NAMED.items():
             print(f"{name:13s} {' '.join((make.__doc__ or '').split())}")
         return 0
+    if args.timeout <= 0:
+        print(f"xv6net: --timeout {args.timeout:g}: must be more than 0", file=sys.stderr)
+        return 1
     try:
         if args.cleanup:
             removed = remove_stale()
@@ -276,7 +282,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         results = args.results or Path("build/lab") / Path(args.topology).stem
         with Lab(topo, results, kernel=args.kernel, initramfs=args.initrd,
                  accel=args.accel) as lab:
-            lab_session(lab)
+            lab_session(lab, args.timeout)
     except (OSError, ValueError) as err:   # an unreadable topology file, a bad value
         print(f"xv6net: {err}", file=sys.stderr)
         return 1
