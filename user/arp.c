@@ -54,7 +54,11 @@ add(const char *addrarg, const char *macarg, const char *ifname)
   memset(&r, 0, sizeof r);
   r.ipaddr = argaddr(0, "address", addrarg);
   argmac(0, "MAC address", macarg, r.mac);
+  if (r.mac[0] & 1)
+    argbad(0, "MAC address", macarg, "a multicast address (first byte odd), not one host's");
   argiface("-i", ifname, &ifi);
+  if (ifi.type != ARPHRD_ETHER)
+    usagefail("%s is not an Ethernet interface: it has no ARP neighbours", ifname);
   if (ifi.ipaddr == 0)
     usagefail("%s has no IPv4 address, so no neighbours", ifname);
   if ((r.ipaddr & ifi.netmask) != (ifi.ipaddr & ifi.netmask)) {
@@ -65,9 +69,7 @@ add(const char *addrarg, const char *macarg, const char *ifname)
   }
   strlcpy(r.ifname, ifname, sizeof r.ifname);
   if (arpset(&r) < 0) {
-    fprintf(2, "arp: %s on %s (%s/%s): %s\n", addrarg, ifname,
-            inet_ntoa(ifi.ipaddr & ifi.netmask, net), inet_ntoa(ifi.netmask, mask),
-            strerror(errno));
+    fprintf(2, "arp: %s: %s\n", addrarg, errno == ENOSPC ? "the cache is full" : strerror(errno));
     return 1;
   }
   return 0;

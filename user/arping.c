@@ -2,11 +2,13 @@
 // ARP requests through create_arp, one a second, and print each reply like
 // iputils arping, statistics included (also when ^C stops it). Each request
 // waits a second for its reply; the last one (with -c) waits until the
-// deadline, if there is one.
+// deadline, if there is one (create_arp waits 60 s at most).
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+
+#define MAXWAIT 60000   // create_arp's longest wait, in milliseconds
 
 static const char usage[] =
   "usage: arping [-c COUNT] [-w DEADLINE] [-I IF] ADDRESS\n"
@@ -33,7 +35,7 @@ probewait(int n, int count, uint64 deadline)
     int left = now < deadline ? (deadline - now + 999) / 1000 : 0;
     wait = (n + 1 == count || left < wait) ? left : wait;
   }
-  return wait;
+  return wait < MAXWAIT ? wait : MAXWAIT;
 }
 
 int

@@ -66,7 +66,8 @@ PROGRAMS = [
         "arp -d {}": ADDRESS,
         "arp -i {}": IFACE,
     }, ("arp -s 192.168.9.9 52:54:00:00:00:01", "arp -s 10.0.2.9", "arp -s -d 10.0.2.9",
-        "arp 10.0.2.9")),
+        "arp 10.0.2.9", "arp -s 10.0.2.9 01:00:5e:00:00:01",
+        "arp -s 127.0.0.2 52:54:00:00:00:01 -i lo")),
     Program("arping", "missing", {
         "arping -c {} 10.0.2.2": COUNT,
         "arping -w {} 10.0.2.2": SECONDS,
