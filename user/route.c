@@ -72,6 +72,29 @@ destination(int argc, char **argv, struct rtentry *rt)
   return 6;
 }
 
+// What the kernel's refusal means for this route.
+static const char *
+why(const struct rtentry *rt)
+{
+  static char buf[64];
+  char gw[16];
+  switch (errno) {
+  case ESRCH:
+    return "no such route";
+  case EEXIST:
+    return "that route exists already (route del it first)";
+  case ENOSPC:
+    return "the routing table is full";
+  case ENETUNREACH:
+    if (!rt->gateway)
+      return "no gw GATEWAY or dev IF to reach it through";
+    snprintf(buf, sizeof buf, "gateway %s is not on a connected network",
+             inet_ntoa(rt->gateway, gw));
+    return buf;
+  }
+  return strerror(errno);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -95,7 +118,7 @@ main(int argc, char **argv)
   }
   int err = strcmp(argv[1], "add") == 0 ? routeadd(&rt) : routedel(&rt);
   if (err < 0) {
-    fprintf(2, "route: %s\n", errno == ESRCH ? "no such route" : strerror(errno));
+    fprintf(2, "route: %s\n", why(&rt));
     return 1;
   }
   return 0;
