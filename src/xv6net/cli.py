@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from xv6net import bench, prof, topology
+from xv6net import bench, docs, prof, topology
 from xv6net.console import INTERRUPT_TIMEOUT, AbortError
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_arguments(commands.add_parser(
         "bench", help="measure xv6net and a Linux guest on the same e1000 (root; "
                       "see docs/bench.md)"))
+    docs.add_arguments(commands.add_parser(
+        "docs", help="run the commands of the samples in README.md and docs/ and update them "
+                     "(--check: only compare their shapes)"))
     return parser
 
 
@@ -317,8 +320,9 @@ def cmd_pcap(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in ("demo", "lab", "bench"):
-        handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench}[args.command]
+    if args.command in ("demo", "lab", "bench", "docs"):
+        handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench,
+                   "docs": docs.cmd_docs}[args.command]
         return _with_teardown_on_sigterm(handler, args)
     handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof}
     return handlers[args.command](args)
