@@ -113,6 +113,7 @@ static int shellpgid;     // our own process group, when doing job control
 static int scriptfd = -1; // fd of a script file, kept from the commands we run
 static int aborted;       // a ^C ended a foreground job: skip the rest of the line
 static volatile int gotint;
+static volatile int atprompt; // the prompt is out and no line has come yet
 
 // Background jobs, for jobs, fg, wait and the "Done" notices.
 static struct bgjob {
@@ -692,19 +693,23 @@ describestatus(char *out, int size, int st)
     snprintf(out, size, "Exit %d", st);
 }
 
-// Collects background jobs that have ended; with verbose, says so.
+// Collects background jobs that have ended; with verbose, says so. Called
+// between foreground jobs, when every child left is a background job (some
+// untracked, if the table was full: they are collected all the same).
 static void
 reapjobs(int verbose)
 {
   char how[32];
-  for (int i = 0; i < MAXBGJOBS; i++) {
-    int st;
-    if (bgjobs[i].pid == 0 || waitpid(bgjobs[i].pid, &st, WNOHANG) != bgjobs[i].pid)
-      continue;
-    describestatus(how, sizeof how, st);
-    if (verbose)
-      fprintf(2, "[%d]  %-16s %s\n", i + 1, how, bgjobs[i].text);
-    bgjobs[i].pid = 0;
+  int pid, st;
+  while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    for (int i = 0; i < MAXBGJOBS; i++) {
+      if (bgjobs[i].pid != pid)
+        continue;
+      describestatus(how, sizeof how, st);
+      if (verbose)
+        fprintf(2, "[%d]  %-16s %s\n", i + 1, how, bgjobs[i].text);
+      bgjobs[i].pid = 0;
+    }
   }
 }
 
@@ -815,15 +820,21 @@ jobsbuiltin(void)
   return 0;
 }
 
+// wait: for every background job; ^C (the shell's own: it keeps the
+// console) stops waiting, as in other shells.
 static int
 waitbuiltin(void)
 {
-  int status = 0;
+  int status = 0, r;
+  gotint = 0;
   for (int i = 0; i < MAXBGJOBS; i++) {
-    if (bgjobs[i].pid) {
-      status = waitall(&bgjobs[i].pid, 1);
-      bgjobs[i].pid = 0;
-    }
+    if (bgjobs[i].pid == 0)
+      continue;
+    while ((r = waitpid(bgjobs[i].pid, &status, 0)) < 0 && errno == EINTR && !gotint)
+      ;
+    if (r < 0 && gotint)
+      return SIGSTATUS(SIGINT);
+    bgjobs[i].pid = 0;
   }
   return status;
 }
@@ -899,11 +910,16 @@ isconsole(int fd)
   return fstat(fd, &st) == 0 && st.type == T_DEV && st.dev == 1;
 }
 
+// ^C on the shell itself. At the prompt, the handler prompts again: a ^C
+// that comes between the prompt and the read would otherwise be taken
+// (at the write's return) before the read starts, and the read would wait.
 static void
 oninterrupt(int sig)
 {
   (void)sig;
   gotint = 1;
+  if (atprompt)
+    write(2, "$ ", 2);
 }
 
 // On the console: a process group of our own, in the foreground, and ^C
@@ -956,13 +972,13 @@ main(int argc, char *argv[])
   for (;;) {
     if (interactive) {
       reapjobs(1);
+      atprompt = 1;
       write(2, "$ ", 2);
     }
-    int r = readcmd(fd);
-    if (r == INTERRUPTED) {
-      laststatus = SIGSTATUS(SIGINT);   // the console has echoed ^C already
-      continue;
-    }
+    int r;
+    while ((r = readcmd(fd)) == INTERRUPTED)
+      laststatus = SIGSTATUS(SIGINT);   // the console echoed ^C, the handler prompted
+    atprompt = 0;
     if (r == 0)
       break;
     if (r > 0)

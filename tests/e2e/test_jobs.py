@@ -126,3 +126,27 @@ def test_fg_and_done(guest):
     out += guest.run("echo x")
     assert re.search(r"\[1\]  Killed \(SIGINT\)\s+sleep 100", out), out
     assert guest.run("jobs") == ""
+
+
+def test_wait_is_interrupted_by_ctrl_c(guest):
+    guest.run("sleep 100 &")
+    start(guest, "echo waiting; wait", "waiting\n")
+    time.sleep(0.3)
+    interrupt(guest)
+    assert status(guest) == 130
+    assert re.search(r"\[1\]  \d+  Running  sleep 100", guest.run("jobs"))
+
+
+def test_more_background_jobs_than_the_table_are_collected(guest):
+    # Jobs beyond the 16 the shell tracks still get collected: no zombies.
+    for _ in range(2):
+        guest.run(" ".join(["sleep 0.1 &"] * 10))
+    time.sleep(1)
+    guest.run("echo x")
+    assert "zombie" not in guest.run("echo y") + procdump(guest)
+
+
+def procdump(vm: VM) -> str:
+    vm.console.send(b"\x10")    # ^P: the kernel lists the processes
+    time.sleep(0.5)
+    return vm.console.drain()
