@@ -23,18 +23,22 @@ static char buf[16384];
 static volatile int interrupted;
 static int sent, received;
 
-static void
-oninterrupt(int sig)
-{
-  (void)sig;
-  interrupted = 1;
-}
-
 static int
 stopped(void)
 {
   fprintf(2, "nc: interrupted: %d datagrams sent, %d received\n", sent, received);
   return 130;
+}
+
+// nc may be waiting anywhere (a recv with no timeout, a read of the
+// console), and a ^C that came just before it started waiting would leave
+// it there: so the handler itself reports and ends. Both are system calls.
+static void
+oninterrupt(int sig)
+{
+  (void)sig;
+  interrupted = 1;
+  exit(stopped());
 }
 
 // Print datagrams until none came for quiet_ms; -1 on a socket error.
