@@ -161,7 +161,7 @@ userinit(void)
   p->tf->ss = p->tf->ds;
   p->tf->eflags = FL_IF;
   safestrcpy(p->name, "init", sizeof p->name);
-  p->cwd = ramfs_root();
+  p->cwd = ramfs_dup(ramfs_root());
 
   acquire(&ptable.lock);
   p->state = RUNNABLE;
@@ -249,7 +249,7 @@ fork(void)
   np->tf->eax = 0;   // fork returns 0 in the child
   for (int i = 0; i < NOFILE; i++)
     np->ofile[i] = cur->ofile[i] ? filedup(cur->ofile[i]) : 0;
-  np->cwd = cur->cwd;
+  np->cwd = ramfs_dup(cur->cwd);
   safestrcpy(np->name, cur->name, sizeof np->name);
   // Signal dispositions and the mask are inherited; pending signals are not.
   np->pgid = cur->pgid;
@@ -277,6 +277,7 @@ exit(int status)
       cur->ofile[fd] = 0;
     }
   }
+  ramfs_put(cur->cwd);
   cur->cwd = 0;
 
   acquire(&ptable.lock);

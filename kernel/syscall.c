@@ -122,6 +122,15 @@ extern int sys_tcgetpgrp(void);
 extern int sys_sigaction(void);
 extern int sys_sigreturn(void);
 extern int sys_waitpid(void);
+extern int sys_unlink(void);
+extern int sys_mkdir(void);
+extern int sys_rmdir(void);
+extern int sys_rename(void);
+extern int sys_ftruncate(void);
+extern int sys_truncate(void);
+extern int sys_lseek(void);
+extern int sys_statfs(void);
+extern int sys_getrandom(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
   [SYS_fork]    sys_fork,
@@ -170,6 +179,15 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_sigaction] sys_sigaction,
   [SYS_sigreturn] sys_sigreturn,
   [SYS_waitpid] sys_waitpid,
+  [SYS_unlink]  sys_unlink,
+  [SYS_mkdir]   sys_mkdir,
+  [SYS_rmdir]   sys_rmdir,
+  [SYS_rename]  sys_rename,
+  [SYS_ftruncate] sys_ftruncate,
+  [SYS_truncate] sys_truncate,
+  [SYS_lseek]   sys_lseek,
+  [SYS_statfs]  sys_statfs,
+  [SYS_getrandom] sys_getrandom,
 };
 
 void

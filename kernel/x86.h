@@ -16,6 +16,10 @@ static inline void outw(ushort port, ushort v)
 static inline void outl(ushort port, uint v)
 { asm volatile("outl %0, %1" : : "a"(v), "d"(port)); }
 
+// The time-stamp counter (every CPU QEMU emulates has one).
+static inline uint64 rdtsc(void)
+{ uint64 v; asm volatile("rdtsc" : "=A"(v)); return v; }
+
 struct segdesc;
 struct gatedesc;
 

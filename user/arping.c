@@ -1,4 +1,4 @@
-// arping [-c COUNT] [-w DEADLINE] [-I IF] ADDRESS: ask who has ADDRESS with
+// arping [-c COUNT] [-w DEADLINE] [-I IF] HOST: ask who has HOST's address with
 // ARP requests through create_arp, one a second, and print each reply like
 // iputils arping, statistics included (also when ^C stops it). Each request
 // waits a second for its reply; the last one (with -c) waits until the
@@ -7,11 +7,12 @@
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+#include "user/resolv.h"
 
 #define MAXWAIT 60000   // create_arp's longest wait, in milliseconds
 
 static const char usage[] =
-  "usage: arping [-c COUNT] [-w DEADLINE] [-I IF] ADDRESS\n"
+  "usage: arping [-c COUNT] [-w DEADLINE] [-I IF] HOST\n"
   "  -c COUNT     stop after COUNT requests (default 3)\n"
   "  -w DEADLINE  stop after DEADLINE seconds, whatever the count\n"
   "  -I IF        interface (default eth0)\n";
@@ -61,7 +62,11 @@ main(int argc, char **argv)
   if (optind + 1 < argc)
     argextra(argv[optind + 1]);
   argiface("-I", ifname, &ifi);
-  uint addr = argaddr(0, "address", argv[optind]);
+  uint addr;
+  if (arghost(0, "host", argv[optind], &addr) < 0) {   // a dotted quad, /etc/hosts or DNS
+    fprintf(2, "arping: %s: %s\n", argv[optind], hstrerror(h_errno));
+    return 2;
+  }
   signal(SIGINT, oninterrupt);
   printf("ARPING %s from %s %s\n", inet_ntoa(addr, ip), inet_ntoa(ifi.ipaddr, me), ifname);
 

@@ -58,5 +58,6 @@ void argmac(const char *opt, const char *what, const char *s, uchar mac[6]);
 int  argport(const char *opt, const char *what, const char *s);   // 1..65535
 int  argiface(const char *opt, const char *s, struct netif_info *info);
 uint argethertype(const char *opt, const char *s);                // hex, >= 0x600
+int  arghost(const char *opt, const char *what, const char *s, uint *addr);  // or a name
 
 #endif

@@ -1,4 +1,4 @@
-// ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] ADDRESS: ICMP echo
+// ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] HOST: ICMP echo
 // through a raw ICMP socket, with iputils-shaped output. INTERVAL and
 // TIMEOUT are seconds and may have decimals (-i 0.2). ^C stops it and, as
 // with iputils, the statistics are printed all the same.
@@ -6,6 +6,7 @@
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+#include "user/resolv.h"
 
 #define MAXSIZE 16000
 #define MAXSECS (24 * 3600)
@@ -13,7 +14,7 @@
 #define ICMP_ECHOREPLY 0
 
 static const char usage[] =
-  "usage: ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] ADDRESS\n"
+  "usage: ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] HOST\n"
   "  -c COUNT     stop after COUNT echo requests (default: until ^C)\n"
   "  -s SIZE      bytes of data in each request, 8 to 16000 (default 56)\n"
   "  -i INTERVAL  seconds between requests, 0.01 or more (default 1)\n"
@@ -117,10 +118,10 @@ struct stats {
 };
 
 static void
-report(const char *ip, struct stats *s)
+report(const char *host, struct stats *s)
 {
   uint64 elapsed = (usecs() - s->start) / 1000;
-  printf("\n--- %s ping statistics ---\n", ip);
+  printf("\n--- %s ping statistics ---\n", host);   // the name given, as iputils
   printf("%d packets transmitted, %d received, %d%% packet loss, time %dms\n", s->sent,
          s->received, s->sent ? (s->sent - s->received) * 100 / s->sent : 0, (int)elapsed);
   if (s->received) {
@@ -152,7 +153,12 @@ main(int argc, char **argv)
     argmissing("destination address");
   if (optind + 1 < argc)
     argextra(argv[optind + 1]);
-  uint addr = argaddr(0, "destination address", argv[optind]);
+  const char *host = argv[optind];
+  uint addr;
+  if (arghost(0, "destination", host, &addr) < 0) {   // a dotted quad, /etc/hosts or DNS
+    fprintf(2, "ping: %s: %s\n", host, hstrerror(h_errno));
+    return 2;
+  }
 
   int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
   if (fd < 0) {
@@ -161,7 +167,7 @@ main(int argc, char **argv)
   }
   signal(SIGINT, oninterrupt);
   ushort id = getpid() & 0xFFFF;
-  printf("PING %s (%s) %d(%d) bytes of data.\n", inet_ntoa(addr, ip), ip, size, size + 28);
+  printf("PING %s (%s) %d(%d) bytes of data.\n", host, inet_ntoa(addr, ip), size, size + 28);
 
   struct stats s = { 0, 0, ~0ULL, 0, 0, usecs() };
   for (int seq = 1; (count < 0 || seq <= count) && !interrupted; seq++) {
@@ -180,6 +186,6 @@ main(int argc, char **argv)
     if (seq != count && after < next && !interrupted)
       sleep((next - after) / 10000);   // a ^C cuts it short (EINTR)
   }
-  report(ip, &s);
+  report(host, &s);
   return s.received ? 0 : 1;
 }

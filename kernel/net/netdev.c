@@ -350,14 +350,20 @@ ipparse(const char *ip, uint *addr, uint *mask, char *devname)
 void
 netconfig(void)
 {
-  char ip[128], devname[IFNAMSIZ];
+  char ip[128], f[32], devname[IFNAMSIZ];
   uint addr, mask;
   struct netdev *dev;
 
   if (!cmdlineget("ip", ip, sizeof ip) || iskeyword(ip, ipoff))
     return;
+  // DHCP is user space's job (user/dhclient.c, started by init).
+  if (strncmp(ip, "dhcp", 5) == 0 || strncmp(ipfield(ip, 6, f, sizeof f), "dhcp", 5) == 0) {
+    cprintf("ip=%s: configured by dhclient, which init runs\n", ip);
+    return;
+  }
   if (iskeyword(ip, ipauto)) {
-    cprintf("ip=%s: automatic configuration is not done by the kernel; no address set\n", ip);
+    cprintf("ip=%s: automatic configuration other than DHCP is not supported; no address set\n",
+            ip);
     return;
   }
   if (ipparse(ip, &addr, &mask, devname) < 0)

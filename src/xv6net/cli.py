@@ -210,7 +210,7 @@ def lab_example(lab: Lab) -> str:
         lan = topo.lan(nic.lan)
         if lan.kind == "slirp":
             return f"{first.name} ping -c 3 {topology.SLIRP_GATEWAY}"
-        others = [ref.nic.ip for ref in topo.nics_on(lan.name) if ref.guest != first]
+        others = [ref.nic.static_ip for ref in topo.nics_on(lan.name) if ref.guest != first]
         others = [ip for ip in others if ip] + [p.ip for p in topo.peers if p.lan == lan.name]
         if others:
             return f"{first.name} arping -c 3 {others[0]}"

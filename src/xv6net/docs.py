@@ -272,9 +272,10 @@ def _read_until(fd: int, seen: bytes, deadline: float, done: Callable[[bytes], b
 # The commands of the samples. Each returns the text of its block.
 
 def boot_session(ctx: Context) -> str:
-    vm = ctx.lab("slirp").guest("a")
+    vm = ctx.lab("slirp-dhcp").guest("a")   # as `make qemu APPEND=ip=dhcp`
     return vm.boot_log.lstrip("\n") + transcript(vm, [
-        "ls /bin | wc", "echo hello | cat", "usertests"])
+        "ls /bin | wc", "echo hello | cat", "echo a note > /tmp/note; cat /tmp/note", "df",
+        "usertests"], timeout=300)
 
 
 QUICKSTART = (
@@ -356,6 +357,13 @@ def bridged_lab(ctx: Context) -> str:
     return "$ sudo xv6net lab --topology two-lans\n" + terminal(argv, typed, "lab> ")
 
 
+def dhcp_lab(ctx: Context) -> str:
+    argv = ctx.xv6net("lab", "--topology", "dhcp")
+    typed = ["a cat /etc/resolv.conf", "a host www", "a host nothere.lab", "a ping -c 2 www",
+             "! cat build/lab/dhcp/dnsmasq-lan0.leases"]
+    return "$ sudo xv6net lab --topology dhcp\n" + terminal(argv, typed, "lab> ")
+
+
 def demo(ctx: Context) -> str:
     argv = [sys.executable, "-m", "xv6net", "demo", "--kernel", str(ctx.kernel),
             "--initrd", str(ctx.initramfs)]
@@ -380,6 +388,7 @@ RECIPES: dict[str, Recipe] = {
     "lab-list": Recipe(lab_list),
     "slirp-lab": Recipe(slirp_lab),
     "bridged-lab": Recipe(bridged_lab, root=True, ordered=False),
+    "dhcp-lab": Recipe(dhcp_lab, root=True, ordered=False),
     "demo": Recipe(demo, root=True, folds=DEMO_FOLDS, ordered=False),
 }
 

@@ -40,6 +40,7 @@ COUNT = ("abc", "-1", "0", INT_HUGE, "3x", "")
 PORT = ("abc", "-1", "0", "70000", INT_HUGE, "80x")
 SECONDS = ("abc", "-1", "0", INT_HUGE, "1e3", "1.5s")
 ADDRESS = ("10.0.0.300", "1.2.3", "abc", "1.2.3.4.5", "-1", "10.0.0.1x")
+HOST = ("10.0.0.300", "1.2.3", "1.2.3.4.5", "-1")   # names: test_unknown_hosts
 MAC = ("52:54:00:zz:00:01", "52:54", "abc", "52:54:00:00:00:01:02", "5:54:00:00:00:01")
 IFACE = ("eth9", "abc", "lo0")
 MASK = ("255.0.255.0", "0.255.255.255", "300.0.0.0", "abc")
@@ -72,12 +73,19 @@ PROGRAMS = [
         "arping -c {} 10.0.2.2": COUNT,
         "arping -w {} 10.0.2.2": SECONDS,
         "arping -I {} 10.0.2.2": IFACE,
-        "arping {}": ADDRESS,
+        "arping {}": HOST,
     }, ("arping 10.0.2.2 10.0.2.3", "arping -c")),
     Program("badptr", "runs", extra=("badptr now",)),
     Program("cat", "runs"),
+    Program("cp", "missing", extra=("cp /etc/hosts",)),
     Program("crash", "missing", {"crash {}": ("nosuch", "NULL", "")},
             ("crash null null",)),
+    Program("df", "runs", extra=("df / /tmp",)),
+    Program("dhclient", "skip", {
+        "dhclient -t {} eth0": sizes(1, 3600),
+        "dhclient -p {} eth0": ("abc", "-1", "11", INT_HUGE),
+        "dhclient {}": (*IFACE, "lo"),
+    }, ("dhclient eth0 eth1", "dhclient -t")),
     Program("echo", "runs"),
     Program("ethrecv", "missing", {
         "ethrecv -t {} eth0 88b5 1": SECONDS,
@@ -93,6 +101,11 @@ PROGRAMS = [
         "ethsend eth0 ff:ff:ff:ff:ff:ff 88b5 1 {}": sizes(60, 1514),
     }, ("ethsend eth0 ff:ff:ff:ff:ff:ff 88b5",)),
     Program("grep", "missing"),
+    Program("host", "missing", {
+        "host -W {} x": sizes(1, 60),
+        "host -R {} x": sizes(1, 10),
+        "host x {}": ("nothere-server",),
+    }, ("host a b c",)),
     Program("ifconfig", "runs", {
         "ifconfig {}": IFACE,
         "ifconfig eth0 {} up": ADDRESS[:2],
@@ -108,9 +121,12 @@ PROGRAMS = [
     Program("kprof", "missing", {"kprof start {}": sizes(2, 8192)},
             ("kprof frobnicate", "kprof stop now")),
     Program("ls", "runs"),
+    Program("mkdir", "missing"),
+    Program("mv", "missing", extra=("mv /tmp",)),
     Program("nc", "missing", {
         "nc -u 10.0.2.2 {}": PORT,
-        "nc -u {} 7": ADDRESS,
+        "nc -u {} 7": HOST,
+        "nc -u -s {} 10.0.2.2 7": ADDRESS,
         "nc -u -l {}": PORT,
         "nc -u -w {} 10.0.2.2 7": SECONDS,
         "nc -u -p {} 10.0.2.2 7": PORT,
@@ -121,8 +137,10 @@ PROGRAMS = [
         "ping -s {} -c 1 10.0.2.2": sizes(8, 16000),
         "ping -i {} -c 1 10.0.2.2": SECONDS,
         "ping -W {} -c 1 10.0.2.2": SECONDS,
-        "ping {}": ADDRESS,
+        "ping {}": HOST,
     }, ("ping 10.0.2.2 10.0.2.3", "ping -c")),
+    Program("rm", "missing"),
+    Program("rmdir", "missing"),
     Program("route", "runs", {
         "route add -net {} netmask 255.255.255.0": ADDRESS,
         "route add -net 10.9.0.0 netmask {}": MASK,
@@ -132,7 +150,17 @@ PROGRAMS = [
     }, ("route add -net 10.9.0.1 netmask 255.255.255.0", "route add", "route frob",
         "route add default gw", "route add -net 10.9.0.0", "route add default gw 10.0.2.2 x")),
     Program("sh", "runs", extra=("sh -c", "sh /bin/ls extra")),
+    Program("sizesweep", "missing", {
+        "sizesweep -f {} udp": sizes(1, 16400),
+        "sizesweep -l {} udp": sizes(1, 16400),
+        "sizesweep {}": ("tcp", ""),
+    }, ("sizesweep -f 10 -l 5 udp", "sizesweep udp icmp")),
     Program("sleep", "missing", {"sleep {}": ("abc", "-1", INT_HUGE, "1x", "")}),
+    Program("sockhold", "missing", {
+        "sockhold {}": ("udp:0", "udp:70000", "udp:5-2", "udp:abc", "tcp"),
+        "sockhold -b {} raw": COUNT,
+    }),
+    Program("sockrace", "runs", {"sockrace -n {}": COUNT}, ("sockrace now",)),
     Program("udpblast", "missing", {
         "udpblast -n {} 10.0.2.2 9": COUNT,
         "udpblast -s {} 10.0.2.2 9": sizes(4, 1472),
@@ -140,6 +168,7 @@ PROGRAMS = [
         "udpblast 10.0.2.2 {}": PORT,
     }, ("udpblast 10.0.2.2",)),
     Program("udpecho", "missing", {"udpecho {}": PORT}, ("udpecho 7 8",)),
+    Program("touch", "missing"),
     Program("udpsink", "missing", {
         "udpsink -n {} 9": COUNT,
         "udpsink -t {} 9": COUNT,
@@ -266,6 +295,18 @@ def test_bad_values(shell, name):
         if problems:
             failures.append(f"{command}: {'; '.join(problems)}\n{result.output}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(("command", "status", "message"), [
+    ("ping -c 1 nothere.invalid", 2, "ping: nothere.invalid: "),
+    ("arping -c 1 nothere.invalid", 2, "arping: nothere.invalid: "),
+    ("echo x | nc -u nothere.invalid 7", 1, 'nc: getaddrinfo for host "nothere.invalid" port 7: '),
+])
+def test_unknown_hosts(shell, command, status, message):
+    """A name that does not resolve is said as the Linux tools say it."""
+    result = run(shell, command)
+    assert result.status == status and result.output.startswith(message), result
+    assert not any(text in result.output for text in BANNED), result
 
 
 def test_nothing_changed(shell):

@@ -5,6 +5,7 @@
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+#include "user/resolv.h"
 
 uint
 argaddr(const char *opt, const char *what, const char *s)
@@ -64,4 +65,21 @@ argethertype(const char *opt, const char *s)
   if (v < 0x600)
     argbad(opt, "ethertype", s, "must be from 0600 to ffff (smaller values are lengths)");
   return v;
+}
+
+// A host: a dotted quad, or a name from /etc/hosts or DNS. Digits and dots
+// alone must make a valid address ("10.0.0.300" is a typo, not a name: a
+// usage error). 0 with *addr, or -1 when a name does not resolve, h_errno
+// saying why: the caller reports it as its Linux namesake does.
+int
+arghost(const char *opt, const char *what, const char *s, uint *addr)
+{
+  const char *p = s;
+  while (isdigit(*p) || *p == '.')
+    p++;
+  if (*p == 0 || inet_aton(s, addr) == 0) {
+    *addr = argaddr(opt, what, s);
+    return 0;
+  }
+  return resolve(s, addr);
 }
