@@ -57,7 +57,7 @@ def test_init_cannot_be_killed(guest):
     ("ip=10.0.0.2:::255.0.255.0::eth0:off", "bad netmask '255.0.255.0'"),
     ("ip=10.0.0.2::10.0.0.256:255.255.255.0::eth0:off", "bad gateway '10.0.0.256'"),
     ("ip=10.0.0.2:::255.255.255.0::eth0:sometimes", "unknown autoconf keyword 'sometimes'"),
-    ("ip=dhcp", "automatic configuration is not done by the kernel"),
+    ("ip=bootp", "automatic configuration other than DHCP is not supported"),
 ])
 def test_refused_ip_says_why(boot, guest_spec, ip, why):
     # These used to boot silently with no address.
