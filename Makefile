@@ -1,11 +1,13 @@
 # xv6net: build the kernel, the user programs and the initramfs; run, demo, test.
 #
 #   make          build/kernel.elf and build/initramfs.cpio
-#   make qemu     boot one guest with its console on this terminal (Ctrl-A x quits)
+#   make qemu     boot one guest with its console on this terminal (Ctrl-A x quits);
+#                 make qemu APPEND='...' MEM=256 CPUS=2 NIC=none PCAP=f.pcap QEMUFLAGS='-d int'
 #   make demo     install what is missing, build, run the scripted demo
 #   make test     install what is missing, build, run the whole test suite
 #   make bench    compare with a Linux guest on the same emulated E1000 (root)
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60) each
+#   make docs     boot guests, run the commands of docs' marked samples, update them
 
 BUILD   := build
 PYTHON  ?= python3
@@ -115,8 +117,22 @@ bootstrap:
 	$(PYTHON) tools/bootstrap.py
 
 # --- the README's commands -----------------------------------------------------
+# make qemu's knobs. APPEND is the kernel command line; on the SLiRP NIC the
+# guest also gets QEMU's user-network address (10.0.2.15/24, gateway
+# 10.0.2.2) unless APPEND has an ip= of its own. QEMUFLAGS are more QEMU
+# options, one word each (-d int, -trace e1000*); network ones are refused.
+APPEND    ?=
+MEM       ?= 128
+CPUS      ?= 1
+ACCEL     ?= tcg
+NIC       ?= user
+PCAP      ?=
+QEMUFLAGS ?=
+
 qemu: all
-	$(TOOLPY) -m xv6net run
+	$(TOOLPY) -m xv6net run --append '$(APPEND)' --mem '$(MEM)' --cpus '$(CPUS)' \
+	    --accel '$(ACCEL)' --nic '$(NIC)' $(if $(PCAP),--pcap '$(PCAP)') \
+	    $(foreach a,$(QEMUFLAGS),'--qemu-arg=$(a)')
 
 demo: bootstrap
 	$(MAKE) all
@@ -136,9 +152,13 @@ bench: bootstrap
 	$(MAKE) all
 	$(VPY) -m xv6net bench
 
+docs: bootstrap
+	$(MAKE) all
+	$(VPY) -m xv6net docs
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all bootstrap qemu demo test bench clean host-tests fuzzers fuzz
+.PHONY: all bootstrap qemu demo test bench docs clean host-tests fuzzers fuzz
 .SECONDARY:
 -include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

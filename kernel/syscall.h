@@ -49,6 +49,15 @@
 
 #define SYS_kprof    39   // (KPROF_*, arg, max): the sampling profiler, kernel/prof.h
 
+// Job control and signals (kernel/signal.h); kill (6) takes (pid, sig).
+#define SYS_setpgid   40  // (pid, pgid)
+#define SYS_getpgid   41  // (pid)
+#define SYS_tcsetpgrp 42  // (fd, pgid): the console's foreground process group
+#define SYS_tcgetpgrp 43  // (fd)
+#define SYS_sigaction 44  // (sig, const struct sigaction *act, struct sigaction *old)
+#define SYS_sigreturn 45  // (): from a handler, through the restorer, by int $64 only
+#define SYS_waitpid   46  // (pid, int *status, options)
+
 // The writable root file system (kernel/ramfs.c) and random bytes.
 #define SYS_unlink   50   // (path)
 #define SYS_mkdir    51   // (path, mode)

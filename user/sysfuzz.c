@@ -417,7 +417,7 @@ runchild(uint seed, int ncalls)
   if (dog == 0) {
     close(report[0]);
     sleep(WATCHDOG_TICKS);
-    kill(pid);
+    kill(pid, SIGKILL);
     exit(0);
   }
   int made = 0, n;
@@ -426,7 +426,7 @@ runchild(uint seed, int ncalls)
     made += n;
   close(report[0]);
   if (dog > 0)
-    kill(dog);
+    kill(dog, SIGKILL);
   int done;
   while ((done = wait(0)) >= 0)   // the child, the watchdog, and nothing else of ours
     ;

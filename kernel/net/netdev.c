@@ -348,30 +348,83 @@ ipfield(const char *s, int n, char *out, int max)
   return out;
 }
 
+static int
+iskeyword(const char *s, const char *const *words)
+{
+  for (; *words; words++) {
+    const char *a = s, *b = *words;
+    while (*a && *a == *b)
+      a++, b++;
+    if (*a == *b)
+      return 1;
+  }
+  return 0;
+}
+
+// Linux's words for "no configuration" and for its automatic protocols.
+static const char *const ipoff[] = { "off", "none", 0 };
+static const char *const ipauto[] = { "on", "any", "dhcp", "bootp", "rarp", "both", 0 };
+
+// A netmask is a run of ones followed by zeros (host order m).
+static int
+contiguous(uint m)
+{
+  return (~m & (~m + 1)) == 0;
+}
+
+// Why the ip= value cannot be used as given, printed; -1. 0 when it can.
+static int
+iprefuse(const char *ip, const char *why, const char *field)
+{
+  cprintf("ip=%s: %s '%s'; no address set\n", ip, why, field);
+  return -1;
+}
+
+// Parses ip= into address, netmask and device; the gateway goes to
+// cmdline_gateway. Every field that is present must be right: a typo
+// is reported rather than booting silently without an address.
+static int
+ipparse(const char *ip, uint *addr, uint *mask, char *devname)
+{
+  char f[32];
+
+  if (wire_inet_aton(ipfield(ip, 0, f, sizeof f), addr) < 0)
+    return iprefuse(ip, "bad client address", f);
+  *mask = htonl(0xFFFFFF00);
+  if (ipfield(ip, 3, f, sizeof f)[0] &&
+      (wire_inet_aton(f, mask) < 0 || !contiguous(ntohl(*mask))))
+    return iprefuse(ip, "bad netmask", f);
+  if (*mask == 0)
+    *mask = htonl(0xFFFFFF00);
+  if (ipfield(ip, 2, f, sizeof f)[0] && wire_inet_aton(f, &cmdline_gateway) < 0)
+    return iprefuse(ip, "bad gateway", f);
+  if (ipfield(ip, 6, f, sizeof f)[0] && !iskeyword(f, ipoff) && !iskeyword(f, ipauto))
+    return iprefuse(ip, "unknown autoconf keyword", f);
+  safestrcpy(devname, ipfield(ip, 5, f, sizeof f)[0] ? f : "eth0", IFNAMSIZ);
+  return 0;
+}
+
 void
 netconfig(void)
 {
-  char ip[128], f[32];
-  uint addr, mask = 0;
+  char ip[128], f[32], devname[IFNAMSIZ];
+  uint addr, mask;
   struct netdev *dev;
 
-  if (!cmdlineget("ip", ip, sizeof ip))
+  if (!cmdlineget("ip", ip, sizeof ip) || iskeyword(ip, ipoff))
     return;
   // DHCP is user space's job (user/dhclient.c, started by init).
   if (strncmp(ip, "dhcp", 5) == 0 || strncmp(ipfield(ip, 6, f, sizeof f), "dhcp", 5) == 0) {
     cprintf("ip=%s: configured by dhclient, which init runs\n", ip);
     return;
   }
-  if (wire_inet_aton(ipfield(ip, 0, f, sizeof f), &addr) < 0)
+  if (iskeyword(ip, ipauto)) {
+    cprintf("ip=%s: automatic configuration other than DHCP is not supported; no address set\n",
+            ip);
     return;
-  if (ipfield(ip, 3, f, sizeof f)[0] && wire_inet_aton(f, &mask) < 0)
-    mask = 0;
-  if (mask == 0)
-    mask = htonl(0xFFFFFF00);
-  if (ipfield(ip, 2, f, sizeof f)[0])
-    wire_inet_aton(f, &cmdline_gateway);
-  char devname[IFNAMSIZ];
-  safestrcpy(devname, ipfield(ip, 5, f, sizeof f)[0] ? f : "eth0", sizeof devname);
+  }
+  if (ipparse(ip, &addr, &mask, devname) < 0)
+    return;
   dev = netdev_byname(devname);
   if (dev == 0) {
     cprintf("ip=: no interface %s\n", devname);
