@@ -49,12 +49,16 @@
 #define EADDRNOTAVAIL 99
 #define ENETDOWN    100
 #define ENETUNREACH 101
+#define ECONNABORTED 103
+#define ECONNRESET  104
 #define ENOBUFS     105
 #define EISCONN     106
 #define ENOTCONN    107
 #define ETIMEDOUT   110
 #define ECONNREFUSED 111
 #define EHOSTUNREACH 113
+#define EALREADY    114
+#define EINPROGRESS 115
 
 #define MAXERRNO   4095
 

@@ -26,6 +26,21 @@
 #define PACKET_OUTGOING  4
 
 #define SOL_SOCKET   1
+#define SO_REUSEADDR 2   // int: bind a port that connections in TIME_WAIT still hold
+#define SO_SNDBUF    7   // int: send buffer, bytes (set: doubled, as Linux does)
+#define SO_KEEPALIVE 9   // int: keepalive probes on an idle connection
+#define SO_LINGER   13   // struct linger: {1, 0} makes close reset the connection
+#define TCP_NODELAY  1   // (level IPPROTO_TCP) int: no Nagle
+
+struct linger {
+  int l_onoff;
+  int l_linger;   // seconds; only 0 (reset) is honoured
+};
+
+// shutdown(how)
+#define SHUT_RD   0
+#define SHUT_WR   1
+#define SHUT_RDWR 2
 #define SO_ERROR     4   // (getsockopt) pending error, cleared by reading
 #define SO_BROADCAST 6   // allow sending to broadcast addresses
 #define SO_RCVBUF    8   // int: receive buffer, bytes (set: doubled, as Linux does)
@@ -41,6 +56,7 @@
 #define INADDR_LOOPBACK  0x0100007F   // 127.0.0.1, network order
 
 // recvfrom/sendto flags
+#define MSG_PEEK     0x02
 #define MSG_DONTWAIT 0x40
 
 // IPv4 socket address (Linux's struct sockaddr_in).
@@ -164,6 +180,20 @@ struct sockinfo {
   int pid;               // a process holding it (0 if unknown)
 };
 
+// One TCP connection or listener, for netstat -t (tcplist). Orphans (closed
+// by their program, still finishing) are listed too.
+#define TCP_NSTATES 11
+struct tcpinfo {
+  uint laddr, raddr;     // network order
+  ushort lport, rport;   // host order
+  int state;             // 0 CLOSED, 1 LISTEN, 2 SYN_SENT, 3 SYN_RECV, 4 ESTABLISHED,
+                         // 5 FIN_WAIT1, 6 FIN_WAIT2, 7 CLOSE_WAIT, 8 CLOSING,
+                         // 9 LAST_ACK, 10 TIME_WAIT
+  uint recvq, sendq;     // bytes not yet read; not yet acknowledged (listeners: backlog use)
+  int pid;               // a process holding it (0: an orphan)
+  uint rto_ms, cwnd, ssthresh, srtt_ms;
+};
+
 // System-wide network counters (netstat).
 struct netstat_info {
   uint pbuf_free, pbuf_total;
@@ -186,6 +216,12 @@ struct netstat_info {
   uint icmp_tx_timeexceeded, icmp_tx_ratelimited;
   // UDP
   uint udp_rx, udp_rx_noport, udp_rx_errors, udp_rx_badsum, udp_rx_queuedrops, udp_tx;
+  // TCP (the names of Linux's /proc/net/snmp and netstat -s where they exist)
+  uint tcp_activeopens, tcp_passiveopens, tcp_attemptfails, tcp_estabresets, tcp_currestab;
+  uint tcp_insegs, tcp_outsegs, tcp_retranssegs, tcp_inerrs, tcp_outrsts, tcp_badsum;
+  uint tcp_fastretrans, tcp_timeouts, tcp_persistprobes, tcp_keepaliveprobes, tcp_challengeacks;
+  uint tcp_dropnolisten, tcp_dropbacklog, tcp_dropnotcb, tcp_dropoutofwindow, tcp_dropooofull;
+  uint tcp_dropnomem, tcp_delayedacks, tcp_ooosegs, tcp_synrcvddropped, tcp_rstignored;
 };
 
 #endif

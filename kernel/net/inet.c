@@ -7,6 +7,7 @@
 #include "kernel/net/netdev.h"
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
+#include "kernel/net/tcp.h"
 
 extern const struct sockops udpops;
 static const struct sockops rawops;
@@ -19,11 +20,14 @@ inet_create(struct socket *s, int type, int protocol)
     s->ops = &udpops;
     return 0;
   }
+  if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
+    return tcp_attach(s);
   if (type == SOCK_RAW && protocol == IPPROTO_ICMP) {
     s->ops = &rawops;
     return 0;
   }
-  return type == SOCK_DGRAM || type == SOCK_RAW ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
+  return type == SOCK_DGRAM || type == SOCK_RAW || type == SOCK_STREAM ? -EPROTONOSUPPORT
+                                                                      : -ESOCKTNOSUPPORT;
 }
 
 void
@@ -143,4 +147,5 @@ inetinit(void)
   ipinit();
   icmpinit();
   udpinit();
+  tcpinit();
 }

@@ -8,6 +8,7 @@
 #include "kernel/net/arp.h"
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
+#include "kernel/net/tcp.h"
 
 static struct {
   struct spinlock lock;
@@ -310,6 +311,7 @@ net_stats(struct netstat_info *out)
   ip_stats(out);
   icmp_stats(out);
   udp_stats(out);
+  tcp_stats(out);
 }
 
 void
@@ -317,6 +319,7 @@ nettimer(uint now)
 {
   arp_timer(now);
   ip_timer(now);
+  tcp_timer(now);
 }
 
 // Set an interface's IPv4 address and announce it (gratuitous ARP).

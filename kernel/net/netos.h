@@ -69,6 +69,10 @@ int  net_useraccessible(uint uva, uint n, int write);
 // ---- memory for packet buffers: one 4 KiB page, physically contiguous
 // (a card DMAs into it), or 0 ----
 char *kalloc(void);
+void  kfree(char *page);       // a page from kalloc (TCP's buffers come and go)
+
+// ---- randomness: n bytes from the kernel's generator (TCP's ISN key) ----
+void random_get(void *buf, uint n);
 #define NET_PAGESIZE 4096
 
 // ---- the receive thread ----

@@ -32,6 +32,14 @@ struct sockops {
   void (*close)(struct socket *s);
   int  (*connect)(struct socket *s, const struct sockaddr *addr, int len);   // may be 0
   int  (*getname)(struct socket *s, struct sockaddr *addr, int *len);        // may be 0
+  // Stream sockets (TCP); each may be 0.
+  int  (*listen)(struct socket *s, int backlog);
+  int  (*accept)(struct socket *s, struct socket **ns, struct sockaddr *addr, int *len);
+  int  (*shutdown)(struct socket *s, int how);
+  int  (*getpeer)(struct socket *s, struct sockaddr *addr, int *len);
+  // Options of the family or protocol: -ENOPROTOOPT for socket.c's own.
+  int  (*setopt)(struct socket *s, int level, int opt, const void *val, int len);
+  int  (*getopt)(struct socket *s, int level, int opt, void *val, int *len);
 };
 
 // A slot is reused only once nobody holds a reference to it: the file holds
@@ -53,6 +61,8 @@ struct socket {
   int broadcast;            // SO_BROADCAST
   int pid;                  // the creator, for netstat
   // AF_PACKET
+  int nonblock;             // O_NONBLOCK: calls that would block return -EAGAIN
+  void *pcb;                // the protocol's block (TCP: struct tcpcb)
   int ifindex;              // bound interface, 0 = all
   ushort ethertype;         // host order; ETH_P_ALL for every frame
   // AF_INET
@@ -90,6 +100,11 @@ int  sock_connect(struct socket *s, const struct sockaddr *addr, int len);
 int  sock_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen);
 int  sock_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen);
 int  sock_getname(struct socket *s, struct sockaddr *addr, int *len);
+int  sock_getpeer(struct socket *s, struct sockaddr *addr, int *len);
+int  sock_listen(struct socket *s, int backlog);
+// A new socket for the next connection on listening socket s, with the peer's address.
+int  sock_accept(struct socket *s, struct socket **ns, struct sockaddr *addr, int *len);
+int  sock_shutdown(struct socket *s, int how);
 int  sock_setopt(struct socket *s, int level, int opt, const void *val, int len);
 int  sock_getopt(struct socket *s, int level, int opt, void *val, int *len);
 

@@ -283,6 +283,40 @@ sock_getname(struct socket *s, struct sockaddr *addr, int *len)
   return s->ops->getname(s, addr, len);
 }
 
+int
+sock_getpeer(struct socket *s, struct sockaddr *addr, int *len)
+{
+  if (s->ops->getpeer == 0)
+    return -ENOTCONN;
+  return s->ops->getpeer(s, addr, len);
+}
+
+int
+sock_listen(struct socket *s, int backlog)
+{
+  if (s->ops->listen == 0)
+    return -EOPNOTSUPP;
+  return s->ops->listen(s, backlog);
+}
+
+int
+sock_accept(struct socket *s, struct socket **ns, struct sockaddr *addr, int *len)
+{
+  if (s->ops->accept == 0)
+    return -EOPNOTSUPP;
+  return s->ops->accept(s, ns, addr, len);
+}
+
+int
+sock_shutdown(struct socket *s, int how)
+{
+  if (how < SHUT_RD || how > SHUT_RDWR)
+    return -EINVAL;
+  if (s->ops->shutdown == 0)
+    return -ENOTCONN;   // as Linux says for an unconnected datagram socket
+  return s->ops->shutdown(s, how);
+}
+
 // SO_RCVBUF as Linux sets it: at most rmem_max, doubled, at least the minimum.
 static int
 setrcvbuf(struct socket *s, const void *val, int len)
@@ -302,6 +336,9 @@ setrcvbuf(struct socket *s, const void *val, int len)
 int
 sock_setopt(struct socket *s, int level, int opt, const void *val, int len)
 {
+  int err;
+  if (s->ops->setopt && (err = s->ops->setopt(s, level, opt, val, len)) != -ENOPROTOOPT)
+    return err;
   if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
   if (opt == SO_RCVBUF)
@@ -332,6 +369,9 @@ sock_setopt(struct socket *s, int level, int opt, const void *val, int len)
 int
 sock_getopt(struct socket *s, int level, int opt, void *val, int *len)
 {
+  int err;
+  if (s->ops->getopt && (err = s->ops->getopt(s, level, opt, val, len)) != -ENOPROTOOPT)
+    return err;
   if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
   if (opt == SO_ERROR || opt == SO_RCVBUF) {

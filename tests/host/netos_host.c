@@ -212,6 +212,25 @@ kalloc(void)
   return aligned_alloc(NET_PAGESIZE, NET_PAGESIZE);
 }
 
+void
+kfree(char *page)
+{
+  free(page);
+}
+
+// Deterministic on the host: a test is the same run after run (TCP's ISN
+// key; tests that need exact ISNs set tcp.isn=).
+void
+random_get(void *buf, uint n)
+{
+  static uint x = 0x12345678;
+  uchar *p = buf;
+  for (uint i = 0; i < n; i++) {
+    x = x * 1103515245 + 12345;
+    p[i] = x >> 16;
+  }
+}
+
 // ---- the receive thread: the test runs netrx_work itself ----
 
 void

@@ -36,7 +36,7 @@ def run(binary: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_there_are_host_tests():
     names = {p.stem for p in SOURCES}
-    assert {"test_arp", "test_ip", "test_udp"} <= names
+    assert {"test_arp", "test_ip", "test_udp", "test_tcp"} <= names
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -73,3 +73,30 @@ def test_a_planted_bug_fails_the_arp_tests(built, tmp_path):
     assert result.returncode == 1, result.stdout
     assert "FAIL test_an_unanswered_request_is_retried_each_second_then_fails" in result.stdout
 
+
+
+def test_a_planted_wraparound_bug_fails_the_tcp_tests(built, tmp_path):
+    # tcp_input.c comparing sequence numbers as plain integers (microps' bug):
+    # the tests' ISNs just below 2^32 must catch it.
+    planted = tmp_path / "tcp_input.c"
+    text = (ROOT / "kernel/net/tcp_input.c").read_text()
+    include = '#include "kernel/net/tcp.h"\n'
+    assert include in text
+    planted.write_text(text.replace(include, include + "#undef SEQ_LT\n"
+                                    "#define SEQ_LT(a, b) ((uint)(a) < (uint)(b))\n"))
+    objs = [p for p in sorted((built / "obj" / "kernel" / "net").glob("*.o"))
+            if p.stem != "tcp_input"]
+    support = [built / "obj" / "tests" / "host" / f"{n}.o" for n in ("netos_host", "host",
+                                                                   "test_tcp")]
+    flags = re.search(r"^HOSTFLAGS\s*:=\s*(.*?)\n(?=\S)", (ROOT / "Makefile").read_text(),
+                      re.MULTILINE | re.DOTALL)
+    assert flags
+    argv = ["gcc", *flags.group(1).replace("\\\n", " ").split(), "-I", str(ROOT),
+            "-o", str(tmp_path / "t"), str(planted), *map(str, objs + support)]
+    argv = [a for a in argv if a != "-MD"]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    result = run(tmp_path / "t")
+    assert result.returncode == 1, result.stdout
+    assert "FAIL test_data_both_ways_across_the_wraparound" in result.stdout

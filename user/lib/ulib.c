@@ -258,12 +258,16 @@ static const char *const errmsg[] = {
   [EADDRNOTAVAIL]   = "Cannot assign requested address",
   [ENETDOWN]        = "Network is down",
   [ENETUNREACH]     = "Network is unreachable",
+  [ECONNABORTED]    = "Software caused connection abort",
+  [ECONNRESET]      = "Connection reset by peer",
   [ENOBUFS]         = "No buffer space available",
   [EISCONN]         = "Transport endpoint is already connected",
   [ENOTCONN]        = "Transport endpoint is not connected",
   [ETIMEDOUT]       = "Connection timed out",
   [ECONNREFUSED]    = "Connection refused",
   [EHOSTUNREACH]    = "No route to host",
+  [EALREADY]        = "Operation already in progress",
+  [EINPROGRESS]     = "Operation now in progress",
 };
 
 const char *

@@ -1,0 +1,741 @@
+// TCP input: a segment arrives (RFC 9293 3.10.7), with RFC 5961's
+// challenge ACKs against blind resets and SYNs, RFC 5681/6582 congestion
+// control on ACKs, and a bounded out-of-order queue. The steps below follow
+// the RFC's order: find the connection; LISTEN and SYN-SENT apart; then for
+// synchronized states check RST, acceptability, SYN, ACK, data, FIN.
+
+#include "kernel/net/netos.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/ip.h"
+#include "kernel/net/sock.h"
+#include "kernel/net/tcp.h"
+
+// What a segment says, in host order, once checked.
+struct seg {
+  uint seq, ack, len;      // len: data bytes
+  uint wnd;                // unscaled
+  int flags;
+  struct tcpopts opts;
+  uchar *data;
+  uint laddr, raddr;
+  ushort lport, rport;
+};
+
+#define SEGLEN(sg) ((sg)->len + !!((sg)->flags & TH_SYN) + !!((sg)->flags & TH_FIN))
+
+// ---- options (RFC 9293 3.2; RFC 7323) ----
+
+// Every option has a kind and, past NOP and EOL, a length of at least 2
+// that stays inside the header; anything else makes the segment malformed.
+int
+tcp_parseopts(const uchar *p, uint len, struct tcpopts *o)
+{
+  memset(o, 0, sizeof *o);
+  uint i = 0;
+  while (i < len) {
+    uchar kind = p[i];
+    if (kind == TCPOPT_EOL)
+      break;
+    if (kind == TCPOPT_NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= len || p[i + 1] < 2 || i + p[i + 1] > len)
+      return -1;
+    uchar olen = p[i + 1];
+    if (kind == TCPOPT_MSS && olen == 4) {
+      o->hasmss = 1;
+      o->mss = p[i + 2] << 8 | p[i + 3];
+    } else if (kind == TCPOPT_WSCALE && olen == 3) {
+      o->haswscale = 1;
+      o->wscale = MIN(p[i + 2], TCP_MAXWSCALE);   // RFC 7323 2.3: larger is taken as 14
+    }
+    i += olen;
+  }
+  return 0;
+}
+
+// ---- finding the connection ----
+
+static struct tcpcb *
+lookup(struct seg *sg)
+{
+  struct tcpcb *listener = 0;
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+    if (!tp->used || tp->lport != sg->lport)
+      continue;
+    if (tp->state == TCPS_LISTEN) {
+      if (tp->laddr == 0 || tp->laddr == sg->laddr)
+        listener = tp;
+      continue;
+    }
+    if (tp->rport == sg->rport && tp->raddr == sg->raddr && tp->laddr == sg->laddr &&
+        tp->state != TCPS_CLOSED)
+      return tp;
+  }
+  return listener;
+}
+
+// A RST for a segment no connection takes (RFC 9293 3.10.7.1); never for a RST.
+static void
+resetfor(struct seg *sg)
+{
+  if (sg->flags & TH_RST)
+    return;
+  if (sg->flags & TH_ACK)
+    tcp_respond(sg->laddr, sg->raddr, sg->lport, sg->rport, sg->ack, 0, TH_RST);
+  else
+    tcp_respond(sg->laddr, sg->raddr, sg->lport, sg->rport, 0, sg->seq + SEGLEN(sg),
+                TH_RST | TH_ACK);
+}
+
+// RFC 5961 7: challenge ACKs are rate-limited, all connections together.
+#define CHALLENGE_PER_SEC 100
+static uint challengestart, challengecount;
+
+static void
+challengeack(struct tcpcb *tp)
+{
+  uint now = readticks();
+  if ((int)(now - challengestart) >= HZ) {
+    challengestart = now;
+    challengecount = 0;
+  }
+  if (challengecount++ >= CHALLENGE_PER_SEC)
+    return;
+  TCPCOUNT(challengeacks);
+  tcp_sendack(tp);
+}
+
+// The window scale to ask for: the smallest that lets the receive buffer
+// be offered whole.
+static uchar
+wscalefor(uint bufsize)
+{
+  uchar s = 0;
+  while (s < TCP_MAXWSCALE && (65535u << s) < bufsize)
+    s++;
+  return s;
+}
+
+// What both SYNs agree on: MSS and window scaling (RFC 7323 1.3: only if
+// both sides offered it).
+static void
+synoptions(struct tcpcb *tp, struct seg *sg)
+{
+  uint peermss = sg->opts.hasmss ? sg->opts.mss : TCP_DEFMSS;
+  tp->mss = MIN(peermss, tcp_ourmss(tp->raddr));
+  if (tp->mss < 64)
+    tp->mss = 64;   // a hostile MSS of 1 would make a segment per byte
+  if (sg->opts.haswscale) {
+    tp->flags |= TF_RCVDWS;
+    tp->snd_wscale = sg->opts.wscale;
+  } else {
+    tp->snd_wscale = 0;
+    tp->rcv_wscale = 0;
+  }
+  tp->cwnd = MIN(4 * tp->mss, MAX(2 * tp->mss, 4380));   // RFC 5681 3.1 (RFC 3390)
+  tp->ssthresh = 0x7FFFFFFF;
+}
+
+// ---- LISTEN ----
+
+// Make room for a SYN under the backlog: when half-open connections fill
+// it, the oldest is dropped (a SYN flood turns them over instead of locking
+// out real clients); when accepted-to-be ones fill it, the SYN is dropped.
+static int
+backlogroom(struct tcpcb *lp)
+{
+  if (lp->qlen + lp->nsynrcvd < lp->backlog)
+    return 1;
+  struct tcpcb *oldest = 0;
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++)
+    if (tp->used && tp->parent == lp && tp->state == TCPS_SYN_RCVD &&
+        (oldest == 0 || (int)(tp->lastrecv - oldest->lastrecv) < 0))
+      oldest = tp;
+  if (oldest == 0)
+    return 0;
+  TCPCOUNT(synrcvddropped);
+  tcp_free(oldest);
+  return 1;
+}
+
+static void
+listeninput(struct tcpcb *lp, struct seg *sg)
+{
+  if (sg->flags & TH_RST)
+    return;
+  if (sg->flags & TH_ACK) {
+    resetfor(sg);
+    return;
+  }
+  if (!(sg->flags & TH_SYN))
+    return;
+  if (!backlogroom(lp)) {
+    TCPCOUNT(dropbacklog);
+    return;
+  }
+  struct tcpcb *tp = tcp_alloc();
+  if (tp == 0) {
+    TCPCOUNT(dropnotcb);
+    return;
+  }
+  tp->parent = lp;
+  lp->nsynrcvd++;
+  tp->state = TCPS_SYN_RCVD;
+  tp->laddr = sg->laddr;
+  tp->raddr = sg->raddr;
+  tp->lport = sg->lport;
+  tp->rport = sg->rport;
+  tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE);
+  tp->snd.size = lp->snd.size;
+  tp->rcv.size = lp->rcv.size;
+  tp->rcv_wscale = wscalefor(tp->rcv.size);
+  synoptions(tp, sg);
+  tp->irs = sg->seq;
+  tp->rcv_nxt = sg->seq + 1;
+  tp->rcv_adv = tp->rcv_nxt;
+  tp->iss = tcp_iss(tp->laddr, tp->lport, tp->raddr, tp->rport);
+  tp->snd_una = tp->snd_nxt = tp->snd_max = tp->recover = tp->iss;
+  tp->snd_wnd = sg->wnd;   // a SYN's window is never scaled
+  tp->max_sndwnd = tp->snd_wnd;
+  tp->snd_wl1 = sg->seq;
+  tp->snd_wl2 = tp->iss;
+  tp->lastrecv = readticks();
+  TCPCOUNT(passiveopens);
+  tcp_sendsyn(tp);   // data on the SYN is not kept: the peer sends it again
+}
+
+// An ACK covering the segment being timed gives a round-trip sample
+// (never one sent twice: Karn's rule clears TF_RTTIMING on retransmission).
+static void
+rttack(struct tcpcb *tp, uint ack)
+{
+  if ((tp->flags & TF_RTTIMING) && SEQ_GT(ack, tp->rtseq)) {
+    tp->flags &= ~TF_RTTIMING;
+    tcp_rttupdate(tp, readticks() - tp->rtstart);
+  }
+}
+
+// ---- SYN-SENT ----
+
+static void
+established(struct tcpcb *tp, struct seg *sg)
+{
+  tp->state = TCPS_ESTABLISHED;
+  tp->snd_wnd = sg->wnd << tp->snd_wscale;
+  tp->max_sndwnd = MAX(tp->max_sndwnd, tp->snd_wnd);
+  tp->snd_wl1 = sg->seq;
+  tp->snd_wl2 = sg->ack;
+  tp->rxtshift = 0;
+  tp->t_rexmt = 0;
+  if (tp->flags & TF_KEEPALIVE)
+    tp->t_keep = tcp_deadline(TCP_KEEPIDLE);
+  tcp_wake(tp);
+}
+
+static void
+synsentinput(struct tcpcb *tp, struct seg *sg)
+{
+  int ackok = 0;
+  if (sg->flags & TH_ACK) {
+    if (SEQ_LEQ(sg->ack, tp->iss) || SEQ_GT(sg->ack, tp->snd_max)) {
+      resetfor(sg);
+      return;
+    }
+    ackok = 1;
+  }
+  if (sg->flags & TH_RST) {
+    if (ackok) {
+      TCPCOUNT(attemptfails);
+      tcp_drop(tp, -ECONNREFUSED);
+    }
+    return;
+  }
+  if (!(sg->flags & TH_SYN))
+    return;
+  tp->irs = sg->seq;
+  tp->rcv_nxt = sg->seq + 1;
+  tp->rcv_adv = tp->rcv_nxt;
+  synoptions(tp, sg);
+  if (ackok) {
+    rttack(tp, sg->ack);
+    tp->snd_una = sg->ack;
+    established(tp, sg);
+    tp->flags |= TF_ACKNOW;
+    tcp_output(tp);
+    return;
+  }
+  // Simultaneous open (RFC 9293 figure 8): SYN-RECEIVED, and our SYN again with an ACK.
+  tp->state = TCPS_SYN_RCVD;
+  tp->snd_wnd = sg->wnd;
+  tp->snd_wl1 = sg->seq;
+  tp->t_rexmt = 0;
+  tcp_sendsyn(tp);
+}
+
+// ---- synchronized states ----
+
+static uint
+rcvwnd(struct tcpcb *tp)
+{
+  uint space = tp->rcv.size - tp->rcv.len;
+  uint offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  return MAX(space, offered);
+}
+
+// RFC 9293 3.10.7.4, first: is any of the segment inside the window?
+static int
+acceptable(struct tcpcb *tp, struct seg *sg)
+{
+  uint wnd = rcvwnd(tp), len = SEGLEN(sg);
+  uint nxt = tp->rcv_nxt;
+  if (len == 0 && wnd == 0)
+    return sg->seq == nxt;
+  if (len == 0)
+    return SEQ_LEQ(nxt, sg->seq) && SEQ_LT(sg->seq, nxt + wnd);
+  if (wnd == 0)
+    return 0;
+  return (SEQ_LEQ(nxt, sg->seq) && SEQ_LT(sg->seq, nxt + wnd)) ||
+         (SEQ_LEQ(nxt, sg->seq + len - 1) && SEQ_LT(sg->seq + len - 1, nxt + wnd));
+}
+
+// Cut what is before RCV.NXT or past the window off the segment.
+static void
+trim(struct tcpcb *tp, struct seg *sg)
+{
+  if (SEQ_LT(sg->seq, tp->rcv_nxt)) {
+    uint cut = tp->rcv_nxt - sg->seq;
+    if (sg->flags & TH_SYN) {
+      sg->flags &= ~TH_SYN;
+      sg->seq++;
+      cut--;
+    }
+    cut = MIN(cut, sg->len);
+    sg->data += cut;
+    sg->len -= cut;
+    sg->seq += cut;
+    if (SEQ_LT(sg->seq, tp->rcv_nxt))
+      sg->flags &= ~TH_FIN;   // the FIN too was old
+  }
+  uint wnd = rcvwnd(tp);
+  if (SEQ_GT(sg->seq + sg->len, tp->rcv_nxt + wnd)) {
+    uint keep = SEQ_GT(tp->rcv_nxt + wnd, sg->seq) ? tp->rcv_nxt + wnd - sg->seq : 0;
+    sg->len = MIN(sg->len, keep);
+    sg->flags &= ~TH_FIN;
+  }
+}
+
+// RFC 5961 3.2: a RST at RCV.NXT resets; one elsewhere in the window earns
+// a challenge ACK; outside the window it is dropped. Returns 1 if tp is gone.
+static int
+rstinput(struct tcpcb *tp, struct seg *sg)
+{
+  if (sg->seq != tp->rcv_nxt) {
+    if (SEQ_GEQ(sg->seq, tp->rcv_nxt) && SEQ_LT(sg->seq, tp->rcv_nxt + MAX(rcvwnd(tp), 1)))
+      challengeack(tp);
+    else
+      TCPCOUNT(rstignored);
+    return 0;
+  }
+  if (tp->state == TCPS_SYN_RCVD && tp->parent) {
+    tcp_free(tp);   // back to LISTEN: the listener never saw it
+    return 1;
+  }
+  if (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT)
+    TCPCOUNT(estabresets);
+  int err = tp->state == TCPS_SYN_RCVD ? -ECONNREFUSED : -ECONNRESET;
+  if (tp->state >= TCPS_CLOSING)
+    err = 0;   // closing anyway: no error to report
+  tp->state = TCPS_CLOSED;
+  tp->error = err;
+  tcp_closed(tp);
+  return 1;
+}
+
+// The child is established: onto its listener's accept queue.
+static void
+tochild(struct tcpcb *tp)
+{
+  struct tcpcb *lp = tp->parent;
+  if (lp == 0)
+    return;
+  lp->nsynrcvd--;
+  lp->qlen++;
+  tp->qnext = 0;
+  struct tcpcb **pp = &lp->acceptq;
+  while (*pp)
+    pp = &(*pp)->qnext;
+  *pp = tp;
+  tcp_wake(lp);
+}
+
+// RFC 5681 3.1 growth, and NewReno's partial and full ACKs (RFC 6582 3.2).
+static void
+congestion(struct tcpcb *tp, struct seg *sg, uint acked)
+{
+  if (tp->flags & TF_RECOVERY) {
+    if (SEQ_GEQ(sg->ack, tp->recover)) {
+      uint flight = tp->snd_max - sg->ack;
+      tp->cwnd = MIN(tp->ssthresh, MAX(flight, tp->mss) + tp->mss);
+      tp->flags &= ~TF_RECOVERY;
+    } else {
+      tcp_rexmitone(tp);   // after snd_una moved: the next hole
+      tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked : 0;
+      tp->cwnd += tp->mss;
+      tcp_setrexmt(tp);
+    }
+    return;
+  }
+  if (tp->cwnd < tp->ssthresh)
+    tp->cwnd += MIN(acked, tp->mss);   // slow start
+  else
+    tp->cwnd += MAX(1, tp->mss * tp->mss / tp->cwnd);   // congestion avoidance
+  uint cap = TCP_BUFMAX * 4;
+  if (tp->cwnd > cap)
+    tp->cwnd = cap;
+}
+
+// Three duplicate ACKs: retransmit and enter fast recovery (RFC 6582 3.2).
+static void
+dupack(struct tcpcb *tp)
+{
+  tp->dupacks++;
+  if (tp->flags & TF_RECOVERY) {
+    tp->cwnd += tp->mss;
+    tcp_output(tp);
+    return;
+  }
+  if (tp->dupacks != 3)
+    return;
+  if (SEQ_LT(tp->snd_una, tp->recover))
+    return;   // still inside the last recovery's window: not a new loss (RFC 6582 4.1)
+  uint flight = tp->snd_max - tp->snd_una;
+  tp->ssthresh = MAX(flight / 2, 2 * tp->mss);
+  tp->recover = tp->snd_max;
+  tp->flags |= TF_RECOVERY;
+  TCPCOUNT(fastretrans);
+  tcp_rexmitone(tp);
+  tcp_setrexmt(tp);
+  tp->cwnd = tp->ssthresh + 3 * tp->mss;
+}
+
+// Our FIN was acknowledged: on to the next state. Returns 1 if tp is gone.
+static int
+finacked(struct tcpcb *tp)
+{
+  switch (tp->state) {
+  case TCPS_FIN_WAIT_1:
+    tp->state = TCPS_FIN_WAIT_2;
+    if (tp->so == 0)
+      tp->t_2msl = tcp_deadline(TCP_FINTIMEOUT);   // an orphan waits so long, no longer
+    tcp_wake(tp);
+    return 0;
+  case TCPS_CLOSING:
+    tcp_settimewait(tp);
+    return 0;
+  case TCPS_LAST_ACK:
+    tp->state = TCPS_CLOSED;
+    tcp_closed(tp);
+    return 1;
+  }
+  return 0;
+}
+
+// Step five of RFC 9293 3.10.7.4. Returns -1 to drop the segment, 1 if tp
+// is gone, 0 to go on.
+static int
+ackinput(struct tcpcb *tp, struct seg *sg)
+{
+  if (tp->state == TCPS_SYN_RCVD) {
+    if (SEQ_LEQ(sg->ack, tp->snd_una) || SEQ_GT(sg->ack, tp->snd_max)) {
+      resetfor(sg);
+      return -1;
+    }
+    rttack(tp, sg->ack);
+    tp->snd_una = tp->snd_nxt = sg->ack;
+    established(tp, sg);
+    tochild(tp);
+  }
+  // RFC 5961 5.2: an ACK for what we never sent, or far older than
+  // anything in flight, is answered and dropped.
+  if (SEQ_GT(sg->ack, tp->snd_max) ||
+      SEQ_LT(sg->ack, tp->snd_una - MAX(tp->max_sndwnd, 1))) {
+    tp->flags |= TF_ACKNOW;
+    tcp_output(tp);
+    return -1;
+  }
+  uint wnd = sg->wnd << tp->snd_wscale;
+  if (sg->ack == tp->snd_una) {
+    if (sg->len == 0 && !(sg->flags & (TH_SYN | TH_FIN)) && wnd == tp->snd_wnd &&
+        tp->snd_max != tp->snd_una)
+      dupack(tp);
+    else
+      tp->dupacks = 0;
+  } else if (SEQ_GT(sg->ack, tp->snd_una)) {
+    uint acked = sg->ack - tp->snd_una;
+    rttack(tp, sg->ack);
+    tp->rxtshift = 0;
+    int ourfin = acked > tp->snd.len && (tp->flags & TF_SENTFIN);
+    tcpbuf_drop(&tp->snd, MIN(acked, tp->snd.len));
+    tp->snd_una = sg->ack;
+    if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+      tp->snd_nxt = tp->snd_una;
+    congestion(tp, sg, acked);
+    tp->dupacks = 0;
+    if (tp->snd_una == tp->snd_max)
+      tp->t_rexmt = 0;
+    else
+      tcp_setrexmt(tp);
+    tcp_wake(tp);   // room to write
+    if (ourfin) {
+      tp->flags |= TF_FINACKED;
+      if (finacked(tp))
+        return 1;
+    }
+  }
+  // The send window (step five's window update, RFC 9293 3.10.7.4).
+  if (SEQ_LT(tp->snd_wl1, sg->seq) ||
+      (tp->snd_wl1 == sg->seq && SEQ_LEQ(tp->snd_wl2, sg->ack))) {
+    tp->snd_wnd = wnd;
+    tp->snd_wl1 = sg->seq;
+    tp->snd_wl2 = sg->ack;
+    tp->max_sndwnd = MAX(tp->max_sndwnd, wnd);
+    if (wnd > 0)
+      tp->t_persist = 0;
+  }
+  if (tp->state == TCPS_TIME_WAIT && (sg->flags & TH_FIN)) {
+    tp->t_2msl = tcp_deadline(2 * tcp_msl);   // its FIN again: ACK it, wait anew
+    tp->flags |= TF_ACKNOW;
+  }
+  return 0;
+}
+
+// ---- data and FIN ----
+
+// Copy in-order bytes to the receive buffer; returns how many it took.
+static uint
+deliver(struct tcpcb *tp, const uchar *data, uint len)
+{
+  if (tp->flags & TF_SHUTRD)
+    return len;   // read side shut: accepted and dropped
+  int n = tcpbuf_put(&tp->rcv, data, len, 0);
+  if (n < (int)len)
+    TCPCOUNT(dropnomem);
+  return n < 0 ? 0 : n;
+}
+
+// Hold a segment beyond RCV.NXT, sorted by sequence. The pbuf keeps its
+// sequence number in srcaddr and whether a FIN followed in srcport.
+static int
+oooinsert(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
+{
+  if (tp->nooo >= TCP_OOOMAX || !pbuf_canqueue(pb)) {
+    TCPCOUNT(dropooofull);
+    return -1;
+  }
+  pb->rp = sg->data;
+  pb->wp = sg->data + sg->len;
+  pb->srcaddr = sg->seq;
+  pb->srcport = !!(sg->flags & TH_FIN);
+  struct pbuf **pp = &tp->ooo;
+  while (*pp && SEQ_LT((*pp)->srcaddr, sg->seq))
+    pp = &(*pp)->next;
+  if (*pp && (*pp)->srcaddr == sg->seq && pbuf_len(*pp) >= sg->len && !pb->srcport) {
+    TCPCOUNT(ooosegs);
+    return -1;   // a duplicate of what is held
+  }
+  pb->next = *pp;
+  *pp = pb;
+  tp->nooo++;
+  TCPCOUNT(ooosegs);
+  return 0;
+}
+
+// Move what the queue now makes contiguous; returns whether a FIN was reached.
+static int
+ooodrain(struct tcpcb *tp)
+{
+  int fin = 0;
+  struct pbuf *pb;
+  while ((pb = tp->ooo) != 0 && SEQ_LEQ(pb->srcaddr, tp->rcv_nxt)) {
+    uint skip = tp->rcv_nxt - pb->srcaddr, len = pbuf_len(pb);
+    if (skip < len)
+      tp->rcv_nxt += deliver(tp, pb->rp + skip, len - skip);
+    if (pb->srcport && SEQ_GEQ(tp->rcv_nxt, pb->srcaddr + len))
+      fin = 1;
+    tp->ooo = pb->next;
+    tp->nooo--;
+    pbuf_free(pb);
+    if (fin)
+      break;
+  }
+  return fin;
+}
+
+// A FIN in sequence (step eight). Returns 1 if tp is gone.
+static void
+fininput(struct tcpcb *tp)
+{
+  tp->rcv_nxt++;
+  tp->flags |= TF_ACKNOW;
+  switch (tp->state) {
+  case TCPS_SYN_RCVD:
+  case TCPS_ESTABLISHED:
+    tp->state = TCPS_CLOSE_WAIT;
+    break;
+  case TCPS_FIN_WAIT_1:
+    tp->state = TCPS_CLOSING;
+    break;
+  case TCPS_FIN_WAIT_2:
+    tcp_settimewait(tp);
+    break;
+  }
+  tcp_wake(tp);
+}
+
+// Steps seven and eight: data and FIN. pb is kept if queued out of order
+// (returns 1), else the caller frees it.
+static int
+datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
+{
+  int kept = 0, fin = 0;
+  if (tp->state > TCPS_FIN_WAIT_2 && tp->state != TCPS_CLOSE_WAIT)
+    return 0;   // CLOSING, LAST_ACK, TIME_WAIT: the peer's FIN came already
+  if (tp->state == TCPS_CLOSE_WAIT)
+    return 0;
+  if (sg->len == 0 && !(sg->flags & TH_FIN))
+    return 0;
+  if (sg->seq == tp->rcv_nxt) {
+    uint n = deliver(tp, sg->data, sg->len);
+    tp->rcv_nxt += n;
+    fin = (sg->flags & TH_FIN) && n == sg->len;
+    if (tp->ooo) {
+      fin |= ooodrain(tp);
+      tp->flags |= TF_ACKNOW;   // a hole filled: say so now (RFC 5681 4.2)
+    } else if (sg->len >= tp->mss && ++tp->unacked >= 2) {
+      tp->flags |= TF_ACKNOW;   // every second full segment
+    } else if (sg->len && !(tp->flags & TF_ACKNOW)) {
+      tp->flags |= TF_DELACK;
+      if (tp->t_delack == 0)
+        tp->t_delack = tcp_deadline(TCP_DELACK);
+    }
+    if (sg->len && tp->so == 0 && !(tp->flags & TF_SHUTRD)) {
+      // Data for a socket nobody holds any more: reset, as Linux does.
+      tcp_drop(tp, 0);
+      return -1;
+    }
+    if (fin)
+      fininput(tp);
+    tcp_wake(tp);
+  } else {
+    kept = oooinsert(tp, pb, sg) == 0;
+    tp->flags |= TF_ACKNOW;   // a duplicate ACK tells the sender about the hole
+  }
+  return kept;
+}
+
+// ---- the entry point ----
+
+// Check the header and checksum and fill sg; -1 if the segment is bad.
+static int
+parse(struct pbuf *pb, struct ip_info *info, struct seg *sg)
+{
+  struct tcp_hdr *th = (struct tcp_hdr *)pb->rp;
+  uint len = pbuf_len(pb);
+  if (len < TCP_HLEN)
+    return -1;
+  uint off = (th->off >> 4) * 4;
+  if (off < TCP_HLEN || off > len)
+    return -1;
+  if (ip_pseudosum(info->src, info->dst, IPPROTO_TCP, len, pb->rp) != 0) {
+    TCPCOUNT(badsum);
+    return -1;
+  }
+  if (tcp_parseopts(pb->rp + TCP_HLEN, off - TCP_HLEN, &sg->opts) < 0)
+    return -1;
+  sg->seq = ntohl(th->seq);
+  sg->ack = ntohl(th->ack);
+  sg->flags = th->flags & 0x3F;
+  sg->wnd = ntohs(th->win);
+  sg->data = pb->rp + off;
+  sg->len = len - off;
+  sg->laddr = info->dst;
+  sg->raddr = info->src;
+  sg->lport = ntohs(th->dport);
+  sg->rport = ntohs(th->sport);
+  return 0;
+}
+
+// RFC 9293 3.10.7.4 for every synchronized state (and SYN-RECEIVED).
+// Returns 1 if the pbuf was kept.
+static int
+syncinput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
+{
+  if (sg->flags & TH_RST) {
+    rstinput(tp, sg);
+    return 0;
+  }
+  if (!acceptable(tp, sg)) {
+    TCPCOUNT(dropoutofwindow);
+    if (tp->state == TCPS_TIME_WAIT && (sg->flags & TH_FIN)) {
+      tp->t_2msl = tcp_deadline(2 * tcp_msl);   // its FIN again: ACK it, wait anew
+      tcp_sendack(tp);
+      return 0;
+    }
+    challengeack(tp);   // RFC 9293: an unacceptable segment gets an ACK (rate-limited here)
+    return 0;
+  }
+  if (sg->flags & TH_SYN) {
+    if (tp->state == TCPS_SYN_RCVD && sg->seq == tp->irs) {
+      tcp_sendsyn(tp);   // our SYN-ACK was lost: again
+      return 0;
+    }
+    challengeack(tp);   // RFC 5961 4.2
+    return 0;
+  }
+  tp->lastrecv = readticks();
+  tp->keepprobes = 0;
+  trim(tp, sg);
+  if (!(sg->flags & TH_ACK))
+    return 0;
+  int r = ackinput(tp, sg);
+  if (r != 0)
+    return 0;
+  int kept = datainput(tp, pb, sg);
+  if (kept < 0)
+    return 0;
+  tcp_output(tp);
+  return kept;
+}
+
+void
+tcp_input(struct pbuf *pb, struct ip_info *info)
+{
+  struct seg sg;
+  int kept = 0;
+
+  acquire(&tcplock);
+  TCPCOUNT(insegs);
+  if (info->broadcast || info->linkbcast || parse(pb, info, &sg) < 0) {
+    TCPCOUNT(inerrs);
+    release(&tcplock);
+    pbuf_free(pb);
+    return;
+  }
+  struct tcpcb *tp = lookup(&sg);
+  if (tp == 0) {
+    TCPCOUNT(dropnolisten);
+    resetfor(&sg);
+  } else if (tp->state == TCPS_LISTEN) {
+    listeninput(tp, &sg);
+  } else if (tp->state == TCPS_SYN_SENT) {
+    synsentinput(tp, &sg);
+  } else {
+    kept = syncinput(tp, pb, &sg);
+  }
+  release(&tcplock);
+  if (!kept)
+    pbuf_free(pb);
+}

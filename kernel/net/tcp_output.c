@@ -1,0 +1,248 @@
+// TCP output: building segments and deciding what to send. tcp_output
+// sends what the windows allow (RFC 9293 3.8.6 sender's silly-window
+// avoidance, Nagle per RFC 896 unless TCP_NODELAY, RFC 5681 congestion
+// window); SYNs, ACKs, probes and resets have their own small functions.
+// Everything here runs with tcplock held.
+
+#include "kernel/net/netos.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/ip.h"
+#include "kernel/net/sock.h"
+#include "kernel/net/tcp.h"
+
+// The MSS we announce: the outgoing interface's MTU less the headers
+// (RFC 9293 3.7.1; 879 of RFC 6691).
+uint
+tcp_ourmss(uint raddr)
+{
+  uint nexthop;
+  struct netdev *dev = ip_route(raddr, &nexthop);
+  uint mtu = dev ? dev->mtu : 576;
+  if (mtu > PBUF_SIZE - PBUF_HEADROOM - 14)   // a segment must fit one small buffer
+    mtu = PBUF_SIZE - PBUF_HEADROOM - 14;
+  return mtu > IP_HLEN + TCP_HLEN + 64 ? mtu - IP_HLEN - TCP_HLEN : 64;
+}
+
+// The window to advertise, unscaled. Receiver SWS avoidance (RFC 9293
+// 3.8.6.2.2): open the window only by at least min(buffer/2, MSS) at a
+// time; and never shrink what was already offered.
+uint
+tcp_rcvwindow(struct tcpcb *tp)
+{
+  uint space = tp->rcv.size - tp->rcv.len;
+  uint offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  if (tp->flags & TF_SHUTRD)
+    space = tp->rcv.size;   // whatever comes is dropped: keep the peer sending
+  if (space > offered && space - offered < MIN(tp->rcv.size / 2, tp->mss))
+    space = offered;
+  uint max = 65535u << tp->rcv_wscale;
+  return MIN(MAX(space, offered), max);
+}
+
+// Build and send one segment: seq, flags, and len bytes of the send buffer
+// from offset off. Options: MSS and window scale on a SYN.
+static int
+sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
+{
+  uint optlen = (flags & TH_SYN) ? 8 : 0;
+  struct pbuf *pb = pbuf_alloc_len(TCP_HLEN + optlen + len);
+  struct tcp_hdr *th;
+
+  if (pb == 0 || (th = (struct tcp_hdr *)pbuf_put(pb, TCP_HLEN + optlen + len)) == 0) {
+    if (pb)
+      pbuf_free(pb);
+    TCPCOUNT(dropnomem);
+    return -ENOBUFS;
+  }
+  uchar *opt = (uchar *)(th + 1);
+  if (flags & TH_SYN) {
+    uint mss = tcp_ourmss(tp->raddr);
+    opt[0] = TCPOPT_MSS; opt[1] = 4; opt[2] = mss >> 8; opt[3] = mss;
+    opt[4] = TCPOPT_NOP; opt[5] = TCPOPT_WSCALE; opt[6] = 3; opt[7] = tp->rcv_wscale;
+    if (tp->state == TCPS_SYN_RCVD && !(tp->flags & TF_RCVDWS))
+      opt[4] = opt[5] = opt[6] = opt[7] = TCPOPT_NOP;   // the peer offered none: none back
+  }
+  if (len)
+    tcpbuf_get(&tp->snd, off, opt + optlen, len);
+  uint win = tcp_rcvwindow(tp);
+  if (flags & TH_SYN)
+    win = MIN(win, 65535);   // never scaled on a SYN (RFC 7323 2.2)
+  else
+    win >>= tp->rcv_wscale;
+  if (SEQ_GT(tp->rcv_nxt + (win << ((flags & TH_SYN) ? 0 : tp->rcv_wscale)), tp->rcv_adv))
+    tp->rcv_adv = tp->rcv_nxt + (win << ((flags & TH_SYN) ? 0 : tp->rcv_wscale));
+  th->sport = htons(tp->lport);
+  th->dport = htons(tp->rport);
+  th->seq = htonl(seq);
+  th->ack = (flags & TH_ACK) ? htonl(tp->rcv_nxt) : 0;
+  th->off = ((TCP_HLEN + optlen) / 4) << 4;
+  th->flags = flags;
+  th->win = htons(win);
+  th->urp = 0;
+  th->sum = 0;
+  th->sum = ip_pseudosum(tp->laddr, tp->raddr, IPPROTO_TCP, TCP_HLEN + optlen + len, (uchar *)th);
+  if (flags & TH_ACK) {
+    tp->flags &= ~(TF_ACKNOW | TF_DELACK);
+    tp->t_delack = 0;
+    tp->unacked = 0;
+  }
+  if (flags & TH_RST)
+    TCPCOUNT(outrsts);
+  TCPCOUNT(outsegs);
+  tp->lastsend = readticks();
+  return ip_output(pb, IPPROTO_TCP, tp->laddr, tp->raddr, IP_TTL);
+}
+
+// A SYN (active open) or SYN-ACK (passive), first or again.
+void
+tcp_sendsyn(struct tcpcb *tp)
+{
+  int flags = TH_SYN | (tp->state == TCPS_SYN_RCVD ? TH_ACK : 0);
+  if (tp->snd_max == tp->iss) {   // the first SYN: time it
+    tp->flags |= TF_RTTIMING;
+    tp->rtseq = tp->iss;
+    tp->rtstart = readticks();
+  } else {
+    tp->flags &= ~TF_RTTIMING;    // Karn's rule
+  }
+  sendseg(tp, tp->iss, 0, 0, flags);
+  tp->snd_nxt = tp->iss + 1;
+  tp->snd_max = SEQ_MAX(tp->snd_max, tp->snd_nxt);
+  if (tp->t_rexmt == 0)
+    tcp_setrexmt(tp);
+}
+
+void
+tcp_sendack(struct tcpcb *tp)
+{
+  sendseg(tp, tp->snd_nxt, 0, 0, TH_ACK);
+}
+
+// Abort: <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.7.1, ABORT).
+void
+tcp_sendrst(struct tcpcb *tp)
+{
+  sendseg(tp, tp->snd_nxt, 0, 0, TH_RST | TH_ACK);
+}
+
+// A segment with no connection behind it: a RST for a segment that has
+// none, or an ACK. No data, no options.
+void
+tcp_respond(uint laddr, uint raddr, ushort lport, ushort rport, uint seq, uint ack, int flags)
+{
+  struct tcpcb t;
+  memset(&t, 0, sizeof t);
+  t.laddr = laddr;
+  t.raddr = raddr;
+  t.lport = lport;
+  t.rport = rport;
+  t.rcv_nxt = ack;
+  t.rcv_adv = ack;
+  t.mss = TCP_DEFMSS;
+  sendseg(&t, seq, 0, 0, flags);
+}
+
+// A zero-window probe (the persist timer) and a keepalive alike: an ACK
+// one below SND.UNA, which the peer must answer with its current window
+// (RFC 9293 3.8.6.1 allows a probe with no data; Linux sends these).
+void
+tcp_probe(struct tcpcb *tp)
+{
+  sendseg(tp, tp->snd_una - 1, 0, 0, TH_ACK);
+}
+
+// Send the first unacknowledged segment again (fast retransmit, and NewReno's
+// partial ACKs), without moving SND.NXT.
+void
+tcp_rexmitone(struct tcpcb *tp)
+{
+  uint len = MIN(tp->snd.len, tp->mss);
+  int fin = (tp->flags & TF_SENTFIN) && len == tp->snd.len;
+  if (len == 0 && !fin)
+    return;
+  tp->flags &= ~TF_RTTIMING;   // Karn: no sample from a retransmitted segment
+  TCPCOUNT(retranssegs);
+  sendseg(tp, tp->snd_una, 0, len, TH_ACK | (fin ? TH_FIN : 0));
+}
+
+// Restart after idle (RFC 5681 4.1): after an RTO without sending, the
+// congestion window is no more than the initial window.
+static void
+idlerestart(struct tcpcb *tp)
+{
+  uint iw = MIN(4 * tp->mss, MAX(2 * tp->mss, 4380));
+  if (tp->snd_una == tp->snd_max && (int)(readticks() - tp->lastsend) > tp->rto)
+    tp->cwnd = MIN(tp->cwnd, iw);
+}
+
+// How much of what is ready may go now (0: wait). off is SND.NXT's offset
+// in the send buffer.
+static uint
+sendable(struct tcpcb *tp, uint off, uint *avail)
+{
+  *avail = tp->snd.len - off;
+  uint wnd = MIN(tp->snd_wnd, tp->cwnd);
+  uint usable = SEQ_GT(tp->snd_una + wnd, tp->snd_nxt) ? tp->snd_una + wnd - tp->snd_nxt : 0;
+  uint len = MIN(MIN(*avail, tp->mss), usable);
+  if (len == 0 || len == tp->mss)
+    return len;
+  // A short segment: all there is, and Nagle allows it (nothing in flight,
+  // or TCP_NODELAY), or at least half the largest window the peer offered.
+  int idle = tp->snd_nxt == tp->snd_una;
+  if (len == *avail && (idle || (tp->flags & (TF_NODELAY | TF_FINQUEUED))))
+    return len;
+  if (tp->max_sndwnd && len >= tp->max_sndwnd / 2)
+    return len;
+  if (tp->snd_nxt != tp->snd_max)   // retransmitting after a timeout: send it
+    return len;
+  return 0;
+}
+
+void
+tcp_output(struct tcpcb *tp)
+{
+  if (!TCPS_SYNCHRONIZED(tp->state) || tp->state == TCPS_TIME_WAIT) {
+    if ((tp->flags & TF_ACKNOW) && tp->state == TCPS_TIME_WAIT)
+      tcp_sendack(tp);
+    return;
+  }
+  idlerestart(tp);
+  for (;;) {
+    uint off = tp->snd_nxt - tp->snd_una, avail;
+    if (off > tp->snd.len || (tp->flags & TF_FINACKED))
+      break;   // everything sent, FIN included
+    uint len = sendable(tp, off, &avail);
+    int fin = (tp->flags & TF_FINQUEUED) && len == avail;
+    if (fin && len == 0 && SEQ_LT(tp->snd_nxt, tp->snd_una + tp->snd.len))
+      fin = 0;
+    if (len == 0 && !fin)
+      break;
+    if (tp->snd_nxt == tp->snd_max && !(tp->flags & TF_RTTIMING)) {
+      tp->flags |= TF_RTTIMING;
+      tp->rtseq = tp->snd_nxt;
+      tp->rtstart = readticks();
+    }
+    if (SEQ_LT(tp->snd_nxt, tp->snd_max))
+      TCPCOUNT(retranssegs);
+    int flags = TH_ACK | (fin ? TH_FIN : 0) | (len && len == avail ? TH_PSH : 0);
+    if (sendseg(tp, tp->snd_nxt, off, len, flags) == -ENOBUFS)
+      break;   // the retransmission timer tries again
+    if (fin)
+      tp->flags |= TF_SENTFIN;
+    tp->snd_nxt += len + fin;
+    tp->snd_max = SEQ_MAX(tp->snd_max, tp->snd_nxt);
+    if (tp->t_rexmt == 0) {
+      tcp_setrexmt(tp);
+      tp->t_persist = 0;
+    }
+  }
+  if (tp->flags & TF_ACKNOW)
+    tcp_sendack(tp);
+  // Data waits behind a zero window with nothing in flight: probe it.
+  if (tp->snd_wnd == 0 && tp->snd.len > tp->snd_nxt - tp->snd_una && tp->t_rexmt == 0 &&
+      tp->t_persist == 0) {
+    tp->persistshift = 0;
+    tp->t_persist = tcp_deadline(MAX(tp->rto, TCP_PERSMIN));
+  }
+}

@@ -1,0 +1,923 @@
+// TCP's side of the sockets: connection blocks and their byte buffers,
+// initial sequence numbers (RFC 6528), ports, and the socket calls
+// (connect, listen, accept, send, recv, shutdown, close, options).
+// Blocked callers sleep on their tcpcb under tcplock.
+
+#include "kernel/net/netos.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/ip.h"
+#include "kernel/net/sock.h"
+#include "kernel/net/tcp.h"
+
+struct spinlock tcplock;
+struct tcpcb tcbs[NTCB];
+struct tcpstat tcpstat;
+uint tcp_msl = TCP_MSLDEFAULT;
+
+#define EPHEMERAL_LO 49152
+#define EPHEMERAL_HI 65535
+static ushort nextephemeral = EPHEMERAL_LO;
+
+// ---- byte rings ----
+
+static uchar *
+bufat(struct tcpbuf *b, uint off, uint *room, int alloc)
+{
+  uint pos = (b->head + off) % b->size;
+  uint pg = pos / NET_PAGESIZE;
+  *room = 0;
+  if (b->pages[pg] == 0 && (!alloc || (b->pages[pg] = (uchar *)kalloc()) == 0))
+    return 0;
+  *room = NET_PAGESIZE - pos % NET_PAGESIZE;
+  return b->pages[pg] + pos % NET_PAGESIZE;
+}
+
+// Append up to n bytes from src (a user address if user); returns how many
+// fit (fewer if memory ran out) or -EFAULT.
+int
+tcpbuf_put(struct tcpbuf *b, const uchar *src, uint n, int user)
+{
+  uint done = 0, room;
+  n = MIN(n, b->size - b->len);
+  while (done < n) {
+    uchar *p = bufat(b, b->len, &room, 1);
+    if (p == 0)
+      break;
+    uint c = MIN(room, n - done);
+    if (user) {
+      if (net_copyin(p, (uint)src + done, c) < 0)
+        return done ? (int)done : -EFAULT;
+    } else {
+      memmove(p, src + done, c);
+    }
+    b->len += c;
+    done += c;
+  }
+  return done;
+}
+
+void
+tcpbuf_get(struct tcpbuf *b, uint off, uchar *dst, uint n)
+{
+  uint room;
+  while (n > 0) {
+    uchar *p = bufat(b, off, &room, 0);
+    if (p == 0)
+      panic("tcpbuf_get: past the data");   // every byte held has its page
+    uint c = MIN(room, n);
+    memmove(dst, p, c);
+    dst += c;
+    off += c;
+    n -= c;
+  }
+}
+
+static int
+bufcopyout(struct tcpbuf *b, uint udst, uint n)
+{
+  uint off = 0, room;
+  while (off < n) {
+    uchar *p = bufat(b, off, &room, 0);
+    if (p == 0)
+      panic("tcpbuf: past the data");
+    uint c = MIN(room, n - off);
+    if (net_copyout(udst + off, p, c) < 0)
+      return -EFAULT;
+    off += c;
+  }
+  return 0;
+}
+
+void
+tcpbuf_drop(struct tcpbuf *b, uint n)
+{
+  n = MIN(n, b->len);
+  b->head = (b->head + n) % b->size;
+  b->len -= n;
+  if (b->len == 0)
+    b->head = 0;   // keep using the first pages
+}
+
+uint
+tcpbuf_space(struct tcpbuf *b)
+{
+  return b->size - b->len;
+}
+
+void
+tcpbuf_free(struct tcpbuf *b)
+{
+  for (int i = 0; i < TCP_BUFPAGES; i++) {
+    if (b->pages[i])
+      kfree((char *)b->pages[i]);
+    b->pages[i] = 0;
+  }
+  b->head = b->len = 0;
+}
+
+// ---- initial sequence numbers (RFC 6528): a 4 us clock plus a keyed
+// hash of the connection's addresses and ports, SipHash-2-4 here ----
+
+static uint isnkey[4];
+static int isnfixed;
+static uint isnvalue;   // tcp.isn= on the command line: every ISN is this (tests)
+
+#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+
+static void
+sipround(uint64 v[4])
+{
+  v[0] += v[1]; v[1] = ROTL64(v[1], 13); v[1] ^= v[0]; v[0] = ROTL64(v[0], 32);
+  v[2] += v[3]; v[3] = ROTL64(v[3], 16); v[3] ^= v[2];
+  v[0] += v[3]; v[3] = ROTL64(v[3], 21); v[3] ^= v[0];
+  v[2] += v[1]; v[1] = ROTL64(v[1], 17); v[1] ^= v[2]; v[2] = ROTL64(v[2], 32);
+}
+
+// SipHash-2-4 of two 64-bit words under the 128-bit key.
+static uint64
+siphash(uint64 m0, uint64 m1)
+{
+  uint64 k0 = (uint64)isnkey[1] << 32 | isnkey[0], k1 = (uint64)isnkey[3] << 32 | isnkey[2];
+  uint64 v[4] = { k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
+                  k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL };
+  uint64 m[3] = { m0, m1, (uint64)16 << 56 };
+  for (int i = 0; i < 3; i++) {
+    v[3] ^= m[i];
+    sipround(v);
+    sipround(v);
+    v[0] ^= m[i];
+  }
+  v[2] ^= 0xff;
+  for (int i = 0; i < 4; i++)
+    sipround(v);
+  return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+uint
+tcp_iss(uint laddr, ushort lport, uint raddr, ushort rport)
+{
+  if (isnfixed)
+    return isnvalue;
+  uint64 h = siphash((uint64)laddr << 32 | raddr, (uint64)lport << 16 | rport);
+  return (uint)h + readticks() * (1000000 / HZ / 4);
+}
+
+// ---- connection blocks ----
+
+struct tcpcb *
+tcp_alloc(void)
+{
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+    if (tp->used)
+      continue;
+    memset(tp, 0, sizeof *tp);
+    tp->used = 1;
+    tp->state = TCPS_CLOSED;
+    tp->snd.size = tp->rcv.size = TCP_BUFDEFAULT;
+    tp->rto = TCP_RTOINIT;
+    tp->mss = TCP_DEFMSS;
+    return tp;
+  }
+  return 0;
+}
+
+// Take a child off its listener's counts and queue.
+static void
+unparent(struct tcpcb *tp)
+{
+  struct tcpcb *lp = tp->parent;
+  if (lp == 0)
+    return;
+  struct tcpcb **pp = &lp->acceptq;
+  while (*pp && *pp != tp)
+    pp = &(*pp)->qnext;
+  if (*pp) {
+    *pp = tp->qnext;
+    lp->qlen--;
+  } else {
+    lp->nsynrcvd--;
+  }
+  tp->parent = 0;
+  tp->qnext = 0;
+}
+
+void
+tcp_free(struct tcpcb *tp)
+{
+  unparent(tp);
+  tcpbuf_free(&tp->snd);
+  tcpbuf_free(&tp->rcv);
+  while (tp->ooo) {
+    struct pbuf *pb = tp->ooo;
+    tp->ooo = pb->next;
+    pbuf_free(pb);
+  }
+  if (tp->so)
+    tp->so->pcb = 0;
+  tp->used = 0;
+  tcp_wake(tp);
+}
+
+void
+tcp_wake(struct tcpcb *tp)
+{
+  wakeup(tp);
+}
+
+// The connection is CLOSED: a block nobody will read is freed; otherwise
+// its user is woken to see the state and the error.
+void
+tcp_closed(struct tcpcb *tp)
+{
+  tp->state = TCPS_CLOSED;
+  tp->t_rexmt = tp->t_persist = tp->t_delack = tp->t_keep = tp->t_2msl = 0;
+  if (tp->parent || tp->so == 0) {
+    tcp_free(tp);
+    return;
+  }
+  tcp_wake(tp);
+}
+
+void
+tcp_drop(struct tcpcb *tp, int err)
+{
+  if (TCPS_SYNCHRONIZED(tp->state) && tp->state != TCPS_TIME_WAIT)
+    tcp_sendrst(tp);
+  else if (tp->state == TCPS_SYN_RCVD)
+    tcp_sendrst(tp);
+  tp->error = err;
+  tcp_closed(tp);
+}
+
+// ---- ports ----
+
+// Is lport (at laddr) taken for a new bind? Connections in TIME_WAIT (and
+// others no longer listening or bound alone) give way to SO_REUSEADDR.
+static int
+portinuse(struct tcpcb *self, uint laddr, ushort lport, int reuse)
+{
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+    if (!tp->used || tp == self || tp->lport != lport)
+      continue;
+    if (tp->laddr && laddr && tp->laddr != laddr)
+      continue;
+    if (reuse && tp->state != TCPS_LISTEN && !(tp->state == TCPS_CLOSED && tp->so))
+      continue;
+    return 1;
+  }
+  return 0;
+}
+
+static int
+bindport(struct tcpcb *tp, uint laddr, ushort port, int reuse)
+{
+  if (port == 0) {
+    for (int tries = 0; tries <= EPHEMERAL_HI - EPHEMERAL_LO; tries++) {
+      ushort p = nextephemeral;
+      nextephemeral = p == EPHEMERAL_HI ? EPHEMERAL_LO : p + 1;
+      if (!portinuse(tp, laddr, p, 0)) {
+        port = p;
+        break;
+      }
+    }
+    if (port == 0)
+      return -EADDRINUSE;
+  } else if (portinuse(tp, laddr, port, reuse)) {
+    return -EADDRINUSE;
+  }
+  tp->laddr = laddr;
+  tp->lport = port;
+  return 0;
+}
+
+// ---- socket calls ----
+
+static int
+getsin(const struct sockaddr *addr, int len, const struct sockaddr_in **sin)
+{
+  *sin = (const struct sockaddr_in *)addr;
+  if (len < (int)sizeof **sin)
+    return -EINVAL;
+  if ((*sin)->sin_family != AF_INET)
+    return -EAFNOSUPPORT;
+  return 0;
+}
+
+// The socket's block, with tcplock held; -EBADF-like errors if it has none
+// (a socket whose block was reclaimed cannot happen: the block lives until
+// the socket closes).
+static struct tcpcb *
+lockpcb(struct socket *s)
+{
+  acquire(&tcplock);
+  return s->pcb;
+}
+
+static int
+tcp_bind(struct socket *s, const struct sockaddr *addr, int len)
+{
+  const struct sockaddr_in *sin;
+  int err;
+  if ((err = getsin(addr, len, &sin)) < 0)
+    return err;
+  if (sin->sin_addr && !ip_isours(sin->sin_addr))
+    return -EADDRNOTAVAIL;
+  struct tcpcb *tp = lockpcb(s);
+  if (tp->lport || tp->state != TCPS_CLOSED)
+    err = -EINVAL;
+  else
+    err = bindport(tp, sin->sin_addr, ntohs(sin->sin_port), (tp->flags & TF_REUSEADDR) != 0);
+  if (err == 0) {
+    s->laddr = tp->laddr;
+    s->lport = tp->lport;
+  }
+  release(&tcplock);
+  return err;
+}
+
+static int
+tcp_listen(struct socket *s, int backlog)
+{
+  int err = 0;
+  struct tcpcb *tp = lockpcb(s);
+  if (tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN) {
+    err = -EINVAL;
+  } else if (tp->lport == 0 && (err = bindport(tp, 0, 0, 0)) == 0) {
+    s->lport = tp->lport;
+  }
+  if (err == 0) {
+    tp->backlog = MIN(MAX(backlog, 1), TCP_BACKLOGMAX);
+    tp->state = TCPS_LISTEN;
+  }
+  release(&tcplock);
+  return err;
+}
+
+// Sleep on tp (tcplock held) until woken or the deadline; -EINTR if killed.
+static int
+waitfor(struct tcpcb *tp)
+{
+  if (net_interrupted())
+    return -EINTR;
+  sleepdeadline(tp, &tcplock, 0);
+  return 0;
+}
+
+static int
+tcp_connect(struct socket *s, const struct sockaddr *addr, int len)
+{
+  const struct sockaddr_in *sin;
+  uint nexthop;
+  int err;
+
+  if ((err = getsin(addr, len, &sin)) < 0)
+    return err;
+  if (sin->sin_addr == 0 || sin->sin_port == 0 || ip_isbroadcast(sin->sin_addr))
+    return sin->sin_port ? -ENETUNREACH : -ECONNREFUSED;
+  struct netdev *dev = ip_route(sin->sin_addr, &nexthop);
+  if (dev == 0) {
+    ip_count_noroute();
+    return -ENETUNREACH;
+  }
+  struct tcpcb *tp = lockpcb(s);
+  if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RCVD)
+    err = s->nonblock ? -EALREADY : 0;
+  else if (tp->state != TCPS_CLOSED)
+    err = -EISCONN;
+  else if (tp->error)
+    err = -EISCONN;   // a connection came and went on this socket
+  if (err < 0 || tp->state != TCPS_CLOSED)
+    goto wait;
+  uint laddr = tp->laddr ? tp->laddr : (dev->type == ARPHRD_LOOPBACK ? sin->sin_addr : dev->ipaddr);
+  if (tp->lport == 0 && (err = bindport(tp, laddr, 0, 0)) < 0)
+    goto out;
+  tp->laddr = laddr;
+  tp->raddr = sin->sin_addr;
+  tp->rport = ntohs(sin->sin_port);
+  s->laddr = tp->laddr;
+  s->lport = tp->lport;
+  s->raddr = tp->raddr;
+  s->rport = tp->rport;
+  tp->rcv_wscale = 0;
+  while (tp->rcv_wscale < TCP_MAXWSCALE && (65535u << tp->rcv_wscale) < tp->rcv.size)
+    tp->rcv_wscale++;
+  tp->mss = tcp_ourmss(tp->raddr);
+  tp->iss = tcp_iss(tp->laddr, tp->lport, tp->raddr, tp->rport);
+  tp->snd_una = tp->snd_nxt = tp->snd_max = tp->recover = tp->iss;
+  tp->state = TCPS_SYN_SENT;
+  TCPCOUNT(activeopens);
+  tcp_sendsyn(tp);
+  if (s->nonblock) {
+    err = -EINPROGRESS;
+    goto out;
+  }
+wait:
+  if (err == 0) {
+    while (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RCVD)
+      if ((err = waitfor(tp)) < 0)
+        goto out;
+    if (tp->state == TCPS_CLOSED) {
+      err = tp->error ? tp->error : -ECONNREFUSED;
+      tp->error = 0;
+    }
+  }
+out:
+  release(&tcplock);
+  return err;
+}
+
+static int
+tcp_accept(struct socket *s, struct socket **pns, struct sockaddr *addr, int *len)
+{
+  struct socket *ns;
+  int err;
+
+  if ((err = sock_create(AF_INET, SOCK_STREAM, IPPROTO_TCP, &ns)) < 0)
+    return err == -ENFILE ? -ENFILE : err;
+  struct tcpcb *lp = lockpcb(s);
+  while (lp->state == TCPS_LISTEN && lp->acceptq == 0) {
+    if (s->nonblock) {
+      err = -EAGAIN;
+      break;
+    }
+    if ((err = waitfor(lp)) < 0)
+      break;
+  }
+  if (err == 0 && lp->state != TCPS_LISTEN)
+    err = -EINVAL;
+  if (err < 0) {
+    release(&tcplock);
+    sock_close(ns);
+    return err;
+  }
+  struct tcpcb *tp = lp->acceptq;
+  unparent(tp);
+  tcp_free(ns->pcb);
+  ns->pcb = tp;
+  tp->so = ns;
+  ns->laddr = tp->laddr;
+  ns->lport = tp->lport;
+  ns->raddr = tp->raddr;
+  ns->rport = tp->rport;
+  if (tp->state == TCPS_CLOSED)
+    tp->error = tp->error ? tp->error : -ECONNABORTED;
+  release(&tcplock);
+  if (addr)
+    inet_fillsin(addr, len, ns->raddr, ns->rport);
+  *pns = ns;
+  return 0;
+}
+
+// Can data be sent in this state?
+static int
+sendstate(struct tcpcb *tp)
+{
+  if (tp->flags & TF_FINQUEUED)
+    return -EPIPE;
+  switch (tp->state) {
+  case TCPS_ESTABLISHED:
+  case TCPS_CLOSE_WAIT:
+    return 0;
+  case TCPS_SYN_SENT:
+  case TCPS_SYN_RCVD:
+    return 1;   // wait for the handshake
+  case TCPS_CLOSED:
+    if (tp->error)
+      return tp->error;
+    return tp->iss ? -EPIPE : -ENOTCONN;
+  case TCPS_LISTEN:
+    return -ENOTCONN;
+  }
+  return -EPIPE;
+}
+
+static int
+tcp_send(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen, int flags)
+{
+  (void)to;
+  (void)tolen;
+  int done = 0, err = 0;
+  int nonblock = s->nonblock || (flags & MSG_DONTWAIT);
+  struct tcpcb *tp = lockpcb(s);
+  while (done < len) {
+    int st = sendstate(tp);
+    if (st < 0) {
+      err = st;
+      if (tp->error == st)
+        tp->error = 0;
+      break;
+    }
+    uint space = tcpbuf_space(&tp->snd);
+    if (st == 1 || space == 0) {
+      if (nonblock) {
+        err = -EAGAIN;
+        break;
+      }
+      if ((err = waitfor(tp)) < 0)
+        break;
+      continue;
+    }
+    int n = tcpbuf_put(&tp->snd, (const uchar *)src + done, MIN(space, (uint)(len - done)), 1);
+    if (n < 0) {
+      err = n;
+      break;
+    }
+    if (n == 0) {   // no memory for the buffer's pages
+      err = -ENOBUFS;
+      break;
+    }
+    done += n;
+    tcp_output(tp);
+  }
+  release(&tcplock);
+  return done > 0 ? done : err;
+}
+
+static int
+tcp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen)
+{
+  return tcp_send(s, src, len, to, tolen, 0);
+}
+
+// Nothing more will come: the peer's FIN arrived, or the connection is gone.
+static int
+rcvdone(struct tcpcb *tp)
+{
+  return tp->state == TCPS_CLOSE_WAIT || tp->state == TCPS_CLOSING ||
+         tp->state == TCPS_LAST_ACK || tp->state == TCPS_TIME_WAIT ||
+         tp->state == TCPS_CLOSED || (tp->flags & TF_SHUTRD);
+}
+
+// After the user read: announce a window that grew by enough (RFC 9293 3.8.6.2.2).
+static void
+windowupdate(struct tcpcb *tp)
+{
+  if (!TCPS_SYNCHRONIZED(tp->state) || rcvdone(tp))
+    return;
+  uint offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  uint win = tcp_rcvwindow(tp);   // what would be offered now: scaled, bounded
+  if (win > offered && win - offered >= MIN(tp->rcv.size / 2, 2 * tp->mss)) {
+    tp->flags |= TF_ACKNOW;
+    tcp_output(tp);
+  }
+}
+
+static int
+tcp_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
+{
+  int err = 0;
+  int nonblock = s->nonblock || (flags & MSG_DONTWAIT);
+  struct tcpcb *tp = lockpcb(s);
+  if (tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !tp->iss && !tp->error)) {
+    release(&tcplock);
+    return -ENOTCONN;
+  }
+  while (tp->rcv.len == 0 && len > 0) {
+    if (tp->error) {
+      err = tp->error;
+      tp->error = 0;
+      break;
+    }
+    if (rcvdone(tp))
+      break;
+    if (nonblock) {
+      err = -EAGAIN;
+      break;
+    }
+    if ((err = waitfor(tp)) < 0)
+      break;
+  }
+  int n = MIN((uint)len, tp->rcv.len);
+  if (err == 0 && n > 0) {
+    if (bufcopyout(&tp->rcv, dst, n) < 0) {
+      err = -EFAULT;
+    } else if (!(flags & MSG_PEEK)) {
+      tcpbuf_drop(&tp->rcv, n);
+      windowupdate(tp);
+    }
+  }
+  release(&tcplock);
+  if (err < 0)
+    return err;
+  if (from)
+    inet_fillsin(from, fromlen, s->raddr, s->rport);
+  return n;
+}
+
+// Send our FIN after what is queued (RFC 9293 3.10.4, CLOSE).
+static void
+sendfin(struct tcpcb *tp)
+{
+  if (tp->flags & TF_FINQUEUED)
+    return;
+  if (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_SYN_RCVD)
+    tp->state = TCPS_FIN_WAIT_1;
+  else if (tp->state == TCPS_CLOSE_WAIT)
+    tp->state = TCPS_LAST_ACK;
+  else
+    return;
+  tp->flags |= TF_FINQUEUED;
+  tcp_output(tp);
+}
+
+static int
+tcp_shutdown(struct socket *s, int how)
+{
+  int err = 0;
+  struct tcpcb *tp = lockpcb(s);
+  if (tp->state == TCPS_LISTEN || tp->state == TCPS_CLOSED || tp->state == TCPS_SYN_SENT) {
+    err = tp->state == TCPS_LISTEN && how != SHUT_WR ? 0 : -ENOTCONN;
+    if (tp->state == TCPS_LISTEN && how != SHUT_WR)
+      tp->flags |= TF_SHUTRD;
+  } else {
+    if (how != SHUT_WR) {
+      tp->flags |= TF_SHUTRD;
+      tcpbuf_drop(&tp->rcv, tp->rcv.len);
+    }
+    if (how != SHUT_RD)
+      sendfin(tp);
+  }
+  tcp_wake(tp);
+  release(&tcplock);
+  return err;
+}
+
+// Drop a listener's children: those established are reset.
+static void
+closelistener(struct tcpcb *lp)
+{
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+    if (tp->used && tp->parent == lp) {
+      unparent(tp);
+      tcp_drop(tp, -ECONNABORTED);   // no socket, no parent: freed
+    }
+  }
+}
+
+static void
+tcp_close(struct socket *s)
+{
+  struct tcpcb *tp = lockpcb(s);
+  if (tp == 0) {
+    release(&tcplock);
+    return;
+  }
+  tp->so = 0;
+  s->pcb = 0;
+  switch (tp->state) {
+  case TCPS_LISTEN:
+    closelistener(tp);
+    tcp_free(tp);
+    break;
+  case TCPS_CLOSED:
+  case TCPS_SYN_SENT:
+    tcp_free(tp);
+    break;
+  case TCPS_SYN_RCVD:
+  case TCPS_ESTABLISHED:
+  case TCPS_CLOSE_WAIT:
+    // Unread data, or SO_LINGER 0: reset (RFC 2525 2.17, as Linux does).
+    if ((tp->flags & TF_LINGER0) || tp->rcv.len > 0) {
+      tcp_drop(tp, 0);
+      break;
+    }
+    sendfin(tp);
+    break;
+  case TCPS_FIN_WAIT_2:
+    if (tp->flags & TF_LINGER0) {
+      tcp_drop(tp, 0);
+      break;
+    }
+    tp->t_2msl = tcp_deadline(TCP_FINTIMEOUT);
+    break;
+  default:   // FIN_WAIT_1, CLOSING, LAST_ACK, TIME_WAIT: finishing on its own
+    if (tp->flags & TF_LINGER0)
+      tcp_drop(tp, 0);
+    break;
+  }
+  release(&tcplock);
+  acquire(&s->lock);
+  s->lport = 0;
+  release(&s->lock);
+}
+
+static int
+tcp_getname(struct socket *s, struct sockaddr *addr, int *len)
+{
+  inet_fillsin(addr, len, s->laddr, s->lport);
+  return 0;
+}
+
+static int
+tcp_getpeer(struct socket *s, struct sockaddr *addr, int *len)
+{
+  struct tcpcb *tp = lockpcb(s);
+  int ok = tp && TCPS_SYNCHRONIZED(tp->state);
+  release(&tcplock);
+  if (!ok)
+    return -ENOTCONN;
+  inet_fillsin(addr, len, s->raddr, s->rport);
+  return 0;
+}
+
+// A buffer size as Linux sets it: doubled, bounded; whole pages here. A
+// buffer holding data keeps its size.
+static int
+setbufsize(struct tcpbuf *b, int v)
+{
+  uint bytes = MIN((uint)v, TCP_BUFMAX / 2) * 2;   // a negative value asks for the most
+  bytes = (MAX(bytes, TCP_BUFMIN) + NET_PAGESIZE - 1) / NET_PAGESIZE * NET_PAGESIZE;
+  if (b->len > 0)
+    return -EBUSY;
+  tcpbuf_free(b);
+  b->size = bytes;
+  return 0;
+}
+
+static int
+tcp_setopt(struct socket *s, int level, int opt, const void *val, int len)
+{
+  int v = 0, err = 0;
+  struct linger lg;
+  if (level == SOL_SOCKET && opt == SO_LINGER) {
+    if (len < (int)sizeof lg)
+      return -EINVAL;
+    memmove(&lg, val, sizeof lg);
+  } else if ((level == SOL_SOCKET && (opt == SO_REUSEADDR || opt == SO_KEEPALIVE ||
+                                      opt == SO_SNDBUF || opt == SO_RCVBUF)) ||
+             (level == IPPROTO_TCP && opt == TCP_NODELAY)) {
+    if (len < (int)sizeof v)
+      return -EINVAL;
+    memmove(&v, val, sizeof v);
+  } else {
+    return level == IPPROTO_TCP ? -ENOPROTOOPT : -ENOPROTOOPT;
+  }
+  struct tcpcb *tp = lockpcb(s);
+  uint bit = 0;
+  if (opt == SO_LINGER && level == SOL_SOCKET)
+    bit = TF_LINGER0, v = lg.l_onoff && lg.l_linger == 0;
+  else if (opt == SO_REUSEADDR)
+    bit = TF_REUSEADDR;
+  else if (opt == SO_KEEPALIVE && level == SOL_SOCKET)
+    bit = TF_KEEPALIVE;
+  else if (level == IPPROTO_TCP)
+    bit = TF_NODELAY;
+  if (bit) {
+    tp->flags = v ? tp->flags | bit : tp->flags & ~bit;
+    if (bit == TF_KEEPALIVE && v && TCPS_SYNCHRONIZED(tp->state) && tp->t_keep == 0)
+      tp->t_keep = tcp_deadline(TCP_KEEPIDLE);
+    if (bit == TF_NODELAY && v)
+      tcp_output(tp);
+  } else if (opt == SO_SNDBUF) {
+    err = setbufsize(&tp->snd, v);
+  } else {
+    err = setbufsize(&tp->rcv, v);
+  }
+  release(&tcplock);
+  return err;
+}
+
+static int
+tcp_getopt(struct socket *s, int level, int opt, void *val, int *len)
+{
+  int v;
+  struct tcpcb *tp = lockpcb(s);
+  if (level == SOL_SOCKET && opt == SO_ERROR) {
+    v = -tp->error;
+    tp->error = 0;
+  } else if (level == SOL_SOCKET && opt == SO_SNDBUF) {
+    v = tp->snd.size;
+  } else if (level == SOL_SOCKET && opt == SO_RCVBUF) {
+    v = tp->rcv.size;
+  } else if (level == SOL_SOCKET && opt == SO_KEEPALIVE) {
+    v = (tp->flags & TF_KEEPALIVE) != 0;
+  } else if (level == SOL_SOCKET && opt == SO_REUSEADDR) {
+    v = (tp->flags & TF_REUSEADDR) != 0;
+  } else if (level == IPPROTO_TCP && opt == TCP_NODELAY) {
+    v = (tp->flags & TF_NODELAY) != 0;
+  } else {
+    release(&tcplock);
+    return -ENOPROTOOPT;
+  }
+  release(&tcplock);
+  if (*len < (int)sizeof v)
+    return -EINVAL;
+  memmove(val, &v, sizeof v);
+  *len = sizeof v;
+  return 0;
+}
+
+static const struct sockops tcpops = {
+  .bind = tcp_bind,
+  .sendto = tcp_sendto,
+  .recvfrom = tcp_recvfrom,
+  .close = tcp_close,
+  .connect = tcp_connect,
+  .getname = tcp_getname,
+  .listen = tcp_listen,
+  .accept = tcp_accept,
+  .shutdown = tcp_shutdown,
+  .getpeer = tcp_getpeer,
+  .setopt = tcp_setopt,
+  .getopt = tcp_getopt,
+};
+
+// A new stream socket gets its block at once, in CLOSED.
+int
+tcp_attach(struct socket *s)
+{
+  acquire(&tcplock);
+  struct tcpcb *tp = tcp_alloc();
+  if (tp) {
+    tp->so = s;
+    s->pcb = tp;
+  }
+  release(&tcplock);
+  if (tp == 0)
+    return -ENOBUFS;
+  s->ops = &tcpops;
+  s->protocol = IPPROTO_TCP;
+  return 0;
+}
+
+// ---- netstat ----
+
+int
+tcp_list(int index, struct tcpinfo *out)
+{
+  acquire(&tcplock);
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+    if (!tp->used || index-- > 0)
+      continue;
+    memset(out, 0, sizeof *out);
+    out->laddr = tp->laddr;
+    out->raddr = tp->raddr;
+    out->lport = tp->lport;
+    out->rport = tp->rport;
+    out->state = tp->state;
+    out->recvq = tp->state == TCPS_LISTEN ? (uint)tp->qlen : tp->rcv.len;
+    out->sendq = tp->state == TCPS_LISTEN ? (uint)tp->backlog : tp->snd_max - tp->snd_una;
+    out->pid = tp->so ? tp->so->pid : 0;
+    out->rto_ms = tp->rto * (1000 / HZ);
+    out->srtt_ms = (tp->srtt >> 3) * (1000 / HZ);
+    out->cwnd = tp->cwnd;
+    out->ssthresh = tp->ssthresh;
+    release(&tcplock);
+    return 0;
+  }
+  release(&tcplock);
+  return -ENOENT;
+}
+
+void
+tcp_stats(struct netstat_info *o)
+{
+  acquire(&tcplock);
+  struct tcpstat *t = &tcpstat;
+  o->tcp_activeopens = t->activeopens;
+  o->tcp_passiveopens = t->passiveopens;
+  o->tcp_attemptfails = t->attemptfails;
+  o->tcp_estabresets = t->estabresets;
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++)
+    o->tcp_currestab += tp->used && (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT);
+  o->tcp_insegs = t->insegs;
+  o->tcp_outsegs = t->outsegs;
+  o->tcp_retranssegs = t->retranssegs;
+  o->tcp_inerrs = t->inerrs;
+  o->tcp_outrsts = t->outrsts;
+  o->tcp_badsum = t->badsum;
+  o->tcp_fastretrans = t->fastretrans;
+  o->tcp_timeouts = t->timeouts;
+  o->tcp_persistprobes = t->persistprobes;
+  o->tcp_keepaliveprobes = t->keepaliveprobes;
+  o->tcp_challengeacks = t->challengeacks;
+  o->tcp_dropnolisten = t->dropnolisten;
+  o->tcp_dropbacklog = t->dropbacklog;
+  o->tcp_dropnotcb = t->dropnotcb;
+  o->tcp_dropoutofwindow = t->dropoutofwindow;
+  o->tcp_dropooofull = t->dropooofull;
+  o->tcp_dropnomem = t->dropnomem;
+  o->tcp_delayedacks = t->delayedacks;
+  o->tcp_ooosegs = t->ooosegs;
+  o->tcp_synrcvddropped = t->synrcvddropped;
+  o->tcp_rstignored = t->rstignored;
+  release(&tcplock);
+}
+
+void
+tcpinit(void)
+{
+  char v[16];
+  initlock(&tcplock, "tcp");
+  random_get(isnkey, sizeof isnkey);
+  if (cmdlineget("tcp.isn", v, sizeof v)) {
+    isnfixed = 1;
+    isnvalue = 0;
+    for (char *p = v; *p >= '0' && *p <= '9'; p++)
+      isnvalue = isnvalue * 10 + (*p - '0');
+  }
+  if (cmdlineget("tcp.msl", v, sizeof v) && atoi(v) > 0)
+    tcp_msl = MAX((uint)atoi(v) * HZ / 1000, 1);
+  ip_register(IPPROTO_TCP, tcp_input);
+}

@@ -1,0 +1,820 @@
+// TCP at the segment level (kernel/net/tcp_*.c; RFC 9293, 5961, 6298, 5681,
+// 6582, 7323): a segment in, the exact segments out, the fake clock moved
+// to fire timers. Our ISN is fixed just below 2^32 (tcp.isn=) and so is the
+// peer's, so every test's data crosses the sequence wraparound.
+
+#include "tests/host/fixture.h"
+#include "kernel/net/tcp.h"
+
+#define ISS   4294967000u   // ours: 296 bytes below 2^32
+#define PISS  4294966784u   // the peer's: 512 below
+#define PPORT 40000
+#define LPORT 80
+#define CMDLINE "tcp.isn=4294967000"
+
+static uchar frame[PBUF_BIGSIZE];
+
+// A segment as the test reads it off the wire.
+struct tseg {
+  int ok;
+  uint seq, ack, flags, win;
+  uint sport, dport;
+  uint len;          // data bytes
+  uchar *data;
+  uint optlen;
+  uchar *opts;
+  uint src, dst;
+};
+
+static struct hostnic *
+boot_tcp(const char *extra)
+{
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "%s %s", CMDLINE, extra);
+  struct hostnic *eth0 = boot_eth0(cmd);
+  arp_set(host_netdev(eth0), PEER_IP, peer_mac);
+  return eth0;
+}
+
+// The next frame the stack sent, as a TCP segment (ok 0 if none, or not TCP).
+static struct tseg
+sent(struct hostnic *nic)
+{
+  struct tseg s;
+  memset(&s, 0, sizeof s);
+  struct frame *f = next_sent(nic);
+  if (f->len < 14 + 20 + 20 || get16(f->b + 12) != ETH_P_IP || f->b[14 + 9] != IPPROTO_TCP)
+    return s;
+  uchar *ip = f->b + 14;
+  uint hl = (ip[0] & 15) * 4, tot = get16(ip + 2);
+  uchar *th = ip + hl;
+  uint off = (th[12] >> 4) * 4;
+  // Both checksums right, as computed by the harness's own code.
+  static uchar copy[PBUF_BIGSIZE];
+  memmove(copy, f->b, f->len);
+  host_fixsums(copy, f->len);
+  CHECK_MEM(copy, f->b, f->len);
+  s.ok = 1;
+  s.src = get32addr(ip + 12);
+  s.dst = get32addr(ip + 16);
+  s.sport = get16(th);
+  s.dport = get16(th + 2);
+  s.seq = (uint)get16(th + 4) << 16 | get16(th + 6);
+  s.ack = (uint)get16(th + 8) << 16 | get16(th + 10);
+  s.flags = th[13];
+  s.win = get16(th + 14);
+  s.optlen = off - 20;
+  s.opts = th + 20;
+  s.len = tot - hl - off;
+  s.data = th + off;
+  return s;
+}
+
+// A segment from the peer (10.0.0.1:PPORT unless said) to us.
+static void
+inseg_opts(struct hostnic *nic, ushort sport, ushort dport, uint seq, uint ack, int flags,
+           uint win, const uchar *opts, uint optlen, const void *data, uint len)
+{
+  uint n = host_ether(frame, our_mac, peer_mac, ETH_P_IP);
+  n += host_ipv4(frame + n, PEER_IP, OUR_IP, IPPROTO_TCP, 20 + optlen + len, 1, 0, 64);
+  uchar *th = frame + n;
+  memset(th, 0, 20);
+  th[0] = sport >> 8; th[1] = sport;
+  th[2] = dport >> 8; th[3] = dport;
+  th[4] = seq >> 24; th[5] = seq >> 16; th[6] = seq >> 8; th[7] = seq;
+  th[8] = ack >> 24; th[9] = ack >> 16; th[10] = ack >> 8; th[11] = ack;
+  th[12] = ((20 + optlen) / 4) << 4;
+  th[13] = flags;
+  th[14] = win >> 8; th[15] = win;
+  if (optlen)
+    memmove(th + 20, opts, optlen);
+  if (len)
+    memmove(th + 20 + optlen, data, len);
+  n += 20 + optlen + len;
+  host_fixsums(frame, n);
+  host_receive(nic, frame, n);
+}
+
+static void
+inseg(struct hostnic *nic, uint seq, uint ack, int flags, uint win, const void *data, uint len)
+{
+  inseg_opts(nic, PPORT, LPORT, seq, ack, flags, win, 0, 0, data, len);
+}
+
+static const uchar mss1460[4] = { 2, 4, 0x05, 0xB4 };
+
+static struct sockaddr_in
+sin(uint addr, ushort port)
+{
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr = addr;
+  a.sin_port = htons(port);
+  return a;
+}
+
+static struct socket *
+listener(ushort port, int backlog)
+{
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  struct sockaddr_in a = sin(0, port);
+  CHECK_EQ(sock_bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  CHECK_EQ(sock_listen(s, backlog), 0);
+  s->nonblock = 1;
+  return s;
+}
+
+// The peer connects to our listener (MSS 1460, no window scaling); returns
+// the accepted socket. The SYN-ACK is checked exactly.
+static struct socket *
+passive_open(struct hostnic *nic, struct socket *ls)
+{
+  inseg_opts(nic, PPORT, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  struct tseg s = sent(nic);
+  CHECK(s.ok);
+  CHECK_EQ(s.flags, TH_SYN | TH_ACK);
+  CHECK_EQ(s.seq, ISS);
+  CHECK_EQ(s.ack, PISS + 1);
+  CHECK_EQ(s.sport, LPORT);
+  CHECK_EQ(s.dport, PPORT);
+  CHECK_EQ(s.win, 65535);
+  // MSS 1460 from eth0's MTU, and no window scale: the peer offered none.
+  static const uchar want[8] = { 2, 4, 0x05, 0xB4, 1, 1, 1, 1 };
+  CHECK_EQ(s.optlen, 8);
+  CHECK_MEM(s.opts, want, 8);
+  inseg(nic, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  CHECK_EQ(host_nsent(nic), 0);
+  struct socket *c = 0;
+  struct sockaddr_in peer;
+  int plen = sizeof peer;
+  CHECK_EQ(sock_accept(ls, &c, (struct sockaddr *)&peer, &plen), 0);
+  CHECK_EQ(peer.sin_addr, PEER_IP);
+  CHECK_EQ(ntohs(peer.sin_port), PPORT);
+  if (c)
+    c->nonblock = 1;
+  return c;
+}
+
+static int
+state_of(struct socket *s)
+{
+  return ((struct tcpcb *)s->pcb)->state;
+}
+
+// How many connection blocks are in use (listeners, orphans and all).
+static int
+ntcb(void)
+{
+  struct tcpinfo ti;
+  int n = 0;
+  while (tcp_list(n, &ti) == 0)
+    n++;
+  return n;
+}
+
+static int
+recvs(struct socket *s, char *buf, int len, int flags)
+{
+  return sock_recvfrom(s, (uint)buf, len, flags, 0, 0);
+}
+
+static void
+test_passive_open_is_exact_and_accept_gives_the_peer(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), -EAGAIN);
+  c = passive_open(eth0, ls);
+  CHECK(c != 0);
+  CHECK_EQ(state_of(c), TCPS_ESTABLISHED);
+  struct sockaddr_in a;
+  int alen = sizeof a;
+  CHECK_EQ(sock_getpeer(c, (struct sockaddr *)&a, &alen), 0);
+  CHECK_EQ(a.sin_addr, PEER_IP);
+  CHECK_EQ(stats().tcp_passiveopens, 1);
+  CHECK_EQ(stats().tcp_currestab, 1);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_active_open_sends_mss_and_window_scale(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  s->nonblock = 1;
+  struct sockaddr_in to = sin(PEER_IP, 5001);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EALREADY);
+  struct tseg y = sent(eth0);
+  CHECK_EQ(y.flags, TH_SYN);
+  CHECK_EQ(y.seq, ISS);
+  CHECK_EQ(y.ack, 0);
+  CHECK_EQ(y.dport, 5001);
+  CHECK(y.sport >= 49152);
+  CHECK_EQ(y.win, 65535);
+  static const uchar want[8] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 2 };   // 128 KiB: scale 2
+  CHECK_MEM(y.opts, want, 8);
+  // The peer answers with MSS 1000 and a window scale of 3.
+  static const uchar o[8] = { 2, 4, 0x03, 0xE8, 1, 3, 3, 3 };
+  inseg_opts(eth0, 5001, y.sport, PISS, ISS + 1, TH_SYN | TH_ACK, 1000, o, 8, 0, 0);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);
+  CHECK_EQ(a.seq, ISS + 1);
+  CHECK_EQ(a.ack, PISS + 1);
+  CHECK_EQ(a.win, 131072 >> 2);
+  struct tcpcb *tp = s->pcb;
+  CHECK_EQ(tp->state, TCPS_ESTABLISHED);
+  CHECK_EQ(tp->mss, 1000);
+  CHECK_EQ(tp->snd_wnd, 8000);   // 1000 << 3
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EISCONN);
+  CHECK_EQ(stats().tcp_activeopens, 1);
+  sock_close(s);
+}
+
+static void
+test_a_syn_to_a_closed_port_is_reset_and_a_rst_never_is(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  inseg(eth0, PISS, 0, TH_SYN, 8192, 0, 0);
+  struct tseg r = sent(eth0);
+  CHECK_EQ(r.flags, TH_RST | TH_ACK);
+  CHECK_EQ(r.seq, 0);
+  CHECK_EQ(r.ack, PISS + 1);
+  inseg(eth0, PISS, 12345, TH_ACK, 8192, "x", 1);
+  r = sent(eth0);
+  CHECK_EQ(r.flags, TH_RST);
+  CHECK_EQ(r.seq, 12345);
+  inseg(eth0, PISS, 12345, TH_RST, 0, 0, 0);
+  inseg(eth0, PISS, 12345, TH_RST | TH_ACK, 0, 0, 0);
+  CHECK_EQ(host_nsent(eth0), 0);
+  CHECK_EQ(stats().tcp_outrsts, 2);
+  CHECK(host_pool_full());
+}
+
+static void
+test_data_both_ways_across_the_wraparound(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  // The peer sends 1000 bytes: they cross 2^32 at byte 511.
+  char data[3000], buf[3000];
+  for (uint i = 0; i < sizeof data; i++)
+    data[i] = i * 7;
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK | TH_PSH, 8192, data, 1000);
+  CHECK_EQ(host_nsent(eth0), 0);                 // the ACK is delayed...
+  host_advance(TCP_DELACK);
+  struct tseg a = sent(eth0);                    // ...40 ms at most
+  CHECK_EQ(a.flags, TH_ACK);
+  CHECK_EQ(a.ack, PISS + 1001);
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 1000);
+  CHECK_MEM(buf, data, 1000);
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), -EAGAIN);
+  // We send 2000: a full segment, and (Nagle) the rest once it is acked.
+  CHECK_EQ(sock_sendto(c, (uint)data, 2000, 0, 0), 2000);
+  struct tseg d = sent(eth0);
+  CHECK_EQ(d.seq, ISS + 1);
+  CHECK_EQ(d.len, 1460);
+  CHECK_MEM(d.data, data, 1460);
+  CHECK_EQ(host_nsent(eth0), 0);
+  inseg(eth0, PISS + 1001, ISS + 1 + 1460, TH_ACK, 8192, 0, 0);
+  d = sent(eth0);
+  CHECK_EQ(d.seq, ISS + 1 + 1460);                // past 2^32
+  CHECK_EQ(d.len, 540);
+  CHECK_EQ(d.flags, TH_ACK | TH_PSH);
+  CHECK_MEM(d.data, data + 1460, 540);
+  inseg(eth0, PISS + 1001, ISS + 2001, TH_ACK, 8192, 0, 0);
+  CHECK_EQ(((struct tcpcb *)c->pcb)->snd.len, 0);
+  CHECK_EQ(host_nsent(eth0), 0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_every_second_full_segment_is_acked_at_once(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  char data[1460];
+  memset(data, 'a', sizeof data);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, data, 1460);
+  CHECK_EQ(host_nsent(eth0), 0);
+  inseg(eth0, PISS + 1461, ISS + 1, TH_ACK, 8192, data, 1460);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.ack, PISS + 1 + 2920);
+  host_advance(HZ);
+  CHECK_EQ(host_nsent(eth0), 0);                 // nothing more owed
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_out_of_order_segments_are_held_and_filled_in(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  char data[3000], buf[3000];
+  for (uint i = 0; i < sizeof data; i++)
+    data[i] = i ^ (i >> 8);
+  inseg(eth0, PISS + 1 + 1000, ISS + 1, TH_ACK, 8192, data + 1000, 1000);   // a hole
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.ack, PISS + 1);                      // a duplicate ACK at once
+  inseg(eth0, PISS + 1 + 2000, ISS + 1, TH_ACK | TH_FIN, 8192, data + 2000, 500);
+  a = sent(eth0);
+  CHECK_EQ(a.ack, PISS + 1);
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), -EAGAIN);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, data, 1000);   // the hole filled
+  a = sent(eth0);
+  CHECK_EQ(a.ack, PISS + 1 + 2500 + 1);          // everything, and the FIN
+  CHECK_EQ(state_of(c), TCPS_CLOSE_WAIT);
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 2500);
+  CHECK_MEM(buf, data, 2500);
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 0);      // end of stream
+  CHECK_EQ(stats().tcp_ooosegs, 2);
+  sock_close(c);
+  struct tseg f = sent(eth0);
+  CHECK_EQ(f.flags, TH_FIN | TH_ACK);
+  inseg(eth0, PISS + 2502, ISS + 2, TH_ACK, 8192, 0, 0);
+  sock_close(ls);
+  CHECK_EQ(ntcb(), 0);
+  CHECK(host_pool_full());
+}
+
+static void
+test_a_passive_close_goes_through_close_wait_and_last_ack(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK | TH_FIN, 8192, 0, 0);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);
+  CHECK_EQ(a.ack, PISS + 2);
+  CHECK_EQ(state_of(c), TCPS_CLOSE_WAIT);
+  char buf[8];
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 0);
+  CHECK_EQ(sock_sendto(c, (uint)"bye", 3, 0, 0), 3);   // CLOSE_WAIT may still send
+  a = sent(eth0);
+  CHECK_EQ(a.len, 3);
+  CHECK_EQ(sock_shutdown(c, SHUT_WR), 0);
+  a = sent(eth0);
+  CHECK_EQ(a.flags, TH_FIN | TH_ACK);
+  CHECK_EQ(a.seq, ISS + 4);
+  CHECK_EQ(state_of(c), TCPS_LAST_ACK);
+  CHECK_EQ(sock_sendto(c, (uint)"x", 1, 0, 0), -EPIPE);
+  inseg(eth0, PISS + 2, ISS + 5, TH_ACK, 8192, 0, 0);
+  CHECK_EQ(state_of(c), TCPS_CLOSED);
+  sock_close(c);
+  sock_close(ls);
+  CHECK_EQ(ntcb(), 0);
+}
+
+static void
+test_an_active_close_waits_in_time_wait_and_acks_a_repeated_fin(void)
+{
+  struct hostnic *eth0 = boot_tcp("tcp.msl=1000");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  sock_close(c);                                  // an orphan finishes the close
+  struct tseg f = sent(eth0);
+  CHECK_EQ(f.flags, TH_FIN | TH_ACK);
+  CHECK_EQ(f.seq, ISS + 1);
+  inseg(eth0, PISS + 1, ISS + 2, TH_ACK, 8192, 0, 0);   // FIN_WAIT_2
+  CHECK_EQ(host_nsent(eth0), 0);
+  inseg(eth0, PISS + 1, ISS + 2, TH_ACK | TH_FIN, 8192, 0, 0);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);
+  CHECK_EQ(a.ack, PISS + 2);
+  struct tcpinfo ti;
+  CHECK_EQ(tcp_list(1, &ti), 0);
+  CHECK_EQ(ti.state, TCPS_TIME_WAIT);
+  host_advance(HZ);                               // half way through 2*MSL
+  inseg(eth0, PISS + 1, ISS + 2, TH_ACK | TH_FIN, 8192, 0, 0);   // its ACK was lost
+  a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);
+  CHECK_EQ(a.ack, PISS + 2);
+  host_advance(2 * HZ - 1);                       // restarted: still there
+  CHECK_EQ(ntcb(), 2);
+  host_advance(2);
+  CHECK_EQ(ntcb(), 1);                            // the listener alone
+  sock_close(ls);
+  CHECK(host_pool_full());
+}
+
+static void
+test_simultaneous_close_goes_through_closing(void)
+{
+  struct hostnic *eth0 = boot_tcp("tcp.msl=100");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  CHECK_EQ(sock_shutdown(c, SHUT_WR), 0);
+  struct tseg f = sent(eth0);
+  CHECK_EQ(f.flags, TH_FIN | TH_ACK);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK | TH_FIN, 8192, 0, 0);   // theirs crossed ours
+  CHECK_EQ(state_of(c), TCPS_CLOSING);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);
+  CHECK_EQ(a.ack, PISS + 2);
+  inseg(eth0, PISS + 2, ISS + 2, TH_ACK, 8192, 0, 0);
+  CHECK_EQ(state_of(c), TCPS_TIME_WAIT);
+  host_advance(HZ / 5 + 1);
+  CHECK_EQ(state_of(c), TCPS_CLOSED);
+  sock_close(c);
+  sock_close(ls);
+  CHECK_EQ(ntcb(), 0);
+}
+
+static void
+test_simultaneous_open_goes_through_syn_received(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  s->nonblock = 1;
+  struct sockaddr_in me = sin(0, 7000), to = sin(PEER_IP, 7001);
+  CHECK_EQ(sock_bind(s, (struct sockaddr *)&me, sizeof me), 0);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  struct tseg y = sent(eth0);
+  CHECK_EQ(y.flags, TH_SYN);
+  inseg_opts(eth0, 7001, 7000, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);   // theirs crossed ours
+  CHECK_EQ(state_of(s), TCPS_SYN_RCVD);
+  struct tseg sa = sent(eth0);
+  CHECK_EQ(sa.flags, TH_SYN | TH_ACK);
+  CHECK_EQ(sa.seq, ISS);
+  CHECK_EQ(sa.ack, PISS + 1);
+  inseg_opts(eth0, 7001, 7000, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0, 0, 0);
+  CHECK_EQ(state_of(s), TCPS_ESTABLISHED);
+  sock_close(s);
+}
+
+static void
+test_rst_in_window_is_challenged_exact_resets_outside_is_dropped(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  inseg(eth0, PISS + 1 + 1000000, 0, TH_RST, 0, 0, 0);   // far outside
+  CHECK_EQ(host_nsent(eth0), 0);
+  CHECK_EQ(stats().tcp_rstignored, 1);
+  inseg(eth0, PISS + 1 + 100, 0, TH_RST, 0, 0, 0);       // in the window, not exact
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);                             // the challenge ACK
+  CHECK_EQ(a.seq, ISS + 1);
+  CHECK_EQ(a.ack, PISS + 1);
+  CHECK_EQ(state_of(c), TCPS_ESTABLISHED);
+  CHECK_EQ(stats().tcp_challengeacks, 1);
+  inseg(eth0, PISS + 1, 0, TH_RST, 0, 0, 0);             // exact: reset
+  CHECK_EQ(host_nsent(eth0), 0);                         // never a RST for a RST
+  CHECK_EQ(state_of(c), TCPS_CLOSED);
+  char buf[4];
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), -ECONNRESET);
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 0);
+  CHECK_EQ(sock_sendto(c, (uint)"x", 1, 0, 0), -EPIPE);
+  CHECK_EQ(stats().tcp_estabresets, 1);
+  sock_close(c);
+  sock_close(ls);
+  CHECK_EQ(ntcb(), 0);
+}
+
+static void
+test_a_syn_on_an_established_connection_is_challenged(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  inseg_opts(eth0, PPORT, LPORT, PISS + 5, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);
+  CHECK_EQ(a.ack, PISS + 1);
+  CHECK_EQ(state_of(c), TCPS_ESTABLISHED);
+  // And challenge ACKs are rate-limited.
+  for (int i = 0; i < 300; i++)
+    inseg_opts(eth0, PPORT, LPORT, PISS + 5, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  CHECK(host_nsent(eth0) <= 100);
+  host_sent_clear(eth0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_retransmission_backs_off_until_etimedout(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  CHECK_EQ(sock_sendto(c, (uint)"hello", 5, 0, 0), 5);
+  struct tseg d = sent(eth0);
+  CHECK_EQ(d.len, 5);
+  // The handshake's round trip was 0 ticks: the RTO is the 200 ms floor.
+  int rto = TCP_RTOMIN, total = 0;
+  for (int i = 0; i < TCP_MAXRXT; i++) {
+    host_advance(rto - 1);
+    CHECK_EQ(host_nsent(eth0), 0);
+    host_advance(1);
+    d = sent(eth0);
+    CHECK_EQ(d.seq, ISS + 1);
+    CHECK_EQ(d.len, 5);
+    CHECK_MEM(d.data, "hello", 5);
+    total += rto;
+    rto = MIN(rto * 2, TCP_RTOMAX);
+  }
+  host_advance(rto);
+  struct tseg r = sent(eth0);
+  CHECK_EQ(r.flags & TH_RST, TH_RST);              // the peer is told
+  CHECK_EQ(state_of(c), TCPS_CLOSED);
+  char buf[4];
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), -ETIMEDOUT);
+  CHECK_EQ(stats().tcp_retranssegs, TCP_MAXRXT);
+  sock_close(c);
+  sock_close(ls);
+  CHECK_EQ(ntcb(), 0);
+  CHECK(host_pool_full());
+}
+
+static void
+test_an_unanswered_syn_fails_with_etimedout(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  s->nonblock = 1;
+  struct sockaddr_in to = sin(PEER_IP, 5001);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  CHECK_EQ(sent(eth0).flags, TH_SYN);
+  int rto = TCP_RTOINIT;
+  for (int i = 0; i < TCP_SYNRXT; i++) {
+    host_advance(rto - 1);
+    CHECK_EQ(host_nsent(eth0), 0);
+    host_advance(1);
+    struct tseg y = sent(eth0);
+    CHECK_EQ(y.flags, TH_SYN);
+    CHECK_EQ(y.seq, ISS);
+    rto *= 2;
+  }
+  host_advance(rto);
+  CHECK_EQ(host_nsent(eth0), 0);                   // no RST for an unsynchronized connection
+  int err, len = sizeof err;
+  CHECK_EQ(sock_getopt(s, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+  CHECK_EQ(err, ETIMEDOUT);
+  CHECK_EQ(stats().tcp_attemptfails, 1);
+  sock_close(s);
+  CHECK_EQ(ntcb(), 0);
+}
+
+static void
+test_a_rst_to_our_syn_refuses_the_connection(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  s->nonblock = 1;
+  struct sockaddr_in to = sin(PEER_IP, 5001);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  struct tseg y = sent(eth0);
+  inseg_opts(eth0, 5001, y.sport, 0, ISS + 2, TH_RST | TH_ACK, 0, 0, 0, 0, 0);   // bad ACK
+  CHECK_EQ(state_of(s), TCPS_SYN_SENT);
+  inseg_opts(eth0, 5001, y.sport, 0, ISS + 1, TH_RST | TH_ACK, 0, 0, 0, 0, 0);
+  CHECK_EQ(state_of(s), TCPS_CLOSED);
+  int err, len = sizeof err;
+  CHECK_EQ(sock_getopt(s, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+  CHECK_EQ(err, ECONNREFUSED);
+  sock_close(s);
+}
+
+static void
+test_three_duplicate_acks_retransmit_and_recover(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  static char data[20000];
+  for (uint i = 0; i < sizeof data; i++)
+    data[i] = i * 13;
+  uint w = 60000;
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, w, 0, 0);   // a big window
+  CHECK_EQ(sock_sendto(c, (uint)data, sizeof data, 0, 0), (int)sizeof data);
+  // The initial window: 3 segments (RFC 5681: 4380 bytes for MSS 1460).
+  CHECK_EQ(host_nsent(eth0), 3);
+  host_sent_clear(eth0);
+  // The first is acked (slow start: 2 more go), then the next is lost.
+  inseg(eth0, PISS + 1, ISS + 1 + 1460, TH_ACK, w, 0, 0);
+  CHECK_EQ(host_nsent(eth0), 2);
+  host_sent_clear(eth0);
+  for (int i = 0; i < 2; i++)
+    inseg(eth0, PISS + 1, ISS + 1 + 1460, TH_ACK, w, 0, 0);
+  CHECK_EQ(host_nsent(eth0), 0);
+  inseg(eth0, PISS + 1, ISS + 1 + 1460, TH_ACK, w, 0, 0);   // the third
+  struct tseg r = sent(eth0);
+  CHECK_EQ(r.seq, ISS + 1 + 1460);
+  CHECK_EQ(r.len, 1460);
+  CHECK_MEM(r.data, data + 1460, 1460);
+  CHECK_EQ(stats().tcp_fastretrans, 1);
+  struct tcpcb *tp = c->pcb;
+  CHECK(tp->flags & TF_RECOVERY);
+  CHECK_EQ(tp->ssthresh, 2 * 1460);                // half of the 4 segments in flight
+  // A partial ACK: the next hole is sent at once.
+  host_sent_clear(eth0);
+  inseg(eth0, PISS + 1, ISS + 1 + 2920, TH_ACK, w, 0, 0);
+  r = sent(eth0);
+  CHECK_EQ(r.seq, ISS + 1 + 2920);
+  host_sent_clear(eth0);
+  // Everything up to the recovery point: out of recovery.
+  inseg(eth0, PISS + 1, ISS + 1 + 5 * 1460, TH_ACK, w, 0, 0);
+  CHECK(!(tp->flags & TF_RECOVERY));
+  CHECK(tp->cwnd <= tp->ssthresh + 1460);
+  host_sent_clear(eth0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_a_zero_window_is_probed_with_backoff_and_reopened(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 0, 0, 0);   // the peer's window shuts
+  CHECK_EQ(sock_sendto(c, (uint)"data", 4, 0, 0), 4);
+  CHECK_EQ(host_nsent(eth0), 0);
+  uint t = TCP_PERSMIN;
+  for (int i = 0; i < 4; i++) {
+    host_advance(t - 1);
+    CHECK_EQ(host_nsent(eth0), 0);
+    host_advance(1);
+    struct tseg p = sent(eth0);
+    CHECK_EQ(p.flags, TH_ACK);
+    CHECK_EQ(p.seq, ISS);                          // SND.UNA - 1: an answer is owed
+    CHECK_EQ(p.len, 0);
+    inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 0, 0, 0);   // still shut
+    CHECK_EQ(host_nsent(eth0), 0);
+    t *= 2;
+  }
+  CHECK_EQ(stats().tcp_persistprobes, 4);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 100, 0, 0);   // the window update
+  struct tseg d = sent(eth0);
+  CHECK_EQ(d.len, 4);
+  CHECK_MEM(d.data, "data", 4);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_our_window_closes_when_full_and_reading_reopens_it(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  int sz = 4096;   // doubled: 8192 for the children
+  CHECK_EQ(sock_setopt(ls, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  struct tseg s = sent(eth0);
+  CHECK_EQ(s.win, 8192);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  c->nonblock = 1;
+  static char data[8192], buf[8192];
+  memset(data, 'z', sizeof data);
+  uint seq = PISS + 1;
+  for (int i = 0; i < 5; i++, seq += 1460)
+    inseg(eth0, seq, ISS + 1, TH_ACK, 8192, data, 1460);
+  inseg(eth0, seq, ISS + 1, TH_ACK, 8192, data, 8192 - 5 * 1460);
+  seq = PISS + 1 + 8192;
+  host_advance(TCP_DELACK);
+  struct tseg a;
+  do
+    a = sent(eth0);
+  while (host_nsent(eth0) > 0);
+  CHECK_EQ(a.ack, seq);
+  CHECK_EQ(a.win, 0);                                // full
+  inseg(eth0, seq, ISS + 1, TH_ACK, 8192, data, 100);   // beyond the window: refused
+  a = sent(eth0);
+  CHECK_EQ(a.ack, seq);
+  CHECK_EQ(recvs(c, buf, 100, 0), 100);              // too little to reopen (SWS)
+  CHECK_EQ(host_nsent(eth0), 0);
+  CHECK_EQ(recvs(c, buf, 4000, 0), 4000);
+  a = sent(eth0);                                    // the window update
+  CHECK_EQ(a.ack, seq);
+  CHECK_EQ(a.win, 4100);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_a_syn_flood_turns_over_the_backlog_and_leaves_room(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  for (int i = 0; i < 500; i++)
+    inseg_opts(eth0, 1000 + i, LPORT, 5000 * i, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  host_sent_clear(eth0);
+  CHECK_EQ(ntcb(), 1 + 4);                           // the listener and its backlog
+  CHECK_EQ(stats().tcp_synrcvddropped, 496);
+  // A real client still gets in.
+  struct socket *c = passive_open(eth0, ls);
+  CHECK(c != 0);
+  sock_close(c);
+  inseg(eth0, PISS + 1, ISS + 2, TH_ACK, 8192, 0, 0);   // our FIN acked: FIN_WAIT_2
+  sock_close(ls);
+  host_advance(70 * HZ);                             // the orphan's FIN_WAIT_2 limit                             // the orphans' SYN-ACKs give up
+  host_sent_clear(eth0);
+  CHECK_EQ(ntcb(), 0);
+  CHECK(host_pool_full());
+}
+
+static void
+test_close_with_linger_zero_and_with_unread_data_resets(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  struct linger lg = { 1, 0 };
+  CHECK_EQ(sock_setopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+  sock_close(c);
+  struct tseg r = sent(eth0);
+  CHECK_EQ(r.flags, TH_RST | TH_ACK);
+  CHECK_EQ(r.seq, ISS + 1);
+  c = passive_open(eth0, ls);   // the same 4-tuple again: the first is gone
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, "unread", 6);
+  host_sent_clear(eth0);
+  sock_close(c);
+  r = sent(eth0);
+  CHECK_EQ(r.flags, TH_RST | TH_ACK);
+  sock_close(ls);
+  CHECK_EQ(ntcb(), 0);
+}
+
+static void
+test_malformed_options_are_dropped_not_looped(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  static const uchar zerolen[4] = { 2, 0, 0, 0 };      // picoTCP #506's option
+  static const uchar overrun[4] = { 1, 1, 3, 9 };      // longer than the header
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, zerolen, 4, 0, 0);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, overrun, 4, 0, 0);
+  CHECK_EQ(host_nsent(eth0), 0);
+  CHECK_EQ(stats().tcp_inerrs, 2);
+  struct tcpopts o;
+  static const uchar big[3] = { 3, 3, 200 };
+  CHECK_EQ(tcp_parseopts(big, 3, &o), 0);
+  CHECK_EQ(o.wscale, 14);                              // RFC 7323: at most 14
+  sock_close(ls);
+  CHECK(host_pool_full());
+}
+
+static void
+test_bad_user_pointers_fault(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  CHECK_EQ(sock_sendto(c, host_badaddr(), 10, 0, 0), -EFAULT);
+  CHECK_EQ(host_nsent(eth0), 0);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, "abc", 3);
+  CHECK_EQ(sock_recvfrom(c, host_badaddr(), 3, 0, 0, 0), -EFAULT);
+  char buf[4];
+  CHECK_EQ(recvs(c, buf, 3, MSG_PEEK), 3);             // still there
+  CHECK_EQ(recvs(c, buf, 3, 0), 3);
+  CHECK_MEM(buf, "abc", 3);
+  host_sent_clear(eth0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static const struct test tests[] = {
+  TEST(test_passive_open_is_exact_and_accept_gives_the_peer),
+  TEST(test_active_open_sends_mss_and_window_scale),
+  TEST(test_a_syn_to_a_closed_port_is_reset_and_a_rst_never_is),
+  TEST(test_data_both_ways_across_the_wraparound),
+  TEST(test_every_second_full_segment_is_acked_at_once),
+  TEST(test_out_of_order_segments_are_held_and_filled_in),
+  TEST(test_a_passive_close_goes_through_close_wait_and_last_ack),
+  TEST(test_an_active_close_waits_in_time_wait_and_acks_a_repeated_fin),
+  TEST(test_simultaneous_close_goes_through_closing),
+  TEST(test_simultaneous_open_goes_through_syn_received),
+  TEST(test_rst_in_window_is_challenged_exact_resets_outside_is_dropped),
+  TEST(test_a_syn_on_an_established_connection_is_challenged),
+  TEST(test_retransmission_backs_off_until_etimedout),
+  TEST(test_an_unanswered_syn_fails_with_etimedout),
+  TEST(test_a_rst_to_our_syn_refuses_the_connection),
+  TEST(test_three_duplicate_acks_retransmit_and_recover),
+  TEST(test_a_zero_window_is_probed_with_backoff_and_reopened),
+  TEST(test_our_window_closes_when_full_and_reading_reopens_it),
+  TEST(test_a_syn_flood_turns_over_the_backlog_and_leaves_room),
+  TEST(test_close_with_linger_zero_and_with_unread_data_resets),
+  TEST(test_malformed_options_are_dropped_not_looped),
+  TEST(test_bad_user_pointers_fault),
+};
+
+int
+main(void)
+{
+  return run_tests(tests, NELEM(tests), 1);
+}
