@@ -2,7 +2,10 @@
 // (the fuzzer runs many inputs in it, as a long-running kernel would), with
 // eth0 10.0.0.2/24, a default gateway 10.0.0.1, and sockets of every kind
 // open so that delivery to them is reached: UDP bound to port 7, UDP
-// connected to 10.0.0.1:53, raw ICMP, and AF_PACKET for every frame.
+// connected to 10.0.0.1:53, raw ICMP, AF_PACKET for every frame, and a TCP
+// listener on port 80. Our TCP ISN is fixed (tcp.isn=, just below 2^32) so
+// that an input can complete a handshake; connections it completes are
+// accepted and reset after each input.
 //
 // Checksums: the stack verifies them as always, but fuzz_deliver fixes the
 // IPv4 header checksum and the UDP, ICMP and TCP checksums of the input
@@ -19,12 +22,14 @@
 
 #include "tests/host/fixture.h"
 
-#define FUZZ_CMDLINE "arp.reachable=2 arp.gc=4 ip.reasmtime=3"
+#define FUZZ_CMDLINE "arp.reachable=2 arp.gc=4 ip.reasmtime=3 tcp.isn=4294967000 tcp.msl=500"
+#define FUZZ_ISS 4294967000u
 #define QUIESCE_EVERY 2048
 #define QUIESCE_TICKS (6 * HZ)
 
 static struct hostnic *fuzz_eth0;
 static struct socket *fuzz_socks[4];
+static struct socket *fuzz_listener;
 
 static void
 fuzz_boot(void)
@@ -53,12 +58,31 @@ fuzz_boot(void)
     panic("fuzz_boot: raw icmp");
   if (sock_create(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL), &fuzz_socks[3]) < 0)
     panic("fuzz_boot: packet");
+  a.sin_addr = 0;
+  a.sin_port = htons(80);
+  if (sock_create(AF_INET, SOCK_STREAM, 0, &fuzz_listener) < 0 ||
+      sock_bind(fuzz_listener, (struct sockaddr *)&a, sizeof a) < 0 ||
+      sock_listen(fuzz_listener, 8) < 0)
+    panic("fuzz_boot: tcp listener");
+  fuzz_listener->nonblock = 1;
   host_sent_clear(fuzz_eth0);
+}
+
+// Close a TCP socket with a reset: nothing is left behind (no orphan).
+static void
+fuzz_tcpreset(struct socket *s)
+{
+  struct linger lg = { 1, 0 };
+  sock_setopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  sock_close(s);
 }
 
 static void
 fuzz_drain(void)
 {
+  struct socket *c;
+  while (sock_accept(fuzz_listener, &c, 0, 0) == 0)
+    fuzz_tcpreset(c);
   static char buf[PBUF_BIGSIZE];
   char from[32];
   for (uint i = 0; i < NELEM(fuzz_socks); i++) {
@@ -71,7 +95,7 @@ fuzz_drain(void)
 }
 
 // One frame onto eth0's wire, checksums fixed first (see above).
-static void
+static __attribute__((unused)) void
 fuzz_deliver(const uchar *data, uint len)
 {
   static uchar frame[PBUF_SIZE];

@@ -81,7 +81,7 @@ def targets():
     return names
 
 
-TARGETS = ["frame", "frames", "wire", "dhcp", "dns"]
+TARGETS = ["frame", "frames", "wire", "dhcp", "dns", "tcp"]
 
 
 @pytest.mark.parametrize("name", TARGETS)
