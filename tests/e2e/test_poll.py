@@ -140,6 +140,30 @@ def test_nc_waits_in_poll_for_a_slow_reply(lab):
         server.wait()
 
 
+@pytest.mark.root
+def test_nc_prints_a_late_reply_while_waiting_for_input(lab):
+    """The reply comes 0.3 s after the line, while nc waits on the terminal: it
+    is printed then, not after the next line (the old nc read replies for only
+    0.2 s after each line, then blocked reading the console)."""
+    vm = lab.guest("a")
+    server = lab.peer_popen([sys.executable, "-u", "-c", SLOW_ECHO, PEER_IP, str(ECHO_PORT)])
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == "ready"
+        vm.console.sendline(f"nc -u -w 1 {PEER_IP} {ECHO_PORT}")
+        time.sleep(0.5)
+        vm.console.sendline("late reply")
+        vm.console.expect("LATE REPLY", 10)
+        start = time.monotonic()
+        vm.console.send(b"\x04")                     # end of input: nc ends after -w 1
+        vm.console.expect_prompt(10)
+        assert time.monotonic() - start >= 0.9
+        assert vm.run("echo $?") == "0\n"
+    finally:
+        server.kill()
+        server.wait()
+
+
 def udp_payloads(path: Path) -> list[tuple[str, str, int, bytes]]:
     """(source, destination, destination port, payload) of each UDP datagram."""
     found = []
@@ -160,6 +184,7 @@ def test_the_wire_shows_both_ways(lab):
     to_poller = [d[3] for d in datagrams if d[:3] == (PEER_IP, GUEST_IP, PORT)]
     assert to_poller == [b"one", b"two", b"three"], datagrams
     to_echo = [d[3] for d in datagrams if d[:3] == (GUEST_IP, PEER_IP, ECHO_PORT)]
-    assert to_echo == [b"slow hello\n"], datagrams
+    assert to_echo == [b"slow hello\n", b"late reply\n"], datagrams
     replies = [d[3] for d in datagrams if d[:2] == (PEER_IP, GUEST_IP)]
     assert replies.count(b"SLOW HELLO\n") == 1, datagrams
+    assert replies.count(b"LATE REPLY\n") == 1, datagrams
