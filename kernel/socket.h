@@ -56,8 +56,8 @@ struct linger {
 #define INADDR_LOOPBACK  0x0100007F   // 127.0.0.1, network order
 
 // recvfrom/sendto flags
-#define MSG_PEEK     0x02
-#define MSG_DONTWAIT 0x40
+#define MSG_PEEK     0x02   // return the next datagram but leave it queued
+#define MSG_DONTWAIT 0x40   // do not wait: EAGAIN if nothing is queued
 
 // IPv4 socket address (Linux's struct sockaddr_in).
 struct sockaddr_in {

@@ -47,11 +47,27 @@ sockstat(struct file *f, struct stat *st)
   return 0;
 }
 
+static int
+sockpoll(struct file *f, int events)
+{
+  return sock_poll(f->priv, events);
+}
+
+// The socket keeps its own copy: the stack decides whether a call waits.
+static void
+socksetnonblock(struct file *f, int on)
+{
+  struct socket *s = f->priv;
+  s->nonblock = on;
+}
+
 static const struct fileops sockfileops = {
   .read = sockread,
   .write = sockwrite,
   .close = sockclose,
   .stat = sockstat,
+  .poll = sockpoll,
+  .setnonblock = socksetnonblock,
 };
 
 static int

@@ -9,6 +9,7 @@
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
 #include "kernel/net/tcp.h"
+#include "kernel/poll.h"
 
 struct spinlock tcplock;
 struct tcpcb tcbs[NTCB];
@@ -219,10 +220,13 @@ tcp_free(struct tcpcb *tp)
   tcp_wake(tp);
 }
 
+// Something a caller may wait for changed: wake sleepers on tp, and
+// pollers (sock.h's contract: after the change, with the lock held).
 void
 tcp_wake(struct tcpcb *tp)
 {
   wakeup(tp);
+  pollwakeup();
 }
 
 // The connection is CLOSED: a block nobody will read is freed; otherwise
@@ -808,6 +812,34 @@ tcp_getopt(struct socket *s, int level, int opt, void *val, int *len)
   return 0;
 }
 
+// Readiness for poll(2) (sock.h's contract).
+static int
+tcp_poll(struct socket *s, int events)
+{
+  (void)events;
+  int ready = 0;
+  struct tcpcb *tp = lockpcb(s);
+  if (tp->state == TCPS_LISTEN) {
+    if (tp->acceptq)
+      ready |= POLLIN;
+  } else {
+    if (tp->rcv.len > 0 || rcvdone(tp) || tp->error)
+      ready |= POLLIN;
+    if (tp->error)
+      ready |= POLLERR;
+    int connecting = tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RCVD;
+    if (!connecting && (tp->state != TCPS_CLOSED || tp->iss || tp->error) &&
+        (tcpbuf_space(&tp->snd) > 0 || tp->state == TCPS_CLOSED || (tp->flags & TF_FINQUEUED)))
+      ready |= POLLOUT;   // room, or a send that fails at once
+    if (tp->state == TCPS_CLOSED && (tp->iss || tp->error))
+      ready |= POLLHUP;   // reset, timed out, or closed both ways
+    else if ((tp->flags & TF_FINQUEUED) && rcvdone(tp))
+      ready |= POLLHUP;
+  }
+  release(&tcplock);
+  return ready;
+}
+
 static const struct sockops tcpops = {
   .bind = tcp_bind,
   .sendto = tcp_sendto,
@@ -821,6 +853,7 @@ static const struct sockops tcpops = {
   .getpeer = tcp_getpeer,
   .setopt = tcp_setopt,
   .getopt = tcp_getopt,
+  .poll = tcp_poll,
 };
 
 // A new stream socket gets its block at once, in CLOSED.
