@@ -57,7 +57,8 @@ struct linger {
 
 // recvfrom/sendto flags
 #define MSG_PEEK     0x02   // return the next datagram but leave it queued
-#define MSG_DONTWAIT 0x40   // do not wait: EAGAIN if nothing is queued
+#define MSG_DONTWAIT 0x40
+#define MSG_NOSIGNAL 0x4000 // a stream that cannot send: EPIPE without SIGPIPE   // do not wait: EAGAIN if nothing is queued
 
 // IPv4 socket address (Linux's struct sockaddr_in).
 struct sockaddr_in {

@@ -133,6 +133,11 @@ extern int sys_statfs(void);
 extern int sys_getrandom(void);
 extern int sys_sysinfo(void);
 extern int sys_poll(void);
+extern int sys_listen(void);
+extern int sys_accept(void);
+extern int sys_shutdown(void);
+extern int sys_getpeername(void);
+extern int sys_tcplist(void);
 extern int sys_fcntl(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
@@ -193,6 +198,11 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_getrandom] sys_getrandom,
   [SYS_sysinfo] sys_sysinfo,
   [SYS_poll]    sys_poll,
+  [SYS_listen]  sys_listen,
+  [SYS_accept]  sys_accept,
+  [SYS_shutdown] sys_shutdown,
+  [SYS_getpeername] sys_getpeername,
+  [SYS_tcplist] sys_tcplist,
   [SYS_fcntl]   sys_fcntl,
 };
 

@@ -72,6 +72,13 @@
 
 #define SYS_sysinfo  80   // (struct sysinfo *): resources in use, kernel/sysinfo.h
 
+// Stream sockets (TCP; kernel/syssock.c).
+#define SYS_listen   90   // (fd, backlog)
+#define SYS_accept   91   // (fd, addr or 0, int *len or 0): a new descriptor
+#define SYS_shutdown 92   // (fd, SHUT_RD/SHUT_WR/SHUT_RDWR)
+#define SYS_getpeername 93 // (fd, addr, int *len)
+#define SYS_tcplist  94   // (index, struct tcpinfo *): -ENOENT past the last
+
 // Waiting on several files, and non-blocking I/O (kernel/poll.c, sysfile.c).
 #define SYS_poll    120   // (struct pollfd *fds, nfds, timeout_ms): kernel/poll.h
 #define SYS_fcntl   121   // (fd, F_GETFL or F_SETFL, flags): kernel/fcntl.h

@@ -11,6 +11,7 @@
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
 #include "kernel/file.h"
+#include "kernel/signal.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/sock.h"
 
@@ -24,10 +25,20 @@ sockread(struct file *f, uint dst, int n)
   return sock_recvfrom(f->priv, dst, n, 0, 0, 0);
 }
 
+// Writing to a stream that can no longer send raises SIGPIPE, as on
+// Linux, unless the call said MSG_NOSIGNAL; the call still returns EPIPE.
+static int
+sigpipe(struct socket *s, int ret, int flags)
+{
+  if (ret == -EPIPE && s->type == SOCK_STREAM && !(flags & MSG_NOSIGNAL))
+    kill(myproc()->pid, SIGPIPE);
+  return ret;
+}
+
 static int
 sockwrite(struct file *f, uint src, int n)
 {
-  return sock_sendto(f->priv, src, n, 0, 0);
+  return sigpipe(f->priv, sock_sendto(f->priv, src, n, 0, 0), 0);
 }
 
 static void
@@ -124,16 +135,11 @@ putsockaddr(int a, int l, struct sockaddr *addr, int len)
   return 0;
 }
 
-int
-sys_socket(void)
+// A descriptor for socket s (closed if there is none to be had).
+static int
+sockfd(struct socket *s)
 {
-  int domain, type, protocol, fd, err;
-  struct socket *s;
-
-  if (argint(0, &domain) < 0 || argint(1, &type) < 0 || argint(2, &protocol) < 0)
-    return -EFAULT;
-  if ((err = sock_create(domain, type, protocol, &s)) < 0)
-    return err;
+  int fd;
   struct file *f = filealloc();
   if (f == 0) {
     sock_close(s);
@@ -145,6 +151,107 @@ sys_socket(void)
   if ((fd = fdinstall(f)) < 0)
     fileclose(f);
   return fd;
+}
+
+int
+sys_socket(void)
+{
+  int domain, type, protocol, err;
+  struct socket *s;
+
+  if (argint(0, &domain) < 0 || argint(1, &type) < 0 || argint(2, &protocol) < 0)
+    return -EFAULT;
+  if ((err = sock_create(domain, type, protocol, &s)) < 0)
+    return err;
+  return sockfd(s);
+}
+
+int
+sys_listen(void)
+{
+  struct socket *s;
+  int backlog, err;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  if (argint(1, &backlog) < 0)
+    return -EFAULT;
+  return sock_listen(s, backlog);
+}
+
+// accept(fd, addr, len): the peer's address is written only when addr is
+// not 0, checked before waiting so that a bad pointer costs no connection.
+int
+sys_accept(void)
+{
+  struct socket *s, *ns;
+  char buf[MAXSOCKADDR];
+  uint uaddr, ulen;
+  int len = sizeof buf, userlen = 0, err;
+  pde_t *pgdir = myproc()->pgdir;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  if (arguint(1, &uaddr) < 0 || arguint(2, &ulen) < 0)
+    return -EFAULT;
+  if (uaddr && (ulen == 0 || copyin(pgdir, &userlen, ulen, sizeof userlen) < 0 || userlen < 0 ||
+                !uvmaccessible(pgdir, uaddr, MIN(userlen, (int)sizeof buf), 1) ||
+                !uvmaccessible(pgdir, ulen, sizeof userlen, 1)))
+    return -EFAULT;
+  memset(buf, 0, sizeof buf);
+  if ((err = sock_accept(s, &ns, uaddr ? (struct sockaddr *)buf : 0, &len)) < 0)
+    return err;
+  int fd = sockfd(ns);
+  if (fd >= 0 && uaddr &&
+      (copyout(pgdir, uaddr, buf, MIN(userlen, len)) < 0 ||
+       copyout(pgdir, ulen, &len, sizeof len) < 0))
+    return -EFAULT;   // checked above: only if the program unmapped it meanwhile
+  return fd;
+}
+
+int
+sys_shutdown(void)
+{
+  struct socket *s;
+  int how, err;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  if (argint(1, &how) < 0)
+    return -EFAULT;
+  return sock_shutdown(s, how);
+}
+
+int
+sys_getpeername(void)
+{
+  struct socket *s;
+  char buf[MAXSOCKADDR];
+  int len = sizeof buf, err;
+
+  if ((err = argsock(0, &s)) < 0)
+    return err;
+  memset(buf, 0, sizeof buf);
+  if ((err = sock_getpeer(s, (struct sockaddr *)buf, &len)) < 0)
+    return err;
+  return putsockaddr(1, 2, (struct sockaddr *)buf, len);
+}
+
+int
+sys_tcplist(void)
+{
+  int index;
+  uint uout;
+  struct tcpinfo ti;
+
+  if (argint(0, &index) < 0 || arguint(1, &uout) < 0)
+    return -EFAULT;
+  if (index < 0)
+    return -EINVAL;
+  int err = tcp_list(index, &ti);
+  if (err < 0)
+    return err;
+  return copyout(myproc()->pgdir, uout, &ti, sizeof ti);
 }
 
 int
@@ -177,17 +284,18 @@ sys_sendto(void)
   struct socket *s;
   char buf[MAXSOCKADDR];
   uint src, uto;
-  int n, len = 0, err;
+  int n, len = 0, err, flags;
 
   if ((err = argsock(0, &s)) < 0)
     return err;
-  if (arguint(1, &src) < 0 || argint(2, &n) < 0 || arguint(4, &uto) < 0)
+  if (arguint(1, &src) < 0 || argint(2, &n) < 0 || argint(3, &flags) < 0 ||
+      arguint(4, &uto) < 0)
     return -EFAULT;
   if (n < 0)
     return -EINVAL;
   if (uto && (err = argsockaddr(4, 5, (struct sockaddr *)buf, &len)) < 0)
     return err;
-  return sock_sendto(s, src, n, uto ? (struct sockaddr *)buf : 0, len);
+  return sigpipe(s, sock_send(s, src, n, uto ? (struct sockaddr *)buf : 0, len, flags), flags);
 }
 
 int

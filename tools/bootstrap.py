@@ -89,6 +89,13 @@ def answers(*argv: str, expect: str = "") -> Probe:
     return probe
 
 
+def openbsd_netcat(runner: Runner) -> bool:
+    """OpenBSD's nc (its -N, shut down the sending side at end of input, is
+    what the TCP tests use); its -h exits 1 but says who it is."""
+    result = runner.run(("nc", "-h"), timeout=30)
+    return "OpenBSD netcat" in result.stdout + result.stderr
+
+
 def links_32bit_division(runner: Runner) -> bool:
     """Compile a 32-bit freestanding object and link it, as the Makefile links
     the kernel, against the libgcc that `gcc -m32` names: without
@@ -155,6 +162,9 @@ CHECKS: tuple[Check, ...] = (
     # service on the host. Labs run it in their namespace (docs/lab.md).
     Check("dnsmasq", "dnsmasq-base", answers("dnsmasq", "--version", expect="Dnsmasq")),
     Check("clang", "clang", answers("clang", "--version")),
+    # Linux peers for the TCP tests (tests/e2e/test_tcp_linux.py).
+    Check("socat", "socat", answers("socat", "-V", expect="socat version")),
+    Check("OpenBSD netcat", "netcat-openbsd", openbsd_netcat),
     Check("a 32-bit libFuzzer target with the sanitizers",
           "libclang-rt-14-dev lib32stdc++-12-dev", builds_32bit_fuzzer),
 )
@@ -167,7 +177,7 @@ CONFLICTS = {"arping": ("iputils-arping",)}
 # installs them: every package above that a base Debian 12 image lacks, and
 # what gcc-multilib brings in (matched by prefix: lib32*, libx32*, ...).
 REMOVABLE = ("gcc-multilib", "qemu-system-x86", "tshark", "arping", "iputils-arping",
-             "cpio", "dnsmasq-base", "clang", "clang-14", "libclang1-14",
+             "cpio", "dnsmasq-base", "socat", "netcat-openbsd", "clang", "clang-14", "libclang1-14",
              "libclang-common-14-dev", "libclang-rt-14-dev")
 REMOVABLE_PREFIXES = ("gcc-12-multilib", "lib32", "libx32", "libc6-i386", "libc6-dev-i386",
                       "libc6-x32", "libc6-dev-x32", "qemu-system-", "wireshark-common",

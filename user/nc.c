@@ -1,3 +1,9 @@
+// nc [-s SOURCE] [-p LOCALPORT] HOST PORT: a TCP connection; standard input
+// goes to it and what comes from it to standard output, both as they come
+// (poll() waits on the two). At end of input nc shuts its sending side
+// down (the peer reads end of file) and goes on until the peer closes.
+// nc -l [-k] [-p] PORT: the same on the first connection to PORT (with -k,
+// on each in turn).
 // nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT: standard input to
 // a UDP socket, a datagram a line, and datagrams from it to standard output,
 // both as they come: poll() waits on the two at once. At end of input nc
@@ -13,10 +19,11 @@
 #include "user/resolv.h"
 
 static const char usage[] =
-  "usage: nc -u [-w|-q SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT\n"
-  "       nc -u -l [-p] PORT\n"
-  "  -u           UDP (the only protocol so far)\n"
-  "  -l           listen on PORT and print what arrives\n"
+  "usage: nc [-u] [-w|-q SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT\n"
+  "       nc -l [-k] [-u] [-p] PORT\n"
+  "  -u           UDP (TCP without it)\n"
+  "  -l           listen on PORT: TCP, serve one connection; UDP, print what arrives\n"
+  "  -k           with -l (TCP): accept another connection when one ends\n"
   "  -p PORT      local port (with -l: the port to listen on)\n"
   "  -s SOURCE    local address to send from\n"
   "  -w SECONDS   wait this long for replies after end of input (default 1)\n"
@@ -24,12 +31,13 @@ static const char usage[] =
 
 static char buf[16384];
 static volatile int interrupted;
-static int sent, received;
+static int sent, received, tcp;
 
 static int
 stopped(void)
 {
-  fprintf(2, "nc: interrupted: %d datagrams sent, %d received\n", sent, received);
+  fprintf(2, "nc: interrupted: %d %s sent, %d received\n", sent, tcp ? "bytes" : "datagrams",
+          received);
   return 130;
 }
 
@@ -188,16 +196,130 @@ sendmode(int fd, uint addr, int port, uint laddr, int lport, int wait)
   return interrupted ? stopped() : 0;
 }
 
+// ---- TCP ----
+
+// Copy standard input to the connection and the connection to standard
+// output until the peer closes: 0, or 1 on an error.
+static int
+relay(int fd)
+{
+  struct pollfd fds[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
+  for (;;) {
+    int n = poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      perror("nc: poll");
+      return 1;
+    }
+    if (fds[1].revents) {
+      int r = read(fd, buf, sizeof buf);
+      if (r == 0)
+        return 0;   // the peer is done
+      if (r < 0 && errno != EINTR && errno != EAGAIN) {
+        fprintf(2, "nc: %s\n", strerror(errno));
+        return 1;
+      }
+      if (r > 0) {
+        received += r;
+        writeall(1, buf, r);
+      }
+    }
+    if (fds[0].revents) {
+      int r = read(0, buf, sizeof buf);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0) {
+        perror("nc: read");
+        return 1;
+      }
+      if (r == 0) {
+        shutdown(fd, SHUT_WR);   // the peer reads end of file
+        fds[0].fd = -1;
+        continue;
+      }
+      if (writeall(fd, buf, r) < 0) {
+        fprintf(2, "nc: %s\n", strerror(errno));
+        return 1;
+      }
+      sent += r;
+    }
+  }
+}
+
+static int
+tcpconnect(uint addr, int port, uint laddr, int lport)
+{
+  char ip[16];
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in me = { AF_INET, htons(lport), laddr, { 0 } };
+  struct sockaddr_in peer = { AF_INET, htons(port), addr, { 0 } };
+  if (fd < 0) {
+    perror("nc: socket");
+    return 1;
+  }
+  if ((lport || laddr) && bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+    fprintf(2, "nc: local address %s port %d: %s\n", inet_ntoa(laddr, ip), lport,
+            strerror(errno));
+    return 1;
+  }
+  if (connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
+    fprintf(2, "nc: connect to %s port %d (tcp) failed: %s\n", inet_ntoa(addr, ip), port,
+            strerror(errno));
+    return 1;
+  }
+  int r = relay(fd);
+  close(fd);
+  return r;
+}
+
+static int
+tcplisten(int port, int keep)
+{
+  char ip[16];
+  int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in me = { AF_INET, htons(port), INADDR_ANY, { 0 } };
+  if (fd < 0) {
+    perror("nc: socket");
+    return 1;
+  }
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0 || listen(fd, 1) < 0) {
+    fprintf(2, "nc: port %d: %s\n", port, strerror(errno));
+    return 1;
+  }
+  int r = 0;
+  do {
+    struct sockaddr_in peer;
+    int len = sizeof peer;
+    int c = accept(fd, (struct sockaddr *)&peer, &len);
+    if (c < 0 && errno == EINTR)
+      continue;
+    if (c < 0) {
+      perror("nc: accept");
+      return 1;
+    }
+    fprintf(2, "Connection received on %s %d\n", inet_ntoa(peer.sin_addr, ip),
+            ntohs(peer.sin_port));
+    r = relay(c);
+    close(c);
+  } while (keep && !interrupted);
+  close(fd);
+  return r;
+}
+
 int
 main(int argc, char **argv)
 {
-  int udp = 0, listen = 0, wait = 1000, lport = 0, c;
+  int udp = 0, listen = 0, keep = 0, wait = 1000, lport = 0, c;
   uint laddr = INADDR_ANY;
 
   argsinit("nc", usage);
-  while ((c = getopt(argc, argv, "ulw:q:p:s:")) != -1) {
+  while ((c = getopt(argc, argv, "uklw:q:p:s:")) != -1) {
     if (c == 'u')
       udp = 1;
+    else if (c == 'k')
+      keep = 1;
     else if (c == 'l')
       listen = 1;
     else if (c == 'w' || c == 'q')
@@ -222,9 +344,12 @@ main(int argc, char **argv)
             hstrerror(h_errno));
     return 1;
   }
+  if (keep && !listen)
+    usagefail("-k goes with -l");
   if (!udp) {
-    fprintf(2, "nc: only UDP is supported so far: add -u\n");
-    return 2;
+    tcp = 1;
+    signal(SIGINT, oninterrupt);
+    return listen ? tcplisten(port, keep) : tcpconnect(addr, port, laddr, lport);
   }
 
   int fd = socket(AF_INET, SOCK_DGRAM, 0);

@@ -25,6 +25,12 @@ int routelist(int index, struct rtentry *rt);
 int routeadd(const struct rtentry *rt);
 int routedel(const struct rtentry *rt);
 int socklist(int index, struct sockinfo *si);
+int listen(int fd, int backlog);
+int accept(int fd, struct sockaddr *addr, int *len);   // addr may be 0
+int shutdown(int fd, int how);
+int getpeername(int fd, struct sockaddr *addr, int *len);
+int tcplist(int index, struct tcpinfo *ti);   // -1 (ENOENT) past the last
+#define send(fd, buf, len, flags) sendto((fd), (buf), (len), (flags), 0, 0)
 
 static inline ushort htons(ushort v) { return (v << 8) | (v >> 8); }
 static inline ushort ntohs(ushort v) { return htons(v); }

@@ -1,5 +1,6 @@
-// netstat [-s | -m]: open sockets and per-protocol counters.
+// netstat [-s | -m | -t [-a]]: open sockets and per-protocol counters.
 //   netstat      the sockets, then every counter
+//   netstat -t   TCP connections in Linux's columns (-a: listeners too)
 //   netstat -s   only the counters
 //   netstat -m   the packet buffer pool, like BSD's netstat -m for mbufs
 #include "kernel/types.h"
@@ -7,11 +8,19 @@
 #include "user/net.h"
 
 static const char usage[] =
-  "usage: netstat [-a] [-n] [-s | -m]\n"
+  "usage: netstat [-a] [-n] [-s | -m | -t]\n"
   "  with no option: the sockets, then every counter\n"
+  "  -t     TCP connections, as Linux's netstat -t shows them\n"
+  "  -a     with -t: listening sockets too\n"
   "  -s     only the per-protocol counters\n"
   "  -m     the packet buffer pool, like BSD's netstat -m\n"
-  "  -a, -n accepted for Linux's sake: every socket is shown, numerically\n";
+  "  -n     accepted for Linux's sake: addresses are always numeric\n";
+
+// Linux's names, in the kernel's order (struct tcpinfo).
+static const char *const tcpstates[TCP_NSTATES] = {
+  "CLOSE", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
+  "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
 
 static void
 endpoint(char *out, uint addr, ushort port)
@@ -32,6 +41,8 @@ sockets(void)
   printf("Active sockets\n");
   printf("Proto  Recv-Q Drops Local Address         Foreign Address       PID\n");
   for (int i = 0; socklist(i, &si) == 0; i++) {
+    if (si.type == SOCK_STREAM)
+      continue;   // netstat -t lists TCP, with its states
     if (si.domain == AF_PACKET) {
       snprintf(local, sizeof local, "type %04x", si.protocol);
       printf("%-6s %6u %5u %-21s %-21s %d\n", "packet", si.rxqueue, si.drops, local, "*", si.pid);
@@ -41,6 +52,25 @@ sockets(void)
     endpoint(remote, si.raddr, si.rport);
     printf("%-6s %6u %5u %-21s %-21s %d\n", si.type == SOCK_RAW ? "raw" : "udp",
            si.rxqueue, si.drops, local, si.type == SOCK_RAW ? "*" : remote, si.pid);
+  }
+}
+
+static void
+tcpconns(int all)
+{
+  struct tcpinfo ti;
+  char local[24], remote[24];
+
+  printf("Active Internet connections (%s)\n", all ? "servers and established" : "w/o servers");
+  printf("Proto Recv-Q Send-Q Local Address           Foreign Address         State      \n");
+  for (int i = 0; tcplist(i, &ti) == 0; i++) {
+    if ((ti.state == 1 && !all) || (ti.state == 0 && ti.lport == 0))
+      continue;   // listeners without -a; sockets never bound
+    endpoint(local, ti.laddr, ti.lport);
+    endpoint(remote, ti.raddr, ti.rport);
+    const char *st = ti.state >= 0 && ti.state < TCP_NSTATES ? tcpstates[ti.state] : "UNKNOWN";
+    printf("tcp   %6u %6u %-23s %-23s %-11s\n", ti.state == 1 ? 0 : ti.recvq,
+           ti.state == 1 ? 0 : ti.sendq, local, remote, st);
   }
 }
 
@@ -85,6 +115,33 @@ counters(struct netstat_info *ns)
          ns->udp_rx, ns->udp_rx_noport, ns->udp_rx_errors);
   printf("    %u with bad checksums, %u receive buffer errors, %u packets sent\n",
          ns->udp_rx_badsum, ns->udp_rx_queuedrops, ns->udp_tx);
+  printf("Tcp:\n");
+  printf("    %u active connection openings\n", ns->tcp_activeopens);
+  printf("    %u passive connection openings\n", ns->tcp_passiveopens);
+  printf("    %u failed connection attempts\n", ns->tcp_attemptfails);
+  printf("    %u connection resets received\n", ns->tcp_estabresets);
+  printf("    %u connections established\n", ns->tcp_currestab);
+  printf("    %u segments received\n", ns->tcp_insegs);
+  printf("    %u segments sent out\n", ns->tcp_outsegs);
+  printf("    %u segments retransmitted\n", ns->tcp_retranssegs);
+  printf("    %u bad segments received\n", ns->tcp_inerrs);
+  printf("    %u resets sent\n", ns->tcp_outrsts);
+  printf("TcpExt:\n");
+  printf("    %u fast retransmits, %u retransmission timeouts\n", ns->tcp_fastretrans,
+         ns->tcp_timeouts);
+  printf("    %u segments with bad checksums\n", ns->tcp_badsum);
+  printf("    %u zero-window probes, %u keepalive probes, %u delayed acks sent\n",
+         ns->tcp_persistprobes, ns->tcp_keepaliveprobes, ns->tcp_delayedacks);
+  printf("    %u challenge acks sent, %u resets ignored (out of window)\n",
+         ns->tcp_challengeacks, ns->tcp_rstignored);
+  printf("    %u segments queued out of order, %u dropped (queue full)\n", ns->tcp_ooosegs,
+         ns->tcp_dropooofull);
+  printf("    %u segments out of window, %u to closed ports\n", ns->tcp_dropoutofwindow,
+         ns->tcp_dropnolisten);
+  printf("    %u SYNs dropped (backlog full), %u half-open connections turned over\n",
+         ns->tcp_dropbacklog, ns->tcp_synrcvddropped);
+  printf("    %u SYNs dropped (no connection blocks), %u drops for lack of memory\n",
+         ns->tcp_dropnotcb, ns->tcp_dropnomem);
   printf("Buffers:\n");
   printf("    %u/%u/%u pbufs in use/free/total\n",
          ns->pbuf_total - ns->pbuf_free, ns->pbuf_free, ns->pbuf_total);
@@ -94,20 +151,26 @@ int
 main(int argc, char **argv)
 {
   struct netstat_info ns;
-  int mode = 0, c;
+  int mode = 0, all = 0, c;
 
   argsinit("netstat", usage);
-  while ((c = getopt(argc, argv, "ansm")) != -1) {
-    if ((c == 's' || c == 'm') && mode && mode != c)
-      usagefail("-s and -m cannot go together");
-    if (c == 's' || c == 'm')
+  while ((c = getopt(argc, argv, "ansmt")) != -1) {
+    if ((c == 's' || c == 'm' || c == 't') && mode && mode != c)
+      usagefail("-s, -m and -t cannot go together");
+    if (c == 's' || c == 'm' || c == 't')
       mode = c;
+    if (c == 'a')
+      all = 1;
   }
   if (optind < argc)
     argextra(argv[optind]);
   if (netstat(&ns) < 0) {
     perror("netstat");
     return 1;
+  }
+  if (mode == 't') {
+    tcpconns(all);
+    return 0;
   }
   if (mode == 'm') {
     printf("%u/%u/%u pbufs in use/free/total\n",

@@ -35,6 +35,8 @@ struct sockops {
   int  (*getname)(struct socket *s, struct sockaddr *addr, int *len);        // may be 0
   // Stream sockets (TCP); each may be 0.
   int  (*listen)(struct socket *s, int backlog);
+  // sendto with flags (MSG_DONTWAIT); those without it never wait to send
+  int  (*send)(struct socket *s, uint src, int len, int flags);
   int  (*accept)(struct socket *s, struct socket **ns, struct sockaddr *addr, int *len);
   int  (*shutdown)(struct socket *s, int how);
   int  (*getpeer)(struct socket *s, struct sockaddr *addr, int *len);
@@ -124,6 +126,8 @@ void sock_close(struct socket *s);
 int  sock_bind(struct socket *s, const struct sockaddr *addr, int len);
 int  sock_connect(struct socket *s, const struct sockaddr *addr, int len);
 int  sock_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen);
+int  sock_send(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen,
+               int flags);   // sendto(2) with its flags
 int  sock_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen);
 int  sock_getname(struct socket *s, struct sockaddr *addr, int *len);
 int  sock_getpeer(struct socket *s, struct sockaddr *addr, int *len);
@@ -137,5 +141,7 @@ int  sock_getopt(struct socket *s, int level, int opt, void *val, int *len);
 int  sock_count(void);   // sockets in use
 void packetinit(void);
 int  sock_list(int index, struct sockinfo *out);
+struct tcpinfo;
+int  tcp_list(int index, struct tcpinfo *out);   // every TCP connection block, for netstat -t
 
 #endif

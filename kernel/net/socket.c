@@ -321,6 +321,16 @@ sock_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int 
 }
 
 int
+sock_send(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen, int flags)
+{
+  if (len < 0)
+    return -EINVAL;
+  if (s->ops->send)
+    return s->ops->send(s, src, len, flags);   // a stream: the address means nothing
+  return s->ops->sendto(s, src, len, to, tolen);
+}
+
+int
 sock_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
 {
   if (len < 0)

@@ -621,7 +621,7 @@ datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
       if (tp->t_delack == 0)
         tp->t_delack = tcp_deadline(TCP_DELACK);
     }
-    if (sg->len && tp->so == 0 && !(tp->flags & TF_SHUTRD)) {
+    if (sg->len && tp->so == 0 && tp->parent == 0 && !(tp->flags & TF_SHUTRD)) {
       // Data for a socket nobody holds any more: reset, as Linux does.
       tcp_drop(tp, 0);
       return -1;

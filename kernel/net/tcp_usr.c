@@ -497,10 +497,8 @@ sendstate(struct tcpcb *tp)
 }
 
 static int
-tcp_send(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen, int flags)
+tcp_send(struct socket *s, uint src, int len, int flags)
 {
-  (void)to;
-  (void)tolen;
   int done = 0, err = 0;
   int nonblock = s->nonblock || (flags & MSG_DONTWAIT);
   struct tcpcb *tp = lockpcb(s);
@@ -541,7 +539,9 @@ tcp_send(struct socket *s, uint src, int len, const struct sockaddr *to, int tol
 static int
 tcp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen)
 {
-  return tcp_send(s, src, len, to, tolen, 0);
+  (void)to;   // connected: the address is ignored, as Linux does
+  (void)tolen;
+  return tcp_send(s, src, len, 0);
 }
 
 // Nothing more will come: the peer's FIN arrived, or the connection is gone.
@@ -848,6 +848,7 @@ static const struct sockops tcpops = {
   .connect = tcp_connect,
   .getname = tcp_getname,
   .listen = tcp_listen,
+  .send = tcp_send,
   .accept = tcp_accept,
   .shutdown = tcp_shutdown,
   .getpeer = tcp_getpeer,

@@ -296,6 +296,30 @@ test_data_both_ways_across_the_wraparound(void)
 }
 
 static void
+test_data_and_fin_before_accept_wait_for_the_program(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  CHECK_EQ(sent(eth0).flags, TH_SYN | TH_ACK);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK | TH_PSH, 8192, "early", 5);   // Linux is quick
+  inseg(eth0, PISS + 6, ISS + 1, TH_ACK | TH_FIN, 8192, 0, 0);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);                     // no reset: the listener holds it
+  CHECK_EQ(a.ack, PISS + 7);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  char buf[16];
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 5);
+  CHECK_MEM(buf, "early", 5);
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 0);
+  CHECK_EQ(stats().tcp_outrsts, 0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
 test_every_second_full_segment_is_acked_at_once(void)
 {
   struct hostnic *eth0 = boot_tcp("");
@@ -793,6 +817,7 @@ static const struct test tests[] = {
   TEST(test_active_open_sends_mss_and_window_scale),
   TEST(test_a_syn_to_a_closed_port_is_reset_and_a_rst_never_is),
   TEST(test_data_both_ways_across_the_wraparound),
+  TEST(test_data_and_fin_before_accept_wait_for_the_program),
   TEST(test_every_second_full_segment_is_acked_at_once),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
   TEST(test_a_passive_close_goes_through_close_wait_and_last_ack),
