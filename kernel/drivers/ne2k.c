@@ -33,7 +33,7 @@
 #define RXSTART    (NE_RAMSTART + 2 * TXPAGES)  // the receive ring
 #define RXSTOP     NE_RAMSTOP
 #define RXPAGES    (RXSTOP - RXSTART)
-#define MAXFRAME   1518                         // longest frame taken (a VLAN tag included)
+#define MAXFRAME   1522                         // longest frame taken, as the E1000's
 // QEMU drops a frame when fewer than this many bytes are free in the ring
 // (its ne2000_buffer_full); a real card raises OVW instead.
 #define ROOMNEEDED (1514 + 4)

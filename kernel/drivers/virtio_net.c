@@ -55,8 +55,8 @@ struct vnet {
   struct vq rx, tx, ctrl;
   struct pbuf *rxbuf[QMAX];          // by descriptor
   struct spinlock txlock;
-  struct pbuf *txbuf[QMAX];          // by head descriptor (even: header, odd: frame)
-  ushort txfree[QMAX / 2];           // free descriptor pairs, a stack
+  struct pbuf *txbuf[QMAX];          // by descriptor
+  ushort txfree[QMAX];               // free descriptors, a stack
   uint ntxfree;
   struct spinlock ctrllock;          // one control command at a time
   struct {
@@ -68,10 +68,6 @@ struct vnet {
 
 static struct vnet cards[MAXCARDS];
 static int ncards;
-
-// Every frame goes out behind the same all-zero header: the device only
-// reads it.
-static const struct virtio_net_hdr txhdr;
 
 // ---- queues ---------------------------------------------------------------------
 
@@ -194,18 +190,38 @@ txreclaim(struct vnet *v)
   struct vq *q = &v->tx;
   while (vqpending(q)) {
     rmb();
-    uint head = q->used->ring[q->lastused % q->num].id;
+    uint d = q->used->ring[q->lastused % q->num].id;
     q->lastused++;
-    if (head >= q->num || (head & 1) || v->txbuf[head] == 0)
-      continue;   // not a chain we posted: nothing to give back
-    pbuf_free(v->txbuf[head]);
-    v->txbuf[head] = 0;
-    v->txfree[v->ntxfree++] = head / 2;
+    if (d >= q->num || v->txbuf[d] == 0)
+      continue;   // not a descriptor we posted: nothing to give back
+    pbuf_free(v->txbuf[d]);
+    v->txbuf[d] = 0;
+    v->txfree[v->ntxfree++] = d;
   }
 }
 
-// Each frame is a chain of two descriptors, a fixed pair: the shared
-// header, then the frame where it lies (no copy). Frames shorter than the
+// The frame with the (all-zero) net header in front of it, in one buffer:
+// in its headroom, where the layers above always leave some; else (a
+// received buffer sent on as it is) in a copy. 0 if there is no buffer.
+static struct pbuf *
+txframe(struct pbuf *pb)
+{
+  uint len = pbuf_len(pb);
+  if (pbuf_push(pb, HDRLEN) == 0) {
+    struct pbuf *c = len <= PBUF_SIZE - PBUF_HEADROOM ? pbuf_alloc() : 0;
+    if (c)
+      memmove(pbuf_put(c, len), pb->rp, len);
+    pbuf_free(pb);
+    if ((pb = c) == 0)
+      return 0;
+    pbuf_push(pb, HDRLEN);
+  }
+  memset(pb->rp, 0, HDRLEN);
+  return pb;
+}
+
+// One descriptor per frame, pointing at it where it lies (no copy; the
+// legacy layout rule is lifted by ANY_LAYOUT). Frames shorter than the
 // Ethernet minimum are padded here: the device sends what it is given.
 static int
 vnet_xmit(struct netdev *dev, struct pbuf *pb)
@@ -214,7 +230,7 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
   struct vq *q = &v->tx;
   uint len = pbuf_len(pb);
 
-  if (len == 0 || len > PBUF_SIZE) {
+  if (len == 0 || len > PBUF_SIZE - HDRLEN) {
     pbuf_free(pb);
     return -EINVAL;
   }
@@ -222,8 +238,9 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
     uchar *pad = pbuf_put(pb, ETH_ZLEN - len);
     if (pad)
       memset(pad, 0, ETH_ZLEN - len);
-    len = pbuf_len(pb);
   }
+  if ((pb = txframe(pb)) == 0)
+    return -ENOBUFS;
   acquire(&v->txlock);
   txreclaim(v);
   if (v->ntxfree == 0) {
@@ -231,11 +248,10 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
     pbuf_free(pb);
     return -ENOBUFS;
   }
-  uint head = 2 * v->txfree[--v->ntxfree];
-  q->desc[head + 1].addr = V2P(pb->rp);
-  q->desc[head + 1].len = len;
-  v->txbuf[head] = pb;
-  vqpost(q, head);
+  uint d = v->txfree[--v->ntxfree];
+  q->desc[d] = (struct virtq_desc){ V2P(pb->rp), pbuf_len(pb), 0, 0 };
+  v->txbuf[d] = pb;
+  vqpost(q, d);
   vqpublish(v, q);
   release(&v->txlock);
   return 0;
@@ -244,13 +260,8 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
 static void
 txinit(struct vnet *v)
 {
-  struct vq *q = &v->tx;
-  for (uint pair = 0; pair < q->num / 2; pair++) {
-    uint d = 2 * pair;
-    q->desc[d] = (struct virtq_desc){ V2P(&txhdr), HDRLEN, VIRTQ_DESC_F_NEXT, d + 1 };
-    q->desc[d + 1] = (struct virtq_desc){ 0, 0, 0, 0 };
-    v->txfree[v->ntxfree++] = pair;
-  }
+  for (uint d = 0; d < v->tx.num; d++)
+    v->txfree[v->ntxfree++] = d;
 }
 
 // ---- receive --------------------------------------------------------------------
