@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+from xv6net import nics
+
 QEMU = "qemu-system-i386"
 
 Backend = Literal[
@@ -71,18 +73,20 @@ class NicSpec:
     `ifname` (a tap that already exists); the socket/stream backends join two
     guests back to back over loopback (`port` required); "none" is a card with
     no backend at all (link up, frames go nowhere). `pcap` writes every frame
-    of the backend to that file with a filter-dump object.
+    of the backend to that file with a filter-dump object. `model` is one of
+    xv6net.nics.NAMES (QEMU's -device name).
     """
 
     backend: Backend = "user"
     mac: str | None = None
-    model: str = "e1000"
+    model: str = nics.DEFAULT
     ifname: str | None = None
     host: str = "127.0.0.1"
     port: int | None = None
     pcap: Path | None = None
 
     def __post_init__(self) -> None:
+        nics.model(self.model)
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown NIC backend {self.backend!r}; one of {BACKENDS}")
         if self.backend == "tap" and not self.ifname:
