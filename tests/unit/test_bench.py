@@ -318,14 +318,15 @@ def test_every_text_of_the_chart_is_inside_the_picture(tmp_path):
         "systems": {name: {"description": "Linux 6.1 (Debian 12, busybox)" if name == "linux"
                            else name, "runs": [bench.asdict(r) for r in rs]}
                     for name, rs in runs.items()},
-        "metrics": bench.compare(runs),
-        "machine": {"qemu": "QEMU emulator version 7.2.22", "accel": "tcg"},
+        "metrics": bench.compare(runs, "virtio-net-pci"),
     }
-    fig = bench.chart_figure(results)
+    machine = {"qemu": "QEMU emulator version 7.2.22", "accel": "tcg"}
+    nic = "virtio-net-pci: virtio-net (legacy transport), split virtqueues, DMA"
+    fig = bench.chart_figure(results, machine, nic)
     fig.canvas.draw()
     drawn = fig.get_tightbbox(fig.canvas.get_renderer())   # every drawn artist, inches
     picture = fig.bbox_inches
     assert drawn.x0 >= picture.x0 and drawn.x1 <= picture.x1, (drawn, picture)
     assert drawn.y0 >= picture.y0 and drawn.y1 <= picture.y1, (drawn, picture)
-    bench.draw_chart(results, tmp_path / "chart.png")
+    bench.draw_chart(results, machine, tmp_path / "chart.png", nic)
     assert (tmp_path / "chart.png").stat().st_size > 10_000

@@ -85,7 +85,7 @@ def test_peer_commands_need_a_namespace(tmp_path):
 def test_describe_names_everything(tmp_path):
     text = Lab(topology.two_guests(), tmp_path).describe()
     assert "bridge br-lan0 52:54:76:37:00:00, Linux peer(s) 10.0.0.1" in text
-    assert f"guest b eth0 52:54:76:36:01:00 10.0.0.3 on tap tap-b-0; pcap {tmp_path}" in text
+    assert f"guest b eth0 e1000 52:54:76:36:01:00 10.0.0.3 on tap tap-b-0; pcap {tmp_path}" in text
     assert str(tmp_path / "a-console.log") in text
     assert str(tmp_path / "lan0.pcap") in text
 
