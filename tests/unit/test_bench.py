@@ -299,14 +299,45 @@ def test_initramfs_for_linux(tmp_path):
     for directory in ("proc", "sys", "dev", "lib/modules/6.1.0-56-amd64/kernel"):
         assert archive[directory].is_dir
     assert linuxguest.LinuxGuest.cmdline("10.0.0.3", "255.255.255.0").endswith(
-        "ip=10.0.0.3:::255.255.255.0::eth0:off")
+        "ip=10.0.0.3:::255.255.255.0::eth0:off xv6net.nic=e1000")
 
 
 def test_init_script_is_valid_sh():
-    script = linuxguest.init_script(["lib/modules/x/e1000.ko"])
+    script = linuxguest.init_script({"e1000": ["lib/modules/x/e1000.ko"],
+                                     "ne2k_pci": ["lib/modules/x/8390.ko",
+                                                  "lib/modules/x/ne2k-pci.ko"]})
     result = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True,
                             check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_init_script_loads_the_modules_of_the_card_on_the_command_line(tmp_path):
+    """Run the script's argument parsing and module choice in sh, with insmod and
+    everything after it replaced by echo."""
+    script = linuxguest.init_script({"e1000": ["m/e1000.ko"],
+                                     "ne2k_pci": ["m/8390.ko", "m/ne2k-pci.ko"],
+                                     "virtio-net-pci": ["m/virtio_pci.ko", "m/virtio_net.ko"]})
+    head = script[:script.index("IFS=:")]
+    head = head.replace("$(cat /proc/cmdline)", "$CMDLINE")
+    for line in ("/bin/busybox --install -s /bin", "export PATH=/bin"):
+        head = head.replace(line, "")
+    head = "\n".join(line for line in head.splitlines()
+                     if not line.startswith(("mount ", "dmesg ")))
+    head = head.replace("insmod ", "echo insmod ")
+
+    def loaded(cmdline: str) -> list[str]:
+        result = subprocess.run(["sh", "-c", head],
+                                env={"CMDLINE": cmdline, "PATH": "/bin:/usr/bin"},
+                                text=True, capture_output=True, check=True)
+        return result.stdout.split()
+
+    assert loaded("quiet ip=10.0.0.3:::255.255.255.0::eth0:off") == ["insmod", "/m/e1000.ko"]
+    assert loaded("ip=x xv6net.nic=ne2k_pci") == ["insmod", "/m/8390.ko", "insmod",
+                                                  "/m/ne2k-pci.ko"]
+    assert loaded("xv6net.nic=virtio-net-pci")[-1] == "/m/virtio_net.ko"
+    assert "no modules" in " ".join(loaded("xv6net.nic=pcnet"))
+    cmdline = linuxguest.LinuxGuest.cmdline("10.0.0.3", "255.255.255.0", model="ne2k_pci")
+    assert cmdline.endswith("ip=10.0.0.3:::255.255.255.0::eth0:off xv6net.nic=ne2k_pci")
 
 
 def test_every_text_of_the_chart_is_inside_the_picture(tmp_path):
