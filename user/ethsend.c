@@ -1,7 +1,9 @@
-// ethsend IF DSTMAC ETHERTYPE COUNT [SIZE]: send COUNT Ethernet frames of
-// the given ethertype (hex, e.g. 88b5) from interface IF to DSTMAC through a
-// packet socket. Each payload starts with a 32-bit sequence number (network
-// order); SIZE is the whole frame without FCS (default and minimum 60).
+// ethsend [-b BURST] IF DSTMAC ETHERTYPE COUNT [SIZE]: send COUNT Ethernet
+// frames of the given ethertype (hex, e.g. 88b5) from interface IF to DSTMAC
+// through a packet socket. Each payload starts with a 32-bit sequence number
+// (network order); SIZE is the whole frame without FCS (default and minimum
+// 60). With -b, pause for a clock tick after every BURST frames: a receiver
+// whose ring holds few frames (an NE2000's 16 KiB) then keeps up.
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "user/user.h"
@@ -12,7 +14,7 @@
 static void
 usage(void)
 {
-  fprintf(2, "usage: ethsend IF DSTMAC ETHERTYPE COUNT [SIZE]\n");
+  fprintf(2, "usage: ethsend [-b BURST] IF DSTMAC ETHERTYPE COUNT [SIZE]\n");
   exit(2);
 }
 
@@ -35,7 +37,14 @@ main(int argc, char **argv)
   struct netif_info ifi;
   uchar frame[MAXFRAME], dst[6];
   char *end;
+  int burst = 0;
 
+  if (argc > 2 && strcmp(argv[1], "-b") == 0) {
+    if ((burst = atoi(argv[2])) <= 0)
+      usage();
+    argc -= 2;
+    argv += 2;
+  }
   if (argc < 5 || argc > 6)
     usage();
   int ifindex = if_nametoindex2(argv[1], &ifi);
@@ -69,6 +78,8 @@ main(int argc, char **argv)
       perror("ethsend: write");
       break;
     }
+    if (burst && (sent + 1) % burst == 0)
+      sleep(1);
   }
   printf("ethsend: sent %d frames of %d bytes on %s\n", sent, size, ifi.name);
   close(fd);

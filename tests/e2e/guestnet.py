@@ -81,9 +81,13 @@ def parse_ifconfig(text: str) -> dict[str, int]:
                 counters[f"{prefix}_{name}"] = int(value)
         elif words[:1] == ["interrupts"]:
             counters["interrupts"] = int(words[1])
-        elif words[:1] == ["ether"] and "driver" in words:
-            counters["driver"] = words[words.index("driver") + 1]
     return counters
+
+
+def parse_driver(text: str) -> str | None:
+    """The driver `ifconfig IF` names ("ether ...  (Ethernet)  driver ne2k")."""
+    match = re.search(r"^\s+ether \S+\s+\(Ethernet\)\s+driver (\S+)$", text, re.MULTILINE)
+    return match[1] if match else None
 
 
 @dataclass(frozen=True)
@@ -306,10 +310,10 @@ class WiredGuest:
         return parse_netstat(self.vm.run("netstat"))
 
     def ifconfig(self) -> dict[str, int]:
-        counters = parse_ifconfig(self.vm.run("ifconfig eth0"))
-        driver = counters.pop("driver")
+        text = self.vm.run("ifconfig eth0")
+        driver = parse_driver(text)
         assert driver == self.model.driver, f"eth0 is driven by {driver}, not {self.model.driver}"
-        return counters
+        return parse_ifconfig(text)
 
     def arp_table(self) -> dict[str, ArpEntry]:
         return parse_arp(self.vm.run("arp -a"))
