@@ -71,8 +71,8 @@ MODELS: dict[str, NicModel] = {
     m.name: m for m in (
         NicModel("e1000", "e1000", "8086:100e", "Intel 82540EM (E1000), descriptor rings, DMA",
                  ("e1000",), max_frame=1522, drops_when_full=True,
-                 overrun_trace="e1000_receiver_overrun", rx_hold_s=1.0, ring_slots=255, ring_pages=None,
-                 shortest_safe_frame=0),
+                 overrun_trace="e1000_receiver_overrun", rx_hold_s=1.0, ring_slots=255,
+                 ring_pages=None, shortest_safe_frame=0),
         NicModel("ne2k_pci", "ne2k", "10ec:8029",
                  "Realtek RTL8029 (NE2000 PCI), ring in card memory, programmed I/O",
                  ("ne2k-pci",), max_frame=None, drops_when_full=True, overrun_trace=None,
