@@ -435,7 +435,8 @@ ne2kintr(void *arg)
     readtallies(n);
   if (isr & NE_ISR_TXE)
     NETSTAT_ADD(&n->dev, tx_errors, 1);
-  wr(n, NE_ISR, isr & (NE_ISR_CNT | NE_ISR_TXE));
+  if (isr & (NE_ISR_CNT | NE_ISR_TXE))
+    wr(n, NE_ISR, isr & (NE_ISR_CNT | NE_ISR_TXE));
   if (isr & NE_ISR_OVW)
     n->overflow = 1;
   if (isr & RX_CAUSES) {
