@@ -11,7 +11,8 @@
 //
 // Card memory (pages of 256 bytes):
 //   0x40-0x45  transmit buffer 0     0x46-0x4B  transmit buffer 1
-//   0x4C-0x7F  receive ring (PSTART..PSTOP): 52 pages, 13 KiB
+//   0x4C-0x7F  receive ring (PSTART..PSTOP): 52 pages, 13 KiB, on a 16 KiB card
+//   0x4C-0xBF  116 pages, 29 KiB, where the card has 32 KiB (QEMU's model)
 // BNRY is one page behind the next frame to read, so CURR == BNRY + 1 means
 // the ring is empty and the card never writes into a page not yet read.
 
@@ -30,9 +31,7 @@
 #define MAXCARDS   4
 #define TXPAGES    6                            // one maximal frame
 #define TXSTART    NE_RAMSTART                  // two transmit buffers
-#define RXSTART    (NE_RAMSTART + 2 * TXPAGES)  // the receive ring
-#define RXSTOP     NE_RAMSTOP
-#define RXPAGES    (RXSTOP - RXSTART)
+#define RXSTART    (NE_RAMSTART + 2 * TXPAGES)  // the receive ring, to n->rxstop
 #define MAXFRAME   1522                         // longest frame taken, as the E1000's
 // QEMU drops a frame when fewer than this many bytes are free in the ring
 // (its ne2000_buffer_full); a real card raises OVW instead.
@@ -50,6 +49,7 @@ struct ne2k {
   // holder leaves CR on page 0.
   struct spinlock lock;
   uchar imr;                 // what IMR holds
+  uchar rxstop;              // PSTOP: the end of the card's memory
   uchar next;                // page of the next frame to read
   uchar txslot;              // transmit buffer to fill next
   uchar overflow;            // OVW seen: the poll resets the ring
@@ -140,6 +140,34 @@ readmac(struct ne2k *n)
   return 0;
 }
 
+// Four bytes at card address addr, in (write) or out (read) of *word.
+static int
+ramword(struct ne2k *n, uint addr, uint *word, int write)
+{
+  wr(n, NE_ISR, NE_ISR_RDC);
+  dmastart(n, addr, 4, write ? NE_CR_RWRITE : NE_CR_RREAD);
+  if (write)
+    outsl(n->io + NE_DATA, word, 1);
+  else
+    insl(n->io + NE_DATA, word, 1);
+  return dmawait(n);
+}
+
+// Where the card's RAM ends: a word written at 0x8000 that reads back, while
+// the one at 0x4000 keeps its value (a 16 KiB card ignores or aliases the
+// higher address), means 32 KiB. The card is stopped.
+static uchar
+ramstop(struct ne2k *n)
+{
+  uint low = 0x5aa5c33c, high = 0xa55a3cc3, gotlow = 0, gothigh = 0;
+  uint lowaddr = NE_RAMSTART * NE_PAGE, highaddr = NE_RAMSTOP * NE_PAGE;
+
+  if (ramword(n, lowaddr, &low, 1) < 0 || ramword(n, highaddr, &high, 1) < 0 ||
+      ramword(n, lowaddr, &gotlow, 0) < 0 || ramword(n, highaddr, &gothigh, 0) < 0)
+    return NE_RAMSTOP;
+  return gotlow == low && gothigh == high ? NE_RAMSTOP32 : NE_RAMSTOP;
+}
+
 // Receiving stopped, the ring emptied and started again: at attach, after
 // an overflow, and when a ring header cannot be right. Frames still in the
 // ring are given up. The card drops what arrives while it is stopped.
@@ -151,7 +179,7 @@ ringreset(struct ne2k *n)
   wr(n, NE_RBCR1, 0);
   wr(n, NE_TCR, NE_TCR_LB0);
   wr(n, NE_PSTART, RXSTART);
-  wr(n, NE_PSTOP, RXSTOP);
+  wr(n, NE_PSTOP, n->rxstop);
   wr(n, NE_BNRY, RXSTART);
   wr(n, NE_CR, NE_CR_PAGE1 | NE_CR_STP | NE_CR_NODMA);
   wr(n, NE_CURR, RXSTART + 1);
@@ -190,6 +218,7 @@ cardinit(struct ne2k *n)
   wr(n, NE_TCR, NE_TCR_LB0);          // nothing goes out while we set up
   if ((err = readmac(n)) < 0)
     return err;
+  n->rxstop = ramstop(n);
   setfilters(n);
   wr(n, NE_RCR, rcr(n));
   ringreset(n);                       // starts the card
@@ -277,32 +306,44 @@ struct rxtally {
   uint ringfull;   // polls that found too little room for another frame
 };
 
-// The page after the frame whose header is at page and whose count is count.
 static uint
-nextpage(uint page, uint count)
+rxpages(struct ne2k *n)
 {
-  uint pages = (count + 4 + NE_PAGE - 1) / NE_PAGE;   // header, data, CRC room
-  return RXSTART + (page - RXSTART + pages) % RXPAGES;
+  return n->rxstop - RXSTART;
 }
 
-// Bytes free between CURR and BNRY (= next - 1), as the card reckons them.
+// The page after the frame whose header is at page and whose count is count.
+static uint
+nextpage(struct ne2k *n, uint page, uint count)
+{
+  uint pages = (count + 4 + NE_PAGE - 1) / NE_PAGE;   // header, data, CRC room
+  return RXSTART + (page - RXSTART + pages) % rxpages(n);
+}
+
+// BNRY for a read pointer: the page before it, round the ring.
+static uint
+bnryof(struct ne2k *n, uint next)
+{
+  return next == RXSTART ? n->rxstop - 1u : next - 1u;
+}
+
+// Bytes free between CURR and BNRY, as the card reckons them.
 static uint
 ringroom(struct ne2k *n, uint curr)
 {
-  uint bnry = n->next == RXSTART ? RXSTOP - 1 : n->next - 1u;
-  uint used = (curr + RXPAGES - bnry) % RXPAGES;
-  return (RXPAGES - used) * NE_PAGE;
+  uint used = (curr + rxpages(n) - bnryof(n, n->next)) % rxpages(n);
+  return (rxpages(n) - used) * NE_PAGE;
 }
 
 // Whether a ring header can be right: the next page inside the ring, a
 // count that holds at least an Ethernet header, and for a frame we would
 // take, the next page where its count puts it.
 static int
-hdrsane(struct ne2k_rxhdr *h, uint here)
+hdrsane(struct ne2k *n, struct ne2k_rxhdr *h, uint here)
 {
-  if (h->next < RXSTART || h->next >= RXSTOP || h->count < 4 + ETH_HLEN)
+  if (h->next < RXSTART || h->next >= n->rxstop || h->count < 4 + ETH_HLEN)
     return 0;
-  return h->count - 4 > MAXFRAME || h->next == nextpage(here, h->count);
+  return h->count - 4 > MAXFRAME || h->next == nextpage(n, here, h->count);
 }
 
 // Copy the frame at n->next out of the ring and move past it; 0 if it was
@@ -317,7 +358,7 @@ rxtake(struct ne2k *n, struct rxtally *t, int *reset)
 
   dmastart(n, here * NE_PAGE, sizeof h, NE_CR_RREAD);
   insl(n->io + NE_DATA, &h, 1);
-  if (!hdrsane(&h, here)) {
+  if (!hdrsane(n, &h, here)) {
     t->errors++;
     ringreset(n);
     *reset = 1;
@@ -336,7 +377,7 @@ rxtake(struct ne2k *n, struct rxtally *t, int *reset)
   }
   // Only now may the card reuse the frame's pages.
   n->next = h.next;
-  wr(n, NE_BNRY, n->next == RXSTART ? RXSTOP - 1 : n->next - 1);
+  wr(n, NE_BNRY, bnryof(n, n->next));
   return pb;
 }
 
@@ -442,7 +483,10 @@ ne2kintr(void *arg)
   if (isr & RX_CAUSES) {
     n->imr &= ~RX_CAUSES;
     wr(n, NE_IMR, n->imr);
-    netdev_schedule(&n->dev, (isr & NE_ISR_OVW) != 0);
+    // The ring is less than half free, or already overflowed: the receive
+    // thread must run now, not at the next tick (the E1000's RXDMT0).
+    int urgent = (isr & NE_ISR_OVW) || ringroom(n, readcurr(n)) < rxpages(n) * NE_PAGE / 2;
+    netdev_schedule(&n->dev, urgent);
   }
   release(&n->lock);
 }
@@ -493,8 +537,8 @@ ne2kattach(struct pcidev *pci)
   release(&n->lock);
 
   uchar *m = n->dev.mac;
-  cprintf("%s: ne2k at %02x:%02x.%d irq %d io 0x%x mac %02x:%02x:%02x:%02x:%02x:%02x\n",
-          n->dev.name, pci->bus, pci->dev, pci->fn, pci->irq, n->io,
-          m[0], m[1], m[2], m[3], m[4], m[5]);
+  cprintf("%s: ne2k at %02x:%02x.%d irq %d io 0x%x mac %02x:%02x:%02x:%02x:%02x:%02x "
+          "ram %d KiB\n", n->dev.name, pci->bus, pci->dev, pci->fn, pci->irq, n->io,
+          m[0], m[1], m[2], m[3], m[4], m[5], (n->rxstop - NE_RAMSTART) / 4);
   return 0;
 }

@@ -85,12 +85,13 @@ enum {
 #define NE_RSR_MPA   0x10   // missed packet
 
 // Card memory: the station address PROM (each byte stored twice) at 0 and
-// 16 KiB of RAM at pages 0x40-0x7F (QEMU has 32 KiB, up to 0xBF; the
-// RTL8029 has 16). Pages are 256 bytes.
+// RAM from page 0x40: 16 KiB on an RTL8029 (to 0x7F), 32 KiB in QEMU's model
+// (to 0xBF). Pages are 256 bytes.
 #define NE_PAGE      256
 #define NE_PROM      0x0000
 #define NE_RAMSTART  0x40
-#define NE_RAMSTOP   0x80
+#define NE_RAMSTOP   0x80     // one past the last page of 16 KiB
+#define NE_RAMSTOP32 0xC0     // of 32 KiB
 
 // Each frame in the receive ring begins with this header (11.1).
 struct ne2k_rxhdr {

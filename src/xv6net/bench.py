@@ -211,13 +211,14 @@ def xv6_counters(text: str) -> dict[str, int]:
         raise BenchError(f"cannot read xv6net's counters from {text!r}")
     return {"interrupts": eth["interrupts"], "rx_packets": eth["rx_packets"],
             "rx_missed": eth.get("rx_overruns", 0) + eth.get("rx_nobuf", 0),
+            "ring_full": eth.get("rx_ringfull", 0), "rx_errors": eth.get("rx_errors", 0),
             "udp_in": int(udp[1]), "udp_rcvbuf_errors": int(udp[5])}
 
 
 # The card's interrupt lines: "eth0" (e1000, ne2k-pci), "virtio0-input.0",
 # "virtio0-output.0", "virtio0-config" (virtio over MSI-X).
 LINUX_COUNTERS = ("grep -E 'eth0|virtio0' /proc/interrupts; grep Udp: /proc/net/snmp; "
-                  "for f in rx_packets rx_missed_errors rx_fifo_errors; "
+                  "for f in rx_packets rx_missed_errors rx_fifo_errors rx_over_errors rx_errors; "
                   "do echo stat $f $(cat /sys/class/net/eth0/statistics/$f); done")
 
 
@@ -232,6 +233,8 @@ def linux_counters(text: str) -> dict[str, int]:
     snmp = dict(zip(udp[0].split(), udp[1].split(), strict=True))
     return {"interrupts": sum(int(n) for line in irqs for n in line.split()),
             "rx_packets": int(stats["rx_packets"]),
+            "ring_full": int(stats.get("rx_over_errors", 0)),
+            "rx_errors": int(stats.get("rx_errors", 0)),
             "rx_missed": int(stats.get("rx_missed_errors", 0))
             + int(stats.get("rx_fifo_errors", 0)),
             "udp_in": int(snmp["InDatagrams"]), "udp_rcvbuf_errors": int(snmp["RcvbufErrors"])}
@@ -582,6 +585,7 @@ class Session:
             "irq_per_packet": (delta["interrupts"] / delta["rx_packets"]
                                if delta["rx_packets"] else None),
             "nic_missed": delta["rx_missed"], "socket_drops": delta["udp_rcvbuf_errors"],
+            "ring_full": delta["ring_full"], "rx_errors": delta["rx_errors"],
             "tap_dropped": delta["tap_dropped"],
         }
         if cpu_before and cpu_after:

@@ -76,7 +76,7 @@ MODELS: dict[str, NicModel] = {
         NicModel("ne2k_pci", "ne2k", "10ec:8029",
                  "Realtek RTL8029 (NE2000 PCI), ring in card memory, programmed I/O",
                  ("ne2k-pci",), max_frame=None, drops_when_full=True, overrun_trace=None,
-                 rx_hold_s=0.0, ring_slots=None, ring_pages=52, shortest_safe_frame=6),
+                 rx_hold_s=0.0, ring_slots=None, ring_pages=116, shortest_safe_frame=6),
         NicModel("virtio-net-pci", "virtio-net", "1af4:1000",
                  "virtio-net (legacy transport), split virtqueues, DMA",
                  ("virtio_pci", "virtio_net"), max_frame=2038, drops_when_full=False,

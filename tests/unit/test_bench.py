@@ -48,9 +48,9 @@ def test_sink_and_blast_lines():
 XV6_COUNTERS = """\
 eth0: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500
         inet 10.0.0.2  netmask 255.255.255.0
-        ether 52:54:76:36:00:00  (Ethernet)
+        ether 52:54:76:36:00:00  (Ethernet)  driver ne2k
         RX packets 60004  bytes 4320288
-        RX errors 0  dropped 0  overruns 7  nobuf 1
+        RX errors 0  dropped 0  overruns 7  nobuf 1  ringfull 3
         TX packets 4  bytes 316
         TX errors 0  dropped 0
         interrupts 9118
@@ -62,8 +62,8 @@ Udp:
 
 def test_xv6_counters():
     assert bench.xv6_counters(XV6_COUNTERS) == {
-        "interrupts": 9118, "rx_packets": 60004, "rx_missed": 8, "udp_in": 60000,
-        "udp_rcvbuf_errors": 26777}
+        "interrupts": 9118, "rx_packets": 60004, "rx_missed": 8, "ring_full": 3, "rx_errors": 0,
+        "udp_in": 60000, "udp_rcvbuf_errors": 26777}
     with pytest.raises(bench.BenchError):
         bench.xv6_counters("sh: ifconfig: not found\n")
 
@@ -75,13 +75,14 @@ Udp: 60000 3 186 2 186 0 0
 stat rx_packets 60010
 stat rx_missed_errors 4
 stat rx_fifo_errors 0
+stat rx_over_errors 2
 """
 
 
 def test_linux_counters():
     assert bench.linux_counters(LINUX_COUNTERS) == {
-        "interrupts": 14233, "rx_packets": 60010, "rx_missed": 4, "udp_in": 60000,
-        "udp_rcvbuf_errors": 186}
+        "interrupts": 14233, "rx_packets": 60010, "rx_missed": 4, "ring_full": 2, "rx_errors": 0,
+        "udp_in": 60000, "udp_rcvbuf_errors": 186}
     with pytest.raises(bench.BenchError):
         bench.linux_counters("grep: /proc/interrupts: No such file or directory\n")
 
@@ -89,6 +90,15 @@ def test_linux_counters():
 def test_linux_interrupts_summed_over_cpus():
     two_cpus = LINUX_COUNTERS.replace(" 11:      14233", " 11:      14233      100")
     assert bench.linux_counters(two_cpus)["interrupts"] == 14333
+
+
+def test_linux_interrupts_of_virtio_summed_over_its_lines():
+    msix = LINUX_COUNTERS.replace(
+        " 11:      14233   IO-APIC  11-fasteoi   eth0\n",
+        " 24:          0   PCI-MSI 49152-edge      virtio0-config\n"
+        " 25:       9000   PCI-MSI 49153-edge      virtio0-input.0\n"
+        " 26:        333   PCI-MSI 49154-edge      virtio0-output.0\n")
+    assert bench.linux_counters(msix)["interrupts"] == 9333
 
 
 # ---- statistics and summaries -----------------------------------------------------------
