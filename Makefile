@@ -4,9 +4,15 @@
 #   make qemu     boot one guest with its console on this terminal (Ctrl-A x quits)
 #   make demo     install what is missing, build, run the scripted demo
 #   make test     install what is missing, build, run the whole test suite
-#   make bench    compare with a Linux guest on the same emulated E1000 (root)
+#   make bench    compare with a Linux guest on the same emulated card (root), for
+#                 each of e1000, ne2k_pci and virtio-net-pci
+#
+# NIC_MODEL=ne2k_pci (or virtio-net-pci, e1000) picks the card for qemu and demo,
+# and the card(s), comma-separated, for bench.
 
 BUILD   := build
+NIC_MODEL ?=
+NICARG   = $(if $(NIC_MODEL),--nic-model $(NIC_MODEL))
 PYTHON  ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
@@ -69,11 +75,11 @@ bootstrap:
 
 # --- the README's commands -----------------------------------------------------
 qemu: all
-	$(TOOLPY) -m xv6net run
+	$(TOOLPY) -m xv6net run $(NICARG)
 
 demo: bootstrap
 	$(MAKE) all
-	$(VPY) -m xv6net demo
+	$(VPY) -m xv6net demo $(NICARG)
 
 test: bootstrap
 	$(MAKE) all
@@ -81,7 +87,7 @@ test: bootstrap
 
 bench: bootstrap
 	$(MAKE) all
-	$(VPY) -m xv6net bench
+	$(VPY) -m xv6net bench $(NICARG)
 
 clean:
 	rm -rf $(BUILD)
