@@ -144,3 +144,15 @@ def test_lab_command_lines():
     assert lab_command(lab, "! ip neigh show") == "linux out\n"
     assert lab_command(lab, "z ls").startswith("? Type GUEST COMMAND")
     assert lab.ran == [("a", "arping 10.0.0.3"), ("linux", ["ip", "neigh", "show"])]
+
+
+@pytest.mark.parametrize("model", ["e1000", "ne2k_pci", "virtio-net-pci"])
+def test_run_nic_model(capsys, model):
+    argv = dry_run(capsys, "--nic-model", model)
+    assert argv[argv.index("-device") + 1].startswith(f"{model},netdev=n0,")
+
+
+def test_run_unknown_nic_model(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--dry-run", "--nic-model", "pcnet"])
+    assert "invalid choice: 'pcnet'" in capsys.readouterr().err
