@@ -53,17 +53,27 @@ $(BUILD)/kernel.elf: $(KOBJS) kernel/kernel.ld
 ULIB_C  := $(wildcard user/lib/*.c)
 ULIB_S  := $(wildcard user/lib/*.S)
 ULIB    := $(patsubst %.c,$(BUILD)/%.o,$(ULIB_C)) $(patsubst %.S,$(BUILD)/%.o,$(ULIB_S))
+# The library as an archive, so that a program links only the pieces it
+# uses (the DHCP and DNS code stay out of cat); crt0 is always linked.
+ULIBA   := $(BUILD)/user/lib/ulib.a
+CRT0    := $(BUILD)/user/lib/crt0.o
+
+$(ULIBA): $(filter-out $(CRT0),$(ULIB))
+	rm -f $@
+	ar rcs $@ $^
 UPROGS  := $(basename $(notdir $(wildcard user/*.c)))
 UBINS   := $(addprefix $(BUILD)/user/bin/,$(UPROGS))
 
-$(BUILD)/user/bin/%: $(BUILD)/user/%.o $(ULIB) user/user.ld
+$(BUILD)/user/bin/%: $(BUILD)/user/%.o $(CRT0) $(ULIBA) user/user.ld
 	@mkdir -p $(dir $@)
-	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(ULIB) $(LIBGCC)
+	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $(CRT0) $< $(ULIBA) $(LIBGCC)
 
 # --- initramfs (built by the Python toolkit) ---------------------------------
-$(BUILD)/initramfs.cpio: $(UBINS) $(wildcard src/xv6net/initramfs.py) $(wildcard rootfs/*)
+# rootfs/PATH lands at /PATH (rootfs/etc/hosts is /etc/hosts).
+ROOTFS  := $(shell find rootfs -type f 2>/dev/null)
+$(BUILD)/initramfs.cpio: $(UBINS) $(wildcard src/xv6net/initramfs.py) $(ROOTFS)
 	$(TOOLPY) -m xv6net.initramfs $@ $(foreach p,$(UPROGS),bin/$(p)=$(BUILD)/user/bin/$(p)) \
-	    $(foreach f,$(wildcard rootfs/*),$(notdir $(f))=$(f))
+	    $(foreach f,$(ROOTFS),$(patsubst rootfs/%,%,$(f))=$(f))
 
 all: $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
 .DEFAULT_GOAL := all

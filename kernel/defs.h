@@ -109,12 +109,29 @@ int      killed(struct proc *p);
 int      getppid(void);
 
 // ramfs.c
+struct statfs;
+void     ramfs_init(void);
 struct inode *ramfs_root(void);
 struct inode *ramfs_create(struct inode *dir, const char *name, short type);
-int      ramfs_lookup(const char *path, struct inode *cwd, struct inode **out);
-int      ramfs_readi(struct inode *ip, char *dst, uint off, uint n);
+void     ramfs_borrow(struct inode *ip, const uchar *data, uint size);
+struct inode *ramfs_dup(struct inode *ip);
+void     ramfs_put(struct inode *ip);
+int      ramfs_namei(const char *path, struct inode *cwd, struct inode **out);
+int      ramfs_open(const char *path, struct inode *cwd, int flags, struct inode **out);
+int      ramfs_mkdir(const char *path, struct inode *cwd);
+int      ramfs_remove(const char *path, struct inode *cwd, int isdir);
+int      ramfs_rename(const char *from, const char *to, struct inode *cwd);
+int      ramfs_read(struct inode *ip, int user, uint dst, uint *off, uint n);
+int      ramfs_write(struct inode *ip, uint usrc, uint *off, uint n, int append);
+int      ramfs_truncate(struct inode *ip, uint size);
+uint     ramfs_size(struct inode *ip);
 void     ramfs_stat(struct inode *ip, struct stat *st);
+void     ramfs_statfs(struct statfs *sf);
 int      ramfs_count(void);
+
+// random.c
+void     random_add(uint sample);
+void     random_get(void *buf, uint n);
 
 // swtch.S
 void     swtch(struct context **old, struct context *new);

@@ -35,6 +35,7 @@
 #define ERANGE       34
 #define ENAMETOOLONG 36
 #define ENOSYS       38
+#define ENOTEMPTY    39
 #define ENOTSOCK     88
 #define EDESTADDRREQ 89
 #define EMSGSIZE     90

@@ -14,33 +14,54 @@
 #include "kernel/elf.h"
 #include "kernel/file.h"
 
+// Read exactly n bytes at off into the kernel buffer dst.
+static int
+readat(struct inode *ip, void *dst, uint off, uint n)
+{
+  return ramfs_read(ip, 0, (uint)dst, &off, n) == (int)n ? 0 : -ENOEXEC;
+}
+
 // Check a program header against the file and the user address range.
 static int
-segmentok(struct inode *ip, struct proghdr *ph)
+segmentok(uint size, struct proghdr *ph)
 {
   return ph->memsz >= ph->filesz &&
          ph->vaddr % PGSIZE == 0 &&
          ph->vaddr + ph->memsz >= ph->vaddr &&
          ph->vaddr + ph->memsz <= KERNBASE - USTACKSIZE - 2 * PGSIZE &&
-         ph->off <= ip->size && ph->filesz <= ip->size - ph->off;
+         ph->off <= size && ph->filesz <= size - ph->off;
+}
+
+// Copy a segment's file bytes into the new image, a page at a time through
+// the kernel buffer page (a file's pages need not be contiguous).
+static int
+loadsegment(pde_t *pgdir, struct inode *ip, struct proghdr *ph, char *page)
+{
+  for (uint done = 0; done < ph->filesz; done += PGSIZE) {
+    uint n = MIN(PGSIZE, ph->filesz - done);
+    if (readat(ip, page, ph->off + done, n) < 0 || loaduvm(pgdir, ph->vaddr + done, page, n) < 0)
+      return -ENOEXEC;
+  }
+  return 0;
 }
 
 // Load every PT_LOAD segment of ip into pgdir; returns the highest end, or
 // a negative error.
 static int
-loadsegments(pde_t *pgdir, struct inode *ip, struct elfhdr *eh)
+loadsegments(pde_t *pgdir, struct inode *ip, struct elfhdr *eh, char *page)
 {
-  uint sz = 0;
+  uint sz = 0, size = ramfs_size(ip);
 
-  if (eh->phentsize != sizeof(struct proghdr) || eh->phoff > ip->size ||
-      eh->phnum * sizeof(struct proghdr) > ip->size - eh->phoff)
+  if (eh->phentsize != sizeof(struct proghdr) || eh->phoff > size ||
+      eh->phnum * sizeof(struct proghdr) > size - eh->phoff)
     return -ENOEXEC;
   for (int i = 0; i < eh->phnum; i++) {
     struct proghdr ph;
-    memmove(&ph, ip->data + eh->phoff + i * sizeof ph, sizeof ph);
+    if (readat(ip, &ph, eh->phoff + i * sizeof ph, sizeof ph) < 0)
+      return -ENOEXEC;
     if (ph.type != ELF_PROG_LOAD || ph.memsz == 0)
       continue;
-    if (!segmentok(ip, &ph) || ph.vaddr < sz)
+    if (!segmentok(size, &ph) || ph.vaddr < sz)
       return -ENOEXEC;
     // Leave the gap below the first segment unmapped (address 0 faults).
     if (sz == 0)
@@ -48,7 +69,7 @@ loadsegments(pde_t *pgdir, struct inode *ip, struct elfhdr *eh)
     if (sz < ph.vaddr + ph.memsz &&
         (sz = allocuvm(pgdir, sz, ph.vaddr + ph.memsz, PTE_W | PTE_U)) == 0)
       return -ENOMEM;
-    if (loaduvm(pgdir, ph.vaddr, (const char *)ip->data + ph.off, ph.filesz) < 0)
+    if (loadsegment(pgdir, ip, &ph, page) < 0)
       return -ENOEXEC;
   }
   return sz;
@@ -82,33 +103,58 @@ pushargs(pde_t *pgdir, uint *spp, char **argv)
   return 0;
 }
 
+// The new image for the program at path; the caller's is freed only once
+// the new one is complete.
+static int
+loadimage(struct inode *ip, pde_t **pgdirp, uint *szp, uint *entry)
+{
+  struct elfhdr eh;
+  pde_t *pgdir;
+  char *page;
+  int err;
+
+  if (ip->type == T_DIR)
+    return -EISDIR;
+  if (ip->type != T_FILE)
+    return -EACCES;
+  if (readat(ip, &eh, 0, sizeof eh) < 0)
+    return -ENOEXEC;
+  if (eh.magic != ELF_MAGIC || eh.machine != ELF_MACHINE_386 || eh.entry >= KERNBASE)
+    return -ENOEXEC;
+  if ((pgdir = setupkvm()) == 0)
+    return -ENOMEM;
+  if ((page = kalloc()) == 0) {
+    freevm(pgdir);
+    return -ENOMEM;
+  }
+  err = loadsegments(pgdir, ip, &eh, page);
+  kfree(page);
+  if (err < 0) {
+    freevm(pgdir);
+    return err;
+  }
+  *pgdirp = pgdir;
+  *szp = PGROUNDUP((uint)err);
+  *entry = eh.entry;
+  return 0;
+}
+
 // path and argv are kernel memory (sys_exec copies them in).
 int
 exec(char *path, char **argv)
 {
   struct proc *cur = myproc();
   struct inode *ip;
-  struct elfhdr eh;
   pde_t *pgdir = 0;
   int err;
-  uint sz, sp;
+  uint sz, sp, entry;
 
-  if ((err = ramfs_lookup(path, cur->cwd, &ip)) < 0)
+  if ((err = ramfs_namei(path, cur->cwd, &ip)) < 0)
     return err;
-  if (ip->type == T_DIR)
-    return -EISDIR;
-  if (ip->type != T_FILE)
-    return -EACCES;
-  if (ip->size < sizeof eh)
-    return -ENOEXEC;
-  memmove(&eh, ip->data, sizeof eh);
-  if (eh.magic != ELF_MAGIC || eh.machine != ELF_MACHINE_386 || eh.entry >= KERNBASE)
-    return -ENOEXEC;
-  if ((pgdir = setupkvm()) == 0)
-    return -ENOMEM;
-  if ((err = loadsegments(pgdir, ip, &eh)) < 0)
-    goto bad;
-  sz = PGROUNDUP((uint)err);
+  err = loadimage(ip, &pgdir, &sz, &entry);
+  ramfs_put(ip);
+  if (err < 0)
+    return err;
 
   // A guard page, inaccessible to user code, then the stack.
   err = -ENOMEM;
@@ -130,14 +176,13 @@ exec(char *path, char **argv)
   cur->pgdir = pgdir;
   cur->sz = sz;
   cur->brkmin = sz;
-  cur->tf->eip = eh.entry;
+  cur->tf->eip = entry;
   cur->tf->esp = sp;
   switchuvm(cur);
   freevm(oldpgdir);
   return 0;
 
 bad:
-  if (pgdir)
-    freevm(pgdir);
+  freevm(pgdir);
   return err;
 }

@@ -105,24 +105,13 @@ static int
 inoderead(struct file *f, uint dst, int n)
 {
   struct inode *ip = f->ip;
-  char kbuf[512];
-  int done = 0;
 
   if (ip->type == T_DEV) {
     if (ip->major >= NDEV || devsw[ip->major].read == 0)
       return -ENODEV;
     return devsw[ip->major].read(dst, n);
   }
-  while (done < n) {
-    int chunk = ramfs_readi(ip, kbuf, f->off, MIN((uint)(n - done), sizeof kbuf));
-    if (chunk <= 0)
-      return done > 0 ? done : chunk;
-    if (copyout(myproc()->pgdir, dst + done, kbuf, chunk) < 0)
-      return done > 0 ? done : -EFAULT;
-    f->off += chunk;
-    done += chunk;
-  }
-  return done;
+  return ramfs_read(ip, 1, dst, &f->off, n);
 }
 
 static int
@@ -130,11 +119,18 @@ inodewrite(struct file *f, uint src, int n)
 {
   struct inode *ip = f->ip;
 
-  if (ip->type != T_DEV)
-    return -EROFS;
-  if (ip->major >= NDEV || devsw[ip->major].write == 0)
-    return -ENODEV;
-  return devsw[ip->major].write(src, n);
+  if (ip->type == T_DEV) {
+    if (ip->major >= NDEV || devsw[ip->major].write == 0)
+      return -ENODEV;
+    return devsw[ip->major].write(src, n);
+  }
+  return ramfs_write(ip, src, &f->off, n, f->append);
+}
+
+static void
+inodeclose(struct file *f)
+{
+  ramfs_put(f->ip);
 }
 
 static int
@@ -147,6 +143,6 @@ inodestat(struct file *f, struct stat *st)
 const struct fileops inodeops = {
   .read = inoderead,
   .write = inodewrite,
-  .close = 0,
+  .close = inodeclose,
   .stat = inodestat,
 };

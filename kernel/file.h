@@ -21,8 +21,9 @@ struct file {
   int ref;
   char readable;
   char writable;
-  struct inode *ip;    // for files, directories and devices
-  uint off;            // read offset in ip
+  char append;         // O_APPEND: every write goes to the end
+  struct inode *ip;    // for files, directories and devices (holds a reference)
+  uint off;            // read/write offset in ip
   void *priv;          // the pipe or socket behind the file
 };
 
@@ -36,14 +37,25 @@ extern struct devsw devsw[NDEV];
 #define DEV_CONSOLE 1
 #define DEV_NULL    2
 
-// The in-memory root file system's inodes (read-only; never freed).
+// The in-memory root file system's inodes (ramfs.c). A file's contents are
+// either borrowed (rodata: inside the initramfs module or the kernel, never
+// freed, not charged) or its own pages, found through direct[] and one
+// indirect page as in xv6; a page that was never written is a hole and reads
+// as zeros. The first change to a borrowed file copies it into pages.
+#define NDIRECT   12
+#define NINDIRECT 1024             // page pointers in the indirect page
+#define MAXFILE   ((NDIRECT + NINDIRECT) * 4096)
+
 struct inode {
-  uint ino;
+  uint ino;                // 0: this table slot is free
   short type;              // T_DIR, T_FILE, T_DEV
-  short nlink;
+  short nlink;             // 1 while in a directory, 0 once removed
+  int ref;                 // open files and working directories using it
   ushort major, minor;     // for T_DEV
   uint size;               // file bytes
-  const uchar *data;       // file contents (inside the initramfs module)
+  const uchar *rodata;     // borrowed contents, or 0
+  char *direct[NDIRECT];   // owned pages
+  char **indirect;         // page of NINDIRECT more page pointers, or 0
   char name[DIRSIZ];
   struct inode *parent;
   struct inode *children;  // first entry of a directory

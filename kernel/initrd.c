@@ -84,20 +84,38 @@ addentry(char *name, uint mode, const uchar *data, uint size, uint rmajor, uint 
     cprintf("initrd: cannot add %s\n", name);
     return;
   }
-  ip->data = data;
-  ip->size = type == T_FILE ? size : 0;
+  if (type == T_FILE)
+    ramfs_borrow(ip, data, size);
   ip->major = rmajor;
   ip->minor = rminor;
 }
 
-void
-initrdinit(void)
+// /proc/cmdline, as on Linux: the kernel command line and a newline, so
+// that user space (init, for ip=dhcp) can read it.
+static void
+makeproc(void)
+{
+  static char text[CMDLINESZ + 1];
+  struct inode *dir, *ip;
+
+  int n = strlen(kcmdline);
+  memmove(text, kcmdline, n);
+  text[n++] = '\n';
+  if ((dir = ramfs_create(ramfs_root(), "proc", T_DIR)) == 0 ||
+      (ip = ramfs_create(dir, "cmdline", T_FILE)) == 0) {
+    cprintf("initrd: cannot make /proc/cmdline\n");
+    return;
+  }
+  ramfs_borrow(ip, (const uchar *)text, n);
+}
+
+static void
+unpack(void)
 {
   const char *p = P2V(initrd_start), *e = P2V(initrd_end);
   uint f[NFIELDS];
   char name[MAXPATH];
 
-  ramfs_root();
   if (initrd_start == 0) {
     cprintf("initrd: none given (use -initrd)\n");
     return;
@@ -122,4 +140,12 @@ initrdinit(void)
     p = (const char *)((uint)(data + f[F_FILESIZE] + 3) & ~3);
   }
   cprintf("initrd: malformed archive; %d files read\n", ramfs_count());
+}
+
+void
+initrdinit(void)
+{
+  ramfs_init();
+  unpack();
+  makeproc();
 }

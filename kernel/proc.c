@@ -152,7 +152,7 @@ userinit(void)
   p->tf->ss = p->tf->ds;
   p->tf->eflags = FL_IF;
   safestrcpy(p->name, "init", sizeof p->name);
-  p->cwd = ramfs_root();
+  p->cwd = ramfs_dup(ramfs_root());
 
   acquire(&ptable.lock);
   p->state = RUNNABLE;
@@ -240,7 +240,7 @@ fork(void)
   np->tf->eax = 0;   // fork returns 0 in the child
   for (int i = 0; i < NOFILE; i++)
     np->ofile[i] = cur->ofile[i] ? filedup(cur->ofile[i]) : 0;
-  np->cwd = cur->cwd;
+  np->cwd = ramfs_dup(cur->cwd);
   safestrcpy(np->name, cur->name, sizeof np->name);
 
   int pid = np->pid;
@@ -264,6 +264,7 @@ exit(int status)
       cur->ofile[fd] = 0;
     }
   }
+  ramfs_put(cur->cwd);
   cur->cwd = 0;
 
   acquire(&ptable.lock);

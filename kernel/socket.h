@@ -28,6 +28,7 @@
 #define SOL_SOCKET   1
 #define SO_ERROR     4   // (getsockopt) pending error, cleared by reading
 #define SO_BROADCAST 6   // allow sending to broadcast addresses
+#define SO_RCVBUF    8   // int: receive buffer, bytes (set: doubled, as Linux does)
 #define SO_RCVTIMEO 20   // struct timeval: 0 means block forever
 
 #define IPPROTO_IP    0
@@ -168,14 +169,18 @@ struct netstat_info {
   // ARP
   uint arp_rx, arp_rx_bad, arp_rx_notforus, arp_requests_answered, arp_replies_rx;
   uint arp_requests_tx, arp_failed, arp_queue_drops, arp_evictions, arp_entries;
+  uint arp_refused;      // new entries with no room (see kernel/net/arp.c)
+  uint arp_conflicts, arp_defences;   // others claiming our address; announcements sent
   // IPv4
   uint ip_rx, ip_rx_delivered, ip_rx_hdrerrors, ip_rx_badsum, ip_rx_addrerrors;
   uint ip_rx_ttlzero, ip_rx_unknownproto, ip_rx_notforus;
   uint ip_tx, ip_tx_noroute, ip_tx_nobufs;
   uint ip_frag_created, ip_frag_fails, ip_reasm_reqds, ip_reasm_oks, ip_reasm_fails, ip_reasm_timeouts;
+  uint ip_reasm_dups;    // exact duplicate fragments, dropped alone
   // ICMP
   uint icmp_rx, icmp_rx_errors, icmp_rx_echo, icmp_rx_echoreply, icmp_rx_unreach, icmp_rx_timeexceeded;
   uint icmp_tx, icmp_tx_echoreply, icmp_tx_unreach;
+  uint icmp_tx_timeexceeded, icmp_tx_ratelimited;
   // UDP
   uint udp_rx, udp_rx_noport, udp_rx_errors, udp_rx_badsum, udp_rx_queuedrops, udp_tx;
 };

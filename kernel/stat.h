@@ -26,4 +26,19 @@ struct dirent {
   char name[DIRSIZ];
 };
 
+// statfs(): the file system's size and what is left, as Linux's struct
+// statfs reports them (in blocks of f_bsize bytes).
+#define RAMFS_MAGIC 0x858458f6   // Linux's ramfs
+
+struct statfs {
+  uint f_type;      // RAMFS_MAGIC
+  uint f_bsize;     // block size: one page
+  uint f_blocks;    // blocks the file system may hold (its size limit)
+  uint f_bfree;     // blocks not in use
+  uint f_bavail;    // the same: no reserve
+  uint f_files;     // inodes
+  uint f_ffree;     // inodes free
+  uint f_namelen;   // longest name
+};
+
 #endif

@@ -115,6 +115,15 @@ extern int sys_routeadd(void);
 extern int sys_routedel(void);
 extern int sys_socklist(void);
 extern int sys_kprof(void);
+extern int sys_unlink(void);
+extern int sys_mkdir(void);
+extern int sys_rmdir(void);
+extern int sys_rename(void);
+extern int sys_ftruncate(void);
+extern int sys_truncate(void);
+extern int sys_lseek(void);
+extern int sys_statfs(void);
+extern int sys_getrandom(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
   [SYS_fork]    sys_fork,
@@ -156,6 +165,15 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_routedel] sys_routedel,
   [SYS_socklist] sys_socklist,
   [SYS_kprof]   sys_kprof,
+  [SYS_unlink]  sys_unlink,
+  [SYS_mkdir]   sys_mkdir,
+  [SYS_rmdir]   sys_rmdir,
+  [SYS_rename]  sys_rename,
+  [SYS_ftruncate] sys_ftruncate,
+  [SYS_truncate] sys_truncate,
+  [SYS_lseek]   sys_lseek,
+  [SYS_statfs]  sys_statfs,
+  [SYS_getrandom] sys_getrandom,
 };
 
 void

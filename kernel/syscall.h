@@ -49,6 +49,17 @@
 
 #define SYS_kprof    39   // (KPROF_*, arg, max): the sampling profiler, kernel/prof.h
 
-#define NSYSCALL   40   // one past the highest number in use
+// The writable root file system (kernel/ramfs.c) and random bytes.
+#define SYS_unlink   50   // (path)
+#define SYS_mkdir    51   // (path, mode)
+#define SYS_rmdir    52   // (path)
+#define SYS_rename   53   // (from, to)
+#define SYS_ftruncate 54  // (fd, length)
+#define SYS_truncate 55   // (path, length)
+#define SYS_lseek    56   // (fd, offset, whence)
+#define SYS_statfs   57   // (path, struct statfs *)
+#define SYS_getrandom 58  // (buf, len, flags)
+
+#define NSYSCALL   59   // one past the highest number in use
 
 #endif

@@ -94,17 +94,6 @@ sys_fstat(void)
   return copyout(myproc()->pgdir, uva, &st, sizeof st);
 }
 
-static int
-openmode(struct inode *ip, int flags)
-{
-  int writing = flags & (O_WRONLY | O_RDWR | O_CREATE | O_TRUNC);
-  if (ip->type == T_DIR && writing)
-    return -EISDIR;
-  if (ip->type == T_FILE && writing)
-    return -EROFS;
-  return 0;
-}
-
 int
 sys_open(void)
 {
@@ -115,21 +104,20 @@ sys_open(void)
 
   if ((err = argstr(0, path, sizeof path)) < 0 || (err = argint(1, &flags)) < 0)
     return err;
-  if ((err = ramfs_lookup(path, myproc()->cwd, &ip)) < 0)
-    return (err == -ENOENT && (flags & O_CREATE)) ? -EROFS : err;
-  if ((err = openmode(ip, flags)) < 0)
+  if ((err = ramfs_open(path, myproc()->cwd, flags, &ip)) < 0)
     return err;
-  if ((f = filealloc()) == 0)
+  if ((f = filealloc()) == 0) {
+    ramfs_put(ip);
     return -ENFILE;
-  if ((fd = fdinstall(f)) < 0) {
-    fileclose(f);
-    return fd;
   }
   f->ops = &inodeops;
   f->ip = ip;
   f->off = 0;
-  f->readable = !(flags & O_WRONLY);
+  f->readable = (flags & O_WRONLY) == 0;
   f->writable = (flags & (O_WRONLY | O_RDWR)) != 0;
+  f->append = (flags & O_APPEND) != 0;
+  if ((fd = fdinstall(f)) < 0)
+    fileclose(f);   // drops ip too
   return fd;
 }
 
@@ -142,12 +130,158 @@ sys_chdir(void)
 
   if ((err = argstr(0, path, sizeof path)) < 0)
     return err;
-  if ((err = ramfs_lookup(path, myproc()->cwd, &ip)) < 0)
+  if ((err = ramfs_namei(path, myproc()->cwd, &ip)) < 0)
     return err;
-  if (ip->type != T_DIR)
+  if (ip->type != T_DIR) {
+    ramfs_put(ip);
     return -ENOTDIR;
+  }
+  ramfs_put(myproc()->cwd);
   myproc()->cwd = ip;
   return 0;
+}
+
+// unlink(path)
+int
+sys_unlink(void)
+{
+  char path[MAXPATH];
+  int err;
+
+  if ((err = argstr(0, path, sizeof path)) < 0)
+    return err;
+  return ramfs_remove(path, myproc()->cwd, 0);
+}
+
+// rmdir(path)
+int
+sys_rmdir(void)
+{
+  char path[MAXPATH];
+  int err;
+
+  if ((err = argstr(0, path, sizeof path)) < 0)
+    return err;
+  return ramfs_remove(path, myproc()->cwd, 1);
+}
+
+// mkdir(path, mode): there are no permissions, so mode is ignored.
+int
+sys_mkdir(void)
+{
+  char path[MAXPATH];
+  int err;
+
+  if ((err = argstr(0, path, sizeof path)) < 0)
+    return err;
+  return ramfs_mkdir(path, myproc()->cwd);
+}
+
+// rename(from, to)
+int
+sys_rename(void)
+{
+  char from[MAXPATH], to[MAXPATH];
+  int err;
+
+  if ((err = argstr(0, from, sizeof from)) < 0 || (err = argstr(1, to, sizeof to)) < 0)
+    return err;
+  return ramfs_rename(from, to, myproc()->cwd);
+}
+
+// A length argument: negative is EINVAL, as on Linux.
+static int
+arglength(int n, uint *len)
+{
+  int v;
+  if (argint(n, &v) < 0)
+    return -EFAULT;
+  if (v < 0)
+    return -EINVAL;
+  *len = v;
+  return 0;
+}
+
+// ftruncate(fd, length)
+int
+sys_ftruncate(void)
+{
+  struct file *f;
+  uint len;
+  int err;
+
+  if ((err = argfd(0, 0, &f)) < 0 || (err = arglength(1, &len)) < 0)
+    return err;
+  if (f->ops != &inodeops || !f->writable)
+    return -EINVAL;
+  return ramfs_truncate(f->ip, len);
+}
+
+// truncate(path, length)
+int
+sys_truncate(void)
+{
+  char path[MAXPATH];
+  struct inode *ip;
+  uint len;
+  int err;
+
+  if ((err = argstr(0, path, sizeof path)) < 0 || (err = arglength(1, &len)) < 0)
+    return err;
+  if ((err = ramfs_namei(path, myproc()->cwd, &ip)) < 0)
+    return err;
+  err = ramfs_truncate(ip, len);
+  ramfs_put(ip);
+  return err;
+}
+
+// lseek(fd, offset, whence): the new offset. Directories only at whole
+// entries; pipes, sockets and devices cannot seek.
+int
+sys_lseek(void)
+{
+  struct file *f;
+  int off, whence, err;
+
+  if ((err = argfd(0, 0, &f)) < 0)
+    return err;
+  if (argint(1, &off) < 0 || argint(2, &whence) < 0)
+    return -EFAULT;
+  if (f->ops != &inodeops || f->ip->type == T_DEV)
+    return -ESPIPE;
+  int base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int)f->off :
+             whence == SEEK_END ? (int)ramfs_size(f->ip) : -1;
+  if (base < 0)
+    return -EINVAL;
+  int pos = base + off;
+  if ((off > 0 && pos < base) || pos < 0)
+    return -EINVAL;
+  if (f->ip->type == T_DIR && pos % sizeof(struct dirent) != 0)
+    return -EINVAL;
+  f->off = pos;
+  return pos;
+}
+
+// statfs(path, struct statfs *): there is one file system, but the path
+// must exist, as on Linux.
+int
+sys_statfs(void)
+{
+  char path[MAXPATH];
+  struct inode *ip;
+  struct statfs sf;
+  uint uva;
+  int err;
+
+  if ((err = argstr(0, path, sizeof path)) < 0)
+    return err;
+  if (arguint(1, &uva) < 0)
+    return -EFAULT;
+  if ((err = ramfs_namei(path, myproc()->cwd, &ip)) < 0)
+    return err;
+  ramfs_put(ip);
+  ramfs_statfs(&sf);
+  return copyout(myproc()->pgdir, uva, &sf, sizeof sf);
 }
 
 int

@@ -96,3 +96,31 @@ sys_uptime(void)
   release(&tickslock);
   return t;
 }
+
+#define GRND_NONBLOCK 0x1
+#define GRND_RANDOM   0x2
+
+// getrandom(buf, len, flags), as on Linux: fills buf (never blocks: the
+// generator is ready from boot) and returns len.
+int
+sys_getrandom(void)
+{
+  uint uva, n;
+  int len, flags;
+  uchar chunk[256];
+
+  if (arguint(0, &uva) < 0 || argint(1, &len) < 0 || argint(2, &flags) < 0)
+    return -EFAULT;
+  if (len < 0 || (flags & ~(GRND_NONBLOCK | GRND_RANDOM)))
+    return -EINVAL;
+  for (uint done = 0; done < (uint)len; done += n) {
+    n = MIN(sizeof chunk, (uint)len - done);
+    random_get(chunk, n);
+    if (copyout(myproc()->pgdir, uva + done, chunk, n) < 0) {
+      memset(chunk, 0, sizeof chunk);
+      return done > 0 ? (int)done : -EFAULT;
+    }
+  }
+  memset(chunk, 0, sizeof chunk);
+  return len;
+}

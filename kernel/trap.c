@@ -140,6 +140,8 @@ trap(struct trapframe *tf)
     return;
   }
 
+  if (tf->trapno >= T_IRQ0)
+    random_add((uint)rdtsc() ^ tf->trapno << 24);   // interrupt timing: getrandom's seed
   switch (tf->trapno) {
   case T_DEBUG:
     // A user program set TF and ran sysenter: the single-step trap lands on

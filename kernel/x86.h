@@ -21,6 +21,10 @@ static inline void insl(ushort port, void *addr, int n)
 static inline void outsl(ushort port, const void *addr, int n)
 { asm volatile("cld; rep outsl" : "+S"(addr), "+c"(n) : "d"(port)); }
 
+// The time-stamp counter (every CPU QEMU emulates has one).
+static inline uint64 rdtsc(void)
+{ uint64 v; asm volatile("rdtsc" : "=A"(v)); return v; }
+
 struct segdesc;
 struct gatedesc;
 

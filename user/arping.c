@@ -5,11 +5,12 @@
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+#include "user/resolv.h"
 
 static void
 usage(void)
 {
-  fprintf(2, "usage: arping [-c COUNT] [-w TIMEOUT_MS] [-I IF] ADDR\n");
+  fprintf(2, "usage: arping [-c COUNT] [-w TIMEOUT_MS] [-I IF] HOST\n");
   exit(2);
 }
 
@@ -33,8 +34,12 @@ main(int argc, char **argv)
     else
       usage();
   }
-  if (i != argc - 1 || count <= 0 || timeout <= 0 || inet_aton(argv[i], &addr) < 0)
+  if (i != argc - 1 || count <= 0 || timeout <= 0)
     usage();
+  if (resolve(argv[i], &addr) < 0) {   // a dotted quad, /etc/hosts or DNS
+    fprintf(2, "arping: %s: %s\n", argv[i], hstrerror(h_errno));
+    return 2;
+  }
   if (if_nametoindex2(ifname, &ifi) < 0) {
     fprintf(2, "arping: %s: no such interface\n", ifname);
     return 2;

@@ -3,6 +3,8 @@
 // socket. A line per frame with source, length and sequence number (the
 // first payload word, as ethsend writes it), or with -q only the summary.
 // -t gives up after SECONDS without a frame. Exit status 0 when COUNT came.
+// It asks for the largest receive buffer the kernel gives (SO_RCVBUF), as
+// a measuring tool on Linux would: a burst must not overflow its queue.
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "user/user.h"
@@ -44,8 +46,9 @@ main(int argc, char **argv)
   if (type == 0 || count <= 0)
     usage();
 
-  int fd = packet_socket(ifindex, type);
-  if (fd < 0 || (timeout && setrcvtimeo(fd, timeout * 1000) < 0)) {
+  int fd = packet_socket(ifindex, type), big = 1 << 30;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big) < 0 ||
+      (timeout && setrcvtimeo(fd, timeout * 1000) < 0)) {
     perror("ethrecv: packet socket");
     return 1;
   }

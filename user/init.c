@@ -1,6 +1,7 @@
 // init: the first user process. Sets up the console as fds 0, 1 and 2,
-// runs the shell, starts a new one whenever it exits, and reaps the
-// orphans that the kernel hands to init.
+// configures the network by DHCP when the kernel command line says
+// ip=dhcp (as Linux reads it), runs the shell, starts a new one whenever it
+// exits, and reaps the orphans that the kernel hands to init.
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
 #include "user/user.h"
@@ -18,6 +19,67 @@ openconsole(void)
   }
   dup(0);   // stdout
   dup(0);   // stderr
+}
+
+// The interface that ip=dhcp or ip=::::::dhcp (Linux's ip=
+// <client>:<server>:<gw>:<netmask>:<host>:<device>:<autoconf>) asks to
+// configure by DHCP, into ifname; 0 if the command line does not ask.
+static int
+dhcpinterface(char *ifname, int max)
+{
+  char line[256], tok[128], *field[7];
+  int fd = open("/proc/cmdline", O_RDONLY), n, nf = 0;
+
+  if (fd < 0)
+    return 0;
+  n = read(fd, line, sizeof line - 1);
+  close(fd);
+  line[n > 0 ? n : 0] = 0;
+  // The last ip= wins, as in Linux.
+  tok[0] = 0;
+  for (char *p = line; *p; p++) {
+    if ((p == line || p[-1] == ' ') && strncmp(p, "ip=", 3) == 0) {
+      int len = 0;
+      for (p += 3; *p && *p != ' ' && *p != '\n' && len < (int)sizeof tok - 1; p++)
+        tok[len++] = *p;
+      tok[len] = 0;
+      if (*p == 0)
+        break;
+    }
+  }
+  field[nf++] = tok;
+  for (char *q = tok; *q; q++) {
+    if (*q == ':' && nf < 7) {
+      *q = 0;
+      field[nf++] = q + 1;
+    }
+  }
+  if (nf == 1 && strcmp(tok, "dhcp") == 0) {
+    strlcpy(ifname, "eth0", max);
+    return 1;
+  }
+  if (nf == 7 && strcmp(field[6], "dhcp") == 0) {
+    strlcpy(ifname, field[5][0] ? field[5] : "eth0", max);
+    return 1;
+  }
+  return 0;
+}
+
+// Run dhclient for ifname and wait until it has a lease (or gives up and
+// goes on trying in the background).
+static void
+dhcp(const char *ifname)
+{
+  char *argv[] = { "dhclient", (char *)ifname, 0 };
+  int pid = fork();
+  if (pid == 0) {
+    exec("/bin/dhclient", argv);
+    fprintf(2, "init: exec /bin/dhclient: %s\n", strerror(errno));
+    exit(127);
+  }
+  if (pid > 0)
+    while (wait(0) != pid)
+      ;
 }
 
 // Starts a shell and returns its pid, retrying while fork fails (the
@@ -58,7 +120,10 @@ waitsh(int shpid)
 int
 main(void)
 {
+  char ifname[16];
   openconsole();
+  if (dhcpinterface(ifname, sizeof ifname))
+    dhcp(ifname);
   for (;;) {
     int start = uptime();
     int status = waitsh(startsh());

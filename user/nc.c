@@ -1,20 +1,22 @@
-// nc -u [-w SECONDS] [-p LOCALPORT] ADDR PORT: standard input to a UDP
+// nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT: standard input to a UDP
 // socket, datagrams from it to standard output. There is no poll(): after
 // each line sent, replies are read until the socket has been quiet for
 // 0.2 s, and after end of input until it has been quiet for -w seconds
-// (default 1).
+// (default 1). -s binds the socket to a local address first.
 // nc -u -l [-p] PORT: print every datagram that arrives on PORT.
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+#include "user/resolv.h"
 
 static char buf[16384];
 
 static void
 usage(void)
 {
-  fprintf(2, "usage: nc -u [-w SECONDS] [-p LOCALPORT] ADDR PORT\n       nc -u -l [-p] PORT\n");
+  fprintf(2, "usage: nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT\n"
+             "       nc -u -l [-p] PORT\n");
   exit(2);
 }
 
@@ -57,6 +59,7 @@ int
 main(int argc, char **argv)
 {
   int udp = 0, listen = 0, wait = 1000, lport = 0, i;
+  uint laddr = INADDR_ANY;
   char line[1024];
 
   for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -70,6 +73,8 @@ main(int argc, char **argv)
       lport = atoi(argv[++i]);
     else if (strcmp(argv[i], "-p") == 0 && listen)
       ;   // nc -l -p PORT: the port follows
+    else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc && inet_aton(argv[i + 1], &laddr) == 0)
+      i++;
     else
       usage();
   }
@@ -88,11 +93,16 @@ main(int argc, char **argv)
     return listenmode(fd, atoi(argv[i]));
   }
   uint addr;
-  if (argc - i != 2 || inet_aton(argv[i], &addr) < 0)
+  if (argc - i != 2)
     usage();
-  struct sockaddr_in me = { AF_INET, htons(lport), INADDR_ANY, { 0 } };
+  if (resolve(argv[i], &addr) < 0) {   // a dotted quad, /etc/hosts or DNS
+    fprintf(2, "nc: getaddrinfo for host \"%s\" port %s: %s\n", argv[i], argv[i + 1],
+            hstrerror(h_errno));
+    return 1;
+  }
+  struct sockaddr_in me = { AF_INET, htons(lport), laddr, { 0 } };
   struct sockaddr_in peer = { AF_INET, htons(atoi(argv[i + 1])), addr, { 0 } };
-  if ((lport && bind(fd, (struct sockaddr *)&me, sizeof me) < 0) ||
+  if (((lport || laddr) && bind(fd, (struct sockaddr *)&me, sizeof me) < 0) ||
       connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
     perror("nc: connect");
     return 1;

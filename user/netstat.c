@@ -51,6 +51,8 @@ counters(struct netstat_info *ns)
          ns->arp_requests_answered, ns->arp_replies_rx, ns->arp_requests_tx);
   printf("    %u resolutions failed, %u queued packets dropped, %u evictions, %u entries\n",
          ns->arp_failed, ns->arp_queue_drops, ns->arp_evictions, ns->arp_entries);
+  printf("    %u new entries refused, %u address conflicts, %u defences sent\n",
+         ns->arp_refused, ns->arp_conflicts, ns->arp_defences);
   printf("Ip:\n");
   printf("    %u total packets received, %u delivered\n", ns->ip_rx, ns->ip_rx_delivered);
   printf("    %u with bad headers, %u with bad checksums, %u with bad addresses\n",
@@ -63,12 +65,14 @@ counters(struct netstat_info *ns)
          ns->ip_frag_created, ns->ip_frag_fails);
   printf("    %u fragments received, %u reassembled, %u reassemblies failed, %u timed out\n",
          ns->ip_reasm_reqds, ns->ip_reasm_oks, ns->ip_reasm_fails, ns->ip_reasm_timeouts);
+  printf("    %u duplicate fragments dropped\n", ns->ip_reasm_dups);
   printf("Icmp:\n");
   printf("    %u messages received, %u input errors\n", ns->icmp_rx, ns->icmp_rx_errors);
   printf("    %u echo requests, %u echo replies, %u destination unreachable, %u time exceeded\n",
          ns->icmp_rx_echo, ns->icmp_rx_echoreply, ns->icmp_rx_unreach, ns->icmp_rx_timeexceeded);
-  printf("    %u messages sent, %u echo replies, %u destination unreachable\n",
-         ns->icmp_tx, ns->icmp_tx_echoreply, ns->icmp_tx_unreach);
+  printf("    %u messages sent, %u echo replies, %u destination unreachable, %u time exceeded\n",
+         ns->icmp_tx, ns->icmp_tx_echoreply, ns->icmp_tx_unreach, ns->icmp_tx_timeexceeded);
+  printf("    %u errors held back by the rate limit\n", ns->icmp_tx_ratelimited);
   printf("Udp:\n");
   printf("    %u packets received, %u to unknown port, %u receive errors\n",
          ns->udp_rx, ns->udp_rx_noport, ns->udp_rx_errors);

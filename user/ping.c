@@ -1,10 +1,11 @@
-// ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] ADDR: ICMP echo
+// ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] HOST: ICMP echo
 // through a raw ICMP socket, with iputils-shaped output. INTERVAL and
 // TIMEOUT are seconds and may have decimals (-i 0.2).
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+#include "user/resolv.h"
 
 #define MAXSIZE 16000
 #define ICMP_ECHO 8
@@ -20,7 +21,7 @@ static uchar packet[MAXSIZE + 8], reply[MAXSIZE + 100];
 static void
 usage(void)
 {
-  fprintf(2, "usage: ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] ADDR\n");
+  fprintf(2, "usage: ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] HOST\n");
   exit(2);
 }
 
@@ -112,9 +113,12 @@ main(int argc, char **argv)
     else
       usage();
   }
-  if (i != argc - 1 || inet_aton(argv[i], &addr) < 0 || size < 8 || size > MAXSIZE ||
-      interval < 0 || timeout <= 0 || count == 0)
+  if (i != argc - 1 || size < 8 || size > MAXSIZE || interval < 0 || timeout <= 0 || count == 0)
     usage();
+  if (resolve(argv[i], &addr) < 0) {   // a dotted quad, /etc/hosts or DNS
+    fprintf(2, "ping: %s: %s\n", argv[i], hstrerror(h_errno));
+    return 2;
+  }
 
   int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
   if (fd < 0) {
@@ -123,7 +127,7 @@ main(int argc, char **argv)
   }
   struct sockaddr_in to = { AF_INET, 0, addr, { 0 } };
   ushort id = getpid() & 0xFFFF;
-  printf("PING %s (%s) %d(%d) bytes of data.\n", inet_ntoa(addr, ip), ip, size, size + 28);
+  printf("PING %s (%s) %d(%d) bytes of data.\n", argv[i], inet_ntoa(addr, ip), size, size + 28);
 
   int sent = 0, received = 0;
   uint64 min = ~0ULL, max = 0, total = 0, start = usecs();
@@ -158,7 +162,7 @@ main(int argc, char **argv)
       sleep((next - after) / 10000);
   }
   uint64 elapsed = (usecs() - start) / 1000;
-  printf("\n--- %s ping statistics ---\n", ip);
+  printf("\n--- %s ping statistics ---\n", argv[i]);   // the name given, as iputils
   printf("%d packets transmitted, %d received, %d%% packet loss, time %dms\n", sent, received,
          sent ? (sent - received) * 100 / sent : 0, (int)elapsed);
   if (received) {

@@ -337,10 +337,9 @@ applyredirs(struct node *n)
 {
   for (int i = 0; i < n->nredir; i++) {
     struct redir *r = &n->redir[i];
-    // There is no O_APPEND: ">>" opens for writing without truncating.
     int flags = r->kind == TK_IN ? O_RDONLY
               : r->kind == TK_OUT ? (O_WRONLY | O_CREATE | O_TRUNC)
-              : (O_WRONLY | O_CREATE);
+              : (O_WRONLY | O_CREATE | O_APPEND);
     int fd = open(r->file, flags);
     if (fd < 0) {
       fprintf(2, "sh: %s: %s\n", r->file, strerror(errno));

@@ -5,6 +5,7 @@
 #include "kernel/types.h"
 
 struct stat;
+struct statfs;
 
 // ---- system calls (user/lib/usys.S) ---------------------------------------
 // Each returns -1 and sets errno on failure, unless noted.
@@ -27,6 +28,15 @@ char *sbrk(int n);                  // old break, or (char *)-1
 int   sleep(int ticks);             // HZ (100) ticks per second
 int   uptime(void);                 // ticks since boot
 int   kprof(int cmd, int arg, int max);   // the sampling profiler (kernel/prof.h)
+int   unlink(const char *path);
+int   mkdir(const char *path, int mode);  // mode is ignored: no permissions
+int   rmdir(const char *path);
+int   rename(const char *from, const char *to);
+int   ftruncate(int fd, int length);
+int   truncate(const char *path, int length);
+int   lseek(int fd, int offset, int whence);   // SEEK_SET, SEEK_CUR, SEEK_END
+int   statfs(const char *path, struct statfs *sf);
+int   getrandom(void *buf, int len, int flags);   // fills buf, returns len
 
 // ---- errors (user/lib/ulib.c) ---------------------------------------------
 extern int errno;                   // set by a failing system call stub

@@ -644,13 +644,24 @@ test_file(void)
 static void
 test_openerr(void)
 {
+  char longname[DIRSIZ + 8];
   CHECKERR(open("/nonexistent", O_RDONLY), ENOENT);
   CHECKERR(open("/bin/nonexistent", O_RDONLY), ENOENT);
   CHECKERR(open("/bin/sh/x", O_RDONLY), ENOTDIR);
-  CHECKERR(open("/bin/sh", O_WRONLY), EROFS);
-  CHECKERR(open("/bin/sh", O_RDWR), EROFS);
-  CHECKERR(open("/bin/sh", O_RDONLY | O_CREATE), EROFS);
-  CHECKERR(open("/newfile", O_WRONLY | O_CREATE), EROFS);
+  CHECKERR(open("/bin/sh/", O_RDONLY), ENOTDIR);
+  CHECKERR(open("/bin/sh/x", O_WRONLY | O_CREAT), ENOTDIR);
+  CHECKERR(open("/nodir/x", O_WRONLY | O_CREAT), ENOENT);
+  CHECKERR(open("/bin", O_WRONLY), EISDIR);
+  CHECKERR(open("/bin", O_RDWR), EISDIR);
+  CHECKERR(open("/bin", O_RDONLY | O_CREAT), EISDIR);
+  CHECKERR(open("/", O_WRONLY | O_CREAT), EISDIR);
+  CHECKERR(open("/bin/sh", O_WRONLY | O_CREAT | O_EXCL), EEXIST);
+  CHECKERR(open("", O_RDONLY), ENOENT);
+  memset(longname, 'n', sizeof longname - 1);
+  longname[0] = '/';
+  longname[sizeof longname - 1] = 0;
+  CHECKERR(open(longname, O_WRONLY | O_CREAT), ENAMETOOLONG);
+  CHECKERR(open(longname, O_RDONLY), ENAMETOOLONG);
 }
 
 static void
@@ -732,6 +743,473 @@ test_chdir(void)
   if (pid == 0)
     exit(stat("console", &st) == 0 ? 0 : 1);
   CHECK(waitstatus(pid) == 0);
+}
+
+// ---- the writable file system ------------------------------------------------
+
+#define TESTDIR "/tmp/ut"
+
+// Removes path and everything below it (what a failed run left behind).
+static void
+rmtree(const char *path)
+{
+  struct dirent de;
+  char child[MAXPATH];
+  if (unlink(path) == 0 || errno != EISDIR)
+    return;
+  for (;;) {
+    int fd = open(path, O_RDONLY), found = 0;
+    if (fd < 0)
+      return;
+    while (!found && read(fd, &de, sizeof de) == sizeof de)
+      found = strcmp(de.name, ".") != 0 && strcmp(de.name, "..") != 0;
+    close(fd);
+    if (!found)
+      break;
+    snprintf(child, sizeof child, "%s/%s", path, de.name);
+    rmtree(child);
+  }
+  rmdir(path);
+}
+
+// A fresh, empty TESTDIR as the working directory.
+static void
+freshdir(void)
+{
+  rmtree(TESTDIR);
+  CHECK(mkdir(TESTDIR, 0755) == 0);
+  CHECK(chdir(TESTDIR) == 0);
+}
+
+static void
+writestr(int fd, const char *s)
+{
+  int n = strlen(s);
+  if (write(fd, s, n) != n)
+    fail("write '%s': %s", s, strerror(errno));
+}
+
+// The whole contents of path, as a string.
+static char *
+slurp(const char *path)
+{
+  static char buf[1024];
+  int fd = openok(path, O_RDONLY);
+  int n = readfull(fd, buf, sizeof buf - 1);
+  buf[n] = 0;
+  close(fd);
+  return buf;
+}
+
+static void
+checkcontents(const char *path, const char *want)
+{
+  char *got = slurp(path);
+  if (strcmp(got, want) != 0)
+    fail("%s holds '%s', want '%s'", path, got, want);
+}
+
+static uint
+filesize(const char *path)
+{
+  struct stat st;
+  if (stat(path, &st) < 0)
+    fail("stat %s: %s", path, strerror(errno));
+  return st.size;
+}
+
+static void
+test_create(void)
+{
+  struct stat st;
+  freshdir();
+  int fd = openok("f", O_RDWR | O_CREAT);
+  CHECK(fstat(fd, &st) == 0 && st.type == T_FILE && st.size == 0 && st.nlink == 1);
+  writestr(fd, "hello, ");
+  writestr(fd, "world\n");
+  CHECK(fstat(fd, &st) == 0 && st.size == 13);
+  char buf[32];
+  CHECK(read(fd, buf, sizeof buf) == 0);   // the offset is at the end
+  close(fd);
+  checkcontents(TESTDIR "/f", "hello, world\n");
+  CHECKERR(open("f", O_WRONLY | O_CREAT | O_EXCL), EEXIST);
+  fd = openok("f", O_WRONLY);              // no O_TRUNC: overwrite in place
+  writestr(fd, "HELLO");
+  close(fd);
+  checkcontents("f", "HELLO, world\n");
+  fd = openok("f", O_WRONLY | O_TRUNC);
+  CHECK(fstat(fd, &st) == 0 && st.size == 0);
+  close(fd);
+  checkcontents("f", "");
+  fd = openok("g", O_WRONLY | O_CREAT | O_EXCL);
+  CHECKERR(read(fd, buf, 1), EBADF);       // write-only
+  close(fd);
+  fd = openok("g", O_RDONLY);
+  CHECKERR(write(fd, "x", 1), EBADF);      // read-only
+  close(fd);
+  CHECK(unlink("f") == 0 && unlink("g") == 0);
+}
+
+static void
+test_append(void)
+{
+  freshdir();
+  int a = openok("log", O_WRONLY | O_CREAT | O_APPEND);
+  int b = openok("log", O_WRONLY | O_APPEND);
+  writestr(a, "1");
+  writestr(b, "2");
+  writestr(a, "3");
+  CHECK(lseek(a, 0, SEEK_SET) == 0);       // appends ignore the offset
+  writestr(a, "4");
+  close(a);
+  close(b);
+  checkcontents("log", "1234");
+  // Two processes appending at once lose nothing.
+  int pid = fork();
+  CHECK(pid >= 0);
+  int fd = openok("log", O_WRONLY | O_APPEND);
+  for (int i = 0; i < 100; i++)
+    writestr(fd, pid == 0 ? "c" : "p");
+  close(fd);
+  if (pid == 0)
+    exit(0);
+  CHECK(waitstatus(pid) == 0);
+  CHECK(filesize("log") == 204);
+}
+
+static void
+test_lseek(void)
+{
+  char buf[16];
+  freshdir();
+  int fd = openok("f", O_RDWR | O_CREAT);
+  writestr(fd, "0123456789");
+  CHECK(lseek(fd, 2, SEEK_SET) == 2);
+  CHECK(read(fd, buf, 3) == 3 && memcmp(buf, "234", 3) == 0);
+  CHECK(lseek(fd, 1, SEEK_CUR) == 6);
+  CHECK(read(fd, buf, 1) == 1 && buf[0] == '6');
+  CHECK(lseek(fd, -1, SEEK_END) == 9);
+  CHECK(read(fd, buf, 5) == 1 && buf[0] == '9');
+  CHECKERR(lseek(fd, -11, SEEK_END), EINVAL);
+  CHECKERR(lseek(fd, 0, 3), EINVAL);
+  // Writing past the end leaves a hole that reads as zeros.
+  CHECK(lseek(fd, 10000, SEEK_SET) == 10000);
+  writestr(fd, "end");
+  CHECK(filesize("f") == 10003);
+  CHECK(lseek(fd, 5000, SEEK_SET) == 5000);
+  CHECK(read(fd, buf, 4) == 4 && memcmp(buf, "\0\0\0\0", 4) == 0);
+  CHECK(lseek(fd, 9998, SEEK_SET) == 9998);
+  CHECK(read(fd, buf, 10) == 5 && memcmp(buf, "\0\0end", 5) == 0);
+  close(fd);
+  int p[2];
+  CHECK(pipe(p) == 0);
+  CHECKERR(lseek(p[0], 0, SEEK_SET), ESPIPE);
+  fd = openok("/dev/console", O_RDONLY);
+  CHECKERR(lseek(fd, 0, SEEK_SET), ESPIPE);
+  fd = openok("/", O_RDONLY);
+  CHECK(lseek(fd, sizeof(struct dirent), SEEK_SET) == sizeof(struct dirent));
+  struct dirent de;
+  CHECK(read(fd, &de, sizeof de) == sizeof de && strcmp(de.name, "..") == 0);
+  CHECKERR(lseek(fd, 3, SEEK_SET), EINVAL);   // not at an entry
+}
+
+static void
+test_truncate(void)
+{
+  char buf[8200];
+  freshdir();
+  int fd = openok("f", O_RDWR | O_CREAT);
+  memset(buf, 'x', sizeof buf);
+  CHECK(write(fd, buf, sizeof buf) == sizeof buf);
+  CHECK(ftruncate(fd, 5000) == 0);
+  CHECK(filesize("f") == 5000);
+  CHECK(ftruncate(fd, 8200) == 0);          // grows with zeros, not the old bytes
+  CHECK(lseek(fd, 0, SEEK_SET) == 0);
+  CHECK(readfull(fd, buf, sizeof buf) == 8200);
+  CHECK(buf[4999] == 'x' && buf[5000] == 0 && buf[8199] == 0);
+  CHECK(truncate("f", 3) == 0);
+  CHECK(filesize("f") == 3);
+  CHECK(truncate("f", 0) == 0 && filesize("f") == 0);
+  CHECKERR(ftruncate(fd, -1), EINVAL);
+  CHECKERR(truncate("f", -1), EINVAL);
+  CHECKERR(truncate(".", 0), EISDIR);
+  CHECKERR(truncate("nothere", 0), ENOENT);
+  close(fd);
+  fd = openok("f", O_RDONLY);
+  CHECKERR(ftruncate(fd, 0), EINVAL);       // not open for writing
+  close(fd);
+  int p[2];
+  CHECK(pipe(p) == 0);
+  CHECKERR(ftruncate(p[1], 0), EINVAL);
+}
+
+static void
+test_unlink(void)
+{
+  char buf[8];
+  freshdir();
+  int fd = openok("f", O_RDWR | O_CREAT);
+  writestr(fd, "alive");
+  CHECK(unlink("f") == 0);
+  CHECKERR(open("f", O_RDONLY), ENOENT);
+  CHECKERR(unlink("f"), ENOENT);
+  // Still open: still there, unnamed, until closed.
+  struct stat st;
+  CHECK(fstat(fd, &st) == 0 && st.nlink == 0 && st.size == 5);
+  CHECK(lseek(fd, 0, SEEK_SET) == 0);
+  CHECK(read(fd, buf, 5) == 5 && memcmp(buf, "alive", 5) == 0);
+  writestr(fd, "!");
+  close(fd);
+  fd = openok("f", O_RDWR | O_CREAT | O_EXCL);   // a new file by that name
+  CHECK(fstat(fd, &st) == 0 && st.size == 0);
+  close(fd);
+  CHECK(mkdir("d", 0755) == 0);
+  CHECKERR(unlink("d"), EISDIR);
+  CHECKERR(unlink("."), EISDIR);
+  CHECKERR(unlink("/"), EISDIR);
+  CHECKERR(unlink("f/x"), ENOTDIR);
+  CHECKERR(unlink("nothere/x"), ENOENT);
+  CHECK(unlink("f") == 0 && rmdir("d") == 0);
+}
+
+static void
+test_mkdir(void)
+{
+  struct stat st;
+  freshdir();
+  CHECK(mkdir("a", 0755) == 0);
+  CHECK(stat("a", &st) == 0 && st.type == T_DIR);
+  CHECKERR(mkdir("a", 0755), EEXIST);
+  CHECKERR(mkdir("/", 0755), EEXIST);
+  CHECKERR(mkdir("x/y", 0755), ENOENT);
+  CHECK(mkdir("a/b", 0755) == 0);
+  CHECK(mkdir("a/b/c/", 0755) == 0);      // a trailing slash is fine
+  int fd = openok("a/file", O_WRONLY | O_CREAT);
+  close(fd);
+  CHECKERR(mkdir("a/file/z", 0755), ENOTDIR);
+  CHECKERR(mkdir("a/file", 0755), EEXIST);
+  CHECK(stat("a/b/c/../../file", &st) == 0 && st.type == T_FILE);
+  CHECKERR(rmdir("a"), ENOTEMPTY);
+  CHECKERR(rmdir("a/file"), ENOTDIR);
+  CHECKERR(rmdir("a/b/c/."), EINVAL);
+  CHECKERR(rmdir("a/b/c/.."), ENOTEMPTY);
+  CHECKERR(rmdir("/"), EBUSY);
+  CHECKERR(rmdir("a/nothere"), ENOENT);
+  CHECK(rmdir("a/b/c") == 0 && rmdir("a/b") == 0);
+  CHECK(unlink("a/file") == 0);
+  // A removed working directory stays usable for what is still open, but
+  // nothing can be made in it.
+  CHECK(chdir("a") == 0);
+  CHECK(rmdir(TESTDIR "/a") == 0);
+  CHECKERR(open("new", O_WRONLY | O_CREAT), ENOENT);
+  CHECKERR(mkdir("sub", 0755), ENOENT);
+  CHECK(stat(".", &st) == 0 && st.type == T_DIR && st.nlink == 0);
+  CHECK(chdir("/") == 0);
+  CHECKERR(chdir(TESTDIR "/a"), ENOENT);
+}
+
+static void
+test_rename(void)
+{
+  freshdir();
+  int fd = openok("f", O_RDWR | O_CREAT);
+  writestr(fd, "one");
+  CHECK(rename("f", "g") == 0);
+  CHECKERR(open("f", O_RDONLY), ENOENT);
+  writestr(fd, "two");                       // the open file moved with its name
+  close(fd);
+  checkcontents("g", "onetwo");
+  fd = openok("h", O_WRONLY | O_CREAT);
+  writestr(fd, "old h");
+  close(fd);
+  CHECK(rename("g", "h") == 0);              // replaces h
+  checkcontents("h", "onetwo");
+  CHECKERR(open("g", O_RDONLY), ENOENT);
+  CHECK(rename("h", "h") == 0);              // to itself: nothing happens
+  checkcontents("h", "onetwo");
+  CHECK(mkdir("d", 0755) == 0 && mkdir("d/sub", 0755) == 0 && mkdir("e", 0755) == 0);
+  CHECK(rename("h", "d/sub/h") == 0);         // into another directory
+  checkcontents("d/sub/h", "onetwo");
+  CHECKERR(rename("d", "d/sub/x"), EINVAL);   // into itself
+  CHECKERR(rename("d/sub/h", "e"), EISDIR);   // a file over a directory
+  CHECKERR(rename("e", "d/sub/h"), ENOTDIR);  // a directory over a file
+  CHECKERR(rename("e", "d"), ENOTEMPTY);      // over a directory that is not empty
+  CHECK(rename("d", "e") == 0);               // over an empty one
+  checkcontents("e/sub/h", "onetwo");
+  CHECKERR(rename("nothere", "x"), ENOENT);
+  CHECKERR(rename("e/sub/h", "nodir/x"), ENOENT);
+  CHECKERR(rename("/", "x"), EBUSY);
+  CHECKERR(rename("e/.", "x"), EINVAL);
+}
+
+// A file from the initramfs changes like any other (its first change copies
+// it into pages of its own), and the change is seen by everyone.
+static void
+test_cowfile(void)
+{
+  static char orig[1024];
+  int n = strlen(strcpy(orig, slurp("/etc/hosts")));
+  CHECK(n > 0);
+  int fd = openok("/etc/hosts", O_WRONLY | O_APPEND);
+  writestr(fd, "10.9.8.7 usertests\n");
+  close(fd);
+  char *now = slurp("/etc/hosts");
+  CHECK(strncmp(now, orig, n) == 0 && strcmp(now + n, "10.9.8.7 usertests\n") == 0);
+  CHECK(truncate("/etc/hosts", n) == 0);
+  checkcontents("/etc/hosts", orig);
+  // A program copied into a file of pages runs.
+  freshdir();
+  int in = openok("/bin/echo", O_RDONLY), out = openok("echo2", O_WRONLY | O_CREAT);
+  int k;
+  while ((k = read(in, filebuf, sizeof filebuf)) > 0)
+    CHECK(write(out, filebuf, k) == k);
+  close(in);
+  close(out);
+  char *argv[] = { "echo2", "copied", 0 }, *got;
+  int status;
+  got = runoutput(TESTDIR "/echo2", argv, &status);
+  if (status != 0 || strcmp(got, "copied\n") != 0)
+    fail("copied echo: status %d, output '%s'", status, got);
+  CHECK(truncate("echo2", 100) == 0);
+  CHECKERR(exec(TESTDIR "/echo2", argv), ENOEXEC);
+}
+
+// Files that need the indirect page, and the largest file there can be.
+static void
+test_bigfile(void)
+{
+  struct statfs before, after;
+  freshdir();
+  CHECK(statfs("/", &before) == 0);
+  int fd = openok("big", O_RDWR | O_CREAT);
+  for (int i = 0; i < 60; i++) {              // 60 * 4 KiB: past the direct pages
+    for (int j = 0; j < PGSIZE; j += 4)
+      *(int *)(filebuf + j) = i * PGSIZE + j;
+    CHECK(write(fd, filebuf, PGSIZE) == PGSIZE);
+  }
+  CHECK(lseek(fd, 0, SEEK_SET) == 0);
+  for (int i = 0; i < 60; i++) {
+    CHECK(readfull(fd, filebuf, PGSIZE) == PGSIZE);
+    for (int j = 0; j < PGSIZE; j += 4)
+      if (*(int *)(filebuf + j) != i * PGSIZE + j)
+        fail("byte %d of big reads %d", i * PGSIZE + j, *(int *)(filebuf + j));
+  }
+  CHECK(statfs("/", &after) == 0);
+  if (before.f_bfree - after.f_bfree != 61)   // 60 pages and the indirect one
+    fail("60 pages of file took %d pages", before.f_bfree - after.f_bfree);
+  // The last byte a file can have, then EFBIG.
+  int maxfile = (12 + 1024) * PGSIZE;
+  CHECK(lseek(fd, maxfile - 1, SEEK_SET) == maxfile - 1);
+  CHECK(write(fd, "ab", 2) == 1);
+  CHECKERR(write(fd, "c", 1), EFBIG);
+  CHECK(filesize("big") == (uint)maxfile);
+  CHECKERR(ftruncate(fd, maxfile + 1), EFBIG);
+  close(fd);
+  CHECK(unlink("big") == 0);
+  CHECK(statfs("/", &after) == 0 && after.f_bfree == before.f_bfree);
+}
+
+// Fill the file system to ENOSPC, then free it: everything comes back.
+static void
+test_enospc(void)
+{
+  struct statfs before, full, after;
+  freshdir();
+  CHECK(statfs("/", &before) == 0 && before.f_bsize == PGSIZE && before.f_bfree > 0);
+  CHECKERR(statfs("/nothere", &full), ENOENT);
+  uint total = 0;
+  int nfiles = 0, r = 0;
+  char name[16];
+  memset(filebuf, 'z', PGSIZE);
+  while (r >= 0) {   // files of at most 1 MiB, so no single file hits EFBIG
+    snprintf(name, sizeof name, "fill%d", nfiles++);
+    int fd = openok(name, O_WRONLY | O_CREAT);
+    for (int i = 0; i < 256 && (r = write(fd, filebuf, PGSIZE)) > 0; i++)
+      total += r;
+    close(fd);
+  }
+  if (errno != ENOSPC)
+    fail("writing stopped with errno %d (%s), want ENOSPC", errno, strerror(errno));
+  CHECK(statfs("/", &full) == 0 && full.f_bfree == 0);
+  CHECK(total >= (before.f_bfree - 2 * nfiles) * PGSIZE && total <= before.f_bfree * PGSIZE);
+  int fd = openok("more", O_WRONLY | O_CREAT);   // an empty file still fits
+  CHECKERR(write(fd, "x", 1), ENOSPC);
+  close(fd);
+  CHECK(unlink("more") == 0);
+  for (int i = 0; i < nfiles; i++) {
+    snprintf(name, sizeof name, "fill%d", i);
+    CHECK(unlink(name) == 0);
+  }
+  CHECK(statfs("/", &after) == 0);
+  if (after.f_bfree != before.f_bfree)
+    fail("%d blocks free before, %d after", before.f_bfree, after.f_bfree);
+  fd = openok("again", O_WRONLY | O_CREAT);
+  CHECK(write(fd, filebuf, PGSIZE) == PGSIZE);
+  close(fd);
+}
+
+// Running out of inodes is ENOSPC too.
+static void
+test_inodes(void)
+{
+  struct statfs before, after;
+  char name[16];
+  int n = 0, fd;
+  freshdir();
+  CHECK(statfs("/", &before) == 0 && before.f_ffree > 0);
+  for (;; n++) {
+    snprintf(name, sizeof name, "i%d", n);
+    if ((fd = open(name, O_WRONLY | O_CREAT)) < 0)
+      break;
+    close(fd);
+  }
+  CHECKERR(fd, ENOSPC);
+  CHECK((uint)n == before.f_ffree);
+  CHECKERR(mkdir("onemore", 0755), ENOSPC);
+  for (int i = 0; i < n; i++) {
+    snprintf(name, sizeof name, "i%d", i);
+    CHECK(unlink(name) == 0);
+  }
+  CHECK(statfs("/", &after) == 0 && after.f_ffree == before.f_ffree);
+}
+
+// Directory reads see entries come and go, whole entries at a time.
+static void
+test_dirchange(void)
+{
+  struct dirent *des = (struct dirent *)filebuf;
+  freshdir();
+  int fd = openok("a", O_WRONLY | O_CREAT);
+  close(fd);
+  CHECK(mkdir("b", 0755) == 0);
+  int n = readdir(TESTDIR);
+  CHECK(n == 4 && hasentry(des, n, "a") && hasentry(des, n, "b"));
+  CHECK(rename("a", "b/a") == 0);
+  n = readdir(TESTDIR);
+  CHECK(n == 3 && !hasentry(des, n, "a") && hasentry(des, n, "b"));
+  n = readdir(TESTDIR "/b");
+  CHECK(n == 3 && hasentry(des, n, "a"));
+}
+
+static void
+test_getrandom(void)
+{
+  uint a[8], b[8];
+  CHECK(getrandom(a, sizeof a, 0) == sizeof a);
+  CHECK(getrandom(b, sizeof b, 0) == sizeof b);
+  CHECK(memcmp(a, b, sizeof a) != 0);
+  CHECK(getrandom(a, 0, 0) == 0);
+  CHECK(getrandom(filebuf, 1000, 1) == 1000);   // GRND_NONBLOCK
+  CHECKERR(getrandom(a, sizeof a, 4), EINVAL);
+  CHECKERR(getrandom(a, -1, 0), EINVAL);
+  CHECKERR(getrandom((void *)0x80000000, 4, 0), EFAULT);
+  // Not all zeros, not one repeated byte, roughly half the bits set.
+  int ones = 0;
+  for (int i = 0; i < 1000; i++)
+    for (int bit = 0; bit < 8; bit++)
+      ones += (filebuf[i] >> bit) & 1;
+  if (ones < 3600 || ones > 4400)
+    fail("%d of 8000 random bits are set", ones);
 }
 
 // ---- exec -----------------------------------------------------------------
@@ -844,6 +1322,34 @@ test_efault_open(void)
   CHECKERR(chdir(top - 4), EFAULT);
 }
 
+// The file system's calls with paths and buffers that are not the caller's.
+static void
+test_efault_fs(void)
+{
+  struct statfs sf;
+  badaddrs();
+  for (int i = 0; i < NBAD; i++) {
+    CHECKERR(unlink(bad[i]), EFAULT);
+    CHECKERR(mkdir(bad[i], 0755), EFAULT);
+    CHECKERR(rmdir(bad[i]), EFAULT);
+    CHECKERR(rename(bad[i], "/tmp/x"), EFAULT);
+    CHECKERR(rename("/tmp/nothere", bad[i]), EFAULT);
+    CHECKERR(truncate(bad[i], 0), EFAULT);
+    CHECKERR(statfs(bad[i], &sf), EFAULT);
+    CHECKERR(statfs("/", (struct statfs *)bad[i]), EFAULT);
+  }
+  CHECKERR(statfs("/", (struct statfs *)(top - 4)), EFAULT);
+  // Nothing is written from a buffer that is not mapped.
+  int fd = openok("/tmp/efault", O_RDWR | O_CREAT | O_TRUNC);
+  CHECKERR(write(fd, bad[2], 10), EFAULT);
+  CHECK(write(fd, top - 10, 10) == 10);
+  CHECK(lseek(fd, 0, SEEK_SET) == 0);
+  CHECKERR(read(fd, bad[4], 10), EFAULT);
+  CHECK(filesize("/tmp/efault") == 10);
+  close(fd);
+  CHECK(unlink("/tmp/efault") == 0);
+}
+
 // The program is /bin/crash: should an exec wrongly succeed, it exits 2
 // (usage) and the harness reports that, where echo would exit 0.
 static void
@@ -952,6 +1458,19 @@ static const struct test {
   { "devices", test_devices },
   { "dir", test_dir },
   { "chdir", test_chdir },
+  { "create", test_create },
+  { "append", test_append },
+  { "lseek", test_lseek },
+  { "truncate", test_truncate },
+  { "unlink", test_unlink },
+  { "mkdir", test_mkdir },
+  { "rename", test_rename },
+  { "cowfile", test_cowfile },
+  { "bigfile", test_bigfile },
+  { "enospc", test_enospc },
+  { "inodes", test_inodes },
+  { "dirchange", test_dirchange },
+  { "getrandom", test_getrandom },
   { "exec", test_exec },
   { "efault-read", test_efault_read },
   { "efault-write", test_efault_write },
@@ -960,6 +1479,7 @@ static const struct test {
   { "efault-fstat", test_efault_fstat },
   { "efault-pipe", test_efault_pipe },
   { "efault-wait", test_efault_wait },
+  { "efault-fs", test_efault_fs },
   { "badptr", runbadptr },
 };
 
@@ -1039,6 +1559,7 @@ main(int argc, char *argv[])
     fprintf(2, "usertests: no such test\n");
     return 2;
   }
+  rmtree(TESTDIR);   // what the file system tests left
   printf("usertests: %d tests, %d failed, %d ticks\n", ran, failed, uptime() - t0);
   if (failed) {
     printf("SOME TESTS FAILED\n");

@@ -1,11 +1,13 @@
 // ARP for IPv4 over Ethernet (RFC 826) with a neighbour cache.
 //
-// Entries are INCOMPLETE (a request is out; packets wait in a small queue),
-// REACHABLE (confirmed recently), STALE (not confirmed for a while; still
-// used, and removed when older still) or PERMANENT (arp -s). Requests are
-// retried ARP_RETRIES times a second apart, then the entry fails: its queued
-// packets are dropped and counted. The table is bounded; when it is full the
-// least recently confirmed non-permanent entry is evicted.
+// Entries are INCOMPLETE (a request is out; packets wait in a bounded queue),
+// REACHABLE (confirmed recently), STALE (not confirmed for a while, or never:
+// learned from a request; still used, and removed when older still) or
+// PERMANENT (arp -s). Requests are retried ARP_RETRIES times a second apart,
+// then the entry fails: its queued packets are dropped and counted. The
+// table is bounded, and what traffic from others can make it do is too: at
+// most ARP_MAXINCOMPLETE resolutions at once (so at most that many requests
+// a second), and a new entry only ever evicts a STALE one (see allocentry).
 
 #include "kernel/types.h"
 #include "kernel/defs.h"
@@ -20,9 +22,15 @@
 #include "kernel/net/wire.h"
 
 #define NARP        64
-#define ARP_MAXQ     8            // packets waiting on one entry
+// Packets waiting on one entry, in bytes of buffers: the fragments of the
+// largest datagram we send (16 KiB: 12 fragments of 2 KiB buffers at MTU
+// 1500, 30 at 576) fit, with room to spare.
+#define ARP_MAXQBYTES (32 * PBUF_SIZE)
+#define ARP_QLEN     (ARP_MAXQBYTES / PBUF_SIZE)   // so at most this many packets
 #define ARP_RETRIES  3            // requests before giving up
 #define ARP_RETRY_TICKS HZ        // one second apart
+#define ARP_MAXINCOMPLETE 8       // resolutions in progress at once
+#define DEFEND_TICKS (10 * HZ)    // RFC 5227's DEFEND_INTERVAL
 
 #define ARPOP_REQUEST 1
 #define ARPOP_REPLY   2
@@ -37,6 +45,7 @@ struct arpentry {
   uint nextprobe;           // tick of the next retry
   uint heard;               // packets heard from it (arp_query waits on this)
   struct pbufq queue;       // packets waiting for resolution
+  uint qbytes;              // the sizes of their buffers
 };
 
 static struct {
@@ -48,8 +57,13 @@ static struct {
 
 static struct {
   uint rx, rx_bad, rx_notforus, answered, replies_rx;
-  uint requests_tx, failed, queue_drops, evictions;
+  uint requests_tx, failed, queue_drops, evictions, refused, conflicts, defences;
 } cnt;
+
+static struct {
+  struct spinlock lock;
+  uint last[NNETDEV + 1];   // tick of the last defence, by interface index
+} defence;
 
 static uint
 now(void)
@@ -70,7 +84,10 @@ arpinit(void)
   if (cmdlineget("arp.gc", v, sizeof v) && v[0])
     tab.gc_ticks = atoi(v) * HZ;
   for (int i = 0; i < NARP; i++)
-    pbufq_init(&tab.e[i].queue, ARP_MAXQ);
+    pbufq_init(&tab.e[i].queue, ARP_QLEN);
+  initlock(&defence.lock, "arpdefence");
+  for (int i = 0; i <= NNETDEV; i++)
+    defence.last[i] = now() - DEFEND_TICKS;   // none yet: the first may go at once
   ether_register(ETH_P_ARP, arp_input);
 }
 
@@ -91,7 +108,12 @@ arpbuild(struct netdev *dev, int op, uint spa, const uchar *tha, uint tpa)
   else
     memset(m.tha, 0, ETH_ALEN);
   m.tpa = tpa;
-  wire_arp_fill(pbuf_put(pb, WIRE_ARP_LEN), &m);
+  uchar *p = pbuf_put(pb, WIRE_ARP_LEN);
+  if (p == 0) {
+    pbuf_free(pb);
+    return 0;
+  }
+  wire_arp_fill(p, &m);
   return pb;
 }
 
@@ -129,27 +151,46 @@ freeentry(struct arpentry *e)
 {
   cnt.queue_drops += e->queue.len;
   pbufq_flush(&e->queue);
+  e->qbytes = 0;
   e->state = 0;
   e->dev = 0;
 }
 
-// A free entry, evicting the least recently confirmed non-permanent one if
-// need be; 0 if every entry is permanent.
+// May e make room for a new entry in state? arp -s may take the place of
+// anything but a permanent entry; anything else only of a STALE one, so that
+// traffic others send (echo requests from made-up neighbours, ARP requests
+// from made-up senders) never pushes out a neighbour in use (REACHABLE) or
+// being resolved (INCOMPLETE).
+static int
+evictable(struct arpentry *e, int state)
+{
+  if (e->state == ARP_PERMANENT)
+    return 0;
+  return state == ARP_PERMANENT || e->state == ARP_STALE;
+}
+
+// A free entry, else the least recently confirmed evictable one; 0 (counted)
+// if there is none, or if state is INCOMPLETE and ARP_MAXINCOMPLETE
+// resolutions are already under way.
 static struct arpentry *
 allocentry(struct netdev *dev, uint ip, int state)
 {
-  struct arpentry *victim = 0;
+  struct arpentry *free = 0, *victim = 0;
+  int incomplete = 0;
   for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
-    if (e->state == 0) {
-      victim = e;
-      break;
-    }
-    if (e->state != ARP_PERMANENT &&
-        (victim == 0 || (int)(e->confirmed - victim->confirmed) < 0))
+    incomplete += e->state == ARP_INCOMPLETE;
+    if (e->state == 0 && free == 0)
+      free = e;
+    else if (e->state && evictable(e, state) &&
+             (victim == 0 || (int)(e->confirmed - victim->confirmed) < 0))
       victim = e;
   }
-  if (victim == 0)
+  if (free)
+    victim = free;
+  if (victim == 0 || (state == ARP_INCOMPLETE && incomplete >= ARP_MAXINCOMPLETE)) {
+    cnt.refused++;
     return 0;
+  }
   if (victim->state) {
     cnt.evictions++;
     freeentry(victim);
@@ -177,6 +218,7 @@ learn(struct arpentry *e, const uchar *mac, struct pbufq *ready)
   e->confirmed = now();
   e->heard++;
   struct pbuf *pb;
+  e->qbytes = 0;
   while ((pb = pbufq_get(&e->queue)) != 0) {
     pb->dev = e->dev;
     memmove(pb->lladdr, e->mac, ETH_ALEN);
@@ -196,6 +238,32 @@ sendready(struct pbufq *ready)
 
 // ---- input -------------------------------------------------------------------
 
+// Someone else uses our address (RFC 5227 2.4): count and log it, and defend
+// the address with an announcement, at most one per DEFEND_INTERVAL (RFC
+// 5227's option (c): keep the address). The packet teaches us nothing.
+static void
+conflict(struct netdev *dev, const struct wire_arp *ah)
+{
+  if (memcmp(ah->sha, dev->mac, ETH_ALEN) == 0)
+    return;   // our own announcement, come back
+  __sync_fetch_and_add(&cnt.conflicts, 1);
+  uint t = now();
+  acquire(&defence.lock);
+  int defend = (int)(t - defence.last[dev->index]) >= DEFEND_TICKS;
+  if (defend)
+    defence.last[dev->index] = t;
+  release(&defence.lock);
+  if (!defend)
+    return;
+  uint a = ntohl(dev->ipaddr);
+  const uchar *m = ah->sha;
+  cprintf("%s: address conflict: %d.%d.%d.%d is also claimed by "
+          "%02x:%02x:%02x:%02x:%02x:%02x; defending it\n", dev->name,
+          a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, m[0], m[1], m[2], m[3], m[4], m[5]);
+  __sync_fetch_and_add(&cnt.defences, 1);
+  arp_announce(dev);
+}
+
 void
 arp_input(struct netdev *dev, struct pbuf *pb)
 {
@@ -204,13 +272,17 @@ arp_input(struct netdev *dev, struct pbuf *pb)
   int merged = 0;
 
   __sync_fetch_and_add(&cnt.rx, 1);
-  if (wire_arp_parse(pb->rp, pbuf_len(pb), &ah) != WIRE_ARP_OK ||
-      (dev->ipaddr && ah.spa == dev->ipaddr))   // someone else claims our address
+  if (wire_arp_parse(pb->rp, pbuf_len(pb), &ah) != WIRE_ARP_OK)
     goto bad;
+  if (dev->ipaddr && ah.spa == dev->ipaddr) {
+    conflict(dev, &ah);
+    pbuf_free(pb);
+    return;
+  }
   if (ah.op == ARPOP_REPLY)
     __sync_fetch_and_add(&cnt.replies_rx, 1);
 
-  pbufq_init(&ready, NARP * ARP_MAXQ);
+  pbufq_init(&ready, NARP * ARP_QLEN);
   acquire(&tab.lock);
   struct arpentry *e = ah.spa ? lookup(dev, ah.spa) : 0;
   if (e) {                       // RFC 826: merge what we already track
@@ -218,8 +290,12 @@ arp_input(struct netdev *dev, struct pbuf *pb)
     merged = 1;
   }
   int forus = dev->ipaddr && ah.tpa == dev->ipaddr;
-  if (forus && !merged && ah.spa && (e = allocentry(dev, ah.spa, ARP_REACHABLE)) != 0)
-    learn(e, ah.sha, &ready);
+  if (forus && !merged && ah.spa && (e = allocentry(dev, ah.spa, ARP_STALE)) != 0) {
+    // RFC 826: add the sender. STALE, as Linux does: nothing confirms it is
+    // there (anyone can send a request), so it is the first to make room.
+    memmove(e->mac, ah.sha, ETH_ALEN);
+    e->heard++;
+  }
   release(&tab.lock);
   if (merged || forus)
     wakeup(&tab);
@@ -244,6 +320,50 @@ bad:
 
 // ---- output --------------------------------------------------------------------
 
+// Does IPv4 packet pb continue a datagram (a fragment other than the first)?
+static int
+continues(struct pbuf *pb)
+{
+  return pbuf_len(pb) >= 8 && ((pb->rp[6] << 8 | pb->rp[7]) & 0x1FFF) != 0;
+}
+
+static void
+dropoldest(struct arpentry *e)
+{
+  struct pbuf *pb = pbufq_get(&e->queue);
+  e->qbytes -= pb->size;
+  cnt.queue_drops++;
+  pbuf_free(pb);
+}
+
+// Queue pb on e; when the queue is full, the oldest packets make room, and
+// with a datagram's first fragment go the rest of it, which could never be
+// reassembled: what waits is whole datagrams (a datagram cut short used to
+// go out as 8 of its 9 fragments). tab.lock held.
+static void
+enqueue(struct arpentry *e, struct pbuf *pb)
+{
+  while (e->queue.len && (e->qbytes + pb->size > ARP_MAXQBYTES || e->queue.len == ARP_QLEN)) {
+    dropoldest(e);
+    while (e->queue.head && continues(e->queue.head))
+      dropoldest(e);
+  }
+  pbufq_put(&e->queue, pb);   // room made above (one 16 KiB buffer always fits)
+  e->qbytes += pb->size;
+}
+
+// Is ip a broadcast on dev's link: the limited broadcast, or the directed
+// broadcast of dev's network? A /31 (RFC 3021) or /32 network has none:
+// every address in it is a host (with /32, (ip | mask) is always all ones).
+static int
+isbroadcast(struct netdev *dev, uint ip)
+{
+  uint mask = dev->netmask;
+  if (ip == 0xFFFFFFFF)
+    return 1;
+  return ~ntohl(mask) > 1 && (ip | mask) == 0xFFFFFFFF && (ip & mask) == (dev->ipaddr & mask);
+}
+
 int
 arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
 {
@@ -252,7 +372,7 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
 
   if (dev->type == ARPHRD_LOOPBACK)
     return ether_output(dev, pb, dev->mac, ETH_P_IP);
-  if (nexthop == 0xFFFFFFFF || (dev->netmask && (nexthop | dev->netmask) == 0xFFFFFFFF))
+  if (isbroadcast(dev, nexthop))
     return ether_output(dev, pb, ether_broadcast, ETH_P_IP);
 
   acquire(&tab.lock);
@@ -272,10 +392,7 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
     e->nextprobe = now() + ARP_RETRY_TICKS;
     request = 1;
   }
-  if (pbufq_put(&e->queue, pb) < 0) {
-    cnt.queue_drops++;
-    pbuf_free(pb);
-  }
+  enqueue(e, pb);
   release(&tab.lock);
   if (request)
     sendrequest(dev, dev->ipaddr, nexthop);
@@ -388,7 +505,7 @@ int
 arp_set(struct netdev *dev, uint ip, const uchar *mac)
 {
   struct pbufq ready;
-  pbufq_init(&ready, NARP * ARP_MAXQ);
+  pbufq_init(&ready, NARP * ARP_QLEN);
   acquire(&tab.lock);
   struct arpentry *e = lookup(dev, ip);
   if (e == 0 && (e = allocentry(dev, ip, ARP_PERMANENT)) == 0) {
@@ -426,6 +543,9 @@ arp_stats(struct netstat_info *out)
   out->arp_failed = cnt.failed;
   out->arp_queue_drops = cnt.queue_drops;
   out->arp_evictions = cnt.evictions;
+  out->arp_refused = cnt.refused;
+  out->arp_conflicts = cnt.conflicts;
+  out->arp_defences = cnt.defences;
   int n = 0;
   acquire(&tab.lock);
   for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)

@@ -93,8 +93,13 @@ ether_output(struct netdev *dev, struct pbuf *pb, const uchar *dst, ushort type)
   }
   wire_ether_fill(hdr, dst, dev->mac, type);
   uint len = pbuf_len(pb);
-  if (len < ETH_ZLEN)
-    memset(pbuf_put(pb, ETH_ZLEN - len), 0, ETH_ZLEN - len);
+  uchar *pad = len < ETH_ZLEN ? pbuf_put(pb, ETH_ZLEN - len) : 0;
+  if (len < ETH_ZLEN && pad == 0) {
+    pbuf_free(pb);
+    return -ENOBUFS;
+  }
+  if (pad)
+    memset(pad, 0, ETH_ZLEN - len);
   return netdev_xmit(dev, pb);
 }
 

@@ -4,7 +4,9 @@
 
 #include "kernel/types.h"
 #include "kernel/defs.h"
+#include "kernel/param.h"
 #include "kernel/errno.h"
+#include "kernel/spinlock.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/wire.h"
@@ -21,20 +23,35 @@ struct icmp_hdr {
 
 static struct {
   uint rx, rxerrors, echo, echoreply, unreach, timeexceeded;
-  uint tx, txechoreply, txunreach;
+  uint tx, txechoreply, txunreach, txtimeexceeded, ratelimited;
 } cnt;
 #define COUNT(f) __sync_fetch_and_add(&cnt.f, 1)
+
+// The errors we send go through a token bucket, as Linux's do (its global
+// net.ipv4.icmp_msgs_per_sec and icmp_msgs_burst, 1000 and 50; RFC 1812
+// 4.3.2.8 asks for a limit): a flood of datagrams to closed ports, with
+// forged sources a reflection attack, draws a bounded stream of errors.
+// Errors to ourselves (over lo) are not limited, as on Linux.
+static struct {
+  struct spinlock lock;
+  uint tokens;            // a message costs HZ of them; each tick adds rate
+  uint last;              // tick of the last refill
+  uint rate, burst;       // messages a second (0: no limit), most at once
+} limit;
 
 static void
 echoreply(struct pbuf *pb, struct ip_info *info)
 {
   if (info->broadcast)
     return;   // no replies to broadcast pings (as Linux by default)
-  struct pbuf *r = pbuf_alloc_len(pbuf_len(pb));
-  if (r == 0)
-    return;
   uint len = pbuf_len(pb);
-  struct icmp_hdr *ih = (struct icmp_hdr *)pbuf_put(r, len);
+  struct pbuf *r = pbuf_alloc_len(len);
+  struct icmp_hdr *ih = r ? (struct icmp_hdr *)pbuf_put(r, len) : 0;
+  if (ih == 0) {
+    if (r)
+      pbuf_free(r);
+    return;
+  }
   memmove(ih, pb->rp, len);
   ih->type = ICMP_ECHOREPLY;
   ih->code = 0;
@@ -47,9 +64,10 @@ echoreply(struct pbuf *pb, struct ip_info *info)
 }
 
 // An error about a datagram we sent: the original IP header and at least 8
-// bytes of its payload follow the ICMP header.
+// bytes of its payload follow the ICMP header. The datagram came from the
+// address the error was sent to, or it is not ours.
 static void
-errorinput(struct pbuf *pb, int err)
+errorinput(struct pbuf *pb, struct ip_info *info, int err)
 {
   const uchar *p = pb->rp + ICMP_HLEN;
   uint len = pbuf_len(pb) - ICMP_HLEN;
@@ -57,7 +75,8 @@ errorinput(struct pbuf *pb, int err)
     return;
   const struct ip_hdr *orig = (const struct ip_hdr *)p;
   uint hlen = (orig->vhl & 15) * 4;
-  if (hlen < IP_HLEN || len < hlen + 8 || orig->proto != IPPROTO_UDP)
+  if ((orig->vhl >> 4) != 4 || hlen < IP_HLEN || len < hlen + 8 ||
+      orig->proto != IPPROTO_UDP || orig->src != info->dst)
     return;
   const uchar *udp = p + hlen;
   udp_icmperror(orig->src, udp[0] << 8 | udp[1], orig->dst, udp[2] << 8 | udp[3], err);
@@ -83,7 +102,7 @@ icmp_input(struct pbuf *pb, struct ip_info *info)
     break;
   case ICMP_UNREACH:
     COUNT(unreach);
-    errorinput(pb, ih->code == ICMP_UNREACH_PORT || ih->code == ICMP_UNREACH_PROTO ?
+    errorinput(pb, info, ih->code == ICMP_UNREACH_PORT || ih->code == ICMP_UNREACH_PROTO ?
                -ECONNREFUSED : -EHOSTUNREACH);
     break;
   case ICMP_TIMXCEED:
@@ -93,21 +112,46 @@ icmp_input(struct pbuf *pb, struct ip_info *info)
   pbuf_free(pb);
 }
 
+// May an error go out now? Takes a token if so.
+static int
+allowed(void)
+{
+  uint now = readticks();
+  acquire(&limit.lock);
+  uint cap = limit.burst * HZ, elapsed = MIN(now - limit.last, cap);
+  limit.tokens = MIN(cap, limit.tokens + elapsed * limit.rate);
+  limit.last = now;
+  int ok = limit.rate == 0 || limit.tokens >= HZ;
+  if (ok && limit.rate)
+    limit.tokens -= HZ;
+  release(&limit.lock);
+  return ok;
+}
+
 // Send an ICMP error about the datagram in orig (rp at its transport
-// header; info->iph its IP header). Never about ICMP errors or broadcasts.
+// header; info->iph its IP header). Never about ICMP errors, nor about
+// datagrams sent to a broadcast address or that came in a link-layer
+// broadcast (RFC 1122, 3.2.2); rate-limited unless it goes to ourselves.
 void
 icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code)
 {
-  if (info->broadcast || ip_isbroadcast(info->dst))
+  if (info->broadcast || info->linkbcast || ip_isbroadcast(info->dst))
     return;
   if (info->proto == IPPROTO_ICMP && (pbuf_len(orig) < 1 ||
       (orig->rp[0] != ICMP_ECHO && orig->rp[0] != ICMP_ECHOREPLY)))
     return;
+  if (!ip_isours(info->src) && !allowed()) {
+    COUNT(ratelimited);
+    return;
+  }
   uint quote = MIN(pbuf_len(orig), 8u);
   struct pbuf *pb = pbuf_alloc();
-  if (pb == 0)
+  struct icmp_hdr *ih = pb ? (struct icmp_hdr *)pbuf_put(pb, ICMP_HLEN + info->iphlen + quote) : 0;
+  if (ih == 0) {
+    if (pb)
+      pbuf_free(pb);
     return;
-  struct icmp_hdr *ih = (struct icmp_hdr *)pbuf_put(pb, ICMP_HLEN + info->iphlen + quote);
+  }
   ih->type = type;
   ih->code = code;
   ih->sum = 0;
@@ -119,6 +163,8 @@ icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code)
     COUNT(tx);
     if (type == ICMP_UNREACH)
       COUNT(txunreach);
+    if (type == ICMP_TIMXCEED)
+      COUNT(txtimeexceeded);
   }
 }
 
@@ -134,10 +180,25 @@ icmp_stats(struct netstat_info *o)
   o->icmp_tx = cnt.tx;
   o->icmp_tx_echoreply = cnt.txechoreply;
   o->icmp_tx_unreach = cnt.txunreach;
+  o->icmp_tx_timeexceeded = cnt.txtimeexceeded;
+  o->icmp_tx_ratelimited = cnt.ratelimited;
+}
+
+// A number from the kernel command line, or dflt.
+static uint
+cmdlineuint(const char *key, uint dflt)
+{
+  char v[16];
+  return cmdlineget(key, v, sizeof v) && v[0] ? (uint)atoi(v) : dflt;
 }
 
 void
 icmpinit(void)
 {
+  initlock(&limit.lock, "icmplimit");
+  limit.rate = cmdlineuint("icmp.msgs_per_sec", 1000);   // Linux's sysctl names
+  limit.burst = cmdlineuint("icmp.msgs_burst", 50);
+  limit.tokens = limit.burst * HZ;
+  limit.last = readticks();
   ip_register(IPPROTO_ICMP, icmp_input);
 }

@@ -90,9 +90,10 @@ raw_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   struct pbuf *pb = pbuf_alloc_len(len);
   if (pb == 0)
     return -ENOBUFS;
-  if (copyin(myproc()->pgdir, pbuf_put(pb, len), src, len) < 0) {
+  uchar *p = pbuf_put(pb, len);
+  if (p == 0 || copyin(myproc()->pgdir, p, src, len) < 0) {
     pbuf_free(pb);
-    return -EFAULT;
+    return p ? -EFAULT : -ENOBUFS;
   }
   int err = ip_output(pb, s->protocol, s->laddr, dst, IP_TTL);
   return err < 0 ? err : len;

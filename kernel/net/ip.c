@@ -15,14 +15,14 @@
 
 #define NROUTE   16
 #define NREASS    8
-#define REASS_UNITS (IP_MAXPACKET / 8)
+#define REASS_MAXFRAGS 32   // a 16 KiB datagram cut for a 576-byte MTU is 30
 
 static void (*protos[256])(struct pbuf *pb, struct ip_info *info);
 
 static struct {
   uint rx, delivered, hdrerrors, badsum, addrerrors, ttlzero, unknownproto, notforus;
   uint tx, noroute, nobufs, fragcreated, fragfails;
-  uint reasmreqds, reasmoks, reasmfails, reasmtimeouts;
+  uint reasmreqds, reasmoks, reasmfails, reasmtimeouts, reasmdups;
 } cnt;
 #define COUNT(f) __sync_fetch_and_add(&cnt.f, 1)
 
@@ -40,13 +40,11 @@ static struct reass {
   ushort id;
   uchar proto;
   struct netdev *dev;
-  struct pbuf *buf;          // data at buf->rp + 60 onwards, by offset
-  uchar hdr[60];             // the first fragment's header
-  uint hlen;                 // 0 until the first fragment arrives
+  struct pbuf *frags;        // whole IP packets, by offset, linked through next
+  uint nfrags;
   uint total;                // payload length, known once the last fragment came
   uint expires;
   uint seq;                  // arrival order of the first fragment (eviction)
-  uchar have[REASS_UNITS / 8];   // bitmap of 8-byte units received
 } reass[NREASS];
 static uint reassseq;
 
@@ -82,7 +80,8 @@ isloopback(uint addr)
 
 // What addr is to this host, in one walk of the interfaces: ADDR_OURS (an
 // interface's address, or 127/8), ADDR_BCAST (the limited broadcast or a
-// connected network's directed broadcast), or 0.
+// connected network's directed broadcast; /31 (RFC 3021) and /32 networks
+// have none), or 0.
 int
 ip_addrclass(uint addr)
 {
@@ -99,7 +98,7 @@ ip_addrclass(uint addr)
       continue;
     if (dev->ipaddr == addr)
       class |= ADDR_OURS;
-    if (mask && mask != 0xFFFFFFFF && (addr | mask) == 0xFFFFFFFF &&
+    if (~ntohl(mask) > 1 && (addr | mask) == 0xFFFFFFFF &&
         (addr & mask) == (dev->ipaddr & mask))
       class |= ADDR_BCAST;
   }
@@ -281,25 +280,40 @@ fillhdr(struct ip_hdr *ih, uint len, ushort id, ushort off, uchar ttl, uchar pro
   ih->sum = wire_cksum(ih, IP_HLEN);
 }
 
+// One fragment: n bytes of data with room for its IP header in front (a
+// buffer as large as the data needs: on lo a fragment is up to 16 KiB).
+static struct pbuf *
+fragalloc(const uchar *data, uint n)
+{
+  struct pbuf *f = pbuf_alloc_len(n);
+  uchar *p = f ? pbuf_put(f, n) : 0;
+  if (p == 0 || pbuf_push(f, IP_HLEN) == 0) {
+    if (f)
+      pbuf_free(f);
+    return 0;
+  }
+  memmove(p, data, n);
+  return f;
+}
+
 // Send pb's payload in fragments of at most dev->mtu bytes; pb is consumed.
 static int
 fragment(struct netdev *dev, uint nexthop, struct pbuf *pb, ushort id, uchar ttl,
          uchar proto, uint src, uint dst)
 {
-  uint total = pbuf_len(pb), chunk = (dev->mtu - IP_HLEN) & ~7u;
-  int err = 0;
+  uint total = pbuf_len(pb), chunk = dev->mtu > IP_HLEN ? (dev->mtu - IP_HLEN) & ~7u : 0;
+  int err = chunk ? 0 : -EMSGSIZE;
 
   for (uint off = 0; off < total && err == 0; off += chunk) {
     uint n = MIN(chunk, total - off);
-    struct pbuf *f = pbuf_alloc();
+    struct pbuf *f = fragalloc(pb->rp + off, n);
     if (f == 0) {
       COUNT(fragfails);
       err = -ENOBUFS;
       break;
     }
-    memmove(pbuf_put(f, n), pb->rp + off, n);
-    struct ip_hdr *ih = (struct ip_hdr *)pbuf_push(f, IP_HLEN);
-    fillhdr(ih, n + IP_HLEN, id, (off / 8) | (off + n < total ? IP_MF : 0), ttl, proto, src, dst);
+    fillhdr((struct ip_hdr *)f->rp, n + IP_HLEN, id, (off / 8) | (off + n < total ? IP_MF : 0),
+            ttl, proto, src, dst);
     COUNT(fragcreated);
     err = arp_output(dev, nexthop, f);
   }
@@ -322,6 +336,13 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
     pbuf_free(pb);
     return -EMSGSIZE;
   }
+  // 127/8 never leaves the host (RFC 1122, 3.2.1.3): a socket bound to
+  // 127.0.0.1 cannot send to another host (EINVAL, as Linux says).
+  if (dev->type != ARPHRD_LOOPBACK && (isloopback(src) || isloopback(dst))) {
+    COUNT(noroute);
+    pbuf_free(pb);
+    return -EINVAL;
+  }
   if (src == 0)
     src = dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr;   // to ourselves: from ourselves
   ushort id = __sync_fetch_and_add(&nextid, 1);
@@ -338,17 +359,52 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
   return arp_output(dev, nexthop, pb);
 }
 
-// ---- reassembly (lock held) ------------------------------------------------------
+// ---- reassembly (lock held unless said) -----------------------------------------
+//
+// Fragments are kept as they came (whole IP packets, sorted by offset, none
+// overlapping) and copied into one buffer of the datagram's size once they
+// cover it: a small datagram never holds a 16 KiB buffer, and a datagram
+// that never completes holds only the buffers its fragments came in.
+
+static uint
+fraghlen(struct pbuf *f)
+{
+  return (f->rp[0] & 15) * 4;
+}
+
+static uint
+fragoff(struct pbuf *f)
+{
+  return (ntohs(((struct ip_hdr *)f->rp)->off) & IP_OFFMASK) * 8;
+}
+
+static uint
+fraglen(struct pbuf *f)
+{
+  return pbuf_len(f) - fraghlen(f);
+}
+
+// Free a list of fragments (any lock or none).
+static void
+fragsfree(struct pbuf *f)
+{
+  while (f) {
+    struct pbuf *next = f->next;
+    pbuf_free(f);
+    f = next;
+  }
+}
 
 static void
 reassfree(struct reass *r)
 {
-  if (r->buf)
-    pbuf_free(r->buf);
-  r->buf = 0;
+  fragsfree(r->frags);
+  r->frags = 0;
   r->used = 0;
 }
 
+// The datagram ih belongs to; a new one if none, in place of the oldest if
+// all are busy.
 static struct reass *
 reassfind(struct ip_hdr *ih, struct netdev *dev)
 {
@@ -366,10 +422,6 @@ reassfind(struct ip_hdr *ih, struct netdev *dev)
     reassfree(oldest);
     free = oldest;
   }
-  if ((free->buf = pbuf_alloc_len(IP_MAXPACKET)) == 0) {
-    COUNT(reasmfails);
-    return 0;
-  }
   free->used = 1;
   free->seq = reassseq++;
   free->src = ih->src;
@@ -377,95 +429,189 @@ reassfind(struct ip_hdr *ih, struct netdev *dev)
   free->id = ih->id;
   free->proto = ih->proto;
   free->dev = dev;
-  free->hlen = 0;
+  free->frags = 0;
+  free->nfrags = 0;
   free->total = 0;
   free->expires = readticks() + reasm_ticks;
-  memset(free->have, 0, sizeof free->have);
   return free;
 }
 
+// Put fragment pb (off, n bytes of data, more fragments or not) in its place
+// in r; 0 if it was, 1 if it is an exact duplicate of one there (the network
+// may duplicate a packet: it is dropped alone), -1 if it cannot belong: past
+// what we reassemble, not a multiple of 8 bytes before the end, a second end
+// or data past the end, any other overlap, too many fragments. Overlaps end
+// the datagram: RFC 791 would let a later fragment overwrite an earlier one,
+// but that is what fragment attacks use (RFC 1858); RFC 5722 makes the rule
+// for IPv6, and Linux applies it to IPv4 too (docs/network.md).
 static int
-units(struct reass *r, uint first, uint n, int set)
+fraginsert(struct reass *r, struct pbuf *pb, uint off, uint n, int more)
 {
-  for (uint u = first; u < first + n; u++) {
-    if (set)
-      r->have[u / 8] |= 1 << (u % 8);
-    else if (r->have[u / 8] & (1 << (u % 8)))
-      return 1;
+  struct pbuf *prev = 0, *next = r->frags, *last = 0;
+  if (off + n > IP_MAXPACKET - IP_HLEN || (more && (n % 8 || n == 0)) ||
+      (!more && r->total && r->total != off + n) || (r->total && off + n > r->total))
+    return -1;
+  while (next && fragoff(next) < off) {
+    prev = next;
+    next = next->next;
   }
+  if (next && fragoff(next) == off && fraglen(next) == n)
+    return 1;
+  if ((prev && fragoff(prev) + fraglen(prev) > off) || (next && off + n > fragoff(next)) ||
+      r->nfrags >= REASS_MAXFRAGS || !pbuf_canqueue(pb))
+    return -1;
+  for (last = next ? next : prev; last && last->next; last = last->next)
+    ;
+  if (!more && last && fragoff(last) + fraglen(last) > off + n)
+    return -1;
+  pb->next = next;
+  if (prev)
+    prev->next = pb;
+  else
+    r->frags = pb;
+  r->nfrags++;
+  if (!more)
+    r->total = off + n;
   return 0;
 }
 
-// Add one fragment (pb: whole IP packet); returns the whole datagram once
-// complete, else 0. pb is consumed.
+// Do r's fragments cover its datagram, from 0 to the end?
+static int
+complete(struct reass *r)
+{
+  uint end = 0;
+  if (r->total == 0)
+    return 0;
+  for (struct pbuf *f = r->frags; f; f = f->next) {
+    if (fragoff(f) != end)
+      return 0;
+    end += fraglen(f);
+  }
+  return end == r->total;
+}
+
+// The datagram that fragments (sorted, complete) make, in a buffer of its
+// size, behind the first fragment's header (*hlenp: its length); 0 if there
+// is no buffer or it would be longer than we take. No lock needed.
 static struct pbuf *
-reassemble(struct netdev *dev, struct pbuf *pb, uint hlen)
+assemble(struct pbuf *frags, uint total, uint *hlenp)
+{
+  uint hlen = fraghlen(frags);
+  if (hlen + total > IP_MAXPACKET)
+    return 0;
+  struct pbuf *whole = pbuf_alloc_len(hlen + total);
+  uchar *p = whole ? pbuf_put(whole, hlen + total) : 0;
+  if (p == 0) {
+    if (whole)
+      pbuf_free(whole);
+    return 0;
+  }
+  memmove(p, frags->rp, hlen);
+  for (struct pbuf *f = frags; f; f = f->next)
+    memmove(p + hlen + fragoff(f), f->rp + fraghlen(f), fraglen(f));
+  struct ip_hdr *wh = (struct ip_hdr *)p;
+  wh->len = htons(hlen + total);
+  wh->off = 0;
+  wh->sum = 0;
+  wh->sum = wire_cksum(wh, hlen);
+  whole->dev = frags->dev;
+  whole->ethertype = frags->ethertype;
+  whole->pkttype = frags->pkttype;
+  *hlenp = hlen;
+  return whole;
+}
+
+// Add one fragment (pb: whole IP packet, *hlenp its header length); returns
+// the whole datagram once complete, with *hlenp then the length of its header
+// (the first fragment's: options that are not copied are only there), else 0.
+// pb is consumed. (Called without the lock.)
+static struct pbuf *
+reassemble(struct netdev *dev, struct pbuf *pb, uint *hlenp)
 {
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   uint off = (ntohs(ih->off) & IP_OFFMASK) * 8, more = ntohs(ih->off) & IP_MF;
-  uint n = pbuf_len(pb) - hlen;
-  struct pbuf *whole = 0;
+  struct pbuf *done = 0;
+  uint total = 0;
 
   COUNT(reasmreqds);
   acquire(&lock);
   struct reass *r = reassfind(ih, dev);
-  if (r == 0)
-    goto drop;
-  // Bounds, 8-byte multiples, one last fragment, no overlaps: anything else
-  // ends the whole datagram (RFC 5722 treats overlaps as an attack).
-  if (off + n > IP_MAXPACKET - 60 || (more && (n % 8 || n == 0)) ||
-      (!more && r->total && r->total != off + n) || (r->total && off + n > r->total) ||
-      units(r, off / 8, (n + 7) / 8, 0)) {
-    COUNT(reasmfails);
-    reassfree(r);
-    goto drop;
-  }
-  memmove(r->buf->rp + 60 + off, pb->rp + hlen, n);
-  units(r, off / 8, (n + 7) / 8, 1);
-  if (!more)
-    r->total = off + n;
-  if (off == 0) {
-    memmove(r->hdr, pb->rp, hlen);
-    r->hlen = hlen;
-  }
-  if (r->total && r->hlen) {
-    uint u;
-    for (u = 0; u < (r->total + 7) / 8 && (r->have[u / 8] & (1 << (u % 8))); u++)
-      ;
-    if (u == (r->total + 7) / 8) {   // complete: header before the data
-      whole = r->buf;
-      r->buf = 0;
-      whole->rp += 60 - r->hlen;
-      memmove(whole->rp, r->hdr, r->hlen);
-      whole->wp = whole->rp + r->hlen + r->total;
-      struct ip_hdr *wh = (struct ip_hdr *)whole->rp;
-      wh->len = htons(r->hlen + r->total);
-      wh->off = 0;
-      wh->sum = 0;
-      wh->sum = wire_cksum(wh, r->hlen);
-      whole->dev = dev;
+  int verdict = fraginsert(r, pb, off, pbuf_len(pb) - *hlenp, more);
+  if (verdict != 0) {
+    if (verdict > 0) {
+      COUNT(reasmdups);
+    } else {
+      COUNT(reasmfails);
       reassfree(r);
-      COUNT(reasmoks);
     }
+    release(&lock);
+    pbuf_free(pb);
+    return 0;
   }
-drop:
+  if (complete(r)) {
+    done = r->frags;
+    total = r->total;
+    r->frags = 0;
+    reassfree(r);
+  }
   release(&lock);
-  pbuf_free(pb);
+  if (done == 0)
+    return 0;
+  struct pbuf *whole = assemble(done, total, hlenp);
+  fragsfree(done);
+  if (whole)
+    COUNT(reasmoks);
+  else
+    COUNT(reasmfails);
   return whole;
 }
 
+// A datagram given up in reassembly earns its source an ICMP time exceeded
+// (code 1) if its first fragment came, quoting that fragment's header and
+// first 8 bytes (RFC 792; RFC 1122 3.3.2). frags is consumed.
+static void
+timeexceeded(struct pbuf *frags)
+{
+  if (frags && fragoff(frags) == 0) {
+    struct ip_hdr *ih = (struct ip_hdr *)frags->rp;
+    struct ip_info info;
+    memset(&info, 0, sizeof info);
+    info.dev = frags->dev;
+    info.src = ih->src;
+    info.dst = ih->dst;
+    info.proto = ih->proto;
+    info.ttl = ih->ttl;
+    info.broadcast = ip_isbroadcast(ih->dst);
+    info.linkbcast = frags->pkttype == PACKET_BROADCAST || frags->pkttype == PACKET_MULTICAST;
+    info.iph = frags->rp;
+    info.iphlen = fraghlen(frags);
+    pbuf_pull(frags, info.iphlen);   // icmp_error quotes what follows the header
+    icmp_error(frags, &info, ICMP_TIMXCEED, ICMP_TIMXCEED_REASS);
+  }
+  fragsfree(frags);
+}
+
+// Every tick: give up on datagrams not complete in time (the errors go out
+// after the lock is dropped: sending takes other locks).
 void
 ip_timer(uint now)
 {
+  struct pbuf *expired[NREASS];
+  int n = 0;
+
   acquire(&lock);
   for (struct reass *r = reass; r < reass + NREASS; r++) {
     if (r->used && (int)(now - r->expires) >= 0) {
       COUNT(reasmtimeouts);
       COUNT(reasmfails);
+      expired[n++] = r->frags;
+      r->frags = 0;
       reassfree(r);
     }
   }
   release(&lock);
+  for (int i = 0; i < n; i++)
+    timeexceeded(expired[i]);
 }
 
 // ---- input -----------------------------------------------------------------------
@@ -473,6 +619,8 @@ ip_timer(uint now)
 // Sources a host must discard (RFC 1122, 3.2.1.3): broadcast, multicast and
 // class E addresses; from the wire, also 127/8 and our own addresses; and
 // 0.0.0.0 except towards a broadcast (a host that does not know its address).
+// (127/8 counts as ours only on lo: from the wire it is dropped as a
+// destination too, by checkhdr.)
 static int
 badsource(struct netdev *dev, uint src, int dstclass)
 {
@@ -506,7 +654,8 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
   }
   pbuf_trim(pb, ntohs(ih->len));   // drop Ethernet padding
   *dstclass = ip_addrclass(ih->dst);
-  if (badsource(dev, ih->src, *dstclass) || ih->dst == 0) {
+  if (badsource(dev, ih->src, *dstclass) || ih->dst == 0 ||
+      (dev->type != ARPHRD_LOOPBACK && isloopback(ih->dst))) {
     COUNT(addrerrors);
     return 0;
   }
@@ -514,10 +663,10 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
     COUNT(notforus);
     return 0;
   }
-  if (ih->ttl == 0) {
+  // Counted, not dropped: a host must not discard a datagram for it just
+  // because its TTL is below 2 (RFC 1122, 3.2.1.7); only routers do.
+  if (ih->ttl == 0)
     COUNT(ttlzero);
-    return 0;
-  }
   return hlen;
 }
 
@@ -535,7 +684,7 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   }
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   if (ntohs(ih->off) & (IP_MF | IP_OFFMASK)) {
-    if ((pb = reassemble(dev, pb, hlen)) == 0)
+    if ((pb = reassemble(dev, pb, &hlen)) == 0)
       return;
     ih = (struct ip_hdr *)pb->rp;
   }
@@ -545,10 +694,15 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   info.proto = ih->proto;
   info.ttl = ih->ttl;
   info.broadcast = (dstclass & ADDR_BCAST) != 0;
+  info.linkbcast = pb->pkttype == PACKET_BROADCAST || pb->pkttype == PACKET_MULTICAST;
   info.iph = pb->rp;
   info.iphlen = hlen;
   raw_deliver(pb, &info);          // raw sockets see the IP header too
-  pbuf_pull(pb, hlen);
+  if (pbuf_pull(pb, hlen) == 0) {   // cannot happen: checkhdr or reassemble checked it
+    COUNT(hdrerrors);
+    pbuf_free(pb);
+    return;
+  }
   if (protos[ih->proto] == 0) {
     COUNT(unknownproto);
     if (!info.broadcast)
@@ -600,4 +754,5 @@ ip_stats(struct netstat_info *o)
   o->ip_reasm_oks = cnt.reasmoks;
   o->ip_reasm_fails = cnt.reasmfails;
   o->ip_reasm_timeouts = cnt.reasmtimeouts;
+  o->ip_reasm_dups = cnt.reasmdups;
 }

@@ -35,6 +35,7 @@ struct ip_info {
   uint src, dst;     // network order
   uchar proto, ttl;
   int broadcast;     // sent to a broadcast address
+  int linkbcast;     // came in a link-layer broadcast or multicast frame
   const uchar *iph;  // the IP header (for ICMP errors), ihl bytes
   uint iphlen;
 };
@@ -72,6 +73,7 @@ void icmp_stats(struct netstat_info *out);
 #define  ICMP_UNREACH_PORT  3
 #define ICMP_ECHO         8
 #define ICMP_TIMXCEED    11
+#define  ICMP_TIMXCEED_REASS 1   // fragment reassembly time exceeded
 
 // udp.c
 void udpinit(void);

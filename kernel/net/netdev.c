@@ -304,7 +304,14 @@ netconfig(void)
   uint addr, mask = 0;
   struct netdev *dev;
 
-  if (!cmdlineget("ip", ip, sizeof ip) || wire_inet_aton(ipfield(ip, 0, f, sizeof f), &addr) < 0)
+  if (!cmdlineget("ip", ip, sizeof ip))
+    return;
+  // DHCP is user space's job (user/dhclient.c, started by init).
+  if (strncmp(ip, "dhcp", 5) == 0 || strncmp(ipfield(ip, 6, f, sizeof f), "dhcp", 5) == 0) {
+    cprintf("ip=%s: configured by dhclient, which init runs\n", ip);
+    return;
+  }
+  if (wire_inet_aton(ipfield(ip, 0, f, sizeof f), &addr) < 0)
     return;
   if (ipfield(ip, 3, f, sizeof f)[0] && wire_inet_aton(f, &mask) < 0)
     mask = 0;

@@ -89,7 +89,7 @@ packet_bind(struct socket *s, const struct sockaddr *addr, int len)
   s->ifindex = sll->sll_ifindex;
   if (sll->sll_protocol)
     s->ethertype = ntohs(sll->sll_protocol);
-  pbufq_flush(&s->rxq);
+  sock_flush(s);
   release(&s->lock);
   return 0;
 }
@@ -115,10 +115,11 @@ packet_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, in
     return -EINVAL;
   if ((uint)len > dev->mtu + ETH_HLEN)
     return -EMSGSIZE;
-  if ((pb = pbuf_alloc()) == 0)
+  // Sized by what is written: lo's frames are up to 16 KiB.
+  if ((pb = pbuf_alloc_len(MAX(len, ETH_ZLEN))) == 0)
     return -ENOBUFS;
   uchar *p = pbuf_put(pb, MAX(len, ETH_ZLEN));
-  if (copyin(myproc()->pgdir, p, src, len) < 0) {
+  if (p == 0 || copyin(myproc()->pgdir, p, src, len) < 0) {
     pbuf_free(pb);
     return -EFAULT;
   }

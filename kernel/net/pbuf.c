@@ -66,13 +66,15 @@ reset(struct pbuf *pb, uint headroom)
   pb->pkttype = 0;
 }
 
-// The first buffer of a free list, taken off it; 0 if the list is empty.
-// pool.lock held.
+// The first buffer of a free list, taken off it; 0 if the list is empty,
+// or if it would leave fewer than keep small buffers. pool.lock held.
 static struct pbuf *
-pop(int big)
+pop(int big, uint keep)
 {
   struct pbuf **list = big ? &pool.bigfree : &pool.free;
   struct pbuf *pb = *list;
+  if (!big && pool.nfree <= keep)
+    pb = 0;
   if (pb) {
     *list = pb->next;
     if (big)
@@ -84,11 +86,12 @@ pop(int big)
   return pb;
 }
 
+// A buffer for anyone but a receive ring: never one of the reserve.
 static struct pbuf *
 take(uint headroom, int big)
 {
   acquire(&pool.lock);
-  struct pbuf *pb = pop(big);
+  struct pbuf *pb = pop(big, PBUF_RXRESERVE);
   release(&pool.lock);
   if (pb)
     reset(pb, headroom);
@@ -104,7 +107,8 @@ pbuf_alloc(void)
 struct pbuf *
 pbuf_alloc_rx(void)
 {
-  return take(0, 0);
+  struct pbuf *pb;
+  return pbuf_alloc_rx_n(&pb, 1) ? pb : 0;
 }
 
 // Up to n receive buffers (no headroom) with one acquisition of the pool
@@ -115,7 +119,7 @@ pbuf_alloc_rx_n(struct pbuf **out, int n)
   int got = 0;
   struct pbuf *pb;
   acquire(&pool.lock);
-  while (got < n && (pb = pop(0)) != 0)
+  while (got < n && (pb = pop(0, 0)) != 0)
     out[got++] = pb;
   release(&pool.lock);
   for (int i = 0; i < got; i++)
@@ -170,6 +174,15 @@ uint
 pbuf_bigfree(void)
 {
   return pool.nbigfree;
+}
+
+// A racy read is enough: this only keeps queues off the last buffers.
+int
+pbuf_canqueue(struct pbuf *pb)
+{
+  if (pb->size == PBUF_BIGSIZE)
+    return *(volatile uint *)&pool.nbigfree >= PBUF_BIGQUEUELOW;
+  return *(volatile uint *)&pool.nfree >= PBUF_QUEUELOW;
 }
 
 struct pbuf *

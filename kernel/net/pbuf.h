@@ -12,6 +12,15 @@
 #define NPBUF         2048   // buffers in the pool
 #define PBUF_BIGSIZE 16384   // large buffers: reassembled IP datagrams, big UDP sends
 #define NBIGPBUF        32
+// The last PBUF_RXRESERVE small buffers go only to receive rings (pbuf_alloc_rx*):
+// whatever else holds buffers, a card can still take frames in, and so the
+// stack can still read the ARP replies and acks that free them. Queues that
+// hold buffers for long (socket receive queues, reassembly) stop taking more
+// while fewer than PBUF_QUEUELOW small (PBUF_BIGQUEUELOW big) buffers are free,
+// which leaves the stack room for its own replies as well.
+#define PBUF_RXRESERVE  128
+#define PBUF_QUEUELOW   (2 * PBUF_RXRESERVE)
+#define PBUF_BIGQUEUELOW  8
 
 struct netdev;
 
@@ -45,6 +54,7 @@ void         pbuf_free(struct pbuf *pb);
 uint         pbuf_nfree(void);
 uint         pbuf_total(void);
 uint         pbuf_bigfree(void);
+int          pbuf_canqueue(struct pbuf *pb);   // may a queue hold pb? (see PBUF_QUEUELOW)
 struct pbuf *pbuf_copy(struct pbuf *pb); // a new buffer with the same data, or 0
 uchar       *pbuf_push(struct pbuf *pb, uint n);   // prepend n bytes; 0 if no room
 uchar       *pbuf_pull(struct pbuf *pb, uint n);   // strip n bytes; 0 if too short

@@ -9,8 +9,18 @@
 // socket.c turns sockets into files and system calls.
 
 #define NSOCKET   64
-#define SOCK_RXQ  512   // frames queued per socket before drops
+#define SOCK_RXQ  512   // frames queued per socket, at most (rcvbuf bounds them first)
 #define MAXSOCKADDR 32
+// Receive buffers are counted in bytes of buffer memory held (a datagram
+// costs its whole pbuf, as Linux charges an skb's truesize), against
+// SO_RCVBUF. The default is Linux's (net.core.rmem_default, 212992: 104
+// frames of 2 KiB), and setsockopt doubles what it is given as Linux does.
+// Its ceiling (Linux's rmem_max, a tunable) is higher than Linux's default
+// 212992: a program that asks may queue 512 frames, as every socket could
+// before. The pool's low-water mark (pbuf.h) bounds all queues together.
+#define SOCK_RCVBUF_DEFAULT 212992
+#define SOCK_RMEM_MAX       524288
+#define SOCK_MIN_RCVBUF     2304   // about Linux's: 2048 plus its sk_buff
 
 struct socket;
 
@@ -24,13 +34,18 @@ struct sockops {
   int  (*getname)(struct socket *s, struct sockaddr *addr, int *len);        // may be 0
 };
 
+// A slot is reused only once nobody holds a reference to it: the file holds
+// one, and every walk of the table (sock_next) one on the socket it is at.
 struct socket {
-  int inuse;
-  int closing;              // being freed: refuse new data
+  struct spinlock lock;     // first: sockalloc clears everything after it
+  int inuse;                // the slot is taken (until the last reference goes)
+  int ref;                  // references (stable.lock in socket.c)
+  int closing;              // closed by its file: refuse new data
   int domain, type, protocol;
   const struct sockops *ops;
-  struct spinlock lock;
   struct pbufq rxq;         // received datagrams or frames
+  uint rmem;                // bytes of buffers in rxq (their pbufs' sizes)
+  uint rcvbuf;              // most rmem may be (SO_RCVBUF); one datagram always fits
   uint rcvtimeo;            // ticks; 0 blocks forever
   uint drops;               // receive queue overflows
   int sleepers;             // processes asleep in sock_waitrx (lock held)
@@ -57,8 +72,13 @@ void sock_register(const struct sockfamily *fam);
 struct pbuf *sock_waitrx(struct socket *s, int nonblock, int *err);
 int  sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp);
 int  sock_enqueue(struct socket *s, struct pbuf *pb);   // -1 (pb not taken) when full
-// Iterate over sockets of a family (for delivery); returns the next in use after prev.
+void sock_flush(struct socket *s);   // drop everything queued; s->lock held
+// Iterate over the open sockets of a family (for delivery): returns the next
+// after prev, with a reference held on it, and drops prev's. A walk that
+// stops early, or keeps a socket, puts what it holds.
 struct socket *sock_next(struct socket *prev, int domain);
+void sock_hold(struct socket *s);
+void sock_put(struct socket *s);
 
 void packetinit(void);
 int  sock_list(int index, struct sockinfo *out);

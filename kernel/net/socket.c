@@ -50,17 +50,53 @@ sock_register(const struct sockfamily *fam)
 
 // Walks run for every packet (packet taps, raw sockets, port lookup), so
 // they stop at the end of the used part of the table, not at NSOCKET.
+// Holding a reference on the socket a walk is at means that if it is closed
+// meanwhile (from another CPU, or while netrx was preempted) its slot stays
+// as it is, marked closing, and what was being delivered to it is dropped:
+// it cannot land on a socket opened since in the same slot.
 struct socket *
 sock_next(struct socket *prev, int domain)
 {
+  acquire(&stable.lock);
   struct socket *s = prev ? prev + 1 : stable.socks;
-  struct socket *end = stable.socks + *(volatile int *)&stable.end;
-  for (; s < end; s++)
-    if (s->inuse && s->domain == domain)
-      return s;
-  return 0;
+  struct socket *end = stable.socks + stable.end;
+  while (s < end && !(s->inuse && !s->closing && s->domain == domain))
+    s++;
+  if (s < end)
+    s->ref++;
+  else
+    s = 0;
+  release(&stable.lock);
+  if (prev)
+    sock_put(prev);
+  return s;
 }
 
+void
+sock_hold(struct socket *s)
+{
+  acquire(&stable.lock);
+  s->ref++;
+  release(&stable.lock);
+}
+
+// Drop a reference; the last one frees the slot (its queue is empty by then:
+// sockfree flushed it and sock_enqueue refuses a closing socket).
+void
+sock_put(struct socket *s)
+{
+  acquire(&stable.lock);
+  if (--s->ref == 0) {
+    s->inuse = 0;
+    while (stable.end > 0 && !stable.socks[stable.end - 1].inuse)
+      stable.end--;
+  }
+  release(&stable.lock);
+}
+
+// Queue pb unless the socket's receive buffer is full (one datagram always
+// fits an empty one) or the pool is running low: an idle socket must not
+// pin the buffers that the card and the rest of the stack need.
 int
 sock_enqueue(struct socket *s, struct pbuf *pb)
 {
@@ -69,11 +105,13 @@ sock_enqueue(struct socket *s, struct pbuf *pb)
     release(&s->lock);
     return -1;
   }
-  if (pbufq_put(&s->rxq, pb) < 0) {
+  if ((s->rxq.len && s->rmem + pb->size > s->rcvbuf) || !pbuf_canqueue(pb) ||
+      pbufq_put(&s->rxq, pb) < 0) {
     s->drops++;
     release(&s->lock);
     return -1;
   }
+  s->rmem += pb->size;
   if (s->sleepers)   // wakeup scans the process table: not for every datagram
     wakeup(s);
   release(&s->lock);
@@ -115,7 +153,15 @@ sock_waitrx(struct socket *s, int nonblock, int *err)
     sleepdeadline(s, &s->lock, deadline);
     s->sleepers--;
   }
+  s->rmem -= pb->size;
   return pb;
+}
+
+void
+sock_flush(struct socket *s)
+{
+  pbufq_flush(&s->rxq);
+  s->rmem = 0;
 }
 
 // Take one queued pbuf (waiting as sock_waitrx does) and copy up to len of
@@ -140,17 +186,22 @@ sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp)
   return n;
 }
 
+_Static_assert(__builtin_offsetof(struct socket, lock) == 0, "sockalloc keeps the lock");
+
+// A free slot is one nobody holds a reference to, so nobody holds its lock
+// either; even so, the lock is never written: it is the first member, and
+// only what follows it is cleared.
 static struct socket *
 sockalloc(void)
 {
   acquire(&stable.lock);
   for (struct socket *s = stable.socks; s < stable.socks + NSOCKET; s++) {
     if (!s->inuse) {
-      struct spinlock lk = s->lock;
-      memset(s, 0, sizeof *s);
-      s->lock = lk;
+      memset((char *)s + sizeof s->lock, 0, sizeof *s - sizeof s->lock);
       s->inuse = 1;
+      s->ref = 1;   // the file's
       pbufq_init(&s->rxq, SOCK_RXQ);
+      s->rcvbuf = SOCK_RCVBUF_DEFAULT;
       if (s - stable.socks >= stable.end)
         stable.end = s - stable.socks + 1;
       release(&stable.lock);
@@ -168,13 +219,9 @@ sockfree(struct socket *s)
     s->ops->close(s);
   acquire(&s->lock);
   s->closing = 1;
-  pbufq_flush(&s->rxq);
+  sock_flush(s);
   release(&s->lock);
-  acquire(&stable.lock);
-  s->inuse = 0;
-  while (stable.end > 0 && !stable.socks[stable.end - 1].inuse)
-    stable.end--;
-  release(&stable.lock);
+  sock_put(s);   // the file's reference: the slot is free once walks let go
 }
 
 // ---- sockets as files ----
@@ -355,6 +402,22 @@ sys_recvfrom(void)
   return ret;
 }
 
+// SO_RCVBUF as Linux sets it: at most rmem_max, doubled, at least the minimum.
+static int
+setrcvbuf(struct socket *s, uint uval, int len)
+{
+  int val;
+  if (len < (int)sizeof val)
+    return -EINVAL;
+  if (copyin(myproc()->pgdir, &val, uval, sizeof val) < 0)
+    return -EFAULT;
+  uint bytes = MIN((uint)val, SOCK_RMEM_MAX);   // a negative value asks for the most
+  acquire(&s->lock);
+  s->rcvbuf = MAX(bytes * 2, SOCK_MIN_RCVBUF);
+  release(&s->lock);
+  return 0;
+}
+
 int
 sys_setsockopt(void)
 {
@@ -367,8 +430,10 @@ sys_setsockopt(void)
     return err;
   if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || argint(4, &len) < 0)
     return -EFAULT;
-  if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST))
+  if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
+  if (opt == SO_RCVBUF)
+    return setrcvbuf(s, uval, len);
   if (opt == SO_BROADCAST) {
     int on;
     if (len < (int)sizeof on || copyin(myproc()->pgdir, &on, uval, sizeof on) < 0)
@@ -437,7 +502,7 @@ sys_getsockname(void)
   return putsockaddr(1, 2, (struct sockaddr *)buf, len);
 }
 
-// getsockopt: SO_ERROR (reading clears it) and SO_RCVTIMEO.
+// getsockopt: SO_ERROR (reading clears it), SO_RCVBUF and SO_RCVTIMEO.
 int
 sys_getsockopt(void)
 {
@@ -450,14 +515,15 @@ sys_getsockopt(void)
     return err;
   if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || arguint(4, &ulen) < 0)
     return -EFAULT;
-  if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO))
+  if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
   if (copyin(myproc()->pgdir, &userlen, ulen, sizeof userlen) < 0)
     return -EFAULT;
-  if (opt == SO_ERROR) {
+  if (opt == SO_ERROR || opt == SO_RCVBUF) {
     acquire(&s->lock);
-    int val = -s->soerror;
-    s->soerror = 0;
+    int val = opt == SO_RCVBUF ? (int)s->rcvbuf : -s->soerror;
+    if (opt == SO_ERROR)
+      s->soerror = 0;
     release(&s->lock);
     if (userlen < (int)sizeof val)
       return -EINVAL;
@@ -472,6 +538,7 @@ sys_getsockopt(void)
 int
 sock_list(int index, struct sockinfo *out)
 {
+  acquire(&stable.lock);   // no slot changes hands while it is read
   for (struct socket *s = stable.socks; s < stable.socks + NSOCKET; s++) {
     if (!s->inuse || s->closing || index-- > 0)
       continue;
@@ -486,7 +553,9 @@ sock_list(int index, struct sockinfo *out)
     out->rxqueue = s->rxq.len;
     out->drops = s->drops;
     out->pid = s->pid;
+    release(&stable.lock);
     return 0;
   }
+  release(&stable.lock);
   return -ENOENT;
 }

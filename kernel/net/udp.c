@@ -29,6 +29,7 @@ static struct {
 
 static struct spinlock portlock;   // serialises binding
 static ushort nextephemeral = EPHEMERAL_LO;
+static int sockrace;               // selftest=sockrace (see udp_input)
 
 static int
 isudp(struct socket *s)
@@ -36,8 +37,8 @@ isudp(struct socket *s)
   return s->type == SOCK_DGRAM;
 }
 
-// The socket for a datagram to dst:dport from src:sport: a connected match
-// beats an unconnected one.
+// The socket for a datagram to dst:dport from src:sport, with a reference
+// held (the caller puts it): a connected match beats an unconnected one.
 static struct socket *
 lookup(uint dst, int broadcast, ushort dport, uint src, ushort sport)
 {
@@ -46,10 +47,15 @@ lookup(uint dst, int broadcast, ushort dport, uint src, ushort sport)
     if (!isudp(s) || s->lport != dport || (s->laddr && s->laddr != dst && !broadcast))
       continue;
     if (s->rport) {
-      if (s->raddr == src && s->rport == sport)
-        return s;
-      continue;
+      if (s->raddr != src || s->rport != sport)
+        continue;
+      if (best)
+        sock_put(best);
+      return s;   // the walk's reference is the caller's now
     }
+    if (best)
+      sock_put(best);
+    sock_hold(s);
     best = s;
   }
   return best;
@@ -85,20 +91,28 @@ udp_input(struct pbuf *pb, struct ip_info *info)
   pbuf_pull(pb, UDP_HLEN);
   pb->srcaddr = info->src;
   pb->srcport = sport;
+  // selftest=sockrace: keep yielding for a few ticks here, where netrx holds
+  // a socket it has found but not queued to yet, so that a test can close
+  // that socket and open another meanwhile (tests/e2e/test_socket_race.py).
+  for (uint until = readticks() + 3; sockrace && (int)(readticks() - until) < 0;)
+    yield();
   if (sock_enqueue(s, pb) < 0) {
     COUNT(queuedrops);
     pbuf_free(pb);
   }
+  sock_put(s);
 }
 
+// Linux's rule: only a connected socket hears of an ICMP error, and only
+// one whose both ends match the quoted header. Anyone can forge an error,
+// and an unconnected socket (a server) could not tell it from a real one:
+// one forged port unreachable used to end udpecho.
 void
 udp_icmperror(uint laddr, ushort lport, uint raddr, ushort rport, int err)
 {
-  (void)laddr;
   for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
-    if (!isudp(s) || s->lport != lport)
-      continue;
-    if (s->rport && (s->raddr != raddr || s->rport != rport))
+    if (!isudp(s) || s->lport != lport || s->rport == 0 || s->rport != rport ||
+        s->raddr != raddr || (s->laddr && s->laddr != laddr))
       continue;
     acquire(&s->lock);
     s->soerror = err;
@@ -110,9 +124,12 @@ udp_icmperror(uint laddr, ushort lport, uint raddr, ushort rport, int err)
 static int
 portinuse(ushort port, uint addr)
 {
-  for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET))
-    if (isudp(s) && s->lport == port && (!s->laddr || !addr || s->laddr == addr))
+  for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
+    if (isudp(s) && s->lport == port && (!s->laddr || !addr || s->laddr == addr)) {
+      sock_put(s);
       return 1;
+    }
+  }
   return 0;
 }
 
@@ -232,9 +249,9 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   if (pb == 0)
     return -ENOBUFS;
   struct udp_hdr *uh = (struct udp_hdr *)pbuf_put(pb, UDP_HLEN + len);
-  if (copyin(myproc()->pgdir, (uchar *)uh + UDP_HLEN, src, len) < 0) {
+  if (uh == 0 || copyin(myproc()->pgdir, (uchar *)uh + UDP_HLEN, src, len) < 0) {
     pbuf_free(pb);
-    return -EFAULT;
+    return uh ? -EFAULT : -ENOBUFS;
   }
   uh->sport = htons(s->lport);
   uh->dport = htons(dport);
@@ -299,6 +316,8 @@ udp_stats(struct netstat_info *o)
 void
 udpinit(void)
 {
+  char v[16];
+  sockrace = cmdlineget("selftest", v, sizeof v) && strncmp(v, "sockrace", 9) == 0;
   initlock(&portlock, "udpports");
   ip_register(IPPROTO_UDP, udp_input);
 }

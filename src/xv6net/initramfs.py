@@ -34,7 +34,8 @@ FIELDS = (
     "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check",
 )
 
-BASE_DIRS = ("bin", "dev", "etc")
+BASE_DIRS = ("bin", "dev", "etc", "tmp")
+STICKY_DIRS = ("tmp",)   # drwxrwxrwt, as on Linux
 DEVICES = (("dev/console", 1, 0), ("dev/null", 2, 0))
 
 
@@ -171,7 +172,8 @@ def build_entries(files: Mapping[str, bytes]) -> list[CpioEntry]:
     clash = dirs & dests.keys()
     if clash:
         raise ValueError(f"paths used both as file and directory: {sorted(clash)}")
-    entries = [CpioEntry(d, S_IFDIR | 0o755, nlink=2) for d in sorted(dirs)]
+    entries = [CpioEntry(d, S_IFDIR | (0o1777 if d in STICKY_DIRS else 0o755), nlink=2)
+               for d in sorted(dirs)]
     entries += [
         CpioEntry(name, S_IFCHR | 0o666, rdevmajor=major, rdevminor=minor)
         for name, major, minor in DEVICES

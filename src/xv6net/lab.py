@@ -44,7 +44,16 @@ from xv6net import peer as peer_module
 from xv6net.netns import Netns, NetnsError, Runner, subprocess_runner
 from xv6net.parse import Neighbour
 from xv6net.qemu import Accel, NicSpec, VMSpec
+from xv6net.services import (
+    DhcpLease,
+    DnsmasqProcess,
+    ServiceError,
+    dnsmasq_conf,
+    read_leases,
+    udp_ports,
+)
 from xv6net.topology import (
+    Dnsmasq,
     Guest,
     GuestNic,
     Lan,
@@ -53,10 +62,11 @@ from xv6net.topology import (
     Topology,
     kernel_cmdline,
     runtime_addresses,
+    runtime_dhcp,
 )
 from xv6net.vm import VM, VMError
 
-__all__ = ["Guest", "GuestNic", "Lab", "LabError", "Lan", "Peer", "Topology"]
+__all__ = ["Dnsmasq", "Guest", "GuestNic", "Lab", "LabError", "Lan", "Peer", "Topology"]
 
 KERNEL = Path("build/kernel.elf")
 INITRD = Path("build/initramfs.cpio")
@@ -87,7 +97,8 @@ class LabError(RuntimeError):
 
 
 # What a failed bring-up raises, besides KeyboardInterrupt and TopologyError.
-LAB_ERRORS: tuple[type[Exception], ...] = (LabError, VMError, NetnsError)
+LAB_ERRORS: tuple[type[Exception], ...] = (LabError, VMError, NetnsError, ServiceError)
+DHCP_BOOT_TIMEOUT = 60.0   # dhclient for a second NIC, from the shell
 
 
 def bridge_name(lan: str) -> str:
@@ -239,6 +250,7 @@ class Lab:
         self._ports: dict[str, int] = {}
         self._last_start = 0.0
         self._peers: list[subprocess.Popen[str]] = []
+        self._services: dict[str, DnsmasqProcess] = {}
         self._stack: ExitStack | None = None
 
     # ---- life cycle --------------------------------------------------------
@@ -264,6 +276,7 @@ class Lab:
                 self._build_lans(self.netns)
                 self._stack.callback(self.stop_captures)
                 self._start_captures(self.netns)
+                self._start_services(self.netns, self._stack)
             self._stack.callback(self._stop_peers)
             self._start_guests(self._stack)
             self._boot_guests()
@@ -287,6 +300,9 @@ class Lab:
             self.lan_pcap(lan.name).unlink(missing_ok=True)
         for guest in self.topology.guests:
             self.console_log(guest.name).unlink(missing_ok=True)
+        for service in self.topology.services:
+            for path in self.service_files(service.lan).values():
+                path.unlink(missing_ok=True)
 
     def _build_lans(self, netns: Netns) -> None:
         for index, lan in enumerate(self.topology.lans):
@@ -310,6 +326,36 @@ class Lab:
                 capture = BridgeCapture(netns, bridge_name(lan.name), self.lan_pcap(lan.name))
                 self._captures.append(capture)
                 capture.start()
+
+    # ---- services ------------------------------------------------------------
+
+    def service_files(self, lan: str) -> dict[str, Path]:
+        """dnsmasq's configuration, lease and log files for a LAN."""
+        return {kind: self.results / f"dnsmasq-{lan}.{kind}" for kind in ("conf", "leases", "log")}
+
+    def _start_services(self, netns: Netns, stack: ExitStack) -> None:
+        for service in self.topology.services:
+            files = self.service_files(service.lan)
+            network = self.topology.lan(service.lan).network
+            assert network is not None   # validated: a bridged LAN with a peer on it
+            files["conf"].write_text(dnsmasq_conf(service, network, bridge_name(service.lan),
+                                                  files["leases"].resolve(),
+                                                  files["log"].resolve()))
+            proc = DnsmasqProcess(netns, files["conf"].resolve(), udp_ports(service))
+            proc.start()
+            stack.callback(proc.stop)
+            self._services[service.lan] = proc
+
+    def dnsmasq(self, lan: str) -> DnsmasqProcess:
+        """The running dnsmasq of a LAN (to pause or stop it in a test)."""
+        try:
+            return self._services[lan]
+        except KeyError:
+            raise LabError(f"no dnsmasq on LAN {lan!r}") from None
+
+    def dhcp_leases(self, lan: str) -> list[DhcpLease]:
+        """The leases the LAN's dnsmasq has handed out (its lease file)."""
+        return read_leases(self.service_files(lan)["leases"])
 
     def stop_captures(self) -> None:
         """Stop the bridge captures, so that their pcap files are complete."""
@@ -349,10 +395,10 @@ class Lab:
 
     def vm_spec(self, guest: Guest, index: int) -> VMSpec:
         """The VMSpec of one guest of the topology."""
-        nics = [self._nic_spec(ref) for ref in self.topology.nics() if ref.guest == guest]
+        cards = [self._nic_spec(ref) for ref in self.topology.nics() if ref.guest == guest]
         return VMSpec(name=f"xv6net-{guest.name}", index=index, memory_mb=guest.memory_mb,
                       cpus=guest.cpus, kernel=self.kernel, initramfs=self.initramfs,
-                      cmdline=kernel_cmdline(self.topology, guest.name), nics=nics,
+                      cmdline=kernel_cmdline(self.topology, guest.name), nics=cards,
                       accel=self.accel)
 
     def _start_guests(self, stack: ExitStack) -> None:
@@ -376,6 +422,10 @@ class Lab:
                 output = vm.run(command)
                 if output.strip():
                     raise LabError(f"{guest.name}: {command}: {output.strip()}")
+            for ifname in runtime_dhcp(self.topology, guest.name):
+                output = vm.run(f"dhclient {ifname}", timeout=DHCP_BOOT_TIMEOUT)
+                if "bound to" not in output:
+                    raise LabError(f"{guest.name}: dhclient {ifname}: {output.strip()}")
         time.sleep(max(0.0, self._last_start + self.settle_time() - time.monotonic()))
 
     # ---- access ------------------------------------------------------------
@@ -490,6 +540,12 @@ class Lab:
             lines.append(f"guest {ref.guest.name} {ref.ifname} {self.model_of(ref)} {ref.mac} "
                          f"{ref.nic.ip or '-'} on {where}; pcap "
                          f"{self.pcap(ref.guest.name, ref.number)}")
+        for service in self.topology.services:
+            files = self.service_files(service.lan)
+            what = f"DHCP {service.dhcp_range[0]}-{service.dhcp_range[1]} lease " \
+                f"{service.lease}, " if service.dhcp_range else ""
+            lines.append(f"dnsmasq on {service.lan} at {service.ip}: {what}DNS for "
+                         f"{service.domain}; log {files['log']}, leases {files['leases']}")
         for lan in self.topology.lans:
             if lan.kind == "bridge" and self.capture_lans:
                 lines.append(f"LAN {lan.name} capture (dumpcap on the bridge, complete at "

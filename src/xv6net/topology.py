@@ -16,6 +16,11 @@ A LAN is one of three kinds:
 - "slirp": one guest NIC on QEMU's user-mode network with restrict=on; the
   gateway 10.0.2.2 inside QEMU answers ARP. No root.
 
+A bridged LAN may also have services run by Linux in the lab's namespace:
+`Dnsmasq` hands out addresses by DHCP and answers DNS for a few names. A guest
+NIC with `ip="dhcp"` gets its address from such a LAN (or from QEMU's own
+DHCP server on a SLiRP LAN) through the kernel command line's `ip=dhcp`.
+
 Validation happens when a Topology is made, so a bad description fails before
 anything is started. `from_dict` reads the same shape from JSON or TOML.
 """
@@ -28,7 +33,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -62,6 +67,9 @@ class Lan:
         return ipaddress.IPv4Network(subnet) if subnet else None
 
 
+DHCP = "dhcp"   # GuestNic.ip for an address from DHCP
+
+
 @dataclass(frozen=True)
 class GuestNic:
     """One NIC of a guest. `model` is a card of xv6net.nics (QEMU's -device
@@ -70,8 +78,16 @@ class GuestNic:
 
     lan: str
     mac: str | None = None
-    ip: str | None = None
+    ip: str | None = None     # an address, DHCP ("dhcp") or None
     model: str | None = None
+
+    @property
+    def dhcp(self) -> bool:
+        return self.ip == DHCP
+
+    @property
+    def static_ip(self) -> str | None:
+        return None if self.dhcp else self.ip
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,55 @@ class Peer:
 
     lan: str
     ip: str
+
+
+LEASE = re.compile(r"(\d+)([smhd]?)|infinite")
+LEASE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+DNSMASQ_MIN_LEASE = 120   # dnsmasq raises anything shorter to two minutes
+DNS_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)"
+                      r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def lease_seconds(lease: str) -> int | None:
+    """A dnsmasq lease time ("90", "2m", "1h", "infinite") in seconds, None for infinite."""
+    match = LEASE.fullmatch(lease)
+    if not match:
+        raise TopologyError(f"lease time {lease!r}: a number with s, m, h or d, or 'infinite'")
+    if lease == "infinite":
+        return None
+    return int(match[1]) * LEASE_UNITS[match[2]]
+
+
+@dataclass(frozen=True)
+class Dnsmasq:
+    """dnsmasq on a bridged LAN, answering from a Linux peer's address.
+
+    DHCP when `dhcp_range` (first, last) is given: leases of `lease` (dnsmasq's
+    syntax, at least 2m), the peer as router and name server unless `router` /
+    `dns_server` say otherwise, `t1`/`t2` (seconds) when set, fixed addresses
+    by MAC in `static`. DNS for `names` (name -> address; a name without a
+    dot is in `domain`) and the peer's own name `peer_name`; other names in the
+    domain are NXDOMAIN, anything else REFUSED: it never asks another server.
+    """
+
+    lan: str
+    ip: str
+    dhcp_range: tuple[str, str] | None = None
+    lease: str = "2m"
+    router: str | None = None
+    dns_server: str | None = None
+    t1: int | None = None
+    t2: int | None = None
+    domain: str = "lab"
+    names: Mapping[str, str] = field(default_factory=dict)
+    static: Mapping[str, str] = field(default_factory=dict)
+    peer_name: str = "peer"
+
+    def __post_init__(self) -> None:
+        if self.dhcp_range is not None:
+            object.__setattr__(self, "dhcp_range", tuple(self.dhcp_range))
+        object.__setattr__(self, "names", dict(self.names))
+        object.__setattr__(self, "static", dict(self.static))
 
 
 @dataclass(frozen=True)
@@ -117,9 +182,10 @@ class Topology:
     lans: Sequence[Lan]
     guests: Sequence[Guest]
     peers: Sequence[Peer] = ()
+    services: Sequence[Dnsmasq] = ()
 
     def __post_init__(self) -> None:
-        for name in ("lans", "guests", "peers"):
+        for name in ("lans", "guests", "peers", "services"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         validate(self)
 
@@ -144,6 +210,13 @@ class Topology:
     def nics_on(self, lan: str) -> list[NicRef]:
         return [ref for ref in self.nics() if ref.nic.lan == lan]
 
+    def dhcp_server(self, lan: str) -> Dnsmasq | None:
+        """The service that hands out addresses on a LAN, if any."""
+        for service in self.services:
+            if service.lan == lan and service.dhcp_range is not None:
+                return service
+        return None
+
     def nic(self, guest: str, number: int = 0) -> NicRef:
         for ref in self.nics():
             if ref.guest.name == guest and ref.number == number:
@@ -164,6 +237,8 @@ def validate(topology: Topology) -> None:
     _check_nics(topology)
     _check_addresses(topology)
     _check_lan_kinds(topology)
+    _check_services(topology)
+    _check_dhcp_nics(topology)
 
 
 def _duplicates(names: Sequence[str]) -> list[str]:
@@ -226,7 +301,7 @@ def _host_address(lan: Lan, ip: str, what: str) -> str:
 def _check_addresses(topology: Topology) -> None:
     used: dict[str, list[str]] = {lan.name: [] for lan in topology.lans}
     for ref in topology.nics():
-        if ref.nic.ip is not None:
+        if ref.nic.static_ip is not None:
             lan = topology.lan(ref.nic.lan)
             what = f"{ref.guest.name} {ref.ifname}"
             used[lan.name].append(_host_address(lan, ref.nic.ip, what))
@@ -254,6 +329,70 @@ def _check_lan_kinds(topology: Topology) -> None:
             _check_slirp(lan, refs)
 
 
+def _check_dhcp_range(lan: Lan, service: Dnsmasq, what: str) -> None:
+    assert service.dhcp_range is not None
+    first, last = (ipaddress.IPv4Address(_host_address(lan, a, f"{what}: range"))
+                   for a in service.dhcp_range)
+    if first > last:
+        raise TopologyError(f"{what}: range {first}-{last} is empty")
+    seconds = lease_seconds(service.lease)
+    if seconds is not None and seconds < DNSMASQ_MIN_LEASE:
+        raise TopologyError(f"{what}: lease {service.lease}: dnsmasq's shortest is 2m")
+    t1, t2 = service.t1, service.t2
+    if (t1 is not None and t1 <= 0) or (t2 is not None and t2 <= 0) or \
+            (t1 is not None and t2 is not None and t1 >= t2) or \
+            (seconds is not None and max(t1 or 0, t2 or 0) >= seconds):
+        raise TopologyError(f"{what}: T1 {t1}, T2 {t2}: need 0 < T1 < T2 < the lease")
+
+
+def _check_dns_names(lan: Lan, service: Dnsmasq, what: str) -> None:
+    for name, address in service.names.items():
+        if not DNS_NAME.fullmatch(name):
+            raise TopologyError(f"{what}: {name!r} is not a DNS name")
+        _host_address(lan, address, f"{what}: name {name}")
+    if not DNS_NAME.fullmatch(service.domain) or not DNS_NAME.fullmatch(service.peer_name):
+        raise TopologyError(f"{what}: domain {service.domain!r} / peer name "
+                            f"{service.peer_name!r}: not DNS names")
+
+
+def _check_service(topology: Topology, service: Dnsmasq) -> None:
+    what = f"dnsmasq on {service.lan}"
+    if service.lan not in {lan.name for lan in topology.lans}:
+        raise TopologyError(f"{what}: no LAN {service.lan!r}")
+    lan = topology.lan(service.lan)
+    if lan.kind != "bridge":
+        raise TopologyError(f"{what}: services run on bridged LANs, {lan.name} is {lan.kind}")
+    if Peer(service.lan, service.ip) not in topology.peers:
+        raise TopologyError(f"{what}: {service.ip} is not a Linux peer on {service.lan}")
+    for role, address in (("router", service.router), ("name server", service.dns_server)):
+        if address is not None:
+            _host_address(lan, address, f"{what}: {role}")
+    if service.dhcp_range is not None:
+        _check_dhcp_range(lan, service, what)
+    _check_dns_names(lan, service, what)
+    for mac, address in service.static.items():
+        try:
+            check_mac(mac)
+        except ValueError as err:
+            raise TopologyError(f"{what}: static {mac}: {err}") from None
+        _host_address(lan, address, f"{what}: static {mac}")
+
+
+def _check_services(topology: Topology) -> None:
+    for service in topology.services:
+        _check_service(topology, service)
+    if dups := _duplicates([s.lan for s in topology.services]):
+        raise TopologyError(f"one dnsmasq per LAN: {', '.join(dups)} has more")
+
+
+def _check_dhcp_nics(topology: Topology) -> None:
+    for ref in topology.nics():
+        lan = topology.lan(ref.nic.lan)
+        if ref.nic.dhcp and lan.kind != "slirp" and topology.dhcp_server(lan.name) is None:
+            raise TopologyError(f"{ref.guest.name} {ref.ifname}: ip=dhcp, but LAN {lan.name} "
+                                "has no DHCP server (a Dnsmasq with a dhcp_range, or SLiRP)")
+
+
 def _check_slirp(lan: Lan, refs: Sequence[NicRef]) -> None:
     if len(refs) != 1:
         raise TopologyError(f"slirp LAN {lan.name} holds exactly one NIC, not {len(refs)}")
@@ -276,35 +415,64 @@ def addresses(topology: Topology, guest: str) -> list[Address]:
     """The IPv4 addresses a guest's NICs get, eth0 first."""
     result = []
     for ref in topology.nics():
-        if ref.guest.name == guest and ref.nic.ip is not None:
+        if ref.guest.name == guest and ref.nic.static_ip is not None:
             network = topology.lan(ref.nic.lan).network
             assert network is not None   # validate() checked
             result.append(Address(ref.ifname, ref.nic.ip, str(network.netmask)))
     return result
 
 
-def kernel_cmdline(topology: Topology, guest: str) -> str:
-    """The guest's command line plus Linux's ip= for its first addressed NIC.
+def dhcp_nics(topology: Topology, guest: str) -> list[str]:
+    """The guest's interfaces that get their address by DHCP, eth0 first."""
+    return [ref.ifname for ref in topology.nics() if ref.guest.name == guest and ref.nic.dhcp]
 
-    The kernel takes one ip= (like Linux); other NICs get their address
-    with ifconfig once the shell is up (see `runtime_addresses`). A command
-    line that already has an ip= is left alone.
+
+def _first_configured(topology: Topology, guest: str) -> NicRef | None:
+    for ref in topology.nics():
+        if ref.guest.name == guest and ref.nic.ip is not None:
+            return ref
+    return None
+
+
+def kernel_cmdline(topology: Topology, guest: str) -> str:
+    """The guest's command line plus Linux's ip= for its first configured NIC.
+
+    The kernel takes one ip= (like Linux): an address, or `ip=dhcp` (eth0;
+    `ip=:::::ethN:dhcp` for another), which init carries out with dhclient.
+    Other NICs are configured once the shell is up (see `runtime_addresses`
+    and `runtime_dhcp`). A command line that already has an ip= is left alone.
     """
     cmdline = topology.guest(guest).cmdline
-    first = addresses(topology, guest)[:1]
-    if not first or re.search(r"(^|\s)ip=", cmdline):
+    first = _first_configured(topology, guest)
+    if first is None or re.search(r"(^|\s)ip=", cmdline):
         return cmdline
-    # client:server:gateway:netmask:hostname:device:autoconf
-    ip = f"ip={first[0].ip}:::{first[0].netmask}::{first[0].ifname}:off"
+    if first.nic.dhcp:
+        ip = "ip=dhcp" if first.ifname == "eth0" else f"ip=:::::{first.ifname}:dhcp"
+    else:
+        netmask = addresses(topology, guest)[0].netmask
+        # client:server:gateway:netmask:hostname:device:autoconf
+        ip = f"ip={first.nic.ip}:::{netmask}::{first.ifname}:off"
     return f"{cmdline} {ip}".strip()
+
+
+def _on_cmdline(topology: Topology, guest: str) -> str | None:
+    """The interface kernel_cmdline configures, if it does."""
+    if re.search(r"(^|\s)ip=", topology.guest(guest).cmdline):
+        return None
+    first = _first_configured(topology, guest)
+    return first.ifname if first else None
 
 
 def runtime_addresses(topology: Topology, guest: str) -> list[Address]:
     """The addresses that kernel_cmdline does not configure."""
-    all_addresses = addresses(topology, guest)
-    if re.search(r"(^|\s)ip=", topology.guest(guest).cmdline):
-        return all_addresses
-    return all_addresses[1:]
+    skip = _on_cmdline(topology, guest)
+    return [a for a in addresses(topology, guest) if a.ifname != skip]
+
+
+def runtime_dhcp(topology: Topology, guest: str) -> list[str]:
+    """The DHCP interfaces that kernel_cmdline does not configure (dhclient at the shell)."""
+    skip = _on_cmdline(topology, guest)
+    return [ifname for ifname in dhcp_nics(topology, guest) if ifname != skip]
 
 
 # ---- reading topologies -------------------------------------------------------------
@@ -322,8 +490,11 @@ def _build(cls: type[Any], data: object, what: str) -> Any:  # noqa: ANN401
 
 
 def from_dict(data: Mapping[str, Any]) -> Topology:
-    """A Topology from {"lans": [...], "guests": [...], "peers": [...]}."""
-    if unknown := sorted(set(data) - {"lans", "guests", "peers"}):
+    """A Topology from {"lans": [...], "guests": [...], "peers": [...], "services": [...]}.
+
+    A service is {"dnsmasq": {...}} with Dnsmasq's fields.
+    """
+    if unknown := sorted(set(data) - {"lans", "guests", "peers", "services"}):
         raise TopologyError(f"unknown top-level keys {unknown}")
     lans = [_build(Lan, item, "lan") for item in data.get("lans", [])]
     guests = []
@@ -332,7 +503,12 @@ def from_dict(data: Mapping[str, Any]) -> Topology:
         nics = [_build(GuestNic, nic, f"guest {guest.name} nic") for nic in guest.nics]
         guests.append(Guest(guest.name, nics, guest.cmdline, guest.memory_mb, guest.cpus))
     peers = [_build(Peer, item, "peer") for item in data.get("peers", [])]
-    return Topology(lans, guests, peers)
+    services = []
+    for item in data.get("services", []):
+        if not isinstance(item, Mapping) or set(item) != {"dnsmasq"}:
+            raise TopologyError(f"service: expected {{\"dnsmasq\": {{...}}}}, got {item!r}")
+        services.append(_build(Dnsmasq, item["dnsmasq"], "dnsmasq"))
+    return Topology(lans, guests, peers, services)
 
 
 def load(path: Path) -> Topology:
@@ -396,8 +572,28 @@ def mixed_cards() -> Topology:
     )
 
 
+def dhcp_lan() -> Topology:
+    """Guests a and b get addresses by DHCP from dnsmasq on the Linux peer
+    (10.0.0.1), which is also their router and name server for the domain
+    "lab": peer.lab is 10.0.0.1 and www.lab 10.0.0.80, Linux's second address."""
+    return Topology(
+        lans=[Lan("lan0", "10.0.0.0/24")],
+        guests=[Guest("a", [GuestNic("lan0", ip=DHCP)]), Guest("b", [GuestNic("lan0", ip=DHCP)])],
+        peers=[Peer("lan0", "10.0.0.1"), Peer("lan0", "10.0.0.80")],
+        services=[Dnsmasq("lan0", "10.0.0.1", dhcp_range=("10.0.0.100", "10.0.0.150"),
+                          names={"www": "10.0.0.80"})],
+    )
+
+
+def slirp_dhcp() -> Topology:
+    """One guest that asks QEMU's user network for its address by DHCP (no root)."""
+    return Topology(lans=[Lan("user", kind="slirp")],
+                    guests=[Guest("a", [GuestNic("user", ip=DHCP)])])
+
+
 NAMED = {"two-guests": two_guests, "two-lans": two_lans,
-         "back-to-back": back_to_back, "slirp": slirp, "mixed-cards": mixed_cards}
+         "back-to-back": back_to_back, "slirp": slirp, "mixed-cards": mixed_cards,
+         "dhcp": dhcp_lan, "slirp-dhcp": slirp_dhcp}
 
 
 def named_or_file(name: str) -> Topology:

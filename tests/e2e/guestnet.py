@@ -128,11 +128,14 @@ IPSTATS_LINES = {
            "{tx} requests sent out, {noroute} without a route, {nobufs} without buffers",
            "{fragcreated} fragments created, {fragfails} fragmentations failed",
            "{reasmreqds} fragments received, {reasmoks} reassembled, "
-           "{reasmfails} reassemblies failed, {reasmtimeouts} timed out"],
+           "{reasmfails} reassemblies failed, {reasmtimeouts} timed out",
+           "{reasmdups} duplicate fragments dropped"],
     "Icmp": ["{rx} messages received, {rxerrors} input errors",
              "{echo} echo requests, {echoreply} echo replies, {unreach} destination unreachable, "
              "{timeexceeded} time exceeded",
-             "{tx} messages sent, {txechoreply} echo replies, {txunreach} destination unreachable"],
+             "{tx} messages sent, {txechoreply} echo replies, {txunreach} destination unreachable, "
+             "{txtimeexceeded} time exceeded",
+             "{ratelimited} errors held back by the rate limit"],
     "Udp": ["{rx} packets received, {noport} to unknown port, {errors} receive errors",
             "{badsum} with bad checksums, {queuedrops} receive buffer errors, {tx} packets sent"],
 }

@@ -74,13 +74,16 @@ def card_accepts(frame: bytes, model: NicModel) -> bool:
 
 
 def arp_outcome(payload: bytes) -> str:
-    """What kernel/net/arp.c does with an ARP payload: bad, notforus, answered or reply."""
+    """What kernel/net/arp.c does with an ARP payload: bad, conflict, notforus, answered
+    or reply."""
     htype, ptype, hlen, plen, op = struct.unpack_from(">HHBBH", payload)
     sha, spa, tpa = payload[8:14], payload[14:18], payload[24:28]
     if (htype, ptype, hlen, plen) != (1, 0x0800, 6, 4) or op not in (1, 2):
         return "bad"
-    if sha[0] & 1 or spa == b"\xff" * 4 or spa[0] >> 4 == 0xE or spa == GUEST_IP_BYTES:
+    if sha[0] & 1 or spa == b"\xff" * 4 or spa[0] >> 4 == 0xE:
         return "bad"
+    if spa == GUEST_IP_BYTES:
+        return "conflict"
     if tpa != GUEST_IP_BYTES:
         return "notforus"
     return "answered" if op == 1 else "reply"
@@ -100,7 +103,8 @@ def kernel_outcome(frame: bytes) -> str:
 def expected_counts(frames: list[bytes], model: NicModel) -> dict[str, int]:
     """The counter changes the guest should show after receiving frames."""
     want = {"rx_packets": 0, "rx_bytes": 0, "rx_errors": 0, "unknown": 0, "arp": 0,
-            "arp-bad": 0, "arp-notforus": 0, "arp-answered": 0, "arp-reply": 0}
+            "arp-bad": 0, "arp-conflict": 0, "arp-notforus": 0, "arp-answered": 0,
+            "arp-reply": 0}
     for frame in frames:
         seen = arrives(frame, model)
         if seen is None:
@@ -122,6 +126,7 @@ def assert_counted(change: dict[str, int], want: dict[str, int]) -> None:
         "rx_errors": change["rx_errors"],
         "unknown": change["Ethernet.frames of unknown type dropped"],
         "arp": change["Arp.packets received"], "arp-bad": change["Arp.malformed"],
+        "arp-conflict": change["Arp.address conflicts"],
         "arp-notforus": change["Arp.not for us"],
         "arp-answered": change["Arp.requests answered"],
         "arp-reply": change["Arp.replies received"],

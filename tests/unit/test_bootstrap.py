@@ -34,13 +34,14 @@ PROVIDER = {
     "make": "make", "gcc": "gcc", "ld": "binutils", "cpio": "cpio",
     "qemu-system-i386": "qemu-system-x86", "qemu-system-x86_64": "qemu-system-x86",
     "ip": "iproute2", "bridge": "iproute2", "tshark": "tshark", "arping": "arping",
-    "ping": "iputils-ping", sys.executable: "python3-venv",
+    "ping": "iputils-ping", sys.executable: "python3-venv", "dnsmasq": "dnsmasq-base",
 }
 EVERYTHING = {*PROVIDER.values(), "gcc-multilib"}
 BANNERS = {
     "tshark": "TShark (Wireshark) 4.0.17\n",
     "arping": "ARPing 2.23, by Thomas Habets <thomas@habets.se>\n",
     "ping": "ping from iputils 20221126\n",
+    "dnsmasq": "Dnsmasq version 2.90  Copyright (c) 2000-2024 Simon Kelley\n",
 }
 
 
@@ -127,7 +128,7 @@ def test_ensure_installs_once_and_rechecks():
     machine = FakeMachine({"make", "gcc", "binutils", "python3-venv"})
     still = bootstrap.ensure_packages(bootstrap.CHECKS, machine, install=machine.install)
     assert still == []
-    assert machine.installs == [["arping", "cpio", "gcc-multilib", "iproute2",
+    assert machine.installs == [["arping", "cpio", "dnsmasq-base", "gcc-multilib", "iproute2",
                                  "iputils-ping", "qemu-system-x86", "tshark"]]
 
 

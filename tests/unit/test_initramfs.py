@@ -95,6 +95,7 @@ def test_standard_tree():
     by_name = {e.name: e for e in entries}
     for d in ("bin", "dev", "etc", "usr", "usr/share", "usr/share/doc"):
         assert by_name[d].mode == 0o040755
+    assert by_name["tmp"].mode == 0o041777
     assert by_name["dev/console"].mode == 0o020666
     assert (by_name["dev/console"].rdevmajor, by_name["dev/console"].rdevminor) == (1, 0)
     assert by_name["dev/null"].mode == 0o020666
@@ -172,7 +173,7 @@ def test_gnu_cpio_lists_our_archive(tmp_path, gnu_cpio):
                              capture_output=True, text=True, check=True).stdout.splitlines()
     modes = {line.split()[-1]: line.split()[0] for line in listing}
     assert modes == {
-        "bin": "drwxr-xr-x", "dev": "drwxr-xr-x", "etc": "drwxr-xr-x",
+        "bin": "drwxr-xr-x", "dev": "drwxr-xr-x", "etc": "drwxr-xr-x", "tmp": "drwxrwxrwt",
         "dev/console": "crw-rw-rw-", "dev/null": "crw-rw-rw-",
         "bin/sh": "-rwxr-xr-x", "etc/x": "-rw-r--r--",
     }

@@ -230,3 +230,102 @@ def test_model_read_from_a_file(tmp_path):
                                 "guests": [{"name": "a", "nics": [
                                     {"lan": "lan0", "model": "virtio-net-pci"}]}]}))
     assert topology.load(path).nic("a").nic.model == "virtio-net-pci"
+
+
+# ---- DHCP NICs and dnsmasq -------------------------------------------------------
+
+def dhcp_lan(**service) -> Topology:
+    service.setdefault("dhcp_range", ("10.0.0.100", "10.0.0.150"))
+    return Topology([LAN0], [Guest("a", [GuestNic("lan0", ip=topology.DHCP)])],
+                    [Peer("lan0", "10.0.0.1")], [topology.Dnsmasq("lan0", "10.0.0.1", **service)])
+
+
+def test_dhcp_nic_on_a_lan_with_dnsmasq():
+    topo = dhcp_lan()
+    assert kernel_cmdline(topo, "a") == "ip=dhcp"
+    assert topology.addresses(topo, "a") == []
+    assert topology.runtime_dhcp(topo, "a") == []
+    assert topo.dhcp_server("lan0").ip == "10.0.0.1"
+    assert topology.NAMED["dhcp"]().dhcp_server("lan0") is not None
+
+
+def test_dhcp_on_a_second_nic_is_dhclient_at_the_shell():
+    topo = Topology([LAN0, Lan("lan1", "10.0.1.0/24")],
+                    [Guest("a", [GuestNic("lan1", ip="10.0.1.5"),
+                                 GuestNic("lan0", ip=topology.DHCP)])],
+                    [Peer("lan0", "10.0.0.1")],
+                    [topology.Dnsmasq("lan0", "10.0.0.1", dhcp_range=("10.0.0.9", "10.0.0.9"))])
+    assert kernel_cmdline(topo, "a") == "ip=10.0.1.5:::255.255.255.0::eth0:off"
+    assert topology.runtime_dhcp(topo, "a") == ["eth1"]
+    first = Topology(topo.lans, [Guest("a", [GuestNic("lan0"), GuestNic("lan0", ip="dhcp")])],
+                     topo.peers, topo.services)
+    assert kernel_cmdline(first, "a") == "ip=:::::eth1:dhcp"
+    assert topology.runtime_dhcp(first, "a") == []
+
+
+def test_dhcp_on_slirp_needs_no_service():
+    topo = topology.NAMED["slirp-dhcp"]()
+    assert kernel_cmdline(topo, "a") == "ip=dhcp"
+    assert not topo.needs_root
+
+
+def test_dhcp_nic_needs_a_server():
+    with pytest.raises(TopologyError, match="has no DHCP server"):
+        one_lan(Guest("a", [GuestNic("lan0", ip="dhcp")]), peers=[Peer("lan0", "10.0.0.1")])
+    with pytest.raises(TopologyError, match="has no DHCP server"):   # DNS only
+        dhcp_lan(dhcp_range=None)
+
+
+@pytest.mark.parametrize(("service", "message"), [
+    ({"dhcp_range": ("10.0.0.150", "10.0.0.100")}, "is empty"),
+    ({"dhcp_range": ("10.0.0.100", "10.0.1.150")}, "not in 10.0.0.0/24"),
+    ({"lease": "90s"}, "shortest is 2m"),
+    ({"lease": "2 min"}, "lease time"),
+    ({"t1": 30, "t2": 20}, "need 0 < T1 < T2"),
+    ({"t1": 0}, "need 0 < T1 < T2"),
+    ({"t2": 120}, "need 0 < T1 < T2"),
+    ({"names": {"bad name": "10.0.0.5"}}, "not a DNS name"),
+    ({"names": {"www": "10.9.0.5"}}, "not in 10.0.0.0/24"),
+    ({"domain": "-x"}, "not DNS names"),
+    ({"static": {"52:54:76:36:00:00": "10.0.1.1"}}, "not in 10.0.0.0/24"),
+    ({"static": {"zz": "10.0.0.7"}}, "static zz"),
+    ({"router": "10.0.0.0"}, "not a host address"),
+])
+def test_bad_dnsmasq_services(service, message):
+    with pytest.raises(TopologyError, match=message):
+        dhcp_lan(**service)
+
+
+def test_dnsmasq_must_sit_on_a_peer_of_a_bridged_lan():
+    with pytest.raises(TopologyError, match="is not a Linux peer"):
+        Topology([LAN0], [Guest("a")], [Peer("lan0", "10.0.0.1")],
+                 [topology.Dnsmasq("lan0", "10.0.0.2")])
+    with pytest.raises(TopologyError, match="services run on bridged LANs"):
+        Topology([Lan("w", "10.0.0.0/24", kind="stream")],
+                 [Guest("a", [GuestNic("w")]), Guest("b", [GuestNic("w")])], [],
+                 [topology.Dnsmasq("w", "10.0.0.1")])
+    with pytest.raises(TopologyError, match="one dnsmasq per LAN"):
+        Topology([LAN0], [Guest("a")], [Peer("lan0", "10.0.0.1")],
+                 [topology.Dnsmasq("lan0", "10.0.0.1")] * 2)
+
+
+def test_lease_seconds():
+    assert topology.lease_seconds("120") == 120
+    assert topology.lease_seconds("2m") == 120
+    assert topology.lease_seconds("1h") == 3600
+    assert topology.lease_seconds("infinite") is None
+
+
+def test_services_from_dict():
+    topo = topology.from_dict({
+        "lans": [{"name": "lan0", "subnet": "10.0.0.0/24"}],
+        "guests": [{"name": "a", "nics": [{"lan": "lan0", "ip": "dhcp"}]}],
+        "peers": [{"lan": "lan0", "ip": "10.0.0.1"}],
+        "services": [{"dnsmasq": {"lan": "lan0", "ip": "10.0.0.1",
+                                  "dhcp_range": ["10.0.0.10", "10.0.0.20"],
+                                  "names": {"www": "10.0.0.80"}}}],
+    })
+    assert topo.services[0].dhcp_range == ("10.0.0.10", "10.0.0.20")
+    assert topo.services[0].names == {"www": "10.0.0.80"}
+    with pytest.raises(TopologyError, match="expected"):
+        topology.from_dict({"lans": [], "guests": [{"name": "a"}], "services": [{"dhcpd": {}}]})

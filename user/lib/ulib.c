@@ -242,6 +242,7 @@ static const char *const errmsg[] = {
   [ERANGE]          = "Numerical result out of range",
   [ENAMETOOLONG]    = "File name too long",
   [ENOSYS]          = "Function not implemented",
+  [ENOTEMPTY]       = "Directory not empty",
   [ENOTSOCK]        = "Socket operation on non-socket",
   [EDESTADDRREQ]    = "Destination address required",
   [EMSGSIZE]        = "Message too long",

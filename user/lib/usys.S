@@ -47,6 +47,15 @@ SYSCALL(getppid)
 SYSCALL(sbrk)
 SYSCALL(sleep)
 SYSCALL(uptime)
+SYSCALL(unlink)
+SYSCALL(mkdir)
+SYSCALL(rmdir)
+SYSCALL(rename)
+SYSCALL(ftruncate)
+SYSCALL(truncate)
+SYSCALL(lseek)
+SYSCALL(statfs)
+SYSCALL(getrandom)
 
 // exit never returns; if the kernel ever did return, fault on purpose
 // rather than run off into whatever follows.

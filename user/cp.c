@@ -1,0 +1,94 @@
+// cp SOURCE DEST, cp SOURCE... DIR: copy files; into DIR when the last
+// argument is a directory.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/stat.h"
+#include "kernel/fcntl.h"
+#include "user/user.h"
+
+static char buf[4096];
+
+static void
+usage(int fd)
+{
+  fprintf(fd, "usage: cp SOURCE DEST\n       cp SOURCE... DIRECTORY\n");
+}
+
+static const char *
+basename(const char *path)
+{
+  const char *s = strrchr(path, '/');
+  return s ? s + 1 : path;
+}
+
+static int
+copy(const char *from, const char *to)
+{
+  struct stat st;
+  int in = open(from, O_RDONLY), out = -1, n = 0;
+
+  if (in < 0 || fstat(in, &st) < 0) {
+    fprintf(2, "cp: cannot open '%s' for reading: %s\n", from, strerror(errno));
+    goto fail;
+  }
+  if (st.type == T_DIR) {
+    fprintf(2, "cp: -r not specified; omitting directory '%s'\n", from);
+    goto fail;
+  }
+  if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC)) < 0) {
+    fprintf(2, "cp: cannot create regular file '%s': %s\n", to, strerror(errno));
+    goto fail;
+  }
+  while ((n = read(in, buf, sizeof buf)) > 0) {
+    if (writeall(out, buf, n) < 0) {
+      fprintf(2, "cp: error writing '%s': %s\n", to, strerror(errno));
+      goto fail;
+    }
+  }
+  if (n < 0) {
+    fprintf(2, "cp: error reading '%s': %s\n", from, strerror(errno));
+    goto fail;
+  }
+  close(in);
+  close(out);
+  return 0;
+fail:
+  if (in >= 0)
+    close(in);
+  if (out >= 0)
+    close(out);
+  return 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+  struct stat st;
+  char dest[MAXPATH];
+  int status = 0;
+
+  if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+    usage(1);
+    return 0;
+  }
+  if (argc < 3) {
+    fprintf(2, argc < 2 ? "cp: missing file operand\n" : "cp: missing destination file operand\n");
+    usage(2);
+    return 1;
+  }
+  const char *last = argv[argc - 1];
+  int isdir = stat(last, &st) == 0 && st.type == T_DIR;
+  if (argc > 3 && !isdir) {
+    fprintf(2, "cp: target '%s' is not a directory\n", last);
+    return 1;
+  }
+  for (int i = 1; i < argc - 1; i++) {
+    if (isdir) {
+      snprintf(dest, sizeof dest, "%s/%s", last, basename(argv[i]));
+      status |= copy(argv[i], dest);
+    } else {
+      status |= copy(argv[i], last);
+    }
+  }
+  return status;
+}
