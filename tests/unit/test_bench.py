@@ -210,6 +210,46 @@ def test_quick_config_is_small_and_args_override(tmp_path):
     assert full.pings >= 200
     with pytest.raises(SystemExit):
         bench.config_from_args(parser.parse_args(["--systems", "windows"]))
+    assert full.models == ("e1000", "ne2k_pci", "virtio-net-pci")
+    assert config.models == ("e1000",)
+    one = bench.config_from_args(parser.parse_args(["--nic-model", "virtio-net-pci"]))
+    assert one.models == ("virtio-net-pci",)
+    with pytest.raises(SystemExit):
+        bench.config_from_args(parser.parse_args(["--nic-model", "pcnet"]))
+
+
+def test_rates_by_card_unless_given():
+    default = bench.Config()
+    assert bench.rates_for(default, "e1000") == bench.DEFAULT_RATES
+    assert bench.rates_for(default, "ne2k_pci")[0] == 2_000
+    given = bench.Config(rates=(1_000, 2_000))
+    assert bench.rates_for(given, "ne2k_pci") == (1_000, 2_000)
+
+
+def test_targets_by_card():
+    def target(model, key):
+        return next(m for m in bench.metrics_for(model) if m.key == key)
+    assert target("e1000", "boot_s").target == "ratio <= 1/20"
+    virtio = target("virtio-net-pci", "boot_s")
+    assert virtio.check(0.04) and not virtio.check(0.06)
+    assert virtio.value_check(0.25) and not virtio.value_check(0.35)
+    assert not virtio.value_check(None)
+    assert target("ne2k_pci", "udp_rx_lossfree_pps").check(1.01)
+    assert not target("ne2k_pci", "udp_rx_lossfree_pps").check(0.999)
+    assert target("ne2k_pci", "rtt_ms_p99").check(0.99)
+    assert not target("ne2k_pci", "rtt_ms_p99").check(1.0)
+    assert target("ne2k_pci", "udp_rx_flood_pps").target == "ratio > 1"
+
+
+def test_virtio_boot_needs_both_targets():
+    runs = {"xv6net": [run_with(0.4, 0.2, 20000, 60000)],
+            "linux": [run_with(10.0, 0.4, 10000, 30000)]}
+    rows = {row["key"]: row for row in bench.compare(runs, "virtio-net-pci")}
+    assert rows["boot_s"]["ratio"] == pytest.approx(0.04)
+    assert rows["boot_s"]["met"] is False                  # 0.4 s > 0.3 s
+    runs["xv6net"] = [run_with(0.25, 0.2, 20000, 60000)]
+    rows = {row["key"]: row for row in bench.compare(runs, "virtio-net-pci")}
+    assert rows["boot_s"]["met"] is True
 
 
 # ---- the peer's ARP frames --------------------------------------------------------------
