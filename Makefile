@@ -1,11 +1,14 @@
 # xv6net: build the kernel, the user programs and the initramfs; run, demo, test.
 #
 #   make          build/kernel.elf and build/initramfs.cpio
-#   make qemu     boot one guest with its console on this terminal (Ctrl-A x quits)
+#   make qemu     boot one guest with its console on this terminal (Ctrl-A x quits);
+#                 make qemu APPEND='...' MEM=256 CPUS=2 NIC=none PCAP=f.pcap QEMUFLAGS='-d int'
 #   make demo     install what is missing, build, run the scripted demo
 #   make test     install what is missing, build, run the whole test suite
 #   make bench    compare with a Linux guest on the same emulated card (root), for
 #                 each of e1000, ne2k_pci and virtio-net-pci
+#   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60) each
+#   make docs     boot guests, run the commands of docs' marked samples, update them
 #
 # NIC_MODEL=ne2k_pci (or virtio-net-pci, e1000) picks the card for qemu and demo,
 # and the card(s), comma-separated, for bench.
@@ -78,30 +81,90 @@ $(BUILD)/initramfs.cpio: $(UBINS) $(wildcard src/xv6net/initramfs.py) $(ROOTFS)
 all: $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
 .DEFAULT_GOAL := all
 
+# --- the network stack on the host (docs/testing.md) ---------------------------
+# kernel/net/*.c built for the host against tests/host/netos_host.c: unit
+# tests with gcc and AddressSanitizer/UBSan, fuzz targets with clang and
+# libFuzzer. -m32 like the kernel, so pointers, uint and size_t agree.
+NETSRCS   := $(wildcard kernel/net/*.c)
+HOSTSUPP  := tests/host/netos_host.c tests/host/host.c
+HOSTFLAGS := -m32 -std=gnu11 -g -O1 -Wall -Werror -fno-omit-frame-pointer -fno-strict-aliasing \
+             -fno-builtin -I. -MD -fsanitize=address,undefined -fno-sanitize-recover=all
+HOSTTESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
+HOSTOBJS  := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(NETSRCS) $(HOSTSUPP))
+
+$(BUILD)/host/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	gcc $(HOSTFLAGS) -c -o $@ $<
+
+$(BUILD)/host/test_%: $(BUILD)/host/obj/tests/host/test_%.o $(HOSTOBJS)
+	gcc $(HOSTFLAGS) -o $@ $^
+
+host-tests: $(HOSTTESTS)
+
+FUZZFLAGS := -m32 -std=gnu11 -g -O1 -fno-omit-frame-pointer -fno-strict-aliasing -fno-builtin \
+             -I. -MD -Wall -Werror -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZERS   := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZOBJS  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(NETSRCS) $(HOSTSUPP) \
+                 user/lib/dhcpwire.c user/lib/dnswire.c)
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZOBJS)
+	clang $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^
+
+fuzzers: $(FUZZERS)
+
 # --- set-up: system packages and the Python virtual environment ----------------
 bootstrap:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { apt-get update && apt-get install -y python3 python3-venv; }
 	$(PYTHON) tools/bootstrap.py
 
 # --- the README's commands -----------------------------------------------------
+# make qemu's knobs. APPEND is the kernel command line; on the SLiRP NIC the
+# guest also gets QEMU's user-network address (10.0.2.15/24, gateway
+# 10.0.2.2) unless APPEND has an ip= of its own. QEMUFLAGS are more QEMU
+# options, one word each (-d int, -trace e1000*); network ones are refused.
+APPEND    ?=
+MEM       ?= 128
+CPUS      ?= 1
+ACCEL     ?= tcg
+NIC       ?= user
+PCAP      ?=
+QEMUFLAGS ?=
+
 qemu: all
-	$(TOOLPY) -m xv6net run $(NICARG)
+	$(TOOLPY) -m xv6net run --append '$(APPEND)' --mem '$(MEM)' --cpus '$(CPUS)' \
+	    --accel '$(ACCEL)' --nic '$(NIC)' $(NICARG) $(if $(PCAP),--pcap '$(PCAP)') \
+	    $(foreach a,$(QEMUFLAGS),'--qemu-arg=$(a)')
 
 demo: bootstrap
 	$(MAKE) all
 	$(VPY) -m xv6net demo $(NICARG)
 
 test: bootstrap
-	$(MAKE) all
+	$(MAKE) all host-tests fuzzers
 	$(VPY) -m pytest
+
+# The libFuzzer targets, then (as root) the million-frame garbage flood.
+fuzz: bootstrap
+	$(MAKE) all fuzzers
+	$(VPY) -m xv6net fuzz run --seconds $(FUZZ_SECONDS)
+	XV6NET_FLOOD_FRAMES=1000000 $(VPY) -m pytest -q -p no:cacheprovider tests/e2e/test_wire_flood.py
 
 bench: bootstrap
 	$(MAKE) all
 	$(VPY) -m xv6net bench $(NICARG)
 
+docs: bootstrap
+	$(MAKE) all
+	$(VPY) -m xv6net docs
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all bootstrap qemu demo test bench clean
+.PHONY: all bootstrap qemu demo test bench docs clean host-tests fuzzers fuzz
 .SECONDARY:
 -include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

@@ -1,7 +1,9 @@
 // The console: kernel printing (cprintf, panic), and the user-visible
 // /dev/console device with a line discipline (echo, backspace, ^U kills the
-// line, ^D is end of file, ^P lists processes). Output goes to the serial
-// port and is mirrored on the VGA screen.
+// line, ^D is end of file, ^P lists processes, ^C and ^\ discard the line
+// and send SIGINT or SIGQUIT to the foreground process group, ^L is
+// ignored). Output goes to the serial port and is mirrored on the VGA
+// screen.
 
 #include "kernel/types.h"
 #include "kernel/stdarg.h"
@@ -23,6 +25,7 @@ static volatile int panicked;
 static struct {
   struct spinlock lock;
   int locking;
+  int fgpgid;     // foreground process group (tcsetpgrp); 0: none yet
 } cons;
 
 static void
@@ -234,18 +237,35 @@ static struct {
   uint e;   // end of the line being edited
 } input;
 
+// What consoleinput leaves for consoleintr to do outside the lock.
+#define TODO_PROCDUMP 1
+#define TODO_SIGINT   2
+#define TODO_SIGQUIT  4
+
+// ^C or ^\: the line being typed is dropped (as Linux's tty does), and the
+// foreground process group gets the signal.
+static int
+interruptkey(int c)
+{
+  consputc('^');
+  consputc(c == C('C') ? 'C' : '\\');
+  consputc('\n');
+  input.e = input.w;
+  return c == C('C') ? TODO_SIGINT : TODO_SIGQUIT;
+}
+
 // One input character from the device's interrupt handler.
 static int
 consoleinput(int c)
 {
   switch (c) {
   case C('P'):
-    return 1;   // process listing, printed outside the lock
+    return TODO_PROCDUMP;
   case C('C'):
-    consputc('^');
-    consputc('C');
-    consputc('\n');
-    return 2;   // interrupt the running command, outside the lock
+  case C('\\'):
+    return interruptkey(c);
+  case C('L'):
+    return 0;   // a shell's "redraw" key: never part of a command line
   case C('U'):
     while (input.e != input.w && input.buf[(input.e - 1) % INPUT_BUF] != '\n') {
       input.e--;
@@ -282,11 +302,31 @@ consoleintr(int (*getc)(void))
   acquire(&cons.lock);
   while ((c = getc()) >= 0)
     todo |= consoleinput(c);
+  int fg = cons.fgpgid;
   release(&cons.lock);
-  if (todo & 1)
+  if (todo & TODO_PROCDUMP)
     procdump();
-  if (todo & 2)
-    killforeground(&input.r);
+  if (todo & TODO_SIGINT)
+    signalgroup(fg, SIGINT);
+  if (todo & TODO_SIGQUIT)
+    signalgroup(fg, SIGQUIT);
+}
+
+void
+consolesetpgrp(int pgid)
+{
+  acquire(&cons.lock);
+  cons.fgpgid = pgid;
+  release(&cons.lock);
+}
+
+int
+consolegetpgrp(void)
+{
+  acquire(&cons.lock);
+  int pgid = cons.fgpgid;
+  release(&cons.lock);
+  return pgid;
 }
 
 // Read at most one line; a ^D ends the read (and at the start of a line it

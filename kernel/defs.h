@@ -2,6 +2,7 @@
 #ifndef XV6NET_DEFS_H
 #define XV6NET_DEFS_H
 #include "kernel/types.h"
+#include "kernel/ticks.h"
 
 struct context;
 struct cpu;
@@ -29,6 +30,8 @@ void     cprintf(const char *fmt, ...);
 void     panic(const char *fmt, ...) __attribute__((noreturn));
 void     backtrace(uint ebp);
 int      snprintf(char *buf, int size, const char *fmt, ...);
+void     consolesetpgrp(int pgid);
+int      consolegetpgrp(void);
 
 // exec.c
 int      exec(char *path, char **argv);
@@ -38,6 +41,7 @@ struct file *filealloc(void);
 void     fileclose(struct file *f);
 struct file *filedup(struct file *f);
 void     fileinit(void);
+int      filecount(void);
 int      fileread(struct file *f, uint dst, int n);
 int      filestat(struct file *f, struct stat *st);
 int      filewrite(struct file *f, uint src, int n);
@@ -89,12 +93,17 @@ int      cpuid(void);
 void     exit(int status) __attribute__((noreturn));
 int      fork(void);
 int      growproc(int n);
-int      kill(int pid);
+int      kill(int pid, int sig);
 struct cpu *mycpu(void);
 struct proc *myproc(void);
 void     pinit(void);
 void     procdump(void);
-void     killforeground(void *console_chan);
+void     signalgroup(int pgid, int sig);
+int      sigtake(struct proc *p);
+void     sigdiscard(struct proc *p, int sig);
+int      setpgid(int pid, int pgid);
+int      getpgid(int pid);
+int      pgidexists(int pgid);
 void     scheduler(void) __attribute__((noreturn));
 void     sched(void);
 void     sleep(void *chan, struct spinlock *lk);
@@ -102,11 +111,12 @@ void     sleepdeadline(void *chan, struct spinlock *lk, uint deadline);
 void     wakeexpired(uint now);
 void     userinit(void);
 struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg);
-int      wait(uint status_uva);
+int      waitpid(int pid, uint status_uva, int options);
 void     wakeup(void *chan);
 void     yield(void);
 int      killed(struct proc *p);
 int      getppid(void);
+void     proccount(int *inuse, int *kstacks);
 
 // ramfs.c
 struct statfs;
@@ -135,6 +145,10 @@ void     random_get(void *buf, uint n);
 
 // swtch.S
 void     swtch(struct context **old, struct context *new);
+
+// signal.c
+void     sigdeliver(struct trapframe *tf);
+void     sigexec(struct proc *p);
 
 // spinlock.c
 void     acquire(struct spinlock *lk);
@@ -175,8 +189,6 @@ void     syscall(void);
 
 // trap.c
 void     idtinit(void);
-extern uint ticks;
-static inline uint readticks(void) { return *(volatile uint *)&ticks; }
 extern struct spinlock tickslock;
 void     tvinit(void);
 

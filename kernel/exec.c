@@ -171,6 +171,7 @@ exec(char *path, char **argv)
     if (*s == '/')
       last = s + 1;
   safestrcpy(cur->name, last, sizeof cur->name);
+  sigexec(cur);
 
   pde_t *oldpgdir = cur->pgdir;
   cur->pgdir = pgdir;

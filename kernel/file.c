@@ -19,6 +19,18 @@ static struct {
   struct file file[NFILE];
 } ftable;
 
+// Open files, for sysinfo.
+int
+filecount(void)
+{
+  int n = 0;
+  acquire(&ftable.lock);
+  for (struct file *f = ftable.file; f < ftable.file + NFILE; f++)
+    n += f->ref > 0;
+  release(&ftable.lock);
+  return n;
+}
+
 void
 fileinit(void)
 {

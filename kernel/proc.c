@@ -1,5 +1,5 @@
-// Processes: the process table, fork/exit/wait/kill, sleep/wakeup and the
-// per-CPU round-robin scheduler.
+// Processes: the process table, fork/exit/wait, signals sent by kill and
+// process groups, sleep/wakeup and the per-CPU round-robin scheduler.
 
 #include "kernel/types.h"
 #include "kernel/defs.h"
@@ -69,10 +69,13 @@ myproc(void)
   return p;
 }
 
+// Whether p should stop waiting and head back to user mode: it is to be
+// killed, or a signal it does not hold back is pending (a sleep it was in
+// ends with EINTR, and the signal is acted on before user code runs again).
 int
 killed(struct proc *p)
 {
-  return p->killed;
+  return p->killed || (p->sigpending & ~p->sigmask) != 0;
 }
 
 // Find an unused slot, give it a pid and a kernel stack arranged so that the
@@ -115,10 +118,15 @@ allocproc(void)
   memset(p->context, 0, sizeof *p->context);
   p->context->eip = (uint)forkret;
   p->killed = 0;
+  p->killsig = 0;
   p->xstate = 0;
   p->chan = 0;
   p->wakeat = 0;
   p->kthread = 0;
+  p->pgid = 0;
+  p->sigpending = 0;
+  p->sigmask = 0;
+  memset(p->sigact, 0, sizeof p->sigact);
   return p;
 }
 
@@ -144,6 +152,7 @@ userinit(void)
   if (p == 0 || (p->pgdir = setupkvm()) == 0)
     panic("userinit: out of memory");
   initproc = p;
+  p->pgid = p->pid;
   p->sz = 0;
   memset(p->tf, 0, sizeof *p->tf);
   p->tf->cs = (SEG_UCODE << 3) | DPL_USER;
@@ -242,6 +251,10 @@ fork(void)
     np->ofile[i] = cur->ofile[i] ? filedup(cur->ofile[i]) : 0;
   np->cwd = ramfs_dup(cur->cwd);
   safestrcpy(np->name, cur->name, sizeof np->name);
+  // Signal dispositions and the mask are inherited; pending signals are not.
+  np->pgid = cur->pgid;
+  np->sigmask = cur->sigmask;
+  memmove(np->sigact, cur->sigact, sizeof np->sigact);
 
   int pid = np->pid;
   acquire(&ptable.lock);
@@ -283,18 +296,34 @@ exit(int status)
   panic("zombie exit");
 }
 
-// Wait for a child to exit; store its status at user address status_uva
-// (when not 0) and return its pid.
+// Whether child p is one that waitpid's pid argument selects: -1 any
+// child, > 0 that one, 0 one in the caller's process group, < -1 one in
+// group -pid.
+static int
+waitselects(struct proc *p, int pid, struct proc *cur)
+{
+  if (pid == -1)
+    return 1;
+  if (pid > 0)
+    return p->pid == pid;
+  return p->pgid == (pid == 0 ? cur->pgid : -pid);
+}
+
+// Wait for a child that pid selects to exit; store its status at user
+// address status_uva (when not 0) and return its pid. With WNOHANG, return
+// 0 at once if such children exist but none has exited.
 int
-wait(uint status_uva)
+waitpid(int pid, uint status_uva, int options)
 {
   struct proc *cur = myproc();
 
+  if (options & ~WNOHANG)
+    return -EINVAL;
   acquire(&ptable.lock);
   for (;;) {
     int havekids = 0;
     for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
-      if (p->parent != cur)
+      if (p->parent != cur || !waitselects(p, pid, cur))
         continue;
       havekids = 1;
       if (p->state != ZOMBIE)
@@ -312,7 +341,11 @@ wait(uint status_uva)
       release(&ptable.lock);
       return -ECHILD;
     }
-    if (cur->killed) {
+    if (options & WNOHANG) {
+      release(&ptable.lock);
+      return 0;
+    }
+    if (killed(cur)) {
       release(&ptable.lock);
       return -EINTR;
     }
@@ -513,29 +546,207 @@ wakeup(void *chan)
   release(&ptable.lock);
 }
 
-// Mark pid killed; it exits when it next returns to user space, and a sleep
-// in the kernel is cut short.
-int
-kill(int pid)
+// ---- signals and process groups ---------------------------------------------
+
+// Whether sig, left to its default action, is dropped rather than fatal.
+static int
+sigdefaultignored(int sig)
 {
-  if (initproc && pid == initproc->pid)
-    return -EPERM;   // init must not exit: the system depends on it
+  return sig == SIGCHLD;
+}
+
+// Posts sig to p (ptable.lock held). SIGKILL marks p killed at once; a
+// signal p ignores is dropped; any other becomes pending, and a sleep p is
+// in ends (the sleeper sees killed() and returns EINTR).
+static void
+sigpost(struct proc *p, int sig)
+{
+  sighandler_t h = p->sigact[sig].sa_handler;
+  if (sig == 0)
+    return;
+  if (sig == SIGKILL) {
+    p->killed = 1;
+    p->killsig = SIGKILL;
+  } else if (h == SIG_IGN || (h == SIG_DFL && sigdefaultignored(sig))) {
+    return;
+  } else {
+    p->sigpending |= SIGBIT(sig);
+  }
+  if (p->state == SLEEPING)
+    p->state = RUNNABLE;
+}
+
+// Whether p may receive signals at all (ptable.lock held). Kernel threads
+// never do; neither does init unless it has asked for the signal (Linux's
+// rule), so the system cannot lose its first process.
+static int
+signalable(struct proc *p, int sig)
+{
+  if (p->state == UNUSED || p->state == EMBRYO || p->state == ZOMBIE || p->kthread)
+    return 0;
+  if (p == initproc)
+    return sig == 0 || (sig != SIGKILL && p->sigact[sig].sa_handler != SIG_DFL);
+  return 1;
+}
+
+static int
+sigsendpid(int pid, int sig)
+{
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
+    if (p->pid != pid || p->state == UNUSED)
+      continue;
+    if (p->state == ZOMBIE)
+      return -ESRCH;
+    if (!signalable(p, sig))
+      return -EPERM;
+    sigpost(p, sig);
+    return 0;
+  }
+  return -ESRCH;
+}
+
+// Posts sig to every member of process group pgid (or, for pgid -1, to
+// every process but init and the sender) that may receive it.
+static int
+sigsendgroup(int pgid, int sig, struct proc *sender)
+{
+  int found = 0;
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
+    if (pgid == -1 ? p == sender : p->pgid != pgid)
+      continue;
+    if (signalable(p, sig) && p != initproc) {
+      sigpost(p, sig);
+      found = 1;
+    }
+  }
+  return found ? 0 : -ESRCH;
+}
+
+// Linux's kill(2): pid > 0 one process, 0 the caller's process group, -1
+// every process but init and the caller, < -1 process group -pid. Signal 0
+// only checks that the target exists.
+int
+kill(int pid, int sig)
+{
+  struct proc *cur = myproc();
+  int err;
+
+  if (sig < 0 || sig >= NSIG)
+    return -EINVAL;
+  if ((uint)pid == 0x80000000u)   // INT_MIN: -pid would overflow
+    return -ESRCH;
+  acquire(&ptable.lock);
+  if (pid > 0)
+    err = sigsendpid(pid, sig);
+  else
+    err = sigsendgroup(pid == 0 ? cur->pgid : pid == -1 ? -1 : -pid, sig, cur);
+  release(&ptable.lock);
+  return err;
+}
+
+// sig to process group pgid, from the kernel (the console's ^C).
+void
+signalgroup(int pgid, int sig)
+{
+  if (pgid <= 0)
+    return;
+  acquire(&ptable.lock);
+  sigsendgroup(pgid, sig, 0);
+  release(&ptable.lock);
+}
+
+// Takes the lowest pending signal that p does not hold back off its
+// pending set and returns it; 0 if there is none. Under the lock: the
+// console's interrupt handler posts signals too.
+int
+sigtake(struct proc *p)
+{
+  int sig = 0;
+  acquire(&ptable.lock);
+  uint ready = p->sigpending & ~p->sigmask;
+  if (ready) {
+    while (!(ready & SIGBIT(sig)))
+      sig++;
+    p->sigpending &= ~SIGBIT(sig);
+  }
+  release(&ptable.lock);
+  return sig;
+}
+
+// Drops a pending sig (its disposition became "ignore").
+void
+sigdiscard(struct proc *p, int sig)
+{
+  acquire(&ptable.lock);
+  p->sigpending &= ~SIGBIT(sig);
+  release(&ptable.lock);
+}
+
+// Whether some process (a zombie too) is in process group pgid.
+static int
+groupexists(int pgid)
+{
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++)
+    if (p->state != UNUSED && !p->kthread && p->pgid == pgid)
+      return 1;
+  return 0;
+}
+
+int
+pgidexists(int pgid)
+{
+  acquire(&ptable.lock);
+  int found = groupexists(pgid);
+  release(&ptable.lock);
+  return found;
+}
+
+// POSIX setpgid without sessions: the caller or one of its children (pid,
+// 0 for the caller) joins group pgid (0: a new group named after pid),
+// which must be new or exist already.
+int
+setpgid(int pid, int pgid)
+{
+  struct proc *cur = myproc();
+  int err = -ESRCH;
+
+  if (pid < 0 || pgid < 0)
+    return -EINVAL;
+  pid = pid ? pid : cur->pid;
+  pgid = pgid ? pgid : pid;
   acquire(&ptable.lock);
   for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
-    if (p->pid == pid && p->kthread) {
-      release(&ptable.lock);
-      return -EPERM;
+    if (p->pid != pid || p->state == UNUSED || (p != cur && p->parent != cur))
+      continue;
+    if (pgid != pid && !groupexists(pgid)) {
+      err = -EPERM;
+    } else {
+      p->pgid = pgid;
+      err = 0;
     }
-    if (p->pid == pid && p->state != UNUSED && p->state != ZOMBIE) {
-      p->killed = 1;
-      if (p->state == SLEEPING)
-        p->state = RUNNABLE;
-      release(&ptable.lock);
-      return 0;
+    break;
+  }
+  release(&ptable.lock);
+  return err;
+}
+
+int
+getpgid(int pid)
+{
+  struct proc *cur = myproc();
+  int pgid = -ESRCH;
+
+  if (pid < 0)
+    return -ESRCH;
+  acquire(&ptable.lock);
+  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
+    if ((pid == 0 ? p == cur : p->pid == pid) && p->state != UNUSED && !p->kthread) {
+      pgid = p->pgid;
+      break;
     }
   }
   release(&ptable.lock);
-  return -ESRCH;
+  return pgid;
 }
 
 int
@@ -549,36 +760,6 @@ getppid(void)
   return ppid;
 }
 
-static int
-haschildren(struct proc *p)
-{
-  for (struct proc *q = ptable.proc; q < &ptable.proc[ptable.end]; q++)
-    if (q->parent == p && q->state != UNUSED && q->state != ZOMBIE)
-      return 1;
-  return 0;
-}
-
-// ^C without job control: kill every process that is running a command
-// rather than waiting for one. That spares init (pid 1), any process with
-// live children (a shell waiting for its command) and processes reading the
-// console (an idle shell), whose sleep channel is console_chan.
-void
-killforeground(void *console_chan)
-{
-  acquire(&ptable.lock);
-  for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
-    if (p->state == UNUSED || p->state == ZOMBIE || p->state == EMBRYO || p->pid == 1 ||
-        p->kthread)
-      continue;
-    if (haschildren(p) || (p->state == SLEEPING && p->chan == console_chan))
-      continue;
-    p->killed = 1;
-    if (p->state == SLEEPING)
-      p->state = RUNNABLE;
-  }
-  release(&ptable.lock);
-}
-
 // List processes on the console (^P). No lock: it must work when stuck.
 void
 procdump(void)
@@ -590,7 +771,20 @@ procdump(void)
   for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
     if (p->state == UNUSED)
       continue;
-    cprintf("%d %s %s sz %u\n", p->pid, states[p->state], p->name, p->sz);
+    cprintf("%d %s %s pgid %d sz %u\n", p->pid, states[p->state], p->name, p->pgid, p->sz);
   }
   cprintf("free pages: %u\n", kfreecount());
+}
+
+// Process slots in use and slots that keep a kernel stack, for sysinfo.
+void
+proccount(int *inuse, int *kstacks)
+{
+  *inuse = *kstacks = 0;
+  acquire(&ptable.lock);
+  for (struct proc *p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
+    *inuse += p->state != UNUSED;
+    *kstacks += p->kstack != 0;
+  }
+  release(&ptable.lock);
 }

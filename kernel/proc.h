@@ -3,6 +3,7 @@
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/mmu.h"
+#include "kernel/signal.h"
 
 // Per-CPU state.
 struct cpu {
@@ -48,8 +49,13 @@ struct proc {
   struct context *context;
   void *chan;                  // sleeping on this, when SLEEPING
   uint wakeat;                 // also wake at this tick (0 = never)
-  int killed;
+  int killed;                  // leave at the next return to user mode
+  int killsig;                 // the signal that killed it (exit status 128 + it), or 0
   int xstate;                  // exit status for wait()
+  int pgid;                    // process group (job control: ^C signals the console's)
+  uint sigpending;             // signals sent and not yet acted on (SIGBIT)
+  uint sigmask;                // signals held back, e.g. the one whose handler runs
+  struct sigaction sigact[NSIG];
   int kthread;                 // a kernel thread: never runs in user mode
   struct file *ofile[NOFILE];
   struct inode *cwd;

@@ -33,6 +33,7 @@
 
 #define IPPROTO_IP    0
 #define IPPROTO_ICMP  1
+#define IPPROTO_TCP   6
 #define IPPROTO_UDP  17
 
 #define INADDR_ANY       0x00000000
@@ -69,10 +70,14 @@ struct sockaddr_ll {
 #define ARPHRD_ETHER    1
 #define ARPHRD_LOOPBACK 772
 
+// The same layout as the C library's on i386, which host tests of the
+// network stack include first (glibc marks its own with __timeval_defined).
+#ifndef __timeval_defined
 struct timeval {
   int tv_sec;
   int tv_usec;
 };
+#endif
 
 // ---- network interfaces (netifget) ----
 

@@ -115,6 +115,13 @@ extern int sys_routeadd(void);
 extern int sys_routedel(void);
 extern int sys_socklist(void);
 extern int sys_kprof(void);
+extern int sys_setpgid(void);
+extern int sys_getpgid(void);
+extern int sys_tcsetpgrp(void);
+extern int sys_tcgetpgrp(void);
+extern int sys_sigaction(void);
+extern int sys_sigreturn(void);
+extern int sys_waitpid(void);
 extern int sys_unlink(void);
 extern int sys_mkdir(void);
 extern int sys_rmdir(void);
@@ -124,6 +131,7 @@ extern int sys_truncate(void);
 extern int sys_lseek(void);
 extern int sys_statfs(void);
 extern int sys_getrandom(void);
+extern int sys_sysinfo(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
   [SYS_fork]    sys_fork,
@@ -165,6 +173,13 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_routedel] sys_routedel,
   [SYS_socklist] sys_socklist,
   [SYS_kprof]   sys_kprof,
+  [SYS_setpgid] sys_setpgid,
+  [SYS_getpgid] sys_getpgid,
+  [SYS_tcsetpgrp] sys_tcsetpgrp,
+  [SYS_tcgetpgrp] sys_tcgetpgrp,
+  [SYS_sigaction] sys_sigaction,
+  [SYS_sigreturn] sys_sigreturn,
+  [SYS_waitpid] sys_waitpid,
   [SYS_unlink]  sys_unlink,
   [SYS_mkdir]   sys_mkdir,
   [SYS_rmdir]   sys_rmdir,
@@ -174,6 +189,7 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_lseek]   sys_lseek,
   [SYS_statfs]  sys_statfs,
   [SYS_getrandom] sys_getrandom,
+  [SYS_sysinfo] sys_sysinfo,
 };
 
 void

@@ -49,6 +49,15 @@
 
 #define SYS_kprof    39   // (KPROF_*, arg, max): the sampling profiler, kernel/prof.h
 
+// Job control and signals (kernel/signal.h); kill (6) takes (pid, sig).
+#define SYS_setpgid   40  // (pid, pgid)
+#define SYS_getpgid   41  // (pid)
+#define SYS_tcsetpgrp 42  // (fd, pgid): the console's foreground process group
+#define SYS_tcgetpgrp 43  // (fd)
+#define SYS_sigaction 44  // (sig, const struct sigaction *act, struct sigaction *old)
+#define SYS_sigreturn 45  // (): from a handler, through the restorer, by int $64 only
+#define SYS_waitpid   46  // (pid, int *status, options)
+
 // The writable root file system (kernel/ramfs.c) and random bytes.
 #define SYS_unlink   50   // (path)
 #define SYS_mkdir    51   // (path, mode)
@@ -60,6 +69,9 @@
 #define SYS_statfs   57   // (path, struct statfs *)
 #define SYS_getrandom 58  // (buf, len, flags)
 
-#define NSYSCALL   59   // one past the highest number in use
+
+#define SYS_sysinfo  80   // (struct sysinfo *): resources in use, kernel/sysinfo.h
+
+#define NSYSCALL   81   // one past the highest number in use
 
 #endif

@@ -38,16 +38,7 @@ sys_netstat(void)
 
   if (arguint(0, &uva) < 0)
     return -EFAULT;
-  memset(&info, 0, sizeof info);
-  info.pbuf_free = pbuf_nfree();
-  info.pbuf_total = pbuf_total();
-  info.bigpbuf_free = pbuf_bigfree();
-  info.bigpbuf_total = NBIGPBUF;
-  ether_stats(&info);
-  arp_stats(&info);
-  ip_stats(&info);
-  icmp_stats(&info);
-  udp_stats(&info);
+  net_stats(&info);
   return copyout(myproc()->pgdir, uva, &info, sizeof info);
 }
 

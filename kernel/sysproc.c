@@ -9,6 +9,12 @@
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
 #include "kernel/x86.h"
+#include "kernel/sysinfo.h"
+#include "kernel/socket.h"
+#include "kernel/net/netdev.h"
+#include "kernel/net/sock.h"
+#include "kernel/stat.h"
+#include "kernel/file.h"
 
 int
 sys_fork(void)
@@ -31,16 +37,87 @@ sys_wait(void)
   uint status_uva;
   if (arguint(0, &status_uva) < 0)
     return -EFAULT;
-  return wait(status_uva);
+  return waitpid(-1, status_uva, 0);
+}
+
+// waitpid(pid, int *status, options)
+int
+sys_waitpid(void)
+{
+  int pid, options;
+  uint status_uva;
+  if (argint(0, &pid) < 0 || arguint(1, &status_uva) < 0 || argint(2, &options) < 0)
+    return -EFAULT;
+  return waitpid(pid, status_uva, options);
+}
+
+// kill(pid, sig), as Linux's.
+int
+sys_kill(void)
+{
+  int pid, sig;
+  if (argint(0, &pid) < 0 || argint(1, &sig) < 0)
+    return -EFAULT;
+  return kill(pid, sig);
 }
 
 int
-sys_kill(void)
+sys_setpgid(void)
+{
+  int pid, pgid;
+  if (argint(0, &pid) < 0 || argint(1, &pgid) < 0)
+    return -EFAULT;
+  return setpgid(pid, pgid);
+}
+
+int
+sys_getpgid(void)
 {
   int pid;
   if (argint(0, &pid) < 0)
     return -EFAULT;
-  return kill(pid);
+  return getpgid(pid);
+}
+
+// Argument n as a descriptor open on the console, the only terminal.
+static int
+argconsole(int n)
+{
+  struct file *f;
+  struct stat st;
+  int err;
+  if ((err = argfd(n, 0, &f)) < 0)
+    return err;
+  if (filestat(f, &st) < 0 || st.type != T_DEV || st.dev != DEV_CONSOLE)
+    return -ENOTTY;
+  return 0;
+}
+
+// tcsetpgrp(fd, pgid): make pgid the console's foreground process group,
+// the one ^C and ^\ signal. The group must exist.
+int
+sys_tcsetpgrp(void)
+{
+  int pgid, err;
+  if ((err = argconsole(0)) < 0)
+    return err;
+  if (argint(1, &pgid) < 0)
+    return -EFAULT;
+  if (pgid <= 0)
+    return -EINVAL;
+  if (!pgidexists(pgid))
+    return -EPERM;
+  consolesetpgrp(pgid);
+  return 0;
+}
+
+int
+sys_tcgetpgrp(void)
+{
+  int err;
+  if ((err = argconsole(0)) < 0)
+    return err;
+  return consolegetpgrp();
 }
 
 int
@@ -123,4 +200,30 @@ sys_getrandom(void)
   }
   memset(chunk, 0, sizeof chunk);
   return len;
+}
+
+int
+sys_sysinfo(void)
+{
+  uint uva;
+  struct sysinfo info;
+  struct netstat_info net;
+
+  if (arguint(0, &uva) < 0)
+    return -EFAULT;
+  memset(&info, 0, sizeof info);
+  info.uptime = readticks();
+  info.freepages = kfreecount();
+  int procs, kstacks;
+  proccount(&procs, &kstacks);
+  info.procs = procs;
+  info.kstackpages = kstacks * (KSTACKSIZE / PGSIZE);
+  info.files = filecount();
+  info.sockets = sock_count();
+  net_stats(&net);
+  info.pbuf_free = net.pbuf_free;
+  info.pbuf_total = net.pbuf_total;
+  info.bigpbuf_free = net.bigpbuf_free;
+  info.bigpbuf_total = net.bigpbuf_total;
+  return copyout(myproc()->pgdir, uva, &info, sizeof info);
 }

@@ -125,18 +125,26 @@ faulttrap(struct trapframe *tf)
   p->killed = 1;
 }
 
+// A killed process leaves: with status 128 + the signal that killed it,
+// or -1 when the kernel did (a fault).
+static void
+exitifkilled(struct proc *p)
+{
+  if (p->killed)
+    exit(p->killsig ? SIGSTATUS(p->killsig) : -1);
+}
+
 void
 trap(struct trapframe *tf)
 {
   struct proc *p = myproc();
 
   if (tf->trapno == T_SYSCALL) {
-    if (p->killed)
-      exit(-1);
+    exitifkilled(p);
     p->tf = tf;
     syscall();
-    if (p->killed)
-      exit(-1);
+    exitifkilled(p);
+    sigdeliver(tf);
     return;
   }
 
@@ -175,14 +183,17 @@ trap(struct trapframe *tf)
 
   // A killed process leaves when it is about to return to user mode.
   p = myproc();
-  if (p && p->killed && (tf->cs & 3) == DPL_USER)
-    exit(-1);
+  int touser = p && (tf->cs & 3) == DPL_USER;
+  if (touser)
+    exitifkilled(p);
   // The timer preempts, and so does a device interrupt that woke a kernel
   // thread (network receive processing runs in one): give up the CPU.
   int resched = mycpu()->needresched;
   mycpu()->needresched = 0;
   if (p && p->state == RUNNING && (tf->trapno == T_IRQ0 + IRQ_TIMER || (resched && !p->kthread)))
     yield();
-  if (p && p->killed && (tf->cs & 3) == DPL_USER)
-    exit(-1);
+  if (touser) {
+    exitifkilled(p);
+    sigdeliver(tf);
+  }
 }

@@ -74,7 +74,7 @@ Probe = Callable[[Runner], bool]
 @dataclass(frozen=True)
 class Check:
     what: str           # the capability, as a user would name it
-    package: str        # the Debian package that provides it
+    package: str        # the Debian package(s) that provide it, space-separated
     probe: Probe
 
 
@@ -109,6 +109,26 @@ def links_32bit_division(runner: Runner) -> bool:
         return linked.returncode == 0
 
 
+# What the network stack's fuzz targets need (tests/fuzz): a 32-bit program
+# built by clang with libFuzzer, AddressSanitizer and UBSan.
+FUZZ_PROBE = """\
+#include <stddef.h>
+#include <stdint.h>
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) { return len > 0 && data[0] == 1; }
+"""
+
+
+def builds_32bit_fuzzer(runner: Runner) -> bool:
+    """Link a -m32 libFuzzer target with the sanitizers: needs clang's
+    runtime (libclang-rt-14-dev) and the 32-bit C++ library libFuzzer uses."""
+    with tempfile.TemporaryDirectory(prefix="xv6net-bootstrap-") as tmp:
+        work = Path(tmp)
+        (work / "probe.c").write_text(FUZZ_PROBE)
+        built = runner.run(["clang", "-m32", "-fsanitize=fuzzer,address,undefined", "-o",
+                            "probe", "probe.c"], cwd=work)
+        return built.returncode == 0
+
+
 def venv_works(runner: Runner) -> bool:
     """Python's venv needs ensurepip, which Debian ships in python3-venv."""
     return runner.run([sys.executable, "-c", "import ensurepip, venv"]).returncode == 0
@@ -134,6 +154,9 @@ CHECKS: tuple[Check, ...] = (
     # The binary alone: the `dnsmasq` package would also start a DNS/DHCP
     # service on the host. Labs run it in their namespace (docs/lab.md).
     Check("dnsmasq", "dnsmasq-base", answers("dnsmasq", "--version", expect="Dnsmasq")),
+    Check("clang", "clang", answers("clang", "--version")),
+    Check("a 32-bit libFuzzer target with the sanitizers",
+          "libclang-rt-14-dev lib32stdc++-12-dev", builds_32bit_fuzzer),
 )
 
 # Packages that conflict with one that a check needs (iputils-arping installs
@@ -144,7 +167,8 @@ CONFLICTS = {"arping": ("iputils-arping",)}
 # installs them: every package above that a base Debian 12 image lacks, and
 # what gcc-multilib brings in (matched by prefix: lib32*, libx32*, ...).
 REMOVABLE = ("gcc-multilib", "qemu-system-x86", "tshark", "arping", "iputils-arping",
-             "cpio", "dnsmasq-base")
+             "cpio", "dnsmasq-base", "clang", "clang-14", "libclang1-14",
+             "libclang-common-14-dev", "libclang-rt-14-dev")
 REMOVABLE_PREFIXES = ("gcc-12-multilib", "lib32", "libx32", "libc6-i386", "libc6-dev-i386",
                       "libc6-x32", "libc6-dev-x32", "qemu-system-", "wireshark-common",
                       "libwireshark")
@@ -159,7 +183,7 @@ def failing(checks: Sequence[Check], runner: Runner) -> list[Check]:
 
 
 def packages_for(checks: Sequence[Check]) -> list[str]:
-    return sorted({check.package for check in checks})
+    return sorted({package for check in checks for package in check.package.split()})
 
 
 def privileged(argv: list[str]) -> list[str]:

@@ -70,9 +70,20 @@ check(const char *name, int (*fn)(void *), void *p)
   }
 }
 
+static const char usage[] =
+  "usage: badptr\n"
+  "  pass bad pointers to every system call that takes one; each must fail\n"
+  "  with EFAULT (prints \"badptr: ok\")\n";
+
 int
-main(void)
+main(int argc, char *argv[])
 {
+  argsinit("badptr", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  if (optind < argc)
+    argextra(argv[optind]);
+
   // A page above the break (never mapped) and other unmapped addresses.
   char *brk = sbrk(0);
   char *above = (char *)(((uint)brk + 2 * PGSIZE - 1) & ~(PGSIZE - 1));

@@ -3,6 +3,10 @@
 #include "kernel/fcntl.h"
 #include "user/user.h"
 
+static const char usage[] =
+  "usage: cat [FILE...]\n"
+  "  copy each FILE (- or none: standard input) to standard output\n";
+
 static char buf[4096];
 
 // Copies fd to stdout; returns 0, or -1 after reporting an error.
@@ -28,9 +32,12 @@ main(int argc, char *argv[])
 {
   int status = 0;
 
-  if (argc < 2)
+  argsinit("cat", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  if (optind == argc)
     return copy(0, "stdin") < 0;
-  for (int i = 1; i < argc; i++) {
+  for (int i = optind; i < argc; i++) {
     if (strcmp(argv[i], "-") == 0) {
       status |= copy(0, "stdin") < 0;
       continue;

@@ -8,11 +8,10 @@
 
 static char buf[4096];
 
-static void
-usage(int fd)
-{
-  fprintf(fd, "usage: cp SOURCE DEST\n       cp SOURCE... DIRECTORY\n");
-}
+static const char usage[] =
+  "usage: cp SOURCE DEST\n"
+  "       cp SOURCE... DIRECTORY\n"
+  "  copy SOURCE to DEST, or each SOURCE into DIRECTORY\n";
 
 static const char *
 basename(const char *path)
@@ -67,15 +66,13 @@ main(int argc, char *argv[])
   char dest[MAXPATH];
   int status = 0;
 
-  if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-    usage(1);
-    return 0;
-  }
-  if (argc < 3) {
-    fprintf(2, argc < 2 ? "cp: missing file operand\n" : "cp: missing destination file operand\n");
-    usage(2);
-    return 1;
-  }
+  argsinit("cp", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  argv += optind - 1;   // argv[1..argc-1]: the operands
+  argc -= optind - 1;
+  if (argc < 3)
+    argmissing(argc < 2 ? "file operand" : "destination file operand");
   const char *last = argv[argc - 1];
   int isdir = stat(last, &st) == 0 && st.type == T_DIR;
   if (argc > 3 && !isdir) {

@@ -184,18 +184,34 @@ static const struct {
 
 #define NMODES ((int)(sizeof modes / sizeof modes[0]))
 
+// The usage, with every mode and what it does.
+static char usage[1024];
+
+static void
+makeusage(void)
+{
+  int n = snprintf(usage, sizeof usage, "usage: crash MODE\n");
+  for (int i = 0; i < NMODES && n < (int)sizeof usage; i++)
+    n += snprintf(usage + n, sizeof usage - n, "  %-12s %s\n", modes[i].name, modes[i].help);
+}
+
 int
 main(int argc, char *argv[])
 {
-  for (int i = 0; argc == 2 && i < NMODES; i++) {
-    if (strcmp(argv[1], modes[i].name) == 0) {
+  makeusage();
+  argsinit("crash", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  if (optind == argc)
+    argmissing("mode");
+  if (optind + 1 < argc)
+    argextra(argv[optind + 1]);
+  for (int i = 0; i < NMODES; i++) {
+    if (strcmp(argv[optind], modes[i].name) == 0) {
       modes[i].fn();
       printf("crash: survived\n");
       return 1;
     }
   }
-  fprintf(2, "usage: crash MODE\n");
-  for (int i = 0; i < NMODES; i++)
-    fprintf(2, "  %-10s %s\n", modes[i].name, modes[i].help);
-  return 2;
+  argbad(0, "mode", argv[optind], "no such mode");
 }

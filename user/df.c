@@ -4,11 +4,10 @@
 #include "kernel/stat.h"
 #include "user/user.h"
 
-static void
-usage(int fd)
-{
-  fprintf(fd, "usage: df [-i] [PATH]\n");
-}
+static const char usage[] =
+  "usage: df [-i] [PATH]\n"
+  "  the size, use and room left of the file system holding PATH (default /)\n"
+  "  -i  inodes instead of 1K blocks\n";
 
 static uint
 percent(uint used, uint total)
@@ -23,20 +22,13 @@ main(int argc, char *argv[])
   const char *path = "/";
   int inodes = 0;
 
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      usage(1);
-      return 0;
-    } else if (strcmp(argv[i], "-i") == 0) {
-      inodes = 1;
-    } else if (argv[i][0] == '-') {
-      fprintf(2, "df: invalid option '%s'\n", argv[i]);
-      usage(2);
-      return 1;
-    } else {
-      path = argv[i];
-    }
-  }
+  argsinit("df", usage);
+  while (getopt(argc, argv, "i") != -1)
+    inodes = 1;
+  if (optind + 1 < argc)
+    argextra(argv[optind + 1]);
+  if (optind < argc)
+    path = argv[optind];
   if (statfs(path, &sf) < 0) {
     fprintf(2, "df: %s: %s\n", path, strerror(errno));
     return 1;

@@ -650,7 +650,7 @@ stopdaemon(void)
   v[n > 0 ? n : 0] = 0;
   int pid = atoi(v);
   if (pid > 1 && pid != getpid())
-    kill(pid);
+    kill(pid, SIGTERM);
   unlink(path);
 }
 
@@ -699,29 +699,13 @@ release(void)
 
 // ---- main ------------------------------------------------------------------------
 
-static void
-usage(int fd)
-{
-  fprintf(fd, "usage: dhclient [-d] [-1] [-v] [-t SECS] [-p PROBES] [IF]\n"
-              "       dhclient -r [IF]\n"
-              "  -d  stay in the foreground   -1  give up (exit 2) after -t seconds\n"
-              "  -t  seconds to wait for a lease before going to the background (10)\n"
-              "  -p  ARP probes before taking an address (2; 0: none)\n"
-              "  -r  release the lease and stop the dhclient holding it\n");
-}
-
-static int
-number(const char *opt, const char *arg, int lo, int hi)
-{
-  char *end;
-  uint v = strtoul(arg, &end, 10);
-  if (*arg == 0 || *end != 0 || v < (uint)lo || v > (uint)hi) {
-    fprintf(2, "dhclient: %s: '%s' is not a number from %d to %d\n", opt, arg, lo, hi);
-    usage(2);
-    exit(1);
-  }
-  return v;
-}
+static const char usage[] =
+  "usage: dhclient [-d] [-1] [-v] [-t SECS] [-p PROBES] [IF]\n"
+  "       dhclient -r [IF]\n"
+  "  -d  stay in the foreground   -1  give up (exit 2) after -t seconds\n"
+  "  -t  seconds to wait for a lease before going to the background, 1 to 3600 (10)\n"
+  "  -p  ARP probes before taking an address, 0 to 10 (2; 0: none)\n"
+  "  -r  release the lease and stop the dhclient holding it\n";
 
 // Into the background: the parent returns to whoever waits (init, the
 // shell); the child keeps the lease, its console left behind.
@@ -751,43 +735,30 @@ daemonize(void)
 int
 main(int argc, char *argv[])
 {
-  int i, rel = 0, once = 0, stay = 0, wait = 10;
+  int rel = 0, once = 0, stay = 0, wait = 10, opt;
   struct netif_info ifi;
 
-  for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      usage(1);
-      return 0;
-    } else if (strcmp(argv[i], "-r") == 0) {
+  argsinit("dhclient", usage);
+  while ((opt = getopt(argc, argv, "r1dvt:p:")) != -1) {
+    if (opt == 'r')
       rel = 1;
-    } else if (strcmp(argv[i], "-1") == 0) {
+    else if (opt == '1')
       once = 1;
-    } else if (strcmp(argv[i], "-d") == 0) {
+    else if (opt == 'd')
       stay = 1;
-    } else if (strcmp(argv[i], "-v") == 0) {
+    else if (opt == 'v')
       c.verbose = 1;
-    } else if ((strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "-p") == 0) && i + 1 < argc) {
-      if (argv[i][1] == 't')
-        wait = number("-t", argv[i + 1], 1, 3600);
-      else
-        c.probes = number("-p", argv[i + 1], 0, 10);
-      i++;
-    } else {
-      fprintf(2, "dhclient: unknown option '%s'\n", argv[i]);
-      usage(2);
-      return 1;
-    }
+    else if (opt == 't')
+      wait = argnum("-t", "wait", optarg, 1, 3600);
+    else
+      c.probes = argnum("-p", "probes", optarg, 0, 10);
   }
-  if (argc - i > 1) {
-    fprintf(2, "dhclient: one interface at a time\n");
-    usage(2);
-    return 1;
-  }
-  strlcpy(c.ifname, i < argc ? argv[i] : "eth0", sizeof c.ifname);
-  if ((c.ifindex = if_nametoindex2(c.ifname, &ifi)) < 0 || ifi.type != ARPHRD_ETHER) {
-    fprintf(2, "dhclient: %s: no such Ethernet interface\n", c.ifname);
-    return 1;
-  }
+  if (argc - optind > 1)
+    argextra(argv[optind + 1]);   // one interface at a time
+  strlcpy(c.ifname, optind < argc ? argv[optind] : "eth0", sizeof c.ifname);
+  c.ifindex = argiface(0, c.ifname, &ifi);
+  if (ifi.type != ARPHRD_ETHER)
+    argbad(0, "interface", c.ifname, "not an Ethernet interface");
   memmove(c.mac, ifi.mac, 6);
   c.foreground = 1;
   makedirs();

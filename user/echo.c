@@ -1,5 +1,6 @@
 // echo [-n] [ARG...]: print the arguments separated by spaces, then a
-// newline unless -n is given.
+// newline unless -n is given. As GNU's echo does, only "echo --help" alone
+// prints the usage: any other word, -h too, is something to print.
 #include "kernel/types.h"
 #include "user/user.h"
 
@@ -36,6 +37,12 @@ main(int argc, char *argv[])
 {
   int newline = 1;
   int first = 1;
+  if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+    printf("usage: echo [-n] [ARG...]\n"
+           "  print the arguments, separated by spaces\n"
+           "  -n  without the newline at the end\n");
+    return 0;
+  }
   if (argc > 1 && strcmp(argv[1], "-n") == 0) {
     newline = 0;
     first = 2;

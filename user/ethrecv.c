@@ -10,45 +10,44 @@
 #include "user/user.h"
 #include "user/net.h"
 
-static void
-usage(void)
-{
-  fprintf(2, "usage: ethrecv [-q] [-t SECONDS] IF ETHERTYPE|all COUNT\n");
-  exit(2);
-}
+static const char usage[] =
+  "usage: ethrecv [-q] [-t SECONDS] IF ETHERTYPE|all COUNT\n"
+  "  -q          only the summary line\n"
+  "  -t SECONDS  give up after SECONDS without a frame (default: wait)\n"
+  "  IF          interface (eth0)\n"
+  "  ETHERTYPE   hex, 0600 to ffff, or all\n"
+  "  COUNT       frames to receive, 1 or more\n";
 
 int
 main(int argc, char **argv)
 {
-  int quiet = 0, timeout = 0, i = 1;
+  int quiet = 0, timeout = 0, c;
   struct netif_info ifi;
   struct sockaddr_ll from;
   uchar frame[2048];
-  char mac[18], *end;
+  char mac[18];
+  static const char *const names[] = { "interface", "ethertype", "count" };
 
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    if (strcmp(argv[i], "-q") == 0)
+  argsinit("ethrecv", usage);
+  while ((c = getopt(argc, argv, "qt:")) != -1) {
+    if (c == 'q')
       quiet = 1;
-    else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
-      timeout = atoi(argv[++i]);
     else
-      usage();
+      timeout = argsecs("-t", "timeout", optarg, 1, 24 * 3600 * 1000);
   }
-  if (argc - i != 3)
-    usage();
-  int ifindex = if_nametoindex2(argv[i], &ifi);
-  if (ifindex < 0) {
-    fprintf(2, "ethrecv: %s: no such interface\n", argv[i]);
-    return 1;
-  }
-  uint type = strcmp(argv[i + 1], "all") == 0 ? ETH_P_ALL : strtoul(argv[i + 1], &end, 16);
-  int count = atoi(argv[i + 2]);
-  if (type == 0 || count <= 0)
-    usage();
+  argv += optind;
+  argc -= optind;
+  if (argc < 3)
+    argmissing(names[argc]);
+  if (argc > 3)
+    argextra(argv[3]);
+  int ifindex = argiface(0, argv[0], &ifi);
+  uint type = strcmp(argv[1], "all") == 0 ? ETH_P_ALL : argethertype(0, argv[1]);
+  int count = argnum(0, "count", argv[2], 1, 0x7fffffff);
 
   int fd = packet_socket(ifindex, type), big = 1 << 30;
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big) < 0 ||
-      (timeout && setrcvtimeo(fd, timeout * 1000) < 0)) {
+      (timeout && setrcvtimeo(fd, timeout) < 0)) {
     perror("ethrecv: packet socket");
     return 1;
   }

@@ -11,12 +11,14 @@
 
 #define MAXFRAME 1514
 
-static void
-usage(void)
-{
-  fprintf(2, "usage: ethsend [-b BURST] IF DSTMAC ETHERTYPE COUNT [SIZE]\n");
-  exit(2);
-}
+static const char usage[] =
+  "usage: ethsend [-b BURST] IF DSTMAC ETHERTYPE COUNT [SIZE]\n"
+  "  -b BURST   pause a tick after every BURST frames (for a slow card)\n"
+  "  IF         interface to send on (eth0)\n"
+  "  DSTMAC     destination, like 52:54:00:12:34:56\n"
+  "  ETHERTYPE  hex, 0600 to ffff (88b5: local experimental)\n"
+  "  COUNT      frames to send, 1 or more\n"
+  "  SIZE       bytes per frame without FCS, 60 to 1514 (default 60)\n";
 
 static int
 sendone(int fd, uchar *frame, int size)
@@ -36,28 +38,24 @@ main(int argc, char **argv)
 {
   struct netif_info ifi;
   uchar frame[MAXFRAME], dst[6];
-  char *end;
-  int burst = 0;
+  static const char *const names[] = { "interface", "destination MAC", "ethertype", "count" };
+  int burst = 0, c;
 
-  if (argc > 2 && strcmp(argv[1], "-b") == 0) {
-    if ((burst = atoi(argv[2])) <= 0)
-      usage();
-    argc -= 2;
-    argv += 2;
-  }
-  if (argc < 5 || argc > 6)
-    usage();
-  int ifindex = if_nametoindex2(argv[1], &ifi);
-  if (ifindex < 0) {
-    fprintf(2, "ethsend: %s: no such interface\n", argv[1]);
-    return 1;
-  }
-  uint type = strtoul(argv[3], &end, 16);
-  int count = atoi(argv[4]);
-  int size = argc == 6 ? atoi(argv[5]) : 60;
-  if (ether_aton(argv[2], dst) < 0 || *end || type < 0x600 || type > 0xFFFF || count < 0 ||
-      size < 60 || size > MAXFRAME)
-    usage();
+  argsinit("ethsend", usage);
+  while ((c = getopt(argc, argv, "b:")) != -1)
+    if (c == 'b')
+      burst = argnum("-b", "burst", optarg, 1, 0x7fffffff);
+  argv += optind;
+  argc -= optind;
+  if (argc < 4)
+    argmissing(names[argc]);
+  if (argc > 5)
+    argextra(argv[5]);
+  int ifindex = argiface(0, argv[0], &ifi);
+  argmac(0, "destination MAC", argv[1], dst);
+  uint type = argethertype(0, argv[2]);
+  int count = argnum(0, "count", argv[3], 1, 0x7fffffff);
+  int size = argc == 5 ? argnum(0, "frame size", argv[4], 60, MAXFRAME) : 60;
 
   int fd = packet_socket(ifindex, type);
   if (fd < 0) {

@@ -157,33 +157,28 @@ grepfd(int fd, const char *name, int showname)
   return selected;
 }
 
-static void
-usage(void)
-{
-  fprintf(2, "usage: grep [-vc] PATTERN [FILE...]\n");
-  exit(2);
-}
+static const char usage[] =
+  "usage: grep [-vc] PATTERN [FILE...]\n"
+  "  print the lines that match PATTERN (. any character, x* repeats,\n"
+  "  ^ and $ anchor, \\ quotes); FILE - or none: standard input\n"
+  "  -v  the lines that do not match\n"
+  "  -c  only how many lines\n";
 
 int
 main(int argc, char *argv[])
 {
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-    for (char *f = argv[i] + 1; *f; f++) {
-      if (*f == 'v')
-        invert = 1;
-      else if (*f == 'c')
-        countonly = 1;
-      else
-        usage();
-    }
+  int c;
+  argsinit("grep", usage);
+  while ((c = getopt(argc, argv, "vc")) != -1) {
+    invert |= c == 'v';
+    countonly |= c == 'c';
   }
+  int i = optind;
   if (i >= argc)
-    usage();
-  if (compile(argv[i++]) < 0) {
-    fprintf(2, "grep: pattern too long\n");
-    return 2;
-  }
+    argmissing("pattern");
+  if (compile(argv[i]) < 0)
+    argbad(0, "pattern", argv[i], "too long");
+  i++;
 
   int nfiles = argc - i, total = 0, failed = 0;
   if (nfiles == 0)

@@ -10,24 +10,12 @@
 #include "user/net.h"
 #include "user/resolv.h"
 
-static void
-usage(int fd)
-{
-  fprintf(fd, "usage: host [-v] [-W SECS] [-R TRIES] NAME [SERVER]\n");
-}
-
-static int
-number(const char *opt, const char *arg, int lo, int hi)
-{
-  char *end;
-  uint v = strtoul(arg, &end, 10);
-  if (*arg == 0 || *end != 0 || v < (uint)lo || v > (uint)hi) {
-    fprintf(2, "host: %s: '%s' is not a number from %d to %d\n", opt, arg, lo, hi);
-    usage(2);
-    exit(1);
-  }
-  return v;
-}
+static const char usage[] =
+  "usage: host [-v] [-W SECS] [-R TRIES] NAME [SERVER]\n"
+  "  look NAME's address up in DNS (through SERVER, or /etc/resolv.conf's)\n"
+  "  -v        also show the replies that were not taken\n"
+  "  -W SECS   wait this long for each reply, 1 to 60\n"
+  "  -R TRIES  rounds over the servers, 1 to 10\n";
 
 static void
 printanswer(const char *fqdn, const struct dns_reply *r)
@@ -57,30 +45,23 @@ main(int argc, char *argv[])
   struct res_stats st;
   struct dns_reply r;
   char fqdn[DNS_NAMELEN];
-  int verbose = 0, wait = 0, tries = 0, i;
+  int verbose = 0, wait = 0, tries = 0, c;
   uint server;
 
-  for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      usage(1);
-      return 0;
-    } else if (strcmp(argv[i], "-v") == 0) {
+  argsinit("host", usage);
+  while ((c = getopt(argc, argv, "vW:R:")) != -1) {
+    if (c == 'v')
       verbose = 1;
-    } else if (strcmp(argv[i], "-W") == 0 && i + 1 < argc) {
-      wait = number("-W", argv[++i], 1, 60);
-    } else if (strcmp(argv[i], "-R") == 0 && i + 1 < argc) {
-      tries = number("-R", argv[++i], 1, 10);
-    } else {
-      fprintf(2, "host: unknown option '%s'\n", argv[i]);
-      usage(2);
-      return 1;
-    }
+    else if (c == 'W')
+      wait = argnum("-W", "wait", optarg, 1, 60);
+    else
+      tries = argnum("-R", "tries", optarg, 1, 10);
   }
-  if (argc - i < 1 || argc - i > 2) {
-    fprintf(2, argc - i < 1 ? "host: a NAME is needed\n" : "host: too many arguments\n");
-    usage(2);
-    return 1;
-  }
+  int i = optind;
+  if (argc - i < 1)
+    argmissing("name");
+  if (argc - i > 2)
+    argextra(argv[i + 2]);
   const char *name = argv[i];
   if (inet_aton(name, &server) == 0) {
     fprintf(2, "host: %s: reverse lookups (PTR) are not supported\n", name);
@@ -88,10 +69,8 @@ main(int argc, char *argv[])
   }
   res_init(&rc);
   if (argc - i == 2) {
-    if (inet_aton(argv[i + 1], &server) < 0 && hosts_lookup(argv[i + 1], &server) < 0) {
-      fprintf(2, "host: couldn't get address for '%s': not found\n", argv[i + 1]);
-      return 1;
-    }
+    if (inet_aton(argv[i + 1], &server) < 0 && hosts_lookup(argv[i + 1], &server) < 0)
+      argbad(0, "server", argv[i + 1], "neither an address nor a name in /etc/hosts");
     rc.servers[0] = server;
     rc.nservers = 1;
     printf("Using domain server:\nName: %s\nAddress: %s#53\nAliases: \n\n", argv[i + 1],

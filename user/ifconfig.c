@@ -6,6 +6,15 @@
 #include "user/user.h"
 #include "user/net.h"
 
+static const char usage[] =
+  "usage: ifconfig [-a] [IF]\n"
+  "       ifconfig IF [ADDRESS] [netmask MASK] [up|down] [promisc|-promisc] [mtu N]\n"
+  "  with no settings: show every interface, or IF\n"
+  "  ADDRESS, netmask  IPv4 address and netmask (contiguous, like 255.255.255.0)\n"
+  "  up, down          bring the interface up or down\n"
+  "  promisc           receive frames for every MAC address (-promisc: stop)\n"
+  "  mtu N             largest IP packet, 68 to 1500\n";
+
 static const struct { uint bit; const char *name; } flagnames[] = {
   { IFF_UP, "UP" }, { IFF_BROADCAST, "BROADCAST" }, { IFF_LOOPBACK, "LOOPBACK" },
   { IFF_RUNNING, "RUNNING" }, { IFF_PROMISC, "PROMISC" }, { IFF_MULTICAST, "MULTICAST" },
@@ -60,12 +69,24 @@ show(struct netif_info *in)
   printf("        interrupts %u\n\n", s->interrupts);
 }
 
+// The value after a keyword such as "netmask"; missing is a usage error.
+static const char *
+value(int argc, char **argv, int *i, const char *what)
+{
+  if (*i + 1 >= argc)
+    argmissing(what);
+  return argv[++*i];
+}
+
 static int
-configure(int argc, char **argv)
+configure(const char *ifname, int argc, char **argv)
 {
   struct netif_conf c;
+  struct netif_info cur;
+
+  argiface(0, ifname, &cur);
   memset(&c, 0, sizeof c);
-  for (int i = 2; i < argc; i++) {
+  for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "up") == 0)
       c.set |= NETIF_SET_UP;
@@ -75,28 +96,25 @@ configure(int argc, char **argv)
       c.set |= NETIF_SET_PROMISC;
     else if (strcmp(a, "-promisc") == 0)
       c.set |= NETIF_SET_NOPROMISC;
-    else if (strcmp(a, "netmask") == 0 && i + 1 < argc && inet_aton(argv[i + 1], &c.netmask) == 0)
-      c.set |= NETIF_SET_ADDR, i++;
-    else if (strcmp(a, "mtu") == 0 && i + 1 < argc)
-      c.set |= NETIF_SET_MTU, c.mtu = atoi(argv[++i]);
-    else if (inet_aton(a, &c.ipaddr) == 0)
-      c.set |= NETIF_SET_ADDR;
-    else {
-      fprintf(2, "ifconfig: bad argument '%s'\n", a);
-      return 2;
-    }
+    else if (strcmp(a, "netmask") == 0)
+      c.set |= NETIF_SET_ADDR, c.netmask = argmask("netmask", "netmask",
+                                                   value(argc, argv, &i, "netmask value"));
+    else if (strcmp(a, "mtu") == 0)
+      c.set |= NETIF_SET_MTU, c.mtu = argnum("mtu", "MTU", value(argc, argv, &i, "MTU value"),
+                                             68, 1500);
+    else if (isdigit(a[0]) && !(c.set & NETIF_SET_ADDR && c.ipaddr))
+      c.set |= NETIF_SET_ADDR, c.ipaddr = argaddr(0, "address", a);
+    else
+      usagefail("unknown setting '%s'", a);
   }
-  if ((c.set & NETIF_SET_ADDR) && c.ipaddr == 0) {
-    struct netif_info cur;
-    if (if_nametoindex2(argv[1], &cur) >= 0)
-      c.ipaddr = cur.ipaddr;
-  }
+  if ((c.set & NETIF_SET_ADDR) && c.ipaddr == 0)
+    c.ipaddr = cur.ipaddr;
   if ((c.set & NETIF_SET_ADDR) && c.netmask == 0) {
     uint a = ntohl(c.ipaddr) >> 24;   // classful default, as ifconfig does
     c.netmask = htonl(a < 128 ? 0xFF000000 : a < 192 ? 0xFFFF0000 : 0xFFFFFF00);
   }
-  if (netifset(argv[1], &c) < 0) {
-    fprintf(2, "ifconfig: %s: %s\n", argv[1], strerror(errno));
+  if (netifset(ifname, &c) < 0) {
+    fprintf(2, "ifconfig: %s: %s\n", ifname, strerror(errno));
     return 1;
   }
   return 0;
@@ -107,17 +125,22 @@ main(int argc, char **argv)
 {
   struct netif_info info;
 
-  if (argc > 2)
-    return configure(argc, argv);
-  if (argc == 2) {
-    if (if_nametoindex2(argv[1], &info) < 0) {
-      fprintf(2, "ifconfig: %s: no such interface\n", argv[1]);
-      return 1;
-    }
+  argsinit("ifconfig", usage);
+  // Not getopt: "-promisc" is a setting. Only -a (list all) and -h.
+  arghelp(argc, argv);
+  int i = 1;
+  if (i < argc && strcmp(argv[i], "-a") == 0)
+    i++;
+  if (i < argc && argv[i][0] == '-')
+    usagefail("invalid option '%s'", argv[i]);
+  if (argc - i > 1)
+    return configure(argv[i], argc - i - 1, argv + i + 1);
+  if (argc - i == 1) {
+    argiface(0, argv[i], &info);
     show(&info);
     return 0;
   }
-  for (int i = 1; netifget(i, &info) == 0; i++)
+  for (int n = 1; netifget(n, &info) == 0; n++)
     show(&info);
   return 0;
 }

@@ -117,10 +117,26 @@ waitsh(int shpid)
   }
 }
 
+static const char usage[] =
+  "usage: init\n"
+  "  the first process: the kernel starts it; it runs dhclient for ip=dhcp,\n"
+  "  then sh on the console\n";
+
 int
-main(void)
+main(int argc, char *argv[])
 {
   char ifname[16];
+
+  argsinit("init", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  if (optind < argc)
+    argextra(argv[optind]);
+  if (getpid() != 1) {
+    fprintf(2, "init: only the kernel starts init (as process 1); this is process %d\n",
+            getpid());
+    return 1;
+  }
   openconsole();
   if (dhcpinterface(ifname, sizeof ifname))
     dhcp(ifname);

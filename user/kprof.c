@@ -14,12 +14,11 @@
 
 #define MAXSAMPLES 16384
 
-static void
-usage(void)
-{
-  fprintf(2, "usage: kprof start [HZ] | stop | dump\n");
-  exit(2);
-}
+static const char usage[] =
+  "usage: kprof start [HZ] | stop | dump\n"
+  "  start  forget old samples and sample HZ times a second, 2 to 8192 (default 1024)\n"
+  "  stop   stop sampling\n"
+  "  dump   print the samples for xv6net prof\n";
 
 static int
 dump(void)
@@ -48,12 +47,17 @@ dump(void)
 int
 main(int argc, char **argv)
 {
+  argsinit("kprof", usage);
+  arghelp(argc, argv);
   if (argc < 2)
-    usage();
-  if (strcmp(argv[1], "start") == 0) {
-    int hz = argc > 2 ? atoi(argv[2]) : 1024;
+    argmissing("command (start, stop or dump)");
+  int start = strcmp(argv[1], "start") == 0;
+  if (argc > 2 + start)
+    argextra(argv[2 + start]);
+  if (start) {
+    int hz = argc > 2 ? argnum(0, "rate", argv[2], 2, 8192) : 1024;
     if (kprof(KPROF_START, hz, 0) < 0) {
-      fprintf(2, "kprof: cannot start at %d Hz\n", hz);
+      fprintf(2, "kprof: cannot start at %d Hz: %s\n", hz, strerror(errno));
       return 1;
     }
     return 0;
@@ -65,6 +69,5 @@ main(int argc, char **argv)
   }
   if (strcmp(argv[1], "dump") == 0)
     return dump();
-  usage();
-  return 2;
+  usagefail("unknown command '%s' (start, stop or dump)", argv[1]);
 }

@@ -6,6 +6,10 @@
 #include "kernel/fcntl.h"
 #include "user/user.h"
 
+static const char usage[] =
+  "usage: ls [PATH...]\n"
+  "  one line per file: name, type (1 directory, 2 file, 3 device), inode, size\n";
+
 static void
 show(const char *name, const struct stat *st)
 {
@@ -50,10 +54,10 @@ ls(const char *path)
   struct stat st;
   int fd = open(path, O_RDONLY);
   if (fd < 0 || fstat(fd, &st) < 0) {
-    fprintf(2, "ls: %s: %s\n", path, strerror(errno));
+    fprintf(2, "ls: cannot access '%s': %s\n", path, strerror(errno));
     if (fd >= 0)
       close(fd);
-    return 1;
+    return 2;
   }
   int status = 0;
   if (st.type == T_DIR)
@@ -67,10 +71,15 @@ ls(const char *path)
 int
 main(int argc, char *argv[])
 {
-  if (argc < 2)
+  argsinit("ls", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  if (optind == argc)
     return ls(".");
   int status = 0;
-  for (int i = 1; i < argc; i++)
-    status |= ls(argv[i]);
+  for (int i = optind; i < argc; i++) {
+    int st = ls(argv[i]);
+    status = st > status ? st : status;
+  }
   return status;
 }

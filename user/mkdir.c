@@ -6,11 +6,9 @@
 #include "kernel/errno.h"
 #include "user/user.h"
 
-static void
-usage(int fd)
-{
-  fprintf(fd, "usage: mkdir [-p] DIR...\n");
-}
+static const char usage[] =
+  "usage: mkdir [-p] DIR...\n"
+  "  -p  make the parents too, and no complaint about directories that exist\n";
 
 // mkdir -p: every prefix of path that ends before a '/', then path.
 static int
@@ -40,26 +38,14 @@ mkparents(const char *path)
 int
 main(int argc, char *argv[])
 {
-  int i = 1, parents = 0, status = 0;
+  int parents = 0, status = 0, c;
 
-  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      usage(1);
-      return 0;
-    }
-    if (strcmp(argv[i], "-p") != 0) {
-      fprintf(2, "mkdir: invalid option '%s'\n", argv[i]);
-      usage(2);
-      return 1;
-    }
+  argsinit("mkdir", usage);
+  while ((c = getopt(argc, argv, "p")) != -1)
     parents = 1;
-  }
-  if (i == argc) {
-    fprintf(2, "mkdir: missing operand\n");
-    usage(2);
-    return 1;
-  }
-  for (; i < argc; i++) {
+  if (optind == argc)
+    argmissing("operand");
+  for (int i = optind; i < argc; i++) {
     if (parents) {
       status |= mkparents(argv[i]);
     } else if (mkdir(argv[i], 0777) < 0) {

@@ -5,11 +5,10 @@
 #include "kernel/stat.h"
 #include "user/user.h"
 
-static void
-usage(int fd)
-{
-  fprintf(fd, "usage: mv SOURCE DEST\n       mv SOURCE... DIRECTORY\n");
-}
+static const char usage[] =
+  "usage: mv SOURCE DEST\n"
+  "       mv SOURCE... DIRECTORY\n"
+  "  move SOURCE to DEST, or each SOURCE into DIRECTORY\n";
 
 static const char *
 basename(const char *path)
@@ -43,15 +42,13 @@ main(int argc, char *argv[])
   char dest[MAXPATH];
   int status = 0;
 
-  if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-    usage(1);
-    return 0;
-  }
-  if (argc < 3) {
-    fprintf(2, argc < 2 ? "mv: missing file operand\n" : "mv: missing destination file operand\n");
-    usage(2);
-    return 1;
-  }
+  argsinit("mv", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  argv += optind - 1;   // argv[1..argc-1]: the operands
+  argc -= optind - 1;
+  if (argc < 3)
+    argmissing(argc < 2 ? "file operand" : "destination file operand");
   const char *last = argv[argc - 1];
   int isdir = stat(last, &st) == 0 && st.type == T_DIR;
   if (argc > 3 && !isdir) {

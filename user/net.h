@@ -50,4 +50,14 @@ int  packet_socket(int ifindex, uint ethertype);
 // Receive timeout in milliseconds (0 = forever).
 int  setrcvtimeo(int fd, int ms);
 
+// Checked arguments (user/lib/netargs.c; see argnum in user.h): each
+// returns the value or reports the argument and exits 2.
+uint argaddr(const char *opt, const char *what, const char *s);   // network order
+uint argmask(const char *opt, const char *what, const char *s);   // contiguous
+void argmac(const char *opt, const char *what, const char *s, uchar mac[6]);
+int  argport(const char *opt, const char *what, const char *s);   // 1..65535
+int  argiface(const char *opt, const char *s, struct netif_info *info);
+uint argethertype(const char *opt, const char *s);                // hex, >= 0x600
+int  arghost(const char *opt, const char *what, const char *s, uint *addr);  // or a name
+
 #endif

@@ -6,6 +6,13 @@
 #include "user/user.h"
 #include "user/net.h"
 
+static const char usage[] =
+  "usage: netstat [-a] [-n] [-s | -m]\n"
+  "  with no option: the sockets, then every counter\n"
+  "  -s     only the per-protocol counters\n"
+  "  -m     the packet buffer pool, like BSD's netstat -m\n"
+  "  -a, -n accepted for Linux's sake: every socket is shown, numerically\n";
+
 static void
 endpoint(char *out, uint addr, ushort port)
 {
@@ -87,20 +94,29 @@ int
 main(int argc, char **argv)
 {
   struct netstat_info ns;
-  const char *opt = argc > 1 ? argv[1] : "";
+  int mode = 0, c;
 
+  argsinit("netstat", usage);
+  while ((c = getopt(argc, argv, "ansm")) != -1) {
+    if ((c == 's' || c == 'm') && mode && mode != c)
+      usagefail("-s and -m cannot go together");
+    if (c == 's' || c == 'm')
+      mode = c;
+  }
+  if (optind < argc)
+    argextra(argv[optind]);
   if (netstat(&ns) < 0) {
     perror("netstat");
     return 1;
   }
-  if (strcmp(opt, "-m") == 0) {
+  if (mode == 'm') {
     printf("%u/%u/%u pbufs in use/free/total\n",
            ns.pbuf_total - ns.pbuf_free, ns.pbuf_free, ns.pbuf_total);
     printf("%u/%u/%u big pbufs in use/free/total\n",
            ns.bigpbuf_total - ns.bigpbuf_free, ns.bigpbuf_free, ns.bigpbuf_total);
     return 0;
   }
-  if (strcmp(opt, "-s") != 0) {
+  if (mode != 's') {
     sockets();
     printf("\n");
   }

@@ -9,11 +9,10 @@
 
 static int force, recursive;
 
-static void
-usage(int fd)
-{
-  fprintf(fd, "usage: rm [-f] [-r] FILE...\n");
-}
+static const char usage[] =
+  "usage: rm [-f] [-r] FILE...\n"
+  "  -f  no complaint about files that do not exist\n"
+  "  -r  directories too, with everything in them\n";
 
 static int rmpath(const char *path);
 
@@ -68,33 +67,19 @@ rmpath(const char *path)
 int
 main(int argc, char *argv[])
 {
-  int i = 1, status = 0;
+  int status = 0, c;
 
-  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      usage(1);
-      return 0;
-    }
-    for (char *c = argv[i] + 1; *c; c++) {
-      if (*c == 'f') {
-        force = 1;
-      } else if (*c == 'r' || *c == 'R') {
-        recursive = 1;
-      } else {
-        fprintf(2, "rm: invalid option -- '%c'\n", *c);
-        usage(2);
-        return 1;
-      }
-    }
+  argsinit("rm", usage);
+  while ((c = getopt(argc, argv, "frR")) != -1) {
+    force |= c == 'f';
+    recursive |= c == 'r' || c == 'R';
   }
-  if (i == argc) {
+  if (optind == argc) {
     if (force)
       return 0;
-    fprintf(2, "rm: missing operand\n");
-    usage(2);
-    return 1;
+    argmissing("operand");
   }
-  for (; i < argc; i++)
+  for (int i = optind; i < argc; i++)
     status |= rmpath(argv[i]);
   return status;
 }

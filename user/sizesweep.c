@@ -189,28 +189,28 @@ packetsweep(int first, int last, struct tally *t)
   return 0;
 }
 
-static void
-usage(void)
-{
-  fprintf(2, "usage: sizesweep [-f FIRST] [-l LAST] udp|icmp|packet\n");
-  exit(2);
-}
+static const char usage[] =
+  "usage: sizesweep [-f FIRST] [-l LAST] udp|icmp|packet\n"
+  "  send a message of every size from FIRST (1) to LAST (16300) through loopback\n";
 
 int
 main(int argc, char **argv)
 {
-  int first = 1, last = 16300, i;
-  for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2) {
-    if (strcmp(argv[i], "-f") == 0)
-      first = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "-l") == 0)
-      last = atoi(argv[i + 1]);
+  int first = 1, last = 16300, c;
+  argsinit("sizesweep", usage);
+  while ((c = getopt(argc, argv, "f:l:")) != -1) {
+    if (c == 'f')
+      first = argnum("-f", "first size", optarg, 1, MAXSIZE);
     else
-      usage();
+      last = argnum("-l", "last size", optarg, 1, MAXSIZE);
   }
-  if (i != argc - 1 || first < 1 || last < first || last > MAXSIZE)
-    usage();
-  const char *mode = argv[i];
+  if (last < first)
+    usagefail("the last size (%d) is below the first (%d)", last, first);
+  if (optind == argc)
+    argmissing("mode (udp, icmp or packet)");
+  if (optind + 1 < argc)
+    argextra(argv[optind + 1]);
+  const char *mode = argv[optind];
   struct tally t = { 0, 0, 0, 0, 0 };
   int err;
   if (strcmp(mode, "udp") == 0)
@@ -220,7 +220,7 @@ main(int argc, char **argv)
   else if (strcmp(mode, "packet") == 0)
     err = packetsweep(first, last, &t);
   else
-    usage();
+    argbad(0, "mode", mode, "not udp, icmp or packet");
   if (err < 0) {
     perror("sizesweep");
     return 1;

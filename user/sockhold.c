@@ -10,12 +10,10 @@
 #include "user/user.h"
 #include "user/net.h"
 
-static void
-usage(void)
-{
-  fprintf(2, "usage: sockhold [-b RCVBUF] udp:PORT[-LAST]|raw|packet...\n");
-  exit(2);
-}
+static const char usage[] =
+  "usage: sockhold [-b RCVBUF] SOCKET...\n"
+  "  open sockets and never read them; SOCKET is udp:PORT, udp:FIRST-LAST,\n"
+  "  raw (ICMP) or packet (every frame); -b sets SO_RCVBUF on each\n";
 
 static int
 udpsocket(int port)
@@ -41,9 +39,9 @@ open1(const char *spec, const int *rcvbuf, int *first)
     if (*end == '-')
       hi = strtoul(end + 1, &end, 10);
     if (*end || lo <= 0 || hi < lo || hi > 65535)
-      usage();
+      argbad(0, "socket", spec, "not udp:PORT or udp:FIRST-LAST with ports 1 to 65535");
   } else if (strcmp(spec, "raw") && strcmp(spec, "packet")) {
-    usage();
+    argbad(0, "socket", spec, "not udp:PORT, raw or packet");
   }
   for (int port = lo; port <= hi; port++, n++) {
     int fd = lo ? udpsocket(port) : strcmp(spec, "raw") == 0 ?
@@ -59,15 +57,15 @@ open1(const char *spec, const int *rcvbuf, int *first)
 int
 main(int argc, char **argv)
 {
-  int rcvbuf = 0, *setbuf = 0, i = 1, first = -1, total = 0;
-  if (argc > 2 && strcmp(argv[1], "-b") == 0) {
-    rcvbuf = atoi(argv[2]);
+  int rcvbuf = 0, *setbuf = 0, first = -1, total = 0;
+  argsinit("sockhold", usage);
+  while (getopt(argc, argv, "b:") != -1) {
+    rcvbuf = argnum("-b", "receive buffer", optarg, 1, 0x7fffffff);
     setbuf = &rcvbuf;
-    i = 3;
   }
-  if (i >= argc)
-    usage();
-  for (; i < argc; i++) {
+  if (optind == argc)
+    argmissing("socket");
+  for (int i = optind; i < argc; i++) {
     int n = open1(argv[i], setbuf, &first);
     if (n < 0) {
       fprintf(2, "sockhold: %s: %s\n", argv[i], strerror(errno));

@@ -61,12 +61,12 @@ int
 main(int argc, char **argv)
 {
   int rounds = 20, bad = 0;
-  if (argc == 3 && strcmp(argv[1], "-n") == 0) {
-    rounds = atoi(argv[2]);
-  } else if (argc != 1) {
-    fprintf(2, "usage: sockrace [-n ROUNDS]\n");
-    return 2;
-  }
+  argsinit("sockrace", "usage: sockrace [-n ROUNDS]\n"
+           "  race a socket's close against a datagram's delivery, ROUNDS times (20)\n");
+  while (getopt(argc, argv, "n:") != -1)
+    rounds = argnum("-n", "rounds", optarg, 1, 100000);
+  if (optind < argc)
+    argextra(argv[optind]);
   for (int n = 0; n < rounds; n++)
     bad += round1(n);
   printf("sockrace: %d rounds, %d misdelivered\n", rounds, bad);

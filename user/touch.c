@@ -4,20 +4,21 @@
 #include "kernel/fcntl.h"
 #include "user/user.h"
 
+static const char usage[] =
+  "usage: touch FILE...\n"
+  "  create each FILE that does not exist, empty\n";
+
 int
 main(int argc, char *argv[])
 {
   int status = 0;
 
-  if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-    printf("usage: touch FILE...\n");
-    return 0;
-  }
-  if (argc < 2) {
-    fprintf(2, "touch: missing file operand\nusage: touch FILE...\n");
-    return 1;
-  }
-  for (int i = 1; i < argc; i++) {
+  argsinit("touch", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  if (optind == argc)
+    argmissing("file operand");
+  for (int i = optind; i < argc; i++) {
     int fd = open(argv[i], O_WRONLY | O_CREAT);
     if (fd < 0) {
       fprintf(2, "touch: cannot touch '%s': %s\n", argv[i], strerror(errno));

@@ -18,12 +18,10 @@
 
 static uchar buf[MAXSIZE];
 
-static void
-usage(void)
-{
-  fprintf(2, "usage: udpblast [-n COUNT] [-s SIZE] ADDR PORT\n");
-  exit(2);
-}
+static const char usage[] =
+  "usage: udpblast [-n COUNT] [-s SIZE] ADDRESS PORT\n"
+  "  -n COUNT  datagrams to send (default 10000)\n"
+  "  -s SIZE   payload bytes, 4 to 1472 (default 32)\n";
 
 static void
 putseq(uint seq)
@@ -37,23 +35,21 @@ putseq(uint seq)
 int
 main(int argc, char **argv)
 {
-  int count = 10000, size = 32, i;
-  uint addr;
+  int count = 10000, size = 32, c;
 
-  for (i = 1; i < argc - 2 && argv[i][0] == '-'; i += 2) {
-    if (strcmp(argv[i], "-n") == 0)
-      count = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "-s") == 0)
-      size = atoi(argv[i + 1]);
-    else
-      usage();
+  argsinit("udpblast", usage);
+  while ((c = getopt(argc, argv, "n:s:")) != -1) {
+    if (c == 'n')
+      count = argnum("-n", "count", optarg, 1, 0x7FFFFFFF);
+    else if (c == 's')
+      size = argnum("-s", "payload size", optarg, 4, MAXSIZE);
   }
-  if (i != argc - 2 || inet_aton(argv[i], &addr) < 0 || count <= 0 || size < 4 ||
-      size > MAXSIZE)
-    usage();
-  int port = atoi(argv[i + 1]);
-  if (port <= 0 || port > 65535)
-    usage();
+  if (argc - optind < 2)
+    argmissing(optind == argc ? "address and port" : "port");
+  if (argc - optind > 2)
+    argextra(argv[optind + 2]);
+  uint addr = argaddr(0, "address", argv[optind]);
+  int port = argport(0, "port", argv[optind + 1]);
 
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in to = { AF_INET, htons(port), addr, { 0 } };

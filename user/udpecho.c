@@ -1,23 +1,37 @@
-// udpecho [-v] PORT: a UDP echo server; every datagram goes back to its sender.
+// udpecho [-v] PORT: a UDP echo server; every datagram goes back to its
+// sender. -v prints a line per datagram.
 #include "kernel/types.h"
 #include "user/user.h"
 #include "user/net.h"
+
+static const char usage[] =
+  "usage: udpecho [-v] PORT\n"
+  "  -v     print a line for each datagram\n";
 
 static char buf[16384];
 
 int
 main(int argc, char **argv)
 {
-  int verbose = argc == 3 && strcmp(argv[1], "-v") == 0;
-  if (argc != 2 + verbose) {
-    fprintf(2, "usage: udpecho [-v] PORT\n");
-    return 2;
-  }
-  int port = atoi(argv[1 + verbose]);
+  int verbose = 0, c;
+
+  argsinit("udpecho", usage);
+  while ((c = getopt(argc, argv, "v")) != -1)
+    verbose = 1;
+  if (optind == argc)
+    argmissing("port");
+  if (optind + 1 < argc)
+    argextra(argv[optind + 1]);
+  int port = argport(0, "port", argv[optind]);
+
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) {
+    perror("udpecho: socket");
+    return 1;
+  }
   struct sockaddr_in me = { AF_INET, htons(port), INADDR_ANY, { 0 } };
-  if (fd < 0 || port <= 0 || port > 65535 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
-    perror("udpecho");
+  if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+    fprintf(2, "udpecho: port %d: %s\n", port, strerror(errno));
     return 1;
   }
   printf("udpecho: listening on port %d\n", port);

@@ -15,12 +15,11 @@
 
 static char buf[2048];
 
-static void
-usage(void)
-{
-  fprintf(2, "usage: udpsink [-n COUNT] [-t SECONDS] [-w IDLE_MS] PORT\n");
-  exit(2);
-}
+static const char usage[] =
+  "usage: udpsink [-n COUNT] [-t SECONDS] [-w IDLE_MS] PORT\n"
+  "  -n COUNT    stop after COUNT datagrams\n"
+  "  -t SECONDS  stop SECONDS after starting (default 60)\n"
+  "  -w IDLE_MS  stop after IDLE_MS milliseconds without a datagram (default 500)\n";
 
 static uint
 seqof(const char *p, int n)
@@ -34,21 +33,22 @@ seqof(const char *p, int n)
 int
 main(int argc, char **argv)
 {
-  int count = 0x7FFFFFFF, seconds = 60, idle = 500, i;
+  int count = 0x7FFFFFFF, seconds = 60, idle = 500, c;
 
-  for (i = 1; i < argc - 1 && argv[i][0] == '-'; i += 2) {
-    if (strcmp(argv[i], "-n") == 0)
-      count = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "-t") == 0)
-      seconds = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "-w") == 0)
-      idle = atoi(argv[i + 1]);
-    else
-      usage();
+  argsinit("udpsink", usage);
+  while ((c = getopt(argc, argv, "n:t:w:")) != -1) {
+    if (c == 'n')
+      count = argnum("-n", "count", optarg, 1, 0x7FFFFFFF);
+    else if (c == 't')
+      seconds = argnum("-t", "seconds", optarg, 1, 24 * 3600);
+    else if (c == 'w')
+      idle = argnum("-w", "idle time", optarg, 1, 3600 * 1000);
   }
-  int port = i == argc - 1 ? atoi(argv[i]) : 0;
-  if (port <= 0 || port > 65535 || count <= 0 || seconds <= 0 || idle <= 0)
-    usage();
+  if (optind == argc)
+    argmissing("port");
+  if (optind + 1 < argc)
+    argextra(argv[optind + 1]);
+  int port = argport(0, "port", argv[optind]);
 
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in me = { AF_INET, htons(port), INADDR_ANY, { 0 } };

@@ -3,6 +3,7 @@
 #ifndef XV6NET_USER_H
 #define XV6NET_USER_H
 #include "kernel/types.h"
+#include "kernel/signal.h"
 
 struct stat;
 struct statfs;
@@ -11,12 +12,12 @@ struct statfs;
 // Each returns -1 and sets errno on failure, unless noted.
 int   fork(void);
 void  exit(int status) __attribute__((noreturn));
-int   wait(int *status);            // status may be 0; -1 if killed by the kernel
+int   wait(int *status);            // status may be 0; see waitpid
 int   pipe(int fd[2]);
 int   read(int fd, void *buf, int n);
 int   write(int fd, const void *buf, int n);
 int   close(int fd);
-int   kill(int pid);
+int   kill(int pid, int sig);       // as Linux's: pid < 0 is a process group
 int   exec(const char *path, char **argv);
 int   open(const char *path, int flags);
 int   fstat(int fd, struct stat *st);
@@ -37,6 +38,25 @@ int   truncate(const char *path, int length);
 int   lseek(int fd, int offset, int whence);   // SEEK_SET, SEEK_CUR, SEEK_END
 int   statfs(const char *path, struct statfs *sf);
 int   getrandom(void *buf, int len, int flags);   // fills buf, returns len
+struct sysinfo;
+int   sysinfo(struct sysinfo *info);      // resources in use (kernel/sysinfo.h)
+// Any system call with any arguments; the kernel's result as it is
+// (a negated errno on failure, errno untouched). user/lib/rawsys.S.
+int   rawsyscall(int num, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6);
+int   rawsyscall_int(int num, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6);
+
+// ---- job control and signals (user/lib/usig.S, user/lib/signal.c) ----------
+// A child's status is what it passed to exit, 128 + the signal that ended
+// it (SIGSTATUS), or -1 if the kernel killed it for a fault.
+int   waitpid(int pid, int *status, int options);   // options: WNOHANG
+int   setpgid(int pid, int pgid);
+int   getpgid(int pid);
+int   tcsetpgrp(int fd, int pgid);  // fd on the console: ^C signals group pgid
+int   tcgetpgrp(int fd);
+int   sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+sighandler_t signal(int sig, sighandler_t handler);   // SIG_ERR on failure
+const char *signame(int sig);       // "INT" for SIGINT; 0 if unnamed
+int   signum(const char *name);     // "INT", "SIGINT" or "2" -> 2; -1 if none
 
 // ---- errors (user/lib/ulib.c) ---------------------------------------------
 extern int errno;                   // set by a failing system call stub
@@ -88,6 +108,26 @@ int   fprintf(int fd, const char *fmt, ...) PRINTFLIKE(2, 3);
 int   vfprintf(int fd, const char *fmt, va_list ap);
 int   snprintf(char *buf, int size, const char *fmt, ...) PRINTFLIKE(3, 4);
 int   vsnprintf(char *buf, int size, const char *fmt, va_list ap);
+
+// ---- command-line arguments (user/lib/args.c) ------------------------------
+// argsinit(name, usage) first. -h/--help print usage and exit 0; every
+// other function here that finds bad input prints "NAME: what is wrong",
+// then the usage, on stderr and exits 2. opt names the option a value came
+// with ("-c"), or is 0 for an operand; what names the value ("count").
+extern char *optarg;
+extern int optind;
+void  argsinit(const char *prog, const char *usage);
+const char *argprog(void);
+int   getopt(int argc, char **argv, const char *opts);   // GNU style; -1 at the end
+void  arghelp(int argc, char **argv);   // only -h/--help, for word-driven programs
+void  usagehelp(void) __attribute__((noreturn));
+void  usagefail(const char *fmt, ...) PRINTFLIKE(1, 2) __attribute__((noreturn));
+void  argmissing(const char *what) __attribute__((noreturn));
+void  argextra(const char *arg) __attribute__((noreturn));
+void  argbad(const char *opt, const char *what, const char *value, const char *why)
+      __attribute__((noreturn));
+int   argnum(const char *opt, const char *what, const char *s, int min, int max);
+int   argsecs(const char *opt, const char *what, const char *s, int minms, int maxms);
 
 // ---- memory allocation (user/lib/umalloc.c) -------------------------------
 void *malloc(uint n);

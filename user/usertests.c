@@ -136,15 +136,6 @@ runoutput(const char *path, char **argv, int *status)
   return out;
 }
 
-// Raw system call with no arguments: returns %eax as the kernel left it.
-static int
-rawsyscall(int num)
-{
-  int r;
-  asm volatile("int $64" : "=a"(r) : "a"(num) : "memory");
-  return r;
-}
-
 // ---- processes ------------------------------------------------------------
 
 static void
@@ -258,19 +249,19 @@ test_kill(void)
   }
   sleep(2);   // let it go to sleep
   int t0 = uptime();
-  CHECK(kill(pid) == 0);
-  CHECK(waitstatus(pid) == -1);
+  CHECK(kill(pid, SIGKILL) == 0);
+  CHECK(waitstatus(pid) == SIGSTATUS(SIGKILL));
   CHECK(uptime() - t0 < 5 * HZ);
 
   pid = fork();
   CHECK(pid >= 0);
   if (pid == 0)
     spin();
-  CHECK(kill(pid) == 0);
-  CHECK(waitstatus(pid) == -1);
+  CHECK(kill(pid, SIGKILL) == 0);
+  CHECK(waitstatus(pid) == SIGSTATUS(SIGKILL));
 
-  CHECKERR(kill(pid), ESRCH);   // gone now
-  CHECKERR(kill(1000000), ESRCH);
+  CHECKERR(kill(pid, SIGKILL), ESRCH);   // gone now
+  CHECKERR(kill(1000000, SIGKILL), ESRCH);
 }
 
 static void
@@ -283,6 +274,190 @@ test_sleep(void)
   int t1 = uptime();
   if (t1 - t0 < 10 || t1 - t0 > 10 * HZ)
     fail("sleep(10) took %d ticks", t1 - t0);
+}
+
+// ---- signals and process groups ------------------------------------------
+
+static volatile int sighits, siglast;
+
+static void
+onsignal(int sig)
+{
+  sighits++;
+  siglast = sig;
+  // Trash the caller-saved registers: sigreturn must bring them back.
+  asm volatile("movl $0, %%ecx; movl $0, %%edx" ::: "ecx", "edx");
+}
+
+// Spins with known values in %ecx and %edx; returns 0 if a signal handler
+// running in between (the timer preempts the loop) left them changed.
+static int
+spinkeep(void)
+{
+  uint c, d;
+  asm volatile("movl $0x11111111, %%ecx; movl $0x22222222, %%edx; movl $3000000, %%eax;"
+               "1: decl %%eax; jnz 1b"
+               : "=c"(c), "=d"(d) : : "eax", "cc");
+  return c == 0x11111111 && d == 0x22222222;
+}
+
+static void
+spinsignalled(void)
+{
+  sighits = 0;
+  CHECK(signal(SIGUSR1, onsignal) == onsignal);   // inherited from the parent
+  for (int i = 0; i < 400 && sighits < 10; i++)
+    if (!spinkeep())
+      fail("a signal handler changed the interrupted code's %%ecx or %%edx");
+  exit(sighits >= 10 ? 0 : 1);
+}
+
+static void
+sleepsignalled(void)
+{
+  sighits = 0;
+  signal(SIGUSR1, onsignal);
+  CHECKERR(sleep(10 * HZ), EINTR);
+  CHECK(sighits == 1 && siglast == SIGUSR1);
+}
+
+// A frame sigreturn reads (kernel/signal.c): return address, signal, mask,
+// then a struct trapframe, whose eip, eflags and esp are at these words.
+enum { FR_EIP = 17, FR_EFLAGS = 19, FR_ESP = 20, FR_WORDS = 22 };
+static uint forged[FR_WORDS], forgedstack[256];
+
+static void forgedexit(void) { exit(43); }
+static void forgedcli(void) { asm volatile("cli"); exit(44); }
+
+// sigreturn from a frame we made up: eflags with every bit set must not
+// give the process I/O privilege, virtual-8086 mode or a nested task.
+static void
+sigreturnforged(void (*fn)(void), uint eflags)
+{
+  forged[FR_EIP] = (uint)fn;
+  forged[FR_EFLAGS] = eflags;
+  forged[FR_ESP] = (uint)&forgedstack[240];
+  asm volatile("movl %0, %%esp; int $64" : : "r"(&forged[1]), "a"(SYS_sigreturn) : "memory");
+}
+
+static void forgedplain(void) { sigreturnforged(forgedexit, 0x202); }
+static void forgedall(void) { sigreturnforged(forgedcli, 0xFFFFFFFF); }
+
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+static void
+test_signal(void)
+{
+  CHECK(signal(SIGUSR1, onsignal) == SIG_DFL);
+  CHECK(kill(getpid(), SIGUSR1) == 0);   // delivered as kill returns
+  CHECK(sighits == 1 && siglast == SIGUSR1);
+  CHECK(signal(SIGUSR1, SIG_IGN) == onsignal);
+  CHECK(kill(getpid(), SIGUSR1) == 0 && sighits == 1);
+  CHECK(kill(getpid(), 0) == 0);
+  CHECK(signal(SIGUSR1, onsignal) == SIG_IGN);   // the children inherit it
+
+  CHECK(signal(SIGKILL, onsignal) == SIG_ERR && errno == EINVAL);
+  CHECK(signal(0, onsignal) == SIG_ERR && errno == EINVAL);
+  CHECK(signal(NSIG, onsignal) == SIG_ERR && errno == EINVAL);
+  CHECKERR(kill(getpid(), NSIG), EINVAL);
+  CHECKERR(kill(getpid(), -1), EINVAL);
+  struct sigaction norestorer = { onsignal, 0, 0, 0 };
+  CHECKERR(__sigaction(SIGUSR1, &norestorer, 0), EINVAL);
+  CHECKERR(__sigaction(SIGUSR1, (struct sigaction *)0x80100000, 0), EFAULT);
+
+  // A handler interrupts a sleep (EINTR) and a computation (invisibly).
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    sleepsignalled();
+    exit(0);
+  }
+  sleep(5);
+  CHECK(kill(pid, SIGUSR1) == 0);
+  CHECK(waitstatus(pid) == 0);
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0)
+    spinsignalled();
+  for (int i = 0; i < 300 && kill(pid, SIGUSR1) == 0; i++)
+    sleep(1);
+  if (waitstatus(pid) != 0)
+    fail("the spinning child did not see 10 signals with its registers intact");
+
+  // Left to their default action, signals end a process with 128 + sig.
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    sleep(10 * HZ);
+    exit(0);
+  }
+  CHECK(kill(pid, SIGTERM) == 0);
+  CHECK(waitstatus(pid) == SIGSTATUS(SIGTERM));
+
+  CHECK(inchild(forgedplain) == 43);
+  CHECK(inchild(forgedall) == -1);   // cli without I/O privilege: killed
+}
+
+static void
+test_pgrp(void)
+{
+  int me = getpid();
+  CHECK(getpgid(0) == getpgid(me));
+  CHECK(setpgid(0, 0) == 0 && getpgid(0) == me);
+  CHECKERR(getpgid(1000000), ESRCH);
+  CHECKERR(setpgid(-1, 0), EINVAL);
+  CHECKERR(setpgid(1, 1), ESRCH);                   // not us, not our child
+  CHECKERR(setpgid(0, 1000000), EPERM);             // no such group
+  CHECKERR(kill(-1000000, SIGTERM), ESRCH);
+
+  // Two children in a new group of their own; one kill reaches both.
+  int pids[2];
+  for (int i = 0; i < 2; i++) {
+    CHECK((pids[i] = fork()) >= 0);
+    if (pids[i] == 0) {
+      setpgid(0, i == 0 ? 0 : pids[0]);
+      sleep(10 * HZ);
+      exit(0);
+    }
+    CHECK(setpgid(pids[i], pids[0]) == 0);   // the parent too: no race
+  }
+  CHECK(getpgid(pids[1]) == pids[0]);
+  CHECK(kill(-pids[0], SIGTERM) == 0);
+  for (int i = 0; i < 2; i++) {
+    int st;
+    CHECK(waitpid(pids[i], &st, 0) == pids[i] && st == SIGSTATUS(SIGTERM));
+  }
+  CHECK(getpgid(0) == me);   // the group signal did not come here
+
+  int p[2];
+  CHECK(pipe(p) == 0);
+  CHECKERR(tcsetpgrp(p[0], me), ENOTTY);
+  CHECKERR(tcgetpgrp(p[0]), ENOTTY);
+  CHECKERR(tcsetpgrp(99, me), EBADF);
+  close(p[0]);
+  close(p[1]);
+}
+
+static void
+test_waitpid(void)
+{
+  int slow = fork();
+  CHECK(slow >= 0);
+  if (slow == 0) {
+    sleep(20);
+    exit(5);
+  }
+  int fast = fork();
+  CHECK(fast >= 0);
+  if (fast == 0)
+    exit(6);
+  int st = -7;
+  CHECK(waitpid(slow, &st, WNOHANG) == 0 && st == -7);
+  CHECK(waitpid(fast, &st, 0) == fast && st == 6);
+  CHECKERR(waitpid(fast, &st, 0), ECHILD);
+  CHECKERR(waitpid(-1, &st, 2), EINVAL);
+  CHECK(waitpid(-1, &st, 0) == slow && st == 5);
+  CHECKERR(waitpid(-1, &st, WNOHANG), ECHILD);
 }
 
 static void
@@ -347,9 +522,12 @@ test_nosys(void)
 {
   static const int nums[] = { 0, NSYSCALL, 999, -1, 0x7fffffff };
   for (int i = 0; i < (int)(sizeof nums / sizeof nums[0]); i++) {
-    int r = rawsyscall(nums[i]);
+    int r = rawsyscall_int(nums[i], 0, 0, 0, 0, 0, 0);
     if (r != -ENOSYS)
-      fail("system call %d returned %d, want %d", nums[i], r, -ENOSYS);
+      fail("system call %d by int $64 returned %d, want %d", nums[i], r, -ENOSYS);
+    r = rawsyscall(nums[i], 0, 0, 0, 0, 0, 0);
+    if (r != -ENOSYS)
+      fail("system call %d by sysenter returned %d, want %d", nums[i], r, -ENOSYS);
   }
 }
 
@@ -1442,6 +1620,9 @@ static const struct test {
   { "forkfull", test_forkfull },
   { "kill", test_kill },
   { "sleep", test_sleep },
+  { "signal", test_signal },
+  { "pgrp", test_pgrp },
+  { "waitpid", test_waitpid },
   { "fault", test_fault },
   { "crash", test_crash },
   { "nosys", test_nosys },
@@ -1492,7 +1673,7 @@ startwatchdog(int pid)
   int dog = fork();
   if (dog == 0) {
     sleep(TIMEOUT);
-    kill(pid);
+    kill(pid, SIGKILL);
     exit(1);
   }
   return dog;
@@ -1519,7 +1700,7 @@ runtest(const struct test *t)
     if (r == pid) {
       status = st;
       if (dog > 0)
-        kill(dog);
+        kill(dog, SIGKILL);
     } else if (r == dog) {
       dogstatus = st;
     } else if (r < 0) {
@@ -1539,25 +1720,51 @@ runtest(const struct test *t)
   return 0;
 }
 
+static int
+findtest(const char *name)
+{
+  for (int i = 0; i < NTESTS; i++)
+    if (strcmp(name, tests[i].name) == 0)
+      return i;
+  return -1;
+}
+
+// The usage, with the names of the tests.
+static char usage[2048];
+
+static void
+makeusage(void)
+{
+  int n = snprintf(usage, sizeof usage, "usage: usertests [TEST...]\n"
+                   "  run every test, or the ones named:");
+  for (int i = 0; i < NTESTS && n < (int)sizeof usage; i++)
+    n += snprintf(usage + n, sizeof usage - n, "%s%s", i % 8 ? " " : "\n    ", tests[i].name);
+  if (n < (int)sizeof usage)
+    snprintf(usage + n, sizeof usage - n, "\n");
+}
+
 int
 main(int argc, char *argv[])
 {
   int failed = 0, ran = 0;
   int t0 = uptime();
 
+  makeusage();
+  argsinit("usertests", usage);
+  while (getopt(argc, argv, "") != -1)
+    ;
+  for (int a = optind; a < argc; a++)
+    if (findtest(argv[a]) < 0)
+      argbad(0, "test", argv[a], "no such test");
   // With arguments, run only the tests named.
   for (int i = 0; i < NTESTS; i++) {
-    int wanted = argc < 2;
-    for (int a = 1; a < argc; a++)
+    int wanted = optind == argc;
+    for (int a = optind; a < argc; a++)
       wanted |= strcmp(argv[a], tests[i].name) == 0;
     if (!wanted)
       continue;
     ran++;
     failed += !runtest(&tests[i]);
-  }
-  if (ran == 0) {
-    fprintf(2, "usertests: no such test\n");
-    return 2;
   }
   rmtree(TESTDIR);   // what the file system tests left
   printf("usertests: %d tests, %d failed, %d ticks\n", ran, failed, uptime() - t0);

@@ -11,6 +11,10 @@ struct counts {
   uint lines, words, bytes;
 };
 
+static const char usage[] =
+  "usage: wc [-lwc] [FILE...]\n"
+  "  count lines (-l), words (-w) and bytes (-c); all three by default\n";
+
 static int showlines, showwords, showbytes;
 static int width;
 static char buf[4096];
@@ -83,24 +87,16 @@ pickwidth(int nfiles, char **files)
 static int
 parseflags(int argc, char *argv[])
 {
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-    for (char *f = argv[i] + 1; *f; f++) {
-      if (*f == 'l')
-        showlines = 1;
-      else if (*f == 'w')
-        showwords = 1;
-      else if (*f == 'c')
-        showbytes = 1;
-      else {
-        fprintf(2, "usage: wc [-lwc] [FILE...]\n");
-        exit(2);
-      }
-    }
+  int c;
+  argsinit("wc", usage);
+  while ((c = getopt(argc, argv, "lwc")) != -1) {
+    showlines |= c == 'l';
+    showwords |= c == 'w';
+    showbytes |= c == 'c';
   }
   if (!showlines && !showwords && !showbytes)
     showlines = showwords = showbytes = 1;
-  return i;
+  return optind;
 }
 
 int

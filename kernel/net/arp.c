@@ -9,13 +9,7 @@
 // most ARP_MAXINCOMPLETE resolutions at once (so at most that many requests
 // a second), and a new entry only ever evicts a STALE one (see allocentry).
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
-#include "kernel/mmu.h"
-#include "kernel/proc.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/arp.h"
@@ -471,7 +465,7 @@ arp_query(struct netdev *dev, uint ip, uchar *mac, uint timeout_ticks)
       release(&tab.lock);
       return -ETIMEDOUT;
     }
-    if (killed(myproc())) {
+    if (net_interrupted()) {
       release(&tab.lock);
       return -EINTR;
     }

@@ -2,10 +2,7 @@
 // packet sockets and to the protocol registered for their ethertype; build
 // the header of outgoing frames, padded to the 60-byte minimum.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/wire.h"

@@ -2,11 +2,7 @@
 // and pass errors about our own datagrams to the transport that sent them.
 // Raw ICMP sockets (inet.c) see every ICMP packet too: that is how ping works.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/wire.h"

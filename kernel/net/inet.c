@@ -2,12 +2,7 @@
 // see every ICMP packet (IP header included, as Linux's raw sockets do) and
 // send ICMP messages that the user built, checksum included.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
-#include "kernel/mmu.h"
-#include "kernel/proc.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/ip.h"
@@ -91,7 +86,7 @@ raw_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   if (pb == 0)
     return -ENOBUFS;
   uchar *p = pbuf_put(pb, len);
-  if (p == 0 || copyin(myproc()->pgdir, p, src, len) < 0) {
+  if (p == 0 || net_copyin(p, src, len) < 0) {
     pbuf_free(pb);
     return p ? -EFAULT : -ENOBUFS;
   }

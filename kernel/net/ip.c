@@ -2,11 +2,7 @@
 // by number, output with routing and fragmentation, reassembly with bounds
 // and timeouts. A host, not a router: packets for other hosts are dropped.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/arp.h"

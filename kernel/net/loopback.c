@@ -1,15 +1,12 @@
 // The loopback interface: every frame sent comes straight back in.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 
 // Frames wait in a queue for the netrx thread, as a card's would, so that
 // sending to ourselves never recurses into the receive path.
 
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
 
 #define LOOPBACK_QLEN 512
 

@@ -1,14 +1,7 @@
 // The interface table: drivers register here and hand received frames up
 // through netdev_input; the layers above send through netdev_xmit.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
-#include "kernel/mmu.h"
-#include "kernel/x86.h"
-#include "kernel/proc.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/sock.h"
@@ -28,6 +21,36 @@ static struct {
   struct netdev *head, *tail;
 } rxsched;
 
+static int
+hasprefix(const char *name, const char *prefix)
+{
+  for (; *prefix; prefix++, name++)
+    if (*name != *prefix)
+      return 0;
+  return 1;
+}
+
+// prefix followed by unit in decimal (nothing for unit -1), as "eth0".
+static void
+devname(char *out, const char *prefix, int unit)
+{
+  char digits[12];
+  int n = 0;
+  safestrcpy(out, prefix, IFNAMSIZ);
+  if (unit < 0)
+    return;
+  do {
+    digits[n++] = '0' + unit % 10;
+    unit /= 10;
+  } while (unit);
+  int len = 0;
+  while (out[len])
+    len++;
+  while (n > 0 && len < IFNAMSIZ - 1)
+    out[len++] = digits[--n];
+  out[len] = 0;
+}
+
 // Name the device prefix0, prefix1, ... in registration order and give it
 // the next index.
 int
@@ -41,11 +64,9 @@ netdev_register(struct netdev *dev, const char *prefix)
     return -1;
   }
   for (int i = 0; i < table.n; i++)
-    if (strncmp(table.devs[i]->name, prefix, strlen(prefix)) == 0)
+    if (hasprefix(table.devs[i]->name, prefix))
       unit++;
-  snprintf(dev->name, sizeof dev->name, "%s%d", prefix, unit);
-  if (dev->type == ARPHRD_LOOPBACK)
-    safestrcpy(dev->name, prefix, sizeof dev->name);
+  devname(dev->name, prefix, dev->type == ARPHRD_LOOPBACK ? -1 : unit);
   dev->index = table.n + 1;
   initlock(&dev->statlock, dev->name);
   table.devs[table.n] = dev;
@@ -203,13 +224,46 @@ netdev_schedule(struct netdev *dev, int urgent)
     wakeup(&rxsched);
   }
   if (urgent)
-    mycpu()->needresched = 1;
+    net_preempt();
   release(&rxsched.lock);
 }
 
-// The receive thread: protocol processing for every frame happens here, in
-// process context and taking turns with user processes, so that a flood of
-// frames cannot starve the rest of the system (no receive livelock).
+// Poll the first device waiting on the receive list, if any: protocol
+// processing for its frames happens here. Returns 0 if none was waiting,
+// 1 if it was polled and is done, 2 if it has more to do (it is back on the
+// list). The receive thread runs this; host tests call it directly.
+int
+netrx_work(void)
+{
+  acquire(&rxsched.lock);
+  struct netdev *dev = rxsched.head;
+  if (dev == 0) {
+    release(&rxsched.lock);
+    return 0;
+  }
+  rxsched.head = dev->nextsched;
+  if (rxsched.head == 0)
+    rxsched.tail = 0;
+  dev->missed = 0;
+  release(&rxsched.lock);
+
+  int done = dev->ops->poll(dev, NETRX_BUDGET);
+
+  acquire(&rxsched.lock);
+  int again = done >= NETRX_BUDGET || dev->missed;
+  if (again)
+    enqueue(dev);
+  else
+    dev->scheduled = 0;
+  release(&rxsched.lock);
+  if (!again && dev->ops->irqenable)
+    dev->ops->irqenable(dev);
+  return again ? 2 : 1;
+}
+
+// The receive thread: frames are processed in process context, taking turns
+// with user processes, so that a flood of frames cannot starve the rest of
+// the system (no receive livelock).
 static void
 netrx(void *arg)
 {
@@ -217,29 +271,12 @@ netrx(void *arg)
   for (;;) {
     acquire(&rxsched.lock);
     while (rxsched.head == 0)
-      sleep(&rxsched, &rxsched.lock);
-    struct netdev *dev = rxsched.head;
-    rxsched.head = dev->nextsched;
-    if (rxsched.head == 0)
-      rxsched.tail = 0;
-    dev->missed = 0;
+      sleepdeadline(&rxsched, &rxsched.lock, 0);
     release(&rxsched.lock);
-
-    if (!(readeflags() & FL_IF))   // holds no lock here: so interrupts must be on
+    if (!net_intrson())   // holds no lock here: so interrupts must be on
       panic("netrx: running with interrupts off");
-    int done = dev->ops->poll(dev, NETRX_BUDGET);
-
-    acquire(&rxsched.lock);
-    int again = done >= NETRX_BUDGET || dev->missed;
-    if (again)
-      enqueue(dev);
-    else
-      dev->scheduled = 0;
-    release(&rxsched.lock);
-    if (!again && dev->ops->irqenable)
-      dev->ops->irqenable(dev);
-    if (again)
-      yield();   // more to do: let others run first
+    if (netrx_work() == 2)
+      net_yield();   // more to do: let others run first
   }
 }
 
@@ -258,7 +295,23 @@ netinit(void)
 void
 netstart(void)
 {
-  kthread_create("netrx", netrx, 0);
+  net_thread("netrx", netrx, 0);
+}
+
+// Every counter of the stack, for netstat.
+void
+net_stats(struct netstat_info *out)
+{
+  memset(out, 0, sizeof *out);
+  out->pbuf_free = pbuf_nfree();
+  out->pbuf_total = pbuf_total();
+  out->bigpbuf_free = pbuf_bigfree();
+  out->bigpbuf_total = NBIGPBUF;
+  ether_stats(out);
+  arp_stats(out);
+  ip_stats(out);
+  icmp_stats(out);
+  udp_stats(out);
 }
 
 void
@@ -297,30 +350,83 @@ ipfield(const char *s, int n, char *out, int max)
   return out;
 }
 
+static int
+iskeyword(const char *s, const char *const *words)
+{
+  for (; *words; words++) {
+    const char *a = s, *b = *words;
+    while (*a && *a == *b)
+      a++, b++;
+    if (*a == *b)
+      return 1;
+  }
+  return 0;
+}
+
+// Linux's words for "no configuration" and for its automatic protocols.
+static const char *const ipoff[] = { "off", "none", 0 };
+static const char *const ipauto[] = { "on", "any", "dhcp", "bootp", "rarp", "both", 0 };
+
+// A netmask is a run of ones followed by zeros (host order m).
+static int
+contiguous(uint m)
+{
+  return (~m & (~m + 1)) == 0;
+}
+
+// Why the ip= value cannot be used as given, printed; -1. 0 when it can.
+static int
+iprefuse(const char *ip, const char *why, const char *field)
+{
+  cprintf("ip=%s: %s '%s'; no address set\n", ip, why, field);
+  return -1;
+}
+
+// Parses ip= into address, netmask and device; the gateway goes to
+// cmdline_gateway. Every field that is present must be right: a typo
+// is reported rather than booting silently without an address.
+static int
+ipparse(const char *ip, uint *addr, uint *mask, char *devname)
+{
+  char f[32];
+
+  if (wire_inet_aton(ipfield(ip, 0, f, sizeof f), addr) < 0)
+    return iprefuse(ip, "bad client address", f);
+  *mask = htonl(0xFFFFFF00);
+  if (ipfield(ip, 3, f, sizeof f)[0] &&
+      (wire_inet_aton(f, mask) < 0 || !contiguous(ntohl(*mask))))
+    return iprefuse(ip, "bad netmask", f);
+  if (*mask == 0)
+    *mask = htonl(0xFFFFFF00);
+  if (ipfield(ip, 2, f, sizeof f)[0] && wire_inet_aton(f, &cmdline_gateway) < 0)
+    return iprefuse(ip, "bad gateway", f);
+  if (ipfield(ip, 6, f, sizeof f)[0] && !iskeyword(f, ipoff) && !iskeyword(f, ipauto))
+    return iprefuse(ip, "unknown autoconf keyword", f);
+  safestrcpy(devname, ipfield(ip, 5, f, sizeof f)[0] ? f : "eth0", IFNAMSIZ);
+  return 0;
+}
+
 void
 netconfig(void)
 {
-  char ip[128], f[32];
-  uint addr, mask = 0;
+  char ip[128], f[32], devname[IFNAMSIZ];
+  uint addr, mask;
   struct netdev *dev;
 
-  if (!cmdlineget("ip", ip, sizeof ip))
+  if (!cmdlineget("ip", ip, sizeof ip) || iskeyword(ip, ipoff))
     return;
   // DHCP is user space's job (user/dhclient.c, started by init).
   if (strncmp(ip, "dhcp", 5) == 0 || strncmp(ipfield(ip, 6, f, sizeof f), "dhcp", 5) == 0) {
     cprintf("ip=%s: configured by dhclient, which init runs\n", ip);
     return;
   }
-  if (wire_inet_aton(ipfield(ip, 0, f, sizeof f), &addr) < 0)
+  if (iskeyword(ip, ipauto)) {
+    cprintf("ip=%s: automatic configuration other than DHCP is not supported; no address set\n",
+            ip);
     return;
-  if (ipfield(ip, 3, f, sizeof f)[0] && wire_inet_aton(f, &mask) < 0)
-    mask = 0;
-  if (mask == 0)
-    mask = htonl(0xFFFFFF00);
-  if (ipfield(ip, 2, f, sizeof f)[0])
-    wire_inet_aton(f, &cmdline_gateway);
-  char devname[IFNAMSIZ];
-  safestrcpy(devname, ipfield(ip, 5, f, sizeof f)[0] ? f : "eth0", sizeof devname);
+  }
+  if (ipparse(ip, &addr, &mask, devname) < 0)
+    return;
   dev = netdev_byname(devname);
   if (dev == 0) {
     cprintf("ip=: no interface %s\n", devname);

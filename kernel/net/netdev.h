@@ -56,8 +56,10 @@ int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes 
 void           netdev_info(struct netdev *dev, struct netif_info *out);
 void           netinit(void);
 void           netstart(void);           // the receive thread
+int            netrx_work(void);         // poll one waiting device (the thread, or host tests)
 void           netconfig(void);          // addresses from the kernel command line (ip=)
 void           nettimer(uint now);       // every tick, from the timer interrupt
+void           net_stats(struct netstat_info *out);   // every counter, for netstat
 int            netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask);
 
 // Statistics updates from any context.

@@ -2,13 +2,7 @@
 // copy of every frame of its ethertype (or all, ETH_P_ALL) on its bound
 // interface (or any); it sends whole frames, header included.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/errno.h"
-#include "kernel/mmu.h"
-#include "kernel/proc.h"
-#include "kernel/spinlock.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/sock.h"
@@ -119,7 +113,7 @@ packet_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, in
   if ((pb = pbuf_alloc_len(MAX(len, ETH_ZLEN))) == 0)
     return -ENOBUFS;
   uchar *p = pbuf_put(pb, MAX(len, ETH_ZLEN));
-  if (p == 0 || copyin(myproc()->pgdir, p, src, len) < 0) {
+  if (p == 0 || net_copyin(p, src, len) < 0) {
     pbuf_free(pb);
     return -EFAULT;
   }

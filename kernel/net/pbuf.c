@@ -2,12 +2,7 @@
 // physically contiguous. The free count is exported (ifconfig, tests) so that
 // a leak shows as a pool that does not come back to its starting size.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/memlayout.h"
-#include "kernel/mmu.h"
-#include "kernel/spinlock.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 
 static struct {
@@ -21,17 +16,17 @@ static struct {
 } pool;
 
 // Large buffers live in the kernel's .bss, which is physically contiguous.
-static uchar bigmem[NBIGPBUF][PBUF_BIGSIZE] __attribute__((aligned(PGSIZE)));
+static uchar bigmem[NBIGPBUF][PBUF_BIGSIZE] __attribute__((aligned(NET_PAGESIZE)));
 
 void
 pbufinit(void)
 {
   initlock(&pool.lock, "pbuf");
-  for (int i = 0; i < NPBUF; i += PGSIZE / PBUF_SIZE) {
+  for (int i = 0; i < NPBUF; i += NET_PAGESIZE / PBUF_SIZE) {
     uchar *page = (uchar *)kalloc();
     if (page == 0)
       break;
-    for (int j = 0; j < PGSIZE / PBUF_SIZE && i + j < NPBUF; j++) {
+    for (int j = 0; j < NET_PAGESIZE / PBUF_SIZE && i + j < NPBUF; j++) {
       struct pbuf *pb = &pool.bufs[i + j];
       pb->base = page + j * PBUF_SIZE;
       pb->size = PBUF_SIZE;

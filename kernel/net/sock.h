@@ -80,6 +80,20 @@ struct socket *sock_next(struct socket *prev, int domain);
 void sock_hold(struct socket *s);
 void sock_put(struct socket *s);
 
+// The calls every socket takes, for kernel/syssock.c (and host tests).
+// Socket addresses and option values are in kernel memory; data buffers
+// (src, dst) are user addresses.
+int  sock_create(int domain, int type, int protocol, struct socket **ps);
+void sock_close(struct socket *s);
+int  sock_bind(struct socket *s, const struct sockaddr *addr, int len);
+int  sock_connect(struct socket *s, const struct sockaddr *addr, int len);
+int  sock_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen);
+int  sock_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen);
+int  sock_getname(struct socket *s, struct sockaddr *addr, int *len);
+int  sock_setopt(struct socket *s, int level, int opt, const void *val, int len);
+int  sock_getopt(struct socket *s, int level, int opt, void *val, int *len);
+
+int  sock_count(void);   // sockets in use
 void packetinit(void);
 int  sock_list(int index, struct sockinfo *out);
 

@@ -1,15 +1,9 @@
-// Sockets as files: the socket table, the generic receive queue, and the
-// socket system calls. Protocol behaviour lives in the families' sockops.
+// The socket table, the generic receive queue, and the calls every socket
+// takes whatever its family (sock_create, sock_bind, ...). Protocol
+// behaviour lives in the families' sockops; the system calls that turn
+// sockets into files are in kernel/syssock.c.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/errno.h"
-#include "kernel/stat.h"
-#include "kernel/mmu.h"
-#include "kernel/proc.h"
-#include "kernel/spinlock.h"
-#include "kernel/file.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/sock.h"
@@ -24,7 +18,6 @@ static struct {
 } stable;
 
 static const struct sockfamily *families[NFAMILY];
-static const struct fileops sockfileops;
 
 void
 socketinit(void)
@@ -125,9 +118,7 @@ sock_waitrx(struct socket *s, int nonblock, int *err)
   struct pbuf *pb;
 
   if (s->rcvtimeo) {
-    acquire(&tickslock);
-    deadline = ticks + s->rcvtimeo;
-    release(&tickslock);
+    deadline = readticks() + s->rcvtimeo;
     if (deadline == 0)
       deadline = 1;
   }
@@ -141,7 +132,7 @@ sock_waitrx(struct socket *s, int nonblock, int *err)
       *err = -EAGAIN;
       return 0;
     }
-    if (killed(myproc())) {
+    if (net_interrupted()) {
       *err = -EINTR;
       return 0;
     }
@@ -178,7 +169,7 @@ sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp)
   if (pb == 0)
     return err;
   int n = MIN((uint)len, pbuf_len(pb));   // the rest of a long datagram is lost, as in BSD
-  if (copyout(myproc()->pgdir, dst, pb->rp, n) < 0) {
+  if (net_copyout(dst, pb->rp, n) < 0) {
     pbuf_free(pb);
     return -EFAULT;
   }
@@ -212,8 +203,8 @@ sockalloc(void)
   return 0;
 }
 
-static void
-sockfree(struct socket *s)
+void
+sock_close(struct socket *s)
 {
   if (s->ops && s->ops->close)
     s->ops->close(s);
@@ -224,91 +215,13 @@ sockfree(struct socket *s)
   sock_put(s);   // the file's reference: the slot is free once walks let go
 }
 
-// ---- sockets as files ----
-
-static int
-sockread(struct file *f, uint dst, int n)
-{
-  struct socket *s = f->priv;
-  return s->ops->recvfrom(s, dst, n, 0, 0, 0);
-}
-
-static int
-sockwrite(struct file *f, uint src, int n)
-{
-  struct socket *s = f->priv;
-  return s->ops->sendto(s, src, n, 0, 0);
-}
-
-static void
-sockclose(struct file *f)
-{
-  sockfree(f->priv);
-}
-
-static int
-sockstat(struct file *f, struct stat *st)
-{
-  struct socket *s = f->priv;
-  memset(st, 0, sizeof *st);
-  st->type = T_SOCK;
-  st->nlink = 1;
-  st->size = s->rxq.len;
-  return 0;
-}
-
-static const struct fileops sockfileops = {
-  .read = sockread,
-  .write = sockwrite,
-  .close = sockclose,
-  .stat = sockstat,
-};
-
-// Argument n as a socket descriptor.
-static int
-fdsock(int fd, struct socket **ps)
-{
-  struct file *f;
-  int err = fdfile(fd, &f);
-  if (err < 0)
-    return err;
-  if (f->ops != &sockfileops)
-    return -ENOTSOCK;
-  *ps = f->priv;
-  return 0;
-}
-
-static int
-argsock(int n, struct socket **ps)
-{
-  int fd;
-  if (argint(n, &fd) < 0)
-    return -EFAULT;
-  return fdsock(fd, ps);
-}
-
-// Copy in a socket address given by (argument a, length argument l).
-static int
-argsockaddr(int a, int l, struct sockaddr *buf, int *plen)
-{
-  uint uva;
-  int len;
-  if (arguint(a, &uva) < 0 || argint(l, &len) < 0)
-    return -EFAULT;
-  if (len < (int)sizeof(ushort) || len > MAXSOCKADDR)
-    return -EINVAL;
-  *plen = len;
-  return copyin(myproc()->pgdir, buf, uva, len);
-}
-
+// A new socket of the family for domain; 0 or a negative errno.
 int
-sys_socket(void)
+sock_create(int domain, int type, int protocol, struct socket **ps)
 {
-  int domain, type, protocol, fd, err;
   const struct sockfamily *fam = 0;
+  int err;
 
-  if (argint(0, &domain) < 0 || argint(1, &type) < 0 || argint(2, &protocol) < 0)
-    return -EFAULT;
   for (int i = 0; i < NFAMILY && families[i]; i++)
     if (families[i]->domain == domain)
       fam = families[i];
@@ -320,131 +233,91 @@ sys_socket(void)
   s->domain = domain;
   s->type = type;
   s->protocol = protocol;
-  s->pid = myproc()->pid;
+  s->pid = net_pid();
   if ((err = fam->create(s, type, protocol)) < 0) {
-    sockfree(s);
+    sock_close(s);
     return err;
   }
-  struct file *f = filealloc();
-  if (f == 0) {
-    sockfree(s);
-    return -ENFILE;
-  }
-  f->ops = &sockfileops;
-  f->readable = f->writable = 1;
-  f->priv = s;
-  if ((fd = fdinstall(f)) < 0)
-    fileclose(f);
-  return fd;
+  *ps = s;
+  return 0;
+}
+
+// Addresses (addr, len) are in kernel memory here; data buffers (src, dst)
+// are user addresses, copied by the family through the seam.
+
+int
+sock_bind(struct socket *s, const struct sockaddr *addr, int len)
+{
+  return s->ops->bind(s, addr, len);
 }
 
 int
-sys_bind(void)
+sock_connect(struct socket *s, const struct sockaddr *addr, int len)
 {
-  struct socket *s;
-  char buf[MAXSOCKADDR];
-  int len, err;
-
-  if ((err = argsock(0, &s)) < 0 || (err = argsockaddr(1, 2, (struct sockaddr *)buf, &len)) < 0)
-    return err;
-  return s->ops->bind(s, (struct sockaddr *)buf, len);
+  if (s->ops->connect == 0)
+    return -EOPNOTSUPP;
+  return s->ops->connect(s, addr, len);
 }
 
 int
-sys_sendto(void)
+sock_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int tolen)
 {
-  struct socket *s;
-  char buf[MAXSOCKADDR];
-  uint src, uto;
-  int n, len = 0, err;
-
-  if ((err = argsock(0, &s)) < 0)
-    return err;
-  if (arguint(1, &src) < 0 || argint(2, &n) < 0 || arguint(4, &uto) < 0)
-    return -EFAULT;
-  if (n < 0)
+  if (len < 0)
     return -EINVAL;
-  if (uto && (err = argsockaddr(4, 5, (struct sockaddr *)buf, &len)) < 0)
-    return err;
-  return s->ops->sendto(s, src, n, uto ? (struct sockaddr *)buf : 0, len);
+  return s->ops->sendto(s, src, len, to, tolen);
 }
 
 int
-sys_recvfrom(void)
+sock_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
 {
-  struct socket *s;
-  char buf[MAXSOCKADDR];
-  uint a[6];
-  int len = sizeof buf, ret, err;
-  pde_t *pgdir = myproc()->pgdir;
-
-  // (fd, buf, n, flags, from, fromlen), fetched at once: this runs per datagram.
-  if (argblock(a, 6) < 0)
-    return -EFAULT;
-  if ((err = fdsock(a[0], &s)) < 0)
-    return err;
-  uint dst = a[1], ufrom = a[4], ulen = a[5];
-  int n = a[2], flags = a[3];
-  if (n < 0)
+  if (len < 0)
     return -EINVAL;
-  int userlen = 0;
-  if (ufrom && (ulen == 0 || copyin(pgdir, &userlen, ulen, sizeof userlen) < 0))
-    return -EFAULT;
-  if (ufrom && (userlen < 0 || !uvmaccessible(pgdir, ufrom, MIN(userlen, (int)sizeof buf), 1)))
-    return -EFAULT;
-  memset(buf, 0, sizeof buf);
-  if ((ret = s->ops->recvfrom(s, dst, n, flags, ufrom ? (struct sockaddr *)buf : 0, &len)) < 0)
-    return ret;
-  if (ufrom) {
-    if (copyout(pgdir, ufrom, buf, MIN(userlen, len)) < 0 || copyout(pgdir, ulen, &len, sizeof len) < 0)
-      return -EFAULT;
-  }
-  return ret;
+  return s->ops->recvfrom(s, dst, len, flags, from, fromlen);
+}
+
+int
+sock_getname(struct socket *s, struct sockaddr *addr, int *len)
+{
+  if (s->ops->getname == 0)
+    return -EOPNOTSUPP;
+  return s->ops->getname(s, addr, len);
 }
 
 // SO_RCVBUF as Linux sets it: at most rmem_max, doubled, at least the minimum.
 static int
-setrcvbuf(struct socket *s, uint uval, int len)
+setrcvbuf(struct socket *s, const void *val, int len)
 {
-  int val;
-  if (len < (int)sizeof val)
+  int v;
+  if (len < (int)sizeof v)
     return -EINVAL;
-  if (copyin(myproc()->pgdir, &val, uval, sizeof val) < 0)
-    return -EFAULT;
-  uint bytes = MIN((uint)val, SOCK_RMEM_MAX);   // a negative value asks for the most
+  memmove(&v, val, sizeof v);
+  uint bytes = MIN((uint)v, SOCK_RMEM_MAX);   // a negative value asks for the most
   acquire(&s->lock);
   s->rcvbuf = MAX(bytes * 2, SOCK_MIN_RCVBUF);
   release(&s->lock);
   return 0;
 }
 
+// setsockopt with the value already in kernel memory (len bytes of it).
 int
-sys_setsockopt(void)
+sock_setopt(struct socket *s, int level, int opt, const void *val, int len)
 {
-  struct socket *s;
-  int level, opt, len, err;
-  uint uval;
-  struct timeval tv;
-
-  if ((err = argsock(0, &s)) < 0)
-    return err;
-  if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || argint(4, &len) < 0)
-    return -EFAULT;
   if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
   if (opt == SO_RCVBUF)
-    return setrcvbuf(s, uval, len);
+    return setrcvbuf(s, val, len);
   if (opt == SO_BROADCAST) {
     int on;
-    if (len < (int)sizeof on || copyin(myproc()->pgdir, &on, uval, sizeof on) < 0)
+    if (len < (int)sizeof on)
       return -EFAULT;
+    memmove(&on, val, sizeof on);
     s->broadcast = on != 0;
     return 0;
   }
+  struct timeval tv;
   if (len < (int)sizeof tv)
     return -EINVAL;
-  if (copyin(myproc()->pgdir, &tv, uval, sizeof tv) < 0)
-    return -EFAULT;
+  memmove(&tv, val, sizeof tv);
   if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000 || tv.tv_sec > 1000000)
     return -EDOM;
   uint t = tv.tv_sec * HZ + (tv.tv_usec + 1000000 / HZ - 1) / (1000000 / HZ);
@@ -454,85 +327,31 @@ sys_setsockopt(void)
   return 0;
 }
 
+// getsockopt into a kernel buffer of *len bytes; *len becomes the value's
+// length. SO_ERROR (reading clears it), SO_RCVBUF and SO_RCVTIMEO.
 int
-sys_connect(void)
+sock_getopt(struct socket *s, int level, int opt, void *val, int *len)
 {
-  struct socket *s;
-  char buf[MAXSOCKADDR];
-  int len, err;
-
-  if ((err = argsock(0, &s)) < 0 || (err = argsockaddr(1, 2, (struct sockaddr *)buf, &len)) < 0)
-    return err;
-  if (s->ops->connect == 0)
-    return -EOPNOTSUPP;
-  return s->ops->connect(s, (struct sockaddr *)buf, len);
-}
-
-// Copy a socket address out to (argument a, pointer-to-length argument l).
-static int
-putsockaddr(int a, int l, struct sockaddr *addr, int len)
-{
-  pde_t *pgdir = myproc()->pgdir;
-  uint uaddr, ulen;
-  int userlen;
-
-  if (arguint(a, &uaddr) < 0 || arguint(l, &ulen) < 0 ||
-      copyin(pgdir, &userlen, ulen, sizeof userlen) < 0 || userlen < 0)
-    return -EFAULT;
-  if (copyout(pgdir, uaddr, addr, MIN(userlen, len)) < 0 ||
-      copyout(pgdir, ulen, &len, sizeof len) < 0)
-    return -EFAULT;
-  return 0;
-}
-
-int
-sys_getsockname(void)
-{
-  struct socket *s;
-  char buf[MAXSOCKADDR];
-  int len = sizeof buf, err;
-
-  if ((err = argsock(0, &s)) < 0)
-    return err;
-  if (s->ops->getname == 0)
-    return -EOPNOTSUPP;
-  memset(buf, 0, sizeof buf);
-  if ((err = s->ops->getname(s, (struct sockaddr *)buf, &len)) < 0)
-    return err;
-  return putsockaddr(1, 2, (struct sockaddr *)buf, len);
-}
-
-// getsockopt: SO_ERROR (reading clears it), SO_RCVBUF and SO_RCVTIMEO.
-int
-sys_getsockopt(void)
-{
-  struct socket *s;
-  int level, opt, err;
-  uint uval, ulen;
-  int userlen;
-
-  if ((err = argsock(0, &s)) < 0)
-    return err;
-  if (argint(1, &level) < 0 || argint(2, &opt) < 0 || arguint(3, &uval) < 0 || arguint(4, &ulen) < 0)
-    return -EFAULT;
   if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
-  if (copyin(myproc()->pgdir, &userlen, ulen, sizeof userlen) < 0)
-    return -EFAULT;
   if (opt == SO_ERROR || opt == SO_RCVBUF) {
+    if (*len < (int)sizeof(int))
+      return -EINVAL;
     acquire(&s->lock);
-    int val = opt == SO_RCVBUF ? (int)s->rcvbuf : -s->soerror;
+    int v = opt == SO_RCVBUF ? (int)s->rcvbuf : -s->soerror;
     if (opt == SO_ERROR)
       s->soerror = 0;
     release(&s->lock);
-    if (userlen < (int)sizeof val)
-      return -EINVAL;
-    return copyout(myproc()->pgdir, uval, &val, sizeof val);
+    memmove(val, &v, sizeof v);
+    *len = sizeof v;
+    return 0;
   }
   struct timeval tv = { s->rcvtimeo / HZ, (s->rcvtimeo % HZ) * (1000000 / HZ) };
-  if (userlen < (int)sizeof tv)
+  if (*len < (int)sizeof tv)
     return -EINVAL;
-  return copyout(myproc()->pgdir, uval, &tv, sizeof tv);
+  memmove(val, &tv, sizeof tv);
+  *len = sizeof tv;
+  return 0;
 }
 
 int
@@ -558,4 +377,15 @@ sock_list(int index, struct sockinfo *out)
   }
   release(&stable.lock);
   return -ENOENT;
+}
+
+int
+sock_count(void)
+{
+  int n = 0;
+  acquire(&stable.lock);
+  for (struct socket *s = stable.socks; s < stable.socks + NSOCKET; s++)
+    n += s->inuse;
+  release(&stable.lock);
+  return n;
 }

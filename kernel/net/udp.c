@@ -2,12 +2,7 @@
 // Sockets are found by local port (and, when connected, the remote end);
 // a datagram for a port nobody holds earns an ICMP port unreachable.
 
-#include "kernel/types.h"
-#include "kernel/defs.h"
-#include "kernel/errno.h"
-#include "kernel/spinlock.h"
-#include "kernel/mmu.h"
-#include "kernel/proc.h"
+#include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/wire.h"
@@ -95,7 +90,7 @@ udp_input(struct pbuf *pb, struct ip_info *info)
   // a socket it has found but not queued to yet, so that a test can close
   // that socket and open another meanwhile (tests/e2e/test_socket_race.py).
   for (uint until = readticks() + 3; sockrace && (int)(readticks() - until) < 0;)
-    yield();
+    net_yield();
   if (sock_enqueue(s, pb) < 0) {
     COUNT(queuedrops);
     pbuf_free(pb);
@@ -249,7 +244,7 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   if (pb == 0)
     return -ENOBUFS;
   struct udp_hdr *uh = (struct udp_hdr *)pbuf_put(pb, UDP_HLEN + len);
-  if (uh == 0 || copyin(myproc()->pgdir, (uchar *)uh + UDP_HLEN, src, len) < 0) {
+  if (uh == 0 || net_copyin((uchar *)uh + UDP_HLEN, src, len) < 0) {
     pbuf_free(pb);
     return uh ? -EFAULT : -ENOBUFS;
   }

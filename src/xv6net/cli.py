@@ -17,13 +17,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from xv6net import bench, nics, prof, topology
+from xv6net import bench, docs, fuzz, nics, prof, topology
+from xv6net.console import INTERRUPT_TIMEOUT, AbortError
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
 from xv6net.qemu import NicSpec, VMSpec, build_argv
+from xv6net.topology import Guest, GuestNic, Lan, Topology, kernel_cmdline
 
 DEFAULT_KERNEL = Path("build/kernel.elf")
 DEFAULT_INITRD = Path("build/initramfs.cpio")
+# QEMU options that would add or change a network backend: `run` chooses those
+# itself (--nic), so that SLiRP is always restrict=on.
+NETWORK_OPTIONS = ("-net", "-nic", "-netdev")
+LAB_TIMEOUT = 60.0
+
+
+class CliError(Exception):
+    """Bad input to a subcommand: one line for the user, exit status 1."""
 
 
 def _add_image_options(parser: argparse.ArgumentParser) -> None:
@@ -55,18 +65,29 @@ def _parser() -> argparse.ArgumentParser:
                                           "(Ctrl-A x quits)")
     _add_guest_options(run)
     run.add_argument("--nic", choices=("user", "none"), default="user",
-                     help="one NIC on SLiRP with restrict=on, or no NIC (default: user)")
+                     help="one NIC on SLiRP with restrict=on, or no NIC (default: user); "
+                          "with user, the guest gets 10.0.2.15/24 and gateway 10.0.2.2 "
+                          "unless --append has an ip=")
     _add_model_option(run)
     run.add_argument("--pcap", type=Path, help="write the NIC's frames to this pcap file")
+    run.add_argument("--qemu-arg", action="append", default=[], metavar="ARG",
+                     help="one more QEMU argument, e.g. --qemu-arg=-d --qemu-arg=int "
+                          "(repeat it; network options are refused)")
     run.add_argument("--dry-run", action="store_true", help="print the QEMU command and exit")
     _add_demo_parser(commands)
     _add_lab_parser(commands)
     _add_pcap_parser(commands)
     prof.add_arguments(commands.add_parser(
         "prof", help="attribute a `kprof dump` transcript to kernel functions"))
+    fuzz.add_arguments(commands.add_parser(
+        "fuzz", help="run, replay or seed the network stack's libFuzzer targets "
+                     "(docs/testing.md)"))
     bench.add_arguments(commands.add_parser(
         "bench", help="measure xv6net and a Linux guest on the same emulated card (root; "
                       "see docs/bench.md)"))
+    docs.add_arguments(commands.add_parser(
+        "docs", help="run the commands of the samples in README.md and docs/ and update them "
+                     "(--check: only compare their shapes)"))
     return parser
 
 
@@ -94,6 +115,9 @@ def _add_lab_parser(commands: argparse._SubParsersAction) -> None:
     _add_image_options(lab)
     lab.add_argument("--nic-model", choices=nics.NAMES, default=nics.DEFAULT,
                      help="the card of every NIC whose topology names none (default: %(default)s)")
+    lab.add_argument("--timeout", type=float, default=LAB_TIMEOUT, metavar="SECONDS",
+                     help="a guest command still running after this long gets a ^C "
+                          "(default: %(default)g)")
     lab.add_argument("--list", action="store_true", help="list the named topologies and exit")
     lab.add_argument("--cleanup", action="store_true",
                      help="delete namespaces left by xv6net runs that were killed, and exit")
@@ -111,16 +135,38 @@ def _add_pcap_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument("file", type=Path)
 
 
+def run_cmdline(append: str, nic: str) -> str:
+    """The kernel command line of `xv6net run`: on SLiRP, the address QEMU's
+    user network expects (10.0.2.15/24, gateway 10.0.2.2), as the slirp lab
+    gives it, unless append has an ip= of its own."""
+    if nic != "user":
+        return append
+    slirp = topology.slirp()
+    guest = Guest("a", [GuestNic(slirp.lans[0].name, ip=slirp.guests[0].nics[0].ip)], append)
+    return kernel_cmdline(Topology([Lan(slirp.lans[0].name, kind="slirp")], [guest]), "a")
+
+
+def check_qemu_args(extra: Sequence[str]) -> list[str]:
+    for arg in extra:
+        if arg.startswith("-") and "-" + arg.lstrip("-").split("=", 1)[0] in NETWORK_OPTIONS:
+            raise CliError(f"QEMU option {arg} refused: --nic chooses the network backend "
+                           "(SLiRP with restrict=on, or none)")
+    return list(extra)
+
+
 def spec_from_args(args: argparse.Namespace) -> VMSpec:
     """The interactive VMSpec that `xv6net run` boots."""
     cards: list[NicSpec] = []
     if args.nic == "user":
         cards.append(NicSpec("user", model=args.nic_model, pcap=args.pcap))
     elif args.pcap is not None:
-        raise SystemExit("xv6net: --pcap needs a NIC")
-    return VMSpec(kernel=args.kernel, initramfs=args.initrd, cmdline=args.append,
+        raise CliError("--pcap needs a NIC")
+    if args.mem < 16 or args.cpus < 1:
+        raise CliError("--mem must be 16 MiB or more and --cpus 1 or more")
+    return VMSpec(kernel=args.kernel, initramfs=args.initrd,
+                  cmdline=run_cmdline(args.append, args.nic),
                   memory_mb=args.mem, cpus=args.cpus, accel=args.accel, nics=cards,
-                  serial="stdio")
+                  serial="stdio", extra=check_qemu_args(args.qemu_arg))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -168,26 +214,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(config)
 
 
-LAB_HELP = """\
-Type GUEST COMMAND to run a command on a guest's shell (e.g. "a arping 10.0.0.3"),
-"! COMMAND" to run a command in the namespace (e.g. "! ip neigh"); an empty line,
-end of input or Ctrl-C tears the lab down."""
+def lab_example(lab: Lab) -> str:
+    """A command that works on this lab: the first guest asks for a neighbour."""
+    topo = lab.topology
+    first = topo.guests[0]
+    for nic in first.nics:
+        lan = topo.lan(nic.lan)
+        if lan.kind == "slirp":
+            return f"{first.name} ping -c 3 {topology.SLIRP_GATEWAY}"
+        others = [ref.nic.static_ip for ref in topo.nics_on(lan.name) if ref.guest != first]
+        others = [ip for ip in others if ip] + [p.ip for p in topo.peers if p.lan == lan.name]
+        if others:
+            return f"{first.name} arping -c 3 {others[0]}"
+    return f"{first.name} ifconfig"
 
 
-def lab_command(lab: Lab, line: str) -> str:
-    """Run one line typed at the lab prompt; return what to print."""
+def lab_help(lab: Lab, timeout: float = LAB_TIMEOUT) -> str:
+    """What can be typed at the lab prompt, with examples that work on this lab."""
+    lines = [f'Type GUEST COMMAND to run a command on a guest\'s shell (guests: '
+             f'{", ".join(lab.guests)}; e.g. "{lab_example(lab)}").']
+    if lab.topology.needs_root:
+        lines.append('"! COMMAND" runs a command in the namespace (e.g. "! ip neigh").')
+    lines.append(f"A command still running after {timeout:g} s gets a ^C. An empty line, "
+                 "end of input or Ctrl-C tears the lab down.")
+    return "\n".join(lines)
+
+
+def lab_command(lab: Lab, line: str, timeout: float = LAB_TIMEOUT) -> str:
+    """Run one line typed at the lab prompt; return what to print.
+
+    A guest command that has not ended after timeout (a ping without -c) gets
+    a ^C, so that the guest's shell is back at its prompt for the next line.
+    """
     if line.startswith("!"):
-        result = lab.peer_run(shlex.split(line[1:]), timeout=60.0)
+        if not lab.topology.needs_root:
+            return "xv6net: this lab has no namespace: no Linux side to run commands on\n"
+        result = lab.peer_run(shlex.split(line[1:]), timeout=timeout)
         return result.stdout + result.stderr
     name, _, command = line.partition(" ")
-    if name not in lab.guests or not command.strip():
-        return f"? {LAB_HELP}\n"
-    return lab.guest(name).run(command, timeout=60.0)
+    if name not in lab.guests:
+        return f"xv6net: no guest {name} (guests: {', '.join(lab.guests)})\n"
+    if not command.strip():
+        return f"{lab_help(lab, timeout)}\n"
+    vm = lab.guest(name)
+    try:
+        return vm.run(command, timeout=timeout)
+    except TimeoutError:
+        output = vm.console.interrupt(INTERRUPT_TIMEOUT)
+        return f"{output}xv6net: {name}: still running after {timeout:g} s: sent ^C\n"
 
 
-def lab_session(lab: Lab) -> None:
+def lab_session(lab: Lab, timeout: float = LAB_TIMEOUT) -> None:
     print(lab.describe())
-    print(LAB_HELP)
+    print(lab_help(lab, timeout))
     while True:
         try:
             line = input("lab> " if sys.stdin.isatty() else "").strip()
@@ -196,8 +275,8 @@ def lab_session(lab: Lab) -> None:
         if not line:
             return
         try:
-            print(lab_command(lab, line), end="", flush=True)
-        except (TimeoutError, *LAB_ERRORS) as err:
+            print(lab_command(lab, line, timeout), end="", flush=True)
+        except (TimeoutError, EOFError, AbortError, *LAB_ERRORS) as err:
             print(f"xv6net: {err}", file=sys.stderr)
 
 
@@ -206,6 +285,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
         for name, make in topology.NAMED.items():
             print(f"{name:13s} {' '.join((make.__doc__ or '').split())}")
         return 0
+    if args.timeout <= 0:
+        print(f"xv6net: --timeout {args.timeout:g}: must be more than 0", file=sys.stderr)
+        return 1
     try:
         if args.cleanup:
             removed = remove_stale()
@@ -215,7 +297,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         results = args.results or Path("build/lab") / Path(args.topology).stem
         with Lab(topo, results, kernel=args.kernel, initramfs=args.initrd,
                  accel=args.accel, nic_model=args.nic_model) as lab:
-            lab_session(lab)
+            lab_session(lab, args.timeout)
     except (OSError, ValueError) as err:   # an unreadable topology file, a bad value
         print(f"xv6net: {err}", file=sys.stderr)
         return 1
@@ -230,9 +312,13 @@ def cmd_pcap(args: argparse.Namespace) -> int:
     from xv6net import pcap  # noqa: PLC0415 (scapy: not for `run`)
     try:
         if args.action == "check":
+            count = len(pcap.frames(args.file))
             problems = pcap.tshark_problems(args.file)
             for problem in problems:
                 print("\t".join(problem.values()))
+            frames = problems and len({p["frame.number"] for p in problems})
+            print(f"{count} frames, {frames or 'no'} malformed or flagged by tshark"
+                  if problems else f"{count} frames, no malformed frames")
             return 1 if problems else 0
         for line in pcap.summary(args.file):
             print(line)
@@ -245,10 +331,38 @@ def cmd_pcap(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command in ("demo", "lab", "bench"):
-        handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench}[args.command]
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("demo", "lab", "bench", "docs"):
+        handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench,
+                   "docs": docs.cmd_docs}[args.command]
         return _with_teardown_on_sigterm(handler, args)
-    handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof}
+    handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof, "fuzz": fuzz.cmd_fuzz}
     return handlers[args.command](args)
+
+
+def _quiet_stdout() -> None:
+    """stdout's reader has gone (`xv6net ... | head`): send the rest, and the
+    flush at exit, to /dev/null rather than into another BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; bad input ends in one line on stderr and status 1,
+    and a closed pipe on stdout ends it quietly (status 141, as SIGPIPE would)."""
+    args = _parser().parse_args(argv)
+    try:
+        status = _dispatch(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 128 + signal.SIGPIPE
+    except CliError as err:
+        print(f"xv6net: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:   # a file that is missing or unreadable, named by err
+        print(f"xv6net: {err.strerror or err}: {err.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 1
+    return status

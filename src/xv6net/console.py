@@ -18,6 +18,8 @@ from typing import Protocol, TextIO
 
 PROMPT = re.compile(r"\n\$ ")   # the shell prints "$ " at the start of a line
 DEFAULT_TIMEOUT = 10.0
+INTERRUPT_TIMEOUT = 5.0
+CTRL_C = b"\x03"
 TAIL_CHARS = 600
 
 
@@ -170,6 +172,16 @@ class Console:
         before = self.expect_prompt(timeout)
         _echo, newline, output = before.partition("\n")
         return output + newline
+
+    def interrupt(self, timeout: float = INTERRUPT_TIMEOUT) -> str:
+        """Type ^C and wait for the prompt: the shell's foreground job gets
+        SIGINT and the shell prompts again. Returns what was printed since
+        the last match, without the echo of the command line, when a `run`
+        timed out first (the "^C" the console echoes is included)."""
+        self.send(CTRL_C)
+        before = self.expect_prompt(timeout)
+        _echo, newline, output = before.partition("\n")
+        return output + newline if newline else before
 
     def close(self) -> None:
         if self._tee is not None:

@@ -25,7 +25,7 @@ from typing import TextIO
 
 from xv6net import linux, nics, parse, pcap, topology
 from xv6net.console import AbortError
-from xv6net.lab import LAB_ERRORS, Lab
+from xv6net.lab import LAB_ERRORS, Lab, hand_over
 from xv6net.qemu import Accel
 from xv6net.topology import Topology
 from xv6net.vm import VM
@@ -252,3 +252,4 @@ def run_demo(config: DemoConfig = DemoConfig(), out: TextIO = sys.stdout) -> int
 def _save_log(lab: Lab, log: Path | None) -> None:
     if log is not None and "a" in lab.guests:
         log.write_text(lab.guest("a").log)
+        hand_over([log])

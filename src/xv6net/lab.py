@@ -34,7 +34,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -175,6 +175,19 @@ class BridgeCapture:
             proc.communicate(timeout=PEER_STOP_TIMEOUT)
 
 
+def hand_over(paths: Iterable[Path]) -> None:
+    """Make what a run left readable by everyone (files 0644, directories 0755)
+    and, when it ran as root through sudo, owned by the user who ran sudo:
+    dumpcap writes its capture 0600, and root's files are in the user's tree."""
+    uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+    chown = os.geteuid() == 0 and uid is not None and gid is not None
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+            if chown:
+                os.chown(path, int(uid or 0), int(gid or 0))
+
+
 def tcp_listening(pid: int, port: int) -> bool:
     """Whether a socket in process pid's network namespace listens on port."""
     for table in ("tcp", "tcp6"):
@@ -231,7 +244,8 @@ class Lab:
                  initramfs: Path = INITRD, accel: Accel = "tcg",
                  boot_timeout: float = BOOT_TIMEOUT, runner: Runner = subprocess_runner,
                  netns_name: str | None = None, rx_settle: float | None = None,
-                 capture_lans: bool = True, nic_model: str = nics.DEFAULT) -> None:
+                 capture_lans: bool = True, capture_nics: bool = True,
+                 nic_model: str = nics.DEFAULT) -> None:
         nics.model(nic_model)
         self.topology = topology
         self.nic_model = nic_model
@@ -242,6 +256,7 @@ class Lab:
         self.boot_timeout = boot_timeout
         self.rx_settle = rx_settle
         self.capture_lans = capture_lans
+        self.capture_nics = capture_nics   # off for floods, whose pcaps would be huge
         self._captures: list[BridgeCapture] = []
         self.runner = runner
         self.netns: Netns | None = None
@@ -252,6 +267,7 @@ class Lab:
         self._peers: list[subprocess.Popen[str]] = []
         self._services: dict[str, DnsmasqProcess] = {}
         self._stack: ExitStack | None = None
+        self._made_dirs: list[Path] = []
 
     # ---- life cycle --------------------------------------------------------
 
@@ -285,14 +301,25 @@ class Lab:
             raise
 
     def close(self) -> None:
-        """Stop peers and guests, delete the namespace; safe to call twice."""
+        """Stop peers and guests, delete the namespace; safe to call twice.
+        The results are then handed over (see hand_over)."""
         stack, self._stack = self._stack, None
         if stack is None:
             return
         with deferred_interrupts():
             stack.close()
+            hand_over([*self._made_dirs, *self.result_files()])
+
+    def result_files(self) -> list[Path]:
+        """Every capture and console log this lab writes."""
+        files = [self.pcap(ref.guest.name, ref.number) for ref in self.topology.nics()]
+        files += [self.results / f"{lan.name}.pcap" for lan in self.topology.lans
+                  if lan.kind == "bridge"]
+        return files + [self.console_log(guest.name) for guest in self.topology.guests]
 
     def _prepare_results(self) -> None:
+        missing = [d for d in (self.results, *self.results.parents) if not d.exists()]
+        self._made_dirs = list(reversed(missing))
         self.results.mkdir(parents=True, exist_ok=True)
         for ref in self.topology.nics():
             self.pcap(ref.guest.name, ref.number).unlink(missing_ok=True)
@@ -371,7 +398,7 @@ class Lab:
 
     def _nic_spec(self, ref: NicRef) -> NicSpec:
         lan = self.topology.lan(ref.nic.lan)
-        pcap = self.pcap(ref.guest.name, ref.number).resolve()
+        pcap = self.pcap(ref.guest.name, ref.number).resolve() if self.capture_nics else None
         model = self.model_of(ref)
         if lan.kind == "bridge":
             return NicSpec("tap", ref.mac, model=model,

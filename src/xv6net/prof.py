@@ -18,6 +18,7 @@ import argparse
 import bisect
 import re
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -154,11 +155,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_prof(args: argparse.Namespace) -> int:
+    """Print the profile; bad input is one line on stderr and status 1."""
+    for path, what in ((args.file, "transcript"), (args.kernel, "kernel")):
+        if not path.is_file():
+            print(f"xv6net prof: {what} {path}: no such file", file=sys.stderr)
+            return 1
+    if args.top < 1:
+        print(f"xv6net prof: --top {args.top}: must be 1 or more", file=sys.stderr)
+        return 1
     samples = parse(args.file.read_text(errors="replace"))
     if not samples:
-        print(f"xv6net prof: no samples in {args.file}")
+        print(f"xv6net prof: no kprof samples in {args.file} (see `kprof dump`)",
+              file=sys.stderr)
         return 1
-    print(table(attribute(samples, Symbols.from_elf(args.kernel)), args.top))
+    try:
+        symbols = Symbols.from_elf(args.kernel)
+    except subprocess.CalledProcessError as err:
+        print(f"xv6net prof: nm cannot read {args.kernel}: {err.stderr.strip()}",
+              file=sys.stderr)
+        return 1
+    print(table(attribute(samples, symbols), args.top))
     return 0
 
 

@@ -409,6 +409,7 @@ class Address:
     ifname: str
     ip: str
     netmask: str
+    gateway: str | None = None   # QEMU's router on a SLiRP LAN; none on the others
 
 
 def addresses(topology: Topology, guest: str) -> list[Address]:
@@ -416,9 +417,11 @@ def addresses(topology: Topology, guest: str) -> list[Address]:
     result = []
     for ref in topology.nics():
         if ref.guest.name == guest and ref.nic.static_ip is not None:
-            network = topology.lan(ref.nic.lan).network
+            lan = topology.lan(ref.nic.lan)
+            network = lan.network
             assert network is not None   # validate() checked
-            result.append(Address(ref.ifname, ref.nic.ip, str(network.netmask)))
+            gateway = SLIRP_GATEWAY if lan.kind == "slirp" else None
+            result.append(Address(ref.ifname, ref.nic.ip, str(network.netmask), gateway))
     return result
 
 
@@ -449,9 +452,10 @@ def kernel_cmdline(topology: Topology, guest: str) -> str:
     if first.nic.dhcp:
         ip = "ip=dhcp" if first.ifname == "eth0" else f"ip=:::::{first.ifname}:dhcp"
     else:
-        netmask = addresses(topology, guest)[0].netmask
+        address = addresses(topology, guest)[0]
         # client:server:gateway:netmask:hostname:device:autoconf
-        ip = f"ip={first.nic.ip}:::{netmask}::{first.ifname}:off"
+        ip = (f"ip={address.ip}::{address.gateway or ''}:{address.netmask}::"
+              f"{address.ifname}:off")
     return f"{cmdline} {ip}".strip()
 
 

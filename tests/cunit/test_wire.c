@@ -13,56 +13,7 @@
 
 #include "kernel/types.h"
 #include "kernel/net/wire.h"
-
-// ---- a tiny test framework ---------------------------------------------------------
-
-static int passed, failed;
-static const char *current;
-
-static void
-check(int ok, const char *what, const char *file, int line)
-{
-  if (ok) {
-    passed++;
-    return;
-  }
-  failed++;
-  printf("%s:%d: %s: FAILED: %s\n", file, line, current, what);
-}
-
-static void
-check_eq(long long got, long long want, const char *expr, const char *file, int line)
-{
-  if (got == want) {
-    passed++;
-    return;
-  }
-  failed++;
-  printf("%s:%d: %s: FAILED: %s is %lld (0x%llx), want %lld (0x%llx)\n",
-         file, line, current, expr, got, got, want, want);
-}
-
-static void
-check_mem(const void *got, const void *want, size_t n, const char *expr, const char *file,
-          int line)
-{
-  if (memcmp(got, want, n) == 0) {
-    passed++;
-    return;
-  }
-  failed++;
-  printf("%s:%d: %s: FAILED: %s:\n   got", file, line, current, expr);
-  for (size_t i = 0; i < n; i++)
-    printf(" %02x", ((const uchar *)got)[i]);
-  printf("\n  want");
-  for (size_t i = 0; i < n; i++)
-    printf(" %02x", ((const uchar *)want)[i]);
-  printf("\n");
-}
-
-#define CHECK(cond)         check((cond), #cond, __FILE__, __LINE__)
-#define CHECK_EQ(got, want) check_eq((long long)(got), (long long)(want), #got, __FILE__, __LINE__)
-#define CHECK_MEM(got, want, n) check_mem((got), (want), (n), #got, __FILE__, __LINE__)
+#include "tests/host/check.h"
 
 // A heap copy of exactly n bytes (see the comment at the top); free with free().
 static uchar *
@@ -542,11 +493,8 @@ test_sum_in_pieces(void)
 
 // ---- main --------------------------------------------------------------------------------
 
-static const struct {
-  const char *name;
-  void (*fn)(void);
-} tests[] = {
-#define T(f) { #f, f }
+static const struct test tests[] = {
+#define T(f) TEST(f)
   T(test_byte_order),
   T(test_ether_parse),
   T(test_ether_parse_refuses_runts),
@@ -572,12 +520,5 @@ static const struct {
 int
 main(void)
 {
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-    int before = failed;
-    current = tests[i].name;
-    tests[i].fn();
-    printf("%s %s\n", failed == before ? "ok  " : "FAIL", current);
-  }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return run_tests(tests, sizeof tests / sizeof tests[0], 0);
 }

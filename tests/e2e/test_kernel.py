@@ -49,3 +49,24 @@ def test_init_cannot_be_killed(guest):
     assert re.search(r"(?i)not permitted", out), out
     assert guest.run("echo alive") == "alive\n"
 
+
+
+@pytest.mark.parametrize(("ip", "why"), [
+    ("ip=10.0.0.300::10.0.0.1:255.255.255.0::eth0:off", "bad client address '10.0.0.300'"),
+    ("ip=frobnicate", "bad client address 'frobnicate'"),
+    ("ip=10.0.0.2:::255.0.255.0::eth0:off", "bad netmask '255.0.255.0'"),
+    ("ip=10.0.0.2::10.0.0.256:255.255.255.0::eth0:off", "bad gateway '10.0.0.256'"),
+    ("ip=10.0.0.2:::255.255.255.0::eth0:sometimes", "unknown autoconf keyword 'sometimes'"),
+    ("ip=bootp", "automatic configuration other than DHCP is not supported"),
+])
+def test_refused_ip_says_why(boot, guest_spec, ip, why):
+    # These used to boot silently with no address.
+    vm = boot(guest_spec(cmdline=ip))
+    assert re.search(rf"(?m)^{re.escape(ip)}: {re.escape(why)}(; no address set)?$",
+                     vm.boot_log), vm.boot_log
+    assert "inet " not in vm.run("ifconfig eth0")
+
+
+def test_ip_off_is_silent(boot, guest_spec):
+    vm = boot(guest_spec(cmdline="ip=off"))
+    assert not re.search(r"(?m)^ip=", vm.boot_log), vm.boot_log

@@ -8,6 +8,7 @@ count. The teardown tests are about the lab, not the card: e1000 only.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -279,13 +280,13 @@ def test_killed_run_leaves_no_qemu_and_cleanup_removes_its_namespace(tmp_path):
     assert name not in list_namespaces()
 
 
-def cli_lab(tmp_path) -> dict:
-    """How to run `python -m xv6net lab` on the two-guests topology."""
+def cli_lab(tmp_path, *options: str, topology: str = "two-guests", env=None) -> dict:
+    """How to run `python -m xv6net lab` on a topology (two-guests by default)."""
     return {
-        "args": [sys.executable, "-m", "xv6net", "lab", "--topology", "two-guests",
+        "args": [sys.executable, "-m", "xv6net", "lab", "--topology", topology,
                  "--results", str(tmp_path), "--kernel", str(ROOT / "build/kernel.elf"),
-                 "--initrd", str(ROOT / "build/initramfs.cpio")],
-        "env": {**os.environ, "PYTHONPATH": str(ROOT / "src")},
+                 "--initrd", str(ROOT / "build/initramfs.cpio"), *options],
+        "env": {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
         "cwd": ROOT, "text": True,
     }
 
@@ -293,7 +294,10 @@ def cli_lab(tmp_path) -> dict:
 @root
 def test_cli_lab_runs_commands_then_tears_down(tmp_path):
     require_kernel()
-    result = subprocess.run(**cli_lab(tmp_path), capture_output=True, timeout=60, check=False,
+    results = tmp_path / "made-by-the-lab"
+    nobody = {"SUDO_UID": "65534", "SUDO_GID": "65534"}   # as if run by that user's sudo
+    result = subprocess.run(**cli_lab(results, env=nobody), capture_output=True, timeout=60,
+                            check=False,
                             input="a arping -c 1 10.0.0.3\n! ip -br link show br-lan0\n\n")
     assert result.returncode == 0, result.stderr
     assert "Unicast reply from 10.0.0.3 [52:54:76:36:01:00]" in result.stdout
@@ -301,6 +305,26 @@ def test_cli_lab_runs_commands_then_tears_down(tmp_path):
     name = result.stdout.split("namespace ", 1)[1].split(":", 1)[0]
     assert name not in list_namespaces()
     assert "lab torn down" in result.stderr
+    # dumpcap's capture used to be root's, mode 0600: the user could not open it.
+    for path in (results, results / "lan0.pcap", results / "a-eth0.pcap",
+                 results / "a-console.log"):
+        st = path.stat()
+        assert (st.st_uid, st.st_gid) == (65534, 65534), path
+        assert st.st_mode & 0o777 == (0o755 if path.is_dir() else 0o644), path
+
+
+def test_cli_lab_interrupts_a_command_that_does_not_end(tmp_path):
+    require_kernel()
+    lines = "b ls\na ping 10.0.2.2\na echo after\n\n"
+    result = subprocess.run(**cli_lab(tmp_path, "--timeout", "3", topology="slirp"),
+                            capture_output=True, timeout=60, check=False, input=lines)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "xv6net: no guest b (guests: a)" in out
+    assert '"a ping -c 3 10.0.2.2"' in out and "! COMMAND" not in out    # help for slirp
+    assert re.search(r"\^C\n\n--- 10\.0\.2\.2 ping statistics ---\n", out), out
+    assert "xv6net: a: still running after 3 s: sent ^C\n" in out
+    assert "\nafter\n" in out
 
 
 @root

@@ -35,8 +35,10 @@ PROVIDER = {
     "qemu-system-i386": "qemu-system-x86", "qemu-system-x86_64": "qemu-system-x86",
     "ip": "iproute2", "bridge": "iproute2", "tshark": "tshark", "arping": "arping",
     "ping": "iputils-ping", sys.executable: "python3-venv", "dnsmasq": "dnsmasq-base",
+    "clang": "clang",
 }
-EVERYTHING = {*PROVIDER.values(), "gcc-multilib"}
+FUZZ_RUNTIME = {"libclang-rt-14-dev", "lib32stdc++-12-dev"}
+EVERYTHING = {*PROVIDER.values(), "gcc-multilib", *FUZZ_RUNTIME}
 BANNERS = {
     "tshark": "TShark (Wireshark) 4.0.17\n",
     "arping": "ARPing 2.23, by Thomas Habets <thomas@habets.se>\n",
@@ -65,6 +67,9 @@ class FakeMachine(bootstrap.Runner):
             return done(127, err=f"{argv[0]}: not found")
         if argv[0] == "gcc" and "-print-libgcc-file-name" in argv:
             return done(out=(LIBGCC32 if "gcc-multilib" in self.packages else LIBGCC64) + "\n")
+        if argv[0] == "clang" and "-m32" in argv:
+            linked = FUZZ_RUNTIME <= self.packages and "gcc-multilib" in self.packages
+            return done(0 if linked else 1, err="" if linked else "cannot find -lstdc++")
         if argv[0] == "ld" and argv[-1].endswith("libgcc.a"):
             if argv[-1] != LIBGCC32:
                 return done(1, err="undefined reference to `__udivmoddi4'")
@@ -88,7 +93,9 @@ def test_a_complete_machine_needs_nothing():
 def test_gcc_naming_the_64_bit_libgcc_leads_to_gcc_multilib():
     # The fresh-machine failure: gcc -m32 -c works and names a libgcc.a that
     # exists, but it is the 64-bit one and the kernel's link fails.
-    assert needed(EVERYTHING - {"gcc-multilib"}) == ["gcc-multilib"]
+    # (A 32-bit fuzzer does not link without it either: that check fails too,
+    # and installing its packages again is harmless.)
+    assert needed(EVERYTHING - {"gcc-multilib"}) == ["gcc-multilib", *sorted(FUZZ_RUNTIME)]
 
 
 def test_the_link_probe_uses_the_libgcc_gcc_names():
@@ -103,9 +110,19 @@ def test_a_missing_qemu_leads_to_qemu_system_x86():
     assert needed(EVERYTHING - {"qemu-system-x86"}) == ["qemu-system-x86"]
 
 
-@pytest.mark.parametrize("package", sorted(EVERYTHING - {"gcc-multilib", "gcc", "binutils"}))
+@pytest.mark.parametrize("package", sorted(EVERYTHING - {"gcc-multilib", "gcc", "binutils",
+                                                         "clang", *FUZZ_RUNTIME}))
 def test_each_missing_package_is_named(package):
     assert needed(EVERYTHING - {package}) == [package]
+
+
+@pytest.mark.parametrize("package", sorted(FUZZ_RUNTIME))
+def test_a_missing_fuzzer_runtime_installs_both_runtime_packages(package):
+    assert needed(EVERYTHING - {package}) == sorted(FUZZ_RUNTIME)
+
+
+def test_without_clang_the_fuzzer_check_fails_too():
+    assert needed(EVERYTHING - {"clang"}) == sorted({"clang", *FUZZ_RUNTIME})
 
 
 @pytest.mark.parametrize("package", ["gcc", "binutils"])
@@ -128,8 +145,9 @@ def test_ensure_installs_once_and_rechecks():
     machine = FakeMachine({"make", "gcc", "binutils", "python3-venv"})
     still = bootstrap.ensure_packages(bootstrap.CHECKS, machine, install=machine.install)
     assert still == []
-    assert machine.installs == [["arping", "cpio", "dnsmasq-base", "gcc-multilib", "iproute2",
-                                 "iputils-ping", "qemu-system-x86", "tshark"]]
+    assert machine.installs == [["arping", "clang", "cpio", "dnsmasq-base", "gcc-multilib",
+                                 "iproute2", "iputils-ping", "lib32stdc++-12-dev",
+                                 "libclang-rt-14-dev", "qemu-system-x86", "tshark"]]
 
 
 def test_ensure_reports_a_check_that_still_fails_after_the_install():
@@ -140,7 +158,8 @@ def test_ensure_reports_a_check_that_still_fails_after_the_install():
         broken_install([p for p in packages if p != "gcc-multilib"])
 
     still = bootstrap.ensure_packages(bootstrap.CHECKS, machine, install=install_without_multilib)
-    assert [check.package for check in still] == ["gcc-multilib"]
+    assert [check.package for check in still] == ["gcc-multilib",
+                                                  "libclang-rt-14-dev lib32stdc++-12-dev"]
 
 
 def test_ensure_does_nothing_when_all_is_there():
@@ -154,12 +173,13 @@ def test_ci_removal_takes_multilib_and_what_it_brought_but_not_the_base():
                  "gcc-multilib", "gcc-12-multilib", "lib32gcc-12-dev", "libc6-dev-i386",
                  "libc6-i386", "libx32gcc-s1", "lib32asan8", "qemu-system-x86",
                  "qemu-system-data", "tshark", "libwireshark16", "wireshark-common",
-                 "arping", "python3", "iproute2", "iputils-ping"]
-    assert bootstrap.removable(installed) == [
-        "arping", "gcc-12-multilib", "gcc-multilib", "lib32asan8", "lib32gcc-12-dev",
-        "libc6-dev-i386", "libc6-i386", "libwireshark16", "libx32gcc-s1",
-        "qemu-system-data", "qemu-system-x86", "tshark", "wireshark-common"]
-
+                 "arping", "python3", "iproute2", "iputils-ping", "clang", "clang-14",
+                 "libclang-rt-14-dev", "lib32stdc++-12-dev", "libclang-cpp14", "libllvm14"]
+    assert bootstrap.removable(installed) == sorted([
+        "arping", "clang", "clang-14", "gcc-12-multilib", "gcc-multilib", "lib32asan8",
+        "lib32gcc-12-dev", "lib32stdc++-12-dev", "libclang-rt-14-dev", "libc6-dev-i386",
+        "libc6-i386", "libwireshark16", "libx32gcc-s1", "qemu-system-data", "qemu-system-x86",
+        "tshark", "wireshark-common"])
 
 @pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("ld") is None,
                     reason="gcc and ld are not installed")

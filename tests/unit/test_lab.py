@@ -189,3 +189,41 @@ def test_settle_time_is_the_e1000s_receive_hold(tmp_path):
     assert Lab(topology.two_guests(), tmp_path, nic_model="virtio-net-pci").settle_time() == 0
     assert Lab(topology.mixed_cards(), tmp_path).settle_time() == pytest.approx(1.2)
     assert Lab(topology.two_guests(), tmp_path, rx_settle=0.5).settle_time() == 0.5
+
+
+def test_slirp_guest_gets_the_gateway(tmp_path):
+    lab = Lab(topology.slirp(), tmp_path)
+    argv = build_argv(lab.vm_spec(lab.topology.guest("a"), 0))
+    assert values(argv, "-append") == ["ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off"]
+
+
+def test_results_handed_to_the_sudo_user(tmp_path, monkeypatch):
+    # dumpcap writes the bridge capture 0600, as root under sudo: the demo
+    # then told the user to open a file they could not read.
+    results = tmp_path / "made" / "demo"
+    lab = Lab(topology.two_guests(), results)
+    lab._prepare_results()
+    capture = results / "lan0.pcap"
+    capture.write_bytes(b"")
+    capture.chmod(0o600)
+    owners = {}
+    monkeypatch.setattr(labmod.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(labmod.os, "chown", lambda p, u, g: owners.__setitem__(Path(p), (u, g)))
+    monkeypatch.setenv("SUDO_UID", "1234")
+    monkeypatch.setenv("SUDO_GID", "99")
+    labmod.hand_over([*lab._made_dirs, *lab.result_files()])
+    assert capture.stat().st_mode & 0o777 == 0o644
+    assert (results.stat().st_mode & 0o777) == 0o755
+    assert owners[capture] == (1234, 99)
+    assert owners[results] == owners[tmp_path / "made"] == (1234, 99)
+    assert tmp_path not in owners          # it was there before: not ours to change
+
+
+def test_results_readable_without_sudo(tmp_path, monkeypatch):
+    path = tmp_path / "x.pcap"
+    path.write_bytes(b"")
+    path.chmod(0o600)
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    monkeypatch.setattr(labmod.os, "chown", lambda *a: pytest.fail("chown without sudo"))
+    labmod.hand_over([path, tmp_path / "missing.pcap"])
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -66,3 +66,4 @@ exit:
   int $T_SYSCALL
   ud2
   .size exit, . - exit
+SYSCALL(sysinfo)

@@ -1,0 +1,261 @@
+// UDP sockets on the host: the socket calls a program makes (through
+// sock_*, with host pointers as user addresses), the frames that cross the
+// wire, queues and their drops, ICMP errors, timeouts on the fake clock
+// (kernel/net/udp.c, socket.c, icmp.c; RFC 768, 1122).
+
+#include "tests/host/fixture.h"
+
+static uchar frame[PBUF_BIGSIZE];
+
+static struct hostnic *
+boot_resolved(const char *cmdline)
+{
+  struct hostnic *eth0 = boot_eth0(cmdline);
+  arp_set(host_netdev(eth0), PEER_IP, peer_mac);
+  return eth0;
+}
+
+static struct sockaddr_in
+sin(uint addr, ushort port)
+{
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr = addr;
+  a.sin_port = htons(port);
+  return a;
+}
+
+static struct socket *
+udp_socket(uint addr, ushort port)
+{
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
+  if (port) {
+    struct sockaddr_in a = sin(addr, port);
+    CHECK_EQ(sock_bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  }
+  return s;
+}
+
+static int
+recv_from(struct socket *s, char *buf, int len, int flags, struct sockaddr_in *from)
+{
+  int fromlen = sizeof *from;
+  return sock_recvfrom(s, (uint)buf, len, flags, (struct sockaddr *)from, &fromlen);
+}
+
+static void
+test_a_datagram_reaches_the_bound_socket_with_its_source(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "hello", 5);
+  host_receive(eth0, frame, len);
+  char buf[64];
+  struct sockaddr_in from;
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_DONTWAIT, &from), 5);
+  CHECK_MEM(buf, "hello", 5);
+  CHECK_EQ(from.sin_family, AF_INET);
+  CHECK_EQ(from.sin_addr, PEER_IP);
+  CHECK_EQ(ntohs(from.sin_port), 5000);
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_DONTWAIT, &from), -EAGAIN);
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+static void
+test_a_closed_port_earns_an_exact_port_unreachable(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 9, "x", 1);
+  host_receive(eth0, frame, len);
+  CHECK_EQ(host_nsent(eth0), 1);
+  struct frame *r = next_sent(eth0);
+  const uchar *ip = r->b + 14, *ic = ip + 20;
+  CHECK_EQ(get32addr(ip + 16), PEER_IP);
+  CHECK_EQ(ip[9], IPPROTO_ICMP);
+  CHECK_EQ(ic[0], 3);                              // destination unreachable
+  CHECK_EQ(ic[1], 3);                              // port
+  CHECK_MEM(ic + 8, frame + 14, 20 + 8);           // the offending header and 8 bytes
+  CHECK_EQ(get16(ip + 2), 20 + 8 + 20 + 8);
+  CHECK_EQ(stats().udp_rx_noport, 1);
+  CHECK(host_pool_full());
+}
+
+static void
+test_sendto_puts_the_exact_datagram_on_the_wire(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 6000);
+  struct sockaddr_in to = sin(PEER_IP, 53);
+  char data[100];
+  for (uint i = 0; i < sizeof data; i++)
+    data[i] = i;
+  CHECK_EQ(sock_sendto(s, (uint)data, sizeof data, (struct sockaddr *)&to, sizeof to), 100);
+  CHECK_EQ(host_nsent(eth0), 1);
+  struct frame *f = next_sent(eth0);
+  uchar want[256];
+  uint len = host_udp_frame(want, peer_mac, our_mac, OUR_IP, PEER_IP, 6000, 53, data, 100);
+  CHECK_EQ(f->len, len);
+  // Everything but the IP identification (and so the header checksum).
+  CHECK_MEM(f->b, want, 14 + 4);
+  CHECK_MEM(f->b + 14 + 6, want + 14 + 6, 4);
+  CHECK_MEM(f->b + 14 + 12, want + 14 + 12, len - 14 - 12);
+  uchar fixed[256];
+  memmove(fixed, f->b, f->len);
+  host_fixsums(fixed, f->len);
+  CHECK_MEM(fixed, f->b, f->len);                  // both checksums right
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+static void
+test_a_full_queue_drops_and_counts_and_close_frees_it(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "hello", 5);
+  int sent = 0;
+  while (stats().udp_rx_queuedrops == 0 && sent < 5000) {
+    host_receive(eth0, frame, len);
+    sent++;
+  }
+  CHECK(stats().udp_rx_queuedrops == 1);
+  CHECK(sent < 5000);
+  CHECK(pbuf_nfree() > 0);                         // the queue is bounded below the pool
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+static void
+test_a_port_unreachable_refuses_the_connected_socket(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 6001);
+  struct sockaddr_in to = sin(PEER_IP, 9);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), 0);
+  CHECK_EQ(sock_sendto(s, (uint)"ping", 4, 0, 0), 4);
+  struct frame *f = next_sent(eth0);
+  // The peer's answer: port unreachable quoting our datagram.
+  uint ql = 20 + 8;
+  uint n = host_ether(frame, our_mac, peer_mac, ETH_P_IP);
+  n += host_ipv4(frame + n, PEER_IP, OUR_IP, IPPROTO_ICMP, 8 + ql, 3, 0, 64);
+  uchar *ic = frame + n;
+  memset(ic, 0, 8);
+  ic[0] = 3;
+  ic[1] = 3;
+  memmove(ic + 8, f->b + 14, ql);
+  host_fixsums(frame, n + 8 + ql);
+  host_receive(eth0, frame, n + 8 + ql);
+  char buf[8];
+  struct sockaddr_in from;
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_DONTWAIT, &from), -ECONNREFUSED);
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_DONTWAIT, &from), -EAGAIN);   // reported once
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+static void
+test_bad_user_pointers_fault_without_losing_the_pool(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  struct sockaddr_in to = sin(PEER_IP, 9);
+  CHECK_EQ(sock_sendto(s, host_badaddr(), 10, (struct sockaddr *)&to, sizeof to), -EFAULT);
+  CHECK_EQ(sock_sendto(s, 0, 10, (struct sockaddr *)&to, sizeof to), -EFAULT);
+  CHECK_EQ(host_nsent(eth0), 0);
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "abc", 3);
+  host_receive(eth0, frame, len);
+  int fromlen = sizeof to;
+  CHECK_EQ(sock_recvfrom(s, host_badaddr(), 3, MSG_DONTWAIT, (struct sockaddr *)&to, &fromlen),
+           -EFAULT);
+  CHECK(host_pool_full());                         // the datagram was freed, not leaked
+  sock_close(s);
+}
+
+static void
+test_a_receive_timeout_runs_out_on_the_clock(void)
+{
+  boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  struct timeval tv = { 2, 500000 };
+  CHECK_EQ(sock_setopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  char buf[8];
+  struct sockaddr_in from;
+  uint start = readticks();
+  CHECK_EQ(recv_from(s, buf, sizeof buf, 0, &from), -EAGAIN);
+  CHECK_EQ(readticks() - start, 250);              // 2.5 s of the fake clock
+  int len = sizeof tv;
+  struct timeval got;
+  CHECK_EQ(sock_getopt(s, SOL_SOCKET, SO_RCVTIMEO, &got, &len), 0);
+  CHECK_EQ(got.tv_sec, 2);
+  CHECK_EQ(got.tv_usec, 500000);
+  sock_close(s);
+}
+
+static void
+test_a_killed_process_is_interrupted(void)
+{
+  boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  host_set_interrupted(1);
+  char buf[8];
+  struct sockaddr_in from;
+  CHECK_EQ(recv_from(s, buf, sizeof buf, 0, &from), -EINTR);
+  host_set_interrupted(0);
+  sock_close(s);
+}
+
+static void
+test_loopback_delivers_to_ourselves(void)
+{
+  boot_resolved("");
+  struct socket *srv = udp_socket(host_ip(127, 0, 0, 1), 7777);
+  struct socket *cli = udp_socket(0, 0);
+  struct sockaddr_in to = sin(host_ip(127, 0, 0, 1), 7777);
+  CHECK_EQ(sock_sendto(cli, (uint)"over lo", 7, (struct sockaddr *)&to, sizeof to), 7);
+  host_netrx();
+  char buf[16];
+  struct sockaddr_in from;
+  CHECK_EQ(recv_from(srv, buf, sizeof buf, MSG_DONTWAIT, &from), 7);
+  CHECK_MEM(buf, "over lo", 7);
+  CHECK_EQ(from.sin_addr, host_ip(127, 0, 0, 1));
+  sock_close(srv);
+  sock_close(cli);
+  CHECK(host_pool_full());
+}
+
+static void
+test_binding_a_taken_port_is_refused(void)
+{
+  boot_resolved("");
+  struct socket *a = udp_socket(0, 7777), *b = udp_socket(0, 0);
+  struct sockaddr_in addr = sin(0, 7777);
+  CHECK_EQ(sock_bind(b, (struct sockaddr *)&addr, sizeof addr), -EADDRINUSE);
+  addr = sin(host_ip(192, 168, 9, 9), 7778);
+  CHECK_EQ(sock_bind(b, (struct sockaddr *)&addr, sizeof addr), -EADDRNOTAVAIL);
+  sock_close(a);
+  addr = sin(0, 7777);
+  CHECK_EQ(sock_bind(b, (struct sockaddr *)&addr, sizeof addr), 0);   // free again
+  sock_close(b);
+}
+
+static const struct test tests[] = {
+  TEST(test_a_datagram_reaches_the_bound_socket_with_its_source),
+  TEST(test_a_closed_port_earns_an_exact_port_unreachable),
+  TEST(test_sendto_puts_the_exact_datagram_on_the_wire),
+  TEST(test_a_full_queue_drops_and_counts_and_close_frees_it),
+  TEST(test_a_port_unreachable_refuses_the_connected_socket),
+  TEST(test_bad_user_pointers_fault_without_losing_the_pool),
+  TEST(test_a_receive_timeout_runs_out_on_the_clock),
+  TEST(test_a_killed_process_is_interrupted),
+  TEST(test_loopback_delivers_to_ourselves),
+  TEST(test_binding_a_taken_port_is_refused),
+};
+
+int
+main(void)
+{
+  return run_tests(tests, NELEM(tests), 1);
+}

@@ -1,0 +1,530 @@
+// sysfuzz [-s SEED] [-n CALLS] [-l CALLS_PER_CHILD] [-q]: random sequences of
+// every system call with hostile arguments, each sequence in a child
+// process of its own, entering the kernel by sysenter and by int $64 in
+// turn. The oracle: the kernel never panics, and once every child has
+// exited, the free pages, open files, sockets, processes and network
+// buffers are back at their counts from before (sysinfo). The seed is
+// printed first: `sysfuzz -s SEED` replays the same calls.
+//
+// Calls that change the file system (unlink, rename, truncate, mkdir, rmdir,
+// and open for writing) are aimed only at a closed set of names under
+// SCRATCH, so that renames cannot reach anything else, and the scratch
+// directory is emptied after each child; calls that only read take any path.
+
+#include "kernel/types.h"
+#include "kernel/syscall.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/fcntl.h"
+#include "kernel/socket.h"
+#include "kernel/sysinfo.h"
+#include "kernel/memlayout.h"
+#include "user/user.h"
+#include "user/net.h"
+#include "kernel/prof.h"
+
+#define WATCHDOG_TICKS 5       // a child still running after this is killed
+#define REPORTFD (NOFILE - 1)  // a child writes a byte here before each call
+#define SCRATCH "/tmp/sysfuzz"
+#define SETTLE_TICKS   (45 * 100)   // longest wait for timers to give resources back
+
+enum kind {
+  K_NONE, K_INT, K_FD, K_RBUF, K_WBUF, K_LEN, K_PATH, K_FLAGS, K_PID, K_TICKS, K_SBRK,
+  K_DOMAIN, K_TYPE, K_PROTO, K_ADDR, K_ADDRLEN, K_LENPTR, K_LEVEL, K_OPT, K_INDEX,
+  K_IFNAME, K_IP, K_STRUCT, K_KPROF, K_MSG, K_WPATH, K_WHENCE,
+};
+
+struct call {
+  int num;
+  const char *name;
+  uchar args[6];
+};
+
+// Every system call but exit (a child ends with it anyway) and those that
+// would end the fuzzer's own world (kill is aimed away from our parent).
+static const struct call calls[] = {
+  { SYS_fork, "fork", { K_NONE } },
+  { SYS_wait, "wait", { K_WBUF } },
+  { SYS_pipe, "pipe", { K_WBUF } },
+  { SYS_read, "read", { K_FD, K_WBUF, K_LEN } },
+  { SYS_kill, "kill", { K_PID } },
+  { SYS_exec, "exec", { K_PATH, K_RBUF } },
+  { SYS_fstat, "fstat", { K_FD, K_WBUF } },
+  { SYS_chdir, "chdir", { K_PATH } },
+  { SYS_dup, "dup", { K_FD } },
+  { SYS_getpid, "getpid", { K_NONE } },
+  { SYS_sbrk, "sbrk", { K_SBRK } },
+  { SYS_sleep, "sleep", { K_TICKS } },
+  { SYS_uptime, "uptime", { K_NONE } },
+  { SYS_open, "open", { K_PATH, K_FLAGS } },
+  { SYS_write, "write", { K_FD, K_RBUF, K_LEN } },
+  { SYS_close, "close", { K_FD } },
+  { SYS_getppid, "getppid", { K_NONE } },
+  { SYS_socket, "socket", { K_DOMAIN, K_TYPE, K_PROTO } },
+  { SYS_bind, "bind", { K_FD, K_ADDR, K_ADDRLEN } },
+  { SYS_sendto, "sendto", { K_FD, K_RBUF, K_LEN, K_MSG, K_ADDR, K_ADDRLEN } },
+  { SYS_recvfrom, "recvfrom", { K_FD, K_WBUF, K_LEN, K_MSG, K_WBUF, K_LENPTR } },
+  { SYS_setsockopt, "setsockopt", { K_FD, K_LEVEL, K_OPT, K_RBUF, K_LEN } },
+  { SYS_netifget, "netifget", { K_INDEX, K_WBUF } },
+  { SYS_netstat, "netstat", { K_WBUF } },
+  { SYS_netifset, "netifset", { K_IFNAME, K_STRUCT } },
+  { SYS_create_arp, "create_arp", { K_IFNAME, K_IP, K_WBUF, K_TICKS } },
+  { SYS_arplist, "arplist", { K_INDEX, K_WBUF } },
+  { SYS_arpset, "arpset", { K_STRUCT } },
+  { SYS_arpdel, "arpdel", { K_IP, K_IFNAME } },
+  { SYS_clock, "clock", { K_WBUF } },
+  { SYS_connect, "connect", { K_FD, K_ADDR, K_ADDRLEN } },
+  { SYS_getsockname, "getsockname", { K_FD, K_WBUF, K_LENPTR } },
+  { SYS_getsockopt, "getsockopt", { K_FD, K_LEVEL, K_OPT, K_WBUF, K_LENPTR } },
+  { SYS_routelist, "routelist", { K_INDEX, K_WBUF } },
+  { SYS_routeadd, "routeadd", { K_STRUCT } },
+  { SYS_routedel, "routedel", { K_STRUCT } },
+  { SYS_socklist, "socklist", { K_INDEX, K_WBUF } },
+  { SYS_kprof, "kprof", { K_KPROF, K_INT, K_INT } },
+  { SYS_sysinfo, "sysinfo", { K_WBUF } },
+  { SYS_unlink, "unlink", { K_WPATH } },
+  { SYS_mkdir, "mkdir", { K_WPATH, K_INT } },
+  { SYS_rmdir, "rmdir", { K_WPATH } },
+  { SYS_rename, "rename", { K_WPATH, K_WPATH } },
+  { SYS_ftruncate, "ftruncate", { K_FD, K_LEN } },
+  { SYS_truncate, "truncate", { K_WPATH, K_LEN } },
+  { SYS_lseek, "lseek", { K_FD, K_INT, K_WHENCE } },
+  { SYS_statfs, "statfs", { K_PATH, K_WBUF } },
+  { SYS_getrandom, "getrandom", { K_WBUF, K_LEN, K_INT } },
+  { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
+};
+
+int main(int argc, char **argv);
+
+static uint rng;
+static char *page;          // a page of our own, read/write, with an unmapped page after it
+static char *brkend;        // the break just after it
+
+static uint
+rnd(void)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 17;
+  rng ^= rng << 5;
+  return rng;
+}
+
+static uint
+pick(const uint *values, int n)
+{
+  return values[rnd() % n];
+}
+#define PICK(array) pick(array, sizeof(array) / sizeof(array[0]))
+
+// Hostile and friendly pointers: null, the first page, straddling the end
+// of our memory, unmapped, the kernel's half, read-only text, and good ones.
+static uint
+pointer(int writable)
+{
+  uint bad[] = { 0, 1, 0xFFF, (uint)page + 4096 - 2, (uint)page + 4096, 0x40000000,
+                 KERNBASE, KERNBASE + 0x100000, 0xFFFFF000, 0xFFFFFFFF };
+  switch (rnd() % 4) {
+  case 0:
+    return PICK(bad);
+  case 1:
+    if (!writable)
+      return (uint)pointer;      // our text: readable, not writable
+    return (uint)main;           // our text: writing there must fail cleanly
+  default:
+    return (uint)page + (rnd() % 64) * 8;
+  }
+}
+
+static const char *paths[] = {
+  "/", "/bin", "/bin/echo", "/bin/nonexistent", "", "/dev/null", ".", "..", "/bin/../bin/ls",
+  "/etc", "////", "/bin/ls/x",
+};
+
+// The scratch names, deepest first (the order cleanup removes them in).
+static const char *scratch[] = {
+  SCRATCH "/d/d", SCRATCH "/d/a", SCRATCH "/a", SCRATCH "/b", SCRATCH "/d",
+};
+
+// A path to change: a scratch name, the root, or a bad one.
+static uint
+wpath(void)
+{
+  switch (rnd() % 8) {
+  case 0:
+    return pointer(0);
+  case 1:
+    return (uint)"/";
+  case 2:
+    return (uint)"";
+  default:
+    return (uint)scratch[rnd() % (sizeof scratch / sizeof scratch[0])];
+  }
+}
+
+static uint
+path(void)
+{
+  switch (rnd() % 5) {
+  case 0:
+    return pointer(0);
+  case 1: {                      // no NUL before the end of our memory
+    memset(page + 4096 - 64, 'a', 64);
+    return (uint)page + 4096 - 64;
+  }
+  default:
+    return (uint)paths[rnd() % (sizeof paths / sizeof paths[0])];
+  }
+}
+
+// A socket address of either family, valid or not, in our page.
+static uint
+sockaddr(void)
+{
+  if (rnd() % 5 == 0)
+    return pointer(0);
+  char *p = page + 1024;
+  if (rnd() % 2) {
+    struct sockaddr_in *sin = (struct sockaddr_in *)p;
+    uint addrs[] = { 0, 0x0100007f, 0x0200007f, 0xFFFFFFFF, 0x0202000a, 0x0f02000a,
+                     0x010000e0, rnd() };
+    memset(sin, 0, sizeof *sin);
+    sin->sin_family = rnd() % 8 ? AF_INET : rnd();
+    sin->sin_port = rnd() % 4 ? htons(9000 + rnd() % 8) : rnd();
+    sin->sin_addr = PICK(addrs);
+  } else {
+    struct sockaddr_ll *sll = (struct sockaddr_ll *)p;
+    memset(sll, 0, sizeof *sll);
+    sll->sll_family = rnd() % 8 ? AF_PACKET : rnd();
+    sll->sll_protocol = rnd() % 2 ? htons(ETH_P_TEST) : rnd();
+    sll->sll_ifindex = rnd() % 5 - 1;
+  }
+  return (uint)p;
+}
+
+// A structure argument (netif_conf, arpreq, rtentry): random bytes, names
+// that exist or not.
+static uint
+structure(void)
+{
+  if (rnd() % 5 == 0)
+    return pointer(0);
+  char *p = page + 2048;
+  for (int i = 0; i < 64; i += 4)
+    *(uint *)(p + i) = rnd();
+  const char *names[] = { "eth0", "lo", "eth9", "" };
+  if (rnd() % 2)
+    strcpy(p + 12 + (rnd() % 2) * 4, names[rnd() % 4]);
+  return (uint)p;
+}
+
+static uint
+argument(int kind, int *fds, int nfds)
+{
+  uint lens[] = { 0, 1, 7, 8, 16, 28, 64, 1500, 4096, 4097, 16384, 65536, 0x7FFFFFFF,
+                  0xFFFFFFFF, 0x80000000, 0xFFFFF000 };
+  uint ints[] = { 0, 1, 2, 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 255, 65536 };
+  switch (kind) {
+  case K_NONE:
+    return 0;
+  case K_FD: {
+    uint bad[] = { 0xFFFFFFFF, NOFILE, 1000, 0x7FFFFFFF };
+    return rnd() % 6 == 0 ? PICK(bad) : (uint)fds[rnd() % nfds];
+  }
+  case K_RBUF:
+    return pointer(0);
+  case K_WBUF:
+    return pointer(1);
+  case K_LEN:
+  case K_ADDRLEN:
+    return rnd() % 3 ? rnd() % 40 : PICK(lens);
+  case K_PATH:
+    return path();
+  case K_FLAGS: {
+    uint flags[] = { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT | O_RDWR, O_TRUNC | O_WRONLY,
+                     O_APPEND | O_WRONLY, O_CREAT | O_EXCL | O_WRONLY, 0xFFFFFFFF };
+    return PICK(flags);
+  }
+  case K_WPATH:
+    return wpath();
+  case K_WHENCE:
+    return rnd() % 4 ? rnd() % 3 : PICK(ints);
+  case K_PID: {
+    uint pids[] = { 0, 0xFFFFFFFF, 0x7FFFFFFF, 30000 + rnd() % 1000 };
+    return rnd() % 8 == 0 ? (uint)getpid() : PICK(pids);
+  }
+  case K_TICKS: {
+    uint ticks[] = { 0, 1, 2, 0xFFFFFFFF, 0x7FFFFFFF, 1000 };
+    return PICK(ticks);
+  }
+  case K_SBRK: {
+    uint incr[] = { 0, 4096, 1, 0xFFFFF000, 0x40000000, 0x80000000, 0xC0000000, 65536 };
+    return PICK(incr);
+  }
+  case K_DOMAIN: {
+    uint d[] = { AF_INET, AF_PACKET, 0, 99, 0xFFFFFFFF };
+    return PICK(d);
+  }
+  case K_TYPE: {
+    uint t[] = { SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, 0, 99 };
+    return PICK(t);
+  }
+  case K_PROTO: {
+    uint p[] = { 0, IPPROTO_ICMP, IPPROTO_UDP, IPPROTO_TCP, htons(ETH_P_ALL), htons(ETH_P_TEST),
+                 255, 0xFFFFFFFF };
+    return PICK(p);
+  }
+  case K_ADDR:
+    return rnd() % 6 == 0 ? 0 : sockaddr();
+  case K_LENPTR: {
+    if (rnd() % 4 == 0)
+      return pointer(1);
+    int *lp = (int *)(page + 3072);
+    *lp = rnd() % 3 ? 16 : (int)PICK(lens);
+    return (uint)lp;
+  }
+  case K_LEVEL: {
+    uint l[] = { SOL_SOCKET, 0, 0xFFFFFFFF };
+    return PICK(l);
+  }
+  case K_OPT: {
+    uint o[] = { SO_RCVTIMEO, SO_BROADCAST, SO_ERROR, 0, 99 };
+    return PICK(o);
+  }
+  case K_INDEX: {
+    uint i[] = { 0, 1, 2, 3, 9, 0xFFFFFFFF, 0x7FFFFFFF };
+    return PICK(i);
+  }
+  case K_IFNAME: {
+    const char *names[] = { "eth0", "lo", "eth9", "" };
+    return rnd() % 4 == 0 ? pointer(0) : (uint)names[rnd() % 4];
+  }
+  case K_IP: {
+    uint ips[] = { 0, 0x0100007f, 0x0202000a, 0xFFFFFFFF, rnd() };
+    return PICK(ips);
+  }
+  case K_STRUCT:
+    return structure();
+  case K_KPROF:
+    return rnd() % 4;
+  case K_MSG:
+    return rnd() % 4 ? MSG_DONTWAIT : PICK(ints);
+  default:
+    return rnd() % 2 ? PICK(ints) : rnd();
+  }
+}
+
+// Some descriptors to aim at: the three standard ones (on /dev/null), a
+// pipe, sockets of each kind, a directory and a file.
+static int
+openfds(int *fds)
+{
+  int n = 0, p[2];
+  for (int i = 0; i < 3; i++)
+    fds[n++] = i;
+  if (pipe(p) == 0) {
+    fds[n++] = p[0];
+    fds[n++] = p[1];
+  }
+  int kinds[][3] = { { AF_INET, SOCK_DGRAM, 0 }, { AF_INET, SOCK_RAW, IPPROTO_ICMP },
+                     { AF_PACKET, SOCK_RAW, htons(ETH_P_TEST) } };
+  for (int i = 0; i < 3; i++)
+    if ((fds[n] = socket(kinds[i][0], kinds[i][1], kinds[i][2])) >= 0)
+      n++;
+  if ((fds[n] = open("/", O_RDONLY)) >= 0)
+    n++;
+  if ((fds[n] = open("/bin/echo", O_RDONLY)) >= 0)
+    n++;
+  if ((fds[n] = open(SCRATCH "/a", O_CREAT | O_RDWR)) >= 0)
+    n++;
+  return n;
+}
+
+// A page of our own with nothing mapped after it (the heap's end).
+static void
+ownpage(void)
+{
+  char *brk = sbrk(0);
+  uint pad = (4096 - ((uint)brk & 4095)) & 4095;
+  page = sbrk(pad + 4096) + pad;
+  brkend = page + 4096;
+}
+
+static void
+child(uint seed, int ncalls, int report)
+{
+  int fds[16];
+  rng = seed ? seed : 1;
+  int fill[NOFILE], nfill = 0, fd;
+  while ((fd = dup(report)) >= 0 && fd < REPORTFD)   // dup takes the lowest free one
+    fill[nfill++] = fd;
+  if (fd != REPORTFD)
+    exit(1);
+  for (int i = 0; i < nfill; i++)
+    close(fill[i]);
+  close(report);
+  for (int fd = 0; fd < 3; fd++) {   // nothing blocks on or writes to the console
+    close(fd);
+    open("/dev/null", O_RDWR);
+  }
+  ownpage();
+  int nfds = openfds(fds);
+  for (int i = 0; i < ncalls; i++) {
+    const struct call *c = &calls[rnd() % (sizeof calls / sizeof calls[0])];
+    uint a[6];
+    for (int j = 0; j < 6; j++)
+      a[j] = argument(c->args[j], fds, nfds);
+    int num = c->num >= 0 ? c->num : (int)(rnd() % 200);
+    if (num == SYS_exit || num == SYS_kill)
+      num = c->num == SYS_kill ? num : SYS_getpid;
+    if ((num == SYS_close || num == SYS_dup) && a[0] == REPORTFD)
+      a[0] = 0xFFFFFFFF;               // the report pipe is not a target
+    if (num == SYS_open && (a[1] & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)))
+      a[0] = wpath();                  // only scratch files are opened to be changed
+    write(REPORTFD, "", 1);
+    int r = (i & 1) ? rawsyscall_int(num, a[0], a[1], a[2], a[3], a[4], a[5])
+                    : rawsyscall(num, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (num == SYS_fork && r == 0)
+      exit(0);                       // a grandchild has no sequence of its own
+    if (num == SYS_sbrk)             // our page back where it was, for the next call
+      sbrk(brkend - sbrk(0));
+  }
+  exit(0);
+}
+
+// One child with a watchdog that kills it if it is still running (asleep
+// in a blocking call) after WATCHDOG_TICKS. Returns how many calls the child
+// made: it writes a byte to a pipe before each, which we read until every
+// holder of the pipe's write end is gone.
+static int
+runchild(uint seed, int ncalls)
+{
+  int report[2];
+  if (pipe(report) < 0) {
+    fprintf(2, "sysfuzz: pipe: %s\n", strerror(errno));
+    exit(1);
+  }
+  int pid = fork();
+  if (pid == 0) {
+    close(report[0]);
+    child(seed, ncalls, report[1]);
+  }
+  close(report[1]);
+  if (pid < 0) {
+    fprintf(2, "sysfuzz: fork: %s\n", strerror(errno));
+    exit(1);
+  }
+  int dog = fork();
+  if (dog == 0) {
+    close(report[0]);
+    sleep(WATCHDOG_TICKS);
+    kill(pid, SIGKILL);
+    exit(0);
+  }
+  int made = 0, n;
+  char buf[64];
+  while ((n = read(report[0], buf, sizeof buf)) > 0)
+    made += n;
+  close(report[0]);
+  if (dog > 0)
+    kill(dog, SIGKILL);
+  int done;
+  while ((done = wait(0)) >= 0)   // the child, the watchdog, and nothing else of ours
+    ;
+  return made;
+}
+
+// Empty the scratch directory: whatever the calls made of it, only its
+// closed set of names can be there.
+static void
+cleanscratch(void)
+{
+  for (uint i = 0; i < sizeof scratch / sizeof scratch[0]; i++)
+    if (unlink(scratch[i]) < 0)
+      rmdir(scratch[i]);
+}
+
+static int
+same(const struct sysinfo *a, const struct sysinfo *b)
+{
+  return a->freepages + a->kstackpages == b->freepages + b->kstackpages && a->files == b->files && a->sockets == b->sockets &&
+         a->procs == b->procs && a->pbuf_free == b->pbuf_free &&
+         a->bigpbuf_free == b->bigpbuf_free;
+}
+
+static void
+show(const char *what, const struct sysinfo *s)
+{
+  printf("sysfuzz: %s: free pages %u (+%u in kernel stacks), files %u, sockets %u, processes %u, buffers %u/%u, "
+         "big %u/%u\n", what, s->freepages, s->kstackpages, s->files, s->sockets, s->procs, s->pbuf_free,
+         s->pbuf_total, s->bigpbuf_free, s->bigpbuf_total);
+}
+
+static void
+usage(void)
+{
+  fprintf(2, "usage: sysfuzz [-s SEED] [-n CALLS] [-l CALLS_PER_CHILD] [-q]\n");
+  exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+  uint seed = uptime() * 2654435761u + 1;
+  int total = 10000, perchild = 128, quiet = 0;
+  for (int i = 1; i < argc; i++) {
+    char *end;
+    if (strcmp(argv[i], "-q") == 0) {
+      quiet = 1;
+      continue;
+    }
+    if (i + 1 >= argc)
+      usage();
+    uint v = strtoul(argv[i + 1], &end, 0);
+    if (*end || argv[i + 1][0] == 0)
+      usage();
+    if (strcmp(argv[i], "-s") == 0)
+      seed = v;
+    else if (strcmp(argv[i], "-n") == 0 && v > 0 && v <= 100000000)
+      total = v;
+    else if (strcmp(argv[i], "-l") == 0 && v > 0 && v <= 100000)
+      perchild = v;
+    else
+      usage();
+    i++;
+  }
+  printf("sysfuzz: seed %u, %d calls, %d per child\n", seed, total, perchild);
+  struct sysinfo before, after;
+  if (mkdir(SCRATCH, 0755) < 0 && errno != EEXIST) {
+    fprintf(2, "sysfuzz: mkdir %s: %s\n", SCRATCH, strerror(errno));
+    exit(1);
+  }
+  cleanscratch();
+  sysinfo(&before);
+  int children = 0, done = 0;
+  while (done < total) {
+    int n = total - done < perchild ? total - done : perchild;
+    done += runchild(seed + children * 0x9E3779B9u, n);
+    cleanscratch();
+    children++;
+    if (!quiet && children % 200 == 0)
+      printf("sysfuzz: %d calls in %d children\n", done, children);
+  }
+  int start = uptime();
+  do {
+    sysinfo(&after);
+    if (same(&before, &after))
+      break;
+    sleep(10);
+  } while (uptime() - start < SETTLE_TICKS);
+  kprof(KPROF_STOP, 0, 0);   // a child may have started the profiler
+  printf("sysfuzz: %d calls made in %d children, half by int $64\n", done, children);
+  show("before", &before);
+  show("after", &after);
+  if (!same(&before, &after)) {
+    printf("sysfuzz: FAILED: resources not returned (seed %u)\n", seed);
+    exit(1);
+  }
+  rmdir(SCRATCH);
+  printf("sysfuzz: no leaks\n");
+  exit(0);
+}
