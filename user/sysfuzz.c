@@ -94,6 +94,11 @@ static const struct call calls[] = {
   { SYS_getrandom, "getrandom", { K_WBUF, K_LEN, K_INT } },
   { SYS_poll, "poll", { K_POLLFDS, K_NFDS, K_TIMEOUT } },
   { SYS_fcntl, "fcntl", { K_FD, K_FCNTL, K_FFLAGS } },
+  { SYS_listen, "listen", { K_FD, K_INT } },
+  { SYS_accept, "accept", { K_FD, K_WBUF, K_LENPTR } },
+  { SYS_shutdown, "shutdown", { K_FD, K_INT } },
+  { SYS_getpeername, "getpeername", { K_FD, K_WBUF, K_LENPTR } },
+  { SYS_tcplist, "tcplist", { K_INDEX, K_WBUF } },
   { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
 };
 
@@ -305,11 +310,12 @@ argument(int kind, int *fds, int nfds)
     return (uint)lp;
   }
   case K_LEVEL: {
-    uint l[] = { SOL_SOCKET, 0, 0xFFFFFFFF };
+    uint l[] = { SOL_SOCKET, IPPROTO_TCP, 0, 0xFFFFFFFF };
     return PICK(l);
   }
   case K_OPT: {
-    uint o[] = { SO_RCVTIMEO, SO_BROADCAST, SO_ERROR, 0, 99 };
+    uint o[] = { SO_RCVTIMEO, SO_BROADCAST, SO_ERROR, SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER,
+                 SO_SNDBUF, SO_RCVBUF, TCP_NODELAY, 0, 99 };
     return PICK(o);
   }
   case K_INDEX: {
@@ -354,6 +360,31 @@ argument(int kind, int *fds, int nfds)
   }
 }
 
+// TCP descriptors: a listener on 127.0.0.1:9000 (a port the fuzzed
+// addresses name), a connection to it, and the accepted end. Returns how
+// many it added to fds. The connection is non-blocking and given 50 ms:
+// an earlier child may have taken lo down (it is put back at the end).
+static int
+tcpfds(int *fds)
+{
+  struct sockaddr_in a = { AF_INET, htons(9000), 0x0100007f, { 0 } };
+  int n = 0, l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+  if (l >= 0 && bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 4) == 0)
+    fds[n++] = l;
+  if (c < 0)
+    return n;
+  fds[n++] = c;
+  fcntl(c, F_SETFL, O_NONBLOCK);
+  connect(c, (struct sockaddr *)&a, sizeof a);
+  struct pollfd p = { l, POLLIN, 0 };
+  if (l >= 0 && poll(&p, 1, 50) == 1) {
+    int s = accept(l, 0, 0);
+    if (s >= 0)
+      fds[n++] = s;
+  }
+  return n;
+}
+
 // Some descriptors to aim at: the three standard ones (on /dev/null), a
 // pipe, sockets of each kind, a directory and a file.
 static int
@@ -371,6 +402,7 @@ openfds(int *fds)
   for (int i = 0; i < 3; i++)
     if ((fds[n] = socket(kinds[i][0], kinds[i][1], kinds[i][2])) >= 0)
       n++;
+  n += tcpfds(fds + n);
   if ((fds[n] = open("/", O_RDONLY)) >= 0)
     n++;
   if ((fds[n] = open("/bin/echo", O_RDONLY)) >= 0)

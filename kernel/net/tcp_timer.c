@@ -59,6 +59,9 @@ tcp_settimewait(struct tcpcb *tp)
 {
   tp->state = TCPS_TIME_WAIT;
   tp->t_rexmt = tp->t_persist = tp->t_delack = tp->t_keep = 0;
+  tcpbuf_free(&tp->snd);     // all acknowledged: give the pages back now,
+  if (tp->so == 0)           // not 2*MSL later
+    tcpbuf_free(&tp->rcv);
   tp->t_2msl = tcp_deadline(2 * tcp_msl);
   tcp_wake(tp);
 }

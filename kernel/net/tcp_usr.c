@@ -236,6 +236,7 @@ tcp_closed(struct tcpcb *tp)
 {
   tp->state = TCPS_CLOSED;
   tp->t_rexmt = tp->t_persist = tp->t_delack = tp->t_keep = tp->t_2msl = 0;
+  tcpbuf_free(&tp->snd);   // nothing will be sent (what is unread stays for the program)
   if (tp->parent || tp->so == 0) {
     tcp_free(tp);
     return;
