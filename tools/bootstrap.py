@@ -165,6 +165,7 @@ CHECKS: tuple[Check, ...] = (
     # Linux peers for the TCP tests (tests/e2e/test_tcp_linux.py).
     Check("socat", "socat", answers("socat", "-V", expect="socat version")),
     Check("OpenBSD netcat", "netcat-openbsd", openbsd_netcat),
+    Check("hping3", "hping3", answers("hping3", "--version", expect="hping3 version")),
     Check("a 32-bit libFuzzer target with the sanitizers",
           "libclang-rt-14-dev lib32stdc++-12-dev", builds_32bit_fuzzer),
 )
@@ -177,7 +178,8 @@ CONFLICTS = {"arping": ("iputils-arping",)}
 # installs them: every package above that a base Debian 12 image lacks, and
 # what gcc-multilib brings in (matched by prefix: lib32*, libx32*, ...).
 REMOVABLE = ("gcc-multilib", "qemu-system-x86", "tshark", "arping", "iputils-arping",
-             "cpio", "dnsmasq-base", "socat", "netcat-openbsd", "clang", "clang-14", "libclang1-14",
+             "cpio", "dnsmasq-base", "socat", "netcat-openbsd", "hping3", "clang", "clang-14",
+             "libclang1-14",
              "libclang-common-14-dev", "libclang-rt-14-dev")
 REMOVABLE_PREFIXES = ("gcc-12-multilib", "lib32", "libx32", "libc6-i386", "libc6-dev-i386",
                       "libc6-x32", "libc6-dev-x32", "qemu-system-", "wireshark-common",

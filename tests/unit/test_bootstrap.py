@@ -35,7 +35,7 @@ PROVIDER = {
     "qemu-system-i386": "qemu-system-x86", "qemu-system-x86_64": "qemu-system-x86",
     "ip": "iproute2", "bridge": "iproute2", "tshark": "tshark", "arping": "arping",
     "ping": "iputils-ping", sys.executable: "python3-venv", "dnsmasq": "dnsmasq-base",
-    "clang": "clang", "socat": "socat", "nc": "netcat-openbsd",
+    "clang": "clang", "socat": "socat", "nc": "netcat-openbsd", "hping3": "hping3",
 }
 FUZZ_RUNTIME = {"libclang-rt-14-dev", "lib32stdc++-12-dev"}
 EVERYTHING = {*PROVIDER.values(), "gcc-multilib", *FUZZ_RUNTIME}
@@ -47,6 +47,7 @@ BANNERS = {
     "socat": "socat by Gerhard Rieger and contributors - see www.dest-unreach.org\n"
              "socat version 1.7.4.4 on 06 Nov 2022 08:15:51\n",
     "nc": "OpenBSD netcat (Debian patchlevel 1.219-1)\n",
+    "hping3": "hping3 version 3.0.0-alpha-2 ($Id: release.h,v 1.4 2004/04/09 $)\n",
 }
 
 
@@ -149,7 +150,7 @@ def test_ensure_installs_once_and_rechecks():
     still = bootstrap.ensure_packages(bootstrap.CHECKS, machine, install=machine.install)
     assert still == []
     assert machine.installs == [["arping", "clang", "cpio", "dnsmasq-base", "gcc-multilib",
-                                 "iproute2", "iputils-ping", "lib32stdc++-12-dev",
+                                 "hping3", "iproute2", "iputils-ping", "lib32stdc++-12-dev",
                                  "libclang-rt-14-dev", "netcat-openbsd", "qemu-system-x86",
                                  "socat", "tshark"]]
 
