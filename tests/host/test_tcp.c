@@ -5,6 +5,7 @@
 
 #include "tests/host/fixture.h"
 #include "kernel/net/tcp.h"
+#include "kernel/poll.h"
 
 #define ISS   4294967000u   // ours: 296 bytes below 2^32
 #define PISS  4294966784u   // the peer's: 512 below
@@ -812,6 +813,112 @@ test_bad_user_pointers_fault(void)
   sock_close(ls);
 }
 
+static void
+test_keepalive_probes_an_idle_peer_then_gives_up(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  int on = 1;
+  CHECK_EQ(sock_setopt(c, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on), 0);
+  host_advance(TCP_KEEPIDLE - 1);
+  CHECK_EQ(host_nsent(eth0), 0);
+  host_advance(1);
+  struct tseg p = sent(eth0);
+  CHECK_EQ(p.flags, TH_ACK);
+  CHECK_EQ(p.seq, ISS);                          // SND.UNA - 1
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);   // the peer is there
+  host_advance(TCP_KEEPIDLE - 1);
+  CHECK_EQ(host_nsent(eth0), 0);                 // idle time counts from its answer
+  host_advance(1);
+  CHECK_EQ(sent(eth0).seq, ISS);
+  for (int i = 1; i < TCP_KEEPCNT; i++) {        // now it is gone
+    host_advance(TCP_KEEPINTVL);
+    CHECK_EQ(sent(eth0).seq, ISS);
+  }
+  host_advance(TCP_KEEPINTVL);
+  CHECK_EQ(sent(eth0).flags & TH_RST, TH_RST);
+  char buf[4];
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), -ETIMEDOUT);
+  CHECK_EQ(stats().tcp_keepaliveprobes, 1 + TCP_KEEPCNT);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_reuseaddr_binds_over_time_wait_only(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  sock_close(c);                                 // our FIN
+  inseg(eth0, PISS + 1, ISS + 2, TH_ACK | TH_FIN, 8192, 0, 0);   // TIME_WAIT on port 80
+  host_sent_clear(eth0);
+  sock_close(ls);
+  CHECK_EQ(ntcb(), 1);
+  struct socket *s = 0, *t = 0;
+  struct sockaddr_in a = sin(0, LPORT);
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  CHECK_EQ(sock_bind(s, (struct sockaddr *)&a, sizeof a), -EADDRINUSE);
+  int on = 1;
+  CHECK_EQ(sock_setopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
+  CHECK_EQ(sock_bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  CHECK_EQ(sock_listen(s, 1), 0);
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &t), 0);
+  CHECK_EQ(sock_setopt(t, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
+  CHECK_EQ(sock_bind(t, (struct sockaddr *)&a, sizeof a), -EADDRINUSE);   // a listener holds it
+  sock_close(t);
+  sock_close(s);
+}
+
+static void
+test_poll_reports_accept_data_fin_and_room(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  CHECK_EQ(sock_poll(ls, POLLIN) & POLLIN, 0);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  host_sent_clear(eth0);
+  CHECK_EQ(sock_poll(ls, POLLIN) & POLLIN, POLLIN);   // a connection to accept
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  CHECK_EQ(sock_poll(c, POLLIN | POLLOUT), POLLOUT);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, "x", 1);
+  CHECK_EQ(sock_poll(c, POLLIN | POLLOUT), POLLIN | POLLOUT);
+  char buf[4];
+  c->nonblock = 1;
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 1);
+  inseg(eth0, PISS + 2, ISS + 1, TH_ACK | TH_FIN, 8192, 0, 0);
+  CHECK_EQ(sock_poll(c, POLLIN) & POLLIN, POLLIN);      // a read returns 0
+  inseg(eth0, PISS + 3, 0, TH_RST, 0, 0, 0);
+  CHECK(sock_poll(c, POLLIN) & POLLHUP);
+  host_sent_clear(eth0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+static void
+test_shutdown_read_drops_what_comes(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  CHECK_EQ(sock_shutdown(c, SHUT_RD), 0);
+  char buf[8];
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 0);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, "ignored", 7);
+  host_advance(TCP_DELACK);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.ack, PISS + 8);                     // acknowledged, and dropped
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 0);
+  CHECK_EQ(sock_shutdown(c, 7), -EINVAL);
+  CHECK_EQ(sock_sendto(c, (uint)"out", 3, 0, 0), 3);   // the other way still works
+  CHECK_EQ(sent(eth0).len, 3);
+  sock_close(c);
+  sock_close(ls);
+}
+
 static const struct test tests[] = {
   TEST(test_passive_open_is_exact_and_accept_gives_the_peer),
   TEST(test_active_open_sends_mss_and_window_scale),
@@ -836,6 +943,10 @@ static const struct test tests[] = {
   TEST(test_close_with_linger_zero_and_with_unread_data_resets),
   TEST(test_malformed_options_are_dropped_not_looped),
   TEST(test_bad_user_pointers_fault),
+  TEST(test_keepalive_probes_an_idle_peer_then_gives_up),
+  TEST(test_reuseaddr_binds_over_time_wait_only),
+  TEST(test_poll_reports_accept_data_fin_and_room),
+  TEST(test_shutdown_read_drops_what_comes),
 };
 
 int
