@@ -108,6 +108,7 @@ struct tcpbuf {
 #define TF_REUSEADDR 0x400   // SO_REUSEADDR
 #define TF_SENTFIN   0x800   // our FIN has been sent at least once
 #define TF_FINACKED  0x1000  // and acknowledged: nothing more to send, ever
+#define TF_OPENED    0x2000  // a connection was started (connect, or a SYN to a listener)
 
 struct socket;
 

@@ -182,6 +182,7 @@ listeninput(struct tcpcb *lp, struct seg *sg)
     return;
   }
   tp->parent = lp;
+  tp->flags |= TF_OPENED;
   lp->nsynrcvd++;
   tp->state = TCPS_SYN_RCVD;
   tp->laddr = sg->laddr;

@@ -390,8 +390,12 @@ tcp_connect(struct socket *s, const struct sockaddr *addr, int len)
     err = s->nonblock ? -EALREADY : 0;
   else if (tp->state != TCPS_CLOSED)
     err = -EISCONN;
-  else if (tp->error)
-    err = -EISCONN;   // a connection came and went on this socket
+  else if (tp->flags & TF_OPENED) {
+    // A connection came and went on this socket: its error once (a
+    // non-blocking connect that failed), then EISCONN; no second life.
+    err = tp->error ? tp->error : -EISCONN;
+    tp->error = 0;
+  }
   if (err < 0 || tp->state != TCPS_CLOSED)
     goto wait;
   uint laddr = tp->laddr ? tp->laddr : (dev->type == ARPHRD_LOOPBACK ? sin->sin_addr : dev->ipaddr);
@@ -411,6 +415,7 @@ tcp_connect(struct socket *s, const struct sockaddr *addr, int len)
   tp->iss = tcp_iss(tp->laddr, tp->lport, tp->raddr, tp->rport);
   tp->snd_una = tp->snd_nxt = tp->snd_max = tp->recover = tp->iss;
   tp->state = TCPS_SYN_SENT;
+  tp->flags |= TF_OPENED;
   TCPCOUNT(activeopens);
   tcp_sendsyn(tp);
   if (s->nonblock) {
@@ -490,7 +495,7 @@ sendstate(struct tcpcb *tp)
   case TCPS_CLOSED:
     if (tp->error)
       return tp->error;
-    return tp->iss ? -EPIPE : -ENOTCONN;
+    return (tp->flags & TF_OPENED) ? -EPIPE : -ENOTCONN;
   case TCPS_LISTEN:
     return -ENOTCONN;
   }
@@ -574,7 +579,7 @@ tcp_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *fr
   int err = 0;
   int nonblock = s->nonblock || (flags & MSG_DONTWAIT);
   struct tcpcb *tp = lockpcb(s);
-  if (tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !tp->iss && !tp->error)) {
+  if (tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !(tp->flags & TF_OPENED))) {
     release(&tcplock);
     return -ENOTCONN;
   }
@@ -829,10 +834,10 @@ tcp_poll(struct socket *s, int events)
     if (tp->error)
       ready |= POLLERR;
     int connecting = tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RCVD;
-    if (!connecting && (tp->state != TCPS_CLOSED || tp->iss || tp->error) &&
+    if (!connecting && (tp->state != TCPS_CLOSED || (tp->flags & TF_OPENED)) &&
         (tcpbuf_space(&tp->snd) > 0 || tp->state == TCPS_CLOSED || (tp->flags & TF_FINQUEUED)))
       ready |= POLLOUT;   // room, or a send that fails at once
-    if (tp->state == TCPS_CLOSED && (tp->iss || tp->error))
+    if (tp->state == TCPS_CLOSED && (tp->flags & TF_OPENED))
       ready |= POLLHUP;   // reset, timed out, or closed both ways
     else if ((tp->flags & TF_FINQUEUED) && rcvdone(tp))
       ready |= POLLHUP;
