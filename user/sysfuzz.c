@@ -362,8 +362,9 @@ argument(int kind, int *fds, int nfds)
 
 // TCP descriptors: a listener on 127.0.0.1:9000 (a port the fuzzed
 // addresses name), a connection to it, and the accepted end. Returns how
-// many it added to fds. The connection is non-blocking and given 50 ms:
-// an earlier child may have taken lo down (it is put back at the end).
+// many it added to fds. The connection is non-blocking and given 10 ms
+// (a fifth of the watchdog's time): an earlier child may have taken lo
+// down (it is put back at the end), and then it never comes.
 static int
 tcpfds(int *fds)
 {
@@ -377,7 +378,7 @@ tcpfds(int *fds)
   fcntl(c, F_SETFL, O_NONBLOCK);
   connect(c, (struct sockaddr *)&a, sizeof a);
   struct pollfd p = { l, POLLIN, 0 };
-  if (l >= 0 && poll(&p, 1, 50) == 1) {
+  if (l >= 0 && poll(&p, 1, 10) == 1) {
     int s = accept(l, 0, 0);
     if (s >= 0)
       fds[n++] = s;
