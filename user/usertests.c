@@ -1808,6 +1808,11 @@ test_polludp(void)
   CHECKERR(recvfrom(s, buf, sizeof buf, 0, 0, 0), EAGAIN);
   CHECK(waitstatus(pid) == 0);
   close(s);
+  s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);   // non-blocking from the start
+  CHECK(s >= 0);
+  CHECK(fcntl(s, F_GETFL, 0) == (O_RDWR | O_NONBLOCK));
+  CHECKERR(read(s, buf, sizeof buf), EAGAIN);
+  close(s);
 }
 
 static void

@@ -34,6 +34,13 @@ def test_console_poll_with_timeout_zero_does_not_wait(guest):
     assert out == "polltest: waiting on 1 files\npolltest: timeout after 0 ms\n", out
 
 
+def test_a_nonblocking_console_read_fails_with_eagain(guest):
+    out = guest.run("polltest -r -t 0")
+    assert out.startswith("polltest: non-blocking read: Resource temporarily unavailable\n"), out
+    # polltest took O_NONBLOCK off again: the shell (same file) still waits for lines.
+    assert guest.run("echo still here") == "still here\n"
+
+
 def test_console_poll_timeout_is_about_right(guest):
     """500 ms, loosely (a loaded machine slows the guest): not a performance test."""
     start = time.monotonic()
