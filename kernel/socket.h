@@ -11,6 +11,7 @@
 #define SOCK_STREAM 1
 #define SOCK_DGRAM  2
 #define SOCK_RAW    3
+#define SOCK_NONBLOCK 04000   // or'd into socket()'s type: O_NONBLOCK from the start
 
 // Ethertypes (host order here; protocol fields in sockaddrs are network order).
 #define ETH_P_ALL  0x0003   // every frame, for packet sockets

@@ -147,6 +147,7 @@ sockfd(struct socket *s)
   }
   f->ops = &sockfileops;
   f->readable = f->writable = 1;
+  f->nonblock = s->nonblock;
   f->priv = s;
   if ((fd = fdinstall(f)) < 0)
     fileclose(f);
@@ -161,8 +162,10 @@ sys_socket(void)
 
   if (argint(0, &domain) < 0 || argint(1, &type) < 0 || argint(2, &protocol) < 0)
     return -EFAULT;
-  if ((err = sock_create(domain, type, protocol, &s)) < 0)
+  int nonblock = (type & SOCK_NONBLOCK) != 0;
+  if ((err = sock_create(domain, type & ~SOCK_NONBLOCK, protocol, &s)) < 0)
     return err;
+  s->nonblock = nonblock;
   return sockfd(s);
 }
 

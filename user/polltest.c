@@ -1,7 +1,8 @@
-// polltest [-t MS] [-u PORT] [-n EVENTS]: wait with poll() on standard input
-// and (with -u) a UDP socket bound to PORT, and say what happened: each line
-// read, each datagram received (with its sender), a timeout (with how long
-// it took), end of input, or a signal. For trying poll by hand and for the
+// polltest [-r] [-t MS] [-u PORT] [-n EVENTS]: wait with poll() on standard
+// input and (with -u) a UDP socket bound to PORT, and say what happened: each
+// line read, each datagram received (with its sender), a timeout (with how
+// long it took), end of input, or a signal. -r first tries one read of
+// standard input with O_NONBLOCK set. For trying poll by hand and for the
 // end-to-end tests (tests/e2e/test_poll.py).
 #include "kernel/types.h"
 #include "kernel/errno.h"
@@ -9,8 +10,9 @@
 #include "user/net.h"
 
 static const char usage[] =
-  "usage: polltest [-t MS] [-u PORT] [-n EVENTS]\n"
+  "usage: polltest [-r] [-t MS] [-u PORT] [-n EVENTS]\n"
   "  wait on standard input (and a UDP socket) with poll() and report\n"
+  "  -r         first try one non-blocking read of standard input\n"
   "  -t MS      poll's timeout in milliseconds (default -1: wait for ever)\n"
   "  -u PORT    also wait for datagrams on this UDP port\n"
   "  -n EVENTS  stop after this many polls that found something (default 1)\n";
@@ -34,6 +36,28 @@ openudp(int port)
     exit(1);
   }
   return fd;
+}
+
+// One read of standard input with O_NONBLOCK, which is then taken off
+// again: the file is shared with the shell, which expects to wait.
+static void
+tryread(void)
+{
+  char buf[256];
+  int flags = fcntl(0, F_GETFL, 0);
+  if (flags < 0 || fcntl(0, F_SETFL, flags | O_NONBLOCK) < 0) {
+    perror("polltest: fcntl");
+    exit(1);
+  }
+  int n = read(0, buf, sizeof buf - 1);
+  int err = errno;
+  fcntl(0, F_SETFL, flags);
+  if (n < 0) {
+    printf("polltest: non-blocking read: %s\n", strerror(err));
+    return;
+  }
+  buf[n] = 0;
+  printf("polltest: non-blocking read: %d bytes: %s", n, buf);
 }
 
 // Reports what revents says of entry i; 1 at end of input.
@@ -69,12 +93,14 @@ report(struct pollfd *p)
 int
 main(int argc, char **argv)
 {
-  int timeout = -1, port = 0, events = 1, c;
+  int timeout = -1, port = 0, events = 1, nonblock = 0, c;
   struct pollfd fds[2] = { { 0, POLLIN, 0 }, { -1, POLLIN, 0 } };
 
   argsinit("polltest", usage);
-  while ((c = getopt(argc, argv, "t:u:n:")) != -1) {
-    if (c == 't')
+  while ((c = getopt(argc, argv, "rt:u:n:")) != -1) {
+    if (c == 'r')
+      nonblock = 1;
+    else if (c == 't')
       timeout = argnum("-t", "timeout", optarg, -1, 3600 * 1000);
     else if (c == 'u')
       port = argport("-u", "port", optarg);
@@ -85,6 +111,8 @@ main(int argc, char **argv)
     argextra(argv[optind]);
   if (port)
     fds[1].fd = openudp(port);
+  if (nonblock)
+    tryread();
   signal(SIGINT, onint);
   printf("polltest: waiting on %d files\n", port ? 2 : 1);
   while (events > 0) {

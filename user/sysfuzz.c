@@ -292,7 +292,8 @@ argument(int kind, int *fds, int nfds)
     return PICK(d);
   }
   case K_TYPE: {
-    uint t[] = { SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, 0, 99 };
+    uint t[] = { SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, 0, 99, SOCK_DGRAM | SOCK_NONBLOCK,
+                 SOCK_RAW | SOCK_NONBLOCK, 0xFFFFFFFF };
     return PICK(t);
   }
   case K_PROTO: {

@@ -710,7 +710,15 @@ test_pipeends(void)
 
   CHECK(pipe(p) == 0);
   CHECK(close(p[0]) == 0);
-  CHECKERR(write(p[1], &c, 1), EPIPE);   // no readers
+  CHECK(signal(SIGPIPE, SIG_IGN) == SIG_DFL);
+  CHECKERR(write(p[1], &c, 1), EPIPE);   // no readers, SIGPIPE ignored
+  signal(SIGPIPE, SIG_DFL);
+  int pid = fork();
+  if (pid == 0) {
+    write(p[1], &c, 1);                  // no readers: SIGPIPE's default ends the writer
+    exit(0);
+  }
+  CHECK(pid > 0 && waitstatus(pid) == SIGSTATUS(SIGPIPE));
   CHECK(close(p[1]) == 0);
 }
 
@@ -1807,6 +1815,11 @@ test_polludp(void)
   CHECKERR(read(s, buf, sizeof buf), EAGAIN);
   CHECKERR(recvfrom(s, buf, sizeof buf, 0, 0, 0), EAGAIN);
   CHECK(waitstatus(pid) == 0);
+  close(s);
+  s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);   // non-blocking from the start
+  CHECK(s >= 0);
+  CHECK(fcntl(s, F_GETFL, 0) == (O_RDWR | O_NONBLOCK));
+  CHECKERR(read(s, buf, sizeof buf), EAGAIN);
   close(s);
 }
 

@@ -16,6 +16,15 @@ isset(fd_set *s, int fd)
   return s && FD_ISSET(fd, s);
 }
 
+static int
+bitcount(uint bits)
+{
+  int n = 0;
+  for (; bits; bits &= bits - 1)
+    n++;
+  return n;
+}
+
 // Milliseconds for poll, rounded up; -1 for none (wait for ever).
 static int
 timeoutms(struct timeval *tv)
@@ -53,7 +62,6 @@ select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)
   }
   if (poll(fds, n, ms) < 0)
     return -1;
-  int count = 0;
   for (int i = 0; i < n; i++) {
     if (fds[i].revents & POLLNVAL) {
       errno = EBADF;
@@ -63,11 +71,11 @@ select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)
   fd_set r = { 0 }, w = { 0 }, e = { 0 };
   for (int i = 0; i < n; i++) {
     int fd = fds[i].fd, ev = fds[i].events, re = fds[i].revents;
-    if ((ev & POLLIN) && (re & SELIN) && ++count)
+    if ((ev & POLLIN) && (re & SELIN))
       FD_SET(fd, &r);
-    if ((ev & POLLOUT) && (re & SELOUT) && ++count)
+    if ((ev & POLLOUT) && (re & SELOUT))
       FD_SET(fd, &w);
-    if ((ev & POLLPRI) && (re & SELEX) && ++count)
+    if ((ev & POLLPRI) && (re & SELEX))
       FD_SET(fd, &e);
   }
   if (rd)
@@ -76,5 +84,5 @@ select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)
     *wr = w;
   if (ex)
     *ex = e;
-  return count;
+  return bitcount(r.bits) + bitcount(w.bits) + bitcount(e.bits);
 }
