@@ -127,11 +127,15 @@ tcp_sendrst(struct tcpcb *tp)
 }
 
 // A segment with no connection behind it: a RST for a segment that has
-// none, or an ACK. No data, no options.
+// none, or an ACK. No data, no options. The block it is built from is
+// static, not on the receive path's stack (it is big for a kernel stack):
+// tcplock is held, so there is one user at a time.
 void
 tcp_respond(uint laddr, uint raddr, ushort lport, ushort rport, uint seq, uint ack, int flags)
 {
-  struct tcpcb t;
+  static struct tcpcb t;
+  if (!holding(&tcplock))
+    panic("tcp_respond: tcplock not held");
   memset(&t, 0, sizeof t);
   t.laddr = laddr;
   t.raddr = raddr;
