@@ -211,6 +211,7 @@ learn(struct arpentry *e, const uchar *mac, struct pbufq *ready)
   }
   e->confirmed = now();
   e->heard++;
+  // EXERCISE(arp-queue): hand the packets waiting on a resolved entry to *ready
   struct pbuf *pb;
   e->qbytes = 0;
   while ((pb = pbufq_get(&e->queue)) != 0) {
@@ -219,6 +220,7 @@ learn(struct arpentry *e, const uchar *mac, struct pbufq *ready)
     if (pbufq_put(ready, pb) < 0)
       pbuf_free(pb);
   }
+  // END EXERCISE
 }
 
 static void
@@ -298,11 +300,13 @@ arp_input(struct netdev *dev, struct pbuf *pb)
   if (!forus) {
     __sync_fetch_and_add(&cnt.rx_notforus, 1);
   } else if (ah.op == ARPOP_REQUEST) {
+    // EXERCISE(arp-reply): answer an ARP request for our address
     struct pbuf *reply = arpbuild(dev, ARPOP_REPLY, dev->ipaddr, ah.sha, ah.spa);
     if (reply) {
       __sync_fetch_and_add(&cnt.answered, 1);
       ether_output(dev, reply, ah.sha, ETH_P_ARP);
     }
+    // END EXERCISE
   }
   pbuf_free(pb);
   return;
@@ -337,6 +341,7 @@ dropoldest(struct arpentry *e)
 static void
 enqueue(struct arpentry *e, struct pbuf *pb)
 {
+  // EXERCISE(arp-queue): queue a packet on an entry being resolved, within its bounds
   while (e->queue.len && (e->qbytes + pb->size > ARP_MAXQBYTES || e->queue.len == ARP_QLEN)) {
     dropoldest(e);
     while (e->queue.head && continues(e->queue.head))
@@ -344,6 +349,7 @@ enqueue(struct arpentry *e, struct pbuf *pb)
   }
   pbufq_put(&e->queue, pb);   // room made above (one 16 KiB buffer always fits)
   e->qbytes += pb->size;
+  // END EXERCISE
 }
 
 // Is ip a broadcast on dev's link: the limited broadcast, or the directed

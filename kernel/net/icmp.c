@@ -38,6 +38,7 @@ static struct {
 static void
 echoreply(struct pbuf *pb, struct ip_info *info)
 {
+  // EXERCISE(icmp-echo): answer an echo request with an echo reply
   if (info->broadcast)
     return;   // no replies to broadcast pings (as Linux by default)
   uint len = pbuf_len(pb);
@@ -57,6 +58,7 @@ echoreply(struct pbuf *pb, struct ip_info *info)
     COUNT(tx);
     COUNT(txechoreply);
   }
+  // END EXERCISE
 }
 
 // An error about a datagram we sent: the original IP header and at least 8

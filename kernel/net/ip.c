@@ -636,6 +636,7 @@ badsource(struct netdev *dev, uint src, int dstclass)
 static uint
 checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
 {
+  // EXERCISE(ip-input): check an incoming IPv4 header; drop and count what is bad or not for us
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   uint len = pbuf_len(pb), hlen;
 
@@ -664,6 +665,7 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
   if (ih->ttl == 0)
     COUNT(ttlzero);
   return hlen;
+  // END EXERCISE
 }
 
 void

@@ -37,6 +37,7 @@ isudp(struct socket *s)
 static struct socket *
 lookup(uint dst, int broadcast, ushort dport, uint src, ushort sport)
 {
+  // EXERCISE(udp-demux): find the socket a datagram is for
   struct socket *best = 0;
   for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
     if (!isudp(s) || s->lport != dport || (s->laddr && s->laddr != dst && !broadcast))
@@ -54,6 +55,7 @@ lookup(uint dst, int broadcast, ushort dport, uint src, ushort sport)
     best = s;
   }
   return best;
+  // END EXERCISE
 }
 
 static void
