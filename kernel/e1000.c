@@ -20,6 +20,7 @@
 #include "kernel/e1000_hw.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
+#include "kernel/net/nettrace.h"
 
 #define E1000_NRX 256   // receive descriptors (RDLEN must be a multiple of 128 bytes)
 #define E1000_NTX 64    // transmit descriptors
@@ -227,6 +228,7 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
   e->tx[i].status = 0;
   e->txbuf[i] = pb;
   e->txnext = (i + 1) % E1000_NTX;
+  NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes", dev->name, i, len);
   mfence();   // the descriptor is in memory before the card hears of it
   wr(e, E1000_TDT, e->txnext);
   release(&e->txlock);

@@ -133,6 +133,8 @@ extern int sys_statfs(void);
 extern int sys_getrandom(void);
 extern int sys_sysinfo(void);
 extern int sys_poll(void);
+extern int sys_nettrace(void);
+extern int sys_nettraceread(void);
 extern int sys_fcntl(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
@@ -194,6 +196,8 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_sysinfo] sys_sysinfo,
   [SYS_poll]    sys_poll,
   [SYS_fcntl]   sys_fcntl,
+  [SYS_nettrace] sys_nettrace,
+  [SYS_nettraceread] sys_nettraceread,
 };
 
 void

@@ -14,6 +14,7 @@
 #include "kernel/net/netdev.h"
 #include "kernel/net/arp.h"
 #include "kernel/net/wire.h"
+#include "kernel/net/nettrace.h"
 
 #define NARP        64
 // Packets waiting on one entry, in bytes of buffers: the fragments of the
@@ -102,6 +103,7 @@ arpbuild(struct netdev *dev, int op, uint spa, const uchar *tha, uint tpa)
   else
     memset(m.tha, 0, ETH_ALEN);
   m.tpa = tpa;
+  NETTRACE_TAG(pb, NT_ARP);
   uchar *p = pbuf_put(pb, WIRE_ARP_LEN);
   if (p == 0) {
     pbuf_free(pb);
@@ -297,6 +299,9 @@ arp_input(struct netdev *dev, struct pbuf *pb)
     wakeup(&tab);
   sendready(&ready);
 
+  NETTRACE(pb, "arp_input: %s from %d.%d.%d.%d%s -> %s", ah.op == ARPOP_REQUEST ? "request" :
+           ah.op == ARPOP_REPLY ? "reply" : "op?", NT_IP4(ah.spa), merged ? ", learned" : "",
+           !forus ? "not for us" : ah.op == ARPOP_REQUEST ? "reply" : "done");
   if (!forus) {
     __sync_fetch_and_add(&cnt.rx_notforus, 1);
   } else if (ah.op == ARPOP_REQUEST) {
@@ -380,6 +385,7 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
   if (e && e->state != ARP_INCOMPLETE) {
     memmove(mac, e->mac, ETH_ALEN);
     release(&tab.lock);
+    NETTRACE(pb, "arp_output: %d.%d.%d.%d is known -> ether", NT_IP4(nexthop));
     return ether_output(dev, pb, mac, ETH_P_IP);
   }
   if (e == 0) {
@@ -392,6 +398,8 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
     e->nextprobe = now() + ARP_RETRY_TICKS;
     request = 1;
   }
+  NETTRACE(pb, "arp_output: %d.%d.%d.%d unresolved -> queued%s", NT_IP4(nexthop),
+           request ? ", request sent" : "");
   enqueue(e, pb);
   release(&tab.lock);
   if (request)

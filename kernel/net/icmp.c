@@ -7,6 +7,7 @@
 #include "kernel/net/netdev.h"
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
+#include "kernel/net/nettrace.h"
 
 #define ICMP_HLEN 8
 
@@ -85,11 +86,14 @@ icmp_input(struct pbuf *pb, struct ip_info *info)
 {
   COUNT(rx);
   if (pbuf_len(pb) < ICMP_HLEN || wire_cksum(pb->rp, pbuf_len(pb)) != 0) {
+    NETTRACE(pb, "icmp_input: short or bad checksum -> dropped");
     COUNT(rxerrors);
     pbuf_free(pb);
     return;
   }
   struct icmp_hdr *ih = (struct icmp_hdr *)pb->rp;
+  NETTRACE(pb, "icmp_input: type %d code %d%s", ih->type, ih->code,
+           ih->type == ICMP_ECHO ? ", echo request -> reply" : "");
   switch (ih->type) {
   case ICMP_ECHO:
     COUNT(echo);

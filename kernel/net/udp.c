@@ -8,6 +8,7 @@
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
+#include "kernel/net/nettrace.h"
 
 #define UDP_HLEN 8
 #define EPHEMERAL_LO 49152
@@ -79,6 +80,8 @@ udp_input(struct pbuf *pb, struct ip_info *info)
   }
   ushort sport = ntohs(uh->sport), dport = ntohs(uh->dport);
   struct socket *s = lookup(info->dst, info->broadcast, dport, info->src, sport);
+  NETTRACE(pb, "udp_input: port %d from %d.%d.%d.%d:%d -> %s", dport, NT_IP4(info->src),
+           sport, s ? "socket" : "no socket, port unreachable");
   if (s == 0) {
     COUNT(noport);
     icmp_error(pb, info, ICMP_UNREACH, ICMP_UNREACH_PORT);
