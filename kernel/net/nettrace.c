@@ -59,7 +59,7 @@ nettrace_parse(const char *filter)
   const char *p = filter;
   if (strncmp(filter, "off", 4) == 0)
     return 0;
-  while (*p) {
+  for (;;) {   // words, each followed by a comma or the end
     const char *e = p;
     while (*e && *e != ',')
       e++;
@@ -70,9 +70,10 @@ nettrace_parse(const char *filter)
     if (n == 0 || i == NELEM(names))
       return -EINVAL;
     mask |= names[i].mask;
-    p = *e ? e + 1 : e;
+    if (*e == 0)
+      return mask;
+    p = e + 1;
   }
-  return mask ? mask : -EINVAL;
 }
 
 // What kind of frame this is, for the filter: payload is what follows the
