@@ -109,6 +109,12 @@ def _add_lab_parser(commands: argparse._SubParsersAction) -> None:
     lab.add_argument("--timeout", type=float, default=LAB_TIMEOUT, metavar="SECONDS",
                      help="a guest command still running after this long gets a ^C "
                           "(default: %(default)g)")
+    lab.add_argument("--impair", metavar="SPEC",
+                     help="a bad link on every bridged or stream NIC (of --impair-guest): "
+                          "e.g. loss=5%%,reorder=25%%,dup=1%%,corrupt=1%%,delay=20ms:10ms,seed=1 "
+                          "(docs/impair.md)")
+    lab.add_argument("--impair-guest", action="append", metavar="NAME",
+                     help="impair only this guest's NICs (repeat it; default: every guest)")
     lab.add_argument("--list", action="store_true", help="list the named topologies and exit")
     lab.add_argument("--cleanup", action="store_true",
                      help="delete namespaces left by xv6net runs that were killed, and exit")
@@ -285,6 +291,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
             print("\n".join(f"removed {name}" for name in removed) or "nothing to remove")
             return 0
         topo = topology.named_or_file(args.topology)
+        if args.impair is not None:
+            topo = topology.with_impairment(topo, args.impair, args.impair_guest)
+        elif args.impair_guest:
+            raise ValueError("--impair-guest needs --impair")
         results = args.results or Path("build/lab") / Path(args.topology).stem
         with Lab(topo, results, kernel=args.kernel, initramfs=args.initrd,
                  accel=args.accel) as lab:
