@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from xv6net import pcap
+from xv6net import cli, pcap, tcpgraph
 from xv6net.lab import BridgeCapture
 from xv6net.netns import Netns
 from xv6net.relay import ImpairRelay, packet_argv
@@ -196,3 +196,31 @@ def test_reordering_shows_in_a_capture(tmp_path):
     print(f"{late} of 200 datagrams arrived after a later one; relay {to_lan}")
     assert late > 20
     assert to_lan["reordered"] - late <= 3      # ARP or the ping may be the ones held
+
+
+def test_the_graph_of_a_lossy_transfer_marks_its_retransmissions(tmp_path):
+    """xv6net pcap tcp on Linux's TCP through loss: the retransmissions it marks
+    are the ones tshark's TCP analysis finds."""
+    with linux_link("loss=5%,seed=6") as link:
+        capture = link.capture("n", tmp_path / "ib0.pcap")      # N's data before the loss
+        transfer(link, MIB)
+        capture.stop()
+    conns = tcpgraph.connections(tcpgraph.read_segments(capture.path))
+    assert len(conns) == 2
+    conn = next(c for c in conns if c.server.port == 5002)     # N sends to C
+    g = tcpgraph.graph(conn)
+    assert str(g.sender.ip) == SERVER
+    assert sum(b - a for _, a, b in g.data) == MIB              # every byte once, in order
+    assert max(b for _, _, b in g.data + g.retransmits) == MIB + 1
+    assert [label for _, _, label in g.marks if label in ("SYN", "FIN")] == ["SYN", "FIN"]
+    flagged = pcap.tshark_decode(
+        capture.path, ("frame.number",),
+        f"tcp.srcport == {g.sender.port} && tcp.len > 0 && (tcp.analysis.retransmission || "
+        "tcp.analysis.fast_retransmission || tcp.analysis.spurious_retransmission || "
+        "tcp.analysis.out_of_order)")
+    print(f"{len(g.retransmits)} retransmissions marked, tshark flags {len(flagged)}")
+    assert len(g.retransmits) == len(flagged) > 0
+    out = tmp_path / "conn.png"
+    assert cli.main(["pcap", "tcp", str(capture.path), "--conn", str(conn.number),
+                     "-o", str(out)]) == 0
+    assert out.stat().st_size > 10_000
