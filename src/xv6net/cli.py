@@ -321,9 +321,12 @@ def cmd_pcap_tcp(args: argparse.Namespace) -> int:
     """`xv6net pcap tcp`: the connection list, or one connection's graph."""
     from xv6net import tcpgraph  # noqa: PLC0415 (scapy, matplotlib: not for `run`)
     try:
-        conns = tcpgraph.connections(tcpgraph.read_segments(args.file))
+        segments = tcpgraph.read_segments(args.file)
+        conns = tcpgraph.connections(segments)
         if args.conn is None:
             print("\n".join(conn.line() for conn in conns) or "no TCP connections")
+            if corrupt := sum(s.corrupt for s in segments):
+                print(f"({corrupt} segments with a wrong checksum left out)")
             return 0
         conn = tcpgraph.pick(conns, args.conn)
         sender = None

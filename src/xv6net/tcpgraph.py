@@ -11,13 +11,18 @@ bar from its first to one past its last sequence number at the time it was
 captured (retransmissions, the segments that cover bytes already sent, in
 red), the receiver's cumulative ACK as a step line, and the receive window's
 right edge (ACK + window, scaled when both SYNs carried the window-scale
-option) as another; SYN, FIN and RST are marked where they happen. Sequence
+option) as another; SYN, FIN and RST are marked where they happen. Segments
+whose IP or TCP checksum is wrong (a corrupting link) are left out, as their
+receiver left them out; a TCP checksum that holds only the pseudo-header sum
+is checksum offload, not corruption (Linux's own frames, captured as sent). Sequence
 numbers are relative to the sender's initial sequence number (the first data
 byte is 1, as in Wireshark) and unwrapped, so a connection may cross 2^32.
 """
 
 from __future__ import annotations
 
+import array
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,9 +64,38 @@ class Segment:
     window: int              # as on the wire, unscaled
     length: int              # payload bytes
     wscale: int | None = None  # the window-scale option, on a SYN
+    corrupt: bool = False      # a checksum is wrong: the receiver dropped it
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
+
+
+def _ones_sum(data: bytes) -> int:
+    """The 16-bit one's complement sum of data (RFC 1071), folded."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(array.array("H", data))      # native order: swapped back below if need be
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return socket.ntohs(total)
+
+
+def checksum_state(ip: bytes) -> str:
+    """An IPv4 packet's checksums: "ok"; "offloaded" when the TCP checksum holds
+    only the pseudo-header sum (Linux left it to the NIC: what a capture on a
+    sending Linux interface shows); "bad" otherwise (a corrupted segment: the
+    receiver drops it, so the graph leaves it out). "ok" when truncated."""
+    ihl = (ip[0] & 0x0F) * 4
+    total = int.from_bytes(ip[2:4], "big")
+    if len(ip) < total or total < ihl + 20:
+        return "ok"
+    if _ones_sum(ip[:ihl]) != 0xFFFF:
+        return "bad"
+    segment = ip[ihl:total]
+    pseudo = ip[12:20] + b"\0\x06" + len(segment).to_bytes(2, "big")
+    if _ones_sum(pseudo + segment) == 0xFFFF:
+        return "ok"
+    return "offloaded" if segment[16:18] == _ones_sum(pseudo).to_bytes(2, "big") else "bad"
 
 
 def segment_of(packet: Packet, start: float) -> Segment | None:
@@ -71,12 +105,13 @@ def segment_of(packet: Packet, start: float) -> Segment | None:
     ip, tcp = packet[IP], packet[TCP]
     if ip.frag or ip.flags.MF:
         return None
+    corrupt = checksum_state(bytes(ip)) == "bad"
     length = max(0, ip.len - ip.ihl * 4 - tcp.dataofs * 4) if ip.len else len(tcp.payload)
     wscale = next((value for name, value in tcp.options if name == "WScale"), None)
     return Segment(time=float(packet.time) - start, src=Endpoint(ip.src, tcp.sport),
                    dst=Endpoint(ip.dst, tcp.dport), seq=tcp.seq, ack=tcp.ack,
                    flags=str(tcp.flags), window=tcp.window, length=length,
-                   wscale=None if wscale is None else int(wscale))
+                   wscale=None if wscale is None else int(wscale), corrupt=corrupt)
 
 
 def read_segments(path: Path | str) -> list[Segment]:
@@ -132,12 +167,15 @@ def _key(segment: Segment) -> tuple[Endpoint, Endpoint]:
 
 
 def connections(segments: Iterable[Segment]) -> list[Connection]:
-    """Group segments by connection. A SYN without ACK that carries another
+    """Group segments by connection, leaving out corrupted ones (whose addresses
+    and numbers cannot be trusted). A SYN without ACK that carries another
     initial sequence number than the one before starts a new connection on the
     same addresses and ports (a port reused)."""
     result: list[Connection] = []
     current: dict[tuple[Endpoint, Endpoint], Connection] = {}
     for segment in segments:
+        if segment.corrupt:
+            continue
         key = _key(segment)
         conn = current.get(key)
         opening = segment.has("S") and not segment.has("A")

@@ -157,3 +157,24 @@ def test_the_command_lists_and_draws(capture, tmp_path, capsys):
     assert cli.main(["pcap", "tcp", str(path), "--conn", "1", "--sender",
                      "10.0.0.1:5001", "-o", str(out)]) == 0
     assert "0 data segments" in capsys.readouterr().out
+
+
+def test_corrupted_segments_are_left_out_and_offloaded_ones_kept(capture):
+    packets = [Ether(bytes(p)) for p in transfer()]   # checksums filled in
+    for p in packets:
+        p.time = 10.0
+    flipped = bytearray(bytes(packets[6]))
+    flipped[14 + 20 + 8] ^= 0x10                         # the ACK number of a server ACK
+    offloaded = bytearray(bytes(packets[5]))
+    ip = offloaded[14:]
+    pseudo = bytes(ip[12:20]) + b"\0\x06" + (len(ip) - 20).to_bytes(2, "big")
+    offloaded[14 + 20 + 16:14 + 20 + 18] = tcpgraph._ones_sum(pseudo).to_bytes(2, "big")
+    assert tcpgraph.checksum_state(bytes(flipped[14:])) == "bad"
+    assert tcpgraph.checksum_state(bytes(offloaded[14:])) == "offloaded"
+    assert tcpgraph.checksum_state(bytes(packets[7])[14:]) == "ok"
+    packets[6], packets[5] = Ether(bytes(flipped)), Ether(bytes(offloaded))
+    segments = tcpgraph.read_segments(capture(packets))
+    assert [s.corrupt for s in segments] == [False] * 6 + [True] + [False] * 5
+    conn = tcpgraph.connections(segments)[0]
+    assert len(conn.segments) == 11
+    assert [a for _, a in tcpgraph.graph(conn).acks] == [1, 1001, 3001]
