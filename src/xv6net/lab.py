@@ -633,6 +633,8 @@ class Lab:
         for ref in self.topology.nics():
             where = f"tap {tap_name(ref.guest.name, ref.number)}" \
                 if self.topology.lan(ref.nic.lan).kind == "bridge" else ref.nic.lan
+            if ref.nic.impair is not None and where != ref.nic.lan:
+                where += f" (relayed to {relay_names(ref.guest.name, ref.number)[1]})"
             lines.append(f"guest {ref.guest.name} {ref.ifname} {ref.mac} "
                          f"{ref.nic.ip or '-'} on {where}; pcap "
                          f"{self.pcap(ref.guest.name, ref.number)}")
