@@ -212,7 +212,8 @@ def test_the_graph_of_a_lossy_transfer_marks_its_retransmissions(tmp_path):
     assert str(g.sender.ip) == SERVER
     assert sum(b - a for _, a, b in g.data) == MIB              # every byte once, in order
     assert max(b for _, _, b in g.data + g.retransmits) == MIB + 1
-    assert [label for _, _, label in g.marks if label in ("SYN", "FIN")] == ["SYN", "FIN"]
+    sent = [label for _, _, label in g.marks if label in ("SYN", "FIN")]
+    assert sent[0] == "SYN" and sent[-1] == "FIN"     # either may be sent again if lost
     flagged = pcap.tshark_decode(
         capture.path, ("frame.number",),
         f"tcp.srcport == {g.sender.port} && tcp.len > 0 && (tcp.analysis.retransmission || "
