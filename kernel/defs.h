@@ -61,6 +61,7 @@ void     profintr(struct trapframe *tf);
 
 // kalloc.c
 char    *kalloc(void);
+char    *kallocpages(int n);
 void     kfree(char *p);
 void     kinit1(void *vstart, void *vend);
 void     kinit2(void *vstart, void *vend);

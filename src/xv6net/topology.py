@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from xv6net import nics
 from xv6net.impair import ImpairError, parse_impairment
 from xv6net.qemu import check_mac, make_mac
 
@@ -72,13 +73,17 @@ DHCP = "dhcp"   # GuestNic.ip for an address from DHCP
 
 @dataclass(frozen=True)
 class GuestNic:
-    """A guest's NIC on a LAN. `impair` makes its link a bad one: an
-    impairment relay (xv6net.impair, "loss=5%,delay=20ms:10ms,...") carries
-    its frames both ways; on a stream LAN it sits between the two guests."""
+    """One NIC of a guest. `model` is a card of xv6net.nics (QEMU's -device
+    name); None leaves the choice to whoever runs the topology (the lab's
+    nic_model, e1000 unless told otherwise). `impair` makes its link a bad
+    one: an impairment relay (xv6net.impair, "loss=5%,delay=20ms:10ms,...")
+    carries its frames both ways; on a stream LAN it sits between the two
+    guests."""
 
     lan: str
     mac: str | None = None
     ip: str | None = None     # an address, DHCP ("dhcp") or None
+    model: str | None = None
     impair: str | None = None
 
     @property
@@ -270,6 +275,11 @@ def _check_nics(topology: Topology) -> None:
     for ref in topology.nics():
         if ref.nic.lan not in lans:
             raise TopologyError(f"{ref.guest.name} {ref.ifname}: no LAN {ref.nic.lan!r}")
+        if ref.nic.model is not None:
+            try:
+                nics.model(ref.nic.model)
+            except ValueError as err:
+                raise TopologyError(f"{ref.guest.name} {ref.ifname}: {err}") from None
         try:
             macs.append(ref.mac)
         except ValueError as err:
@@ -605,6 +615,18 @@ def slirp() -> Topology:
                     guests=[Guest("a", [GuestNic("user", ip="10.0.2.15")])])
 
 
+def mixed_cards() -> Topology:
+    """Guests a (e1000, 10.0.0.2), b (ne2k_pci, 10.0.0.3) and c (virtio-net-pci,
+    10.0.0.4) and a Linux peer (10.0.0.1) on one bridge."""
+    return Topology(
+        lans=[Lan("lan0", "10.0.0.0/24")],
+        guests=[Guest("a", [GuestNic("lan0", ip="10.0.0.2", model="e1000")]),
+                Guest("b", [GuestNic("lan0", ip="10.0.0.3", model="ne2k_pci")]),
+                Guest("c", [GuestNic("lan0", ip="10.0.0.4", model="virtio-net-pci")])],
+        peers=[Peer("lan0", "10.0.0.1")],
+    )
+
+
 def dhcp_lan() -> Topology:
     """Guests a and b get addresses by DHCP from dnsmasq on the Linux peer
     (10.0.0.1), which is also their router and name server for the domain
@@ -625,8 +647,8 @@ def slirp_dhcp() -> Topology:
 
 
 NAMED = {"two-guests": two_guests, "two-lans": two_lans,
-         "back-to-back": back_to_back, "slirp": slirp, "dhcp": dhcp_lan,
-         "slirp-dhcp": slirp_dhcp}
+         "back-to-back": back_to_back, "slirp": slirp, "mixed-cards": mixed_cards,
+         "dhcp": dhcp_lan, "slirp-dhcp": slirp_dhcp}
 
 
 def named_or_file(name: str) -> Topology:
