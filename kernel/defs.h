@@ -99,6 +99,7 @@ struct proc *myproc(void);
 void     pinit(void);
 void     procdump(void);
 void     signalgroup(int pgid, int sig);
+void     signalself(int sig);
 int      sigtake(struct proc *p);
 void     sigdiscard(struct proc *p, int sig);
 int      setpgid(int pid, int pgid);
