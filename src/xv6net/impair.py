@@ -502,15 +502,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    ports: list[Port]
-    if args.mode == "packet":
-        if lab_namespace() is None:
-            print("impair: refusing to relay outside a lab namespace (xv6n-*)", file=sys.stderr)
-            return 2
-        ports = [PacketPort(args.a), PacketPort(args.b)]
-    else:
-        # the listening side first, so that the guest that connects finds it
-        ports = [StreamPort(args.listen, listen=True), StreamPort(args.connect, listen=False)]
+    ports: list[Port] = []
+    try:
+        if args.mode == "packet":
+            if lab_namespace() is None:
+                print("impair: refusing to relay outside a lab namespace (xv6n-*)",
+                      file=sys.stderr)
+                return 2
+            ports = [PacketPort(args.a), PacketPort(args.b)]
+        else:
+            # the listening side first, so that the guest that connects finds it
+            ports.append(StreamPort(args.listen, listen=True))
+            ports.append(StreamPort(args.connect, listen=False))
+    except OSError as err:
+        print(f"impair: cannot open the link's ends: {err}", file=sys.stderr)
+        for port in ports:
+            port.close()
+        return 1
     print("impair: ready", flush=True)
     try:
         counts = relay(ports, impairment, lambda: bool(stop))

@@ -14,6 +14,7 @@ AF_PACKET relay can run inside the lab's namespace (`ip netns exec`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -81,10 +82,13 @@ class ImpairRelay:
         while READY.encode() not in seen:
             ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
             data = os.read(fd, 4096) if ready else b""
-            if not data:
+            if not data:     # nothing in time, or the relay exited (end of its output)
+                if ready:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        self._proc.wait(STOP_TIMEOUT)
+                why = self._stderr() if ready else f"nothing within {timeout:g} s"
                 self._kill()
-                raise RelayError(f"relay {self.label} did not start within {timeout:g} s: "
-                                 f"{self._stderr()}")
+                raise RelayError(f"relay {self.label} did not start: {why}")
             seen += data
 
     def _stderr(self) -> str:
