@@ -27,14 +27,15 @@ def ping_stats(output: str) -> tuple[int, int]:
 
 
 def ip_frames(path, mac: str | None = None) -> list[bytes]:
-    """IPv4 frames (cut at the IP total length: no Ethernet padding) from or to
-    mac, or to a group (broadcast, multicast)."""
+    """Unicast IPv4 frames (cut at the IP total length: no Ethernet padding), from
+    or to mac if given. (Linux's own multicast, IGMP reports, may reach the bridge
+    before a guest's QEMU has opened its tap: the relay cannot deliver those.)"""
     raw = bytes.fromhex(mac.replace(":", "")) if mac else None
     frames = []
     for frame in pcap.frames(path):
         data = frame.data
-        ours = raw is None or raw in (data[0:6], data[6:12]) or data[0] & 1
-        if frame.ethertype != 0x0800 or not ours:
+        ours = raw is None or raw in (data[0:6], data[6:12])
+        if frame.ethertype != 0x0800 or not ours or data[0] & 1:
             continue
         frames.append(data[:14 + int.from_bytes(data[16:18], "big")])
     return frames

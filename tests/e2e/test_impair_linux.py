@@ -137,6 +137,10 @@ def test_no_impairment_passes_every_frame_unchanged(tmp_path):
     # every frame C sent reached the bridge byte for byte, and back; in order
     # within each flow (frames that two CPUs send at once on a veth have no
     # order between them: the two TCP flows' data and ACKs interleave freely)
+    # (Linux's unsolicited IGMP reports, sent to 01:00:5e:..., may pass while
+    # only one of the two captures runs: left out)
+    sent = [d for d in sent if d[:3] != b"\x01\x00\x5e"]
+    seen = [d for d in seen if d[:3] != b"\x01\x00\x5e"]
     for outbound in (True, False):
         here = [d for d in sent if (d[6:12] == c_mac) == outbound]
         there = [d for d in seen if (d[6:12] == c_mac) == outbound]
