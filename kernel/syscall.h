@@ -72,6 +72,10 @@
 
 #define SYS_sysinfo  80   // (struct sysinfo *): resources in use, kernel/sysinfo.h
 
-#define NSYSCALL   81   // one past the highest number in use
+// Waiting on several files, and non-blocking I/O (kernel/poll.c, sysfile.c).
+#define SYS_poll    120   // (struct pollfd *fds, nfds, timeout_ms): kernel/poll.h
+#define SYS_fcntl   121   // (fd, F_GETFL or F_SETFL, flags): kernel/fcntl.h
+
+#define NSYSCALL   122   // one past the highest number in use
 
 #endif
