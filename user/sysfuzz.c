@@ -99,6 +99,8 @@ static const struct call calls[] = {
   { SYS_shutdown, "shutdown", { K_FD, K_INT } },
   { SYS_getpeername, "getpeername", { K_FD, K_WBUF, K_LENPTR } },
   { SYS_tcplist, "tcplist", { K_INDEX, K_WBUF } },
+  { SYS_nettrace, "nettrace", { K_INT } },
+  { SYS_nettraceread, "nettraceread", { K_WBUF, K_LEN } },
   { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
 };
 

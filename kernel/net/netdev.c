@@ -9,6 +9,7 @@
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
 #include "kernel/net/tcp.h"
+#include "kernel/net/nettrace.h"
 
 static struct {
   struct spinlock lock;
@@ -286,6 +287,7 @@ netinit(void)
 {
   initlock(&table.lock, "netdev");
   initlock(&rxsched.lock, "netrx");
+  nettrace_init();
   pbufinit();
   etherinit();
   socketinit();
