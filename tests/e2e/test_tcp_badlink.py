@@ -1,0 +1,73 @@
+"""The guest's TCP on a bad link (issue 12): guest a sits behind the lab's
+impairment relay (5% loss, 25% reordering, 1% duplication, 1% corruption,
+20 ms +- 10 ms delay, both directions); a bulk transfer each way between it
+and Linux must arrive intact (SHA-256), and the guest's counters must show
+the retransmissions that took.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from labtools import running_lab
+
+from xv6net import topology
+
+pytestmark = [pytest.mark.e2e, pytest.mark.root]
+
+IMPAIR = "loss=5%,reorder=25%,dup=1%,corrupt=1%,delay=20ms:10ms,seed=12"
+PEER_IP = "10.0.0.1"
+A_IP = "10.0.0.2"
+SIZE = 2 * 1024 * 1024   # 10 MiB takes minutes at 20 ms a hop and 5% loss: 2 MiB each way
+XFER = Path(__file__).with_name("xfer.py")
+
+
+def pattern_digest(size: int) -> str:
+    period = bytes(range(251))
+    return hashlib.sha256((period * (size // 251 + 1))[:size]).hexdigest()
+
+
+def retrans(text: str) -> int:
+    m = re.search(r"(\d+) segments retransmitted", text)
+    assert m, text
+    return int(m[1])
+
+
+@pytest.mark.timeout(900)
+def test_bulk_tcp_through_an_impaired_link_arrives_intact(tmp_path):
+    topo = topology.with_impairment(topology.two_guests(), IMPAIR, ["a"])
+    with running_lab(topo, tmp_path) as lab:
+        vm = lab.guest("a")
+        before = retrans(vm.run("netstat -s"))
+        # Guest to Linux: tcpblast's pattern into xfer.py's sink.
+        sink = lab.peer_popen([sys.executable, "-u", str(XFER), "sink", "9200",
+                               "--timeout", "600"])
+        assert sink.stdout is not None and "listening" in sink.stdout.readline()
+        out = vm.run(f"tcpblast {PEER_IP} 9200 {SIZE}", timeout=600)
+        assert re.search(rf"tcpblast: sent {SIZE} bytes", out), out
+        got = sink.stdout.readline()
+        assert f'"bytes": {SIZE}' in got and pattern_digest(SIZE) in got, got
+        # Linux to the guest: the same pattern into tcpsink -v.
+        vm.console.sendline("tcpsink -v 9201")
+        vm.console.expect("tcpsink: listening on port 9201", timeout=20)
+        script = ("import socket, sys\n"
+                  "s = socket.create_connection((sys.argv[1], 9201), timeout=600)\n"
+                  f"s.sendall((bytes(range(251)) * ({SIZE} // 251 + 1))[:{SIZE}])\n"
+                  "s.shutdown(socket.SHUT_WR)\n"
+                  "while s.recv(65536):\n    pass\n"
+                  "print('done')\n")
+        result = lab.peer_run([sys.executable, "-c", script, A_IP], timeout=600)
+        assert result.stdout.strip() == "done", result
+        text = vm.console.expect_prompt(60)
+        assert re.search(rf"tcpsink: received {SIZE} bytes", text), text
+        assert "tcpsink: pattern intact" in text, text
+        after = retrans(vm.run("netstat -s"))
+        counts = lab.stop_relays()["a eth0"]
+    print("relay:", counts, "guest retransmissions:", after - before)
+    assert after - before > 0   # 5% loss: the guest had to send again
+    for direction in counts.values():
+        assert direction["dropped"] > 0 and direction["reordered"] > 0
