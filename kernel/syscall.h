@@ -72,6 +72,10 @@
 
 #define SYS_sysinfo  80   // (struct sysinfo *): resources in use, kernel/sysinfo.h
 
-#define NSYSCALL   81   // one past the highest number in use
+// Kernel settings by Linux's sysctl names (kernel/net/sysctl.c).
+#define SYS_sysctl   110  // (name, int *oldval or 0, const int *newval or 0)
+#define SYS_sysctlname 111 // (index, char *buf, len): -ENOENT past the last
+
+#define NSYSCALL  112   // one past the highest number in use
 
 #endif

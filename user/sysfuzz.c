@@ -91,6 +91,8 @@ static const struct call calls[] = {
   { SYS_lseek, "lseek", { K_FD, K_INT, K_WHENCE } },
   { SYS_statfs, "statfs", { K_PATH, K_WBUF } },
   { SYS_getrandom, "getrandom", { K_WBUF, K_LEN, K_INT } },
+  { SYS_sysctl, "sysctl", { K_PATH, K_WBUF, K_RBUF } },   // paths never name a setting
+  { SYS_sysctlname, "sysctlname", { K_INDEX, K_WBUF, K_LEN } },
   { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
 };
 

@@ -13,6 +13,7 @@
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/arp.h"
+#include "kernel/net/sysctl.h"
 #include "kernel/net/wire.h"
 
 #define NARP        64
@@ -65,18 +66,33 @@ now(void)
   return readticks();
 }
 
+// The timers in seconds, as sysctls (Linux's names; tests shorten them, by
+// sysctl.NAME=SECONDS or the older arp.reachable= and arp.gc= keys).
+static int reachable_secs = 30, stale_secs = 120;
+
+static void
+timerschanged(void)
+{
+  acquire(&tab.lock);
+  tab.reachable_ticks = reachable_secs * HZ;
+  tab.gc_ticks = stale_secs * HZ;
+  release(&tab.lock);
+}
+
+static const struct sysctl reachable_time = {
+  "net.ipv4.neigh.default.base_reachable_time", "arp.reachable", &reachable_secs, 0, 86400,
+  timerschanged
+};
+static const struct sysctl gc_stale_time = {
+  "net.ipv4.neigh.default.gc_stale_time", "arp.gc", &stale_secs, 0, 86400, timerschanged
+};
+
 void
 arpinit(void)
 {
-  char v[16];
   initlock(&tab.lock, "arp");
-  tab.reachable_ticks = 30 * HZ;
-  tab.gc_ticks = 120 * HZ;
-  // Tests shorten the timers: arp.reachable=SECONDS arp.gc=SECONDS
-  if (cmdlineget("arp.reachable", v, sizeof v) && v[0])
-    tab.reachable_ticks = atoi(v) * HZ;
-  if (cmdlineget("arp.gc", v, sizeof v) && v[0])
-    tab.gc_ticks = atoi(v) * HZ;
+  sysctl_register(&reachable_time);
+  sysctl_register(&gc_stale_time);
   for (int i = 0; i < NARP; i++)
     pbufq_init(&tab.e[i].queue, ARP_QLEN);
   initlock(&defence.lock, "arpdefence");

@@ -299,9 +299,27 @@ setrcvbuf(struct socket *s, const void *val, int len)
 }
 
 // setsockopt with the value already in kernel memory (len bytes of it).
+// IP_TTL (traceroute's probes): 1 to 255, or -1 for the default, as Linux.
+static int
+setttl(struct socket *s, const void *val, int len)
+{
+  int v;
+  if (s->domain != AF_INET)
+    return -ENOPROTOOPT;
+  if (len < (int)sizeof v)
+    return -EINVAL;
+  memmove(&v, val, sizeof v);
+  if (v != -1 && (v < 1 || v > 255))
+    return -EINVAL;
+  s->ttl = v == -1 ? 0 : v;
+  return 0;
+}
+
 int
 sock_setopt(struct socket *s, int level, int opt, const void *val, int len)
 {
+  if (level == IPPROTO_IP && opt == SOCK_IP_TTL)
+    return setttl(s, val, len);
   if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
   if (opt == SO_RCVBUF)
@@ -332,6 +350,14 @@ sock_setopt(struct socket *s, int level, int opt, const void *val, int len)
 int
 sock_getopt(struct socket *s, int level, int opt, void *val, int *len)
 {
+  if (level == IPPROTO_IP && opt == SOCK_IP_TTL && s->domain == AF_INET) {
+    int v = s->ttl ? s->ttl : IP_TTL;
+    if (*len < (int)sizeof v)
+      return -EINVAL;
+    memmove(val, &v, sizeof v);
+    *len = sizeof v;
+    return 0;
+  }
   if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO && opt != SO_RCVBUF))
     return -ENOPROTOOPT;
   if (opt == SO_ERROR || opt == SO_RCVBUF) {

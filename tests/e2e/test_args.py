@@ -141,6 +141,10 @@ PROGRAMS = [
     }, ("ping 10.0.2.2 10.0.2.3", "ping -c")),
     Program("rm", "missing"),
     Program("rmdir", "missing"),
+    Program("sysctl", "missing", {
+        "sysctl -w {}": ("abc", "=1", "net.ipv4.ip_forward=abc", "net.ipv4.ip_forward=",
+                         "net.ipv4.ip_forward=-1", f"net.ipv4.ip_forward={INT_HUGE}"),
+    }, ("sysctl -a net.ipv4.ip_forward", "sysctl -w")),
     Program("route", "runs", {
         "route add -net {} netmask 255.255.255.0": ADDRESS,
         "route add -net 10.9.0.0 netmask {}": MASK,
