@@ -204,6 +204,22 @@ class Netns:
         self.ip("link", "set", "dev", name, "master", check_ifname(bridge), *qlen)
         self.link_up(name)
 
+    def add_veth(self, name: str, bridge: str, other: Netns, other_name: str,
+                 other_mac: str | None = None) -> None:
+        """A veth pair: name here, attached to bridge and up; other_name in
+        the namespace other (with other_mac if given), left down for its
+        owner to address and bring up. Deleting either namespace removes both."""
+        self.ip("link", "add", check_ifname(name), "type", "veth", "peer", "name",
+                check_ifname(other_name), "netns", other.name)
+        self.ip("link", "set", "dev", name, "master", check_ifname(bridge))
+        self.link_up(name)
+        if other_mac is not None:
+            other.ip("link", "set", "dev", other_name, "address", other_mac)
+
+    def add_route(self, dst: str, via: str) -> None:
+        """A route to dst ("default" or CIDR) through the gateway via."""
+        self.ip("route", "add", dst, "via", via)
+
     def add_address(self, dev: str, cidr: str) -> None:
         """An IPv4 address with prefix length ("10.0.0.1/24") on dev."""
         self.ip("address", "add", cidr, "dev", check_ifname(dev))

@@ -207,3 +207,23 @@ def test_results_readable_without_sudo(tmp_path, monkeypatch):
     monkeypatch.setattr(labmod.os, "chown", lambda *a: pytest.fail("chown without sudo"))
     labmod.hand_over([path, tmp_path / "missing.pcap"])
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_linux_hosts_get_namespaces_of_their_own(tmp_path, as_root):
+    runner = FakeRunner()
+    lab = Lab(topology.routed(), tmp_path, runner=runner, netns_name="xv6n-9-3",
+              kernel=tmp_path / "missing.elf", capture_lans=False)
+    with pytest.raises(VMError, match="run make first"):
+        lab.start()
+    joined = runner.joined()
+    left = next(call for call in joined if "veth peer name eth0" in call).split()[-1]
+    assert left.startswith("xv6n-") and left != "xv6n-9-3"
+    assert f"ip -n xv6n-9-3 link add vh-left type veth peer name eth0 netns {left}" in joined
+    assert "ip -n xv6n-9-3 link set dev vh-left master br-lan1" in joined
+    assert f"ip -n {left} address add 10.0.1.2/24 dev eth0" in joined
+    assert f"ip -n {left} route add default via 10.0.1.1" in joined
+    # no Linux address on any bridge: left and right can reach each other only through the guests
+    assert not any("address add" in call and "br-" in call for call in joined)
+    # every namespace deleted, the hosts' before the lab's
+    deletes = [call for call in joined if call.startswith("ip netns delete")]
+    assert len(deletes) == 3 and deletes[-1] == "ip netns delete xv6n-9-3"
