@@ -668,16 +668,13 @@ def slirp_dhcp() -> Topology:
                     guests=[Guest("a", [GuestNic("user", ip=DHCP)])])
 
 
+# left 10.0.1.2 --lan1-- .1 r1 .1 --lan2-- .2 r2 .1 --lan3-- 10.0.3.2 right
+#                (10.0.1.0/24)   (10.0.2.0/24)   (10.0.3.0/24)
+# r1 and r2 forward, each with a route to the far LAN through the other.
 def routed() -> Topology:
-    """Three LANs chained by two guest routers, a Linux host at each end:
-
-        left 10.0.1.2 --lan1-- .1 r1 .1 --lan2-- .2 r2 .1 --lan3-- 10.0.3.2 right
-                               (10.0.1.0/24)  (10.0.2.0/24)  (10.0.3.0/24)
-
-    r1 and r2 forward, each with a route to the far LAN through the other;
-    left and right are namespaces of their own whose default routes go
-    through r1 and r2. Nothing else joins the LANs: every packet between
-    left and right crosses both guests."""
+    """Three LANs chained by two guest routers, r1 and r2, with a Linux host in a
+    namespace of its own at each end (left 10.0.1.2, right 10.0.3.2, default
+    routes through r1 and r2): every packet between them crosses both guests."""
     return Topology(
         lans=[Lan("lan1", "10.0.1.0/24"), Lan("lan2", "10.0.2.0/24"),
               Lan("lan3", "10.0.3.0/24")],

@@ -198,6 +198,16 @@ def test_lab_command_lines():
     assert lab.ran == [("a", "arping 10.0.0.3"), ("linux", ["ip", "neigh", "show"])]
 
 
+def test_lab_command_on_a_linux_host():
+    lab = FakeLab(topology.routed())
+    lab.host_run = lambda host, argv, timeout: (
+        lab.ran.append((host, argv)) or subprocess.CompletedProcess(argv, 0, "host out\n", ""))
+    assert lab_command(lab, "@left traceroute -n 10.0.3.2") == "host out\n"
+    assert lab_command(lab, "@nobody ls") == "xv6net: no Linux host 'nobody' in this lab\n"
+    assert lab.ran == [("left", ["traceroute", "-n", "10.0.3.2"])]
+    assert '"@left ip route"' in lab_help(lab)
+
+
 def test_lab_command_that_does_not_end_gets_ctrl_c():
     lab = FakeLab()
     out = lab_command(lab, "a ping 10.0.2.2", timeout=0.1)
