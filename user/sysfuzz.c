@@ -91,8 +91,6 @@ static const struct call calls[] = {
   { SYS_lseek, "lseek", { K_FD, K_INT, K_WHENCE } },
   { SYS_statfs, "statfs", { K_PATH, K_WBUF } },
   { SYS_getrandom, "getrandom", { K_WBUF, K_LEN, K_INT } },
-  { SYS_sysctl, "sysctl", { K_PATH, K_WBUF, K_RBUF } },   // paths never name a setting
-  { SYS_sysctlname, "sysctlname", { K_INDEX, K_WBUF, K_LEN } },
   { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
 };
 
@@ -461,39 +459,84 @@ show(const char *what, const struct sysinfo *s)
          s->pbuf_total, s->bigpbuf_free, s->bigpbuf_total);
 }
 
+// The interfaces' and routes' configuration: the calls may change it (an
+// address on lo, eth0 down, a route deleted) as root may, and the programs
+// run after us need it back.
+#define MAXNETIFS 8
+#define MAXROUTES 32
+struct netconf {
+  int nifs, nroutes;
+  struct netif_info ifs[MAXNETIFS];
+  struct rtentry routes[MAXROUTES];
+};
+
 static void
-usage(void)
+netsave(struct netconf *c)
 {
-  fprintf(2, "usage: sysfuzz [-s SEED] [-n CALLS] [-l CALLS_PER_CHILD] [-q]\n");
-  exit(2);
+  c->nifs = 0;
+  while (c->nifs < MAXNETIFS && netifget(c->nifs + 1, &c->ifs[c->nifs]) == 0)
+    c->nifs++;
+  c->nroutes = 0;
+  while (c->nroutes < MAXROUTES && routelist(c->nroutes, &c->routes[c->nroutes]) == 0)
+    c->nroutes++;
 }
+
+static void
+netrestore(const struct netconf *saved)
+{
+  struct netconf now;
+  netsave(&now);
+  for (int i = 0; i < now.nroutes; i++)
+    routedel(&now.routes[i]);
+  for (int i = 0; i < saved->nifs; i++) {
+    const struct netif_info *ifi = &saved->ifs[i];
+    struct netif_conf conf = { .ipaddr = ifi->ipaddr, .netmask = ifi->netmask, .mtu = ifi->mtu };
+    uint sets[] = { NETIF_SET_MTU, NETIF_SET_ADDR,
+                    (ifi->flags & IFF_PROMISC) ? NETIF_SET_PROMISC : NETIF_SET_NOPROMISC,
+                    (ifi->flags & IFF_UP) ? NETIF_SET_UP : NETIF_SET_DOWN };
+    const struct netif_info *cur = i < now.nifs ? &now.ifs[i] : 0;
+    if (cur && cur->mtu == ifi->mtu)
+      sets[0] = 0;                  // lo's own MTU is more than netifset takes
+    for (int j = 0; j < (int)(sizeof sets / sizeof sets[0]); j++) {   // one at a time: a refusal spoils no other
+      conf.set = sets[j];
+      if (conf.set && netifset(ifi->name, &conf) < 0 &&
+          !(sets[j] == NETIF_SET_ADDR && ifi->ipaddr == 0))
+        fprintf(2, "sysfuzz: restoring %s (set %x): %s\n", ifi->name, sets[j], strerror(errno));
+    }
+  }
+  for (int i = 0; i < saved->nroutes; i++)
+    routeadd(&saved->routes[i]);   // the connected ones are back already: EEXIST
+}
+
+static const char usage[] =
+  "usage: sysfuzz [-s SEED] [-n CALLS] [-l CALLS_PER_CHILD] [-q]\n"
+  "  random system calls with hostile arguments, in children under a watchdog;\n"
+  "  then checks that every page, file, socket and process came back\n"
+  "  -s SEED   the sequence's seed (default: from the clock)\n"
+  "  -n CALLS  calls in all, 1 to 100000000 (default 10000)\n"
+  "  -l CALLS  calls per child, 1 to 100000 (default 128)\n"
+  "  -q        no progress lines\n";
 
 int
 main(int argc, char **argv)
 {
   uint seed = uptime() * 2654435761u + 1;
-  int total = 10000, perchild = 128, quiet = 0;
-  for (int i = 1; i < argc; i++) {
-    char *end;
-    if (strcmp(argv[i], "-q") == 0) {
-      quiet = 1;
-      continue;
-    }
-    if (i + 1 >= argc)
-      usage();
-    uint v = strtoul(argv[i + 1], &end, 0);
-    if (*end || argv[i + 1][0] == 0)
-      usage();
-    if (strcmp(argv[i], "-s") == 0)
-      seed = v;
-    else if (strcmp(argv[i], "-n") == 0 && v > 0 && v <= 100000000)
-      total = v;
-    else if (strcmp(argv[i], "-l") == 0 && v > 0 && v <= 100000)
-      perchild = v;
+  int total = 10000, perchild = 128, quiet = 0, c;
+  argsinit("sysfuzz", usage);
+  while ((c = getopt(argc, argv, "s:n:l:q")) != -1) {
+    if (c == 's')
+      seed = argnum("-s", "seed", optarg, 0, 0x7fffffff);
+    else if (c == 'n')
+      total = argnum("-n", "calls", optarg, 1, 100000000);
+    else if (c == 'l')
+      perchild = argnum("-l", "calls per child", optarg, 1, 100000);
     else
-      usage();
-    i++;
+      quiet = 1;
   }
+  if (optind < argc)
+    argextra(argv[optind]);
+  struct netconf net;
+  netsave(&net);
   printf("sysfuzz: seed %u, %d calls, %d per child\n", seed, total, perchild);
   struct sysinfo before, after;
   if (mkdir(SCRATCH, 0755) < 0 && errno != EEXIST) {
@@ -511,6 +554,7 @@ main(int argc, char **argv)
     if (!quiet && children % 200 == 0)
       printf("sysfuzz: %d calls in %d children\n", done, children);
   }
+  netrestore(&net);
   int start = uptime();
   do {
     sysinfo(&after);
