@@ -145,6 +145,11 @@ PROGRAMS = [
         "sysctl -w {}": ("abc", "=1", "net.ipv4.ip_forward=abc", "net.ipv4.ip_forward=",
                          "net.ipv4.ip_forward=-1", f"net.ipv4.ip_forward={INT_HUGE}"),
     }, ("sysctl -a net.ipv4.ip_forward", "sysctl -w")),
+    Program("sysfuzz", "skip", {
+        "sysfuzz -n {}": sizes(1, 100000000),
+        "sysfuzz -l {}": sizes(1, 100000),
+        "sysfuzz -s {}": ("abc", "-1", INT_HUGE),
+    }, ("sysfuzz 1",)),
     Program("traceroute", "missing", {
         "traceroute -m {} 10.0.2.2": sizes(1, 255),
         "traceroute -q {} 10.0.2.2": sizes(1, 10),
@@ -286,7 +291,7 @@ def test_help(shell, name):
 def test_no_arguments(shell, name):
     program = BY_NAME[name]
     if program.noargs == "skip":
-        pytest.skip(f"{name} with no arguments is the whole suite (test_shell runs it)")
+        pytest.skip(f"{name} with no arguments is a whole run (test_shell or test_sysfuzz has it)")
     result = run(shell, name)
     if program.noargs == "runs":
         assert result.status == 0, result
