@@ -287,7 +287,7 @@ def test_default_gateway_carries_other_addresses(lan):
 
 def test_gateway_must_be_on_a_connected_network(lan):
     out = lan.a.run("route add default gw 192.168.9.1")
-    assert out == "route: Network is unreachable\n"
+    assert out == "route: gateway 192.168.9.1 is not on a connected network\n"
     assert "UG" not in lan.a.run("route")
 
 
