@@ -15,6 +15,7 @@
 #include "kernel/net/arp.h"
 #include "kernel/net/sysctl.h"
 #include "kernel/net/wire.h"
+#include "kernel/net/ip.h"
 
 #define NARP        64
 // Packets waiting on one entry, in bytes of buffers: the fragments of the
@@ -164,6 +165,20 @@ freeentry(struct arpentry *e)
   e->qbytes = 0;
   e->state = 0;
   e->dev = 0;
+}
+
+// e's queued packets as a list (counted as dropped), its queue left empty.
+static struct pbuf *
+takequeue(struct arpentry *e)
+{
+  struct pbuf *head = 0, **tail = &head, *pb;
+  cnt.queue_drops += e->queue.len;
+  while ((pb = pbufq_get(&e->queue)) != 0) {
+    *tail = pb;
+    tail = &pb->next;
+  }
+  e->qbytes = 0;
+  return head;
 }
 
 // May e make room for a new entry in state? arp -s may take the place of
@@ -414,6 +429,7 @@ void
 arp_timer(uint t)
 {
   struct { struct netdev *dev; uint spa, tpa; } retry[NARP];
+  struct pbuf *unreachable[NARP];   // what waited on entries that failed
   int nretry = 0, failed = 0;
 
   acquire(&tab.lock);
@@ -422,8 +438,8 @@ arp_timer(uint t)
     if (e->state == ARP_INCOMPLETE && (int)(t - e->nextprobe) >= 0) {
       if (e->probes >= ARP_RETRIES) {
         cnt.failed++;
+        unreachable[failed++] = takequeue(e);
         freeentry(e);
-        failed = 1;
         continue;
       }
       e->probes++;
@@ -440,6 +456,15 @@ arp_timer(uint t)
   release(&tab.lock);
   for (int i = 0; i < nretry; i++)
     sendrequest(retry[i].dev, retry[i].spa, retry[i].tpa);
+  // Their packets are dropped; a router tells the sources of those it
+  // forwarded (ip_linkfailed). After the lock: an ICMP error goes through here.
+  for (int i = 0; i < failed; i++) {
+    for (struct pbuf *pb = unreachable[i], *next; pb; pb = next) {
+      next = pb->next;
+      pb->next = 0;
+      ipfwd_linkfailed(pb);
+    }
+  }
   if (failed)
     wakeup(&tab);
 }

@@ -67,6 +67,9 @@ void ipfwdinit(void);
 // -1 if forwarding is off (pb untouched), else 0 (pb consumed).
 int  ip_forward(struct netdev *in, struct pbuf *pb, uint hlen);
 void ipfwd_stats(struct netstat_info *out);
+// A datagram (pb->rp at its IP header) whose next hop never answered ARP;
+// pb is consumed.
+void ipfwd_linkfailed(struct pbuf *pb);
 
 // icmp.c
 void icmpinit(void);

@@ -210,6 +210,22 @@ ip_forward(struct netdev *in, struct pbuf *pb, uint hlen)
   return 0;
 }
 
+// The next hop of pb never answered ARP. If we forwarded pb, its source
+// hears host unreachable, as Linux sends it (RFC 1812 4.3.3.1 allows it;
+// traceroute shows !H); our own datagrams are only dropped (counted by ARP).
+void
+ipfwd_linkfailed(struct pbuf *pb)
+{
+  struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
+  uint hlen = pbuf_len(pb) >= IP_HLEN ? (ih->vhl & 15) * 4 : 0;
+
+  if (hlen < IP_HLEN || hlen > pbuf_len(pb) || ip_isours(ih->src)) {
+    pbuf_free(pb);
+    return;
+  }
+  fwderror(pb->dev, pb, hlen, ICMP_UNREACH, ICMP_UNREACH_HOST, 0);
+}
+
 void
 ipfwd_stats(struct netstat_info *o)
 {

@@ -178,7 +178,7 @@ def test_guest_traceroute_by_name_across_a_router(lab):
         (1, 33434), (1, 33435), (1, 33436), (2, 33437), (2, 33438), (2, 33439)]
 
 
-def test_guest_traceroute_stars_where_nobody_answers(lab):
+def test_guest_traceroute_stars_where_nobody_answers_then_host_unreachable(lab):
     # 10.0.1.7 is nobody: r1 forwards the probes towards it, but no ARP reply comes.
     out = lab.guest("r2").run("traceroute -n -m 2 -q 2 -w 0.5 10.0.1.7", timeout=TRACE_TIMEOUT)
     lines = out.splitlines()
@@ -186,3 +186,7 @@ def test_guest_traceroute_stars_where_nobody_answers(lab):
     hop1 = rf" 1  {re.escape(R1_LAN2)}  \d+\.\d{{3}} ms  \d+\.\d{{3}} ms"
     assert re.fullmatch(hop1, lines[1]), out
     assert lines[2] == " 2  * *", out
+    # Waiting longer: r1 gives up on ARP after three tries and says host unreachable.
+    out = lab.guest("r2").run("traceroute -n -f 2 -m 2 -q 1 -w 5 10.0.1.7",
+                              timeout=TRACE_TIMEOUT)
+    assert re.fullmatch(rf" 2  {re.escape(R1_LAN2)}  \d+\.\d{{3}} ms !H", out.splitlines()[1]), out

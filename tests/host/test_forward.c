@@ -295,6 +295,35 @@ test_broadcasts_and_martians_are_not_forwarded(void)
 }
 
 static void
+test_a_next_hop_that_never_answers_earns_host_unreachable(void)
+{
+  boot_router("sysctl.net.ipv4.ip_forward=1", 1500);
+  uint nobody = host_ip(10, 0, 1, 9);
+  uint len = udp_to(frame, nobody, 20, 64, 0, 21);
+  host_receive(eth0, frame, len);
+  CHECK_EQ(host_nsent(eth1), 1);                   // an ARP request for nobody
+  host_sent_clear(eth1);
+  // Our own datagram to nobody waits on the same entry, and is only dropped.
+  struct socket *s;
+  struct sockaddr_in to = { AF_INET, htons(9), nobody, { 0 } };
+  static char hello[] = "hello";
+  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
+  CHECK_EQ(sock_sendto(s, (uint)hello, 5, (struct sockaddr *)&to, sizeof to), 5);
+  CHECK_EQ(host_nsent(eth0), 0);
+  host_advance(3 * HZ + 1);                        // ARP's three tries, a second apart
+  CHECK_EQ(host_nsent(eth1), 2);                   // the two retries, no datagram
+  frame[14 + 8]--;                                 // it waited already one hop older
+  host_fixsums(frame, len);
+  const uchar *ic = icmp_back(frame, len);         // one error: about the forwarded one
+  CHECK_EQ(ic[0], ICMP_UNREACH);
+  CHECK_EQ(ic[1], ICMP_UNREACH_HOST);
+  CHECK_EQ(stats().arp_failed, 1);
+  CHECK_EQ(stats().arp_queue_drops, 2);
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+static void
 test_sysctls_take_linux_names_and_the_old_keys(void)
 {
   boot_router("ip.reasmtime=3 sysctl.net.ipv4.icmp_msgs_burst=7 arp.gc=9 "
@@ -328,6 +357,7 @@ static const struct test tests[] = {
   TEST(test_later_fragments_carry_only_the_copied_options),
   TEST(test_dont_fragment_earns_fragmentation_needed_with_the_mtu),
   TEST(test_broadcasts_and_martians_are_not_forwarded),
+  TEST(test_a_next_hop_that_never_answers_earns_host_unreachable),
   TEST(test_sysctls_take_linux_names_and_the_old_keys),
 };
 
