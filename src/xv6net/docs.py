@@ -369,7 +369,7 @@ def routed_lab(ctx: Context) -> str:
     typed = ["@left traceroute -n 10.0.3.2", "@left ping -c 2 10.0.3.2",
              "@left ping -c 1 -t 2 10.0.3.2", "@left ping -c 1 10.9.9.9",
              "r1 sysctl net.ipv4.ip_forward", "r1 traceroute 10.0.3.2",
-             "r2 traceroute -n -m 2 -w 1 10.0.1.7"]
+             "r2 traceroute -n -m 2 -q 1 10.0.1.7"]
     return "$ sudo xv6net lab --topology routed\n" + terminal(argv, typed, "lab> ")
 
 
