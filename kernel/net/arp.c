@@ -457,7 +457,7 @@ arp_timer(uint t)
   for (int i = 0; i < nretry; i++)
     sendrequest(retry[i].dev, retry[i].spa, retry[i].tpa);
   // Their packets are dropped; a router tells the sources of those it
-  // forwarded (ip_linkfailed). After the lock: an ICMP error goes through here.
+  // forwarded (ipfwd_linkfailed). After the lock: an ICMP error goes through here.
   for (int i = 0; i < failed; i++) {
     for (struct pbuf *pb = unreachable[i], *next; pb; pb = next) {
       next = pb->next;
