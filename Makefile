@@ -5,11 +5,17 @@
 #                 make qemu APPEND='...' MEM=256 CPUS=2 NIC=none PCAP=f.pcap QEMUFLAGS='-d int'
 #   make demo     install what is missing, build, run the scripted demo
 #   make test     install what is missing, build, run the whole test suite
-#   make bench    compare with a Linux guest on the same emulated E1000 (root)
+#   make bench    compare with a Linux guest on the same emulated card (root), for
+#                 each of e1000, ne2k_pci and virtio-net-pci
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make docs     boot guests, run the commands of docs' marked samples, update them
+#
+# NIC_MODEL=ne2k_pci (or virtio-net-pci, e1000) picks the card for qemu and demo,
+# and the card(s), comma-separated, for bench.
 
 BUILD   := build
+NIC_MODEL ?=
+NICARG   = $(if $(NIC_MODEL),--nic-model $(NIC_MODEL))
 PYTHON  ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
@@ -131,12 +137,12 @@ QEMUFLAGS ?=
 
 qemu: all
 	$(TOOLPY) -m xv6net run --append '$(APPEND)' --mem '$(MEM)' --cpus '$(CPUS)' \
-	    --accel '$(ACCEL)' --nic '$(NIC)' $(if $(PCAP),--pcap '$(PCAP)') \
+	    --accel '$(ACCEL)' --nic '$(NIC)' $(NICARG) $(if $(PCAP),--pcap '$(PCAP)') \
 	    $(foreach a,$(QEMUFLAGS),'--qemu-arg=$(a)')
 
 demo: bootstrap
 	$(MAKE) all
-	$(VPY) -m xv6net demo
+	$(VPY) -m xv6net demo $(NICARG)
 
 test: bootstrap
 	$(MAKE) all host-tests fuzzers
@@ -150,7 +156,7 @@ fuzz: bootstrap
 
 bench: bootstrap
 	$(MAKE) all
-	$(VPY) -m xv6net bench
+	$(VPY) -m xv6net bench $(NICARG)
 
 docs: bootstrap
 	$(MAKE) all

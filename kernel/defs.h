@@ -61,6 +61,7 @@ void     profintr(struct trapframe *tf);
 
 // kalloc.c
 char    *kalloc(void);
+char    *kallocpages(int n);
 void     kfree(char *p);
 void     kinit1(void *vstart, void *vend);
 void     kinit2(void *vstart, void *vend);
@@ -98,6 +99,7 @@ struct proc *myproc(void);
 void     pinit(void);
 void     procdump(void);
 void     signalgroup(int pgid, int sig);
+void     signalself(int sig);
 int      sigtake(struct proc *p);
 void     sigdiscard(struct proc *p, int sig);
 int      setpgid(int pid, int pgid);

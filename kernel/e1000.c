@@ -362,6 +362,8 @@ e1000intr(void *arg)
     if (missed)
       NETSTAT_ADD(&e->dev, rx_overruns, missed);
   }
+  if (icr & E1000_ICR_RXO)
+    NETSTAT_ADD(&e->dev, rx_ringfull, 1);   // the card found no free descriptor
   if (icr & E1000_RX_CAUSES) {
     wr(e, E1000_IMC, E1000_RX_CAUSES);
     // Fewer than half the descriptors free, or frames already lost: the
@@ -415,6 +417,7 @@ e1000attach(struct pcidev *pci)
   e->dev.mtu = 1500;
   e->dev.flags = IFF_BROADCAST | IFF_MULTICAST;
   e->dev.ops = &e1000_ops;
+  e->dev.driver = "e1000";
   e->dev.priv = e;
   if (netdev_register(&e->dev, "eth") < 0)
     return -ENODEV;

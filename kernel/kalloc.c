@@ -102,6 +102,31 @@ kalloc(void)
   return (char *)r;
 }
 
+// n physically contiguous, zeroed pages (a device ring that spans pages, such
+// as a legacy virtqueue), or 0. They come from the never-used range, which is
+// contiguous by construction: the free list is not searched for runs. Meant
+// for drivers at attach time, while that range is still large; such pages
+// are never freed.
+char *
+kallocpages(int n)
+{
+  char *p = 0;
+
+  if (n <= 0)
+    return 0;
+  if (kmem.use_lock)
+    acquire(&kmem.lock);
+  if (kmem.limit - kmem.fresh >= n * PGSIZE) {
+    p = kmem.fresh;
+    kmem.fresh += n * PGSIZE;
+  }
+  if (kmem.use_lock)
+    release(&kmem.lock);
+  if (p)
+    memset(p, 0, n * PGSIZE);
+  return p;
+}
+
 uint
 kfreecount(void)
 {

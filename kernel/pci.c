@@ -15,9 +15,13 @@ static int ndevs;
 
 // Drivers known to the kernel; the list grows with each driver.
 int e1000attach(struct pcidev *d);
+int ne2kattach(struct pcidev *d);
+int virtionetattach(struct pcidev *d);
 
 static const struct pcidriver drivers[] = {
-  { 0x8086, 0x100e, "e1000", e1000attach },   // 82540EM, QEMU's -device e1000
+  { 0x8086, 0x100e, "e1000", e1000attach },        // 82540EM, QEMU's -device e1000
+  { 0x10ec, 0x8029, "ne2k", ne2kattach },          // RTL8029, QEMU's -device ne2k_pci
+  { 0x1af4, 0x1000, "virtio-net", virtionetattach },   // legacy/transitional virtio-net
   { 0, 0, 0, 0 },
 };
 

@@ -9,6 +9,7 @@
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
 #include "kernel/file.h"
+#include "kernel/signal.h"
 
 #define PIPESIZE (PGSIZE - 128)   // the struct, ring included, fits one page
 
@@ -83,7 +84,12 @@ pipewrite(struct file *f, uint src, int n)
   while (done < n) {
     if (!pi->readopen || killed(p)) {
       release(&pi->lock);
-      return done > 0 ? done : (killed(p) ? -EINTR : -EPIPE);
+      if (done > 0)
+        return done;
+      if (killed(p))
+        return -EINTR;
+      signalself(SIGPIPE);   // fatal unless caught or ignored, as on Linux
+      return -EPIPE;
     }
     if (pi->nwrite == pi->nread + PIPESIZE) {
       wakeup(&pi->nread);

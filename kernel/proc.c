@@ -644,6 +644,18 @@ kill(int pid, int sig)
   return err;
 }
 
+// sig to the calling process, from the kernel (SIGPIPE on a pipe without
+// readers): pending until it returns to user space, as any other.
+void
+signalself(int sig)
+{
+  struct proc *p = myproc();
+  acquire(&ptable.lock);
+  if (signalable(p, sig))
+    sigpost(p, sig);
+  release(&ptable.lock);
+}
+
 // sig to process group pgid, from the kernel (the console's ^C).
 void
 signalgroup(int pgid, int sig)

@@ -101,6 +101,7 @@ struct netif_stats {
   uint rx_errors, rx_dropped, rx_overruns, rx_nobuf;
   uint tx_errors, tx_dropped;
   uint interrupts;
+  uint rx_ringfull;      // times the driver found the card's receive ring full
 };
 
 struct netif_info {
@@ -113,6 +114,7 @@ struct netif_info {
   uint ipaddr;           // network order; 0 when none
   uint netmask;          // network order
   struct netif_stats stats;
+  char driver[IFNAMSIZ]; // "e1000", "ne2k", "virtio-net"; empty for loopback
 };
 
 // Interface configuration (netifset): fields chosen by `set`.

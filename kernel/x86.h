@@ -15,6 +15,11 @@ static inline void outw(ushort port, ushort v)
 { asm volatile("outw %0, %1" : : "a"(v), "d"(port)); }
 static inline void outl(ushort port, uint v)
 { asm volatile("outl %0, %1" : : "a"(v), "d"(port)); }
+// String I/O: n 32-bit words between memory and one port (rep insl/outsl).
+static inline void insl(ushort port, void *addr, int n)
+{ asm volatile("cld; rep insl" : "+D"(addr), "+c"(n) : "d"(port) : "memory"); }
+static inline void outsl(ushort port, const void *addr, int n)
+{ asm volatile("cld; rep outsl" : "+S"(addr), "+c"(n) : "d"(port)); }
 
 // The time-stamp counter (every CPU QEMU emulates has one).
 static inline uint64 rdtsc(void)

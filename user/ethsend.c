@@ -1,7 +1,9 @@
-// ethsend IF DSTMAC ETHERTYPE COUNT [SIZE]: send COUNT Ethernet frames of
-// the given ethertype (hex, e.g. 88b5) from interface IF to DSTMAC through a
-// packet socket. Each payload starts with a 32-bit sequence number (network
-// order); SIZE is the whole frame without FCS (default and minimum 60).
+// ethsend [-b BURST] IF DSTMAC ETHERTYPE COUNT [SIZE]: send COUNT Ethernet
+// frames of the given ethertype (hex, e.g. 88b5) from interface IF to DSTMAC
+// through a packet socket. Each payload starts with a 32-bit sequence number
+// (network order); SIZE is the whole frame without FCS (default and minimum
+// 60). With -b, pause for a clock tick after every BURST frames: a receiver
+// whose ring holds few frames (an NE2000's 16 KiB) then keeps up.
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "user/user.h"
@@ -10,7 +12,8 @@
 #define MAXFRAME 1514
 
 static const char usage[] =
-  "usage: ethsend IF DSTMAC ETHERTYPE COUNT [SIZE]\n"
+  "usage: ethsend [-b BURST] IF DSTMAC ETHERTYPE COUNT [SIZE]\n"
+  "  -b BURST   pause a tick after every BURST frames (for a slow card)\n"
   "  IF         interface to send on (eth0)\n"
   "  DSTMAC     destination, like 52:54:00:12:34:56\n"
   "  ETHERTYPE  hex, 0600 to ffff (88b5: local experimental)\n"
@@ -36,10 +39,12 @@ main(int argc, char **argv)
   struct netif_info ifi;
   uchar frame[MAXFRAME], dst[6];
   static const char *const names[] = { "interface", "destination MAC", "ethertype", "count" };
+  int burst = 0, c;
 
   argsinit("ethsend", usage);
-  while (getopt(argc, argv, "") != -1)
-    ;
+  while ((c = getopt(argc, argv, "b:")) != -1)
+    if (c == 'b')
+      burst = argnum("-b", "burst", optarg, 1, 0x7fffffff);
   argv += optind;
   argc -= optind;
   if (argc < 4)
@@ -71,6 +76,8 @@ main(int argc, char **argv)
       perror("ethsend: write");
       break;
     }
+    if (burst && (sent + 1) % burst == 0)
+      sleep(1);
   }
   printf("ethsend: sent %d frames of %d bytes on %s\n", sent, size, ifi.name);
   close(fd);

@@ -59,10 +59,11 @@ show(struct netif_info *in)
   if (in->type == ARPHRD_LOOPBACK)
     printf("        loop  (Local Loopback)\n");
   else
-    printf("        ether %s  (Ethernet)\n", ether_ntoa(in->mac, mac));
+    printf("        ether %s  (Ethernet)  driver %s\n", ether_ntoa(in->mac, mac),
+           in->driver[0] ? in->driver : "?");
   printf("        RX packets %llu  bytes %llu\n", s->rx_packets, s->rx_bytes);
-  printf("        RX errors %u  dropped %u  overruns %u  nobuf %u\n",
-         s->rx_errors, s->rx_dropped, s->rx_overruns, s->rx_nobuf);
+  printf("        RX errors %u  dropped %u  overruns %u  nobuf %u  ringfull %u\n",
+         s->rx_errors, s->rx_dropped, s->rx_overruns, s->rx_nobuf, s->rx_ringfull);
   printf("        TX packets %llu  bytes %llu\n", s->tx_packets, s->tx_bytes);
   printf("        TX errors %u  dropped %u\n", s->tx_errors, s->tx_dropped);
   printf("        interrupts %u\n\n", s->interrupts);

@@ -917,8 +917,10 @@ oninterrupt(int sig)
 {
   (void)sig;
   gotint = 1;
-  if (atprompt)
+  if (atprompt) {
+    laststatus = SIGSTATUS(SIGINT);   // as the read's EINTR would say, had it begun
     write(2, "$ ", 2);
+  }
 }
 
 // On the console: a process group of our own, in the foreground, and ^C

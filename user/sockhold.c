@@ -60,7 +60,7 @@ main(int argc, char **argv)
   int rcvbuf = 0, *setbuf = 0, first = -1, total = 0;
   argsinit("sockhold", usage);
   while (getopt(argc, argv, "b:") != -1) {
-    rcvbuf = argnum("-b", "receive buffer", optarg, 1, 0x7fffffff);
+    rcvbuf = argnum("-b", "receive buffer", optarg, -0x7fffffff - 1, 0x7fffffff);   // as setsockopt takes it
     setbuf = &rcvbuf;
   }
   if (optind == argc)
@@ -78,8 +78,8 @@ main(int argc, char **argv)
     perror("sockhold: getsockopt");
     return 1;
   }
-  printf("sockhold: rcvbuf %d\n", got);
-  printf("sockhold: pid %d holding %d sockets\n", getpid(), total);
+  // One write, so that the shell's job notices cannot come between the lines.
+  printf("sockhold: rcvbuf %d\nsockhold: pid %d holding %d sockets\n", got, getpid(), total);
   for (;;)
     sleep(1000);
 }

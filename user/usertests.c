@@ -709,7 +709,15 @@ test_pipeends(void)
 
   CHECK(pipe(p) == 0);
   CHECK(close(p[0]) == 0);
-  CHECKERR(write(p[1], &c, 1), EPIPE);   // no readers
+  CHECK(signal(SIGPIPE, SIG_IGN) == SIG_DFL);
+  CHECKERR(write(p[1], &c, 1), EPIPE);   // no readers, SIGPIPE ignored
+  signal(SIGPIPE, SIG_DFL);
+  int pid = fork();
+  if (pid == 0) {
+    write(p[1], &c, 1);                  // no readers: SIGPIPE's default ends the writer
+    exit(0);
+  }
+  CHECK(pid > 0 && waitstatus(pid) == SIGSTATUS(SIGPIPE));
   CHECK(close(p[1]) == 0);
 }
 

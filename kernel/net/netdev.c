@@ -181,6 +181,8 @@ netdev_info(struct netdev *dev, struct netif_info *out)
   out->flags = dev->flags;
   out->ipaddr = dev->ipaddr;
   out->netmask = dev->netmask;
+  if (dev->driver)
+    safestrcpy(out->driver, dev->driver, sizeof out->driver);
   acquire(&dev->statlock);
   out->stats = dev->stats;
   release(&dev->statlock);

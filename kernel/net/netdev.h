@@ -37,6 +37,7 @@ struct netdev {
   uint ipaddr, netmask;       // network order (IPv4 issue)
   const struct netdev_ops *ops;
   void *priv;                 // the driver's state
+  const char *driver;         // its name, for ifconfig (0 for loopback)
   struct spinlock statlock;
   struct netif_stats stats;
   int scheduled;              // on the netrx list (or being polled)

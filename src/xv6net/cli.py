@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from xv6net import bench, docs, fuzz, prof, topology
+from xv6net import bench, docs, fuzz, nics, prof, topology
 from xv6net.console import INTERRUPT_TIMEOUT, AbortError
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
@@ -52,6 +52,11 @@ def _add_guest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cpus", type=int, default=1, help="number of CPUs (default: 1)")
 
 
+def _add_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nic-model", choices=nics.NAMES, default=nics.DEFAULT,
+                        help="the emulated network card (default: %(default)s)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xv6net", description="Boot the xv6net kernel under QEMU and drive its console.")
@@ -60,9 +65,10 @@ def _parser() -> argparse.ArgumentParser:
                                           "(Ctrl-A x quits)")
     _add_guest_options(run)
     run.add_argument("--nic", choices=("user", "none"), default="user",
-                     help="one e1000 on SLiRP with restrict=on, or no NIC (default: user); "
+                     help="one NIC on SLiRP with restrict=on, or no NIC (default: user); "
                           "with user, the guest gets 10.0.2.15/24 and gateway 10.0.2.2 "
                           "unless --append has an ip=")
+    _add_model_option(run)
     run.add_argument("--pcap", type=Path, help="write the NIC's frames to this pcap file")
     run.add_argument("--qemu-arg", action="append", default=[], metavar="ARG",
                      help="one more QEMU argument, e.g. --qemu-arg=-d --qemu-arg=int "
@@ -77,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         "fuzz", help="run, replay or seed the network stack's libFuzzer targets "
                      "(docs/testing.md)"))
     bench.add_arguments(commands.add_parser(
-        "bench", help="measure xv6net and a Linux guest on the same e1000 (root; "
+        "bench", help="measure xv6net and a Linux guest on the same emulated card (root; "
                       "see docs/bench.md)"))
     docs.add_arguments(commands.add_parser(
         "docs", help="run the commands of the samples in README.md and docs/ and update them "
@@ -95,6 +101,7 @@ def _add_demo_parser(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--log", type=Path, help="also write guest a's console transcript here")
     demo.add_argument("--no-bridge", action="store_true",
                       help="two guests back to back even as root")
+    _add_model_option(demo)
 
 
 def _add_lab_parser(commands: argparse._SubParsersAction) -> None:
@@ -106,6 +113,8 @@ def _add_lab_parser(commands: argparse._SubParsersAction) -> None:
     lab.add_argument("--results", type=Path, help="pcaps and console logs "
                                                   "(default: build/lab/TOPOLOGY)")
     _add_image_options(lab)
+    lab.add_argument("--nic-model", choices=nics.NAMES, default=nics.DEFAULT,
+                     help="the card of every NIC whose topology names none (default: %(default)s)")
     lab.add_argument("--timeout", type=float, default=LAB_TIMEOUT, metavar="SECONDS",
                      help="a guest command still running after this long gets a ^C "
                           "(default: %(default)g)")
@@ -147,16 +156,16 @@ def check_qemu_args(extra: Sequence[str]) -> list[str]:
 
 def spec_from_args(args: argparse.Namespace) -> VMSpec:
     """The interactive VMSpec that `xv6net run` boots."""
-    nics: list[NicSpec] = []
+    cards: list[NicSpec] = []
     if args.nic == "user":
-        nics.append(NicSpec("user", pcap=args.pcap))
+        cards.append(NicSpec("user", model=args.nic_model, pcap=args.pcap))
     elif args.pcap is not None:
         raise CliError("--pcap needs a NIC")
     if args.mem < 16 or args.cpus < 1:
         raise CliError("--mem must be 16 MiB or more and --cpus 1 or more")
     return VMSpec(kernel=args.kernel, initramfs=args.initrd,
                   cmdline=run_cmdline(args.append, args.nic),
-                  memory_mb=args.mem, cpus=args.cpus, accel=args.accel, nics=nics,
+                  memory_mb=args.mem, cpus=args.cpus, accel=args.accel, nics=cards,
                   serial="stdio", extra=check_qemu_args(args.qemu_arg))
 
 
@@ -201,7 +210,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = DemoConfig(kernel=args.kernel, initramfs=args.initrd, accel=args.accel,
                         append=args.append, memory_mb=args.mem, cpus=args.cpus,
                         results=args.results, log=args.log,
-                        bridged=False if args.no_bridge else None)
+                        bridged=False if args.no_bridge else None, nic_model=args.nic_model)
     return run_demo(config)
 
 
@@ -302,7 +311,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         topo = topology.named_or_file(args.topology)
         results = args.results or Path("build/lab") / Path(args.topology).stem
         with Lab(topo, results, kernel=args.kernel, initramfs=args.initrd,
-                 accel=args.accel) as lab:
+                 accel=args.accel, nic_model=args.nic_model) as lab:
             lab_session(lab, args.timeout)
     except (OSError, ValueError) as err:   # an unreadable topology file, a bad value
         print(f"xv6net: {err}", file=sys.stderr)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from xv6net import linux, parse, pcap, topology
+from xv6net import linux, nics, parse, pcap, topology
 from xv6net.console import AbortError
 from xv6net.lab import LAB_ERRORS, Lab, hand_over
 from xv6net.qemu import Accel
@@ -63,6 +63,7 @@ class DemoConfig:
     bridged: bool | None = None          # None: bridged when running as root
     network: bool = True                 # part 2 (ARP); False: the shell part only
     log: Path | None = None              # guest A's console transcript, also copied here
+    nic_model: str = nics.DEFAULT        # the card both guests have (xv6net.nics)
 
 
 class DemoFailed(Exception):
@@ -224,8 +225,9 @@ def run_demo(config: DemoConfig = DemoConfig(), out: TextIO = sys.stdout) -> int
     """Run the demo; 0 when every step and check passed, 1 otherwise."""
     bridged = os.geteuid() == 0 if config.bridged is None else config.bridged
     lab = Lab(demo_topology(config, bridged), config.results, kernel=config.kernel,
-              initramfs=config.initramfs, accel=config.accel)
-    print(f"demo: booting {config.kernel} under QEMU ({config.accel})", file=out, flush=True)
+              initramfs=config.initramfs, accel=config.accel, nic_model=config.nic_model)
+    print(f"demo: booting {config.kernel} under QEMU ({config.accel}), NICs: "
+          f"{nics.model(config.nic_model).title}", file=out, flush=True)
     demo = Demo(lab, out)
     try:
         with lab:

@@ -39,7 +39,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from xv6net import linux
+from xv6net import linux, nics
 from xv6net import peer as peer_module
 from xv6net.netns import Netns, NetnsError, Runner, subprocess_runner
 from xv6net.parse import Neighbour
@@ -77,9 +77,10 @@ BOOT_TIMEOUT = 30.0
 LISTEN_TIMEOUT = 10.0
 # QEMU's e1000 holds received frames back for one second (virtual clock) after
 # every write to RCTL, and the driver writes RCTL while booting: frames sent to
-# a guest that has just booted arrive a second late (queued, not lost). The lab
-# is ready once that second has passed for every guest.
-RX_SETTLE = 1.2
+# a guest that has just booted arrive a second late (queued, not lost). A lab
+# with an e1000 is ready once that second has passed for every guest (the
+# model's rx_hold_s, plus this margin); the other cards hold nothing back.
+RX_SETTLE_MARGIN = 0.2
 # Frames a tap holds for a QEMU that is slow to read them. Nothing paces a
 # sender on a bridge: a guest bursts 1,000 frames in about 20 ms, and with
 # Linux's default of 1000 a receiving guest that falls behind lost the last
@@ -255,9 +256,12 @@ class Lab:
     def __init__(self, topology: Topology, results: Path, *, kernel: Path = KERNEL,
                  initramfs: Path = INITRD, accel: Accel = "tcg",
                  boot_timeout: float = BOOT_TIMEOUT, runner: Runner = subprocess_runner,
-                 netns_name: str | None = None, rx_settle: float = RX_SETTLE,
-                 capture_lans: bool = True, capture_nics: bool = True) -> None:
+                 netns_name: str | None = None, rx_settle: float | None = None,
+                 capture_lans: bool = True, capture_nics: bool = True,
+                 nic_model: str = nics.DEFAULT) -> None:
+        nics.model(nic_model)
         self.topology = topology
+        self.nic_model = nic_model
         self.results = Path(results)
         self.kernel = kernel
         self.initramfs = initramfs
@@ -421,26 +425,40 @@ class Lab:
 
     # ---- guests ------------------------------------------------------------
 
+    def model_of(self, ref: NicRef) -> str:
+        """The card a NIC is: its own model, else the lab's."""
+        return ref.nic.model or self.nic_model
+
     def _nic_spec(self, ref: NicRef) -> NicSpec:
         lan = self.topology.lan(ref.nic.lan)
         pcap = self.pcap(ref.guest.name, ref.number).resolve() if self.capture_nics else None
+        model = self.model_of(ref)
         if lan.kind == "bridge":
-            return NicSpec("tap", ref.mac, ifname=tap_name(ref.guest.name, ref.number), pcap=pcap)
+            return NicSpec("tap", ref.mac, model=model,
+                           ifname=tap_name(ref.guest.name, ref.number), pcap=pcap)
         if lan.kind == "slirp":
-            return NicSpec("user", ref.mac, pcap=pcap)
+            return NicSpec("user", ref.mac, model=model, pcap=pcap)
         port = self._ports.setdefault(lan.name, free_port())
         # The first NIC on a stream LAN (in guest order) listens, so the
         # guest that connects always starts after the one it connects to.
         listens = self.topology.nics_on(lan.name)[0] == ref
-        return NicSpec("stream-listen" if listens else "stream-connect", ref.mac,
+        return NicSpec("stream-listen" if listens else "stream-connect", ref.mac, model=model,
                        port=port, pcap=pcap)
+
+    def settle_time(self) -> float:
+        """Seconds after the last guest started until every card passes frames on."""
+        if self.rx_settle is not None:
+            return self.rx_settle
+        hold = max((nics.model(self.model_of(ref)).rx_hold_s for ref in self.topology.nics()),
+                   default=0.0)
+        return hold + RX_SETTLE_MARGIN if hold else 0.0
 
     def vm_spec(self, guest: Guest, index: int) -> VMSpec:
         """The VMSpec of one guest of the topology."""
-        nics = [self._nic_spec(ref) for ref in self.topology.nics() if ref.guest == guest]
+        cards = [self._nic_spec(ref) for ref in self.topology.nics() if ref.guest == guest]
         return VMSpec(name=f"xv6net-{guest.name}", index=index, memory_mb=guest.memory_mb,
                       cpus=guest.cpus, kernel=self.kernel, initramfs=self.initramfs,
-                      cmdline=kernel_cmdline(self.topology, guest.name), nics=nics,
+                      cmdline=kernel_cmdline(self.topology, guest.name), nics=cards,
                       accel=self.accel)
 
     def _start_guests(self, stack: ExitStack) -> None:
@@ -473,7 +491,7 @@ class Lab:
                 output = vm.run(command)
                 if output.strip():
                     raise LabError(f"{guest.name}: {command}: {output.strip()}")
-        time.sleep(max(0.0, self._last_start + self.rx_settle - time.monotonic()))
+        time.sleep(max(0.0, self._last_start + self.settle_time() - time.monotonic()))
 
     # ---- access ------------------------------------------------------------
 
@@ -508,6 +526,10 @@ class Lab:
 
     def mac(self, guest: str, nic: int = 0) -> str:
         return self.topology.nic(guest, nic).mac
+
+    def model(self, guest: str, nic: int = 0) -> str:
+        """The card (xv6net.nics model name) of a guest's NIC."""
+        return self.model_of(self.topology.nic(guest, nic))
 
     def ip(self, guest: str, nic: int = 0) -> str | None:
         return self.topology.nic(guest, nic).nic.ip
@@ -604,7 +626,7 @@ class Lab:
         for ref in self.topology.nics():
             where = f"tap {tap_name(ref.guest.name, ref.number)}" \
                 if self.topology.lan(ref.nic.lan).kind == "bridge" else ref.nic.lan
-            lines.append(f"guest {ref.guest.name} {ref.ifname} {ref.mac} "
+            lines.append(f"guest {ref.guest.name} {ref.ifname} {self.model_of(ref)} {ref.mac} "
                          f"{ref.nic.ip or '-'} on {where}; pcap "
                          f"{self.pcap(ref.guest.name, ref.number)}")
         for service in self.topology.services:

@@ -11,15 +11,19 @@ depends`, e.g. linux-image-6.1.0-56-amd64) and busybox-static. `dpkg-deb -x`
 unpacks each beside its .deb. The initramfs is written in Python with
 xv6net.initramfs's cpio writer and holds:
 
-- /init, a busybox sh script: mounts proc, sysfs and devtmpfs, loads the
-  e1000 module with insmod, configures the interface named by Linux's
-  `ip=CLIENT::GATEWAY:NETMASK::DEVICE:off` from /proc/cmdline (the kernel
-  itself is built without CONFIG_IP_PNP), then runs the measurement agent:
+- /init, a busybox sh script: mounts proc, sysfs and devtmpfs, loads with
+  insmod the modules of the card that `xv6net.nic=MODEL` on the kernel command
+  line names (e1000 unless it says otherwise; see xv6net.nics), configures
+  the interface named by Linux's `ip=CLIENT::GATEWAY:NETMASK::DEVICE:off` from
+  /proc/cmdline (the kernel itself is built without CONFIG_IP_PNP), then runs
+  the measurement agent:
   a loop that prints "$ ", reads one line from the console and evals it,
   so that xv6net.console drives it exactly like the xv6net shell;
 - /bin/busybox (applets installed as symlinks by /init);
-- the e1000 module and whatever its .modinfo "depends=" names, recursively
-  (decompressed in Python if the package ships .ko.xz);
+- for each card, its modules (e1000; 8390 and ne2k-pci; virtio_pci and
+  virtio_net) and whatever their .modinfo "depends=" names, recursively,
+  leaving out what the kernel has built in (modules.builtin), decompressed in
+  Python if the package ships .ko.xz;
 - the benchmark's guest programs, bench/linux/*.c, built here with
   `gcc -static -O2`.
 """
@@ -38,17 +42,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from xv6net import nics
 from xv6net.initramfs import S_IFCHR, S_IFDIR, S_IFREG, CpioEntry, write_atomic, write_cpio
 
 BUILD = Path("build/linux")
 AGENT_SOURCES = Path("bench/linux")
 META_PACKAGE = "linux-image-amd64"
 BUSYBOX_PACKAGE = "busybox-static"
-NIC_MODULE = "e1000"
 CONSOLE_DEVICE = (5, 1)      # Linux's /dev/console
 NULL_DEVICE = (1, 3)         # Linux's /dev/null
 COMMAND_TIMEOUT = 600.0
-EXTRACTED = ".extracted"     # marker: dpkg-deb -x finished
+EXTRACTED = ".extracted-nics"   # marker: dpkg-deb -x finished (with every card's modules)
 
 Runner = Callable[[Sequence[str], Path | None], str]
 
@@ -191,22 +195,38 @@ def module_bytes(path: Path) -> bytes:
     raise LinuxGuestError(f"{path}: cannot decompress this module format")
 
 
+def module_key(name: str) -> str:
+    """A module's name as modprobe compares them (- and _ are the same)."""
+    return name.replace("-", "_")
+
+
 def find_module(tree: Path, name: str) -> Path:
-    """The file of module `name` under tree (- and _ are the same to modprobe)."""
-    stem = name.replace("-", "_")
+    """The file of module `name` under tree."""
+    stem = module_key(name)
     for path in sorted(tree.rglob("*.ko*")):
-        if path.name.split(".ko")[0].replace("-", "_") == stem:
+        if module_key(path.name.split(".ko")[0]) == stem:
             return path
     raise LinuxGuestError(f"no module {name} under {tree}")
 
 
+def builtin_modules(tree: Path) -> set[str]:
+    """What the kernel has built in, from the tree's modules.builtin (if any)."""
+    try:
+        lines = (tree / "modules.builtin").read_text().split()
+    except OSError:
+        return set()
+    return {module_key(PurePosixPath(line).name.split(".ko")[0]) for line in lines}
+
+
 def module_closure(tree: Path, name: str) -> list[tuple[Path, bytes]]:
-    """name and every module it depends on, dependencies first (insmod order)."""
+    """name and every module it depends on, dependencies first (insmod order);
+    modules built into the kernel are left out."""
     order: list[tuple[Path, bytes]] = []
     seen: set[str] = set()
+    builtin = builtin_modules(tree)
 
     def visit(module: str, chain: tuple[str, ...]) -> None:
-        if module in seen:
+        if module in seen or module_key(module) in builtin:
             return
         if module in chain:
             raise LinuxGuestError(f"module dependency loop: {' -> '.join((*chain, module))}")
@@ -232,12 +252,20 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 dmesg -n 1
-{insmod}
-# Linux's ip=<client>:<server>:<gateway>:<netmask>:<hostname>:<device>:<autoconf>
+# Linux's ip=<client>:<server>:<gateway>:<netmask>:<hostname>:<device>:<autoconf>,
+# and the card's modules to load (xv6net.nic=MODEL, a name of xv6net.nics)
 spec=
+nic={default}
 for arg in $(cat /proc/cmdline); do
-  case "$arg" in ip=*) spec="${{arg#ip=}}" ;; esac
+  case "$arg" in
+    ip=*) spec="${{arg#ip=}}" ;;
+    xv6net.nic=*) nic="${{arg#xv6net.nic=}}" ;;
+  esac
 done
+case "$nic" in
+{insmod}
+  *) echo "linux: no modules for the card $nic" ;;
+esac
 IFS=: read -r addr server gateway netmask host dev auto <<EOF
 $spec
 EOF
@@ -258,9 +286,12 @@ poweroff -f
 """
 
 
-def init_script(module_paths: Sequence[str]) -> str:
-    insmod = "\n".join(f"insmod /{path}" for path in module_paths)
-    return INIT_SCRIPT.format(insmod=insmod)
+def init_script(modules: Mapping[str, Sequence[str]]) -> str:
+    """/init, loading modules[MODEL] (paths in the archive, insmod order) for the
+    card the command line names."""
+    cases = [f"  {model}) " + "; ".join(f"insmod /{path}" for path in paths) + " ;;"
+             for model, paths in modules.items()]
+    return INIT_SCRIPT.format(insmod="\n".join(cases), default=nics.DEFAULT)
 
 
 def _dirs_of(paths: Sequence[str]) -> list[str]:
@@ -271,13 +302,17 @@ def _dirs_of(paths: Sequence[str]) -> list[str]:
 
 
 def initramfs_entries(busybox: bytes, modules: Mapping[str, bytes],
-                      programs: Mapping[str, bytes]) -> list[CpioEntry]:
+                      programs: Mapping[str, bytes],
+                      by_model: Mapping[str, Sequence[str]] | None = None) -> list[CpioEntry]:
     """The archive's members: directories, device nodes, /init, busybox, modules, programs.
 
     modules maps paths inside the guest ("lib/modules/REL/.../e1000.ko") to
-    their bytes, in insmod order; programs maps names to put in /bin.
+    their bytes; by_model names, per card, the paths /init loads, in insmod
+    order (default: all of modules, for e1000); programs maps names to put in
+    /bin.
     """
-    files = {"init": init_script(list(modules)).encode(), "bin/busybox": busybox}
+    by_model = by_model if by_model is not None else {nics.DEFAULT: list(modules)}
+    files = {"init": init_script(by_model).encode(), "bin/busybox": busybox}
     files.update({f"bin/{name}": data for name, data in programs.items()})
     entries = [CpioEntry(d, S_IFDIR | 0o755, nlink=2) for d in _dirs_of([*files, *modules])]
     entries += [
@@ -312,9 +347,11 @@ class LinuxGuest:
     modules: tuple[str, ...]
 
     @staticmethod
-    def cmdline(ip: str, netmask: str, dev: str = "eth0") -> str:
-        """Kernel command line: serial console, quiet, no reboot on panic, ip=."""
-        return f"console=ttyS0 quiet panic=-1 ip={ip}:::{netmask}::{dev}:off"
+    def cmdline(ip: str, netmask: str, dev: str = "eth0", model: str = nics.DEFAULT) -> str:
+        """Kernel command line: serial console, quiet, no reboot on panic, ip=, and
+        the card whose modules /init loads."""
+        return (f"console=ttyS0 quiet panic=-1 ip={ip}:::{netmask}::{dev}:off "
+                f"xv6net.nic={model}")
 
     @property
     def description(self) -> str:
@@ -330,12 +367,28 @@ def kernel_release(root: Path) -> str:
     return releases[0]
 
 
+def card_modules(tree: Path) -> dict[str, list[tuple[Path, bytes]]]:
+    """Per card of xv6net.nics, the modules Linux needs for it, in insmod order."""
+    result = {}
+    for model in nics.MODELS.values():
+        order: list[tuple[Path, bytes]] = []
+        for name in model.linux_modules:
+            order += [item for item in module_closure(tree, name) if item[0] not in
+                      {path for path, _ in order}]
+        result[model.name] = order
+    return result
+
+
 def kernel_files(root: Path) -> list[Path]:
-    """What the guest needs from the kernel package: vmlinuz and the NIC's modules."""
+    """What the guest needs from the kernel package: vmlinuz, modules.builtin and
+    every card's modules."""
     release = kernel_release(root)
     tree = root / "lib" / "modules" / release
-    modules = [path.relative_to(root) for path, _ in module_closure(tree, NIC_MODULE)]
-    return [Path("boot") / f"vmlinuz-{release}", *modules]
+    modules = {path.relative_to(root) for order in card_modules(tree).values()
+               for path, _ in order}
+    builtin = [Path("lib/modules") / release / "modules.builtin"]
+    return [Path("boot") / f"vmlinuz-{release}", *[p for p in builtin if (root / p).is_file()],
+            *sorted(modules)]
 
 
 def busybox_files(root: Path) -> list[Path]:
@@ -357,13 +410,17 @@ def prepare(build: Path = BUILD, agents: Path = AGENT_SOURCES, compress: bool = 
             raise LinuxGuestError(f"{path} is missing from the package")
 
     tree = kernel_root / "lib" / "modules" / release
-    modules = {}
-    for path, data in module_closure(tree, NIC_MODULE):
-        inside = path.relative_to(kernel_root).as_posix()
-        modules[inside.removesuffix(".xz")] = data
+    modules: dict[str, bytes] = {}
+    by_model: dict[str, list[str]] = {}
+    for model, order in card_modules(tree).items():
+        by_model[model] = []
+        for path, data in order:
+            inside = path.relative_to(kernel_root).as_posix().removesuffix(".xz")
+            modules[inside] = data
+            by_model[model].append(inside)
     programs = {src.stem: build_program(src, build / "agents" / src.stem, runner).read_bytes()
                 for src in sorted(agents.glob("*.c"))}
-    archive = write_cpio(initramfs_entries(busybox.read_bytes(), modules, programs))
+    archive = write_cpio(initramfs_entries(busybox.read_bytes(), modules, programs, by_model))
     initramfs = build / ("initramfs.cpio.gz" if compress else "initramfs.cpio")
     write_atomic(initramfs, gzip.compress(archive, mtime=0) if compress else archive)
     return LinuxGuest(

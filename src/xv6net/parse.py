@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 _IF_HEADER = re.compile(r"^(?P<name>\w+): flags=", re.MULTILINE)
 _COUNTER = re.compile(r"\b(?P<key>RX packets|TX packets|bytes|RX errors|TX errors|dropped|"
-                      r"overruns|nobuf|interrupts) (?P<value>\d+)")
+                      r"overruns|nobuf|ringfull|interrupts) (?P<value>\d+)")
 _PBUFS = re.compile(r"(?P<used>\d+)/(?P<free>\d+)/(?P<total>\d+) pbufs in use/free/total")
 _ETHRECV = re.compile(r"ethrecv: received (?P<frames>\d+) frames, (?P<bytes>\d+) bytes on "
                       r"(?P<ifname>\w+); (?P<ooo>\d+) out of sequence")
@@ -47,7 +47,7 @@ def _block_counters(block: str) -> dict[str, int]:
         side = "rx" if "RX " in line else "tx" if "TX " in line else ""
         for match in _COUNTER.finditer(line):
             key = match["key"].lower().replace(" ", "_")
-            if key in ("bytes", "dropped", "overruns", "nobuf") and side:
+            if key in ("bytes", "dropped", "overruns", "nobuf", "ringfull") and side:
                 key = f"{side}_{key}"
             counters[key] = int(match["value"])
     return counters

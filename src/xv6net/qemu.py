@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+from xv6net import nics
+
 QEMU = "qemu-system-i386"
 
 Backend = Literal[
@@ -71,18 +73,20 @@ class NicSpec:
     `ifname` (a tap that already exists); the socket/stream backends join two
     guests back to back over loopback (`port` required); "none" is a card with
     no backend at all (link up, frames go nowhere). `pcap` writes every frame
-    of the backend to that file with a filter-dump object.
+    of the backend to that file with a filter-dump object. `model` is one of
+    xv6net.nics.NAMES (QEMU's -device name).
     """
 
     backend: Backend = "user"
     mac: str | None = None
-    model: str = "e1000"
+    model: str = nics.DEFAULT
     ifname: str | None = None
     host: str = "127.0.0.1"
     port: int | None = None
     pcap: Path | None = None
 
     def __post_init__(self) -> None:
+        nics.model(self.model)
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown NIC backend {self.backend!r}; one of {BACKENDS}")
         if self.backend == "tap" and not self.ifname:
@@ -137,12 +141,20 @@ class VMSpec:
 
 
 def netdev_arg(nic: NicSpec, netid: str) -> str:
-    """The -netdev value for one NIC's backend."""
+    """The -netdev value for one NIC's backend.
+
+    A tap that carries virtio-net headers (QEMU's default when the card is
+    virtio-net) has them in every frame filter-dump writes (QEMU 7.2), so a
+    captured virtio-net tap gets vnet_hdr=off: plain frames on the tap. The
+    xv6net driver takes no offloads, so it loses nothing by it.
+    """
     match nic.backend:
         case "user":
             return f"user,id={netid},restrict=on"
         case "tap":
-            return f"tap,id={netid},ifname={optval(nic.ifname)},script=no,downscript=no"
+            plain = ",vnet_hdr=off" if nic.pcap is not None and nic.model == "virtio-net-pci" \
+                else ""
+            return f"tap,id={netid},ifname={optval(nic.ifname)},script=no,downscript=no{plain}"
         case "socket-listen":
             return f"socket,id={netid},listen={nic.host}:{nic.port}"
         case "socket-connect":

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from xv6net import nics
 from xv6net.qemu import check_mac, make_mac
 
 LanKind = Literal["bridge", "stream", "slirp"]
@@ -79,9 +80,14 @@ DHCP = "dhcp"   # GuestNic.ip for an address from DHCP
 
 @dataclass(frozen=True)
 class GuestNic:
+    """One NIC of a guest. `model` is a card of xv6net.nics (QEMU's -device
+    name); None leaves the choice to whoever runs the topology (the lab's
+    nic_model, e1000 unless told otherwise)."""
+
     lan: str
     mac: str | None = None
     ip: str | None = None     # an address, DHCP ("dhcp") or None
+    model: str | None = None
 
     @property
     def dhcp(self) -> bool:
@@ -296,6 +302,11 @@ def _check_nics(topology: Topology) -> None:
     for ref in topology.nics():
         if ref.nic.lan not in lans:
             raise TopologyError(f"{ref.guest.name} {ref.ifname}: no LAN {ref.nic.lan!r}")
+        if ref.nic.model is not None:
+            try:
+                nics.model(ref.nic.model)
+            except ValueError as err:
+                raise TopologyError(f"{ref.guest.name} {ref.ifname}: {err}") from None
         try:
             macs.append(ref.mac)
         except ValueError as err:
@@ -649,6 +660,18 @@ def slirp() -> Topology:
                     guests=[Guest("a", [GuestNic("user", ip="10.0.2.15")])])
 
 
+def mixed_cards() -> Topology:
+    """Guests a (e1000, 10.0.0.2), b (ne2k_pci, 10.0.0.3) and c (virtio-net-pci,
+    10.0.0.4) and a Linux peer (10.0.0.1) on one bridge."""
+    return Topology(
+        lans=[Lan("lan0", "10.0.0.0/24")],
+        guests=[Guest("a", [GuestNic("lan0", ip="10.0.0.2", model="e1000")]),
+                Guest("b", [GuestNic("lan0", ip="10.0.0.3", model="ne2k_pci")]),
+                Guest("c", [GuestNic("lan0", ip="10.0.0.4", model="virtio-net-pci")])],
+        peers=[Peer("lan0", "10.0.0.1")],
+    )
+
+
 def dhcp_lan() -> Topology:
     """Guests a and b get addresses by DHCP from dnsmasq on the Linux peer
     (10.0.0.1), which is also their router and name server for the domain
@@ -688,8 +711,8 @@ def routed() -> Topology:
 
 
 NAMED = {"two-guests": two_guests, "two-lans": two_lans,
-         "back-to-back": back_to_back, "slirp": slirp, "dhcp": dhcp_lan,
-         "slirp-dhcp": slirp_dhcp, "routed": routed}
+         "back-to-back": back_to_back, "slirp": slirp, "mixed-cards": mixed_cards,
+         "dhcp": dhcp_lan, "slirp-dhcp": slirp_dhcp, "routed": routed}
 
 
 def named_or_file(name: str) -> Topology:

@@ -1,6 +1,6 @@
 """ARP against Linux's own implementation, on a bridge in a namespace (issue 4).
 
-One lab (guests a 10.0.0.2 and b 10.0.0.3, Linux 10.0.0.1 on the bridge) does
+One lab per card (guests a 10.0.0.2 and b 10.0.0.3, Linux 10.0.0.1 on the bridge) does
 all the traffic once: Linux's arping to each guest, each guest's arping to
 Linux and to the other guest, then Linux's own neighbour code resolving both.
 The tests check what each side printed, Linux's neighbour table, and every
@@ -64,9 +64,9 @@ def exchange(lab: Lab, session: Session) -> None:
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory) -> Session:
+def session(tmp_path_factory, nic_model) -> Session:
     results = tmp_path_factory.mktemp("arp")
-    with running_lab(topology.two_guests(), results) as lab:
+    with running_lab(topology.two_guests(), results, nic_model=nic_model) as lab:
         session = Session(macs={"a": lab.mac("a"), "b": lab.mac("b"),
                                 "linux": lab.peer_mac("lan0")})
         exchange(lab, session)

@@ -1,7 +1,7 @@
 """ARP on the wire (issue 4): the guest's replies, its neighbour cache (retries, aging,
 eviction, permanent entries) and what it does with bad input, against a WirePeer.
 
-One guest for the module, booted with 10.0.0.2/24 and short ARP timers
+One guest for the module (once per card), booted with 10.0.0.2/24 and short ARP timers
 (arp.reachable=2 arp.gc=4: an entry not confirmed for 2 s is STALE, and it is
 removed 4 s after it was last confirmed). The peer plays every other host on
 the LAN. Tests compare counters from before and after their own traffic.
@@ -71,9 +71,9 @@ def random_ips(rng: random.Random, count: int, prefix: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def guest(tmp_path_factory):
+def guest(tmp_path_factory, nic_model):
     cmdline = f"{IP_ARG} arp.reachable={ARP_REACHABLE:.0f} arp.gc={ARP_GC:.0f}"
-    with wired_guest(cmdline, tmp_path_factory.mktemp("arp")) as wired:
+    with wired_guest(cmdline, tmp_path_factory.mktemp("arp"), model=nic_model) as wired:
         yield wired
 
 
@@ -254,10 +254,14 @@ def test_table_is_bounded_and_evicts(guest, quiet):
     senders = list(zip(random_ips(rng, 100, "10.1"), (random_mac(rng) for _ in range(100)),
                        strict=True))
     start = time.time()
-    guest.peer.send_many([who_has(GUEST_IP, mac, ip) for ip, mac in senders])
+    batch = min(100, guest.model.ring_capacity() * 3 // 4)   # what the receive ring holds
+    for first in range(0, 100, batch):
+        guest.peer.send_many([who_has(GUEST_IP, mac, ip)
+                              for ip, mac in senders[first:first + batch]])
+        guest.wait_rx(quiet["rx_packets"] + min(100, first + batch))
     after = guest.settle()
     change = deltas(quiet, after)
-    assert change["qemu_overruns"] == 0
+    guest.assert_nothing_lost_in_card(change)
     assert change["Arp.requests answered"] == 100
     assert after["Arp.entries"] <= NARP
     assert change["Arp.evictions"] >= 100 - NARP
@@ -291,9 +295,10 @@ BAD = {
 }
 # (A sender claiming our address is an address conflict, not malformed:
 # test_arp_abuse.py.)
-# Frames cut short arrive padded with zeros to 60 bytes: the kernel reads the
-# missing fields as zeros, so it cannot tell truncation apart; what it sees is
-# a message with a zero target (not for us).
+# Frames cut short arrive padded with zeros to 60 bytes (e1000, ne2k): the
+# kernel reads the missing fields as zeros, so it cannot tell truncation
+# apart; what it sees is a message with a zero target (not for us). virtio-net
+# passes them as they are: too short for an ARP message (malformed).
 TRUNCATED = {
     "header only": arp_raw()[:14 + 8],
     "without target IP": arp_raw()[:14 + 24],
@@ -315,8 +320,9 @@ def test_bad_arp_is_dropped_and_counted(guest, quiet):
     change = deltas(quiet, after)
     assert change["rx_packets"] == len(BAD) + len(TRUNCATED) + len(NOT_FOR_US)
     assert change["Arp.packets received"] == len(BAD) + len(TRUNCATED) + len(NOT_FOR_US)
-    assert change["Arp.malformed"] == len(BAD)
-    assert change["Arp.not for us"] == len(TRUNCATED) + len(NOT_FOR_US)
+    padded = guest.model.pads_runts
+    assert change["Arp.malformed"] == len(BAD) + (0 if padded else len(TRUNCATED))
+    assert change["Arp.not for us"] == (len(TRUNCATED) if padded else 0) + len(NOT_FOR_US)
     assert change["Arp.requests answered"] == 0
     assert change["Arp.replies received"] == 1
     assert guest.peer.received(is_arp(op=2), since=start) == []
@@ -327,7 +333,8 @@ def test_bad_arp_is_dropped_and_counted(guest, quiet):
 
 
 def test_flood_of_requests_keeps_the_table_bounded(guest, quiet):
-    flood, batch = 1000, 200
+    flood = 1000
+    batch = min(200, guest.model.ring_capacity() * 3 // 4)
     rng = random.Random(1000)
     senders = list(zip(random_ips(rng, flood, "172.16"), (random_mac(rng) for _ in range(flood)),
                        strict=True))
@@ -337,10 +344,10 @@ def test_flood_of_requests_keeps_the_table_bounded(guest, quiet):
     for first in range(0, flood, batch):
         guest.peer.send_many([who_has(GUEST_IP, mac, ip)
                               for ip, mac in senders[first:first + batch]])
-        guest.wait_rx(quiet["rx_packets"] + first + batch)
+        guest.wait_rx(quiet["rx_packets"] + min(flood, first + batch))
     after = guest.settle()
     change = deltas(quiet, after)
-    assert change["qemu_overruns"] == 0
+    guest.assert_nothing_lost_in_card(change)
     assert change["Arp.packets received"] == flood
     assert change["Arp.requests answered"] == flood
     assert len(guest.peer.received(is_arp(op=2, psrc=GUEST_IP), since=start)) == flood

@@ -1,5 +1,5 @@
 """IPv4 between two guests, over loopback, and through a default gateway (issue 5),
-without root: QEMU's socket backend is the cable.
+without root: QEMU's socket backend is the cable. Once per card (every NIC the card).
 
     guest a                                   guest b
     eth0 10.0.0.2  ==== socket-listen/connect ====  eth0 10.0.0.3     (LAN 1)
@@ -94,7 +94,7 @@ def boot(spec: VMSpec, logdir: Path, started: list[VM]) -> VM:
 
 
 @pytest.fixture(scope="module")
-def lan(tmp_path_factory) -> Iterator[Lan]:
+def lan(tmp_path_factory, nic_model) -> Iterator[Lan]:
     require_kernel()
     logdir = tmp_path_factory.mktemp("ipguests")
     capture = logdir / "lan1.pcap"
@@ -106,14 +106,16 @@ def lan(tmp_path_factory) -> Iterator[Lan]:
             port = free_port()
             a_spec = VMSpec(name="a", index=1, kernel=KERNEL, initramfs=INITRD,
                             cmdline=f"ip={A_IP}:::255.255.255.0::eth0:off",
-                            nics=[NicSpec("socket-listen", mac=A_MAC0, port=port, pcap=capture),
-                                  gateway.nic(mac=A_MAC1)])
+                            nics=[NicSpec("socket-listen", mac=A_MAC0, model=nic_model,
+                                          port=port, pcap=capture),
+                                  gateway.nic(mac=A_MAC1, model=nic_model)])
             a = boot(a_spec, logdir, started)
             gateway.wait_connected(10)
             a.wait_for_shell(BOOT_TIMEOUT)       # listening on port by now
             b_spec = VMSpec(name="b", index=2, kernel=KERNEL, initramfs=INITRD,
                             cmdline=f"ip={B_IP}:::255.255.255.0::eth0:off",
-                            nics=[NicSpec("socket-connect", mac=B_MAC, port=port)])
+                            nics=[NicSpec("socket-connect", mac=B_MAC, model=nic_model,
+                                          port=port)])
             b = boot(b_spec, logdir, started)
             b.wait_for_shell(BOOT_TIMEOUT)
             assert a.run(f"ifconfig eth1 {A_IP1} netmask 255.255.255.0 up") == ""

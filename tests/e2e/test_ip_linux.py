@@ -86,9 +86,9 @@ def python_in_namespace(lab: Lab, script: str, *args: str, timeout: float = 60) 
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, nic_model):
     results = tmp_path_factory.mktemp("ip")
-    with running_lab(topology.two_guests(), results) as lab:
+    with running_lab(topology.two_guests(), results, nic_model=nic_model) as lab:
         # Quiet in the background, so that nothing it prints can land between a
         # later command and its prompt; ready once netstat shows its port.
         lab.guest("a").run(f"udpecho {ECHO_PORT} > /dev/null &")

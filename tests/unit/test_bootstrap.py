@@ -69,7 +69,7 @@ class FakeMachine(bootstrap.Runner):
         if argv[0] == "gcc" and "-print-libgcc-file-name" in argv:
             return done(out=(LIBGCC32 if "gcc-multilib" in self.packages else LIBGCC64) + "\n")
         if argv[0] == "clang" and "-m32" in argv:
-            linked = FUZZ_RUNTIME <= self.packages and "gcc-multilib" in self.packages
+            linked = FUZZ_RUNTIME.issubset(self.packages) and "gcc-multilib" in self.packages
             return done(0 if linked else 1, err="" if linked else "cannot find -lstdc++")
         if argv[0] == "ld" and argv[-1].endswith("libgcc.a"):
             if argv[-1] != LIBGCC32:

@@ -208,6 +208,18 @@ def test_lab_command_on_a_linux_host():
     assert '"@left ip route"' in lab_help(lab)
 
 
+@pytest.mark.parametrize("model", ["e1000", "ne2k_pci", "virtio-net-pci"])
+def test_run_nic_model(capsys, model):
+    argv = dry_run(capsys, "--nic-model", model)
+    assert argv[argv.index("-device") + 1].startswith(f"{model},netdev=n0,")
+
+
+def test_run_unknown_nic_model(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--dry-run", "--nic-model", "pcnet"])
+    assert "invalid choice: 'pcnet'" in capsys.readouterr().err
+
+
 def test_lab_command_that_does_not_end_gets_ctrl_c():
     lab = FakeLab()
     out = lab_command(lab, "a ping 10.0.2.2", timeout=0.1)

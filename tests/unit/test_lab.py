@@ -85,7 +85,7 @@ def test_peer_commands_need_a_namespace(tmp_path):
 def test_describe_names_everything(tmp_path):
     text = Lab(topology.two_guests(), tmp_path).describe()
     assert "bridge br-lan0 52:54:76:37:00:00, Linux peer(s) 10.0.0.1" in text
-    assert f"guest b eth0 52:54:76:36:01:00 10.0.0.3 on tap tap-b-0; pcap {tmp_path}" in text
+    assert f"guest b eth0 e1000 52:54:76:36:01:00 10.0.0.3 on tap tap-b-0; pcap {tmp_path}" in text
     assert str(tmp_path / "a-console.log") in text
     assert str(tmp_path / "lan0.pcap") in text
 
@@ -169,6 +169,26 @@ def test_peer_tool_runs_this_python():
     argv = Lab.peer_tool("udp", "10.0.0.2")
     assert Path(argv[1]).name == "peer.py"
     assert argv[2:] == ["udp", "10.0.0.2"]
+
+
+def test_nic_model_of_the_lab_and_of_a_nic(tmp_path):
+    lab = Lab(topology.mixed_cards(), tmp_path, nic_model="virtio-net-pci")
+    devices = [values(build_argv(lab.vm_spec(g, i)), "-device")[0].split(",")[0]
+               for i, g in enumerate(lab.topology.guests)]
+    assert devices == ["e1000", "ne2k_pci", "virtio-net-pci"]   # the topology's own
+    plain = Lab(topology.two_guests(), tmp_path, nic_model="ne2k_pci")
+    assert values(build_argv(plain.vm_spec(plain.topology.guest("a"), 0)),
+                  "-device")[0].startswith("ne2k_pci,")
+    assert plain.model("b") == "ne2k_pci"
+    with pytest.raises(ValueError):
+        Lab(topology.two_guests(), tmp_path, nic_model="pcnet")
+
+
+def test_settle_time_is_the_e1000s_receive_hold(tmp_path):
+    assert Lab(topology.two_guests(), tmp_path).settle_time() == pytest.approx(1.2)
+    assert Lab(topology.two_guests(), tmp_path, nic_model="virtio-net-pci").settle_time() == 0
+    assert Lab(topology.mixed_cards(), tmp_path).settle_time() == pytest.approx(1.2)
+    assert Lab(topology.two_guests(), tmp_path, rx_settle=0.5).settle_time() == 0.5
 
 
 def test_slirp_guest_gets_the_gateway(tmp_path):

@@ -222,3 +222,25 @@ def test_build_argv_is_pure():
     spec = socket_spec(nics=[NicSpec("user")])
     assert build_argv(spec) == build_argv(spec)
     assert spec.nics == (NicSpec("user"),)
+
+
+@pytest.mark.parametrize("model", ["e1000", "ne2k_pci", "virtio-net-pci"])
+def test_each_card_model_is_the_device(model):
+    argv = build_argv(socket_spec(nics=[NicSpec("user", model=model)]))
+    assert values(argv, "-device") == [f"{model},netdev=n0,mac=52:54:76:36:00:00,romfile="]
+
+
+def test_unknown_card_model_is_refused():
+    with pytest.raises(ValueError, match="unknown NIC model 'pcnet'"):
+        NicSpec("user", model="pcnet")
+
+
+def test_captured_virtio_tap_carries_no_vnet_header():
+    tap = {"backend": "tap", "ifname": "tap-a-0"}
+    plain = build_argv(socket_spec(nics=[NicSpec(**tap, model="virtio-net-pci",
+                                                 pcap=Path("a.pcap"))]))
+    assert values(plain, "-netdev") == [
+        "tap,id=n0,ifname=tap-a-0,script=no,downscript=no,vnet_hdr=off"]
+    for nic in (NicSpec(**tap, model="virtio-net-pci"), NicSpec(**tap, pcap=Path("a.pcap"))):
+        argv = build_argv(socket_spec(nics=[nic]))
+        assert values(argv, "-netdev") == ["tap,id=n0,ifname=tap-a-0,script=no,downscript=no"]

@@ -209,6 +209,30 @@ def test_bad_file_and_unknown_name(tmp_path):
         topology.named_or_file("three-guests")
 
 
+def test_nic_models_are_checked_and_kept():
+    topo = one_lan(Guest("a", [GuestNic("lan0", model="ne2k_pci")]), Guest("b", [GuestNic("lan0")]))
+    assert topo.nic("a").nic.model == "ne2k_pci"
+    assert topo.nic("b").nic.model is None
+    with pytest.raises(TopologyError, match="a eth0: unknown NIC model 'rtl8139'"):
+        one_lan(Guest("a", [GuestNic("lan0", model="rtl8139")]))
+
+
+def test_mixed_cards_has_one_of_each_on_one_bridge():
+    topo = topology.NAMED["mixed-cards"]()
+    assert [topo.nic(g).nic.model for g in ("a", "b", "c")] == \
+        ["e1000", "ne2k_pci", "virtio-net-pci"]
+    assert {ref.nic.lan for ref in topo.nics()} == {"lan0"}
+    assert topo.needs_root
+
+
+def test_model_read_from_a_file(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"lans": [{"name": "lan0", "subnet": "10.0.0.0/24"}],
+                                "guests": [{"name": "a", "nics": [
+                                    {"lan": "lan0", "model": "virtio-net-pci"}]}]}))
+    assert topology.load(path).nic("a").nic.model == "virtio-net-pci"
+
+
 # ---- DHCP NICs and dnsmasq -------------------------------------------------------
 
 def dhcp_lan(**service) -> Topology:

@@ -1,0 +1,521 @@
+// Driver for virtio-net over PCI (QEMU's -device virtio-net-pci), through the
+// legacy I/O transport: the OS glue. Layouts are in virtio_hw.h.
+//
+// Why legacy: it is one I/O BAR of a dozen registers, present on QEMU's
+// default (transitional) device as well as with disable-modern=on, and
+// needs no MMIO mapping or PCI capability walk. Its price: each queue's
+// rings must sit in one physically contiguous area whose size the device
+// sets (QEMU: 256 entries, three pages), and the net header is always
+// 10 bytes.
+//
+// Like the E1000, the device moves frames in and out of host memory itself;
+// unlike it, the rings are in host memory too and the driver tells the
+// device about new buffers by an index in memory, and notifies only when the
+// device asks for it (VIRTQ_USED_F_NO_NOTIFY clear). Receiving is NAPI-style:
+// the interrupt handler sets VIRTQ_AVAIL_F_NO_INTERRUPT on the receive queue
+// and schedules the netrx thread, whose poll swaps fresh pool buffers in for
+// the filled ones (no copy) and clears the flag once the queue is empty.
+
+#include "kernel/types.h"
+#include "kernel/defs.h"
+#include "kernel/param.h"
+#include "kernel/errno.h"
+#include "kernel/memlayout.h"
+#include "kernel/mmu.h"
+#include "kernel/x86.h"
+#include "kernel/spinlock.h"
+#include "kernel/irq.h"
+#include "kernel/pci.h"
+#include "kernel/drivers/virtio_hw.h"
+#include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
+
+#define MAXCARDS 4
+#define QMAX     1024          // largest queue this driver takes
+#define HDRLEN   sizeof(struct virtio_net_hdr)
+#define FEATURES (VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS | VIRTIO_NET_F_CTRL_VQ | \
+                  VIRTIO_NET_F_CTRL_RX | VIRTIO_F_ANY_LAYOUT)
+#define CTRL_WAIT_US 100000    // a control command is answered within this
+
+struct vq {
+  uint num;                          // entries (a power of two)
+  ushort sel;                        // queue number
+  volatile struct virtq_desc *desc;
+  volatile struct virtq_avail *avail;
+  volatile struct virtq_used *used;
+  ushort availidx;                   // our copy of avail->idx
+  ushort lastused;                   // used entries consumed so far
+};
+
+struct vnet {
+  struct netdev dev;
+  struct pcidev *pci;
+  ushort io;
+  uint features;
+  struct vq rx, tx, ctrl;
+  struct pbuf *rxbuf[QMAX];          // by descriptor
+  struct spinlock txlock;
+  struct pbuf *txbuf[QMAX];          // by descriptor
+  ushort txfree[QMAX];               // free descriptors, a stack
+  uint ntxfree;
+  struct spinlock ctrllock;          // one control command at a time
+  struct {
+    uchar class, cmd;                // device-readable
+    uchar data;
+    uchar ack;                       // device-writable
+  } ctrlmsg;
+};
+
+static struct vnet cards[MAXCARDS];
+static int ncards;
+
+// ---- queues ---------------------------------------------------------------------
+
+static uint
+vqbytes(uint num)
+{
+  uint first = num * sizeof(struct virtq_desc) + 2 * (3 + num);
+  uint used = 2 * 3 + num * sizeof(struct virtq_used_elem);
+  return PGROUNDUP(first) + PGROUNDUP(used);
+}
+
+// Find queue sel's size, give it a ring, and tell the device where.
+static int
+vqinit(struct vnet *v, struct vq *q, ushort sel)
+{
+  outw(v->io + VIRTIO_PCI_QUEUE_SEL, sel);
+  uint num = inw(v->io + VIRTIO_PCI_QUEUE_NUM);
+  if (num == 0 || num > QMAX || (num & (num - 1)))
+    return -ENODEV;
+  char *ring = kallocpages(vqbytes(num) / PGSIZE);
+  if (ring == 0)
+    return -ENOMEM;
+  q->num = num;
+  q->sel = sel;
+  q->desc = (struct virtq_desc *)ring;
+  q->avail = (struct virtq_avail *)(ring + num * sizeof(struct virtq_desc));
+  q->used = (struct virtq_used *)(ring + PGROUNDUP(num * sizeof(struct virtq_desc) +
+                                                   2 * (3 + num)));
+  q->availidx = q->lastused = 0;
+  outl(v->io + VIRTIO_PCI_QUEUE_PFN, V2P(ring) >> VIRTIO_PCI_PFN_SHIFT);
+  return 0;
+}
+
+// Put descriptor chain head on the available ring (published by vqpublish).
+static void
+vqpost(struct vq *q, ushort head)
+{
+  q->avail->ring[q->availidx % q->num] = head;
+  q->availidx++;
+}
+
+// Publish what vqpost added, and notify the device unless it said it needs
+// no notice (it is busy taking buffers anyway): a notify is a port write,
+// an exit into the emulator.
+static void
+vqpublish(struct vnet *v, struct vq *q)
+{
+  mfence();   // the descriptors and ring entries are in memory before the index
+  q->avail->idx = q->availidx;
+  mfence();   // the index is in memory before we read the device's flags
+  if (!(q->used->flags & VIRTQ_USED_F_NO_NOTIFY))
+    outw(v->io + VIRTIO_PCI_QUEUE_NOTIFY, q->sel);
+}
+
+// Used entries the device has added since we last looked.
+static uint
+vqpending(struct vq *q)
+{
+  return (ushort)(q->used->idx - q->lastused);
+}
+
+// ---- control queue --------------------------------------------------------------
+
+// Send one command (class, cmd, one byte of data) and wait, bounded, for
+// the device's answer. QEMU may answer in its main loop rather than inside
+// the notify, so this waits for the used ring, not for the port write.
+static int
+ctrlcmd(struct vnet *v, uchar class, uchar cmd, uchar data)
+{
+  struct vq *q = &v->ctrl;
+  int err = 0;
+
+  if (!(v->features & VIRTIO_NET_F_CTRL_RX))
+    return -EOPNOTSUPP;
+  acquire(&v->ctrllock);
+  v->ctrlmsg.class = class;
+  v->ctrlmsg.cmd = cmd;
+  v->ctrlmsg.data = data;
+  v->ctrlmsg.ack = 0xFF;
+  q->desc[0] = (struct virtq_desc){ V2P(&v->ctrlmsg.class), 2, VIRTQ_DESC_F_NEXT, 1 };
+  q->desc[1] = (struct virtq_desc){ V2P(&v->ctrlmsg.data), 1, VIRTQ_DESC_F_NEXT, 2 };
+  q->desc[2] = (struct virtq_desc){ V2P(&v->ctrlmsg.ack), 1, VIRTQ_DESC_F_WRITE, 0 };
+  vqpost(q, 0);
+  vqpublish(v, q);
+  for (int us = 0; vqpending(q) == 0; us++) {
+    if (us >= CTRL_WAIT_US) {
+      err = -ETIMEDOUT;
+      break;
+    }
+    microdelay(1);
+  }
+  if (err == 0) {
+    rmb();
+    q->lastused++;
+    if (*(volatile uchar *)&v->ctrlmsg.ack != VIRTIO_NET_OK)
+      err = -EIO;
+  }
+  release(&v->ctrllock);
+  return err;
+}
+
+// QEMU's device starts out promiscuous (for drivers without a control
+// queue); ifconfig promisc / -promisc turns it on and off.
+static void
+vnet_setflags(struct netdev *dev)
+{
+  struct vnet *v = dev->priv;
+  int err = ctrlcmd(v, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC,
+                    (dev->flags & IFF_PROMISC) != 0);
+  if (err < 0)
+    cprintf("%s: promiscuous mode: error %d\n", dev->name, -err);
+}
+
+// ---- transmit ------------------------------------------------------------------
+
+// Give back the buffers of frames the device has sent. txlock held.
+static void
+txreclaim(struct vnet *v)
+{
+  struct vq *q = &v->tx;
+  while (vqpending(q)) {
+    rmb();
+    uint d = q->used->ring[q->lastused % q->num].id;
+    q->lastused++;
+    if (d >= q->num || v->txbuf[d] == 0)
+      continue;   // not a descriptor we posted: nothing to give back
+    pbuf_free(v->txbuf[d]);
+    v->txbuf[d] = 0;
+    v->txfree[v->ntxfree++] = d;
+  }
+}
+
+// The frame with the (all-zero) net header in front of it, in one buffer:
+// in its headroom, where the layers above always leave some; else (a
+// received buffer sent on as it is) in a copy. 0 if there is no buffer.
+static struct pbuf *
+txframe(struct pbuf *pb)
+{
+  uint len = pbuf_len(pb);
+  if (pbuf_push(pb, HDRLEN) == 0) {
+    struct pbuf *c = len <= PBUF_SIZE - PBUF_HEADROOM ? pbuf_alloc() : 0;
+    if (c)
+      memmove(pbuf_put(c, len), pb->rp, len);
+    pbuf_free(pb);
+    if ((pb = c) == 0)
+      return 0;
+    pbuf_push(pb, HDRLEN);
+  }
+  memset(pb->rp, 0, HDRLEN);
+  return pb;
+}
+
+// One descriptor per frame, pointing at it where it lies (no copy; the
+// legacy layout rule is lifted by ANY_LAYOUT). Frames shorter than the
+// Ethernet minimum are padded here: the device sends what it is given.
+static int
+vnet_xmit(struct netdev *dev, struct pbuf *pb)
+{
+  struct vnet *v = dev->priv;
+  struct vq *q = &v->tx;
+  uint len = pbuf_len(pb);
+
+  if (len == 0 || len > PBUF_SIZE - HDRLEN) {
+    pbuf_free(pb);
+    return -EINVAL;
+  }
+  if (len < ETH_ZLEN) {
+    uchar *pad = pbuf_put(pb, ETH_ZLEN - len);
+    if (pad)
+      memset(pad, 0, ETH_ZLEN - len);
+  }
+  if ((pb = txframe(pb)) == 0)
+    return -ENOBUFS;
+  acquire(&v->txlock);
+  txreclaim(v);
+  if (v->ntxfree == 0) {
+    release(&v->txlock);
+    pbuf_free(pb);
+    return -ENOBUFS;
+  }
+  uint d = v->txfree[--v->ntxfree];
+  q->desc[d] = (struct virtq_desc){ V2P(pb->rp), pbuf_len(pb), 0, 0 };
+  v->txbuf[d] = pb;
+  vqpost(q, d);
+  vqpublish(v, q);
+  release(&v->txlock);
+  return 0;
+}
+
+static void
+txinit(struct vnet *v)
+{
+  for (uint d = 0; d < v->tx.num; d++)
+    v->txfree[v->ntxfree++] = d;
+}
+
+// ---- receive --------------------------------------------------------------------
+
+// Point descriptor d at its buffer, whole, for the device to fill.
+static void
+rxarm(struct vnet *v, uint d)
+{
+  v->rx.desc[d] = (struct virtq_desc){ V2P(v->rxbuf[d]->base), PBUF_SIZE,
+                                       VIRTQ_DESC_F_WRITE, 0 };
+}
+
+// Every descriptor gets a buffer, each a single descriptor holding the
+// header and the frame behind it (ANY_LAYOUT).
+static int
+rxinit(struct vnet *v)
+{
+  for (uint d = 0; d < v->rx.num; d++) {
+    if ((v->rxbuf[d] = pbuf_alloc_rx()) == 0)
+      return -ENOMEM;
+    rxarm(v, d);
+    vqpost(&v->rx, d);
+  }
+  mfence();
+  v->rx.avail->idx = v->rx.availidx;
+  return 0;
+}
+
+// What one poll dropped or saw, counted once at its end.
+struct rxtally {
+  uint errors;     // used entries that cannot be right
+  uint nobuf;      // good frames with no fresh buffer to swap in
+};
+
+// Take one used entry: return its frame (0 if dropped, counted in *t) and
+// post the descriptor again, with *fresh (consumed) in place of the frame.
+static struct pbuf *
+rxtake(struct vnet *v, struct pbuf **fresh, struct rxtally *t)
+{
+  struct vq *q = &v->rx;
+  struct virtq_used_elem e = q->used->ring[q->lastused % q->num];
+  struct pbuf *frame = 0;
+
+  q->lastused++;
+  if (e.id >= q->num) {
+    t->errors++;   // not a descriptor of ours: nothing to post again
+    return 0;
+  }
+  if (e.len < HDRLEN || e.len > PBUF_SIZE) {
+    t->errors++;
+  } else if (*fresh == 0) {
+    t->nobuf++;
+  } else {
+    frame = v->rxbuf[e.id];
+    frame->rp = frame->base + HDRLEN;
+    frame->wp = frame->base + e.len;
+    v->rxbuf[e.id] = *fresh;
+    *fresh = 0;
+    rxarm(v, e.id);
+  }
+  vqpost(q, e.id);
+  return frame;
+}
+
+// Take up to budget used entries and hand their frames up. Fresh buffers
+// come from the pool in one batch, and the device hears of the refilled
+// descriptors once per poll (if at all: see vqpublish). Only netrx touches
+// the receive queue after attach, so no lock.
+static int
+vnet_poll(struct netdev *dev, int budget)
+{
+  struct vnet *v = dev->priv;
+  struct pbuf *head = 0, **tail = &head;
+  struct pbuf *fresh[NETRX_BUDGET];
+  struct rxtally t = { 0, 0 };
+  uint ready = vqpending(&v->rx);
+
+  if (ready == 0)
+    return 0;
+  if (ready >= v->rx.num)
+    NETSTAT_ADD(dev, rx_ringfull, 1);   // every buffer filled: the device holds frames back
+  ready = MIN(ready, (uint)MIN(budget, NETRX_BUDGET));
+  rmb();   // the entries after the index
+  int nfresh = pbuf_alloc_rx_n(fresh, ready);
+  for (uint k = 0; k < ready; k++) {
+    struct pbuf *spare = (int)k < nfresh ? fresh[k] : 0;
+    struct pbuf *pb = rxtake(v, &spare, &t);
+    if (spare)
+      pbuf_free(spare);
+    if (pb) {
+      *tail = pb;
+      tail = &pb->next;
+    }
+  }
+  vqpublish(v, &v->rx);
+  if (t.errors)
+    NETSTAT_ADD(dev, rx_errors, t.errors);
+  if (t.nobuf)
+    NETSTAT_ADD(dev, rx_nobuf, t.nobuf);
+  netdev_input_list(dev, head);
+  return ready;
+}
+
+// The queue is empty: ask for interrupts again. An entry the device added
+// before it saw the flag clear raised none, so look once more.
+static void
+vnet_irqenable(struct netdev *dev)
+{
+  struct vnet *v = dev->priv;
+  v->rx.avail->flags = 0;
+  mfence();
+  if (vqpending(&v->rx)) {
+    v->rx.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    netdev_schedule(dev, 0);
+  }
+}
+
+static void
+linkchange(struct vnet *v)
+{
+  uint status = VIRTIO_NET_S_LINK_UP;
+  if (v->features & VIRTIO_NET_F_STATUS)
+    status = inw(v->io + VIRTIO_PCI_CONFIG + VIRTIO_NET_CFG_STATUS);
+  if (status & VIRTIO_NET_S_LINK_UP)
+    v->dev.flags |= IFF_RUNNING;
+  else
+    v->dev.flags &= ~IFF_RUNNING;
+}
+
+// Reading ISR clears it and lowers the line; 0 means the interrupt was
+// another device's on a shared line.
+static void
+vnetintr(void *arg)
+{
+  struct vnet *v = arg;
+  uchar isr = inb(v->io + VIRTIO_PCI_ISR);
+
+  if (isr == 0)
+    return;
+  NETSTAT_ADD(&v->dev, interrupts, 1);
+  if (isr & VIRTIO_ISR_CONFIG)
+    linkchange(v);
+  if (!(isr & VIRTIO_ISR_QUEUE))
+    return;
+  if (vqpending(&v->rx)) {
+    v->rx.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    netdev_schedule(&v->dev, 0);
+  }
+  acquire(&v->txlock);
+  txreclaim(v);
+  release(&v->txlock);
+}
+
+static const struct netdev_ops vnet_ops = {
+  .open = 0,
+  .xmit = vnet_xmit,
+  .poll = vnet_poll,
+  .irqenable = vnet_irqenable,
+  .setflags = vnet_setflags,
+};
+
+// ---- bring-up -----------------------------------------------------------------------
+
+static void
+setstatus(struct vnet *v, uchar bits)
+{
+  outb(v->io + VIRTIO_PCI_STATUS, bits ? inb(v->io + VIRTIO_PCI_STATUS) | bits : 0);
+}
+
+static void
+readmac(struct vnet *v)
+{
+  if (v->features & VIRTIO_NET_F_MAC) {
+    for (int i = 0; i < ETH_ALEN; i++)
+      v->dev.mac[i] = inb(v->io + VIRTIO_PCI_CONFIG + VIRTIO_NET_CFG_MAC + i);
+    return;
+  }
+  // No address from the device: a locally administered one from the slot.
+  uchar mac[ETH_ALEN] = { 0x52, 0x54, 0x00, 0x76, v->pci->bus, v->pci->dev };
+  memmove(v->dev.mac, mac, ETH_ALEN);
+}
+
+// Reset, acknowledge, agree on features, set up the queues and the receive
+// buffers (3.1.1, legacy variant: no FEATURES_OK).
+static int
+devinit(struct vnet *v)
+{
+  int err;
+
+  setstatus(v, 0);
+  setstatus(v, VIRTIO_STATUS_ACKNOWLEDGE);
+  setstatus(v, VIRTIO_STATUS_DRIVER);
+  v->features = inl(v->io + VIRTIO_PCI_HOST_FEATURES) & FEATURES;
+  if (!(v->features & VIRTIO_F_ANY_LAYOUT))
+    return -ENODEV;   // receive buffers hold header and frame together
+  if (!(v->features & VIRTIO_NET_F_CTRL_VQ))
+    v->features &= ~VIRTIO_NET_F_CTRL_RX;
+  outl(v->io + VIRTIO_PCI_GUEST_FEATURES, v->features);
+  if ((err = vqinit(v, &v->rx, VIRTIO_NET_RXQ)) < 0 ||
+      (err = vqinit(v, &v->tx, VIRTIO_NET_TXQ)) < 0)
+    return err;
+  if ((v->features & VIRTIO_NET_F_CTRL_VQ) && (err = vqinit(v, &v->ctrl, VIRTIO_NET_CTRLQ)) < 0)
+    return err;
+  if (v->features & VIRTIO_NET_F_CTRL_VQ)
+    v->ctrl.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;   // ctrlcmd waits for the answer
+  readmac(v);
+  txinit(v);
+  return rxinit(v);
+}
+
+int
+virtionetattach(struct pcidev *pci)
+{
+  struct vnet *v;
+  int err;
+
+  if (ncards >= MAXCARDS)
+    return -ENODEV;
+  if (!pci->bario[0] || pci->barsize[0] < VIRTIO_PCI_CONFIG + 8) {
+    cprintf("virtio-net: BAR0 is not the legacy I/O range\n");
+    return -ENODEV;
+  }
+  v = &cards[ncards++];
+  v->pci = pci;
+  v->io = pci->bar[0];
+  initlock(&v->txlock, "vnettx");
+  initlock(&v->ctrllock, "vnetctrl");
+  pcienable(pci, PCI_CMD_IO | PCI_CMD_MASTER);
+  if ((err = devinit(v)) < 0) {
+    setstatus(v, VIRTIO_STATUS_FAILED);
+    return err;
+  }
+
+  v->dev.type = ARPHRD_ETHER;
+  v->dev.mtu = 1500;
+  v->dev.flags = IFF_BROADCAST | IFF_MULTICAST;
+  v->dev.ops = &vnet_ops;
+  v->dev.priv = v;
+  v->dev.driver = "virtio-net";
+  if (netdev_register(&v->dev, "eth") < 0)
+    return -ENODEV;
+  linkchange(v);
+
+  irqregister(pci->irq, IRQ_LEVEL, vnetintr, v);
+  setstatus(v, VIRTIO_STATUS_DRIVER_OK);
+  outw(v->io + VIRTIO_PCI_QUEUE_NOTIFY, VIRTIO_NET_RXQ);   // buffers are waiting
+  if ((err = ctrlcmd(v, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, 0)) < 0 &&
+      err != -EOPNOTSUPP)
+    cprintf("%s: cannot leave promiscuous mode: error %d\n", v->dev.name, -err);
+
+  uchar *m = v->dev.mac;
+  cprintf("%s: virtio-net at %02x:%02x.%d irq %d io 0x%x mac %02x:%02x:%02x:%02x:%02x:%02x "
+          "queues %d/%d link %s\n", v->dev.name, pci->bus, pci->dev, pci->fn, pci->irq, v->io,
+          m[0], m[1], m[2], m[3], m[4], m[5], v->rx.num, v->tx.num,
+          (v->dev.flags & IFF_RUNNING) ? "up" : "down");
+  return 0;
+}
