@@ -15,6 +15,7 @@
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
 #include "kernel/file.h"
+#include "kernel/poll.h"
 #include "kernel/x86.h"
 
 #define C(x) ((x) - '@')   // control-x
@@ -290,6 +291,7 @@ consoleinput(int c)
   if (c == '\n' || c == C('D') || input.e == input.r + INPUT_BUF) {
     input.w = input.e;
     wakeup(&input.r);
+    pollwakeup();   // a line (or ^D) to read
   }
   return 0;
 }
@@ -330,9 +332,10 @@ consolegetpgrp(void)
 }
 
 // Read at most one line; a ^D ends the read (and at the start of a line it
-// makes the read return 0: end of file).
+// makes the read return 0: end of file). Without a whole line in, a
+// non-blocking read fails with EAGAIN.
 static int
-consoleread(uint dst, int n)
+consoleread(uint dst, int n, int nonblock)
 {
   char kbuf[INPUT_BUF];
   int got = 0;
@@ -344,10 +347,12 @@ consoleread(uint dst, int n)
     return -EFAULT;
   acquire(&cons.lock);
   while (got < n) {
+    if (input.r == input.w && (got > 0 && nonblock))
+      break;   // what a full buffer let through: the rest is not in yet
     while (input.r == input.w) {
-      if (killed(myproc())) {
+      if (killed(myproc()) || nonblock) {
         release(&cons.lock);
-        return -EINTR;
+        return nonblock ? -EAGAIN : -EINTR;
       }
       sleep(&input.r, &cons.lock);
     }
@@ -386,10 +391,21 @@ consolewrite(uint src, int n)
   return done;
 }
 
+// Readable once a whole line (or a ^D) is in; output never waits.
 static int
-nullread(uint dst, int n)
+consolepoll(int events)
 {
-  (void)dst; (void)n;
+  (void)events;
+  acquire(&cons.lock);
+  int ready = POLLOUT | (input.r != input.w ? POLLIN : 0);
+  release(&cons.lock);
+  return ready;
+}
+
+static int
+nullread(uint dst, int n, int nonblock)
+{
+  (void)dst; (void)n; (void)nonblock;
   return 0;
 }
 
@@ -406,6 +422,7 @@ consoleinit(void)
   initlock(&cons.lock, "console");
   devsw[DEV_CONSOLE].read = consoleread;
   devsw[DEV_CONSOLE].write = consolewrite;
+  devsw[DEV_CONSOLE].poll = consolepoll;
   devsw[DEV_NULL].read = nullread;
   devsw[DEV_NULL].write = nullwrite;
   cons.locking = 1;

@@ -45,6 +45,7 @@ int      filecount(void);
 int      fileread(struct file *f, uint dst, int n);
 int      filestat(struct file *f, struct stat *st);
 int      filewrite(struct file *f, uint src, int n);
+int      filepoll(struct file *f, int events);
 
 // initrd.c
 void     initrdinit(void);
@@ -87,6 +88,9 @@ void     picinit(void);
 
 // pipe.c
 int      pipealloc(struct file **rf, struct file **wf);
+
+// poll.c
+void     pollwakeup(void);
 
 // proc.c
 int      cpuid(void);

@@ -9,6 +9,7 @@
 #include "kernel/stat.h"
 #include "kernel/spinlock.h"
 #include "kernel/file.h"
+#include "kernel/poll.h"
 #include "kernel/mmu.h"
 #include "kernel/proc.h"
 
@@ -111,6 +112,15 @@ filewrite(struct file *f, uint src, int n)
   return f->ops->write(f, src, n);
 }
 
+// The POLL* bits that are so for f now (of events, plus the errors and
+// hangups that are always reported).
+int
+filepoll(struct file *f, int events)
+{
+  int ready = f->ops->poll ? f->ops->poll(f, events) : POLLIN | POLLOUT;
+  return ready & (events | POLLERR | POLLHUP);
+}
+
 // ---- inode files -----------------------------------------------------------
 
 static int
@@ -121,7 +131,7 @@ inoderead(struct file *f, uint dst, int n)
   if (ip->type == T_DEV) {
     if (ip->major >= NDEV || devsw[ip->major].read == 0)
       return -ENODEV;
-    return devsw[ip->major].read(dst, n);
+    return devsw[ip->major].read(dst, n, f->nonblock);
   }
   return ramfs_read(ip, 1, dst, &f->off, n);
 }
@@ -137,6 +147,17 @@ inodewrite(struct file *f, uint src, int n)
     return devsw[ip->major].write(src, n);
   }
   return ramfs_write(ip, src, &f->off, n, f->append);
+}
+
+// Regular files and directories never make anyone wait; devices say.
+static int
+inodepoll(struct file *f, int events)
+{
+  struct inode *ip = f->ip;
+
+  if (ip->type == T_DEV && ip->major < NDEV && devsw[ip->major].poll)
+    return devsw[ip->major].poll(events);
+  return POLLIN | POLLOUT;
 }
 
 static void
@@ -157,4 +178,5 @@ const struct fileops inodeops = {
   .write = inodewrite,
   .close = inodeclose,
   .stat = inodestat,
+  .poll = inodepoll,
 };

@@ -14,6 +14,12 @@ struct fileops {
   int  (*write)(struct file *f, uint src, int n);
   void (*close)(struct file *f);     // last reference dropped
   int  (*stat)(struct file *f, struct stat *st);
+  // Readiness for poll(): the POLL* bits (kernel/poll.h) that are so now.
+  // Whatever changes them must call pollwakeup() (kernel/poll.c). 0: the
+  // file is always readable and writable (a regular file).
+  int  (*poll)(struct file *f, int events);
+  // fcntl(F_SETFL) changed O_NONBLOCK (may be 0: f->nonblock is enough).
+  void (*setnonblock)(struct file *f, int on);
 };
 
 struct file {
@@ -22,6 +28,7 @@ struct file {
   char readable;
   char writable;
   char append;         // O_APPEND: every write goes to the end
+  char nonblock;       // O_NONBLOCK: a read or write that would wait fails with EAGAIN
   struct inode *ip;    // for files, directories and devices (holds a reference)
   uint off;            // read/write offset in ip
   void *priv;          // the pipe or socket behind the file
@@ -29,8 +36,9 @@ struct file {
 
 // Character devices, by major number.
 struct devsw {
-  int (*read)(uint dst, int n);
+  int (*read)(uint dst, int n, int nonblock);
   int (*write)(uint src, int n);
+  int (*poll)(int events);   // as fileops.poll; 0: always ready
 };
 extern struct devsw devsw[NDEV];
 

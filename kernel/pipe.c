@@ -9,6 +9,7 @@
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
 #include "kernel/file.h"
+#include "kernel/poll.h"
 #include "kernel/signal.h"
 
 #define PIPESIZE (PGSIZE - 128)   // the struct, ring included, fits one page
@@ -67,6 +68,7 @@ pipeclose(struct file *f)
     pi->readopen = 0;
     wakeup(&pi->nwrite);
   }
+  pollwakeup();   // the other end hangs up (POLLHUP) or errs (POLLERR)
   int gone = !pi->readopen && !pi->writeopen;
   release(&pi->lock);
   if (gone)
@@ -92,6 +94,10 @@ pipewrite(struct file *f, uint src, int n)
       return -EPIPE;
     }
     if (pi->nwrite == pi->nread + PIPESIZE) {
+      if (f->nonblock) {
+        release(&pi->lock);
+        return done > 0 ? done : -EAGAIN;
+      }
       wakeup(&pi->nread);
       sleep(&pi->nwrite, &pi->lock);
       continue;
@@ -106,6 +112,7 @@ pipewrite(struct file *f, uint src, int n)
     }
     pi->nwrite += chunk;
     done += chunk;
+    pollwakeup();   // readable now
   }
   wakeup(&pi->nread);
   release(&pi->lock);
@@ -121,9 +128,9 @@ piperead(struct file *f, uint dst, int n)
 
   acquire(&pi->lock);
   while (pi->nread == pi->nwrite && pi->writeopen) {
-    if (killed(p)) {
+    if (killed(p) || f->nonblock) {
       release(&pi->lock);
-      return -EINTR;
+      return f->nonblock ? -EAGAIN : -EINTR;
     }
     sleep(&pi->nread, &pi->lock);
   }
@@ -139,6 +146,8 @@ piperead(struct file *f, uint dst, int n)
     pi->nread += chunk;
     done += chunk;
   }
+  if (done > 0)
+    pollwakeup();   // room to write now
   wakeup(&pi->nwrite);
   release(&pi->lock);
   return done;
@@ -155,9 +164,35 @@ pipestat(struct file *f, struct stat *st)
   return 0;
 }
 
+// As Linux's: the read end is readable with data in the ring and hung up
+// (POLLHUP: a read returns 0) once every writer is gone; the write end is
+// writable with room for a byte, and errs once every reader is gone (a
+// write is EPIPE).
+static int
+pipepoll(struct file *f, int events)
+{
+  struct pipe *pi = f->priv;
+  int ready = 0;
+
+  (void)events;
+  acquire(&pi->lock);
+  uint used = pi->nwrite - pi->nread;
+  if (f->readable) {
+    ready |= used > 0 ? POLLIN : 0;
+    ready |= pi->writeopen ? 0 : POLLHUP;
+  }
+  if (f->writable) {
+    ready |= used < PIPESIZE ? POLLOUT : 0;
+    ready |= pi->readopen ? 0 : POLLERR;
+  }
+  release(&pi->lock);
+  return ready;
+}
+
 static const struct fileops pipeops = {
   .read = piperead,
   .write = pipewrite,
   .close = pipeclose,
   .stat = pipestat,
+  .poll = pipepoll,
 };

@@ -11,6 +11,7 @@
 #define SOCK_STREAM 1
 #define SOCK_DGRAM  2
 #define SOCK_RAW    3
+#define SOCK_NONBLOCK 04000   // or'd into socket()'s type: O_NONBLOCK from the start
 
 // Ethertypes (host order here; protocol fields in sockaddrs are network order).
 #define ETH_P_ALL  0x0003   // every frame, for packet sockets
@@ -45,7 +46,8 @@
 #define INADDR_LOOPBACK  0x0100007F   // 127.0.0.1, network order
 
 // recvfrom/sendto flags
-#define MSG_DONTWAIT 0x40
+#define MSG_PEEK     0x02   // return the next datagram but leave it queued
+#define MSG_DONTWAIT 0x40   // do not wait: EAGAIN if nothing is queued
 
 // IPv4 socket address (Linux's struct sockaddr_in).
 struct sockaddr_in {

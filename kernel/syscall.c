@@ -134,6 +134,8 @@ extern int sys_getrandom(void);
 extern int sys_sysinfo(void);
 extern int sys_sysctl(void);
 extern int sys_sysctlname(void);
+extern int sys_poll(void);
+extern int sys_fcntl(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
   [SYS_fork]    sys_fork,
@@ -194,6 +196,8 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_sysinfo] sys_sysinfo,
   [SYS_sysctl]  sys_sysctl,
   [SYS_sysctlname] sys_sysctlname,
+  [SYS_poll]    sys_poll,
+  [SYS_fcntl]   sys_fcntl,
 };
 
 void

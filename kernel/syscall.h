@@ -76,6 +76,10 @@
 #define SYS_sysctl   110  // (name, int *oldval or 0, const int *newval or 0)
 #define SYS_sysctlname 111 // (index, char *buf, len): -ENOENT past the last
 
-#define NSYSCALL  112   // one past the highest number in use
+// Waiting on several files, and non-blocking I/O (kernel/poll.c, sysfile.c).
+#define SYS_poll    120   // (struct pollfd *fds, nfds, timeout_ms): kernel/poll.h
+#define SYS_fcntl   121   // (fd, F_GETFL or F_SETFL, flags): kernel/fcntl.h
+
+#define NSYSCALL   122   // one past the highest number in use
 
 #endif

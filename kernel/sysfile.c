@@ -94,6 +94,32 @@ sys_fstat(void)
   return copyout(myproc()->pgdir, uva, &st, sizeof st);
 }
 
+// fcntl(fd, cmd, arg): F_GETFL, and F_SETFL for O_APPEND and O_NONBLOCK
+// (as Linux, the access mode and any other bits in arg are ignored).
+int
+sys_fcntl(void)
+{
+  struct file *f;
+  int cmd, arg, err;
+
+  if ((err = argfd(0, 0, &f)) < 0)
+    return err;
+  if (argint(1, &cmd) < 0 || argint(2, &arg) < 0)
+    return -EFAULT;
+  if (cmd == F_GETFL) {
+    int mode = f->readable && f->writable ? O_RDWR : f->writable ? O_WRONLY : O_RDONLY;
+    return mode | (f->append ? O_APPEND : 0) | (f->nonblock ? O_NONBLOCK : 0);
+  }
+  if (cmd != F_SETFL)
+    return -EINVAL;
+  f->append = (arg & O_APPEND) != 0;
+  int on = (arg & O_NONBLOCK) != 0;
+  if (on != f->nonblock && f->ops->setnonblock)
+    f->ops->setnonblock(f, on);
+  f->nonblock = on;
+  return 0;
+}
+
 int
 sys_open(void)
 {
@@ -116,6 +142,7 @@ sys_open(void)
   f->readable = (flags & O_WRONLY) == 0;
   f->writable = (flags & (O_WRONLY | O_RDWR)) != 0;
   f->append = (flags & O_APPEND) != 0;
+  f->nonblock = (flags & O_NONBLOCK) != 0;
   if ((fd = fdinstall(f)) < 0)
     fileclose(f);   // drops ip too
   return fd;

@@ -47,11 +47,27 @@ sockstat(struct file *f, struct stat *st)
   return 0;
 }
 
+static int
+sockpoll(struct file *f, int events)
+{
+  return sock_poll(f->priv, events);
+}
+
+// The socket keeps its own copy: the stack decides whether a call waits.
+static void
+socksetnonblock(struct file *f, int on)
+{
+  struct socket *s = f->priv;
+  s->nonblock = on;
+}
+
 static const struct fileops sockfileops = {
   .read = sockread,
   .write = sockwrite,
   .close = sockclose,
   .stat = sockstat,
+  .poll = sockpoll,
+  .setnonblock = socksetnonblock,
 };
 
 static int
@@ -116,8 +132,10 @@ sys_socket(void)
 
   if (argint(0, &domain) < 0 || argint(1, &type) < 0 || argint(2, &protocol) < 0)
     return -EFAULT;
-  if ((err = sock_create(domain, type, protocol, &s)) < 0)
+  int nonblock = (type & SOCK_NONBLOCK) != 0;
+  if ((err = sock_create(domain, type & ~SOCK_NONBLOCK, protocol, &s)) < 0)
     return err;
+  s->nonblock = nonblock;
   struct file *f = filealloc();
   if (f == 0) {
     sock_close(s);
@@ -125,6 +143,7 @@ sys_socket(void)
   }
   f->ops = &sockfileops;
   f->readable = f->writable = 1;
+  f->nonblock = nonblock;
   f->priv = s;
   if ((fd = fdinstall(f)) < 0)
     fileclose(f);

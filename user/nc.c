@@ -1,8 +1,8 @@
 // nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT: standard input to
-// a UDP socket, datagrams from it to standard output. There is no poll():
-// after each line sent, replies are read until the socket has been quiet for
-// 0.2 s, and after end of input until it has been quiet for -w seconds
-// (default 1). -s binds the socket to a local address first.
+// a UDP socket, a datagram a line, and datagrams from it to standard output,
+// both as they come: poll() waits on the two at once. At end of input nc
+// goes on printing replies for -w (or -q) seconds (default 1), then ends,
+// as Linux's nc -u -q does. -s binds the socket to a local address first.
 // nc -u -l [-p] PORT: print every datagram that arrives on PORT.
 // ^C stops either, after a line on standard error that says how many
 // datagrams went each way.
@@ -13,13 +13,14 @@
 #include "user/resolv.h"
 
 static const char usage[] =
-  "usage: nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT\n"
+  "usage: nc -u [-w|-q SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT\n"
   "       nc -u -l [-p] PORT\n"
   "  -u           UDP (the only protocol so far)\n"
   "  -l           listen on PORT and print what arrives\n"
   "  -p PORT      local port (with -l: the port to listen on)\n"
   "  -s SOURCE    local address to send from\n"
-  "  -w SECONDS   wait this long for replies after end of input (default 1)\n";
+  "  -w SECONDS   wait this long for replies after end of input (default 1)\n"
+  "  -q SECONDS   the same (Linux's name for it)\n";
 
 static char buf[16384];
 static volatile int interrupted;
@@ -32,8 +33,8 @@ stopped(void)
   return 130;
 }
 
-// nc may be waiting anywhere (a recv with no timeout, a read of the
-// console), and a ^C that came just before it started waiting would leave
+// nc may be waiting anywhere (in poll, in listen mode's recv with no
+// timeout), and a ^C that came just before it started waiting would leave
 // it there: so the handler itself reports and ends. Both are system calls.
 static void
 oninterrupt(int sig)
@@ -43,23 +44,83 @@ oninterrupt(int sig)
   exit(stopped());
 }
 
-// Print datagrams until none came for quiet_ms; -1 on a socket error.
+// Print what the socket has; -1 on a socket error (a refusal, say).
 static int
-drain(int fd, int quiet_ms)
+takereplies(int fd)
 {
-  setrcvtimeo(fd, quiet_ms);
-  while (!interrupted) {
-    int n = recv(fd, buf, sizeof buf);
+  for (;;) {
+    int n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, 0, 0);
+    if (n < 0 && errno == EAGAIN)
+      return 0;
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR)
-        return 0;
       fprintf(2, "nc: %s\n", strerror(errno));
       return -1;
     }
     received++;
     writeall(1, buf, n);
   }
+}
+
+// Input waiting to be sent: whole lines go out one datagram each; a part
+// line waits for the rest (or for end of input, or a full buffer).
+static char line[1024];
+static int linelen;
+
+static int
+sendbytes(int fd, const char *p, int n)
+{
+  if (write(fd, p, n) < 0) {
+    fprintf(2, "nc: %s\n", strerror(errno));
+    return -1;
+  }
+  sent++;
   return 0;
+}
+
+static char *
+findnl(char *p, char *end)
+{
+  for (; p < end; p++)
+    if (*p == '\n')
+      return p;
+  return 0;
+}
+
+// Read what standard input has: 1, or 0 at its end, -1 on an error.
+static int
+takeinput(int fd)
+{
+  int n = read(0, line + linelen, sizeof line - linelen);
+  if (n < 0 && errno == EINTR)
+    return 1;
+  if (n < 0) {
+    perror("nc: read");
+    return -1;
+  }
+  if (n == 0)
+    return linelen > 0 && sendbytes(fd, line, linelen) < 0 ? -1 : 0;
+  linelen += n;
+  char *start = line, *nl;
+  while ((nl = findnl(start, line + linelen)) != 0) {
+    if (sendbytes(fd, start, nl + 1 - start) < 0)
+      return -1;
+    start = nl + 1;
+  }
+  linelen -= start - line;
+  memmove(line, start, linelen);
+  if (linelen == (int)sizeof line) {   // a line longer than a datagram we keep
+    linelen = 0;
+    return sendbytes(fd, line, sizeof line) < 0 ? -1 : 1;
+  }
+  return 1;
+}
+
+// Milliseconds left until quitat, for poll (0 once it has passed).
+static int
+msuntil(uint64 quitat)
+{
+  uint64 now = usecs();
+  return now >= quitat ? 0 : (int)((quitat - now + 999) / 1000);
 }
 
 static int
@@ -87,7 +148,7 @@ listenmode(int fd, int port)
 static int
 sendmode(int fd, uint addr, int port, uint laddr, int lport, int wait)
 {
-  char line[1024], ip[16];
+  char ip[16];
   struct sockaddr_in me = { AF_INET, htons(lport), laddr, { 0 } };
   struct sockaddr_in peer = { AF_INET, htons(port), addr, { 0 } };
   if ((lport || laddr) && bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
@@ -99,18 +160,31 @@ sendmode(int fd, uint addr, int port, uint laddr, int lport, int wait)
     perror("nc: connect");
     return 1;
   }
-  int n;
-  while (!interrupted && (n = readline(0, line, sizeof line)) > 0) {
-    if (write(fd, line, n) < 0) {
-      fprintf(2, "nc: %s\n", strerror(errno));
+  struct pollfd fds[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
+  uint64 quitat = 0;       // set at end of input
+  while (!interrupted) {
+    int timeout = quitat ? msuntil(quitat) : -1;
+    if (quitat && timeout == 0)
+      break;
+    int n = poll(fds, 2, timeout);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      perror("nc: poll");
       return 1;
     }
-    sent++;
-    if (drain(fd, 200) < 0)
+    if (fds[1].revents && takereplies(fd) < 0)
       return 1;
+    if (fds[0].revents) {
+      int r = takeinput(fd);
+      if (r < 0)
+        return 1;
+      if (r == 0) {
+        fds[0].fd = -1;   // poll skips it from now on
+        quitat = usecs() + (uint64)wait * 1000;
+      }
+    }
   }
-  if (!interrupted && drain(fd, wait) < 0)
-    return 1;
   return interrupted ? stopped() : 0;
 }
 
@@ -121,13 +195,13 @@ main(int argc, char **argv)
   uint laddr = INADDR_ANY;
 
   argsinit("nc", usage);
-  while ((c = getopt(argc, argv, "ulw:p:s:")) != -1) {
+  while ((c = getopt(argc, argv, "ulw:q:p:s:")) != -1) {
     if (c == 'u')
       udp = 1;
     else if (c == 'l')
       listen = 1;
-    else if (c == 'w')
-      wait = argsecs("-w", "wait", optarg, 1, 3600 * 1000);
+    else if (c == 'w' || c == 'q')
+      wait = argsecs(c == 'w' ? "-w" : "-q", "wait", optarg, 1, 3600 * 1000);
     else if (c == 'p')
       lport = argport("-p", "local port", optarg);
     else if (c == 's')

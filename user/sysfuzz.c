@@ -32,6 +32,7 @@ enum kind {
   K_NONE, K_INT, K_FD, K_RBUF, K_WBUF, K_LEN, K_PATH, K_FLAGS, K_PID, K_TICKS, K_SBRK,
   K_DOMAIN, K_TYPE, K_PROTO, K_ADDR, K_ADDRLEN, K_LENPTR, K_LEVEL, K_OPT, K_INDEX,
   K_IFNAME, K_IP, K_STRUCT, K_KPROF, K_MSG, K_WPATH, K_WHENCE,
+  K_POLLFDS, K_NFDS, K_TIMEOUT, K_FCNTL, K_FFLAGS,
 };
 
 struct call {
@@ -91,6 +92,8 @@ static const struct call calls[] = {
   { SYS_lseek, "lseek", { K_FD, K_INT, K_WHENCE } },
   { SYS_statfs, "statfs", { K_PATH, K_WBUF } },
   { SYS_getrandom, "getrandom", { K_WBUF, K_LEN, K_INT } },
+  { SYS_poll, "poll", { K_POLLFDS, K_NFDS, K_TIMEOUT } },
+  { SYS_fcntl, "fcntl", { K_FD, K_FCNTL, K_FFLAGS } },
   { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
 };
 
@@ -217,6 +220,25 @@ structure(void)
   return (uint)p;
 }
 
+// A pollfd array: a hostile pointer, or entries at the end of our page
+// (a long array runs into the unmapped page after it) naming our
+// descriptors, closed or bad ones, with any events.
+static uint
+pollfds(int *fds, int nfds)
+{
+  if (rnd() % 5 == 0)
+    return pointer(1);
+  int n = 1 + rnd() % 128;
+  struct pollfd *p = (struct pollfd *)(page + 4096) - n;
+  int bad[] = { -1, NOFILE, 0x7FFFFFFF, (int)0x80000000, NOFILE - 2 };
+  for (int i = 0; i < n; i++) {
+    p[i].fd = rnd() % 4 ? fds[rnd() % nfds] : bad[rnd() % 5];
+    p[i].events = rnd() % 2 ? (POLLIN | POLLOUT) : rnd();
+    p[i].revents = rnd();
+  }
+  return (uint)p;
+}
+
 static uint
 argument(int kind, int *fds, int nfds)
 {
@@ -265,7 +287,8 @@ argument(int kind, int *fds, int nfds)
     return PICK(d);
   }
   case K_TYPE: {
-    uint t[] = { SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, 0, 99 };
+    uint t[] = { SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, 0, 99, SOCK_DGRAM | SOCK_NONBLOCK,
+                 SOCK_RAW | SOCK_NONBLOCK, 0xFFFFFFFF };
     return PICK(t);
   }
   case K_PROTO: {
@@ -307,7 +330,26 @@ argument(int kind, int *fds, int nfds)
   case K_KPROF:
     return rnd() % 4;
   case K_MSG:
-    return rnd() % 4 ? MSG_DONTWAIT : PICK(ints);
+    return rnd() % 4 ? MSG_DONTWAIT | (rnd() % 2 ? MSG_PEEK : 0) : PICK(ints);
+  case K_POLLFDS:
+    return pollfds(fds, nfds);
+  case K_NFDS: {
+    uint n[] = { 0, 1, 2, 16, 127, 128, 129, POLL_MAXFDS, POLL_MAXFDS + 1, 0xFFFFFFFF,
+                 0x7FFFFFFF, 0x20000000, 0x20000001 };   // the last two: nfds * 8 wraps
+    return PICK(n);
+  }
+  case K_TIMEOUT: {
+    uint t[] = { 0, 0, 0, 1, 10, 30, 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 0xFFFFFFFE };
+    return PICK(t);
+  }
+  case K_FCNTL: {
+    uint c[] = { F_GETFL, F_SETFL, F_SETFL, 0, 1, 2, 5, 1024, 0xFFFFFFFF };
+    return PICK(c);
+  }
+  case K_FFLAGS: {
+    uint f[] = { 0, O_NONBLOCK, O_APPEND, O_NONBLOCK | O_APPEND, O_RDWR, 0xFFFFFFFF };
+    return rnd() % 5 ? PICK(f) : rnd();
+  }
   default:
     return rnd() % 2 ? PICK(ints) : rnd();
   }
@@ -376,7 +418,7 @@ child(uint seed, int ncalls, int report)
     int num = c->num >= 0 ? c->num : (int)(rnd() % 200);
     if (num == SYS_exit || num == SYS_kill)
       num = c->num == SYS_kill ? num : SYS_getpid;
-    if ((num == SYS_close || num == SYS_dup) && a[0] == REPORTFD)
+    if ((num == SYS_close || num == SYS_dup || num == SYS_fcntl) && a[0] == REPORTFD)
       a[0] = 0xFFFFFFFF;               // the report pipe is not a target
     if (num == SYS_open && (a[1] & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)))
       a[0] = wpath();                  // only scratch files are opened to be changed

@@ -4,6 +4,8 @@
 #define XV6NET_USER_H
 #include "kernel/types.h"
 #include "kernel/signal.h"
+#include "kernel/poll.h"
+#include "kernel/fcntl.h"
 
 struct stat;
 struct statfs;
@@ -40,6 +42,22 @@ int   statfs(const char *path, struct statfs *sf);
 int   getrandom(void *buf, int len, int flags);   // fills buf, returns len
 struct sysinfo;
 int   sysinfo(struct sysinfo *info);      // resources in use (kernel/sysinfo.h)
+// Waits until one of fds is ready (POLLIN, POLLOUT; POLLERR, POLLHUP and
+// POLLNVAL are reported unasked), timeout_ms passes (-1: never; 0: only
+// look) or a signal comes (EINTR). Returns how many entries have revents.
+int   poll(struct pollfd *fds, int nfds, int timeout_ms);
+int   fcntl(int fd, int cmd, int arg);   // F_GETFL; F_SETFL with O_NONBLOCK, O_APPEND
+// select() over poll (user/lib/select.c): fd_set is a bitmask of NOFILE
+// descriptors; a null timeout waits for ever. Returns the number of bits
+// left set (as Linux: a descriptor ready both ways counts twice).
+typedef struct { uint bits; } fd_set;
+#define FD_SETSIZE 32
+#define FD_ZERO(s)     ((s)->bits = 0)
+#define FD_SET(fd, s)  ((s)->bits |= 1u << (fd))
+#define FD_CLR(fd, s)  ((s)->bits &= ~(1u << (fd)))
+#define FD_ISSET(fd, s) (((s)->bits >> (fd)) & 1)
+struct timeval;
+int   select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout);
 // Any system call with any arguments; the kernel's result as it is
 // (a negated errno on failure, errno untouched). user/lib/rawsys.S.
 int   rawsyscall(int num, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6);

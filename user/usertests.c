@@ -12,6 +12,7 @@
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
 #include "user/user.h"
+#include "user/net.h"
 
 #define PGSIZE      4096
 #define FAILSTATUS  99
@@ -1617,6 +1618,271 @@ runbadptr(void)
     fail("badptr: status %d: %s", status, out);
 }
 
+// ---- poll, fcntl, select --------------------------------------------------
+
+// One entry's revents after a poll of it alone with timeout 0.
+static int
+pollone(int fd, int events)
+{
+  struct pollfd p = { fd, events, 0x7777 };
+  int n = poll(&p, 1, 0);
+  CHECK(n == (p.revents != 0));
+  return p.revents;
+}
+
+static void
+test_pollpipe(void)
+{
+  int p[2];
+  char c;
+  CHECK(pipe(p) == 0);
+  CHECK(pollone(p[0], POLLIN) == 0);               // empty
+  CHECK(pollone(p[1], POLLIN | POLLOUT) == POLLOUT);
+  CHECK(write(p[1], "x", 1) == 1);
+  CHECK(pollone(p[0], POLLIN | POLLOUT) == POLLIN);
+  CHECK(pollone(p[0], POLLOUT) == 0);              // POLLIN not asked for
+  close(p[1]);
+  CHECK(pollone(p[0], POLLIN) == (POLLIN | POLLHUP));
+  CHECK(read(p[0], &c, 1) == 1 && c == 'x');
+  CHECK(pollone(p[0], 0) == POLLHUP);              // reported unasked
+  CHECK(read(p[0], &c, 1) == 0);
+  close(p[0]);
+  CHECK(pipe(p) == 0);
+  close(p[0]);
+  CHECK(pollone(p[1], POLLOUT) == (POLLOUT | POLLERR));   // no reader: EPIPE
+  close(p[1]);
+}
+
+// Blocks until a child writes (a poll with no timeout), then sees the
+// child's exit close the pipe.
+static void
+test_pollwait(void)
+{
+  int p[2];
+  char c;
+  CHECK(pipe(p) == 0);
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    sleep(HZ / 5);
+    write(p[1], "y", 1);
+    sleep(HZ / 5);
+    exit(0);
+  }
+  close(p[1]);
+  struct pollfd fd = { p[0], POLLIN, 0 };
+  int t0 = uptime();
+  CHECK(poll(&fd, 1, -1) == 1);
+  CHECK(fd.revents == POLLIN);
+  CHECK(uptime() - t0 >= HZ / 10);                 // it did wait for the write
+  CHECK(read(p[0], &c, 1) == 1 && c == 'y');
+  CHECK(poll(&fd, 1, 10 * 1000) == 1);             // then for the close
+  CHECK(fd.revents == POLLHUP);
+  CHECK(waitstatus(pid) == 0);
+  close(p[0]);
+}
+
+static void
+test_polltimeout(void)
+{
+  int p[2];
+  CHECK(pipe(p) == 0);
+  struct pollfd fd = { p[0], POLLIN, 0 };
+  int t0 = uptime();
+  CHECK(poll(&fd, 1, 300) == 0);
+  int took = uptime() - t0;
+  if (took < 30 || took > 5 * HZ)
+    fail("a 300 ms timeout took %d ticks", took);
+  CHECK(fd.revents == 0);
+  t0 = uptime();
+  CHECK(poll(0, 0, 100) == 0);                     // no files: a sleep
+  CHECK(uptime() - t0 >= 10);
+  close(p[0]);
+  close(p[1]);
+}
+
+// Many descriptors at once: exactly the ready ones come back, an fd that
+// is not open is POLLNVAL, a negative one is skipped, duplicates are fine.
+static void
+test_pollmany(void)
+{
+  int p[5][2];
+  struct pollfd fds[13];
+  for (int i = 0; i < 5; i++) {
+    CHECK(pipe(p[i]) == 0);
+    fds[i].fd = p[i][0];
+    fds[i].events = POLLIN;
+  }
+  for (int i = 0; i < 5; i += 2)
+    CHECK(write(p[i][1], "z", 1) == 1);
+  for (int i = 5; i < 10; i++) {
+    fds[i].fd = p[i - 5][1];
+    fds[i].events = POLLOUT;
+  }
+  fds[10] = (struct pollfd){ -1, POLLIN, 0x55 };
+  fds[11] = (struct pollfd){ NOFILE - 1, POLLIN, 0 };   // not open
+  fds[12] = (struct pollfd){ p[0][0], POLLIN, 0 };
+  CHECK(poll(fds, 13, 1000) == 3 + 5 + 1 + 1);
+  for (int i = 0; i < 5; i++)
+    CHECK(fds[i].revents == (i % 2 == 0 ? POLLIN : 0));
+  for (int i = 5; i < 10; i++)
+    CHECK(fds[i].revents == POLLOUT);
+  CHECK(fds[10].revents == 0);
+  CHECK(fds[11].revents == POLLNVAL);
+  CHECK(fds[12].revents == POLLIN);
+  for (int i = 0; i < 5; i++) {
+    close(p[i][0]);
+    close(p[i][1]);
+  }
+}
+
+static void
+test_pollargs(void)
+{
+  struct pollfd fd = { 0, POLLIN, 0 };
+  CHECKERR(poll(0, 1, 0), EFAULT);
+  CHECKERR(poll((struct pollfd *)0x80100000, 1, 0), EFAULT);   // the kernel
+  CHECKERR(poll(&fd, -1, 0), EINVAL);
+  CHECKERR(poll(&fd, POLL_MAXFDS + 1, 0), EINVAL);
+  CHECKERR(poll(&fd, 0x40000000, 0), EINVAL);      // nfds * 8 wraps
+  char *end = alignedbreak();
+  CHECKERR(poll((struct pollfd *)(end - 4), 1, 0), EFAULT);    // straddles the end
+  struct pollfd *last = (struct pollfd *)(end - sizeof fd);
+  *last = fd;
+  CHECK(poll(last, 1, 0) >= 0);                    // just fits
+  CHECKERR(poll(last, 2, 0), EFAULT);
+}
+
+static void
+onusr1(int sig)
+{
+  (void)sig;
+  sighits++;
+}
+
+// A signal ends a poll that would wait for ever, with EINTR.
+static void
+test_pollsignal(void)
+{
+  int p[2];
+  CHECK(pipe(p) == 0);
+  sighits = 0;
+  signal(SIGUSR1, onusr1);
+  int parent = getpid(), pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    sleep(HZ / 5);
+    kill(parent, SIGUSR1);
+    exit(0);
+  }
+  struct pollfd fd = { p[0], POLLIN, 0 };
+  CHECKERR(poll(&fd, 1, -1), EINTR);
+  CHECK(sighits == 1);
+  CHECK(waitstatus(pid) == 0);
+}
+
+// A UDP socket over loopback: writable at once, readable when a child's
+// datagram arrives (waking the poll), not after it is read; MSG_PEEK
+// leaves the datagram; O_NONBLOCK makes an empty receive fail.
+static void
+test_polludp(void)
+{
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  CHECK(s >= 0);
+  struct sockaddr_in me = { AF_INET, htons(7411), INADDR_LOOPBACK, { 0 } };
+  CHECK(bind(s, (struct sockaddr *)&me, sizeof me) == 0);
+  CHECK(pollone(s, POLLIN | POLLOUT) == POLLOUT);
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    int c = socket(AF_INET, SOCK_DGRAM, 0);
+    sleep(HZ / 5);
+    sendto(c, "dgram", 5, 0, (struct sockaddr *)&me, sizeof me);
+    exit(0);
+  }
+  struct pollfd fd = { s, POLLIN, 0 };
+  CHECK(poll(&fd, 1, 10 * 1000) == 1);
+  CHECK(fd.revents == POLLIN);
+  char buf[16];
+  CHECK(recvfrom(s, buf, sizeof buf, MSG_PEEK, 0, 0) == 5);
+  CHECK(pollone(s, POLLIN) == POLLIN);
+  CHECK(recvfrom(s, buf, sizeof buf, MSG_DONTWAIT, 0, 0) == 5 && memcmp(buf, "dgram", 5) == 0);
+  CHECK(pollone(s, POLLIN) == 0);
+  CHECKERR(recvfrom(s, buf, sizeof buf, MSG_DONTWAIT, 0, 0), EAGAIN);
+  CHECK(fcntl(s, F_SETFL, O_NONBLOCK) == 0);
+  CHECK(fcntl(s, F_GETFL, 0) == (O_RDWR | O_NONBLOCK));
+  CHECKERR(read(s, buf, sizeof buf), EAGAIN);
+  CHECKERR(recvfrom(s, buf, sizeof buf, 0, 0, 0), EAGAIN);
+  CHECK(waitstatus(pid) == 0);
+  close(s);
+  s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);   // non-blocking from the start
+  CHECK(s >= 0);
+  CHECK(fcntl(s, F_GETFL, 0) == (O_RDWR | O_NONBLOCK));
+  CHECKERR(read(s, buf, sizeof buf), EAGAIN);
+  close(s);
+}
+
+static void
+test_fcntl(void)
+{
+  int p[2];
+  char buf[512];
+  CHECK(pipe(p) == 0);
+  CHECK(fcntl(p[0], F_GETFL, 0) == O_RDONLY);
+  CHECK(fcntl(p[1], F_GETFL, 0) == O_WRONLY);
+  CHECK(fcntl(p[0], F_SETFL, O_NONBLOCK | O_WRONLY) == 0);   // the mode is ignored
+  CHECK(fcntl(p[0], F_GETFL, 0) == (O_RDONLY | O_NONBLOCK));
+  CHECKERR(read(p[0], buf, 1), EAGAIN);
+  CHECK(fcntl(p[1], F_SETFL, O_NONBLOCK) == 0);
+  int total = 0, n;
+  memset(buf, 'w', sizeof buf);
+  while ((n = write(p[1], buf, sizeof buf)) > 0)
+    total += n;
+  CHECKERR(write(p[1], buf, 1), EAGAIN);           // full: fails at once
+  CHECK(total > 0 && pollone(p[1], POLLOUT) == 0);
+  CHECK(read(p[0], buf, 100) == 100);
+  CHECK(pollone(p[1], POLLOUT) == POLLOUT);
+  CHECK(fcntl(p[0], F_SETFL, 0) == 0);
+  CHECK(fcntl(p[0], F_GETFL, 0) == O_RDONLY);
+  CHECKERR(fcntl(p[0], 999, 0), EINVAL);
+  CHECKERR(fcntl(NOFILE - 1, F_GETFL, 0), EBADF);
+  CHECKERR(fcntl(-1, F_GETFL, 0), EBADF);
+  close(p[0]);
+  close(p[1]);
+  int fd = open("/tmp/fcntl.test", O_CREAT | O_RDWR | O_APPEND | O_NONBLOCK);
+  CHECK(fd >= 0);
+  CHECK(fcntl(fd, F_GETFL, 0) == (O_RDWR | O_APPEND | O_NONBLOCK));
+  CHECK(pollone(fd, POLLIN | POLLOUT) == (POLLIN | POLLOUT));   // files never wait
+  close(fd);
+  unlink("/tmp/fcntl.test");
+}
+
+static void
+test_select(void)
+{
+  int p[2];
+  CHECK(pipe(p) == 0);
+  fd_set rd, wr;
+  struct timeval zero = { 0, 0 }, tenth = { 0, 100000 };
+  FD_ZERO(&rd);
+  FD_SET(p[0], &rd);
+  FD_ZERO(&wr);
+  FD_SET(p[1], &wr);
+  CHECK(select(p[1] + 1, &rd, &wr, 0, &zero) == 1);
+  CHECK(!FD_ISSET(p[0], &rd) && FD_ISSET(p[1], &wr));
+  FD_SET(p[0], &rd);
+  CHECK(select(p[0] + 1, &rd, 0, 0, &tenth) == 0);
+  CHECK(write(p[1], "s", 1) == 1);
+  FD_SET(p[0], &rd);
+  CHECK(select(p[0] + 1, &rd, 0, 0, 0) == 1 && FD_ISSET(p[0], &rd));
+  FD_ZERO(&rd);
+  FD_SET(NOFILE - 1, &rd);
+  CHECKERR(select(NOFILE, &rd, 0, 0, &zero), EBADF);
+  close(p[0]);
+  close(p[1]);
+}
+
 // ---- the test table and the harness ---------------------------------------
 
 static const struct test {
@@ -1670,6 +1936,15 @@ static const struct test {
   { "efault-wait", test_efault_wait },
   { "efault-fs", test_efault_fs },
   { "badptr", runbadptr },
+  { "pollpipe", test_pollpipe },
+  { "pollwait", test_pollwait },
+  { "polltimeout", test_polltimeout },
+  { "pollmany", test_pollmany },
+  { "pollargs", test_pollargs },
+  { "pollsignal", test_pollsignal },
+  { "polludp", test_polludp },
+  { "fcntl", test_fcntl },
+  { "select", test_select },
 };
 
 #define NTESTS ((int)(sizeof tests / sizeof tests[0]))

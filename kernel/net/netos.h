@@ -57,6 +57,7 @@ int  holding(struct spinlock *lk);
 // thread. ----
 void sleepdeadline(void *chan, struct spinlock *lk, uint deadline);
 void wakeup(void *chan);
+void pollwakeup(void);        // a socket's readiness changed: wake poll() (s->lock held; sock.h)
 int  net_interrupted(void);   // the calling process was killed: end blocking calls with -EINTR
 int  net_pid(void);           // the calling process's id (for netstat)
 

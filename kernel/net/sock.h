@@ -3,6 +3,7 @@
 #include "kernel/types.h"
 #include "kernel/spinlock.h"
 #include "kernel/socket.h"
+#include "kernel/poll.h"
 #include "kernel/net/pbuf.h"
 
 // The kernel side of a socket. Each address family supplies the operations;
@@ -32,7 +33,30 @@ struct sockops {
   void (*close)(struct socket *s);
   int  (*connect)(struct socket *s, const struct sockaddr *addr, int len);   // may be 0
   int  (*getname)(struct socket *s, struct sockaddr *addr, int *len);        // may be 0
+  int  (*poll)(struct socket *s, int events);                                // may be 0
 };
+
+// Readiness (sock_poll, for poll(2) and select): the contract a family's
+// sockops.poll keeps. It returns, without waiting, the POLL* bits
+// (kernel/poll.h, Linux's values) that are true now, whatever events asks
+// (the caller masks them; events is a hint that may save work):
+//   POLLIN   a receive would not block: data queued, a connection to accept,
+//            the peer's FIN (a read returns 0), or an error to return.
+//   POLLOUT  a send would not block: room in the send buffer (for a
+//            connecting stream socket: once the connection is made or failed).
+//   POLLERR  an error is pending (s->soerror; SO_ERROR reads and clears it).
+//   POLLHUP  both directions are shut: the connection is over (reset, or
+//            FIN both ways); POLLIN is then set too, a read returning 0 or
+//            the error.
+// A poller sleeps until something calls pollwakeup() (netos.h): so every
+// change that can turn one of these bits on must call it, with s->lock held
+// and after the change, or a poller sleeps through it. sock_enqueue and
+// errors posted with sock_seterror do; a family's own state changes
+// (a connection made, a FIN, room freed by an ACK) must too. Spurious calls
+// cost only a rescan. With sockops.poll 0, sock_poll reports POLLIN when
+// rxq is non-empty, POLLERR when soerror is set, and POLLOUT always: sending
+// on those sockets (UDP, raw, packet) never waits (a full device ring or
+// pool is ENOBUFS at once, as for Linux's UDP).
 
 // A slot is reused only once nobody holds a reference to it: the file holds
 // one, and every walk of the table (sock_next) one on the socket it is at.
@@ -50,6 +74,7 @@ struct socket {
   uint drops;               // receive queue overflows
   int sleepers;             // processes asleep in sock_waitrx (lock held)
   int soerror;              // pending error for the next call (negative errno)
+  int nonblock;             // O_NONBLOCK (fcntl): calls that would wait fail with EAGAIN
   int broadcast;            // SO_BROADCAST
   int pid;                  // the creator, for netstat
   // AF_PACKET
@@ -73,6 +98,8 @@ void sock_register(const struct sockfamily *fam);
 struct pbuf *sock_waitrx(struct socket *s, int nonblock, int *err);
 int  sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp);
 int  sock_enqueue(struct socket *s, struct pbuf *pb);   // -1 (pb not taken) when full
+void sock_seterror(struct socket *s, int err);   // post -errno for the next call; wakes everyone
+int  sock_poll(struct socket *s, int events);    // POLL* bits true now (see sockops.poll)
 void sock_flush(struct socket *s);   // drop everything queued; s->lock held
 // Iterate over the open sockets of a family (for delivery): returns the next
 // after prev, with a reference held on it, and drops prev's. A walk that

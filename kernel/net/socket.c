@@ -107,44 +107,95 @@ sock_enqueue(struct socket *s, struct pbuf *pb)
   s->rmem += pb->size;
   if (s->sleepers)   // wakeup scans the process table: not for every datagram
     wakeup(s);
+  pollwakeup();      // cheap when nobody polls
   release(&s->lock);
   return 0;
 }
 
-struct pbuf *
-sock_waitrx(struct socket *s, int nonblock, int *err)
+// An error for the socket's next call (an ICMP error, a reset): blocked
+// receivers return it, and pollers see POLLERR.
+void
+sock_seterror(struct socket *s, int err)
+{
+  acquire(&s->lock);
+  s->soerror = err;
+  wakeup(s);
+  pollwakeup();
+  release(&s->lock);
+}
+
+// Readiness for poll(2): the family's, or that of a socket whose sending
+// never waits (see the contract in sock.h).
+int
+sock_poll(struct socket *s, int events)
+{
+  if (s->ops->poll)
+    return s->ops->poll(s, events);
+  acquire(&s->lock);
+  int ready = POLLOUT;
+  if (s->rxq.len > 0)
+    ready |= POLLIN;
+  if (s->soerror)
+    ready |= POLLERR;
+  release(&s->lock);
+  return ready;
+}
+
+// Wait until rxq has a pbuf at its head (0), or for an error to return.
+static int
+waitqueued(struct socket *s, int nonblock)
 {
   uint deadline = 0;
-  struct pbuf *pb;
+  int err;
 
   if (s->rcvtimeo) {
     deadline = readticks() + s->rcvtimeo;
     if (deadline == 0)
       deadline = 1;
   }
-  while ((pb = pbufq_get(&s->rxq)) == 0) {
+  while (s->rxq.head == 0) {
     if (s->soerror) {
-      *err = s->soerror;
+      err = s->soerror;
       s->soerror = 0;
-      return 0;
+      return err;
     }
-    if (nonblock) {
-      *err = -EAGAIN;
-      return 0;
-    }
-    if (net_interrupted()) {
-      *err = -EINTR;
-      return 0;
-    }
-    if (deadline && (int)(readticks() - deadline) >= 0) {
-      *err = -EAGAIN;
-      return 0;
-    }
+    if (nonblock || s->nonblock)
+      return -EAGAIN;
+    if (net_interrupted())
+      return -EINTR;
+    if (deadline && (int)(readticks() - deadline) >= 0)
+      return -EAGAIN;
     s->sleepers++;
     sleepdeadline(s, &s->lock, deadline);
     s->sleepers--;
   }
+  return 0;
+}
+
+struct pbuf *
+sock_waitrx(struct socket *s, int nonblock, int *err)
+{
+  if ((*err = waitqueued(s, nonblock)) < 0)
+    return 0;
+  struct pbuf *pb = pbufq_get(&s->rxq);
   s->rmem -= pb->size;
+  return pb;
+}
+
+// MSG_PEEK: a copy of the head of rxq, which stays queued. A copy, because
+// once s->lock is let go another reader may take and free the original.
+static struct pbuf *
+peekrx(struct socket *s, int nonblock, int *err)
+{
+  if ((*err = waitqueued(s, nonblock)) < 0)
+    return 0;
+  struct pbuf *pb = pbuf_copy(s->rxq.head);
+  if (pb == 0) {
+    *err = -ENOBUFS;
+    return 0;
+  }
+  pb->srcaddr = s->rxq.head->srcaddr;   // what recvfrom's address comes from
+  pb->srcport = s->rxq.head->srcport;
   return pb;
 }
 
@@ -155,8 +206,9 @@ sock_flush(struct socket *s)
   s->rmem = 0;
 }
 
-// Take one queued pbuf (waiting as sock_waitrx does) and copy up to len of
-// its bytes to user address dst. On success *pbp is the pbuf, for the caller
+// Take one queued pbuf (waiting as sock_waitrx does; with MSG_PEEK a copy
+// of it, leaving it queued) and copy up to len of its bytes to user address
+// dst. On success *pbp is the pbuf, for the caller
 // to read the sender's address from and free.
 int
 sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp)
@@ -164,7 +216,8 @@ sock_recv(struct socket *s, uint dst, int len, int flags, struct pbuf **pbp)
   int err = 0;
 
   acquire(&s->lock);
-  struct pbuf *pb = sock_waitrx(s, flags & MSG_DONTWAIT, &err);
+  struct pbuf *pb = flags & MSG_PEEK ? peekrx(s, flags & MSG_DONTWAIT, &err)
+                                     : sock_waitrx(s, flags & MSG_DONTWAIT, &err);
   release(&s->lock);
   if (pb == 0)
     return err;

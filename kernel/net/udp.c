@@ -109,10 +109,7 @@ udp_icmperror(uint laddr, ushort lport, uint raddr, ushort rport, int err)
     if (!isudp(s) || s->lport != lport || s->rport == 0 || s->rport != rport ||
         s->raddr != raddr || (s->laddr && s->laddr != laddr))
       continue;
-    acquire(&s->lock);
-    s->soerror = err;
-    wakeup(s);
-    release(&s->lock);
+    sock_seterror(s, err);
   }
 }
 

@@ -129,6 +129,7 @@ PROGRAMS = [
         "nc -u -s {} 10.0.2.2 7": ADDRESS,
         "nc -u -l {}": PORT,
         "nc -u -w {} 10.0.2.2 7": SECONDS,
+        "nc -u -q {} 10.0.2.2 7": SECONDS,
         "nc -u -p {} 10.0.2.2 7": PORT,
     }, ("nc -u 10.0.2.2", "nc -u -l", "nc -u 10.0.2.2 7 8")),
     Program("netstat", "runs", extra=("netstat now", "netstat -s -m")),
@@ -139,6 +140,11 @@ PROGRAMS = [
         "ping -W {} -c 1 10.0.2.2": SECONDS,
         "ping {}": HOST,
     }, ("ping 10.0.2.2 10.0.2.3", "ping -c")),
+    Program("polltest", "skip", {
+        "polltest -t {}": ("abc", "-2", INT_HUGE, "1x"),
+        "polltest -u {}": PORT,
+        "polltest -n {}": COUNT,
+    }, ("polltest now",)),
     Program("rm", "missing"),
     Program("rmdir", "missing"),
     Program("sysctl", "missing", {

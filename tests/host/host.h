@@ -27,6 +27,7 @@ const char *host_console(void);
 void host_console_clear(void);
 int  host_locks_held(void);
 void host_set_interrupted(int on);   // as if the calling process were killed
+int  host_pollwakes(void);           // pollwakeup() calls so far
 uint host_badaddr(void);             // a user address that faults
 void host_set_cmdline(const char *line);
 

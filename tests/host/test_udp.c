@@ -241,6 +241,100 @@ test_binding_a_taken_port_is_refused(void)
   sock_close(b);
 }
 
+// The readiness hook (sock_poll) that poll(2) asks, and the pollwakeup()
+// calls that end a poller's sleep: one for every datagram queued.
+static void
+test_poll_sees_a_datagram_and_is_woken_by_it(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  CHECK_EQ(sock_poll(s, POLLIN | POLLOUT), POLLOUT);   // sending never waits
+  int wakes = host_pollwakes();
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "hi", 2);
+  host_receive(eth0, frame, len);
+  CHECK_EQ(host_pollwakes(), wakes + 1);
+  CHECK_EQ(sock_poll(s, POLLIN), POLLIN | POLLOUT);
+  char buf[8];
+  struct sockaddr_in from;
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_DONTWAIT, &from), 2);
+  CHECK_EQ(sock_poll(s, POLLIN), POLLOUT);
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+// A port unreachable for a connected socket: POLLERR, and a wakeup.
+static void
+test_poll_reports_an_icmp_error(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  struct sockaddr_in to = sin(PEER_IP, 9);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), 0);
+  CHECK_EQ(sock_sendto(s, (uint)"x", 1, 0, 0), 1);
+  struct frame *f = next_sent(eth0);
+  uint ql = 20 + 8;
+  uint n = host_ether(frame, our_mac, peer_mac, ETH_P_IP);
+  n += host_ipv4(frame + n, PEER_IP, OUR_IP, IPPROTO_ICMP, 8 + ql, 3, 0, 64);
+  uchar *ic = frame + n;
+  memset(ic, 0, 8);
+  ic[0] = 3;
+  ic[1] = 3;
+  memmove(ic + 8, f->b + 14, ql);
+  host_fixsums(frame, n + 8 + ql);
+  int wakes = host_pollwakes();
+  host_receive(eth0, frame, n + 8 + ql);
+  CHECK_EQ(host_pollwakes(), wakes + 1);
+  CHECK_EQ(sock_poll(s, POLLIN), POLLOUT | POLLERR);
+  char buf[8];
+  struct sockaddr_in from;
+  CHECK_EQ(recv_from(s, buf, sizeof buf, 0, &from), -ECONNREFUSED);
+  CHECK_EQ(sock_poll(s, POLLIN), POLLOUT);
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+// MSG_PEEK returns the datagram and its sender and leaves it queued.
+static void
+test_msg_peek_leaves_the_datagram_queued(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "peek", 4);
+  host_receive(eth0, frame, len);
+  char buf[8];
+  struct sockaddr_in from;
+  memset(&from, 0, sizeof from);
+  CHECK_EQ(recv_from(s, buf, 2, MSG_PEEK | MSG_DONTWAIT, &from), 2);
+  CHECK_MEM(buf, "pe", 2);
+  CHECK_EQ(from.sin_addr, PEER_IP);
+  CHECK_EQ(ntohs(from.sin_port), 5000);
+  CHECK_EQ(s->rxq.len, 1);
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_PEEK, &from), 4);
+  CHECK_EQ(recv_from(s, buf, sizeof buf, 0, &from), 4);
+  CHECK_MEM(buf, "peek", 4);
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT, &from), -EAGAIN);
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+// O_NONBLOCK (fcntl sets s->nonblock): a receive with nothing queued fails
+// at once instead of sleeping (a sleep would advance the fake clock).
+static void
+test_a_nonblocking_socket_does_not_wait(void)
+{
+  boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  struct timeval tv = { 5, 0 };
+  CHECK_EQ(sock_setopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  s->nonblock = 1;
+  char buf[8];
+  struct sockaddr_in from;
+  uint start = readticks();
+  CHECK_EQ(recv_from(s, buf, sizeof buf, 0, &from), -EAGAIN);
+  CHECK_EQ(readticks(), start);
+  sock_close(s);
+}
+
 static const struct test tests[] = {
   TEST(test_a_datagram_reaches_the_bound_socket_with_its_source),
   TEST(test_a_closed_port_earns_an_exact_port_unreachable),
@@ -252,6 +346,10 @@ static const struct test tests[] = {
   TEST(test_a_killed_process_is_interrupted),
   TEST(test_loopback_delivers_to_ourselves),
   TEST(test_binding_a_taken_port_is_refused),
+  TEST(test_poll_sees_a_datagram_and_is_woken_by_it),
+  TEST(test_poll_reports_an_icmp_error),
+  TEST(test_msg_peek_leaves_the_datagram_queued),
+  TEST(test_a_nonblocking_socket_does_not_wait),
 };
 
 int

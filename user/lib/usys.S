@@ -67,3 +67,5 @@ exit:
   ud2
   .size exit, . - exit
 SYSCALL(sysinfo)
+SYSCALL(poll)
+SYSCALL(fcntl)
