@@ -157,6 +157,8 @@ CHECKS: tuple[Check, ...] = (
     # The binary alone: the `dnsmasq` package would also start a DNS/DHCP
     # service on the host. Labs run it in their namespace (docs/lab.md).
     Check("dnsmasq", "dnsmasq-base", answers("dnsmasq", "--version", expect="Dnsmasq")),
+    # The impairment relay turns checksum offload off on its veths (docs/impair.md).
+    Check("ethtool", "ethtool", answers("ethtool", "--version", expect="ethtool")),
     Check("clang", "clang", answers("clang", "--version")),
     Check("a 32-bit libFuzzer target with the sanitizers",
           "libclang-rt-14-dev lib32stdc++-12-dev", builds_32bit_fuzzer),
@@ -169,7 +171,7 @@ CONFLICTS = {"arping": ("iputils-arping",)}
 # What CI removes before `make test`, to prove on every run that bootstrap
 # installs them: every package above that a base Debian 12 image lacks, and
 # what gcc-multilib brings in (matched by prefix: lib32*, libx32*, ...).
-REMOVABLE = ("gcc-multilib", "qemu-system-x86", "tshark", "arping", "iputils-arping",
+REMOVABLE = ("gcc-multilib", "qemu-system-x86", "tshark", "arping", "iputils-arping", "ethtool",
              "traceroute", "cpio", "dnsmasq-base", "clang", "clang-14", "libclang1-14",
              "libclang-common-14-dev", "libclang-rt-14-dev")
 REMOVABLE_PREFIXES = ("gcc-12-multilib", "lib32", "libx32", "libc6-i386", "libc6-dev-i386",

@@ -118,6 +118,12 @@ def _add_lab_parser(commands: argparse._SubParsersAction) -> None:
     lab.add_argument("--timeout", type=float, default=LAB_TIMEOUT, metavar="SECONDS",
                      help="a guest command still running after this long gets a ^C "
                           "(default: %(default)g)")
+    lab.add_argument("--impair", metavar="SPEC",
+                     help="a bad link on every bridged or stream NIC (of --impair-guest): "
+                          "e.g. loss=5%%,reorder=25%%,dup=1%%,corrupt=1%%,delay=20ms:10ms,seed=1 "
+                          "(docs/impair.md)")
+    lab.add_argument("--impair-guest", action="append", metavar="NAME",
+                     help="impair only this guest's NICs (repeat it; default: every guest)")
     lab.add_argument("--list", action="store_true", help="list the named topologies and exit")
     lab.add_argument("--cleanup", action="store_true",
                      help="delete namespaces left by xv6net runs that were killed, and exit")
@@ -133,6 +139,14 @@ def _add_pcap_parser(commands: argparse._SubParsersAction) -> None:
     check = actions.add_parser("check", help="frames tshark finds malformed or warns about; "
                                              "exit 1 if any")
     check.add_argument("file", type=Path)
+    tcp = actions.add_parser("tcp", help="list the TCP connections in a capture, or draw one's "
+                                         "time-sequence graph (--conn N) as PNG")
+    tcp.add_argument("file", type=Path)
+    tcp.add_argument("--conn", type=int, metavar="N", help="the connection to draw (see the list)")
+    tcp.add_argument("--sender", metavar="ADDR:PORT",
+                     help="draw this end's data (default: the end that sent more)")
+    tcp.add_argument("-o", "--output", type=Path,
+                     help="the PNG to write (default: FILE's name with -tcpN.png)")
 
 
 def run_cmdline(append: str, nic: str) -> str:
@@ -309,6 +323,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
             print("\n".join(f"removed {name}" for name in removed) or "nothing to remove")
             return 0
         topo = topology.named_or_file(args.topology)
+        if args.impair is not None:
+            topo = topology.with_impairment(topo, args.impair, args.impair_guest)
+        elif args.impair_guest:
+            raise ValueError("--impair-guest needs --impair")
         results = args.results or Path("build/lab") / Path(args.topology).stem
         with Lab(topo, results, kernel=args.kernel, initramfs=args.initrd,
                  accel=args.accel, nic_model=args.nic_model) as lab:
@@ -323,7 +341,39 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pcap_tcp(args: argparse.Namespace) -> int:
+    """`xv6net pcap tcp`: the connection list, or one connection's graph."""
+    from xv6net import tcpgraph  # noqa: PLC0415 (scapy, matplotlib: not for `run`)
+    try:
+        segments = tcpgraph.read_segments(args.file)
+        conns = tcpgraph.connections(segments)
+        if args.conn is None:
+            print("\n".join(conn.line() for conn in conns) or "no TCP connections")
+            if corrupt := sum(s.corrupt for s in segments):
+                print(f"({corrupt} segments with a wrong checksum left out)")
+            return 0
+        conn = tcpgraph.pick(conns, args.conn)
+        sender = None
+        if args.sender is not None:
+            ip, _, port = args.sender.rpartition(":")
+            if not port.isdigit():
+                raise CliError(f"--sender {args.sender}: ADDR:PORT")
+            sender = tcpgraph.Endpoint(ip, int(port))
+        graph = tcpgraph.graph(conn, sender)
+        output = args.output or args.file.with_name(f"{args.file.stem}-tcp{conn.number}.png")
+        tcpgraph.draw(graph, output)
+    except tcpgraph.TcpGraphError as err:
+        print(f"xv6net: {err}", file=sys.stderr)
+        return 1
+    print(f"{output}: connection {conn.number}, {graph.sender} > {graph.receiver}: "
+          f"{len(graph.data)} data segments, {len(graph.retransmits)} retransmissions, "
+          f"{len(graph.acks)} ACKs, marks {' '.join(m[2] for m in graph.marks[:8]) or '-'}")
+    return 0
+
+
 def cmd_pcap(args: argparse.Namespace) -> int:
+    if args.action == "tcp":
+        return cmd_pcap_tcp(args)
     from xv6net import pcap  # noqa: PLC0415 (scapy: not for `run`)
     try:
         if args.action == "check":

@@ -26,6 +26,7 @@ cut it short. docs/lab.md has the whole story.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import signal
@@ -44,6 +45,7 @@ from xv6net import peer as peer_module
 from xv6net.netns import Netns, NetnsError, Runner, subprocess_runner
 from xv6net.parse import Neighbour
 from xv6net.qemu import Accel, NicSpec, VMSpec
+from xv6net.relay import ImpairRelay, RelayError, format_counts, packet_argv, stream_argv
 from xv6net.services import (
     DhcpLease,
     DnsmasqProcess,
@@ -62,6 +64,7 @@ from xv6net.topology import (
     Topology,
     host_peer,
     hosts,
+    impairments,
     kernel_cmdline,
     route_command,
     runtime_addresses,
@@ -101,7 +104,8 @@ class LabError(RuntimeError):
 
 
 # What a failed bring-up raises, besides KeyboardInterrupt and TopologyError.
-LAB_ERRORS: tuple[type[Exception], ...] = (LabError, VMError, NetnsError, ServiceError)
+LAB_ERRORS: tuple[type[Exception], ...] = (LabError, VMError, NetnsError, ServiceError,
+                                            RelayError)
 DHCP_BOOT_TIMEOUT = 60.0   # dhclient for a second NIC, from the shell
 
 
@@ -111,6 +115,11 @@ def bridge_name(lan: str) -> str:
 
 def tap_name(guest: str, number: int) -> str:
     return f"tap-{guest}-{number}"
+
+
+def relay_names(guest: str, number: int) -> tuple[str, str]:
+    """An impaired NIC's veth pair: the relay's end, and the end on the bridge."""
+    return f"im-{guest}-{number}", f"ib-{guest}-{number}"
 
 
 def peer_mac(lan_index: int) -> str:
@@ -282,6 +291,10 @@ class Lab:
         self._services: dict[str, DnsmasqProcess] = {}
         self._stack: ExitStack | None = None
         self._made_dirs: list[Path] = []
+        self._relays: dict[str, ImpairRelay] = {}
+        self._relay_directions: dict[str, tuple[str, str]] = {}
+        self._relay_ports: dict[str, int] = {}
+        self.impair_counts: dict[str, dict[str, dict[str, int]]] = {}
 
     # ---- life cycle --------------------------------------------------------
 
@@ -308,6 +321,7 @@ class Lab:
                 self._stack.callback(self.stop_captures)
                 self._start_captures(self.netns)
                 self._start_services(self.netns, self._stack)
+                self._start_packet_relays(self.netns, self._stack)
             self._stack.callback(self._stop_peers)
             self._start_guests(self._stack)
             self._boot_guests()
@@ -330,6 +344,8 @@ class Lab:
         files = [self.pcap(ref.guest.name, ref.number) for ref in self.topology.nics()]
         files += [self.results / f"{lan.name}.pcap" for lan in self.topology.lans
                   if lan.kind == "bridge"]
+        if any(ref.nic.impair for ref in self.topology.nics()):
+            files.append(self.impair_report())
         return files + [self.console_log(guest.name) for guest in self.topology.guests]
 
     def _prepare_results(self) -> None:
@@ -342,6 +358,7 @@ class Lab:
             self.lan_pcap(lan.name).unlink(missing_ok=True)
         for guest in self.topology.guests:
             self.console_log(guest.name).unlink(missing_ok=True)
+        self.impair_report().unlink(missing_ok=True)
         for service in self.topology.services:
             for path in self.service_files(service.lan).values():
                 path.unlink(missing_ok=True)
@@ -358,7 +375,17 @@ class Lab:
                     assert network is not None   # validated
                     netns.add_address(bridge, f"{peer.ip}/{network.prefixlen}")
             for ref in self.topology.nics_on(lan.name):
-                netns.add_tap(tap_name(ref.guest.name, ref.number), bridge, TAP_QUEUE_LEN)
+                tap = tap_name(ref.guest.name, ref.number)
+                if ref.nic.impair is None:
+                    netns.add_tap(tap, bridge, TAP_QUEUE_LEN)
+                    continue
+                # the tap is off the bridge: the relay carries its frames to a
+                # veth whose other end is on the bridge (docs/impair.md)
+                inner, outer = relay_names(ref.guest.name, ref.number)
+                netns.add_tap(tap, None, TAP_QUEUE_LEN)
+                netns.add_veth(inner, outer, bridge, TAP_QUEUE_LEN)
+                netns.detach(tap)
+                netns.detach(inner)
 
     def _build_hosts(self, netns: Netns, stack: ExitStack) -> None:
         """Each Linux host: a namespace of its own (deleted before the lab's),
@@ -369,8 +396,12 @@ class Lab:
             host = Netns(runner=self.runner)
             stack.enter_context(host)
             self.hosts[peer.host] = host
-            netns.add_veth(veth_name(peer.host), bridge_name(peer.lan), host, "eth0",
-                           host_mac(index))
+            # made here, its bridge end a port of the LAN; its own end moved
+            # into the host, where it becomes eth0 (both names cannot be eth0 here)
+            inner = f"vx-{peer.host}"
+            netns.add_veth(inner, veth_name(peer.host), bridge_name(peer.lan))
+            netns.move_link(inner, host)
+            host.ip("link", "set", "dev", inner, "name", "eth0", "address", host_mac(index))
             network = self.topology.lan(peer.lan).network
             assert network is not None   # validated
             host.add_address("eth0", f"{peer.ip}/{network.prefixlen}")
@@ -423,6 +454,63 @@ class Lab:
         for capture in captures:
             capture.stop()
 
+    # ---- impairment relays ---------------------------------------------------
+
+    def impair_report(self) -> Path:
+        """What the relays did, as JSON, written at teardown."""
+        return self.results / "impair.json"
+
+    def _start_relay(self, relay: ImpairRelay, directions: tuple[str, str],
+                     stack: ExitStack) -> None:
+        relay.start()
+        self._relays[relay.label] = relay
+        self._relay_directions[relay.label] = directions
+        stack.callback(self._stop_relay, relay.label)
+
+    def _start_packet_relays(self, netns: Netns, stack: ExitStack) -> None:
+        for ref in self.topology.nics():
+            if ref.nic.impair is None or self.topology.lan(ref.nic.lan).kind != "bridge":
+                continue
+            inner, _ = relay_names(ref.guest.name, ref.number)
+            label = f"{ref.guest.name} {ref.ifname}"
+            relay = ImpairRelay(packet_argv(tap_name(ref.guest.name, ref.number), inner,
+                                            ref.nic.impair), netns.popen, label)
+            self._start_relay(relay, (f"{label} -> {ref.nic.lan}", f"{ref.nic.lan} -> {label}"),
+                              stack)
+
+    def _start_stream_relay(self, lan: Lan, stack: ExitStack) -> None:
+        """Between the guest that listens (started) and the one that connects
+        (not yet): it connects to the first and listens for the second."""
+        first, second = self.topology.nics_on(lan.name)
+        spec = first.nic.impair or second.nic.impair
+        assert spec is not None
+        listen = self._relay_ports.setdefault(lan.name, free_port())
+        names = [f"{ref.guest.name} {ref.ifname}" for ref in (first, second)]
+        relay = ImpairRelay(stream_argv(listen, self._ports[lan.name], spec), label=lan.name)
+        self._start_relay(relay, (f"{names[1]} -> {names[0]}", f"{names[0]} -> {names[1]}"),
+                          stack)
+
+    def stop_relays(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Stop every relay now (its link goes dead) and return what each did:
+        {relay: {direction: {action: count}}}. Teardown does this too."""
+        for label in list(self._relays):
+            self._stop_relay(label)
+        return self.impair_counts
+
+    def _stop_relay(self, label: str) -> None:
+        relay = self._relays.pop(label, None)
+        if relay is None:
+            return
+        try:
+            counts = relay.stop()
+        except RelayError as err:
+            print(f"xv6net: {err}", file=sys.stderr)
+            return
+        named = dict(zip(self._relay_directions[label], counts.values(), strict=True))
+        self.impair_counts[label] = named
+        print(format_counts(label, relay.spec, named), file=sys.stderr)
+        self.impair_report().write_text(json.dumps(self.impair_counts, indent=1) + "\n")
+
     # ---- guests ------------------------------------------------------------
 
     def model_of(self, ref: NicRef) -> str:
@@ -442,6 +530,8 @@ class Lab:
         # The first NIC on a stream LAN (in guest order) listens, so the
         # guest that connects always starts after the one it connects to.
         listens = self.topology.nics_on(lan.name)[0] == ref
+        if not listens and impairments(self.topology, lan.name):
+            port = self._relay_ports.setdefault(lan.name, free_port())   # to the relay
         return NicSpec("stream-listen" if listens else "stream-connect", ref.mac, model=model,
                        port=port, pcap=pcap)
 
@@ -453,9 +543,12 @@ class Lab:
                    default=0.0)
         return hold + RX_SETTLE_MARGIN if hold else 0.0
 
+    def _guest_nics(self, guest: Guest) -> list[NicRef]:
+        return [ref for ref in self.topology.nics() if ref.guest == guest]
+
     def vm_spec(self, guest: Guest, index: int) -> VMSpec:
         """The VMSpec of one guest of the topology."""
-        cards = [self._nic_spec(ref) for ref in self.topology.nics() if ref.guest == guest]
+        cards = [self._nic_spec(ref) for ref in self._guest_nics(guest)]
         return VMSpec(name=f"xv6net-{guest.name}", index=index, memory_mb=guest.memory_mb,
                       cpus=guest.cpus, kernel=self.kernel, initramfs=self.initramfs,
                       cmdline=kernel_cmdline(self.topology, guest.name), nics=cards,
@@ -469,9 +562,11 @@ class Lab:
             self._vms[guest.name] = vm
             stack.enter_context(vm)
             self._last_start = time.monotonic()
-            for nic in spec.nics:
+            for nic, ref in zip(spec.nics, self._guest_nics(guest), strict=True):
                 if nic.backend == "stream-listen" and nic.port is not None:
                     wait_listening(vm, nic.port)
+                    if impairments(self.topology, ref.nic.lan):
+                        self._start_stream_relay(self.topology.lan(ref.nic.lan), stack)
 
     def _boot_guests(self) -> None:
         for guest in self.topology.guests:
@@ -626,6 +721,8 @@ class Lab:
         for ref in self.topology.nics():
             where = f"tap {tap_name(ref.guest.name, ref.number)}" \
                 if self.topology.lan(ref.nic.lan).kind == "bridge" else ref.nic.lan
+            if ref.nic.impair is not None and where != ref.nic.lan:
+                where += f" (relayed to {relay_names(ref.guest.name, ref.number)[1]})"
             lines.append(f"guest {ref.guest.name} {ref.ifname} {self.model_of(ref)} {ref.mac} "
                          f"{ref.nic.ip or '-'} on {where}; pcap "
                          f"{self.pcap(ref.guest.name, ref.number)}")
@@ -639,6 +736,9 @@ class Lab:
             if lan.kind == "bridge" and self.capture_lans:
                 lines.append(f"LAN {lan.name} capture (dumpcap on the bridge, complete at "
                              f"teardown): {self.lan_pcap(lan.name)}")
+        for label, relay in self._relays.items():
+            lines.append(f"impairment relay on {label}: {relay.spec}; counts at teardown "
+                         f"in {self.impair_report()}")
         for guest in self.topology.guests:
             lines.append(f"guest {guest.name} console log {self.console_log(guest.name)}")
         return "\n".join(lines)

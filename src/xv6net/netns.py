@@ -37,6 +37,7 @@ PREFIX = "xv6n"
 IFNAMSIZ = 15                  # Linux interface names: at most 15 bytes
 NSNAME_MAX = 32                # ours are short; iproute2 would take up to NAME_MAX
 DEFAULT_TIMEOUT = 10.0
+HOLD_BRIDGE = "xv6n-hold"      # a bridge kept down, see Netns.detach
 NETNS_DIR = Path("/run/netns")
 _IFNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _OURS = re.compile(rf"^{PREFIX}-(?P<pid>\d+)-\d+$")
@@ -120,6 +121,7 @@ class Netns:
         self.runner = runner
         self.timeout = timeout
         self.created = False
+        self._held: set[str] = set()
 
     # ---- commands --------------------------------------------------------
 
@@ -192,29 +194,70 @@ class Netns:
         self.ip(*args, "type", "bridge", "stp_state", "0")
         self.link_up(name)
 
-    def add_tap(self, name: str, bridge: str, queue_len: int | None = None) -> None:
-        """A persistent tap device for QEMU to open, attached to bridge, up.
+    def add_tap(self, name: str, bridge: str | None, queue_len: int | None = None) -> None:
+        """A persistent tap device for QEMU to open, attached to bridge (or to
+        nothing: an impairment relay carries its frames), up.
 
         queue_len sets the tap's txqueuelen, which is how many frames the
         kernel holds for QEMU to read (the tap's queue is sized from it when
         QEMU opens the device; Linux's default is 1000).
         """
         self.ip("tuntap", "add", "dev", check_ifname(name), "mode", "tap")
+        master = ["master", check_ifname(bridge)] if bridge is not None else []
         qlen = ["txqueuelen", str(queue_len)] if queue_len else []
-        self.ip("link", "set", "dev", name, "master", check_ifname(bridge), *qlen)
+        if master or qlen:
+            self.ip("link", "set", "dev", name, *master, *qlen)
         self.link_up(name)
 
-    def add_veth(self, name: str, bridge: str, other: Netns, other_name: str,
-                 other_mac: str | None = None) -> None:
-        """A veth pair: name here, attached to bridge and up; other_name in
-        the namespace other (with other_mac if given), left down for its
-        owner to address and bring up. Deleting either namespace removes both."""
-        self.ip("link", "add", check_ifname(name), "type", "veth", "peer", "name",
-                check_ifname(other_name), "netns", other.name)
-        self.ip("link", "set", "dev", name, "master", check_ifname(bridge))
+    def add_veth(self, name: str, peer: str, bridge: str | None = None,
+                 queue_len: int | None = None) -> None:
+        """A veth pair, both ends up, peer attached to bridge if one is given.
+
+        Checksum offload and segmentation are turned off on both ends (see
+        `no_offload`): a relay reads these frames with AF_PACKET and copies them.
+        """
+        self.ip("link", "add", "name", check_ifname(name), "type", "veth",
+                "peer", "name", check_ifname(peer))
+        for dev in (name, peer):
+            if queue_len:
+                self.ip("link", "set", "dev", dev, "txqueuelen", str(queue_len))
+            self.no_offload(dev)
+        if bridge is not None:
+            self.ip("link", "set", "dev", peer, "master", check_ifname(bridge))
         self.link_up(name)
-        if other_mac is not None:
-            other.ip("link", "set", "dev", other_name, "address", other_mac)
+        self.link_up(peer)
+
+    def no_offload(self, dev: str) -> None:
+        """Make Linux finish every frame it sends on dev in software.
+
+        With offload on, a frame Linux sends on a veth carries a partial
+        checksum (left for "hardware" that a veth does not have) and may be a
+        64 KiB TSO/GSO super-frame: fine between two Linux stacks, wrong bytes
+        once a relay copies it to a tap or through a packet socket.
+        """
+        self.run(["ethtool", "-K", check_ifname(dev), "tx", "off", "tso", "off", "gso", "off",
+                  "gro", "off"])
+
+    def detach(self, dev: str) -> None:
+        """Keep the namespace's own IP stack away from dev's frames.
+
+        A relay's interfaces (a tap not on a bridge, a veth end) are up in a
+        namespace whose bridge holds the Linux peers' addresses, and Linux
+        answers ARP for its addresses on every interface: frames from the
+        guest would reach Linux without crossing the relay. So dev becomes a
+        port of a bridge that is never brought up; a port of a bridge that is
+        down is disabled, and the bridge drops what it receives, after packet
+        sockets (the relay) have had their copy and before IP sees it. (This
+        kernel has no tc drop action, so no ingress filter instead.)
+        """
+        if HOLD_BRIDGE not in self._held:
+            self.ip("link", "add", "name", HOLD_BRIDGE, "type", "bridge")
+        self._held.add(HOLD_BRIDGE)
+        self.ip("link", "set", "dev", check_ifname(dev), "master", HOLD_BRIDGE)
+
+    def move_link(self, dev: str, other: Netns) -> None:
+        """Move dev into another namespace (a second Linux host on the lab's links)."""
+        self.ip("link", "set", "dev", check_ifname(dev), "netns", other.name)
 
     def add_route(self, dst: str, via: str) -> None:
         """A route to dst ("default" or CIDR) through the gateway via."""

@@ -41,11 +41,12 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from xv6net import nics
+from xv6net.impair import ImpairError, parse_impairment
 from xv6net.qemu import check_mac, make_mac
 
 LanKind = Literal["bridge", "stream", "slirp"]
@@ -82,12 +83,16 @@ DHCP = "dhcp"   # GuestNic.ip for an address from DHCP
 class GuestNic:
     """One NIC of a guest. `model` is a card of xv6net.nics (QEMU's -device
     name); None leaves the choice to whoever runs the topology (the lab's
-    nic_model, e1000 unless told otherwise)."""
+    nic_model, e1000 unless told otherwise). `impair` makes its link a bad
+    one: an impairment relay (xv6net.impair, "loss=5%,delay=20ms:10ms,...")
+    carries its frames both ways; on a stream LAN it sits between the two
+    guests."""
 
     lan: str
     mac: str | None = None
     ip: str | None = None     # an address, DHCP ("dhcp") or None
     model: str | None = None
+    impair: str | None = None
 
     @property
     def dhcp(self) -> bool:
@@ -272,6 +277,7 @@ def validate(topology: Topology) -> None:
     _check_dhcp_nics(topology)
     _check_hosts(topology)
     _check_routes(topology)
+    _check_impairments(topology)
 
 
 def _duplicates(names: Sequence[str]) -> list[str]:
@@ -460,6 +466,51 @@ def _check_routes(topology: Topology) -> None:
                 raise TopologyError(f"{what}: gateway {gateway} is on none of its LANs")
         if dups := _duplicates([str(route.network) for route in guest.routes]):
             raise TopologyError(f"guest {guest.name}: two routes to {', '.join(dups)}")
+
+
+def _check_impairments(topology: Topology) -> None:
+    for ref in topology.nics():
+        if ref.nic.impair is None:
+            continue
+        what = f"{ref.guest.name} {ref.ifname}"
+        try:
+            parse_impairment(ref.nic.impair)
+        except ImpairError as err:
+            raise TopologyError(f"{what}: impair {ref.nic.impair!r}: {err}") from None
+        lan = topology.lan(ref.nic.lan)
+        if lan.kind == "slirp":
+            raise TopologyError(f"{what}: no impairment relay on a SLiRP LAN "
+                                "(QEMU's user network has no link to relay)")
+    for lan in topology.lans:
+        if lan.kind == "stream" and len(impairments(topology, lan.name)) > 1:
+            raise TopologyError(f"stream LAN {lan.name}: one relay carries the wire; "
+                                "give its two NICs the same impairment (or one of them)")
+
+
+def impairments(topology: Topology, lan: str) -> list[str]:
+    """The different impairments that the NICs on a LAN ask for."""
+    specs = [ref.nic.impair for ref in topology.nics_on(lan) if ref.nic.impair is not None]
+    return sorted(set(specs))
+
+
+def with_impairment(topology: Topology, spec: str,
+                    guests: Sequence[str] | None = None) -> Topology:
+    """The topology with every bridged or stream NIC of the given guests (all
+    guests by default) impaired by spec, as `xv6net lab --impair` asks."""
+    names = list(guests) if guests else [guest.name for guest in topology.guests]
+    if unknown := sorted(set(names) - {guest.name for guest in topology.guests}):
+        raise TopologyError(f"--impair: no guest {', '.join(unknown)}")
+    new_guests = []
+    for guest in topology.guests:
+        nics = [replace(nic, impair=spec)
+                if guest.name in names and topology.lan(nic.lan).kind != "slirp" else nic
+                for nic in guest.nics]
+        new_guests.append(replace(guest, nics=nics))
+    result = replace(topology, guests=new_guests)
+    if not any(ref.nic.impair for ref in result.nics()):
+        raise TopologyError("--impair: no bridged or stream NIC to impair on "
+                            f"{', '.join(names)}")
+    return result
 
 
 def _check_slirp(lan: Lan, refs: Sequence[NicRef]) -> None:

@@ -35,7 +35,7 @@ PROVIDER = {
     "qemu-system-i386": "qemu-system-x86", "qemu-system-x86_64": "qemu-system-x86",
     "ip": "iproute2", "bridge": "iproute2", "tshark": "tshark", "arping": "arping",
     "ping": "iputils-ping", sys.executable: "python3-venv", "dnsmasq": "dnsmasq-base",
-    "clang": "clang", "traceroute": "traceroute",
+    "clang": "clang", "ethtool": "ethtool", "traceroute": "traceroute",
 }
 FUZZ_RUNTIME = {"libclang-rt-14-dev", "lib32stdc++-12-dev"}
 EVERYTHING = {*PROVIDER.values(), "gcc-multilib", *FUZZ_RUNTIME}
@@ -44,6 +44,7 @@ BANNERS = {
     "arping": "ARPing 2.23, by Thomas Habets <thomas@habets.se>\n",
     "ping": "ping from iputils 20221126\n",
     "dnsmasq": "Dnsmasq version 2.90  Copyright (c) 2000-2024 Simon Kelley\n",
+    "ethtool": "ethtool version 6.1\n",
     "traceroute": "Modern traceroute for Linux, version 2.1.2\n",
 }
 
@@ -146,8 +147,8 @@ def test_ensure_installs_once_and_rechecks():
     machine = FakeMachine({"make", "gcc", "binutils", "python3-venv"})
     still = bootstrap.ensure_packages(bootstrap.CHECKS, machine, install=machine.install)
     assert still == []
-    assert machine.installs == [["arping", "clang", "cpio", "dnsmasq-base", "gcc-multilib",
-                                 "iproute2", "iputils-ping", "lib32stdc++-12-dev",
+    assert machine.installs == [["arping", "clang", "cpio", "dnsmasq-base", "ethtool",
+                                 "gcc-multilib", "iproute2", "iputils-ping", "lib32stdc++-12-dev",
                                  "libclang-rt-14-dev", "qemu-system-x86", "traceroute",
                                  "tshark"]]
 

@@ -229,6 +229,47 @@ def test_results_readable_without_sudo(tmp_path, monkeypatch):
     assert path.stat().st_mode & 0o777 == 0o644
 
 
+def test_an_impaired_nic_is_relayed_not_bridged(tmp_path, as_root):
+    topo = topology.with_impairment(topology.two_guests(), "loss=5%", ["a"])
+    runner = FakeRunner()
+    lab = Lab(topo, tmp_path, runner=runner)
+    with netns.Netns("xv6n-9-7", runner=runner) as ns:
+        lab._build_lans(ns)
+    joined = runner.joined()
+    ip = "ip -n xv6n-9-7 "
+    # guest b's tap is on the bridge as before; guest a's is not
+    assert ip + "link set dev tap-b-0 master br-lan0 txqueuelen 4096" in joined
+    assert not any(call.startswith(ip + "link set dev tap-a-0 master br-lan0") for call in joined)
+    assert ip + "link add name im-a-0 type veth peer name ib-a-0" in joined
+    assert ip + "link set dev ib-a-0 master br-lan0" in joined
+    for dev in ("im-a-0", "ib-a-0"):
+        assert (f"ip netns exec xv6n-9-7 ethtool -K {dev} tx off tso off gso off gro off"
+                in joined)
+    # Linux's own stack never sees the relay's ports: both on a bridge kept down
+    assert joined.count(ip + "link add name xv6n-hold type bridge") == 1
+    assert ip + "link set dev tap-a-0 master xv6n-hold" in joined
+    assert ip + "link set dev im-a-0 master xv6n-hold" in joined
+    assert not any("dev xv6n-hold up" in call for call in joined)
+
+
+def test_an_impaired_wire_connects_the_second_guest_to_the_relay(tmp_path):
+    topo = topology.with_impairment(topology.back_to_back(), "dup=1%", ["b"])
+    lab = Lab(topo, tmp_path)
+    a = build_argv(lab.vm_spec(lab.topology.guest("a"), 0))
+    b = build_argv(lab.vm_spec(lab.topology.guest("b"), 1))
+    guest_port, relay_port = lab._ports["wire"], lab._relay_ports["wire"]
+    assert guest_port != relay_port
+    assert values(a, "-netdev")[0].endswith(f"addr.port={guest_port}")
+    assert values(b, "-netdev")[0].endswith(f"addr.port={relay_port}")
+
+
+def test_impair_report_is_a_result_file(tmp_path):
+    plain = Lab(topology.two_guests(), tmp_path)
+    impaired = Lab(topology.with_impairment(topology.two_guests(), "loss=1%"), tmp_path)
+    assert plain.impair_report() not in plain.result_files()
+    assert impaired.impair_report() in impaired.result_files()
+
+
 def test_linux_hosts_get_namespaces_of_their_own(tmp_path, as_root):
     runner = FakeRunner()
     lab = Lab(topology.routed(), tmp_path, runner=runner, netns_name="xv6n-9-3",
@@ -236,10 +277,12 @@ def test_linux_hosts_get_namespaces_of_their_own(tmp_path, as_root):
     with pytest.raises(VMError, match="run make first"):
         lab.start()
     joined = runner.joined()
-    left = next(call for call in joined if "veth peer name eth0" in call).split()[-1]
+    move = "ip -n xv6n-9-3 link set dev vx-left netns "
+    left = next(call for call in joined if call.startswith(move)).split()[-1]
     assert left.startswith("xv6n-") and left != "xv6n-9-3"
-    assert f"ip -n xv6n-9-3 link add vh-left type veth peer name eth0 netns {left}" in joined
+    assert "ip -n xv6n-9-3 link add name vx-left type veth peer name vh-left" in joined
     assert "ip -n xv6n-9-3 link set dev vh-left master br-lan1" in joined
+    assert f"ip -n {left} link set dev vx-left name eth0 address 52:54:76:38:00:00" in joined
     assert f"ip -n {left} address add 10.0.1.2/24 dev eth0" in joined
     assert f"ip -n {left} route add default via 10.0.1.1" in joined
     # no Linux address on any bridge: left and right can reach each other only through the guests

@@ -187,3 +187,19 @@ def test_remove_stale_deletes_only_dead_runs(as_root, monkeypatch):
     runner = FakeRunner(stdout=f"xv6n-{dead}-1\nxv6n-{os.getpid()}-1\nforeign\n")
     assert netns.remove_stale(runner) == [f"xv6n-{dead}-1"]
     assert runner.joined()[-1] == f"ip netns delete xv6n-{dead}-1"
+
+
+def test_a_tap_off_any_bridge_and_a_veth_for_a_relay():
+    runner = FakeRunner()
+    with Netns("xv6n-1-9", runner=runner) as ns:
+        ns.add_tap("tap-a-0", None)
+        ns.add_veth("im-a-0", "ib-a-0", bridge="br-lan0")
+        ns.detach("tap-a-0")
+        ns.detach("im-a-0")
+    joined = runner.joined()
+    ip = "ip -n xv6n-1-9 "
+    assert ip + "tuntap add dev tap-a-0 mode tap" in joined
+    assert not any(call.startswith(ip + "link set dev tap-a-0 master br") for call in joined)
+    assert joined.count(ip + "link add name xv6n-hold type bridge") == 1
+    assert joined.index(ip + "link set dev ib-a-0 master br-lan0") < \
+        joined.index(ip + "link set dev ib-a-0 up")

@@ -332,6 +332,38 @@ def test_services_from_dict():
         topology.from_dict({"lans": [], "guests": [{"name": "a"}], "services": [{"dhcpd": {}}]})
 
 
+def test_impairment_on_every_relayable_nic():
+    topo = topology.with_impairment(topology.two_lans(), "loss=5%,delay=20ms:10ms")
+    assert all(ref.nic.impair == "loss=5%,delay=20ms:10ms" for ref in topo.nics())
+    only_a = topology.with_impairment(topology.two_guests(), "dup=1%", ["a"])
+    assert [ref.nic.impair for ref in only_a.nics()] == ["dup=1%", None]
+
+
+def test_impairment_is_checked_when_the_topology_is_made():
+    with pytest.raises(TopologyError, match=r"a eth0: impair 'loss=200%'"):
+        topology.with_impairment(topology.two_guests(), "loss=200%")
+    with pytest.raises(TopologyError, match="no bridged or stream NIC"):
+        topology.with_impairment(topology.slirp(), "loss=1%")
+    with pytest.raises(TopologyError, match="no guest z"):
+        topology.with_impairment(topology.two_guests(), "loss=1%", ["z"])
+
+
+def test_impairment_in_a_topology_file():
+    data = {"lans": [{"name": "wire", "subnet": "10.0.0.0/24", "kind": "stream"}],
+            "guests": [{"name": "a", "nics": [{"lan": "wire", "ip": "10.0.0.2",
+                                               "impair": "reorder=25%"}]},
+                       {"name": "b", "nics": [{"lan": "wire", "ip": "10.0.0.3",
+                                               "impair": "loss=1%"}]}]}
+    with pytest.raises(TopologyError, match="one relay carries the wire"):
+        topology.from_dict(data)
+    data["guests"][1]["nics"][0]["impair"] = "reorder=25%"
+    assert topology.impairments(topology.from_dict(data), "wire") == ["reorder=25%"]
+    slirp = {"lans": [{"name": "user", "kind": "slirp"}],
+             "guests": [{"name": "a", "nics": [{"lan": "user", "impair": "loss=1%"}]}]}
+    with pytest.raises(TopologyError, match="SLiRP"):
+        topology.from_dict(slirp)
+
+
 # ---- routers and Linux hosts of their own -----------------------------------------
 
 def test_routed_chains_three_lans_through_two_routers():
