@@ -20,6 +20,7 @@
 #include "kernel/e1000_hw.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
+#include "kernel/net/nettrace.h"
 
 #define E1000_NRX 256   // receive descriptors (RDLEN must be a multiple of 128 bytes)
 #define E1000_NTX 64    // transmit descriptors
@@ -205,6 +206,7 @@ txreclaim(struct e1000 *e)
 static int
 e1000_xmit(struct netdev *dev, struct pbuf *pb)
 {
+  // EXERCISE(e1000-tx): put a frame on the transmit ring and tell the card
   struct e1000 *e = dev->priv;
   uint len = pbuf_len(pb);
 
@@ -226,10 +228,12 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
   e->tx[i].status = 0;
   e->txbuf[i] = pb;
   e->txnext = (i + 1) % E1000_NTX;
+  NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes", dev->name, i, len);
   mfence();   // the descriptor is in memory before the card hears of it
   wr(e, E1000_TDT, e->txnext);
   release(&e->txlock);
   return 0;
+  // END EXERCISE
 }
 
 // ---- receive ---------------------------------------------------------------
@@ -247,6 +251,7 @@ struct rxdrops {
 static struct pbuf *
 rxtake(struct e1000 *e, uint i, struct pbuf **fresh, struct rxdrops *drops)
 {
+  // EXERCISE(e1000-rx): take a received frame and refill its descriptor
   volatile struct e1000_rx_desc *d = &e->rx[i];
   struct pbuf *frame = 0;
   uint len = d->length;
@@ -264,6 +269,7 @@ rxtake(struct e1000 *e, uint i, struct pbuf **fresh, struct rxdrops *drops)
   d->addr = V2P(e->rxbuf[i]->base);
   d->status = 0;
   return frame;
+  // END EXERCISE
 }
 
 // How many descriptors from rxnext on the card has completed (at most max).
@@ -365,10 +371,12 @@ e1000intr(void *arg)
   if (icr & E1000_ICR_RXO)
     NETSTAT_ADD(&e->dev, rx_ringfull, 1);   // the card found no free descriptor
   if (icr & E1000_RX_CAUSES) {
+    // EXERCISE(e1000-rx): on a receive interrupt, mask it and wake the receive thread
     wr(e, E1000_IMC, E1000_RX_CAUSES);
     // Fewer than half the descriptors free, or frames already lost: the
     // receive thread must run now, not at the next tick.
     netdev_schedule(&e->dev, (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0)) != 0);
+    // END EXERCISE
   }
   if (icr & E1000_ICR_TXDW) {
     acquire(&e->txlock);

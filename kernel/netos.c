@@ -21,6 +21,17 @@ net_pid(void)
   return myproc()->pid;
 }
 
+// Interrupts off around the look-up (mycpu insists): the answer may be stale
+// once they are back on, which is all a trace line needs.
+int
+net_cpu(void)
+{
+  pushcli();
+  int c = cpuid();
+  popcli();
+  return c;
+}
+
 int
 net_copyin(void *dst, uint usrc, uint n)
 {

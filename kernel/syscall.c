@@ -135,6 +135,8 @@ extern int sys_sysinfo(void);
 extern int sys_sysctl(void);
 extern int sys_sysctlname(void);
 extern int sys_poll(void);
+extern int sys_nettrace(void);
+extern int sys_nettraceread(void);
 extern int sys_fcntl(void);
 
 static int (*syscalls[NSYSCALL])(void) = {
@@ -198,6 +200,8 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_sysctlname] sys_sysctlname,
   [SYS_poll]    sys_poll,
   [SYS_fcntl]   sys_fcntl,
+  [SYS_nettrace] sys_nettrace,
+  [SYS_nettraceread] sys_nettraceread,
 };
 
 void

@@ -94,6 +94,8 @@ static const struct call calls[] = {
   { SYS_getrandom, "getrandom", { K_WBUF, K_LEN, K_INT } },
   { SYS_poll, "poll", { K_POLLFDS, K_NFDS, K_TIMEOUT } },
   { SYS_fcntl, "fcntl", { K_FD, K_FCNTL, K_FFLAGS } },
+  { SYS_nettrace, "nettrace", { K_INT } },
+  { SYS_nettraceread, "nettraceread", { K_WBUF, K_LEN } },
   { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
 };
 

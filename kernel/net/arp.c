@@ -16,6 +16,7 @@
 #include "kernel/net/sysctl.h"
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
+#include "kernel/net/nettrace.h"
 
 #define NARP        64
 // Packets waiting on one entry, in bytes of buffers: the fragments of the
@@ -119,6 +120,7 @@ arpbuild(struct netdev *dev, int op, uint spa, const uchar *tha, uint tpa)
   else
     memset(m.tha, 0, ETH_ALEN);
   m.tpa = tpa;
+  NETTRACE_TAG(pb, NT_ARP);
   uchar *p = pbuf_put(pb, WIRE_ARP_LEN);
   if (p == 0) {
     pbuf_free(pb);
@@ -242,6 +244,7 @@ learn(struct arpentry *e, const uchar *mac, struct pbufq *ready)
   }
   e->confirmed = now();
   e->heard++;
+  // EXERCISE(arp-queue): hand the packets waiting on a resolved entry to *ready
   struct pbuf *pb;
   e->qbytes = 0;
   while ((pb = pbufq_get(&e->queue)) != 0) {
@@ -250,6 +253,7 @@ learn(struct arpentry *e, const uchar *mac, struct pbufq *ready)
     if (pbufq_put(ready, pb) < 0)
       pbuf_free(pb);
   }
+  // END EXERCISE
 }
 
 static void
@@ -326,14 +330,19 @@ arp_input(struct netdev *dev, struct pbuf *pb)
     wakeup(&tab);
   sendready(&ready);
 
+  NETTRACE(pb, "arp_input: %s from %d.%d.%d.%d%s -> %s", ah.op == ARPOP_REQUEST ? "request" :
+           ah.op == ARPOP_REPLY ? "reply" : "op?", NT_IP4(ah.spa), merged ? ", learned" : "",
+           !forus ? "not for us" : ah.op == ARPOP_REQUEST ? "reply" : "done");
   if (!forus) {
     __sync_fetch_and_add(&cnt.rx_notforus, 1);
   } else if (ah.op == ARPOP_REQUEST) {
+    // EXERCISE(arp-reply): answer an ARP request for our address
     struct pbuf *reply = arpbuild(dev, ARPOP_REPLY, dev->ipaddr, ah.sha, ah.spa);
     if (reply) {
       __sync_fetch_and_add(&cnt.answered, 1);
       ether_output(dev, reply, ah.sha, ETH_P_ARP);
     }
+    // END EXERCISE
   }
   pbuf_free(pb);
   return;
@@ -368,6 +377,7 @@ dropoldest(struct arpentry *e)
 static void
 enqueue(struct arpentry *e, struct pbuf *pb)
 {
+  // EXERCISE(arp-queue): queue a packet on an entry being resolved, within its bounds
   while (e->queue.len && (e->qbytes + pb->size > ARP_MAXQBYTES || e->queue.len == ARP_QLEN)) {
     dropoldest(e);
     while (e->queue.head && continues(e->queue.head))
@@ -375,6 +385,7 @@ enqueue(struct arpentry *e, struct pbuf *pb)
   }
   pbufq_put(&e->queue, pb);   // room made above (one 16 KiB buffer always fits)
   e->qbytes += pb->size;
+  // END EXERCISE
 }
 
 // Is ip a broadcast on dev's link: the limited broadcast, or the directed
@@ -405,6 +416,7 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
   if (e && e->state != ARP_INCOMPLETE) {
     memmove(mac, e->mac, ETH_ALEN);
     release(&tab.lock);
+    NETTRACE(pb, "arp_output: %d.%d.%d.%d is known -> ether", NT_IP4(nexthop));
     return ether_output(dev, pb, mac, ETH_P_IP);
   }
   if (e == 0) {
@@ -417,6 +429,8 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
     e->nextprobe = now() + ARP_RETRY_TICKS;
     request = 1;
   }
+  NETTRACE(pb, "arp_output: %d.%d.%d.%d unresolved -> queued%s", NT_IP4(nexthop),
+           request ? ", request sent" : "");
   enqueue(e, pb);
   release(&tab.lock);
   if (request)

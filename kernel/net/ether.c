@@ -6,6 +6,7 @@
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/wire.h"
+#include "kernel/net/nettrace.h"
 
 #define NETHERPROTO 8
 
@@ -60,7 +61,12 @@ ether_input(struct netdev *dev, struct pbuf *pb)
   }
   pb->pkttype = wire_ether_class(eh.dst, dev->mac);
   pb->ethertype = eh.type;
+  if (nettrace_mask &&
+      NETTRACE_TAG(pb, nettrace_class(eh.type, pb->rp + ETH_HLEN, pbuf_len(pb) - ETH_HLEN)))
+    nettrace_log("ether_input: %s, %d bytes, type 0x%04x -> %s", dev->name, pbuf_len(pb),
+                 eh.type, eh.type == ETH_P_IP ? "ip" : eh.type == ETH_P_ARP ? "arp" : "?");
   if (pb->pkttype == PACKET_OTHERHOST && !(dev->flags & IFF_PROMISC)) {
+    NETTRACE(pb, "ether_input: for another host -> dropped");
     count(&counters.otherhost);
     pbuf_free(pb);
     return;
@@ -97,6 +103,7 @@ ether_output(struct netdev *dev, struct pbuf *pb, const uchar *dst, ushort type)
   }
   if (pad)
     memset(pad, 0, ETH_ZLEN - len);
+  NETTRACE(pb, "ether_output: %s, %d bytes, type 0x%04x", dev->name, pbuf_len(pb), type);
   return netdev_xmit(dev, pb);
 }
 

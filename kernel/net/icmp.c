@@ -8,6 +8,7 @@
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
 #include "kernel/net/sysctl.h"
+#include "kernel/net/nettrace.h"
 
 #define ICMP_HLEN 8
 
@@ -39,6 +40,7 @@ static struct {
 static void
 echoreply(struct pbuf *pb, struct ip_info *info)
 {
+  // EXERCISE(icmp-echo): answer an echo request with an echo reply
   if (info->broadcast)
     return;   // no replies to broadcast pings (as Linux by default)
   uint len = pbuf_len(pb);
@@ -58,6 +60,7 @@ echoreply(struct pbuf *pb, struct ip_info *info)
     COUNT(tx);
     COUNT(txechoreply);
   }
+  // END EXERCISE
 }
 
 // An error about a datagram we sent: the original IP header and at least 8
@@ -84,11 +87,14 @@ icmp_input(struct pbuf *pb, struct ip_info *info)
 {
   COUNT(rx);
   if (pbuf_len(pb) < ICMP_HLEN || wire_cksum(pb->rp, pbuf_len(pb)) != 0) {
+    NETTRACE(pb, "icmp_input: short or bad checksum -> dropped");
     COUNT(rxerrors);
     pbuf_free(pb);
     return;
   }
   struct icmp_hdr *ih = (struct icmp_hdr *)pb->rp;
+  NETTRACE(pb, "icmp_input: type %d code %d%s", ih->type, ih->code,
+           ih->type == ICMP_ECHO ? ", echo request -> reply" : "");
   switch (ih->type) {
   case ICMP_ECHO:
     COUNT(echo);

@@ -10,6 +10,7 @@
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
 #include "kernel/net/sysctl.h"
+#include "kernel/net/nettrace.h"
 
 #define NROUTE   16
 #define NREASS    8
@@ -347,6 +348,9 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
     src = dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr;   // to ourselves: from ourselves
   ushort id = __sync_fetch_and_add(&nextid, 1);
   COUNT(tx);
+  if (nettrace_mask && NETTRACE_TAG(pb, nettrace_ipclass(proto)))
+    nettrace_log("ip_output: proto %d to %d.%d.%d.%d via %s, %d bytes", proto, NT_IP4(dst),
+                 dev->name, len + IP_HLEN);
   if (len + IP_HLEN > dev->mtu)
     return fragment(dev, nexthop, pb, id, ttl, proto, src, dst);
   struct ip_hdr *ih = (struct ip_hdr *)pbuf_push(pb, IP_HLEN);
@@ -640,6 +644,7 @@ badsource(struct netdev *dev, uint src, int dstclass)
 static uint
 checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
 {
+  // EXERCISE(ip-input): check an incoming IPv4 header; drop and count what is bad
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   uint len = pbuf_len(pb), hlen;
 
@@ -664,6 +669,7 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
   if (ih->ttl == 0)
     COUNT(ttlzero);
   return hlen;
+  // END EXERCISE
 }
 
 void
@@ -675,11 +681,13 @@ ip_input(struct netdev *dev, struct pbuf *pb)
 
   COUNT(rx);
   if ((hlen = checkhdr(dev, pb, &dstclass)) == 0) {
+    NETTRACE(pb, "ip_input: bad header, martian or not for us -> dropped");
     pbuf_free(pb);
     return;
   }
   if (dstclass == 0 && dev->type != ARPHRD_LOOPBACK) {   // for another host
     if (ip_forward(dev, pb, hlen) < 0) {
+      NETTRACE(pb, "ip_input: not for us, not forwarding -> dropped");
       COUNT(notforus);
       pbuf_free(pb);
     }
@@ -706,6 +714,9 @@ ip_input(struct netdev *dev, struct pbuf *pb)
     pbuf_free(pb);
     return;
   }
+  NETTRACE(pb, "ip_input: from %d.%d.%d.%d, %s, proto %d -> %s", NT_IP4(info.src),
+           info.broadcast ? "broadcast" : "for us", ih->proto, protos[ih->proto] ? "deliver" :
+           "protocol unreachable");
   if (protos[ih->proto] == 0) {
     COUNT(unknownproto);
     if (!info.broadcast)

@@ -14,6 +14,7 @@
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
 #include "kernel/net/sysctl.h"
+#include "kernel/net/nettrace.h"
 
 static int forwarding;   // net.ipv4.ip_forward
 
@@ -175,34 +176,42 @@ ip_forward(struct netdev *in, struct pbuf *pb, uint hlen)
   if (!forwarding)
     return -1;
   if (pb->pkttype != PACKET_HOST) {   // a link-layer broadcast is never passed on
+    NETTRACE(pb, "ip_forward: in a link-layer broadcast -> dropped");
     COUNT(linkbcast);
     pbuf_free(pb);
     return 0;
   }
   if (martian(ih->src) || martian(ih->dst) ||
       (ntohs(ih->off) & IP_OFFMASK) * 8 + len - hlen > 0xFFFF) {
+    NETTRACE(pb, "ip_forward: martian %d.%d.%d.%d > %d.%d.%d.%d -> dropped",
+             NT_IP4(ih->src), NT_IP4(ih->dst));
     COUNT(martians);
     pbuf_free(pb);
     return 0;
   }
   if (ih->ttl <= 1) {
+    NETTRACE(pb, "ip_forward: ttl %d -> time exceeded", ih->ttl);
     COUNT(ttlexceeded);
     fwderror(in, pb, hlen, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, 0);
     return 0;
   }
   struct netdev *out = ip_route(ih->dst, &nexthop);
   if (out == 0 || out->type == ARPHRD_LOOPBACK) {
+    NETTRACE(pb, "ip_forward: no route to %d.%d.%d.%d -> net unreachable", NT_IP4(ih->dst));
     COUNT(noroute);
     fwderror(in, pb, hlen, ICMP_UNREACH, ICMP_UNREACH_NET, 0);
     return 0;
   }
   if (len > out->mtu && (ntohs(ih->off) & IP_DF)) {
+    NETTRACE(pb, "ip_forward: %d bytes, DF, mtu %d -> fragmentation needed", len, out->mtu);
     COUNT(fragneeded);
     fwderror(in, pb, hlen, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, out->mtu);
     return 0;
   }
   decttl(ih);
   COUNT(datagrams);
+  NETTRACE(pb, "ip_forward: ttl now %d -> %s via %d.%d.%d.%d%s", ih->ttl, out->name,
+           NT_IP4(nexthop), len > out->mtu ? ", fragmented" : "");
   if (len > out->mtu)
     fwdfragment(out, nexthop, pb, hlen);
   else

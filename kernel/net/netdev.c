@@ -8,6 +8,7 @@
 #include "kernel/net/arp.h"
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
+#include "kernel/net/nettrace.h"
 
 static struct {
   struct spinlock lock;
@@ -285,6 +286,7 @@ netinit(void)
 {
   initlock(&table.lock, "netdev");
   initlock(&rxsched.lock, "netrx");
+  nettrace_init();
   pbufinit();
   etherinit();
   socketinit();

@@ -60,6 +60,7 @@ void wakeup(void *chan);
 void pollwakeup(void);        // a socket's readiness changed: wake poll() (s->lock held; sock.h)
 int  net_interrupted(void);   // the calling process was killed: end blocking calls with -EINTR
 int  net_pid(void);           // the calling process's id (for netstat)
+int  net_cpu(void);           // the CPU we run on (for the packet trace; 0 on the host)
 
 // ---- user memory: addresses in the calling process's address space;
 // 0 or -EFAULT ----

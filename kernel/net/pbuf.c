@@ -59,6 +59,7 @@ reset(struct pbuf *pb, uint headroom)
   pb->dev = 0;
   pb->ethertype = 0;
   pb->pkttype = 0;
+  pb->traced = 0;
 }
 
 // The first buffer of a free list, taken off it; 0 if the list is empty,
@@ -192,6 +193,7 @@ pbuf_copy(struct pbuf *pb)
   c->dev = pb->dev;
   c->ethertype = pb->ethertype;
   c->pkttype = pb->pkttype;
+  c->traced = pb->traced;
   return c;
 }
 

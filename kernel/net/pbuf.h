@@ -34,6 +34,7 @@ struct pbuf {
   ushort ethertype;         // set by the Ethernet layer on input (host order)
   uchar pkttype;            // PACKET_HOST, PACKET_BROADCAST, ... on input
   uchar isfree;             // in the pool (catches double frees)
+  uchar traced;             // the packet trace follows it (nettrace.h)
   uchar lladdr[6];          // destination MAC, for sends deferred by ARP
   uint srcaddr;             // datagram sockets: the sender's address (network order)
   ushort srcport;           //   and port (host order)

@@ -8,6 +8,7 @@
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
+#include "kernel/net/nettrace.h"
 
 #define UDP_HLEN 8
 #define EPHEMERAL_LO 49152
@@ -37,6 +38,7 @@ isudp(struct socket *s)
 static struct socket *
 lookup(uint dst, int broadcast, ushort dport, uint src, ushort sport)
 {
+  // EXERCISE(udp-demux): find the socket a datagram is for
   struct socket *best = 0;
   for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
     if (!isudp(s) || s->lport != dport || (s->laddr && s->laddr != dst && !broadcast))
@@ -54,6 +56,7 @@ lookup(uint dst, int broadcast, ushort dport, uint src, ushort sport)
     best = s;
   }
   return best;
+  // END EXERCISE
 }
 
 static void
@@ -77,6 +80,8 @@ udp_input(struct pbuf *pb, struct ip_info *info)
   }
   ushort sport = ntohs(uh->sport), dport = ntohs(uh->dport);
   struct socket *s = lookup(info->dst, info->broadcast, dport, info->src, sport);
+  NETTRACE(pb, "udp_input: port %d from %d.%d.%d.%d:%d -> %s", dport, NT_IP4(info->src),
+           sport, s ? "socket" : "no socket, port unreachable");
   if (s == 0) {
     COUNT(noport);
     icmp_error(pb, info, ICMP_UNREACH, ICMP_UNREACH_PORT);

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from xv6net import bench, docs, fuzz, nics, prof, topology
+from xv6net import bench, docs, exercise, fuzz, nics, prof, topology
 from xv6net.console import INTERRUPT_TIMEOUT, AbortError
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_arguments(commands.add_parser(
         "docs", help="run the commands of the samples in README.md and docs/ and update them "
                      "(--check: only compare their shapes)"))
+    exercise.add_arguments(
+        commands.add_parser("exercise", help="list the lab exercises marked in the source, "
+                                             "or write a tree with one stubbed out "
+                                             "(docs/exercises.md)"),
+        commands.add_parser("grade", help="build this tree and grade one exercise, "
+                                          "MIT-style (docs/exercises.md)"))
     return parser
 
 
@@ -401,7 +407,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench,
                    "docs": docs.cmd_docs}[args.command]
         return _with_teardown_on_sigterm(handler, args)
-    handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof, "fuzz": fuzz.cmd_fuzz}
+    handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof, "fuzz": fuzz.cmd_fuzz,
+                "exercise": exercise.cmd_exercise, "grade": exercise.cmd_grade}
     return handlers[args.command](args)
 
 

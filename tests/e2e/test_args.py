@@ -121,6 +121,8 @@ PROGRAMS = [
     Program("kprof", "missing", {"kprof start {}": sizes(2, 8192)},
             ("kprof frobnicate", "kprof stop now")),
     Program("ls", "runs"),
+    Program("nettrace", "runs", {"nettrace on {}": ("bogus", "icmp,", ",udp", "ICMP", "icmp,,udp")},
+            ("nettrace frobnicate", "nettrace off now", "nettrace on icmp udp")),
     Program("mkdir", "missing"),
     Program("mv", "missing", extra=("mv /tmp",)),
     Program("nc", "missing", {

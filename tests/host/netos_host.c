@@ -176,6 +176,12 @@ net_pid(void)
   return 1;
 }
 
+int
+net_cpu(void)
+{
+  return 0;
+}
+
 // ---- user memory ----
 
 // A host address that faults like an unmapped user address does.

@@ -111,6 +111,31 @@ test_an_unanswered_request_is_retried_each_second_then_fails(void)
   CHECK(host_pool_full());
 }
 
+// The queue of an entry being resolved is bounded (RFC 1122 2.3.2.2 asks
+// for at least one packet): the oldest make room, and the rest go out in
+// order once the reply comes.
+static void
+test_a_full_queue_drops_the_oldest_then_sends_the_rest_in_order(void)
+{
+  struct hostnic *eth0 = boot_eth0("");
+  for (int i = 0; i < 40; i++)
+    CHECK_EQ(send_udp_to(PEER_IP, 100 + i), 0);
+  CHECK_EQ(host_nsent(eth0), 1);                   // one request, however many wait
+  CHECK_EQ(arp_entry(PEER_IP).queued, 32);
+  CHECK_EQ(stats().arp_queue_drops, 8);
+  host_sent_clear(eth0);
+  uint len = host_arp_frame(frame, 2, peer_mac, PEER_IP, our_mac, OUR_IP, our_mac);
+  host_receive(eth0, frame, len);
+  CHECK_EQ(host_nsent(eth0), 32);
+  for (int i = 8; i < 40 && host_nsent(eth0) > 0; i++) {
+    struct frame *f = next_sent(eth0);
+    CHECK_MEM(f->b, peer_mac, 6);
+    CHECK_EQ(get16(f->b + 14 + 20 + 2), 100 + i);  // the newest 32, oldest first
+  }
+  CHECK_EQ(arp_entry(PEER_IP).queued, 0);
+  CHECK(host_pool_full());
+}
+
 // Resolve the peer as output does: our request, its reply.
 static void
 resolve_peer(struct hostnic *eth0)
@@ -207,6 +232,7 @@ static const struct test tests[] = {
   TEST(test_a_request_for_another_host_is_not_answered_nor_learned),
   TEST(test_output_waits_for_the_reply_then_goes_to_the_right_mac),
   TEST(test_an_unanswered_request_is_retried_each_second_then_fails),
+  TEST(test_a_full_queue_drops_the_oldest_then_sends_the_rest_in_order),
   TEST(test_entries_go_stale_then_are_removed),
   TEST(test_a_stale_entry_is_still_used),
   TEST(test_a_sender_claiming_our_address_is_counted_and_ignored),

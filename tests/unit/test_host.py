@@ -52,6 +52,23 @@ def test_host_tests_pass(built, source):
     assert passed >= 5 * len(declared)
 
 
+def declared_cases() -> list[tuple[str, str]]:
+    """(source, test) for every TEST() of tests/host/*.c."""
+    return [(src.stem, name) for src in SOURCES
+            for name in re.findall(r"^\s*TEST\((test_\w+)\),$", src.read_text(), re.MULTILINE)]
+
+
+@pytest.mark.parametrize(("source", "name"), declared_cases(),
+                         ids=[f"{s}-{n}" for s, n in declared_cases()])
+def test_host_case(built, source, name):
+    """One host test alone (TEST_ONLY): what the exercise graders run
+    (src/xv6net/exercise.py), so that each earns its own points."""
+    result = run(built / source, TEST_ONLY=name)
+    assert re.findall(r"^(ok  |FAIL) (test_\w+)$", result.stdout, re.MULTILINE) == [
+        ("ok  ", name)], result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_a_planted_bug_fails_the_arp_tests(built, tmp_path):
     planted = tmp_path / "arp.c"
     text = (ROOT / "kernel/net/arp.c").read_text()

@@ -68,4 +68,6 @@ exit:
   .size exit, . - exit
 SYSCALL(sysinfo)
 SYSCALL(poll)
+SYSCALL(nettrace)
+SYSCALL(nettraceread)
 SYSCALL(fcntl)

@@ -1,0 +1,550 @@
+"""Lab exercises cut from the working code, and their graders (docs/exercises.md).
+
+A solution region in the kernel's source is a run of lines between two
+comment lines:
+
+    // EXERCISE(arp-reply): answer an ARP request for our address
+    ...the solution...
+    // END EXERCISE
+
+One exercise may have several regions (e1000-rx: the refill and the
+interrupt), in one file or several. The markers are comments only, so the
+full tree builds and runs as it is. What replaces a region in a student's
+tree (its stub) lives in the side table EXERCISES below, one stub per region
+in source order (files sorted by path, then by line), together with the
+handout's text and the tests that grade it: the markers stay one line each,
+and the kernel's source reads as ordinary code.
+
+`make_tree` writes a copy of the git-tracked tree with one exercise's regions
+replaced by their stubs (the markers kept, so the student sees where to
+write) and a HANDOUT.md; `grade` builds a tree, runs the exercise's tests
+with pytest and prints a score per test and a total, in the style of MIT's
+6.1810 graders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+BEGIN = re.compile(r"^(?P<indent>\s*)// EXERCISE\((?P<name>[a-z0-9][a-z0-9-]*)\): (?P<desc>\S.*)$")
+END = re.compile(r"^\s*// END EXERCISE\s*$")
+LOOSE = re.compile(r"//\s*(END )?EXERCISE")   # anything that looks like a marker
+SCAN_DIRS = ("kernel", "user")
+SCAN_SUFFIXES = (".c", ".h", ".S")
+HOST_TESTS = "tests/unit/test_host.py::test_host_case"
+BUILD_TARGETS = ("all", "host-tests")
+BUILD_TIMEOUT = 900.0
+TEST_TIMEOUT = 1800.0
+
+
+class ExerciseError(Exception):
+    """A malformed marker, an unknown exercise, a tree that cannot be written."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """Lines begin+1 .. end-1 (0-based) of path are the solution; begin and end
+    are the marker lines."""
+
+    name: str
+    description: str
+    path: str
+    begin: int
+    end: int
+    indent: str
+
+
+@dataclass(frozen=True)
+class GradedTest:
+    nodeid: str
+    points: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    stubs: tuple[str, ...]   # one per region, in source order
+    task: str                # the handout's "what to implement"
+    reading: str             # RFC sections, manual pages
+    tests: tuple[GradedTest, ...]
+
+
+def host(source: str, test: str, points: int = 10) -> GradedTest:
+    """A test of tests/host/SOURCE.c, run alone through pytest."""
+    return GradedTest(f"{HOST_TESTS}[{source}-{test}]", points,
+                      f"{source}: {test.removeprefix('test_').replace('_', ' ')}")
+
+
+def e2e(nodeid: str, points: int = 20) -> GradedTest:
+    """An end-to-end test (boots guests)."""
+    name = nodeid.rsplit("::", 1)[-1]
+    return GradedTest(nodeid, points, "e2e: " + name.removeprefix("test_").replace("_", " "))
+
+
+# ---- the side table: stubs, handouts, graders --------------------------------------
+
+EXERCISES: dict[str, Exercise] = {e.name: e for e in (
+    Exercise(
+        name="e1000-tx",
+        stubs=(
+            "// TODO: put pb on the transmit ring and tell the card (HANDOUT.md).\n"
+            "pbuf_free(pb);\n"
+            "return -ENOSYS;\n",
+        ),
+        task="Write the body of `e1000_xmit` in kernel/e1000.c: reclaim the descriptors the "
+             "card has finished (`txreclaim`), refuse with -ENOBUFS (freeing the buffer) when "
+             "the ring is full, fill the next legacy transmit descriptor (address, length, "
+             "EOP | IFCS | RS), remember the buffer so that it is freed once sent, and move "
+             "the tail (TDT) past it. All of it under `e->txlock`: the interrupt handler "
+             "reclaims too. Make sure the descriptor is in memory before the card is told.",
+        reading="Intel 8254x Software Developer's Manual (317453006EN), section 3.3 "
+                "(legacy transmit descriptor), 3.4 (transmit descriptor ring), 13.4.38-42 "
+                "(TDBAL..TDT); docs/e1000.md",
+        tests=(
+            e2e("tests/e2e/test_lan.py::test_slirp_gateway_answers_arp[e1000]"),
+            e2e("tests/e2e/test_lan.py::test_back_to_back_without_root[e1000]"),
+        ),
+    ),
+    Exercise(
+        name="e1000-rx",
+        stubs=(
+            "// TODO: hand the frame up and post *fresh in its place (HANDOUT.md).\n"
+            "e->rx[i].status = 0;   // dropped: the slot goes back to the card as it was\n"
+            "drops->errors++;\n"
+            "return 0;\n",
+            "// TODO: mask receive interrupts and schedule the receive thread.\n",
+        ),
+        task="Two pieces of kernel/e1000.c. In `rxtake`: a completed descriptor with a "
+             "good frame (EOP set, no errors, a sane length) gives up its buffer (set the "
+             "buffer's end to the frame's length) and gets the fresh one in its place; a bad "
+             "one, or a good one with no fresh buffer, is counted in *drops and keeps its "
+             "buffer; either way the descriptor is re-armed (address, status 0) for the "
+             "card. In `e1000intr`: when ICR has a receive cause, mask receive interrupts "
+             "(IMC) and schedule the device's poll with `netdev_schedule` (urgent when the "
+             "ring is filling: RXO or RXDMT0); `e1000_irqenable` unmasks them once the "
+             "ring is empty.",
+        reading="Intel 8254x Software Developer's Manual, section 3.2 (receive descriptors "
+                "and ring), 13.4.17-20 (ICR, ICS, IMS, IMC), 13.4.27-32 (RDBAL..RDT); "
+                "docs/e1000.md",
+        tests=(
+            e2e("tests/e2e/test_lan.py::test_slirp_gateway_answers_arp[e1000]"),
+            e2e("tests/e2e/test_lan.py::test_back_to_back_without_root[e1000]"),
+        ),
+    ),
+    Exercise(
+        name="arp-reply",
+        stubs=(
+            "// TODO: answer the request (HANDOUT.md).\n",
+        ),
+        task="In `arp_input` (kernel/net/arp.c), a request for our address must be answered: "
+             "build a reply (`arpbuild`) from us to the asker, with our address as sender "
+             "and the asker's as target, count it in `cnt.answered`, and send it to the "
+             "asker's hardware address with `ether_output`.",
+        reading="RFC 826 (\"Packet Reception\"); RFC 1122 section 2.3.2; arp(7)",
+        tests=(
+            host("test_arp", "test_a_request_for_us_is_answered_and_its_sender_learned"),
+            host("test_arp", "test_a_request_for_another_host_is_not_answered_nor_learned"),
+            e2e("tests/e2e/test_lan.py::test_back_to_back_without_root[e1000]"),
+        ),
+    ),
+    Exercise(
+        name="arp-queue",
+        stubs=(
+            "// TODO: send the waiting packets to the resolved address (HANDOUT.md).\n",
+            "// TODO: keep pb until the address is resolved (HANDOUT.md).\n"
+            "// dropoldest() and continues() are there for you.\n"
+            "(void)dropoldest;\n"
+            "(void)continues;\n"
+            "cnt.queue_drops++;\n"
+            "pbuf_free(pb);\n",
+        ),
+        task="Packets sent to a neighbour whose address is being resolved wait on its "
+             "entry (kernel/net/arp.c). In `enqueue`: put pb on `e->queue` and add its "
+             "buffer size to `e->qbytes`; when the queue is full (ARP_QLEN packets or "
+             "ARP_MAXQBYTES bytes), drop the oldest packets first (`dropoldest`), and with "
+             "a datagram's first fragment drop the fragments that follow it (`continues`), "
+             "which could never be reassembled. In `learn`: once the address is known, move "
+             "every waiting packet to *ready with its device and destination address set "
+             "(`pb->dev`, `pb->lladdr`) and reset `e->qbytes`; the caller sends them once "
+             "the table's lock is dropped.",
+        reading="RFC 1122 section 2.3.2.2 (ARP packet queue); RFC 826",
+        tests=(
+            host("test_arp", "test_output_waits_for_the_reply_then_goes_to_the_right_mac"),
+            host("test_arp", "test_a_full_queue_drops_the_oldest_then_sends_the_rest_in_order"),
+            host("test_arp", "test_an_unanswered_request_is_retried_each_second_then_fails"),
+            e2e("tests/e2e/test_ip_wire.py::test_a_fragmented_datagram_waits_whole_for_arp[e1000]"),
+        ),
+    ),
+    Exercise(
+        name="ip-input",
+        stubs=(
+            "// TODO: check the header (HANDOUT.md); badsource() is there for you.\n"
+            "(void)badsource;\n"
+            "(void)dev;\n"
+            "(void)pb;\n"
+            "*dstclass = 0;\n"
+            "COUNT(hdrerrors);\n"
+            "return 0;\n",
+        ),
+        task="Write `checkhdr` in kernel/net/ip.c: return the header length of a good "
+             "IPv4 packet, or 0 after counting why it is dropped. Drop (COUNT(hdrerrors)) "
+             "what is shorter than a header, not version 4, with a header length under 20 "
+             "or past the packet, or a total length shorter than the header or longer than "
+             "the packet; drop (COUNT(badsum)) a header whose checksum is wrong. Trim the "
+             "Ethernet padding past the total length (`pbuf_trim`). Set *dstclass "
+             "(`ip_addrclass` of the destination) and drop (COUNT(addrerrors)) martian "
+             "sources (`badsource`), destination 0.0.0.0, and 127/8 from anywhere but lo; "
+             "drop (COUNT(notforus)) what is for another host (unless it came on lo). "
+             "Count, but keep, a TTL of 0.",
+        reading="RFC 791 section 3.1 (header format); RFC 1122 sections 3.2.1.1-3.2.1.8 "
+                "(what a host checks); RFC 1071 (the checksum)",
+        tests=(
+            host("test_ip", "test_an_echo_request_gets_the_exact_reply"),
+            host("test_ip", "test_bad_headers_are_dropped_and_counted"),
+            host("test_ip", "test_other_hosts_and_martian_sources_are_dropped"),
+            host("test_ip", "test_fragments_in_any_order_are_reassembled"),
+        ),
+    ),
+    Exercise(
+        name="icmp-echo",
+        stubs=(
+            "// TODO: send the echo reply (HANDOUT.md).\n"
+            "(void)pb;\n"
+            "(void)info;\n",
+        ),
+        task="Write `echoreply` in kernel/net/icmp.c: no reply to a broadcast ping; "
+             "otherwise copy the request (rp is at its ICMP header) into a new buffer of "
+             "its size (`pbuf_alloc_len`, `pbuf_put`), make it an echo reply (type 0, code "
+             "0), recompute the checksum over the whole message (`wire_cksum`, with the "
+             "field zeroed first), and send it with `ip_output` from the address the request "
+             "was sent to, back to its source; count what went out (tx, txechoreply). "
+             "The request itself is freed by the caller.",
+        reading="RFC 792 (\"Echo or Echo Reply Message\"); RFC 1122 section 3.2.2.6",
+        tests=(
+            host("test_ip", "test_an_echo_request_gets_the_exact_reply"),
+            host("test_ip", "test_fragments_in_any_order_are_reassembled"),
+            e2e("tests/e2e/test_ip_wire.py::test_echo_request_gets_a_correct_reply[e1000-56]"),
+        ),
+    ),
+    Exercise(
+        name="udp-demux",
+        stubs=(
+            "// TODO: find the socket (HANDOUT.md).\n"
+            "(void)dst;\n"
+            "(void)broadcast;\n"
+            "(void)dport;\n"
+            "(void)src;\n"
+            "(void)sport;\n"
+            "return 0;\n",
+        ),
+        task="Write `lookup` in kernel/net/udp.c: walk the AF_INET sockets with "
+             "`sock_next` (it holds a reference on the socket it returns and puts the one it "
+             "was given) and return, with a reference held, the UDP socket bound to dport "
+             "whose local address is unset, or is dst, or any when the datagram is a "
+             "broadcast. A connected socket (rport set) matches only a datagram from its "
+             "remote address and port, and beats an unconnected one; return 0 if none. "
+             "Every reference you do not return must be put (`sock_put`).",
+        reading="RFC 768; RFC 1122 section 4.1.3.5; udp(7) (\"connect\")",
+        tests=(
+            host("test_udp", "test_a_datagram_reaches_the_bound_socket_with_its_source"),
+            host("test_udp", "test_a_port_unreachable_refuses_the_connected_socket"),
+            host("test_udp", "test_loopback_delivers_to_ourselves"),
+            host("test_udp", "test_a_full_queue_drops_and_counts_and_close_frees_it"),
+        ),
+    ),
+)}
+
+
+# ---- markers --------------------------------------------------------------------------
+
+
+def parse_regions(text: str, path: str) -> list[Region]:
+    """The regions marked in one file's text; ExerciseError on a malformed marker."""
+    regions: list[Region] = []
+    open_: tuple[int, re.Match[str]] | None = None
+    for lineno, line in enumerate(text.splitlines()):
+        begin, end = BEGIN.match(line), END.match(line)
+        where = f"{path}:{lineno + 1}"
+        if begin:
+            if open_:
+                raise ExerciseError(f"{where}: EXERCISE inside the region opened at line "
+                                    f"{open_[0] + 1}")
+            open_ = (lineno, begin)
+        elif end:
+            if not open_:
+                raise ExerciseError(f"{where}: END EXERCISE without an EXERCISE")
+            start, m = open_
+            regions.append(Region(m["name"], m["desc"].strip(), path, start, lineno,
+                                  m["indent"]))
+            open_ = None
+        elif LOOSE.search(line):
+            raise ExerciseError(f"{where}: malformed marker (want '// EXERCISE(name): what' "
+                                f"or '// END EXERCISE'): {line.strip()}")
+    if open_:
+        raise ExerciseError(f"{path}:{open_[0] + 1}: EXERCISE without an END EXERCISE")
+    return regions
+
+
+def source_files(root: Path) -> list[Path]:
+    """The files markers may be in, sorted (the order stubs are listed in)."""
+    files = [p for d in SCAN_DIRS if (root / d).is_dir() for p in (root / d).rglob("*")
+             if p.suffix in SCAN_SUFFIXES and p.is_file()]
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def scan(root: Path) -> dict[str, list[Region]]:
+    """Every exercise's regions in the tree at root, in source order."""
+    found: dict[str, list[Region]] = {}
+    for path in source_files(root):
+        rel = path.relative_to(root).as_posix()
+        for region in parse_regions(path.read_text(errors="replace"), rel):
+            found.setdefault(region.name, []).append(region)
+    return found
+
+
+def check_table(found: dict[str, list[Region]]) -> None:
+    """Markers and the side table agree: every marked exercise is in the table
+    with one stub per region, and every exercise in the table is marked."""
+    for name, regions in found.items():
+        ex = EXERCISES.get(name)
+        if ex is None:
+            raise ExerciseError(f"{regions[0].path}:{regions[0].begin + 1}: exercise {name} "
+                                f"is not in xv6net/exercise.py's EXERCISES")
+        if len(ex.stubs) != len(regions):
+            raise ExerciseError(f"exercise {name}: {len(regions)} regions marked but "
+                                f"{len(ex.stubs)} stubs in EXERCISES")
+    missing = sorted(set(EXERCISES) - set(found))
+    if missing:
+        raise ExerciseError(f"no regions marked for: {', '.join(missing)}")
+
+
+def stripped(text: str, regions: list[Region], stubs: list[str]) -> str:
+    """text with each region's solution lines replaced by its stub (indented as
+    its marker); the markers stay."""
+    lines = text.splitlines(keepends=True)
+    for region, stub in sorted(zip(regions, stubs, strict=True),
+                               key=lambda rs: rs[0].begin, reverse=True):
+        body = [(region.indent + s if s.strip() else "\n") for s in stub.splitlines(True)]
+        body = [b if b.endswith("\n") else b + "\n" for b in body]
+        lines[region.begin + 1:region.end] = body
+    return "".join(lines)
+
+
+# ---- the student's tree -----------------------------------------------------------------
+
+
+def tracked_files(root: Path) -> list[str]:
+    """The files git tracks at root (as they are in the working tree)."""
+    proc = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise ExerciseError(f"{root}: not a git tree ({proc.stderr.decode().strip()})")
+    return [n for n in proc.stdout.decode().split("\0") if n and (root / n).is_file()]
+
+
+def handout(ex: Exercise, regions: list[Region]) -> str:
+    where = "\n".join(f"- `{r.path}`, lines {r.begin + 1}-{r.end + 1}: {r.description}"
+                      for r in regions)
+    points = sum(t.points for t in ex.tests)
+    tests = "\n".join(f"- {t.title} ({t.points} points): `{t.nodeid}`" for t in ex.tests)
+    return f"""# Exercise {ex.name}: {regions[0].description}
+
+## What to implement
+
+{ex.task}
+
+Where (between the `// EXERCISE({ex.name})` and `// END EXERCISE` lines; the rest of
+the tree is complete and working):
+
+{where}
+
+## Read
+
+{ex.reading}
+
+## Build and test
+
+    make                      # the kernel and initramfs; -Werror, as the grader builds
+    make qemu                 # boot it and try it (ping 10.0.2.2, arp, netstat)
+    make host-tests           # the network stack built for the host (ASan/UBSan)
+
+## Grade
+
+    xv6net grade {ex.name}       # builds, then runs these tests ({points} points):
+
+{tests}
+
+The grade is full marks only when every test passes; `xv6net grade {ex.name} -x`
+stops at the first failure. Each test's name says what it checks; read it in
+tests/ when one fails.
+"""
+
+
+def make_tree(src: Path, name: str, dest: Path) -> list[Region]:
+    """Write at dest a copy of the git-tracked tree at src with exercise name's
+    regions replaced by their stubs, and HANDOUT.md. dest must not exist, or be
+    an empty directory."""
+    found = scan(src)
+    check_table(found)
+    if name not in EXERCISES:
+        raise ExerciseError(f"no exercise {name!r} (xv6net exercise list)")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ExerciseError(f"{dest}: exists and is not an empty directory")
+    regions, ex = found[name], EXERCISES[name]
+    byfile: dict[str, list[Region]] = {}
+    for r in regions:
+        byfile.setdefault(r.path, []).append(r)
+    stubs = dict(zip(regions, ex.stubs, strict=True))
+    for rel in tracked_files(src):
+        out = dest / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src / rel, out)
+        if rel in byfile:
+            text = (src / rel).read_text()
+            out.write_text(stripped(text, byfile[rel], [stubs[r] for r in byfile[rel]]))
+    regions = scan(dest)[name]   # where they are now, stubbed
+    (dest / "HANDOUT.md").write_text(handout(ex, regions))
+    return regions
+
+
+# ---- the grader ----------------------------------------------------------------------------
+
+
+def find_root(start: Path) -> Path:
+    """The tree (a Makefile beside kernel/) at or above start."""
+    for d in (start, *start.parents):
+        if (d / "Makefile").is_file() and (d / "kernel").is_dir():
+            return d
+    raise ExerciseError(f"{start}: not inside an xv6net tree (no Makefile beside kernel/)")
+
+
+def build(root: Path) -> tuple[bool, str]:
+    proc = subprocess.run(["make", "-s", "-j2", *BUILD_TARGETS], cwd=root, capture_output=True,
+                          text=True, timeout=BUILD_TIMEOUT, check=False)
+    return proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@dataclass(frozen=True)
+class Outcome:
+    test: GradedTest
+    status: str      # OK, FAIL, SKIP, NOT RUN
+    seconds: float
+
+
+def _junit_key(nodeid: str) -> tuple[str, str]:
+    """(module, name) as pytest's JUnit XML reports a node id."""
+    path, _, name = nodeid.partition("::")
+    return path.removesuffix(".py").replace("/", "."), name.rsplit("::", 1)[-1]
+
+
+def run_tests(root: Path, tests: tuple[GradedTest, ...], stop_first: bool) -> list[Outcome]:
+    """Run the tests with pytest in root; one outcome per test."""
+    with tempfile.TemporaryDirectory(prefix="xv6net-grade-") as tmp:
+        report = Path(tmp) / "report.xml"
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                f"--junitxml={report}", "-o", "junit_family=xunit1",
+                *(["-x"] if stop_first else []), *(t.nodeid for t in tests)]
+        subprocess.run(argv, cwd=root, capture_output=True, text=True,
+                       timeout=TEST_TIMEOUT, check=False)
+        results: dict[tuple[str, str], tuple[str, float]] = {}
+        if report.is_file():
+            for case in ET.parse(report).getroot().iter("testcase"):
+                status = "OK"
+                if case.find("failure") is not None or case.find("error") is not None:
+                    status = "FAIL"
+                elif case.find("skipped") is not None:
+                    status = "SKIP"
+                results[(case.get("classname", ""), case.get("name", ""))] = (
+                    status, float(case.get("time", "0")))
+    outcomes = []
+    for t in tests:
+        status, secs = results.get(_junit_key(t.nodeid), ("NOT RUN", 0.0))
+        outcomes.append(Outcome(t, status, secs))
+    return outcomes
+
+
+def grade(root: Path, name: str, stop_first: bool = False) -> int:
+    """Build the tree and run exercise name's tests; print a score per test and
+    a total. 0 only when the build and every test pass."""
+    ex = EXERCISES.get(name)
+    if ex is None:
+        raise ExerciseError(f"no exercise {name!r} (xv6net exercise list)")
+    total = sum(t.points for t in ex.tests)
+    print(f"== Grading {name} in {root} ==", flush=True)
+    t0 = time.monotonic()
+    ok, output = build(root)
+    print(f"make: {'OK' if ok else 'FAIL'} ({time.monotonic() - t0:.1f}s)", flush=True)
+    if not ok:
+        print(output[-4000:])
+        print(f"Score: 0/{total}")
+        return 1
+    score, failed = 0, []
+    for o in run_tests(root, ex.tests, stop_first):
+        if o.status in ("FAIL", "SKIP"):
+            failed.append(o.test.nodeid)
+        shown = f"{o.status} ({o.seconds:.1f}s)" if o.status != "NOT RUN" else o.status
+        print(f"{o.test.title}: {shown}  [{o.test.points if o.status == 'OK' else 0}"
+              f"/{o.test.points}]")
+        score += o.test.points if o.status == "OK" else 0
+    print(f"Score: {score}/{total}")
+    if failed:
+        print(f"(see why with: python -m pytest -x '{failed[0]}')")
+    return 0 if score == total else 1
+
+
+# ---- the command line ----------------------------------------------------------------------
+
+
+def add_arguments(exercise: argparse.ArgumentParser, grade_: argparse.ArgumentParser) -> None:
+    actions = exercise.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="the exercises marked in this tree, one line each")
+    make = actions.add_parser("make", help="write a copy of the tree with one exercise "
+                                           "stubbed out, and HANDOUT.md")
+    make.add_argument("name")
+    make.add_argument("dir", type=Path)
+    grade_.add_argument("name")
+    grade_.add_argument("-x", "--exitfirst", action="store_true",
+                        help="stop at the first failing test")
+    grade_.add_argument("--tree", type=Path, help="the tree to grade (default: the one "
+                                                  "around the current directory)")
+
+
+def cmd_exercise(args: argparse.Namespace) -> int:
+    try:
+        root = find_root(Path.cwd())
+        if args.action == "list":
+            found = scan(root)
+            check_table(found)
+            for name in EXERCISES:
+                regions = found[name]
+                files = ", ".join(dict.fromkeys(r.path for r in regions))
+                what = "; ".join(dict.fromkeys(r.description for r in regions))
+                print(f"{name:<10} {what} ({files})")
+            return 0
+        regions = make_tree(root, args.name, args.dir)
+        print(f"{args.dir}: {args.name} stubbed in "
+              f"{', '.join(dict.fromkeys(r.path for r in regions))}; read "
+              f"{args.dir / 'HANDOUT.md'}")
+        return 0
+    except ExerciseError as err:
+        print(f"xv6net exercise: {err}", file=sys.stderr)
+        return 1
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    try:
+        root = find_root((args.tree or Path.cwd()).resolve())
+        return grade(root, args.name, args.exitfirst)
+    except ExerciseError as err:
+        print(f"xv6net grade: {err}", file=sys.stderr)
+        return 1
