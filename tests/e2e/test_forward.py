@@ -12,8 +12,11 @@ lan2. One lab for the module; each test leaves it as it found it.
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from guestnet import deltas, parse_ipstats
@@ -190,3 +193,39 @@ def test_guest_traceroute_stars_where_nobody_answers_then_host_unreachable(lab):
     out = lab.guest("r2").run("traceroute -n -f 2 -m 2 -q 1 -w 5 10.0.1.7",
                               timeout=TRACE_TIMEOUT)
     assert re.fullmatch(rf" 2  {re.escape(R1_LAN2)}  \d+\.\d{{3}} ms !H", out.splitlines()[1]), out
+
+
+XFER = Path(__file__).with_name("xfer.py")
+MIB = 1024 * 1024
+XFER_TIMEOUT = 180.0
+
+
+def test_linux_tcp_across_both_routers(lab):
+    """10 MiB each way at once between left and right by Linux's TCP, every
+    segment forwarded by both guests; both streams checked by SHA-256."""
+    from xfer import expected  # noqa: PLC0415 (beside this file, not a package)
+    r1, r2 = lab.guest("r1"), lab.guest("r2")
+    before1, before2 = ipstats(r1), ipstats(r2)
+    size = 10 * MIB
+    sinks = [lab.host_popen("right", [sys.executable, str(XFER), "sink", "5001",
+                                      "--timeout", str(XFER_TIMEOUT)]),
+             lab.host_popen("left", [sys.executable, str(XFER), "sink", "5002",
+                                     "--timeout", str(XFER_TIMEOUT)])]
+    for sink in sinks:
+        assert sink.stdout is not None
+        assert sink.stdout.readline().strip() == "listening"
+    sources = [lab.host_popen("left", [sys.executable, str(XFER), "source", RIGHT, "5001",
+                                       str(size), "1", "--timeout", str(XFER_TIMEOUT)]),
+               lab.host_popen("right", [sys.executable, str(XFER), "source", LEFT, "5002",
+                                        str(size), "2", "--timeout", str(XFER_TIMEOUT)])]
+    results = [proc.communicate(timeout=XFER_TIMEOUT + 20) for proc in sinks + sources]
+    for proc, (_, err) in zip(sinks + sources, results, strict=True):
+        assert proc.returncode == 0, err
+    got = [json.loads(out.splitlines()[-1]) for out, _ in results]
+    assert got[0] == got[2] == expected(size, 1)     # left -> right
+    assert got[1] == got[3] == expected(size, 2)     # right -> left
+    for vm, before in ((r1, before1), (r2, before2)):
+        change = deltas(before, ipstats(vm))
+        # at least a full-sized segment's worth each way (1448-byte segments)
+        assert change["ip.forwdatagrams"] >= 2 * size // 1448, change
+        assert change["ip.delivered"] == 0, change
