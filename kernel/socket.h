@@ -48,6 +48,10 @@ struct linger {
 #define SO_RCVTIMEO 20   // struct timeval: 0 means block forever
 
 #define IPPROTO_IP    0
+// Linux's IP_TTL (level IPPROTO_IP), int: the TTL of datagrams sent, 1 to
+// 255, -1 for the default. user/net.h calls it IP_TTL; in the kernel that
+// name is the default TTL (kernel/net/ip.h).
+#define SOCK_IP_TTL   2
 #define IPPROTO_ICMP  1
 #define IPPROTO_TCP   6
 #define IPPROTO_UDP  17
@@ -214,6 +218,9 @@ struct netstat_info {
   uint ip_tx, ip_tx_noroute, ip_tx_nobufs;
   uint ip_frag_created, ip_frag_fails, ip_reasm_reqds, ip_reasm_oks, ip_reasm_fails, ip_reasm_timeouts;
   uint ip_reasm_dups;    // exact duplicate fragments, dropped alone
+  // IPv4 forwarding (kernel/net/ipforward.c): forwarded, then drops by reason
+  uint ip_forw_datagrams, ip_forw_ttlexceeded, ip_forw_noroute, ip_forw_martians;
+  uint ip_forw_linkbcast, ip_forw_fragneeded, ip_forw_fragcreated, ip_forw_nobufs;
   // ICMP
   uint icmp_rx, icmp_rx_errors, icmp_rx_echo, icmp_rx_echoreply, icmp_rx_unreach, icmp_rx_timeexceeded;
   uint icmp_tx, icmp_tx_echoreply, icmp_tx_unreach;

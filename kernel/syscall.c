@@ -132,6 +132,8 @@ extern int sys_lseek(void);
 extern int sys_statfs(void);
 extern int sys_getrandom(void);
 extern int sys_sysinfo(void);
+extern int sys_sysctl(void);
+extern int sys_sysctlname(void);
 extern int sys_poll(void);
 extern int sys_listen(void);
 extern int sys_accept(void);
@@ -199,6 +201,8 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_statfs]  sys_statfs,
   [SYS_getrandom] sys_getrandom,
   [SYS_sysinfo] sys_sysinfo,
+  [SYS_sysctl]  sys_sysctl,
+  [SYS_sysctlname] sys_sysctlname,
   [SYS_poll]    sys_poll,
   [SYS_listen]  sys_listen,
   [SYS_accept]  sys_accept,

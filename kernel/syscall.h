@@ -78,6 +78,9 @@
 #define SYS_shutdown 92   // (fd, SHUT_RD/SHUT_WR/SHUT_RDWR)
 #define SYS_getpeername 93 // (fd, addr, int *len)
 #define SYS_tcplist  94   // (index, struct tcpinfo *): -ENOENT past the last
+// Kernel settings by Linux's sysctl names (kernel/net/sysctl.c).
+#define SYS_sysctl   110  // (name, int *oldval or 0, const int *newval or 0)
+#define SYS_sysctlname 111 // (index, char *buf, len): -ENOENT past the last
 
 // Waiting on several files, and non-blocking I/O (kernel/poll.c, sysfile.c).
 #define SYS_poll    120   // (struct pollfd *fds, nfds, timeout_ms): kernel/poll.h

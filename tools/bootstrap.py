@@ -158,6 +158,9 @@ CHECKS: tuple[Check, ...] = (
     Check("tshark", "tshark", answers("tshark", "-v", expect="TShark")),
     Check("Habets' arping", "arping", answers("arping", "--help", expect="Habets")),
     Check("ping (iputils)", "iputils-ping", answers("ping", "-V", expect="iputils")),
+    # The routed lab's Linux ends trace the path through the guests (test_forward).
+    Check("traceroute (Butskoy's)", "traceroute",
+          answers("traceroute", "--version", expect="Modern traceroute")),
     # The binary alone: the `dnsmasq` package would also start a DNS/DHCP
     # service on the host. Labs run it in their namespace (docs/lab.md).
     Check("dnsmasq", "dnsmasq-base", answers("dnsmasq", "--version", expect="Dnsmasq")),
@@ -180,8 +183,8 @@ CONFLICTS = {"arping": ("iputils-arping",)}
 # installs them: every package above that a base Debian 12 image lacks, and
 # what gcc-multilib brings in (matched by prefix: lib32*, libx32*, ...).
 REMOVABLE = ("gcc-multilib", "qemu-system-x86", "tshark", "arping", "iputils-arping", "ethtool",
-             "cpio", "dnsmasq-base", "socat", "netcat-openbsd", "hping3", "clang", "clang-14",
-             "libclang1-14",
+             "traceroute", "cpio", "dnsmasq-base", "socat", "netcat-openbsd", "hping3", "clang",
+             "clang-14", "libclang1-14",
              "libclang-common-14-dev", "libclang-rt-14-dev")
 REMOVABLE_PREFIXES = ("gcc-12-multilib", "lib32", "libx32", "libc6-i386", "libc6-dev-i386",
                       "libc6-x32", "libc6-dev-x32", "qemu-system-", "wireshark-common",

@@ -6,6 +6,7 @@
 #include "kernel/fcntl.h"
 #include "kernel/errno.h"
 #include "user/user.h"
+#include "user/net.h"
 
 #define PGSIZE 4096
 
@@ -23,6 +24,10 @@ static int try_argv(void *p)  { return exec("/bin/crash", p); }
 static int try_fstat(void *p) { return fstat(fd, p); }
 static int try_pipe(void *p)  { return pipe(p); }
 static int try_chdir(void *p) { return chdir(p); }
+static int try_sysctlname(void *p) { return sysctl(p, 0, 0); }
+static int try_sysctlold(void *p)  { return sysctl("net.ipv4.ip_forward", p, 0); }
+static int try_sysctlnew(void *p)  { return sysctl("net.ipv4.ip_forward", 0, p); }
+static int try_sysctllist(void *p) { return sysctlname(0, p, 64); }
 
 // wait with a bad status pointer, for a child that has exited. The child
 // is reaped afterwards whatever wait did with it.
@@ -56,6 +61,10 @@ static const struct {
   { "pipe",  try_pipe,  0 },
   { "chdir", try_chdir, 0 },
   { "wait",  try_wait,  1 },
+  { "sysctl name", try_sysctlname, 0 },
+  { "sysctl old", try_sysctlold, 1 },   // null: do not read the value
+  { "sysctl new", try_sysctlnew, 1 },   // null: do not set it
+  { "sysctlname", try_sysctllist, 0 },
 };
 
 static void

@@ -4,6 +4,8 @@
 #include "kernel/types.h"
 #include "kernel/socket.h"
 
+#define IP_TTL SOCK_IP_TTL   // setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl)
+
 int socket(int domain, int type, int protocol);
 int bind(int fd, const struct sockaddr *addr, int len);
 int sendto(int fd, const void *buf, int len, int flags, const struct sockaddr *to, int tolen);
@@ -31,6 +33,10 @@ int shutdown(int fd, int how);
 int getpeername(int fd, struct sockaddr *addr, int *len);
 int tcplist(int index, struct tcpinfo *ti);   // -1 (ENOENT) past the last
 #define send(fd, buf, len, flags) sendto((fd), (buf), (len), (flags), 0, 0)
+// Kernel settings by Linux's names ("net.ipv4.ip_forward"): the value
+// before into *oldval (if not 0), then *newval set (if not 0).
+int sysctl(const char *name, int *oldval, const int *newval);
+int sysctlname(int index, char *buf, int len);   // -1 (ENOENT) past the last
 
 static inline ushort htons(ushort v) { return (v << 8) | (v >> 8); }
 static inline ushort ntohs(ushort v) { return htons(v); }

@@ -103,6 +103,12 @@ counters(struct netstat_info *ns)
   printf("    %u fragments received, %u reassembled, %u reassemblies failed, %u timed out\n",
          ns->ip_reasm_reqds, ns->ip_reasm_oks, ns->ip_reasm_fails, ns->ip_reasm_timeouts);
   printf("    %u duplicate fragments dropped\n", ns->ip_reasm_dups);
+  printf("    %u forwarded, %u with TTL exceeded, %u without a route, %u too big with DF set\n",
+         ns->ip_forw_datagrams, ns->ip_forw_ttlexceeded, ns->ip_forw_noroute,
+         ns->ip_forw_fragneeded);
+  printf("    %u with martian addresses, %u in link-layer broadcasts not forwarded, "
+         "%u forwarded fragments created, %u without buffers\n", ns->ip_forw_martians,
+         ns->ip_forw_linkbcast, ns->ip_forw_fragcreated, ns->ip_forw_nobufs);
   printf("Icmp:\n");
   printf("    %u messages received, %u input errors\n", ns->icmp_rx, ns->icmp_rx_errors);
   printf("    %u echo requests, %u echo replies, %u destination unreachable, %u time exceeded\n",

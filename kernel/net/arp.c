@@ -13,7 +13,9 @@
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/arp.h"
+#include "kernel/net/sysctl.h"
 #include "kernel/net/wire.h"
+#include "kernel/net/ip.h"
 #include "kernel/net/nettrace.h"
 
 #define NARP        64
@@ -66,18 +68,33 @@ now(void)
   return readticks();
 }
 
+// The timers in seconds, as sysctls (Linux's names; tests shorten them, by
+// sysctl.NAME=SECONDS or the older arp.reachable= and arp.gc= keys).
+static int reachable_secs = 30, stale_secs = 120;
+
+static void
+timerschanged(void)
+{
+  acquire(&tab.lock);
+  tab.reachable_ticks = reachable_secs * HZ;
+  tab.gc_ticks = stale_secs * HZ;
+  release(&tab.lock);
+}
+
+static const struct sysctl reachable_time = {
+  "net.ipv4.neigh.default.base_reachable_time", "arp.reachable", &reachable_secs, 0, 86400,
+  timerschanged
+};
+static const struct sysctl gc_stale_time = {
+  "net.ipv4.neigh.default.gc_stale_time", "arp.gc", &stale_secs, 0, 86400, timerschanged
+};
+
 void
 arpinit(void)
 {
-  char v[16];
   initlock(&tab.lock, "arp");
-  tab.reachable_ticks = 30 * HZ;
-  tab.gc_ticks = 120 * HZ;
-  // Tests shorten the timers: arp.reachable=SECONDS arp.gc=SECONDS
-  if (cmdlineget("arp.reachable", v, sizeof v) && v[0])
-    tab.reachable_ticks = atoi(v) * HZ;
-  if (cmdlineget("arp.gc", v, sizeof v) && v[0])
-    tab.gc_ticks = atoi(v) * HZ;
+  sysctl_register(&reachable_time);
+  sysctl_register(&gc_stale_time);
   for (int i = 0; i < NARP; i++)
     pbufq_init(&tab.e[i].queue, ARP_QLEN);
   initlock(&defence.lock, "arpdefence");
@@ -150,6 +167,20 @@ freeentry(struct arpentry *e)
   e->qbytes = 0;
   e->state = 0;
   e->dev = 0;
+}
+
+// e's queued packets as a list (counted as dropped), its queue left empty.
+static struct pbuf *
+takequeue(struct arpentry *e)
+{
+  struct pbuf *head = 0, **tail = &head, *pb;
+  cnt.queue_drops += e->queue.len;
+  while ((pb = pbufq_get(&e->queue)) != 0) {
+    *tail = pb;
+    tail = &pb->next;
+  }
+  e->qbytes = 0;
+  return head;
 }
 
 // May e make room for a new entry in state? arp -s may take the place of
@@ -412,6 +443,7 @@ void
 arp_timer(uint t)
 {
   struct { struct netdev *dev; uint spa, tpa; } retry[NARP];
+  struct pbuf *unreachable[NARP];   // what waited on entries that failed
   int nretry = 0, failed = 0;
 
   acquire(&tab.lock);
@@ -420,8 +452,8 @@ arp_timer(uint t)
     if (e->state == ARP_INCOMPLETE && (int)(t - e->nextprobe) >= 0) {
       if (e->probes >= ARP_RETRIES) {
         cnt.failed++;
+        unreachable[failed++] = takequeue(e);
         freeentry(e);
-        failed = 1;
         continue;
       }
       e->probes++;
@@ -438,6 +470,15 @@ arp_timer(uint t)
   release(&tab.lock);
   for (int i = 0; i < nretry; i++)
     sendrequest(retry[i].dev, retry[i].spa, retry[i].tpa);
+  // Their packets are dropped; a router tells the sources of those it
+  // forwarded (ipfwd_linkfailed). After the lock: an ICMP error goes through here.
+  for (int i = 0; i < failed; i++) {
+    for (struct pbuf *pb = unreachable[i], *next; pb; pb = next) {
+      next = pb->next;
+      pb->next = 0;
+      ipfwd_linkfailed(pb);
+    }
+  }
   if (failed)
     wakeup(&tab);
 }

@@ -7,6 +7,7 @@
 #include "kernel/net/netdev.h"
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
+#include "kernel/net/sysctl.h"
 #include "kernel/net/nettrace.h"
 
 #define ICMP_HLEN 8
@@ -33,7 +34,7 @@ static struct {
   struct spinlock lock;
   uint tokens;            // a message costs HZ of them; each tick adds rate
   uint last;              // tick of the last refill
-  uint rate, burst;       // messages a second (0: no limit), most at once
+  int rate, burst;        // messages a second (0: no limit), most at once (sysctls)
 } limit;
 
 static void
@@ -122,7 +123,7 @@ allowed(void)
   uint now = readticks();
   acquire(&limit.lock);
   uint cap = limit.burst * HZ, elapsed = MIN(now - limit.last, cap);
-  limit.tokens = MIN(cap, limit.tokens + elapsed * limit.rate);
+  limit.tokens = MIN((uint64)cap, limit.tokens + (uint64)elapsed * (uint)limit.rate);
   limit.last = now;
   int ok = limit.rate == 0 || limit.tokens >= HZ;
   if (ok && limit.rate)
@@ -137,6 +138,15 @@ allowed(void)
 // broadcast (RFC 1122, 3.2.2); rate-limited unless it goes to ourselves.
 void
 icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code)
+{
+  icmp_error_mtu(orig, info, type, code, 0);
+}
+
+// An error from a router about a datagram for another host goes out from
+// our address on the interface towards its source (src 0: ip_output picks
+// it), which is the address traceroute shows for this hop.
+void
+icmp_error_mtu(struct pbuf *orig, struct ip_info *info, uchar type, uchar code, uint mtu)
 {
   if (info->broadcast || info->linkbcast || ip_isbroadcast(info->dst))
     return;
@@ -158,7 +168,7 @@ icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code)
   ih->type = type;
   ih->code = code;
   ih->sum = 0;
-  ih->rest = 0;
+  ih->rest = htonl(mtu & 0xFFFF);   // unused but for "fragmentation needed"
   memmove((uchar *)ih + ICMP_HLEN, info->iph, info->iphlen);
   memmove((uchar *)ih + ICMP_HLEN + info->iphlen, orig->rp, quote);
   ih->sum = wire_cksum(ih, pbuf_len(pb));
@@ -167,7 +177,8 @@ icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code)
     COUNT(txunreach);
   if (type == ICMP_TIMXCEED)
     COUNT(txtimeexceeded);
-  ip_output(pb, IPPROTO_ICMP, info->dst, info->src, IP_TTL);
+  uint src = ip_isours(info->dst) ? info->dst : 0;
+  ip_output(pb, IPPROTO_ICMP, src, info->src, IP_TTL);
 }
 
 void
@@ -186,21 +197,30 @@ icmp_stats(struct netstat_info *o)
   o->icmp_tx_ratelimited = cnt.ratelimited;
 }
 
-// A number from the kernel command line, or dflt.
-static uint
-cmdlineuint(const char *key, uint dflt)
+// The bucket starts full again when its settings change.
+static void
+limitchanged(void)
 {
-  char v[16];
-  return cmdlineget(key, v, sizeof v) && v[0] ? (uint)atoi(v) : dflt;
+  acquire(&limit.lock);
+  limit.tokens = limit.burst * HZ;
+  limit.last = readticks();
+  release(&limit.lock);
 }
+
+static const struct sysctl msgs_per_sec = {
+  "net.ipv4.icmp_msgs_per_sec", "icmp.msgs_per_sec", &limit.rate, 0, 1000000, limitchanged
+};
+static const struct sysctl msgs_burst = {
+  "net.ipv4.icmp_msgs_burst", "icmp.msgs_burst", &limit.burst, 0, 100000, limitchanged
+};
 
 void
 icmpinit(void)
 {
   initlock(&limit.lock, "icmplimit");
-  limit.rate = cmdlineuint("icmp.msgs_per_sec", 1000);   // Linux's sysctl names
-  limit.burst = cmdlineuint("icmp.msgs_burst", 50);
-  limit.tokens = limit.burst * HZ;
-  limit.last = readticks();
+  limit.rate = 1000;   // Linux's defaults
+  limit.burst = 50;
+  sysctl_register(&msgs_per_sec);
+  sysctl_register(&msgs_burst);
   ip_register(IPPROTO_ICMP, icmp_input);
 }

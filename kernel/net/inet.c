@@ -94,7 +94,7 @@ raw_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
     pbuf_free(pb);
     return p ? -EFAULT : -ENOBUFS;
   }
-  int err = ip_output(pb, s->protocol, s->laddr, dst, IP_TTL);
+  int err = ip_output(pb, s->protocol, s->laddr, dst, s->ttl ? s->ttl : IP_TTL);
   return err < 0 ? err : len;
 }
 

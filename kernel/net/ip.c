@@ -1,6 +1,7 @@
 // IPv4 (RFC 791): input checks, delivery to transport protocols registered
 // by number, output with routing and fragmentation, reassembly with bounds
-// and timeouts. A host, not a router: packets for other hosts are dropped.
+// and timeouts. Packets for other hosts go to ipforward.c, which routes them
+// when net.ipv4.ip_forward is on and drops them (counted) when it is off.
 
 #include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
@@ -8,6 +9,7 @@
 #include "kernel/net/arp.h"
 #include "kernel/net/wire.h"
 #include "kernel/net/ip.h"
+#include "kernel/net/sysctl.h"
 #include "kernel/net/nettrace.h"
 
 #define NROUTE   16
@@ -47,16 +49,18 @@ static uint reassseq;
 
 static struct spinlock lock;   // routes and reass
 static ushort nextid;
-static uint reasm_ticks;
+static int reasm_secs = 30;   // Linux's net.ipv4.ipfrag_time (tests shorten it)
+
+static const struct sysctl ipfrag_time = {
+  "net.ipv4.ipfrag_time", "ip.reasmtime", &reasm_secs, 0, 3600, 0
+};
 
 void
 ipinit(void)
 {
-  char v[16];
   initlock(&lock, "ip");
-  reasm_ticks = 30 * HZ;
-  if (cmdlineget("ip.reasmtime", v, sizeof v) && v[0])   // tests shorten it
-    reasm_ticks = atoi(v) * HZ;
+  sysctl_register(&ipfrag_time);
+  ipfwdinit();
   nextid = readticks();
   ether_register(ETH_P_IP, ip_input);
 }
@@ -432,7 +436,7 @@ reassfind(struct ip_hdr *ih, struct netdev *dev)
   free->frags = 0;
   free->nfrags = 0;
   free->total = 0;
-  free->expires = readticks() + reasm_ticks;
+  free->expires = readticks() + reasm_secs * HZ;
   return free;
 }
 
@@ -640,7 +644,7 @@ badsource(struct netdev *dev, uint src, int dstclass)
 static uint
 checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
 {
-  // EXERCISE(ip-input): check an incoming IPv4 header; drop and count what is bad or not for us
+  // EXERCISE(ip-input): check an incoming IPv4 header; drop and count what is bad
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
   uint len = pbuf_len(pb), hlen;
 
@@ -658,10 +662,6 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
   if (badsource(dev, ih->src, *dstclass) || ih->dst == 0 ||
       (dev->type != ARPHRD_LOOPBACK && isloopback(ih->dst))) {
     COUNT(addrerrors);
-    return 0;
-  }
-  if (*dstclass == 0 && dev->type != ARPHRD_LOOPBACK) {
-    COUNT(notforus);
     return 0;
   }
   // Counted, not dropped: a host must not discard a datagram for it just
@@ -683,6 +683,14 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   if ((hlen = checkhdr(dev, pb, &dstclass)) == 0) {
     NETTRACE(pb, "ip_input: bad header, martian or not for us -> dropped");
     pbuf_free(pb);
+    return;
+  }
+  if (dstclass == 0 && dev->type != ARPHRD_LOOPBACK) {   // for another host
+    if (ip_forward(dev, pb, hlen) < 0) {
+      NETTRACE(pb, "ip_input: not for us, not forwarding -> dropped");
+      COUNT(notforus);
+      pbuf_free(pb);
+    }
     return;
   }
   struct ip_hdr *ih = (struct ip_hdr *)pb->rp;

@@ -61,9 +61,21 @@ int  route_add(const struct rtentry *rt);
 int  route_del(const struct rtentry *rt);
 ushort ip_pseudosum(uint src, uint dst, uchar proto, uint len, const uchar *data);
 
+// ipforward.c: routing between interfaces (net.ipv4.ip_forward)
+void ipfwdinit(void);
+// A checked datagram not for us (pb->rp at its IP header, hlen bytes):
+// -1 if forwarding is off (pb untouched), else 0 (pb consumed).
+int  ip_forward(struct netdev *in, struct pbuf *pb, uint hlen);
+void ipfwd_stats(struct netstat_info *out);
+// A datagram (pb->rp at its IP header) whose next hop never answered ARP;
+// pb is consumed.
+void ipfwd_linkfailed(struct pbuf *pb);
+
 // icmp.c
 void icmpinit(void);
 void icmp_error(struct pbuf *orig, struct ip_info *info, uchar type, uchar code);
+// The same, with the next-hop MTU (RFC 1191) for "fragmentation needed".
+void icmp_error_mtu(struct pbuf *orig, struct ip_info *info, uchar type, uchar code, uint mtu);
 void icmp_stats(struct netstat_info *out);
 #define ICMP_ECHOREPLY    0
 #define ICMP_UNREACH      3
@@ -71,8 +83,10 @@ void icmp_stats(struct netstat_info *out);
 #define  ICMP_UNREACH_HOST  1
 #define  ICMP_UNREACH_PROTO 2
 #define  ICMP_UNREACH_PORT  3
+#define  ICMP_UNREACH_NEEDFRAG 4   // and DF set (the next-hop MTU in the header)
 #define ICMP_ECHO         8
 #define ICMP_TIMXCEED    11
+#define  ICMP_TIMXCEED_INTRANS 0   // TTL reached 0 in transit
 #define  ICMP_TIMXCEED_REASS 1   // fragment reassembly time exceeded
 
 // udp.c

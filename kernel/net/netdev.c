@@ -313,6 +313,7 @@ net_stats(struct netstat_info *out)
   ether_stats(out);
   arp_stats(out);
   ip_stats(out);
+  ipfwd_stats(out);
   icmp_stats(out);
   udp_stats(out);
   tcp_stats(out);

@@ -94,6 +94,7 @@ struct socket {
   // AF_INET
   uint laddr, raddr;        // network order; 0 = any / not connected
   ushort lport, rport;      // host order; 0 = unbound / not connected
+  int ttl;                  // IP_TTL; 0 = IP_TTL's default (64)
 };
 
 struct sockfamily {

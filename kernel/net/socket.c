@@ -396,10 +396,28 @@ setrcvbuf(struct socket *s, const void *val, int len)
 }
 
 // setsockopt with the value already in kernel memory (len bytes of it).
+// IP_TTL (traceroute's probes): 1 to 255, or -1 for the default, as Linux.
+static int
+setttl(struct socket *s, const void *val, int len)
+{
+  int v;
+  if (s->domain != AF_INET)
+    return -ENOPROTOOPT;
+  if (len < (int)sizeof v)
+    return -EINVAL;
+  memmove(&v, val, sizeof v);
+  if (v != -1 && (v < 1 || v > 255))
+    return -EINVAL;
+  s->ttl = v == -1 ? 0 : v;
+  return 0;
+}
+
 int
 sock_setopt(struct socket *s, int level, int opt, const void *val, int len)
 {
   int err;
+  if (level == IPPROTO_IP && opt == SOCK_IP_TTL)
+    return setttl(s, val, len);
   if (s->ops->setopt && (err = s->ops->setopt(s, level, opt, val, len)) != -ENOPROTOOPT)
     return err;
   if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST && opt != SO_RCVBUF))
@@ -433,6 +451,14 @@ int
 sock_getopt(struct socket *s, int level, int opt, void *val, int *len)
 {
   int err;
+  if (level == IPPROTO_IP && opt == SOCK_IP_TTL && s->domain == AF_INET) {
+    int v = s->ttl ? s->ttl : IP_TTL;
+    if (*len < (int)sizeof v)
+      return -EINVAL;
+    memmove(val, &v, sizeof v);
+    *len = sizeof v;
+    return 0;
+  }
   if (s->ops->getopt && (err = s->ops->getopt(s, level, opt, val, len)) != -ENOPROTOOPT)
     return err;
   if (level != SOL_SOCKET || (opt != SO_ERROR && opt != SO_RCVTIMEO && opt != SO_RCVBUF))

@@ -258,7 +258,7 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   if (uh->sum == 0)
     uh->sum = 0xFFFF;   // 0 means "no checksum"
   COUNT(tx);
-  err = ip_output(pb, IPPROTO_UDP, saddr, dst, IP_TTL);
+  err = ip_output(pb, IPPROTO_UDP, saddr, dst, s->ttl ? s->ttl : IP_TTL);
   return err < 0 ? err : len;
 }
 

@@ -255,9 +255,27 @@ def lab_help(lab: Lab, timeout: float = LAB_TIMEOUT) -> str:
              f'{", ".join(lab.guests)}; e.g. "{lab_example(lab)}").']
     if lab.topology.needs_root:
         lines.append('"! COMMAND" runs a command in the namespace (e.g. "! ip neigh").')
+    if hosts := [peer.host for peer in topology.hosts(lab.topology)]:
+        lines.append(f'"@HOST COMMAND" runs a command on a Linux host of its own (hosts: '
+                     f'{", ".join(h for h in hosts if h)}; e.g. "@{hosts[0]} ip route").')
     lines.append(f"A command still running after {timeout:g} s gets a ^C. An empty line, "
                  "end of input or Ctrl-C tears the lab down.")
     return "\n".join(lines)
+
+
+def linux_command(lab: Lab, line: str, timeout: float = LAB_TIMEOUT) -> str:
+    """A line for the Linux side: "! COMMAND" in the lab's namespace, "@HOST
+    COMMAND" on a Linux host of its own; what to print."""
+    if line.startswith("@"):
+        host, _, command = line[1:].partition(" ")
+        if host not in [peer.host for peer in topology.hosts(lab.topology)]:
+            return f"xv6net: no Linux host {host!r} in this lab\n"
+        result = lab.host_run(host, shlex.split(command), timeout=timeout)
+        return result.stdout + result.stderr
+    if not lab.topology.needs_root:
+        return "xv6net: this lab has no namespace: no Linux side to run commands on\n"
+    result = lab.peer_run(shlex.split(line[1:]), timeout=timeout)
+    return result.stdout + result.stderr
 
 
 def lab_command(lab: Lab, line: str, timeout: float = LAB_TIMEOUT) -> str:
@@ -266,11 +284,8 @@ def lab_command(lab: Lab, line: str, timeout: float = LAB_TIMEOUT) -> str:
     A guest command that has not ended after timeout (a ping without -c) gets
     a ^C, so that the guest's shell is back at its prompt for the next line.
     """
-    if line.startswith("!"):
-        if not lab.topology.needs_root:
-            return "xv6net: this lab has no namespace: no Linux side to run commands on\n"
-        result = lab.peer_run(shlex.split(line[1:]), timeout=timeout)
-        return result.stdout + result.stderr
+    if line[:1] in ("!", "@"):
+        return linux_command(lab, line, timeout)
     name, _, command = line.partition(" ")
     if name not in lab.guests:
         return f"xv6net: no guest {name} (guests: {', '.join(lab.guests)})\n"

@@ -44,7 +44,7 @@ from xv6net import topology
 from xv6net.lab import Lab
 from xv6net.vm import VM
 
-DOCS = ("README.md", "docs/lab.md", "docs/toolkit.md", "docs/kernel.md")
+DOCS = ("README.md", "docs/lab.md", "docs/toolkit.md", "docs/kernel.md", "docs/network.md")
 RESULTS = Path("build/docs")
 BEGIN = re.compile(r"^<!-- sample: (?P<name>[\w-]+) -->\n```[^\n]*\n", re.MULTILINE)
 END = "```\n<!-- /sample -->"
@@ -364,6 +364,15 @@ def dhcp_lab(ctx: Context) -> str:
     return "$ sudo xv6net lab --topology dhcp\n" + terminal(argv, typed, "lab> ")
 
 
+def routed_lab(ctx: Context) -> str:
+    argv = ctx.xv6net("lab", "--topology", "routed")
+    typed = ["@left traceroute -n 10.0.3.2", "@left ping -c 2 10.0.3.2",
+             "@left ping -c 1 -t 2 10.0.3.2", "@left ping -c 1 10.9.9.9",
+             "r1 sysctl net.ipv4.ip_forward", "r1 traceroute 10.0.3.2",
+             "r2 traceroute -n -m 2 -q 1 10.0.1.7"]
+    return "$ sudo xv6net lab --topology routed\n" + terminal(argv, typed, "lab> ")
+
+
 def demo(ctx: Context) -> str:
     argv = [sys.executable, "-m", "xv6net", "demo", "--kernel", str(ctx.kernel),
             "--initrd", str(ctx.initramfs)]
@@ -389,6 +398,7 @@ RECIPES: dict[str, Recipe] = {
     "slirp-lab": Recipe(slirp_lab),
     "bridged-lab": Recipe(bridged_lab, root=True, ordered=False),
     "dhcp-lab": Recipe(dhcp_lab, root=True, ordered=False),
+    "routed-lab": Recipe(routed_lab, root=True, ordered=False),
     "demo": Recipe(demo, root=True, folds=DEMO_FOLDS, ordered=False),
 }
 

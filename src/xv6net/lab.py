@@ -62,8 +62,11 @@ from xv6net.topology import (
     NicRef,
     Peer,
     Topology,
+    host_peer,
+    hosts,
     impairments,
     kernel_cmdline,
+    route_command,
     runtime_addresses,
     runtime_dhcp,
 )
@@ -92,6 +95,7 @@ CAPTURE_DRAIN = 0.6    # seconds; see BridgeCapture.stop
 # Bridges get fixed MACs (else a bridge takes its smallest port's MAC, which
 # changes as taps join): locally administered, apart from the guests' 52:54:76:36.
 PEER_MAC_PREFIX = "52:54:76:37:00"
+HOST_MAC_PREFIX = "52:54:76:38:00"   # the Linux hosts' ends of their veth pairs
 TCP_LISTEN = "0A"   # socket state in /proc/net/tcp
 
 
@@ -120,6 +124,15 @@ def relay_names(guest: str, number: int) -> tuple[str, str]:
 
 def peer_mac(lan_index: int) -> str:
     return f"{PEER_MAC_PREFIX}:{lan_index:02x}"
+
+
+def veth_name(host: str) -> str:
+    """The bridge's end of a Linux host's veth pair (its own end is eth0)."""
+    return f"vh-{host}"
+
+
+def host_mac(host_index: int) -> str:
+    return f"{HOST_MAC_PREFIX}:{host_index:02x}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -270,6 +283,7 @@ class Lab:
         self.runner = runner
         self.netns: Netns | None = None
         self._netns_name = netns_name
+        self.hosts: dict[str, Netns] = {}   # Linux hosts of their own, by name
         self._vms: dict[str, VM] = {}
         self._ports: dict[str, int] = {}
         self._last_start = 0.0
@@ -303,6 +317,7 @@ class Lab:
                 self.netns = Netns(self._netns_name, runner=self.runner)
                 self._stack.enter_context(self.netns)
                 self._build_lans(self.netns)
+                self._build_hosts(self.netns, self._stack)
                 self._stack.callback(self.stop_captures)
                 self._start_captures(self.netns)
                 self._start_services(self.netns, self._stack)
@@ -355,7 +370,7 @@ class Lab:
             bridge = bridge_name(lan.name)
             netns.add_bridge(bridge, mac=peer_mac(index))
             for peer in self.topology.peers:
-                if peer.lan == lan.name:
+                if peer.lan == lan.name and peer.host is None:
                     network = lan.network
                     assert network is not None   # validated
                     netns.add_address(bridge, f"{peer.ip}/{network.prefixlen}")
@@ -371,6 +386,28 @@ class Lab:
                 netns.add_veth(inner, outer, bridge, TAP_QUEUE_LEN)
                 netns.detach(tap)
                 netns.detach(inner)
+
+    def _build_hosts(self, netns: Netns, stack: ExitStack) -> None:
+        """Each Linux host: a namespace of its own (deleted before the lab's),
+        its eth0 joined to its LAN's bridge by a veth pair, its address, and
+        its default route through its gateway."""
+        for index, peer in enumerate(hosts(self.topology)):
+            assert peer.host is not None
+            host = Netns(runner=self.runner)
+            stack.enter_context(host)
+            self.hosts[peer.host] = host
+            # made here, its bridge end a port of the LAN; its own end moved
+            # into the host, where it becomes eth0 (both names cannot be eth0 here)
+            inner = f"vx-{peer.host}"
+            netns.add_veth(inner, veth_name(peer.host), bridge_name(peer.lan))
+            netns.move_link(inner, host)
+            host.ip("link", "set", "dev", inner, "name", "eth0", "address", host_mac(index))
+            network = self.topology.lan(peer.lan).network
+            assert network is not None   # validated
+            host.add_address("eth0", f"{peer.ip}/{network.prefixlen}")
+            host.link_up("eth0")
+            if peer.gateway is not None:
+                host.add_route("default", peer.gateway)
 
     def _start_captures(self, netns: Netns) -> None:
         if not self.capture_lans:
@@ -544,6 +581,11 @@ class Lab:
                 output = vm.run(f"dhclient {ifname}", timeout=DHCP_BOOT_TIMEOUT)
                 if "bound to" not in output:
                     raise LabError(f"{guest.name}: dhclient {ifname}: {output.strip()}")
+            for route in self.topology.guest(guest.name).routes:
+                command = route_command(route)
+                output = vm.run(command)
+                if output.strip():
+                    raise LabError(f"{guest.name}: {command}: {output.strip()}")
         time.sleep(max(0.0, self._last_start + self.settle_time() - time.monotonic()))
 
     # ---- access ------------------------------------------------------------
@@ -615,6 +657,25 @@ class Lab:
         self._peers.append(proc)
         return proc
 
+    def host(self, name: str) -> Netns:
+        """A Linux host's namespace (Topology peers with host=NAME)."""
+        try:
+            host_peer(self.topology, name)
+            return self.hosts[name]
+        except KeyError:
+            raise LabError(f"no running Linux host {name!r} in this lab") from None
+
+    def host_run(self, name: str, argv: Sequence[str], timeout: float = 10.0,
+                 check: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run a command on a Linux host and wait for it (bounded)."""
+        return self.host(name).run(argv, timeout=timeout, check=check)
+
+    def host_popen(self, name: str, argv: Sequence[str]) -> subprocess.Popen[str]:
+        """Start a command on a Linux host; it is stopped when the lab closes."""
+        proc = self.host(name).popen(argv)
+        self._peers.append(proc)
+        return proc
+
     def _stop_peers(self) -> None:
         peers, self._peers = self._peers, []
         for proc in peers:
@@ -652,6 +713,11 @@ class Lab:
                          f"ip netns exec {self.netns.name} COMMAND runs a command on the LANs")
         for index, lan in enumerate(self.topology.lans):
             lines.append(self._describe_lan(index, lan))
+        for peer in hosts(self.topology):
+            assert peer.host is not None
+            where = self.hosts[peer.host].name if peer.host in self.hosts else "-"
+            lines.append(f"Linux host {peer.host} {peer.ip} on {peer.lan}, default route via "
+                         f"{peer.gateway or '-'}: ip netns exec {where} COMMAND")
         for ref in self.topology.nics():
             where = f"tap {tap_name(ref.guest.name, ref.number)}" \
                 if self.topology.lan(ref.nic.lan).kind == "bridge" else ref.nic.lan
@@ -679,7 +745,7 @@ class Lab:
 
     def _describe_lan(self, index: int, lan: Lan) -> str:
         if lan.kind == "bridge":
-            peers = [p.ip for p in self.topology.peers if p.lan == lan.name]
+            peers = [p.ip for p in self.topology.peers if p.lan == lan.name and p.host is None]
             return (f"LAN {lan.name} ({lan.network}): bridge {bridge_name(lan.name)} "
                     f"{peer_mac(index)}, Linux peer(s) {', '.join(peers) or 'none'}")
         if lan.kind == "stream":

@@ -259,6 +259,10 @@ class Netns:
         """Move dev into another namespace (a second Linux host on the lab's links)."""
         self.ip("link", "set", "dev", check_ifname(dev), "netns", other.name)
 
+    def add_route(self, dst: str, via: str) -> None:
+        """A route to dst ("default" or CIDR) through the gateway via."""
+        self.ip("route", "add", dst, "via", via)
+
     def add_address(self, dev: str, cidr: str) -> None:
         """An IPv4 address with prefix length ("10.0.0.1/24") on dev."""
         self.ip("address", "add", cidr, "dev", check_ifname(dev))

@@ -16,6 +16,14 @@ A LAN is one of three kinds:
 - "slirp": one guest NIC on QEMU's user-mode network with restrict=on; the
   gateway 10.0.2.2 inside QEMU answers ARP. No root.
 
+A Linux peer sits in the lab's namespace, as an address on the bridge, unless
+it names a `host`: then it is a Linux host of its own, a namespace apart joined
+to the bridge by a veth pair, with a default route through its `gateway`. Peers
+on different LANs must be such hosts when guests route between the LANs: in one
+namespace Linux would route between its own addresses itself, and no packet
+would ever cross a guest. A guest with `forward=True` routes (the kernel's
+net.ipv4.ip_forward), along its static `routes` (`Route`).
+
 A bridged LAN may also have services run by Linux in the lab's namespace:
 `Dnsmasq` hands out addresses by DHCP and answers DNS for a few names. A guest
 NIC with `ip="dhcp"` gets its address from such a LAN (or from QEMU's own
@@ -95,6 +103,22 @@ class GuestNic:
         return None if self.dhcp else self.ip
 
 
+DEFAULT = "default"   # Route.dst for the default route
+
+
+@dataclass(frozen=True)
+class Route:
+    """A static route in a guest: to dst ("default" or a network as CIDR) via
+    gateway, an address on one of the guest's own LANs."""
+
+    dst: str
+    gateway: str
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network("0.0.0.0/0" if self.dst == DEFAULT else self.dst)
+
+
 @dataclass(frozen=True)
 class Guest:
     name: str
@@ -102,17 +126,24 @@ class Guest:
     cmdline: str = ""
     memory_mb: int = 128
     cpus: int = 1
+    forward: bool = False          # a router: sysctl.net.ipv4.ip_forward=1 at boot
+    routes: Sequence[Route] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nics", tuple(self.nics))
+        object.__setattr__(self, "routes", tuple(self.routes))
 
 
 @dataclass(frozen=True)
 class Peer:
-    """A Linux address on a bridged LAN, held by the bridge in the namespace."""
+    """A Linux address on a bridged LAN: held by the bridge in the lab's
+    namespace, or (with `host`) by a Linux host in a namespace of its own,
+    whose default route goes through `gateway`."""
 
     lan: str
     ip: str
+    host: str | None = None
+    gateway: str | None = None
 
 
 LEASE = re.compile(r"(\d+)([smhd]?)|infinite")
@@ -244,6 +275,8 @@ def validate(topology: Topology) -> None:
     _check_lan_kinds(topology)
     _check_services(topology)
     _check_dhcp_nics(topology)
+    _check_hosts(topology)
+    _check_routes(topology)
     _check_impairments(topology)
 
 
@@ -399,6 +432,42 @@ def _check_dhcp_nics(topology: Topology) -> None:
                                 "has no DHCP server (a Dnsmasq with a dhcp_range, or SLiRP)")
 
 
+def _check_hosts(topology: Topology) -> None:
+    hosts = [peer.host for peer in topology.peers if peer.host is not None]
+    for peer in topology.peers:
+        what = f"peer {peer.ip}"
+        if peer.host is None:
+            if peer.gateway is not None:
+                raise TopologyError(f"{what}: a gateway needs a host of its own (host=...): "
+                                    "the lab's namespace holds every LAN")
+            continue
+        if not NAME.fullmatch(peer.host):
+            raise TopologyError(f"{what}: host name {peer.host!r}: 1-8 characters, "
+                                "a lowercase letter first, then letters or digits")
+        if peer.gateway is not None:
+            gateway = _host_address(topology.lan(peer.lan), peer.gateway, f"{what}: gateway")
+            if gateway == peer.ip:
+                raise TopologyError(f"{what}: its own gateway")
+    if dups := _duplicates(hosts):
+        raise TopologyError(f"one peer per Linux host: {', '.join(dups)} has more")
+
+
+def _check_routes(topology: Topology) -> None:
+    for guest in topology.guests:
+        networks = [topology.lan(nic.lan).network for nic in guest.nics if nic.static_ip]
+        for route in guest.routes:
+            what = f"guest {guest.name}: route to {route.dst}"
+            try:
+                _ = route.network   # raises for a bad one
+                gateway = ipaddress.IPv4Address(route.gateway)
+            except ValueError as err:
+                raise TopologyError(f"{what}: {err}") from None
+            if not any(net is not None and gateway in net for net in networks):
+                raise TopologyError(f"{what}: gateway {gateway} is on none of its LANs")
+        if dups := _duplicates([str(route.network) for route in guest.routes]):
+            raise TopologyError(f"guest {guest.name}: two routes to {', '.join(dups)}")
+
+
 def _check_impairments(topology: Topology) -> None:
     for ref in topology.nics():
         if ref.nic.impair is None:
@@ -497,6 +566,8 @@ def kernel_cmdline(topology: Topology, guest: str) -> str:
     and `runtime_dhcp`). A command line that already has an ip= is left alone.
     """
     cmdline = topology.guest(guest).cmdline
+    if topology.guest(guest).forward and "net.ipv4.ip_forward" not in cmdline:
+        cmdline = f"{cmdline} sysctl.net.ipv4.ip_forward=1".strip()
     first = _first_configured(topology, guest)
     if first is None or re.search(r"(^|\s)ip=", cmdline):
         return cmdline
@@ -530,6 +601,29 @@ def runtime_dhcp(topology: Topology, guest: str) -> list[str]:
     return [ifname for ifname in dhcp_nics(topology, guest) if ifname != skip]
 
 
+def route_command(route: Route) -> str:
+    """The guest's route command that adds route."""
+    if route.dst == DEFAULT:
+        return f"route add default gw {route.gateway}"
+    network = route.network
+    if network.prefixlen == 32:
+        return f"route add -host {network.network_address} gw {route.gateway}"
+    return (f"route add -net {network.network_address} netmask {network.netmask} "
+            f"gw {route.gateway}")
+
+
+def hosts(topology: Topology) -> list[Peer]:
+    """The peers that are Linux hosts of their own, in order."""
+    return [peer for peer in topology.peers if peer.host is not None]
+
+
+def host_peer(topology: Topology, host: str) -> Peer:
+    for peer in hosts(topology):
+        if peer.host == host:
+            return peer
+    raise KeyError(f"no Linux host {host!r}")
+
+
 # ---- reading topologies -------------------------------------------------------------
 
 def _build(cls: type[Any], data: object, what: str) -> Any:  # noqa: ANN401
@@ -556,7 +650,9 @@ def from_dict(data: Mapping[str, Any]) -> Topology:
     for item in data.get("guests", []):
         guest = _build(Guest, item, "guest")
         nics = [_build(GuestNic, nic, f"guest {guest.name} nic") for nic in guest.nics]
-        guests.append(Guest(guest.name, nics, guest.cmdline, guest.memory_mb, guest.cpus))
+        routes = [_build(Route, route, f"guest {guest.name} route") for route in guest.routes]
+        guests.append(Guest(guest.name, nics, guest.cmdline, guest.memory_mb, guest.cpus,
+                            guest.forward, routes))
     peers = [_build(Peer, item, "peer") for item in data.get("peers", [])]
     services = []
     for item in data.get("services", []):
@@ -646,9 +742,28 @@ def slirp_dhcp() -> Topology:
                     guests=[Guest("a", [GuestNic("user", ip=DHCP)])])
 
 
+# left 10.0.1.2 --lan1-- .1 r1 .1 --lan2-- .2 r2 .1 --lan3-- 10.0.3.2 right
+#                (10.0.1.0/24)   (10.0.2.0/24)   (10.0.3.0/24)
+# r1 and r2 forward, each with a route to the far LAN through the other.
+def routed() -> Topology:
+    """Three LANs chained by two guest routers, r1 and r2, with a Linux host in a
+    namespace of its own at each end (left 10.0.1.2, right 10.0.3.2, default
+    routes through r1 and r2): every packet between them crosses both guests."""
+    return Topology(
+        lans=[Lan("lan1", "10.0.1.0/24"), Lan("lan2", "10.0.2.0/24"),
+              Lan("lan3", "10.0.3.0/24")],
+        guests=[Guest("r1", [GuestNic("lan1", ip="10.0.1.1"), GuestNic("lan2", ip="10.0.2.1")],
+                      forward=True, routes=[Route("10.0.3.0/24", "10.0.2.2")]),
+                Guest("r2", [GuestNic("lan2", ip="10.0.2.2"), GuestNic("lan3", ip="10.0.3.1")],
+                      forward=True, routes=[Route("10.0.1.0/24", "10.0.2.1")])],
+        peers=[Peer("lan1", "10.0.1.2", host="left", gateway="10.0.1.1"),
+               Peer("lan3", "10.0.3.2", host="right", gateway="10.0.3.1")],
+    )
+
+
 NAMED = {"two-guests": two_guests, "two-lans": two_lans,
          "back-to-back": back_to_back, "slirp": slirp, "mixed-cards": mixed_cards,
-         "dhcp": dhcp_lan, "slirp-dhcp": slirp_dhcp}
+         "dhcp": dhcp_lan, "slirp-dhcp": slirp_dhcp, "routed": routed}
 
 
 def named_or_file(name: str) -> Topology:

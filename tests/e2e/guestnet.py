@@ -129,7 +129,12 @@ IPSTATS_LINES = {
            "{fragcreated} fragments created, {fragfails} fragmentations failed",
            "{reasmreqds} fragments received, {reasmoks} reassembled, "
            "{reasmfails} reassemblies failed, {reasmtimeouts} timed out",
-           "{reasmdups} duplicate fragments dropped"],
+           "{reasmdups} duplicate fragments dropped",
+           "{forwdatagrams} forwarded, {forwttlexceeded} with TTL exceeded, "
+           "{forwnoroute} without a route, {forwfragneeded} too big with DF set",
+           "{forwmartians} with martian addresses, {forwlinkbcast} in link-layer broadcasts "
+           "not forwarded, {forwfragcreated} forwarded fragments created, "
+           "{forwnobufs} without buffers"],
     "Icmp": ["{rx} messages received, {rxerrors} input errors",
              "{echo} echo requests, {echoreply} echo replies, {unreach} destination unreachable, "
              "{timeexceeded} time exceeded",

@@ -156,6 +156,19 @@ PROGRAMS = [
     }, ("polltest now",)),
     Program("rm", "missing"),
     Program("rmdir", "missing"),
+    Program("sysctl", "missing", {
+        "sysctl -w {}": ("abc", "=1", "net.ipv4.ip_forward=abc", "net.ipv4.ip_forward=",
+                         "net.ipv4.ip_forward=-1", f"net.ipv4.ip_forward={INT_HUGE}"),
+    }, ("sysctl -a net.ipv4.ip_forward", "sysctl -w")),
+    Program("traceroute", "missing", {
+        "traceroute -m {} 10.0.2.2": sizes(1, 255),
+        "traceroute -q {} 10.0.2.2": sizes(1, 10),
+        "traceroute -f {} 10.0.2.2": sizes(1, 255),
+        "traceroute -w {} 10.0.2.2": SECONDS,
+        "traceroute -p {} 10.0.2.2": PORT,
+        "traceroute 10.0.2.2 {}": sizes(28, 16000),
+        "traceroute {}": HOST,
+    }, ("traceroute 10.0.2.2 60 1", "traceroute -m", "traceroute -f 9 -m 8 10.0.2.2")),
     Program("route", "runs", {
         "route add -net {} netmask 255.255.255.0": ADDRESS,
         "route add -net 10.9.0.0 netmask {}": MASK,
@@ -330,6 +343,7 @@ def test_bad_values(shell, name):
 @pytest.mark.parametrize(("command", "status", "message"), [
     ("ping -c 1 nothere.invalid", 2, "ping: nothere.invalid: "),
     ("arping -c 1 nothere.invalid", 2, "arping: nothere.invalid: "),
+    ("traceroute nothere.invalid", 2, "nothere.invalid: "),
     ("echo x | nc -u nothere.invalid 7", 1, 'nc: getaddrinfo for host "nothere.invalid" port 7: '),
 ])
 def test_unknown_hosts(shell, command, status, message):

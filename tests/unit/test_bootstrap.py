@@ -35,8 +35,8 @@ PROVIDER = {
     "qemu-system-i386": "qemu-system-x86", "qemu-system-x86_64": "qemu-system-x86",
     "ip": "iproute2", "bridge": "iproute2", "tshark": "tshark", "arping": "arping",
     "ping": "iputils-ping", sys.executable: "python3-venv", "dnsmasq": "dnsmasq-base",
-    "clang": "clang", "ethtool": "ethtool", "socat": "socat", "nc": "netcat-openbsd",
-    "hping3": "hping3",
+    "clang": "clang", "ethtool": "ethtool", "traceroute": "traceroute", "socat": "socat",
+    "nc": "netcat-openbsd", "hping3": "hping3",
 }
 FUZZ_RUNTIME = {"libclang-rt-14-dev", "lib32stdc++-12-dev"}
 EVERYTHING = {*PROVIDER.values(), "gcc-multilib", *FUZZ_RUNTIME}
@@ -46,6 +46,7 @@ BANNERS = {
     "ping": "ping from iputils 20221126\n",
     "dnsmasq": "Dnsmasq version 2.90  Copyright (c) 2000-2024 Simon Kelley\n",
     "ethtool": "ethtool version 6.1\n",
+    "traceroute": "Modern traceroute for Linux, version 2.1.2\n",
     "socat": "socat by Gerhard Rieger and contributors - see www.dest-unreach.org\n"
              "socat version 1.7.4.4 on 06 Nov 2022 08:15:51\n",
     "nc": "OpenBSD netcat (Debian patchlevel 1.219-1)\n",
@@ -154,7 +155,7 @@ def test_ensure_installs_once_and_rechecks():
     assert machine.installs == [["arping", "clang", "cpio", "dnsmasq-base", "ethtool",
                                  "gcc-multilib", "hping3", "iproute2", "iputils-ping",
                                  "lib32stdc++-12-dev", "libclang-rt-14-dev", "netcat-openbsd",
-                                 "qemu-system-x86", "socat", "tshark"]]
+                                 "qemu-system-x86", "socat", "traceroute", "tshark"]]
 
 
 def test_ensure_reports_a_check_that_still_fails_after_the_install():

@@ -198,6 +198,16 @@ def test_lab_command_lines():
     assert lab.ran == [("a", "arping 10.0.0.3"), ("linux", ["ip", "neigh", "show"])]
 
 
+def test_lab_command_on_a_linux_host():
+    lab = FakeLab(topology.routed())
+    lab.host_run = lambda host, argv, timeout: (
+        lab.ran.append((host, argv)) or subprocess.CompletedProcess(argv, 0, "host out\n", ""))
+    assert lab_command(lab, "@left traceroute -n 10.0.3.2") == "host out\n"
+    assert lab_command(lab, "@nobody ls") == "xv6net: no Linux host 'nobody' in this lab\n"
+    assert lab.ran == [("left", ["traceroute", "-n", "10.0.3.2"])]
+    assert '"@left ip route"' in lab_help(lab)
+
+
 @pytest.mark.parametrize("model", ["e1000", "ne2k_pci", "virtio-net-pci"])
 def test_run_nic_model(capsys, model):
     argv = dry_run(capsys, "--nic-model", model)

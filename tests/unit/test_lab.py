@@ -268,3 +268,25 @@ def test_impair_report_is_a_result_file(tmp_path):
     impaired = Lab(topology.with_impairment(topology.two_guests(), "loss=1%"), tmp_path)
     assert plain.impair_report() not in plain.result_files()
     assert impaired.impair_report() in impaired.result_files()
+
+
+def test_linux_hosts_get_namespaces_of_their_own(tmp_path, as_root):
+    runner = FakeRunner()
+    lab = Lab(topology.routed(), tmp_path, runner=runner, netns_name="xv6n-9-3",
+              kernel=tmp_path / "missing.elf", capture_lans=False)
+    with pytest.raises(VMError, match="run make first"):
+        lab.start()
+    joined = runner.joined()
+    move = "ip -n xv6n-9-3 link set dev vx-left netns "
+    left = next(call for call in joined if call.startswith(move)).split()[-1]
+    assert left.startswith("xv6n-") and left != "xv6n-9-3"
+    assert "ip -n xv6n-9-3 link add name vx-left type veth peer name vh-left" in joined
+    assert "ip -n xv6n-9-3 link set dev vh-left master br-lan1" in joined
+    assert f"ip -n {left} link set dev vx-left name eth0 address 52:54:76:38:00:00" in joined
+    assert f"ip -n {left} address add 10.0.1.2/24 dev eth0" in joined
+    assert f"ip -n {left} route add default via 10.0.1.1" in joined
+    # no Linux address on any bridge: left and right can reach each other only through the guests
+    assert not any("address add" in call and "br-" in call for call in joined)
+    # every namespace deleted, the hosts' before the lab's
+    deletes = [call for call in joined if call.startswith("ip netns delete")]
+    assert len(deletes) == 3 and deletes[-1] == "ip netns delete xv6n-9-3"

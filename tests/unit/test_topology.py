@@ -10,6 +10,7 @@ from xv6net.topology import (
     GuestNic,
     Lan,
     Peer,
+    Route,
     Topology,
     TopologyError,
     kernel_cmdline,
@@ -361,3 +362,64 @@ def test_impairment_in_a_topology_file():
              "guests": [{"name": "a", "nics": [{"lan": "user", "impair": "loss=1%"}]}]}
     with pytest.raises(TopologyError, match="SLiRP"):
         topology.from_dict(slirp)
+
+
+# ---- routers and Linux hosts of their own -----------------------------------------
+
+def test_routed_chains_three_lans_through_two_routers():
+    topo = topology.routed()
+    assert [lan.name for lan in topo.lans] == ["lan1", "lan2", "lan3"]
+    assert all(guest.forward for guest in topo.guests)
+    assert [peer.host for peer in topology.hosts(topo)] == ["left", "right"]
+    assert topology.host_peer(topo, "right").gateway == "10.0.3.1"
+    assert "sysctl.net.ipv4.ip_forward=1" in kernel_cmdline(topo, "r1")
+    assert [topology.route_command(r) for r in topo.guest("r1").routes] == [
+        "route add -net 10.0.3.0 netmask 255.255.255.0 gw 10.0.2.2"]
+
+
+def test_route_commands():
+    assert topology.route_command(Route("default", "10.0.0.1")) == \
+        "route add default gw 10.0.0.1"
+    assert topology.route_command(Route("10.9.9.9/32", "10.0.0.1")) == \
+        "route add -host 10.9.9.9 gw 10.0.0.1"
+
+
+@pytest.mark.parametrize(("route", "message"), [
+    (Route("10.9.0.0/16", "10.1.0.1"), "on none of its LANs"),
+    (Route("10.9.0.1/16", "10.0.0.1"), "host bits set"),
+    (Route("default", "10.0.0.300"), "route to default"),
+])
+def test_bad_routes(route, message):
+    with pytest.raises(TopologyError, match=message):
+        one_lan(Guest("a", [GuestNic("lan0", ip="10.0.0.2")], routes=[route]))
+
+
+def test_two_routes_to_one_network():
+    routes = [Route("default", "10.0.0.1"), Route("0.0.0.0/0", "10.0.0.3")]
+    with pytest.raises(TopologyError, match=r"two routes to 0\.0\.0\.0/0"):
+        one_lan(Guest("a", [GuestNic("lan0", ip="10.0.0.2")], routes=routes))
+
+
+def test_hosts_are_checked():
+    guest = Guest("a", [GuestNic("lan0", ip="10.0.0.2")])
+    with pytest.raises(TopologyError, match="needs a host of its own"):
+        one_lan(guest, peers=[Peer("lan0", "10.0.0.1", gateway="10.0.0.2")])
+    with pytest.raises(TopologyError, match="host name"):
+        one_lan(guest, peers=[Peer("lan0", "10.0.0.1", host="Left")])
+    with pytest.raises(TopologyError, match="is not in"):
+        one_lan(guest, peers=[Peer("lan0", "10.0.0.1", host="h", gateway="10.1.0.2")])
+    with pytest.raises(TopologyError, match="one peer per Linux host: h"):
+        one_lan(guest, peers=[Peer("lan0", "10.0.0.1", host="h"),
+                              Peer("lan0", "10.0.0.3", host="h")])
+
+
+def test_forward_and_routes_from_a_dict():
+    data = {"lans": [{"name": "lan0", "subnet": "10.0.0.0/24"}],
+            "guests": [{"name": "r", "forward": True,
+                        "nics": [{"lan": "lan0", "ip": "10.0.0.2"}],
+                        "routes": [{"dst": "default", "gateway": "10.0.0.1"}]}],
+            "peers": [{"lan": "lan0", "ip": "10.0.0.1", "host": "h"}]}
+    topo = topology.from_dict(data)
+    assert topo.guest("r").routes == (Route("default", "10.0.0.1"),)
+    assert topo.guest("r").forward
+    assert topo.peers[0].host == "h"
