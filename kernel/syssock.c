@@ -226,21 +226,6 @@ sys_shutdown(void)
 }
 
 int
-sys_getpeername(void)
-{
-  struct socket *s;
-  char buf[MAXSOCKADDR];
-  int len = sizeof buf, err;
-
-  if ((err = argsock(0, &s)) < 0)
-    return err;
-  memset(buf, 0, sizeof buf);
-  if ((err = sock_getpeer(s, (struct sockaddr *)buf, &len)) < 0)
-    return err;
-  return putsockaddr(1, 2, (struct sockaddr *)buf, len);
-}
-
-int
 sys_tcplist(void)
 {
   int index;
@@ -379,8 +364,9 @@ sys_getsockopt(void)
   return 0;
 }
 
-int
-sys_getsockname(void)
+// getsockname/getpeername(fd, addr, len): one of the socket's two addresses.
+static int
+getaddress(int (*get)(struct socket *, struct sockaddr *, int *))
 {
   struct socket *s;
   char buf[MAXSOCKADDR];
@@ -389,7 +375,19 @@ sys_getsockname(void)
   if ((err = argsock(0, &s)) < 0)
     return err;
   memset(buf, 0, sizeof buf);
-  if ((err = sock_getname(s, (struct sockaddr *)buf, &len)) < 0)
+  if ((err = get(s, (struct sockaddr *)buf, &len)) < 0)
     return err;
   return putsockaddr(1, 2, (struct sockaddr *)buf, len);
+}
+
+int
+sys_getsockname(void)
+{
+  return getaddress(sock_getname);
+}
+
+int
+sys_getpeername(void)
+{
+  return getaddress(sock_getpeer);
 }
