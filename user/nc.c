@@ -277,14 +277,12 @@ static int
 tcplisten(int port, int keep)
 {
   char ip[16];
-  int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in me = { AF_INET, htons(port), INADDR_ANY, { 0 } };
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
     perror("nc: socket");
     return 1;
   }
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0 || listen(fd, 1) < 0) {
+  if (tcp_bindlisten(fd, port, 1) < 0) {
     fprintf(2, "nc: port %d: %s\n", port, strerror(errno));
     return 1;
   }

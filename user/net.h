@@ -46,6 +46,11 @@ static inline uint htonl(uint v)
 }
 static inline uint ntohl(uint v) { return htonl(v); }
 
+// A TCP socket fd made to listen on port of every address, with
+// SO_REUSEADDR (a restarted server need not wait out TIME_WAIT): 0, or -1
+// with errno from bind or listen.
+int  tcp_bindlisten(int fd, int port, int backlog);
+
 // Interface lookup by name: its index, or -1 (errno ENODEV).
 int  if_nametoindex2(const char *name, struct netif_info *info);
 // "52:54:00:12:34:56" <-> 6 bytes. parse returns 0 or -1.

@@ -55,7 +55,7 @@ serve(int fd, struct sockaddr_in *peer)
 int
 main(int argc, char **argv)
 {
-  int max = 0, c, one = 1;
+  int max = 0, c;
   char ip[16];
 
   argsinit("tcpecho", usage);
@@ -69,13 +69,11 @@ main(int argc, char **argv)
   int port = argport(0, "port", argv[optind]);
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in me = { AF_INET, htons(port), INADDR_ANY, { 0 } };
   if (fd < 0) {
     perror("tcpecho: socket");
     return 1;
   }
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0 || listen(fd, 16) < 0) {
+  if (tcp_bindlisten(fd, port, 16) < 0) {
     fprintf(2, "tcpecho: port %d: %s\n", port, strerror(errno));
     return 1;
   }

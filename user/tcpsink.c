@@ -19,7 +19,7 @@ static char buf[32768];
 int
 main(int argc, char **argv)
 {
-  int verify = 0, c, one = 1;
+  int verify = 0, c;
   char ip[16];
 
   argsinit("tcpsink", usage);
@@ -32,13 +32,11 @@ main(int argc, char **argv)
   int port = argport(0, "port", argv[optind]);
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in me = { AF_INET, htons(port), INADDR_ANY, { 0 } };
   if (fd < 0) {
     perror("tcpsink: socket");
     return 1;
   }
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0 || listen(fd, 1) < 0) {
+  if (tcp_bindlisten(fd, port, 1) < 0) {
     fprintf(2, "tcpsink: port %d: %s\n", port, strerror(errno));
     return 1;
   }

@@ -103,3 +103,14 @@ packet_socket(int ifindex, uint ethertype)
   }
   return fd;
 }
+
+int
+tcp_bindlisten(int fd, int port, int backlog)
+{
+  int one = 1;
+  struct sockaddr_in me = { AF_INET, htons(port), INADDR_ANY, { 0 } };
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0)
+    return -1;
+  return listen(fd, backlog);
+}
