@@ -13,13 +13,6 @@ static const char usage[] =
   "       cp SOURCE... DIRECTORY\n"
   "  copy SOURCE to DEST, or each SOURCE into DIRECTORY\n";
 
-static const char *
-basename(const char *path)
-{
-  const char *s = strrchr(path, '/');
-  return s ? s + 1 : path;
-}
-
 static int
 copy(const char *from, const char *to)
 {
@@ -62,30 +55,8 @@ fail:
 int
 main(int argc, char *argv[])
 {
-  struct stat st;
-  char dest[MAXPATH];
-  int status = 0;
-
   argsinit("cp", usage);
   while (getopt(argc, argv, "") != -1)
     ;
-  argv += optind - 1;   // argv[1..argc-1]: the operands
-  argc -= optind - 1;
-  if (argc < 3)
-    argmissing(argc < 2 ? "file operand" : "destination file operand");
-  const char *last = argv[argc - 1];
-  int isdir = stat(last, &st) == 0 && st.type == T_DIR;
-  if (argc > 3 && !isdir) {
-    fprintf(2, "cp: target '%s' is not a directory\n", last);
-    return 1;
-  }
-  for (int i = 1; i < argc - 1; i++) {
-    if (isdir) {
-      snprintf(dest, sizeof dest, "%s/%s", last, basename(argv[i]));
-      status |= copy(argv[i], dest);
-    } else {
-      status |= copy(argv[i], last);
-    }
-  }
-  return status;
+  return argtargets(argc - optind, argv + optind, copy);
 }

@@ -10,21 +10,6 @@ static const char usage[] =
   "       mv SOURCE... DIRECTORY\n"
   "  move SOURCE to DEST, or each SOURCE into DIRECTORY\n";
 
-static const char *
-basename(const char *path)
-{
-  const char *end = path + strlen(path), *start;
-  while (end > path + 1 && end[-1] == '/')
-    end--;
-  for (start = end; start > path && start[-1] != '/'; start--)
-    ;
-  static char name[DIRSIZ];
-  int len = end - start < DIRSIZ ? end - start : DIRSIZ - 1;
-  memmove(name, start, len);
-  name[len] = 0;
-  return name;
-}
-
 static int
 move(const char *from, const char *to)
 {
@@ -38,30 +23,8 @@ move(const char *from, const char *to)
 int
 main(int argc, char *argv[])
 {
-  struct stat st;
-  char dest[MAXPATH];
-  int status = 0;
-
   argsinit("mv", usage);
   while (getopt(argc, argv, "") != -1)
     ;
-  argv += optind - 1;   // argv[1..argc-1]: the operands
-  argc -= optind - 1;
-  if (argc < 3)
-    argmissing(argc < 2 ? "file operand" : "destination file operand");
-  const char *last = argv[argc - 1];
-  int isdir = stat(last, &st) == 0 && st.type == T_DIR;
-  if (argc > 3 && !isdir) {
-    fprintf(2, "mv: target '%s' is not a directory\n", last);
-    return 1;
-  }
-  for (int i = 1; i < argc - 1; i++) {
-    if (isdir) {
-      snprintf(dest, sizeof dest, "%s/%s", last, basename(argv[i]));
-      status |= move(argv[i], dest);
-    } else {
-      status |= move(argv[i], last);
-    }
-  }
-  return status;
+  return argtargets(argc - optind, argv + optind, move);
 }

@@ -148,6 +148,9 @@ void  argbad(const char *opt, const char *what, const char *value, const char *w
       __attribute__((noreturn));
 int   argnum(const char *opt, const char *what, const char *s, int min, int max);
 int   argsecs(const char *opt, const char *what, const char *s, int minms, int maxms);
+// cp's and mv's operands (after the options): SOURCE DEST, or SOURCE...
+// DIRECTORY. op(source, target) for each; the statuses ORed together.
+int   argtargets(int argc, char **argv, int (*op)(const char *from, const char *to));
 
 // ---- memory allocation (user/lib/umalloc.c) -------------------------------
 void *malloc(uint n);

@@ -12,6 +12,8 @@
 // arg* functions, which never return on bad input. user/lib/netargs.c has
 // the network ones (addresses, MACs, ports, interfaces).
 #include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/stat.h"
 #include "user/user.h"
 
 #define INT_MAX 0x7fffffff
@@ -236,4 +238,47 @@ argsecs(const char *opt, const char *what, const char *s, int minms, int maxms)
     argbad(opt, what, s, why);
   }
   return ms;
+}
+
+// The last component of path, trailing slashes left out (at most DIRSIZ-1
+// characters), in a static buffer.
+static const char *
+basename(const char *path)
+{
+  const char *end = path + strlen(path), *start;
+  while (end > path + 1 && end[-1] == '/')
+    end--;
+  for (start = end; start > path && start[-1] != '/'; start--)
+    ;
+  static char name[DIRSIZ];
+  int len = end - start < DIRSIZ ? end - start : DIRSIZ - 1;
+  memmove(name, start, len);
+  name[len] = 0;
+  return name;
+}
+
+int
+argtargets(int argc, char **argv, int (*op)(const char *from, const char *to))
+{
+  struct stat st;
+  char dest[MAXPATH];
+  int status = 0;
+
+  if (argc < 2)
+    argmissing(argc < 1 ? "file operand" : "destination file operand");
+  const char *last = argv[argc - 1];
+  int isdir = stat(last, &st) == 0 && st.type == T_DIR;
+  if (argc > 2 && !isdir) {
+    fprintf(2, "%s: target '%s' is not a directory\n", argprog(), last);
+    return 1;
+  }
+  for (int i = 0; i < argc - 1; i++) {
+    if (isdir) {
+      snprintf(dest, sizeof dest, "%s/%s", last, basename(argv[i]));
+      status |= op(argv[i], dest);
+    } else {
+      status |= op(argv[i], last);
+    }
+  }
+  return status;
 }
