@@ -8,46 +8,15 @@ harness fails when the code is wrong.
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from cbuild import OUT_DIR, SUMMARY, VARIANTS, gcc, run, supported
 
-ROOT = Path(__file__).resolve().parents[2]
 TEST_SRC = Path("tests/cunit/test_wire.c")
 WIRE_SRC = Path("kernel/net/wire.c")
-OUT_DIR = ROOT / "build" / "cunit"
-SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
-SANITIZE = ["-m32", "-Wextra", "-g", "-fsanitize=address,undefined",
-            "-fno-sanitize-recover=all"]
-
-VARIANTS = {
-    "host": [],
-    "m32-sanitized": SANITIZE,
-}
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
-
-
-def gcc(output: Path, sources: list[Path], flags: list[str],
-        werror: bool = True) -> subprocess.CompletedProcess[str]:
-    argv = ["gcc", "-Wall", *(["-Werror"] if werror else []), *flags, "-I.",
-            "-o", str(output), *map(str, sources)]
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False)
-
-
-def run(binary: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(binary)], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          check=False)
-
-
-def supported(flags: list[str], tmp_path: Path) -> bool:
-    """Whether gcc here can build and run a program with these flags."""
-    probe = tmp_path / "probe.c"
-    probe.write_text("int main(void) { return 0; }\n")
-    built = gcc(tmp_path / "probe", [probe], flags)
-    return built.returncode == 0 and run(tmp_path / "probe").returncode == 0
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -59,7 +28,7 @@ def test_wire_c_unit_tests_pass(variant, tmp_path):
     binary = OUT_DIR / ("test_wire" if variant == "host" else f"test_wire-{variant}")
     built = gcc(binary, [TEST_SRC, WIRE_SRC], flags)
     assert built.returncode == 0, built.stderr
-    result = run(binary)
+    result = run(binary, timeout=60)
     summary = SUMMARY.findall(result.stdout)
     assert summary, result.stdout + result.stderr
     passed, failed = (int(n) for n in summary[-1])
@@ -90,7 +59,7 @@ def test_a_planted_bug_makes_the_c_tests_fail(tmp_path):
     binary = tmp_path / "test_wire_broken"
     built = gcc(binary, [TEST_SRC, broken], [], werror=False)
     assert built.returncode == 0, built.stderr
-    result = run(binary)
+    result = run(binary, timeout=60)
     assert result.returncode == 1, result.stdout
     passed, failed = (int(n) for n in SUMMARY.findall(result.stdout)[-1])
     assert failed > 0 and passed > 0

@@ -7,52 +7,18 @@ AddressSanitizer and UBSan, which turn a read past a buffer's end into a
 failure. A planted bug in each parser shows that its tests can fail.
 """
 
-import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from cbuild import OUT_DIR, VARIANTS, gcc, results, run, supported
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT_DIR = ROOT / "build" / "cunit"
-SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
-SANITIZE = ["-m32", "-Wextra", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
-VARIANTS = {"host": [], "m32-sanitized": SANITIZE}
 SUITES = {
     "dhcp": (Path("tests/cunit/test_dhcp.c"), Path("user/lib/dhcpwire.c"), 24),
     "dns": (Path("tests/cunit/test_dns.c"), Path("user/lib/dnswire.c"), 15),
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
-
-
-def gcc(output: Path, sources: list[Path], flags: list[str],
-        werror: bool = True) -> subprocess.CompletedProcess[str]:
-    argv = ["gcc", "-Wall", *(["-Werror"] if werror else []), *flags, "-I.",
-            "-o", str(output), *map(str, sources)]
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False)
-
-
-def run(binary: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(binary)], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False)
-
-
-def supported(flags: list[str], tmp_path: Path) -> bool:
-    probe = tmp_path / "probe.c"
-    probe.write_text("int main(void) { return 0; }\n")
-    built = gcc(tmp_path / "probe", [probe], flags)
-    return built.returncode == 0 and run(tmp_path / "probe").returncode == 0
-
-
-def results(stdout: str) -> tuple[int, int, list[tuple[str, str]]]:
-    summary = SUMMARY.findall(stdout)
-    assert summary, stdout
-    passed, failed = (int(n) for n in summary[-1])
-    names = re.findall(r"^(ok  |FAIL) (test_\w+)$", stdout, re.MULTILINE)
-    return passed, failed, names
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
