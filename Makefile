@@ -74,9 +74,16 @@ $(BUILD)/user/bin/%: $(BUILD)/user/%.o $(CRT0) $(ULIBA) user/user.ld
 # --- initramfs (built by the Python toolkit) ---------------------------------
 # rootfs/PATH lands at /PATH (rootfs/etc/hosts is /etc/hosts).
 ROOTFS  := $(shell find rootfs -type f 2>/dev/null)
-$(BUILD)/initramfs.cpio: $(UBINS) $(wildcard src/xv6net/initramfs.py) $(ROOTFS)
+# 1 MiB of seeded noise at /var/www/noise.bin: httpd's tests fetch it and
+# compare its SHA-256 with this file's; make bench times its transfer.
+WWWNOISE := $(BUILD)/www/noise.bin
+$(WWWNOISE): Makefile
+	@mkdir -p $(dir $@)
+	$(PYTHON) -c 'import random, sys; sys.stdout.buffer.write(random.Random(14).randbytes(1 << 20))' > $@
+
+$(BUILD)/initramfs.cpio: $(UBINS) $(wildcard src/xv6net/initramfs.py) $(ROOTFS) $(WWWNOISE)
 	$(TOOLPY) -m xv6net.initramfs $@ $(foreach p,$(UPROGS),bin/$(p)=$(BUILD)/user/bin/$(p)) \
-	    $(foreach f,$(ROOTFS),$(patsubst rootfs/%,%,$(f))=$(f))
+	    $(foreach f,$(ROOTFS),$(patsubst rootfs/%,%,$(f))=$(f)) var/www/noise.bin=$(WWWNOISE)
 
 all: $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
 .DEFAULT_GOAL := all
