@@ -171,6 +171,8 @@ CHECKS: tuple[Check, ...] = (
     Check("socat", "socat", answers("socat", "-V", expect="socat version")),
     Check("OpenBSD netcat", "netcat-openbsd", openbsd_netcat),
     Check("hping3", "hping3", answers("hping3", "--version", expect="hping3 version")),
+    # The client of the guest's web server (tests/e2e/test_httpd.py).
+    Check("curl", "curl", answers("curl", "--version", expect="curl")),
     Check("a 32-bit libFuzzer target with the sanitizers",
           "libclang-rt-14-dev lib32stdc++-12-dev", builds_32bit_fuzzer),
 )

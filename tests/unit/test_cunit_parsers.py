@@ -1,6 +1,6 @@
-"""Build and run the host C unit tests of the DHCP and DNS parsers
+"""Build and run the host C unit tests of the DHCP, DNS and HTTP parsers
 (tests/cunit/test_dhcp.c of user/lib/dhcpwire.c, tests/cunit/test_dns.c of
-user/lib/dnswire.c).
+user/lib/dnswire.c, tests/cunit/test_http.c of user/lib/httpwire.c).
 
 Each is built with the host's gcc, and for the guest's word size (-m32) with
 AddressSanitizer and UBSan, which turn a read past a buffer's end into a
@@ -16,6 +16,7 @@ from cbuild import OUT_DIR, VARIANTS, gcc, results, run, supported
 SUITES = {
     "dhcp": (Path("tests/cunit/test_dhcp.c"), Path("user/lib/dhcpwire.c"), 24),
     "dns": (Path("tests/cunit/test_dns.c"), Path("user/lib/dnswire.c"), 15),
+    "http": (Path("tests/cunit/test_http.c"), Path("user/lib/httpwire.c"), 13),
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
@@ -69,6 +70,24 @@ dns_parse(const uchar *p, uint len, struct dns_reply *r)
   return e == DNS_ETRUNC ? DNS_OK : e;
 }
 """, "FAIL test_every_truncation_is_refused"),
+    "http": ("""\
+// httpwire.c with one bug planted: a path that climbs above the top is
+// answered with "/" instead of refused (403).
+#define http_normpath http_normpath_real
+#include "user/lib/httpwire.c"
+#undef http_normpath
+
+int
+http_normpath(const char *target, int len, char *out, int outsize)
+{
+  int st = http_normpath_real(target, len, out, outsize);
+  if (st == 403 && outsize > 1) {
+    out[0] = '/', out[1] = 0;
+    return 0;
+  }
+  return st;
+}
+""", "FAIL test_every_climb_above_the_top_is_403"),
 }
 
 
