@@ -1,6 +1,7 @@
-"""Build and run the host C unit tests of the DHCP, DNS and HTTP parsers
+"""Build and run the host C unit tests of the DHCP, DNS and HTTP parsers and SHA-256
 (tests/cunit/test_dhcp.c of user/lib/dhcpwire.c, tests/cunit/test_dns.c of
-user/lib/dnswire.c, tests/cunit/test_http.c of user/lib/httpwire.c).
+user/lib/dnswire.c, tests/cunit/test_http.c of user/lib/httpwire.c, tests/cunit/test_sha256.c of
+user/lib/sha256.c).
 
 Each is built with the host's gcc, and for the guest's word size (-m32) with
 AddressSanitizer and UBSan, which turn a read past a buffer's end into a
@@ -17,6 +18,7 @@ SUITES = {
     "dhcp": (Path("tests/cunit/test_dhcp.c"), Path("user/lib/dhcpwire.c"), 24),
     "dns": (Path("tests/cunit/test_dns.c"), Path("user/lib/dnswire.c"), 15),
     "http": (Path("tests/cunit/test_http.c"), Path("user/lib/httpwire.c"), 13),
+    "sha256": (Path("tests/cunit/test_sha256.c"), Path("user/lib/sha256.c"), 3),
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
@@ -88,6 +90,19 @@ http_normpath(const char *target, int len, char *out, int outsize)
   return st;
 }
 """, "FAIL test_every_climb_above_the_top_is_403"),
+    "sha256": ("""\
+// sha256.c with one bug planted: the padding's length counts bytes, not bits.
+#define sha256_final sha256_final_real
+#include "user/lib/sha256.c"
+#undef sha256_final
+
+void
+sha256_final(struct sha256 *c, uchar digest[32])
+{
+  c->bytes /= 8;
+  sha256_final_real(c, digest);
+}
+""", "FAIL test_known_digests"),
 }
 
 
