@@ -47,12 +47,16 @@ extern struct devsw devsw[NDEV];
 
 // The in-memory root file system's inodes (ramfs.c). A file's contents are
 // either borrowed (rodata: inside the initramfs module or the kernel, never
-// freed, not charged) or its own pages, found through direct[] and one
-// indirect page as in xv6; a page that was never written is a hole and reads
+// freed, not charged) or its own pages, found through direct[], one
+// indirect page as in xv6, and one double-indirect page (of indirect pages)
+// as in xv6's exercise; a page that was never written is a hole and reads
 // as zeros. The first change to a borrowed file copies it into pages.
 #define NDIRECT   12
-#define NINDIRECT 1024             // page pointers in the indirect page
-#define MAXFILE   ((NDIRECT + NINDIRECT) * 4096)
+#define NINDIRECT 1024             // page pointers in an indirect page
+// The double-indirect page could reach 4 GiB, which a uint size cannot
+// say: files stop at 64 MiB (half of a default guest's memory).
+#define MAXFILE   (64 * 1024 * 1024)
+#define MAXFILEPAGES (MAXFILE / 4096)
 
 struct inode {
   uint ino;                // 0: this table slot is free
@@ -64,6 +68,7 @@ struct inode {
   const uchar *rodata;     // borrowed contents, or 0
   char *direct[NDIRECT];   // owned pages
   char **indirect;         // page of NINDIRECT more page pointers, or 0
+  char ***dindirect;       // page of pointers to indirect pages, or 0
   char name[DIRSIZ];
   struct inode *parent;
   struct inode *children;  // first entry of a directory

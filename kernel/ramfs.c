@@ -57,18 +57,26 @@ pagefree(char *p)
 }
 
 // Where the pointer to page n of ip lives; 0 past the largest file, or when
-// the indirect page is missing and alloc is 0 (or cannot be had).
+// an indirect page is missing and alloc is 0 (or cannot be had).
 static char **
 pageslot(struct inode *ip, uint n, int alloc)
 {
   if (n < NDIRECT)
     return &ip->direct[n];
+  if (n >= MAXFILEPAGES)
+    return 0;
   n -= NDIRECT;
-  if (n >= NINDIRECT)
+  char ***ind = &ip->indirect;
+  if (n >= NINDIRECT) {
+    n -= NINDIRECT;
+    if (ip->dindirect == 0 && (!alloc || (ip->dindirect = (char ***)pagealloc()) == 0))
+      return 0;
+    ind = &ip->dindirect[n / NINDIRECT];
+    n %= NINDIRECT;
+  }
+  if (*ind == 0 && (!alloc || (*ind = (char **)pagealloc()) == 0))
     return 0;
-  if (ip->indirect == 0 && (!alloc || (ip->indirect = (char **)pagealloc()) == 0))
-    return 0;
-  return &ip->indirect[n];
+  return &(*ind)[n];
 }
 
 // Page n of ip, allocated if alloc; 0 for a hole (or when full).
@@ -83,6 +91,23 @@ pageat(struct inode *ip, uint n, int alloc)
   return *slot;
 }
 
+// Free the pages of the indirect page *ind (whose first is page number
+// first) from page n on, and the indirect page itself if none is left.
+static void
+freeindirect(char ***ind, uint first, uint n)
+{
+  if (*ind == 0)
+    return;
+  for (uint i = n > first ? n - first : 0; i < NINDIRECT; i++) {
+    pagefree((*ind)[i]);
+    (*ind)[i] = 0;
+  }
+  if (n <= first) {
+    pagefree((char *)*ind);
+    *ind = 0;
+  }
+}
+
 // Free the pages from page n on.
 static void
 freepagesfrom(struct inode *ip, uint n)
@@ -91,15 +116,15 @@ freepagesfrom(struct inode *ip, uint n)
     pagefree(ip->direct[i]);
     ip->direct[i] = 0;
   }
-  if (ip->indirect == 0)
+  freeindirect(&ip->indirect, NDIRECT, n);
+  if (ip->dindirect == 0)
     return;
-  for (uint i = n > NDIRECT ? n - NDIRECT : 0; i < NINDIRECT; i++) {
-    pagefree(ip->indirect[i]);
-    ip->indirect[i] = 0;
-  }
-  if (n <= NDIRECT) {
-    pagefree((char *)ip->indirect);
-    ip->indirect = 0;
+  uint base = NDIRECT + NINDIRECT;
+  for (uint i = 0; i < NINDIRECT; i++)
+    freeindirect(&ip->dindirect[i], base + i * NINDIRECT, n);
+  if (n <= base) {
+    pagefree((char *)ip->dindirect);
+    ip->dindirect = 0;
   }
 }
 

@@ -1261,7 +1261,7 @@ test_cowfile(void)
   CHECKERR(exec(TESTDIR "/echo2", argv), ENOEXEC);
 }
 
-// Files that need the indirect page, and the largest file there can be.
+// Files that need the indirect and double-indirect pages, and the largest file there can be.
 static void
 test_bigfile(void)
 {
@@ -1284,8 +1284,22 @@ test_bigfile(void)
   CHECK(statfs("/", &after) == 0);
   if (before.f_bfree - after.f_bfree != 61)   // 60 pages and the indirect one
     fail("60 pages of file took %d pages", before.f_bfree - after.f_bfree);
+  // Past 4,144 KiB the double-indirect page and an indirect page under it
+  // come in with the data page; truncating back gives all three back.
+  struct statfs mid;
+  int far = 5 * 1024 * 1024;
+  CHECK(statfs("/", &mid) == 0);
+  CHECK(lseek(fd, far, SEEK_SET) == far);
+  CHECK(write(fd, "far", 3) == 3);
+  CHECK(statfs("/", &after) == 0);
+  if (mid.f_bfree - after.f_bfree != 3)
+    fail("a page past 4 MiB took %d pages", mid.f_bfree - after.f_bfree);
+  CHECK(lseek(fd, far - 1, SEEK_SET) == far - 1);
+  CHECK(readfull(fd, filebuf, 4) == 4 && memcmp(filebuf, "\0far", 4) == 0);
+  CHECK(ftruncate(fd, 60 * PGSIZE) == 0);
+  CHECK(statfs("/", &after) == 0 && after.f_bfree == mid.f_bfree);
   // The last byte a file can have, then EFBIG.
-  int maxfile = (12 + 1024) * PGSIZE;
+  int maxfile = 64 * 1024 * 1024;   // kernel/file.h's MAXFILE
   CHECK(lseek(fd, maxfile - 1, SEEK_SET) == maxfile - 1);
   CHECK(write(fd, "ab", 2) == 1);
   CHECKERR(write(fd, "c", 1), EFBIG);

@@ -2,7 +2,7 @@
 
 One lab: guest a takes its address and name server from dnsmasq (DHCP), which
 also names the peer web.lab (10.0.0.1). A Python http.server there serves a
-directory with a 4 MiB file of noise, plus a few made-up paths: a redirect
+directory with a 5 MiB file of noise, plus a few made-up paths: a redirect
 chain, a chunked body, a response that is not HTTP, one that never comes. The
 guest's wget must save the file intact (the guest's own sha256sum against
 Python's), follow redirects (at most 5), decode chunks, and report 404, a refused
@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.root]
 
 PEER_IP = "10.0.0.1"
 PORT = 8000
-# ramfs's largest file is 4,144 KiB (docs/filesystem.md): 4 MiB fits.
-BIG = random.Random(1414).randbytes(4 * 1024 * 1024)
+# 5 MiB: past ramfs's indirect page, into its double-indirect one.
+BIG = random.Random(1414).randbytes(5 * 1024 * 1024)
 TOPOLOGY = Topology(
     lans=[Lan("lan0", "10.0.0.0/24")],
     guests=[Guest("a", [GuestNic("lan0", ip=DHCP)])],
