@@ -43,11 +43,12 @@ int
 main(int argc, char **argv)
 {
   argsinit("sha256sum", usage);
-  arghelp(argc, argv);
-  if (argc < 2)
+  while (getopt(argc, argv, "") != -1)   // no options: -h, --help, or refused
+    ;
+  if (optind == argc)
     return sum("-");
   int status = 0;
-  for (int i = 1; i < argc; i++)
+  for (int i = optind; i < argc; i++)
     status |= sum(argv[i]);
   return status;
 }

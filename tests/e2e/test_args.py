@@ -106,6 +106,11 @@ PROGRAMS = [
         "host -R {} x": sizes(1, 10),
         "host x {}": ("nothere-server",),
     }, ("host a b c",)),
+    Program("httpd", "skip", {
+        "httpd -p {}": PORT,
+        "httpd -t {}": SECONDS,
+        "httpd -n {}": sizes(1, 48),
+    }, ("httpd / /tmp", "httpd -p")),
     Program("ifconfig", "runs", {
         "ifconfig {}": IFACE,
         "ifconfig eth0 {} up": ADDRESS[:2],
@@ -178,6 +183,7 @@ PROGRAMS = [
     }, ("route add -net 10.9.0.1 netmask 255.255.255.0", "route add", "route frob",
         "route add default gw", "route add -net 10.9.0.0", "route add default gw 10.0.2.2 x")),
     Program("sh", "runs", extra=("sh -c", "sh /bin/ls extra")),
+    Program("sha256sum", "runs"),
     Program("sizesweep", "missing", {
         "sizesweep -f {} udp": sizes(1, 16400),
         "sizesweep -l {} udp": sizes(1, 16400),
@@ -220,6 +226,8 @@ PROGRAMS = [
     }),
     Program("usertests", "skip", {"usertests {}": ("nosuch", "")}),
     Program("wc", "runs"),
+    Program("wget", "missing", {"wget -T {} http://x/": SECONDS},
+            ("wget http://a/ http://b/", "wget -O")),
 ]
 BY_NAME = {p.name: p for p in PROGRAMS}
 
