@@ -111,7 +111,7 @@ sockets(struct out *o)
     emit(o, "<tr><td>tcp</td><td>%s</td><td>%s</td><td>%s</td><td>%u</td><td>%u</td>"
          "<td>%d</td></tr>\n", local, remote,
          ti.state >= 0 && ti.state < TCP_NSTATES ? tcpstates[ti.state] : "?",
-         ti.recvq, ti.sendq, ti.pid);
+         ti.state == 1 ? 0 : ti.recvq, ti.state == 1 ? 0 : ti.sendq, ti.pid);   // as netstat
   }
   for (int i = 0; socklist(i, &si) == 0; i++) {
     if (si.type == SOCK_STREAM || si.domain == AF_PACKET)
