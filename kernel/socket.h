@@ -233,6 +233,7 @@ struct netstat_info {
   uint tcp_fastretrans, tcp_timeouts, tcp_persistprobes, tcp_keepaliveprobes, tcp_challengeacks;
   uint tcp_dropnolisten, tcp_dropbacklog, tcp_dropnotcb, tcp_dropoutofwindow, tcp_dropooofull;
   uint tcp_dropnomem, tcp_delayedacks, tcp_ooosegs, tcp_synrcvddropped, tcp_rstignored;
+  uint tcp_twrecycled;   // TIME_WAIT blocks reused when every block was taken
 };
 
 #endif

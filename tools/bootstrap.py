@@ -171,8 +171,9 @@ CHECKS: tuple[Check, ...] = (
     Check("socat", "socat", answers("socat", "-V", expect="socat version")),
     Check("OpenBSD netcat", "netcat-openbsd", openbsd_netcat),
     Check("hping3", "hping3", answers("hping3", "--version", expect="hping3 version")),
-    # The client of the guest's web server (tests/e2e/test_httpd.py).
+    # The client and the load generator of the guest's web server (tests/e2e/test_httpd.py).
     Check("curl", "curl", answers("curl", "--version", expect="curl")),
+    Check("ApacheBench", "apache2-utils", answers("ab", "-V", expect="ApacheBench")),
     Check("a 32-bit libFuzzer target with the sanitizers",
           "libclang-rt-14-dev lib32stdc++-12-dev", builds_32bit_fuzzer),
 )
@@ -185,8 +186,8 @@ CONFLICTS = {"arping": ("iputils-arping",)}
 # installs them: every package above that a base Debian 12 image lacks, and
 # what gcc-multilib brings in (matched by prefix: lib32*, libx32*, ...).
 REMOVABLE = ("gcc-multilib", "qemu-system-x86", "tshark", "arping", "iputils-arping", "ethtool",
-             "traceroute", "cpio", "dnsmasq-base", "socat", "netcat-openbsd", "hping3", "clang",
-             "clang-14", "libclang1-14",
+             "traceroute", "cpio", "dnsmasq-base", "socat", "netcat-openbsd", "hping3",
+             "apache2-utils", "clang", "clang-14", "libclang1-14",
              "libclang-common-14-dev", "libclang-rt-14-dev")
 REMOVABLE_PREFIXES = ("gcc-12-multilib", "lib32", "libx32", "libc6-i386", "libc6-dev-i386",
                       "libc6-x32", "libc6-dev-x32", "qemu-system-", "wireshark-common",

@@ -520,8 +520,10 @@ main(int argc, char **argv)
     int len = sizeof peer;
     int cfd = accept(lfd, (struct sockaddr *)&peer, &len);
     if (cfd < 0) {
-      if (errno != EINTR && errno != ECONNABORTED)
-        perror("httpd: accept");
+      if (errno != EINTR && errno != ECONNABORTED) {
+        perror("httpd: accept");   // out of sockets or blocks: let some end
+        sleep(10);                 // a tenth of a second (HZ is 100)
+      }
       continue;
     }
     int pid = fork();

@@ -148,6 +148,7 @@ counters(struct netstat_info *ns)
          ns->tcp_dropbacklog, ns->tcp_synrcvddropped);
   printf("    %u SYNs dropped (no connection blocks), %u drops for lack of memory\n",
          ns->tcp_dropnotcb, ns->tcp_dropnomem);
+  printf("    %u TIME_WAIT blocks reused for new connections\n", ns->tcp_twrecycled);
   printf("Buffers:\n");
   printf("    %u/%u/%u pbufs in use/free/total\n",
          ns->pbuf_total - ns->pbuf_free, ns->pbuf_free, ns->pbuf_total);

@@ -163,6 +163,7 @@ struct tcpstat {
   uint fastretrans, timeouts, persistprobes, keepaliveprobes, challengeacks;
   uint dropnolisten, dropbacklog, dropnotcb, dropoutofwindow, dropooofull, dropnomem;
   uint delayedacks, ooosegs, synrcvddropped, rstignored;
+  uint twrecycled;             // TIME_WAIT orphans freed for a new block (tcp_alloc)
 };
 extern struct tcpstat tcpstat;
 extern struct spinlock tcplock;

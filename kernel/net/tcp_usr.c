@@ -166,21 +166,42 @@ tcp_iss(uint laddr, ushort lport, uint raddr, ushort rport)
 
 // ---- connection blocks ----
 
+// The orphan in TIME_WAIT closest to its end, or 0. When every block is
+// taken, it makes room: a server that closes first keeps one block per
+// recent client in TIME_WAIT (2*MSL), and a busy one would otherwise find
+// none left to accept with while SYNs take each block that frees up. lwIP
+// (tcp_kill_timewait) and BSD's TIME_WAIT recycling do the same: the
+// block's only work left is answering a retransmitted FIN.
+static struct tcpcb *
+oldesttimewait(void)
+{
+  struct tcpcb *old = 0;
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++)
+    if (tp->used && tp->state == TCPS_TIME_WAIT && tp->so == 0 &&
+        (old == 0 || (int)(tp->t_2msl - old->t_2msl) < 0))
+      old = tp;
+  return old;
+}
+
 struct tcpcb *
 tcp_alloc(void)
 {
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
-    if (tp->used)
-      continue;
-    memset(tp, 0, sizeof *tp);
-    tp->used = 1;
-    tp->state = TCPS_CLOSED;
-    tp->snd.size = tp->rcv.size = TCP_BUFDEFAULT;
-    tp->rto = TCP_RTOINIT;
-    tp->mss = TCP_DEFMSS;
-    return tp;
+  struct tcpcb *tp = tcbs;
+  while (tp < tcbs + NTCB && tp->used)
+    tp++;
+  if (tp == tcbs + NTCB) {
+    if ((tp = oldesttimewait()) == 0)
+      return 0;
+    TCPCOUNT(twrecycled);
+    tcp_free(tp);
   }
-  return 0;
+  memset(tp, 0, sizeof *tp);
+  tp->used = 1;
+  tp->state = TCPS_CLOSED;
+  tp->snd.size = tp->rcv.size = TCP_BUFDEFAULT;
+  tp->rto = TCP_RTOINIT;
+  tp->mss = TCP_DEFMSS;
+  return tp;
 }
 
 // Take a child off its listener's counts and queue.
@@ -942,6 +963,7 @@ tcp_stats(struct netstat_info *o)
   o->tcp_ooosegs = t->ooosegs;
   o->tcp_synrcvddropped = t->synrcvddropped;
   o->tcp_rstignored = t->rstignored;
+  o->tcp_twrecycled = t->twrecycled;
   release(&tcplock);
 }
 

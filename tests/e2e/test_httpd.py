@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -309,6 +310,27 @@ def test_server_still_answers_and_logs_every_request(lab):
     assert ("BREW /pot HTTP/1.1", "501") in seen
     assert ("GET /no/such/file HTTP/1.1", "404") in seen
     assert any(status == "408" for _, status in seen)
+
+
+@pytest.mark.parametrize("keepalive", [True, False], ids=["keep-alive", "connection-per-request"])
+def test_twenty_clients_for_ten_seconds_with_apachebench(lab, keepalive):
+    if shutil.which("ab") is None:
+        pytest.skip("ab is not installed (make bootstrap installs apache2-utils)")
+    seconds = 10 if keepalive else 5
+    argv = ["ab", *(["-k"] if keepalive else []), "-c", "20", "-t", str(seconds), "-n", "1000000",
+            "-s", "30", f"{BASE}/files/hello.txt"]
+    result = lab.peer_run(argv, timeout=seconds + 60)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out   # ab ends at once on a reset or a timeout
+    done = re.search(r"^Complete requests:\s+(\d+)$", out, re.M)
+    assert done and int(done[1]) > 100, out
+    assert re.search(r"^Failed requests:\s+0$", out, re.M), out
+    assert "Non-2xx responses" not in out, out
+    if keepalive:
+        kept = re.search(r"^Keep-Alive requests:\s+(\d+)$", out, re.M)
+        assert kept and int(kept[1]) == int(done[1]), out
+    rate = re.search(r"^Requests per second:.*$", out, re.M)
+    print(rate[0] if rate else out)   # shown with -s: a figure, not a pass mark
 
 
 def test_buffers_come_back(lab):

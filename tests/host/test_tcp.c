@@ -871,6 +871,46 @@ test_reuseaddr_binds_over_time_wait_only(void)
   sock_close(s);
 }
 
+// A server that closes first keeps a block per recent client in TIME_WAIT.
+// Once they fill the table, a new client's SYN and the accept that follows
+// each take the oldest TIME_WAIT block instead of failing (before, accept
+// failed with ENOBUFS for good while every freed block went to a SYN).
+static void
+test_time_wait_blocks_are_recycled_when_the_table_is_full(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  for (int i = 0; i < NTCB; i++) {
+    ushort port = 20000 + i;
+    host_advance(1);                               // each 2*MSL ends a tick later
+    inseg_opts(eth0, port, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+    struct tseg s = sent(eth0);
+    CHECK_EQ(s.flags, TH_SYN | TH_ACK);
+    inseg_opts(eth0, port, LPORT, PISS + 1, s.seq + 1, TH_ACK, 8192, 0, 0, 0, 0);
+    struct socket *c = 0;
+    CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+    if (c == 0)
+      break;
+    sock_close(c);
+    struct tseg f = sent(eth0);
+    CHECK_EQ(f.flags, TH_FIN | TH_ACK);
+    inseg_opts(eth0, port, LPORT, PISS + 1, f.seq + 1, TH_ACK | TH_FIN, 8192, 0, 0, 0, 0);
+    host_sent_clear(eth0);
+  }
+  // With the listener and 126 TIME_WAITs, the 127th client's SYN took the
+  // last free block and its accept (which needs a block of its own for a
+  // moment) the oldest TIME_WAIT; the 128th client's accept the next one.
+  CHECK_EQ(stats().tcp_twrecycled, 2);
+  CHECK_EQ(ntcb(), NTCB - 1);
+  struct tcpinfo ti;
+  int lowest = 99999;
+  for (int i = 0; tcp_list(i, &ti) == 0; i++)
+    if (ti.state == TCPS_TIME_WAIT && ti.rport < lowest)
+      lowest = ti.rport;
+  CHECK_EQ(lowest, 20002);
+  sock_close(ls);
+}
+
 static void
 test_poll_reports_accept_data_fin_and_room(void)
 {
@@ -945,6 +985,7 @@ static const struct test tests[] = {
   TEST(test_bad_user_pointers_fault),
   TEST(test_keepalive_probes_an_idle_peer_then_gives_up),
   TEST(test_reuseaddr_binds_over_time_wait_only),
+  TEST(test_time_wait_blocks_are_recycled_when_the_table_is_full),
   TEST(test_poll_reports_accept_data_fin_and_room),
   TEST(test_shutdown_read_drops_what_comes),
 };
