@@ -186,22 +186,23 @@ oldesttimewait(void)
 struct tcpcb *
 tcp_alloc(void)
 {
-  struct tcpcb *tp = tcbs;
-  while (tp < tcbs + NTCB && tp->used)
-    tp++;
-  if (tp == tcbs + NTCB) {
-    if ((tp = oldesttimewait()) == 0)
-      return 0;
-    TCPCOUNT(twrecycled);
-    tcp_free(tp);
+  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+    if (tp->used)
+      continue;
+    memset(tp, 0, sizeof *tp);
+    tp->used = 1;
+    tp->state = TCPS_CLOSED;
+    tp->snd.size = tp->rcv.size = TCP_BUFDEFAULT;
+    tp->rto = TCP_RTOINIT;
+    tp->mss = TCP_DEFMSS;
+    return tp;
   }
-  memset(tp, 0, sizeof *tp);
-  tp->used = 1;
-  tp->state = TCPS_CLOSED;
-  tp->snd.size = tp->rcv.size = TCP_BUFDEFAULT;
-  tp->rto = TCP_RTOINIT;
-  tp->mss = TCP_DEFMSS;
-  return tp;
+  struct tcpcb *old = oldesttimewait();
+  if (old == 0)
+    return 0;
+  TCPCOUNT(twrecycled);
+  tcp_free(old);
+  return tcp_alloc();   // finds the block just freed
 }
 
 // Take a child off its listener's counts and queue.
