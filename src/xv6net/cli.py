@@ -107,6 +107,8 @@ def _add_demo_parser(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--log", type=Path, help="also write guest a's console transcript here")
     demo.add_argument("--no-bridge", action="store_true",
                       help="two guests back to back even as root")
+    demo.add_argument("--serve", type=float, default=0.0, metavar="SECONDS",
+                      help="at the end, keep guest a's web server up this long (default 0)")
     _add_model_option(demo)
 
 
@@ -230,7 +232,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = DemoConfig(kernel=args.kernel, initramfs=args.initrd, accel=args.accel,
                         append=args.append, memory_mb=args.mem, cpus=args.cpus,
                         results=args.results, log=args.log,
-                        bridged=False if args.no_bridge else None, nic_model=args.nic_model)
+                        bridged=False if args.no_bridge else None, nic_model=args.nic_model,
+                        serve_seconds=args.serve)
     return run_demo(config)
 
 

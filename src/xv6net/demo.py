@@ -1,4 +1,4 @@
-"""`xv6net demo` (`make demo`): the shell, then ARP between guests and Linux on a bridge.
+"""`xv6net demo` (`make demo`): the shell, ARP between guests and Linux on a bridge, the web.
 
 As root, the demo creates a network namespace holding a Linux bridge with a
 Linux peer address (10.0.0.1/24) and two guests on taps, A (10.0.0.2) and B
@@ -6,8 +6,11 @@ Linux peer address (10.0.0.1/24) and two guests on taps, A (10.0.0.2) and B
 arpings guest B and the Linux peer; Linux's arping gets replies from both
 guests, and Linux's neighbour table resolves both. Then it prints a
 one-line-per-frame summary of everything on the LAN and where the pcap files
-are. Without root the same guests are joined back to back by QEMU's stream
-backend over loopback (no bridge, no Linux peer), and the demo says so.
+are, and ends on the web: guest A's `httpd` serves its status page, Linux's
+curl fetches it, and the demo prints the URL to open from the namespace
+(with `--serve SECONDS` it keeps serving that long first). Without root the
+same guests are joined back to back by QEMU's stream backend over loopback
+(no bridge, no Linux peer, no web part), and the demo says so.
 
 Every check that fails is reported, and the demo exits 1; the lab is always
 torn down (also on Ctrl-C).
@@ -18,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +36,7 @@ from xv6net.vm import VM
 
 RESULTS = Path("build/demo")
 ARP_COUNT = 3
+WEB_TIMEOUT = 10.0   # seconds for httpd to listen
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class DemoConfig:
     network: bool = True                 # part 2 (ARP); False: the shell part only
     log: Path | None = None              # guest A's console transcript, also copied here
     nic_model: str = nics.DEFAULT        # the card both guests have (xv6net.nics)
+    serve_seconds: float = 0.0           # how long the web part keeps serving at the end
 
 
 class DemoFailed(Exception):
@@ -195,6 +201,38 @@ def capture_part(demo: Demo, lan: str) -> None:
     demo.say(f"each guest NIC's own capture: {', '.join(str(p) for p in nic_pcaps)}")
 
 
+def web_part(demo: Demo, serve_seconds: float = 0.0) -> None:
+    """Guest a's httpd serves its status page; Linux's curl fetches it."""
+    lab = demo.lab
+    ip = lab.ip("a") or ""
+    assert lab.netns is not None
+    demo.say(f"\n== web: guest a's httpd on {ip}, curl from Linux ==")
+    demo.guest_run("a", "httpd > /tmp/httpd.log &")
+    deadline = time.monotonic() + WEB_TIMEOUT
+    while "0.0.0.0:80 " not in lab.guest("a").run("netstat -tan"):
+        if time.monotonic() > deadline:
+            raise DemoFailed("guest a: httpd does not listen on port 80")
+        time.sleep(0.2)
+    head = demo.linux_run(["curl", "-sS", "-i", "--max-time", "10", f"http://{ip}/files/hello.txt"])
+    demo.check(head.startswith("HTTP/1.1 200 OK"), f"curl: 200 OK from {ip}, got {head[:40]!r}")
+    page = lab.peer_run(["curl", "-sS", "--max-time", "10", f"http://{ip}/"], timeout=20).stdout
+    uptime = re.search(r'<p id="uptime">([^<]*)</p>', page)
+    arp = re.findall(r"<tr><td>([\d.]+)</td><td>([0-9a-f:]{17})</td><td>(\w+)</td>", page)
+    demo.say(f"linux# curl -s http://{ip}/   ({len(page)} bytes of HTML; from it:)")
+    demo.say(f"  uptime {uptime[1] if uptime else '?'}; ARP cache: "
+             + ", ".join(f"{a} at {m} {s}" for a, m, s in arp))
+    demo.check(uptime is not None and "Hello from xv6net" in page,
+               "the status page has the greeting and the guest's uptime")
+    demo.guest_run("a", "cat /tmp/httpd.log")
+    demo.say(f"\nthe page, from the namespace: sudo ip netns exec {lab.netns.name} "
+             f"curl http://{ip}/   (or a browser run there: http://{ip}/)")
+    if serve_seconds > 0:
+        demo.say(f"serving for {serve_seconds:g} s (Ctrl-C ends it sooner)")
+        time.sleep(serve_seconds)
+    else:
+        demo.say("(the lab goes away now: `xv6net demo --serve 600` keeps it up ten minutes)")
+
+
 # ---- running it ---------------------------------------------------------------------
 
 def demo_topology(config: DemoConfig, bridged: bool) -> Topology:
@@ -209,6 +247,8 @@ def _parts(config: DemoConfig, bridged: bool) -> list[Callable[[Demo], None]]:
     if config.network:
         parts.append(bridged_arp_part if bridged else back_to_back_arp_part)
         parts.append(lambda demo: capture_part(demo, "lan0" if bridged else "wire"))
+        if bridged:
+            parts.append(lambda demo: web_part(demo, config.serve_seconds))
     return parts
 
 

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 
 import pytest
 
@@ -70,4 +71,8 @@ def test_demo_on_a_bridge(guest_spec, tmp_path):
     assert "10.0.0.3 lladdr 52:54:76:36:01:00" in text
     assert "who-has 10.0.0.3 tell 10.0.0.2" in text
     assert f"pcap for Wireshark: {tmp_path / 'demo' / 'lan0.pcap'}" in text
+    assert ("linux# curl -sS -i --max-time 10 http://10.0.0.2/files/hello.txt\n"
+            "HTTP/1.1 200 OK") in text
+    assert re.search(r"ARP cache: 10\.0\.0\.\d at 52:54:76:3\d:\d\d:00", text), text[-2000:]
+    assert "curl http://10.0.0.2/   (or a browser run there: http://10.0.0.2/)" in text
     assert "CHECK FAILED" not in text

@@ -26,4 +26,5 @@ def test_demo_topologies_carry_the_guest_options():
 
 def test_the_network_part_can_be_left_out():
     assert len(demo._parts(DemoConfig(network=False), bridged=True)) == 1
-    assert len(demo._parts(DemoConfig(), bridged=True)) == 3
+    assert len(demo._parts(DemoConfig(), bridged=True)) == 4   # the web part needs Linux
+    assert len(demo._parts(DemoConfig(), bridged=False)) == 3
