@@ -164,6 +164,7 @@ fuzz: bootstrap
 bench: bootstrap
 	$(MAKE) all
 	$(VPY) -m xv6net bench $(NICARG)
+	$(VPY) -m xv6net bench-http $(NICARG)
 
 docs: bootstrap
 	$(MAKE) all

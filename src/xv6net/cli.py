@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from xv6net import bench, docs, exercise, fuzz, nics, prof, topology
+from xv6net import bench, benchhttp, docs, exercise, fuzz, nics, prof, topology
 from xv6net.console import INTERRUPT_TIMEOUT, AbortError
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_arguments(commands.add_parser(
         "bench", help="measure xv6net and a Linux guest on the same emulated card (root; "
                       "see docs/bench.md)"))
+    benchhttp.add_arguments(commands.add_parser(
+        "bench-http", help="xv6net's httpd against busybox httpd in the Linux guest, with "
+                           "ApacheBench and curl (root; see docs/bench.md)"))
     docs.add_arguments(commands.add_parser(
         "docs", help="run the commands of the samples in README.md and docs/ and update them "
                      "(--check: only compare their shapes)"))
@@ -406,9 +409,9 @@ def cmd_pcap(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in ("demo", "lab", "bench", "docs"):
+    if args.command in ("demo", "lab", "bench", "bench-http", "docs"):
         handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench,
-                   "docs": docs.cmd_docs}[args.command]
+                   "bench-http": benchhttp.cmd_bench_http, "docs": docs.cmd_docs}[args.command]
         return _with_teardown_on_sigterm(handler, args)
     handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof, "fuzz": fuzz.cmd_fuzz,
                 "exercise": exercise.cmd_exercise, "grade": exercise.cmd_grade}
