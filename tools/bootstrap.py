@@ -174,6 +174,8 @@ CHECKS: tuple[Check, ...] = (
     # The client and the load generator of the guest's web server (tests/e2e/test_httpd.py).
     Check("curl", "curl", answers("curl", "--version", expect="curl")),
     Check("ApacheBench", "apache2-utils", answers("ab", "-V", expect="ApacheBench")),
+    # A real browser loads the guest's page (test_httpd): about 80 MB to fetch once.
+    Check("headless Chromium", "chromium", answers("chromium", "--version", expect="Chromium")),
     Check("a 32-bit libFuzzer target with the sanitizers",
           "libclang-rt-14-dev lib32stdc++-12-dev", builds_32bit_fuzzer),
 )
@@ -187,7 +189,7 @@ CONFLICTS = {"arping": ("iputils-arping",)}
 # what gcc-multilib brings in (matched by prefix: lib32*, libx32*, ...).
 REMOVABLE = ("gcc-multilib", "qemu-system-x86", "tshark", "arping", "iputils-arping", "ethtool",
              "traceroute", "cpio", "dnsmasq-base", "socat", "netcat-openbsd", "hping3",
-             "apache2-utils", "clang", "clang-14", "libclang1-14",
+             "apache2-utils", "chromium", "clang", "clang-14", "libclang1-14",
              "libclang-common-14-dev", "libclang-rt-14-dev")
 REMOVABLE_PREFIXES = ("gcc-12-multilib", "lib32", "libx32", "libc6-i386", "libc6-dev-i386",
                       "libc6-x32", "libc6-dev-x32", "qemu-system-", "wireshark-common",

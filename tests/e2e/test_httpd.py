@@ -312,6 +312,38 @@ def test_server_still_answers_and_logs_every_request(lab):
     assert any(status == "408" for _, status in seen)
 
 
+def chromium_argv(profile: Path, *args: str) -> list[str]:
+    """Headless Chromium with nothing of its own on the network: no updates, sync or
+    prefetching (the namespace has no route out anyway); as root it needs --no-sandbox."""
+    return ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-default-apps", "--disable-extensions", "--dns-prefetch-disable",
+            f"--user-data-dir={profile}", *args]
+
+
+def test_a_real_browser_shows_the_page(lab, tmp_path):
+    """Headless Chromium in the namespace loads the guest's page: the DOM it built has
+    the greeting and the guest's tables, and its screenshot is kept in build/artefacts."""
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed (make bootstrap installs it)")
+    dom = lab.peer_run(chromium_argv(tmp_path / "profile", "--dump-dom", f"{BASE}/"),
+                       timeout=120)
+    assert "<h1>Hello from xv6net</h1>" in dom.stdout, dom
+    assert re.search(r'<p id="uptime">\d+:\d\d:\d\d\.\d\d \(\d+ ticks\)</p>', dom.stdout)
+    assert f"<td>{GUEST_IP}/255.255.255.0</td>" in dom.stdout
+    assert '<a href="/files/">Other files</a>' in dom.stdout
+    shot = ROOT / "build" / "artefacts" / "httpd-index.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    shot.unlink(missing_ok=True)
+    made = lab.peer_run(chromium_argv(tmp_path / "profile", "--window-size=1024,900",
+                                      f"--screenshot={shot}", f"{BASE}/"), timeout=120)
+    png = shot.read_bytes() if shot.exists() else b""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", made
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (1024, 900) and len(png) > 10000, (width, height, len(png))
+    print(f"screenshot: {shot}")
+
+
 @pytest.mark.parametrize("keepalive", [True, False], ids=["keep-alive", "connection-per-request"])
 def test_twenty_clients_for_ten_seconds_with_apachebench(lab, keepalive):
     if shutil.which("ab") is None:

@@ -37,7 +37,7 @@ PROVIDER = {
     "ping": "iputils-ping", sys.executable: "python3-venv", "dnsmasq": "dnsmasq-base",
     "clang": "clang", "ethtool": "ethtool", "traceroute": "traceroute", "socat": "socat",
     "nc": "netcat-openbsd", "hping3": "hping3", "curl": "curl",
-    "ab": "apache2-utils",
+    "ab": "apache2-utils", "chromium": "chromium",
 }
 FUZZ_RUNTIME = {"libclang-rt-14-dev", "lib32stdc++-12-dev"}
 EVERYTHING = {*PROVIDER.values(), "gcc-multilib", *FUZZ_RUNTIME}
@@ -54,6 +54,7 @@ BANNERS = {
     "hping3": "hping3 version 3.0.0-alpha-2 ($Id: release.h,v 1.4 2004/04/09 $)\n",
     "curl": "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/7.88.1 OpenSSL/3.0.17\n",
     "ab": "This is ApacheBench, Version 2.3 <$Revision: 1903618 $>\n",
+    "chromium": "Chromium 142.0.7444.175 built on Debian GNU/Linux 12 (bookworm)\n",
 }
 
 
@@ -155,7 +156,7 @@ def test_ensure_installs_once_and_rechecks():
     machine = FakeMachine({"make", "gcc", "binutils", "python3-venv"})
     still = bootstrap.ensure_packages(bootstrap.CHECKS, machine, install=machine.install)
     assert still == []
-    assert machine.installs == [["apache2-utils", "arping", "clang", "cpio", "curl",
+    assert machine.installs == [["apache2-utils", "arping", "chromium", "clang", "cpio", "curl",
                                  "dnsmasq-base", "ethtool", "gcc-multilib", "hping3",
                                  "iproute2", "iputils-ping",
                                  "lib32stdc++-12-dev", "libclang-rt-14-dev", "netcat-openbsd",
