@@ -88,34 +88,41 @@ logline(const struct http_req *r, int status, int bytes)
   write(1, line, n);
 }
 
-// Send the status line and header fields: 0, or -1 if the client is gone.
+// The status line and header fields into iobuf: their length. An answer
+// leaves in as few writes as it can (head and body together when they fit):
+// a head written alone would be a short segment, which Nagle holds until the
+// client's (delayed) ACK, a pause of tens of milliseconds per request on a
+// kept-alive connection.
 static int
-sendhead(int fd, const struct answer *a)
+formathead(const struct answer *a)
 {
-  char h[768];
-  int n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nServer: xv6net-httpd\r\n"
+  char *h = iobuf;
+  int size = 768;
+  int n = snprintf(h, size, "HTTP/1.1 %d %s\r\nServer: xv6net-httpd\r\n"
                    "Content-Length: %d\r\n", a->status, http_reason(a->status), a->length);
   if (a->type)
-    n += snprintf(h + n, sizeof h - n, "Content-Type: %s\r\n", a->type);
+    n += snprintf(h + n, size - n, "Content-Type: %s\r\n", a->type);
   if (a->location[0])
-    n += snprintf(h + n, sizeof h - n, "Location: %s\r\n", a->location);
+    n += snprintf(h + n, size - n, "Location: %s\r\n", a->location);
   if (a->status == 405)
-    n += snprintf(h + n, sizeof h - n, "Allow: GET, HEAD\r\n");
-  n += snprintf(h + n, sizeof h - n, "Connection: %s\r\n\r\n", a->close ? "close" : "keep-alive");
-  if (n >= (int)sizeof h)
-    return -1;
-  return writeall(fd, h, n) < 0 ? -1 : 0;
+    n += snprintf(h + n, size - n, "Allow: GET, HEAD\r\n");
+  n += snprintf(h + n, size - n, "Connection: %s\r\n\r\n", a->close ? "close" : "keep-alive");
+  return n < size ? n : size - 1;   // (a Location is at most HTTP_MAXPATH + 2)
 }
 
-// The head, then body[0..a->length) unless the request was HEAD.
+// The head, then body[0..a->length) unless the request was HEAD: 0, or -1
+// if the client is gone.
 static int
 sendall(int fd, struct answer *a, const char *body, int head)
 {
-  if (sendhead(fd, a) < 0)
+  int n = formathead(a), len = head ? 0 : a->length;
+  if (n + len <= (int)sizeof iobuf) {
+    memmove(iobuf + n, body, len);
+    return writeall(fd, iobuf, n + len) < 0 ? -1 : 0;
+  }
+  if (writeall(fd, iobuf, n) < 0)
     return -1;
-  if (head || a->length == 0)
-    return 0;
-  return writeall(fd, body, a->length) < 0 ? -1 : 0;
+  return writeall(fd, body, len) < 0 ? -1 : 0;
 }
 
 // An error (or redirect) with a small HTML body; -1 if the client is gone.
@@ -264,17 +271,20 @@ statusfile(int ffd, int size, struct page *p)
 
 // ---- files ----
 
-// Copy the file's size bytes to the client: 0, or -1 if the client is gone.
+// Send the head already in iobuf[0..n) and the file's size bytes after it,
+// an iobuf at a time: 0, or -1 if the client is gone.
 static int
-sendfile(int fd, int ffd, int size)
+sendfile(int fd, int n, int ffd, int size)
 {
-  while (size > 0) {
-    int n = read(ffd, iobuf, size < (int)sizeof iobuf ? size : (int)sizeof iobuf);
-    if (n <= 0)
+  while (n > 0 || size > 0) {
+    int room = (int)sizeof iobuf - n;
+    int got = size > 0 ? read(ffd, iobuf + n, size < room ? size : room) : 0;
+    if (got < 0 || (got == 0 && size > 0))
       return -1;   // the file shrank: the length promised cannot be kept
-    if (writeall(fd, iobuf, n) < 0)
+    if (writeall(fd, iobuf, n + got) < 0)
       return -1;
-    size -= n;
+    size -= got;
+    n = 0;
   }
   return 0;
 }
@@ -305,9 +315,7 @@ servefile(int fd, const struct http_req *r, const char *fs, struct page *p)
   } else {
     struct answer a = { 200, type, st.size, !r->keepalive, "" };
     logline(r, 200, r->method == HTTP_HEAD ? 0 : (int)st.size);
-    ret = sendhead(fd, &a);
-    if (ret == 0 && r->method == HTTP_GET)
-      ret = sendfile(fd, ffd, st.size);
+    ret = sendfile(fd, formathead(&a), ffd, r->method == HTTP_GET ? (int)st.size : 0);
   }
   close(ffd);
   return ret;
@@ -400,10 +408,11 @@ readmore(int fd, uint64 deadline)
 static void
 serve(int fd)
 {
-  static struct page p;
+  static struct page p;   // one buffer for the worker's life
   struct http_req r;
   p.cap = PAGEMAX;
-  p.buf = malloc(p.cap);
+  if (p.buf == 0)
+    p.buf = malloc(p.cap);
   if (p.buf == 0) {
     senderror(fd, 0, 503, 1, 0);
     return;
@@ -459,13 +468,40 @@ lingerclose(int fd)
   close(fd);
 }
 
+// A worker: take a connection, serve it, close it; again, for ever.
 static void
-connection(int fd, struct sockaddr_in *peer)
+worker(int lfd)
 {
-  inet_ntoa(peer->sin_addr, client);
-  serve(fd);
-  lingerclose(fd);
-  exit(0);
+  for (;;) {
+    struct sockaddr_in peer;
+    int len = sizeof peer;
+    int fd = accept(lfd, (struct sockaddr *)&peer, &len);
+    if (fd < 0) {
+      if (errno != EINTR && errno != ECONNABORTED) {
+        perror("httpd: accept");   // out of sockets or blocks: let some end
+        sleep(10);                 // a tenth of a second (HZ is 100)
+      }
+      continue;
+    }
+    int one = 1;   // answers go out whole at once: nothing for Nagle to hold back
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    inet_ntoa(peer.sin_addr, client);
+    serve(fd);
+    lingerclose(fd);
+  }
+}
+
+static int
+spawn(int lfd)
+{
+  int pid = fork();
+  if (pid == 0) {
+    worker(lfd);
+    exit(0);
+  }
+  if (pid < 0)
+    perror("httpd: fork");
+  return pid;
 }
 
 // ---- the server ----
@@ -488,7 +524,7 @@ startlistening(int port)
 int
 main(int argc, char **argv)
 {
-  int port = 80, max = 16, c, children = 0;
+  int port = 80, max = 16, c;
   argsinit("httpd", usage);
   while ((c = getopt(argc, argv, "p:t:n:")) != -1) {
     if (c == 'p')
@@ -513,28 +549,17 @@ main(int argc, char **argv)
   if (lfd < 0)
     return 1;
   printf("httpd: serving %s on port %d\n", dir, port);
-  for (;;) {
-    while (children > 0 && waitpid(-1, 0, children >= max ? 0 : WNOHANG) > 0)
-      children--;
-    struct sockaddr_in peer;
-    int len = sizeof peer;
-    int cfd = accept(lfd, (struct sockaddr *)&peer, &len);
-    if (cfd < 0) {
-      if (errno != EINTR && errno != ECONNABORTED) {
-        perror("httpd: accept");   // out of sockets or blocks: let some end
-        sleep(10);                 // a tenth of a second (HZ is 100)
-      }
+  for (int i = 0; i < max; i++)
+    spawn(lfd);
+  for (;;) {   // a worker that died (a fault, say) is replaced
+    int status;
+    if (wait(&status) < 0) {
+      sleep(10);
+      spawn(lfd);   // none left (every fork failed): try again
       continue;
     }
-    int pid = fork();
-    if (pid == 0) {
-      close(lfd);
-      connection(cfd, &peer);
-    }
-    if (pid < 0)
-      perror("httpd: fork");
-    else
-      children++;
-    close(cfd);
+    fprintf(2, "httpd: a worker ended (status %d); starting another\n", status);
+    sleep(10);      // not a fork loop if every worker dies at once
+    spawn(lfd);
   }
 }
