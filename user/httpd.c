@@ -1,11 +1,11 @@
 // httpd [-p PORT] [-t SECONDS] [-n CONNECTIONS] [DIR]: an HTTP/1.1 server
 // (RFC 9110, 9112) for the files under DIR (default /var/www), GET and HEAD.
 //
-// Each connection gets a process of its own (fork), at most -n of them at
-// once (16): a process has only NOFILE (16) descriptors, too few for one
-// poll() loop over many clients, and a slow client then holds up nobody
-// else. While the bound is reached the server waits for a child to finish
-// and new connections wait in the listen backlog.
+// -n worker processes (16), forked at the start, each accept a connection,
+// serve it to the end and accept again: a process has only NOFILE (16)
+// descriptors, too few for one poll() loop over many clients, a slow client
+// holds up one worker and nobody else, and no fork is paid per connection.
+// While every worker is busy, new connections wait in the listen backlog.
 //
 // Within a connection, requests are read into one buffer and answered one at
 // a time in the order they came, so pipelined requests are answered in
@@ -36,7 +36,7 @@ static const char usage[] =
   "usage: httpd [-p PORT] [-t SECONDS] [-n CONNECTIONS] [DIR]\n"
   "  -p PORT         port to listen on (default 80)\n"
   "  -t SECONDS      time a client has to send a request (default 10)\n"
-  "  -n CONNECTIONS  most connections served at once (default 16)\n"
+  "  -n CONNECTIONS  most connections served at once: worker processes (default 16)\n"
   "  DIR             the directory served (default /var/www)\n";
 
 #define STATUSMARK    "<!--#status-->"
