@@ -220,7 +220,9 @@ listing(struct page *p, const char *fs, const char *url)
     if (de.ino == 0 || strcmp(de.name, ".") == 0 || (strcmp(de.name, "..") == 0 && !url[1]))
       continue;
     snprintf(path, sizeof path, "%s%s%s", fs, fs[1] ? "/" : "", de.name);
-    int dir = stat(path, &st) == 0 && st.type == T_DIR;
+    if (stat(path, &st) < 0)
+      st.type = T_FILE, st.size = 0;   // gone meanwhile: listed, size 0
+    int dir = st.type == T_DIR;
     puts_(p, "<tr><td><a href=\"");
     puturl(p, de.name);
     puts_(p, dir ? "/\">" : "\">");

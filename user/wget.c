@@ -344,7 +344,9 @@ absolute(const struct http_url *u, char *loc, int size)
     return;
   if (strncmp(loc, "https://", 8) == 0)
     die(7, "redirected to %s: only http:// is supported\n", loc);
-  if (loc[0] == '/') {
+  if (loc[0] == '/' && loc[1] == '/') {   // "//host/path": same scheme, another host
+    snprintf(tmp, sizeof tmp, "http:%s", loc);
+  } else if (loc[0] == '/') {
     snprintf(tmp, sizeof tmp, "http://%s:%d%s", u->host, u->port, loc);
   } else {
     const char *slash = strrchr(u->path, '/');
