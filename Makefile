@@ -112,7 +112,7 @@ FUZZFLAGS := -m32 -std=gnu11 -g -O1 -fno-omit-frame-pointer -fno-strict-aliasing
              -I. -MD -Wall -Werror -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZERS   := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZOBJS  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(NETSRCS) $(HOSTSUPP) \
-                 user/lib/dhcpwire.c user/lib/dnswire.c)
+                 user/lib/dhcpwire.c user/lib/dnswire.c user/lib/httpwire.c)
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzz/obj/%.o: %.c

@@ -286,6 +286,8 @@ test_status_lines_fields_and_chunk_sizes()
   CHECK_STR(v, "5");
   CHECK_EQ(http_field(head, sizeof head - 1, "Transfer-Encoding", v, sizeof v), -1);
   CHECK_EQ(http_field(head, sizeof head - 1, "Location", v, 3), -1);   // does not fit
+  static const char nul[] = "HTTP/1.1 302 Found\r\nLocation: /a\0/etc\r\n\r\n";
+  CHECK_EQ(http_field(nul, sizeof nul - 1, "Location", v, sizeof v), -1);   // not "/a"
   CHECK_EQ(http_chunksize("1a3F", 4), 0x1a3f);
   CHECK_EQ(http_chunksize("10;name=v", 9), 16);
   CHECK_EQ(http_chunksize("0", 1), 0);

@@ -81,7 +81,7 @@ def targets():
     return names
 
 
-TARGETS = ["frame", "frames", "wire", "dhcp", "dns", "tcp"]
+TARGETS = ["frame", "frames", "wire", "dhcp", "dns", "tcp", "http"]
 
 
 @pytest.mark.parametrize("name", TARGETS)

@@ -493,6 +493,9 @@ http_field(const char *buf, int headlen, const char *name, char *out, int outsiz
         vs++;
       while (ve > vs && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t'))
         ve--;
+      for (int i = vs; i < ve; i++)
+        if (((uchar)buf[i] < ' ' && buf[i] != '\t') || buf[i] == 127)
+          return -1;   // NUL or a control byte: a malformed value, not a shorter one
       return copypart(out, outsize, buf + vs, ve - vs) < 0 ? -1 : ve - vs;
     }
     p = lf + 1;

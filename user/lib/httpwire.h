@@ -73,7 +73,7 @@ int  http_parseurl(const char *url, struct http_url *u);
 int  http_statusline(const char *line, int len);
 // The value of field name in a response head (buf, headlen), copied into
 // out NUL-terminated with surrounding blanks removed: its length, or -1
-// if the field is absent or does not fit.
+// if the field is absent, does not fit, or holds NUL or a control byte.
 int  http_field(const char *buf, int headlen, const char *name, char *out, int outsize);
 // A chunk-size line ("1a3f" with maybe ";ext"): the size, or -1.
 int  http_chunksize(const char *line, int len);
