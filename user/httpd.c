@@ -60,7 +60,7 @@ struct answer {
   const char *type;       // Content-Type, or 0
   int length;             // Content-Length
   int close;              // Connection: close after it
-  char location[HTTP_MAXPATH + 2];   // for 301, or ""
+  char location[3 * HTTP_MAXPATH + 2];   // for 301 (percent-encoded), or ""
 };
 
 static int
@@ -97,7 +97,7 @@ static int
 formathead(const struct answer *a)
 {
   char *h = iobuf;
-  int size = 768;
+  int size = 2048;   // the longest head: fields and a Location of 3 * HTTP_MAXPATH
   int n = snprintf(h, size, "HTTP/1.1 %d %s\r\nServer: xv6net-httpd\r\n"
                    "Content-Length: %d\r\n", a->status, http_reason(a->status), a->length);
   if (a->type)
@@ -107,7 +107,7 @@ formathead(const struct answer *a)
   if (a->status == 405)
     n += snprintf(h + n, size - n, "Allow: GET, HEAD\r\n");
   n += snprintf(h + n, size - n, "Connection: %s\r\n\r\n", a->close ? "close" : "keep-alive");
-  return n < size ? n : size - 1;   // (a Location is at most HTTP_MAXPATH + 2)
+  return n < size ? n : size - 1;
 }
 
 // The head, then body[0..a->length) unless the request was HEAD: 0, or -1
@@ -328,11 +328,16 @@ servefile(int fd, const struct http_req *r, const char *fs, struct page *p)
 static int
 servedir(int fd, const struct http_req *r, const char *fs, const char *path, struct page *p)
 {
-  char index[HTTP_MAXPATH + HTTP_MAXPATH + 32];
+  char index[HTTP_MAXPATH + HTTP_MAXPATH + 32], where[3 * HTTP_MAXPATH + 2];
   struct stat st;
   if (path[strlen(path) - 1] != '/') {
-    snprintf(index, sizeof index, "%s/", path);
-    return senderror(fd, r, 301, !r->keepalive, index);
+    // The decoded path, encoded again for the Location field (a space or a
+    // byte over 127 may not stand there as it is), and the slash.
+    struct page loc = { where, 0, sizeof where - 2, 0 };
+    puturl(&loc, path);
+    where[loc.len++] = '/';
+    where[loc.len] = 0;
+    return senderror(fd, r, 301, !r->keepalive, where);
   }
   snprintf(index, sizeof index, "%s%sindex.html", fs, fs[1] ? "/" : "");
   if (stat(index, &st) == 0 && st.type == T_FILE)

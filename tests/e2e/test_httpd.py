@@ -202,6 +202,13 @@ def test_directory_listing_and_redirect(lab):
     assert '<a href="../">../</a>' in page
     out = curl(lab, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", f"{BASE}/files")
     assert out == f"301 {BASE}/files/", out
+    # a name that needs escaping is escaped again in the Location and the listing's link
+    lab.guest("a").run("mkdir /var/www/files/100%")
+    status, fields, _ = status_of(lab, b"GET /files/100%25 HTTP/1.1\r\nHost: a\r\n"
+                                  b"Connection: close\r\n\r\n")
+    assert (status, fields["location"]) == (301, "/files/100%25/")
+    assert '<a href="100%25/">100%/</a></td><td>-</td>' in curl(lab, f"{BASE}/files/")
+    lab.guest("a").run("rmdir /var/www/files/100%")
 
 
 def test_hundred_requests_over_one_connection(lab):
