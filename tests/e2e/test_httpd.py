@@ -296,6 +296,40 @@ def test_a_slow_client_is_timed_out(lab):
     assert [a[0] for a in responses(got)] == [200] and 2.5 <= took < 10, took
 
 
+# A request head trickled in, a field every half second for up to 12 s: print
+# the status line that came back and when the server closed.
+TRICKLE = """
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=20)
+start = time.monotonic()
+s.sendall(b"GET / HTTP/1.1\\r\\nHost: a\\r\\n")
+s.setblocking(False)
+got = b""
+while time.monotonic() - start < 12:
+    try:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+    except BlockingIOError:
+        try:
+            s.sendall(b"X-Slow: y\\r\\n")
+        except OSError:
+            pass
+        time.sleep(0.5)
+    except OSError:
+        break
+print(got.split(b"\\r\\n")[0].decode(), round(time.monotonic() - start, 1))
+"""
+
+
+def test_a_trickling_client_is_cut_off_after_the_timeout(lab):
+    """Bytes that keep coming do not move the deadline: the head must be whole in -t s."""
+    out = lab.peer_run([sys.executable, "-c", TRICKLE, GUEST_IP], timeout=30).stdout.split()
+    assert out[:3] == ["HTTP/1.1", "408", "Request"], out
+    assert 2.5 <= float(out[-1]) < 8, out
+
+
 def test_many_clients_at_once(lab):
     noise = hashlib.sha256(NOISE.read_bytes()).hexdigest()
     hello = hashlib.sha256(b"A plain text file served by xv6net httpd.\n").hexdigest()
