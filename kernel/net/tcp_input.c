@@ -10,6 +10,7 @@
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
 #include "kernel/net/tcp.h"
+#include "kernel/net/nettrace.h"
 
 // What a segment says, in host order, once checked.
 struct seg {
@@ -20,7 +21,16 @@ struct seg {
   uchar *data;
   uint laddr, raddr;
   ushort lport, rport;
+  uchar traced;            // the packet trace follows it (nettrace.h)
 };
+
+// For the packet trace: the names netstat shows.
+static const char *const statenames[] = {
+  "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
+  "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
+
+#define SEGTRACE(sg, ...) do { if ((sg)->traced) nettrace_log(__VA_ARGS__); } while (0)
 
 #define SEGLEN(sg) ((sg)->len + !!((sg)->flags & TH_SYN) + !!((sg)->flags & TH_FIN))
 
@@ -205,6 +215,8 @@ listeninput(struct tcpcb *lp, struct seg *sg)
   tp->snd_wl2 = tp->iss;
   tp->lastrecv = readticks();
   TCPCOUNT(passiveopens);
+  SEGTRACE(sg, "tcp_input: LISTEN on port %d, a SYN -> new connection in SYN_RECV, SYN-ACK",
+           sg->lport);
   tcp_sendsyn(tp);   // data on the SYN is not kept: the peer sends it again
 }
 
@@ -261,6 +273,7 @@ synsentinput(struct tcpcb *tp, struct seg *sg)
   tp->rcv_adv = tp->rcv_nxt;
   synoptions(tp, sg);
   if (ackok) {
+    SEGTRACE(sg, "tcp_input: SYN_SENT, our SYN acknowledged -> ESTABLISHED, ACK");
     rttack(tp, sg->ack);
     tp->snd_una = sg->ack;
     established(tp, sg);
@@ -666,6 +679,7 @@ parse(struct pbuf *pb, struct ip_info *info, struct seg *sg)
   sg->raddr = info->src;
   sg->lport = ntohs(th->dport);
   sg->rport = ntohs(th->sport);
+  sg->traced = pb->traced;
   return 0;
 }
 
@@ -726,15 +740,23 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
     return;
   }
   struct tcpcb *tp = lookup(&sg);
+  SEGTRACE(&sg, "tcp_input: port %d [%s%s%s%s] seq %u ack %u, %d bytes", sg.lport,
+           sg.flags & TH_SYN ? "S" : "", sg.flags & TH_FIN ? "F" : "",
+           sg.flags & TH_RST ? "R" : "", sg.flags & TH_ACK ? "." : "", sg.seq, sg.ack, sg.len);
   if (tp == 0) {
     TCPCOUNT(dropnolisten);
+    SEGTRACE(&sg, "tcp_input: no connection, no listener -> RST");
     resetfor(&sg);
-  } else if (tp->state == TCPS_LISTEN) {
-    listeninput(tp, &sg);
-  } else if (tp->state == TCPS_SYN_SENT) {
-    synsentinput(tp, &sg);
   } else {
-    kept = syncinput(tp, pb, &sg);
+    int before = tp->state;   // tp stays in the table even if freed: its state is readable
+    if (tp->state == TCPS_LISTEN)
+      listeninput(tp, &sg);
+    else if (tp->state == TCPS_SYN_SENT)
+      synsentinput(tp, &sg);
+    else
+      kept = syncinput(tp, pb, &sg);
+    if (tp->state != before)
+      SEGTRACE(&sg, "tcp_input: state %s -> %s", statenames[before], statenames[tp->state]);
   }
   release(&tcplock);
   if (!kept)

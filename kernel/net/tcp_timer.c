@@ -9,6 +9,7 @@
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
 #include "kernel/net/tcp.h"
+#include "kernel/net/nettrace.h"
 
 // A deadline delay ticks from now; never 0, which means "off".
 uint
@@ -81,6 +82,10 @@ rexmttimeout(struct tcpcb *tp)
     return;
   }
   tp->flags &= ~(TF_RTTIMING | TF_RECOVERY);
+  if (nettrace_mask & NT_TCP)   // no buffer to follow here: ask the filter
+    nettrace_log("tcp_timer: port %d, retransmission timeout, backoff %d, rto %d ticks "
+                 "-> send again from seq %u, no RTT sample (Karn)", tp->lport, tp->rxtshift,
+                 MIN(tp->rto << MIN(tp->rxtshift, 10), TCP_RTOMAX), tp->snd_una);
   if (!TCPS_SYNCHRONIZED(tp->state)) {
     TCPCOUNT(retranssegs);
     tcp_sendsyn(tp);   // arms the timer, backed off

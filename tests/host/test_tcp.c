@@ -6,6 +6,7 @@
 #include "tests/host/fixture.h"
 #include "kernel/net/tcp.h"
 #include "kernel/poll.h"
+#include "kernel/net/nettrace.h"
 
 #define ISS   4294967000u   // ours: 296 bytes below 2^32
 #define PISS  4294966784u   // the peer's: 512 below
@@ -919,6 +920,50 @@ test_shutdown_read_drops_what_comes(void)
   sock_close(ls);
 }
 
+// The packet trace (nettrace=tcp) says what TCP decided at each step of an
+// active open, and that a retransmission came from the timer.
+static void
+test_the_trace_follows_an_active_open_and_a_timeout(void)
+{
+  struct hostnic *eth0 = boot_tcp("nettrace=tcp");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  s->nonblock = 1;
+  struct sockaddr_in to = sin(PEER_IP, 5001);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  struct tseg y = sent(eth0);
+  inseg_opts(eth0, 5001, y.sport, PISS, ISS + 1, TH_SYN | TH_ACK, 1000, 0, 0, 0, 0);
+  CHECK_EQ(sent(eth0).flags, TH_ACK);
+  CHECK_EQ(sock_sendto(s, (uint)"hi", 2, 0, 0), 2);
+  CHECK_EQ(sent(eth0).len, 2);
+  host_advance(TCP_RTOMIN);                        // no ACK: the timer sends it again
+  CHECK_EQ(sent(eth0).len, 2);
+  char want[6][160];
+  snprintf(want[0], 160, "tcp_output: port %d [S] seq %u ack 0, 0 bytes", y.sport, ISS);
+  snprintf(want[1], 160, "tcp_input: port %d [S.] seq %u ack %u, 0 bytes", y.sport, PISS,
+           ISS + 1);
+  snprintf(want[2], 160, "tcp_input: SYN_SENT, our SYN acknowledged -> ESTABLISHED, ACK");
+  snprintf(want[3], 160, "tcp_input: state SYN_SENT -> ESTABLISHED");
+  snprintf(want[4], 160, "tcp_timer: port %d, retransmission timeout, backoff 1, rto %d ticks "
+           "-> send again from seq %u, no RTT sample (Karn)", y.sport, 2 * TCP_RTOMIN, ISS + 1);
+  snprintf(want[5], 160, "tcp_output: port %d [.] seq %u ack %u, 2 bytes", y.sport, ISS + 1,
+           PISS + 1);
+  struct nettrace_rec r[64];
+  uint lost, found = 0;
+  int n = nettrace_take(r, 64, &lost);
+  for (int i = 0; i < n && found < NELEM(want); i++) {   // in this order, others between
+    char line[160];
+    const uint *a = r[i].arg;
+    snprintf(line, sizeof line, r[i].fmt, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    if (strcmp(line, want[found]) == 0)
+      found++;
+  }
+  CHECK_EQ(found, NELEM(want));
+  CHECK_EQ(lost, 0);
+  nettrace_set(0);
+  sock_close(s);
+}
+
 static const struct test tests[] = {
   TEST(test_passive_open_is_exact_and_accept_gives_the_peer),
   TEST(test_active_open_sends_mss_and_window_scale),
@@ -947,6 +992,7 @@ static const struct test tests[] = {
   TEST(test_reuseaddr_binds_over_time_wait_only),
   TEST(test_poll_reports_accept_data_fin_and_room),
   TEST(test_shutdown_read_drops_what_comes),
+  TEST(test_the_trace_follows_an_active_open_and_a_timeout),
 };
 
 int
