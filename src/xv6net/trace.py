@@ -209,7 +209,7 @@ def capture(scenario: Scenario, results: Path, kernel: Path, initrd: Path,
         scenario.prepare(lab, vm)
         pcap = lab.pcap("a")
         out = vm.run(f"nettrace on {scenario.filter}").strip()
-        if out != f"nettrace: on for {scenario.filter}":
+        if out != f"nettrace: on for {scenario.filter.replace(',', ' ')}":
             raise TraceError(f"nettrace on {scenario.filter}: {out!r}")
         start = count_frames(pcap)
         transcript = scenario.run(lab, vm)

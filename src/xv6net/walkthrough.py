@@ -155,6 +155,7 @@ class TraceLine:
     name: str            # what the line starts with: ether_input, ip_output, ...
     text: str            # after "name: "
     point: TracePoint | None = None
+    index: int = 0       # its place in the trace
 
     @property
     def message(self) -> str:
@@ -163,10 +164,11 @@ class TraceLine:
 
 def parse_trace(text: str) -> list[TraceLine]:
     """The trace's lines; anything else (a prompt, "records lost") is left out."""
-    lines = []
+    lines: list[TraceLine] = []
     for raw in text.splitlines():
         if m := LINE.match(raw.strip()):
-            lines.append(TraceLine(int(m[1]) + int(m[2]) / 1000, int(m[3]), m[4], m[5]))
+            lines.append(TraceLine(int(m[1]) + int(m[2]) / 1000, int(m[3]), m[4], m[5],
+                                   index=len(lines)))
     return lines
 
 
@@ -192,6 +194,14 @@ class Journey:
 
     def has(self, name: str) -> bool:
         return any(line.name == name for line in self.lines)
+
+    @property
+    def wire_order(self) -> int:
+        """Where in the trace the frame met the wire: the driver's line for a
+        sent frame, the first line for a received one."""
+        if self.direction == "out":
+            return next((ln.index for ln in self.lines if ln.name.endswith("_xmit")), -1)
+        return self.lines[0].index if self.lines else -1
 
     def address(self, name: str, word: str) -> str | None:
         """The IPv4 address after word in the line of name (ip_output "to", ip_input "from")."""
@@ -362,12 +372,13 @@ def _fits(j: Journey, frame: WireFrame) -> bool:
 
 def match(items: Sequence[Journey], frames: Sequence[WireFrame], guest_mac: str,
           start: int = 0, end: int | None = None) -> None:
-    """Give each journey its frame: the next one of the same direction (from
-    the guest's MAC: sent) in frames[start:end] that fits it."""
+    """Give each journey its frame: in the order they met the wire, the next
+    one of the same direction (from the guest's MAC: sent) in
+    frames[start:end] that fits it."""
     end = len(frames) if end is None else end
     guest_mac = guest_mac.lower()
     nxt = {"in": start, "out": start}
-    for j in items:
+    for j in sorted(items, key=lambda j: j.wire_order):
         if j.direction is None or (j.direction == "out" and not j.sent):
             continue
         for k in range(nxt[j.direction], end):
@@ -444,11 +455,34 @@ def layers(data: bytes) -> list[tuple[str, list[tuple[str, str]], int, int]]:
 
 
 def summary(data: bytes) -> str:
-    """scapy's one-line summary of a frame, less the padding."""
-    from scapy.layers import inet  # noqa: PLC0415, F401
-    from scapy.layers.l2 import Ether  # noqa: PLC0415
-    text = Ether(data).summary()
-    return re.sub(r"\s*/\s*Padding$", "", text)
+    """One line about a frame, in tcpdump's words (numbers, not service names)."""
+    from scapy.layers.inet import ICMP, IP, TCP, UDP  # noqa: PLC0415
+    from scapy.layers.l2 import ARP, Ether  # noqa: PLC0415
+    frame = Ether(data)
+    if ARP in frame:
+        arp = frame[ARP]
+        return (f"ARP who-has {arp.pdst} tell {arp.psrc}" if arp.op == 1
+                else f"ARP {arp.psrc} is-at {arp.hwsrc}")
+    if IP not in frame:
+        return f"type 0x{frame.type:04x}"
+    ip = frame[IP]
+    head = f"IPv4 {ip.src} > {ip.dst}"
+    if ICMP in ip:
+        icmp = ip[ICMP]
+        kind = {0: "echo reply", 8: "echo request"}.get(icmp.type, f"type {icmp.type}")
+        ids = f" id {icmp.id} seq {icmp.seq}" if icmp.type in (0, 8) else ""
+        return f"{head} ICMP {kind}{ids}"
+    if UDP in ip:
+        udp = ip[UDP]
+        return f"{head} UDP {udp.sport} > {udp.dport}, {udp.len - 8} bytes"
+    if TCP in ip:
+        tcp = ip[TCP]
+        flags = "".join(c for c, bit in zip("SFRP.", (2, 1, 4, 8, 16), strict=True)
+                        if tcp.flags.value & bit)
+        size = ip.len - ip.ihl * 4 - tcp.dataofs * 4   # not the padding
+        return (f"{head} TCP {tcp.sport} > {tcp.dport} [{flags}] seq {tcp.seq}"
+                + (f" ack {tcp.ack}" if tcp.flags.value & 16 else "") + f", {size} bytes")
+    return f"{head} proto {ip.proto}"
 
 
 def hexdump(data: bytes) -> list[str]:
