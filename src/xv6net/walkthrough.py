@@ -601,3 +601,33 @@ def relative_base(output_dir: Path, root: Path) -> str:
     """The link prefix from files in output_dir to the tree's root."""
     rel = os.path.relpath(root.resolve(), output_dir.resolve())
     return "" if rel == "." else rel.replace(os.sep, "/") + "/"
+
+
+LINK = re.compile(r"\[(\w+)\(\) at ([^\]:]+):(\d+)\]\(([^)#]*)#L(\d+)\)")
+
+
+def source_links(markdown: str) -> list[tuple[str, str, int, str, int]]:
+    """Every source link of a walkthrough: (function, file, line, href path, href line)."""
+    return [(m[1], m[2], int(m[3]), m[4], int(m[5])) for m in LINK.finditer(markdown)]
+
+
+def check_links(markdown: str, md_dir: Path, root: Path) -> list[str]:
+    """What is wrong with the source links of a walkthrough written in md_dir:
+    each must lead to root/file, at the line it names, where that function
+    makes a trace call. Empty when all is well."""
+    problems = []
+    for function, file, line, href, href_line in source_links(markdown):
+        where = f"{function}() at {file}:{line}"
+        path = root / file
+        if (md_dir / href).resolve() != path.resolve() or href_line != line:
+            problems.append(f"{where}: the link goes to {href}#L{href_line}")
+        elif not path.is_file():
+            problems.append(f"{where}: no such file")
+        else:
+            text = path.read_text(errors="replace")
+            lines = text.splitlines()
+            if enclosing(text, line) != function:
+                problems.append(f"{where}: that line is in {enclosing(text, line)}()")
+            elif line > len(lines) or not CALL.search(lines[line - 1]):
+                problems.append(f"{where}: no trace call on that line")
+    return problems

@@ -266,3 +266,20 @@ def test_the_frames_of_a_capture_still_being_written_are_counted(tmp_path):
 def test_relative_base(tmp_path):
     assert wt.relative_base(ROOT / "docs", ROOT) == "../"
     assert wt.relative_base(ROOT, ROOT) == ""
+
+
+def test_check_links_finds_a_link_that_rotted(tmp_path, points):
+    frames = write(tmp_path, [echo("out", 8), echo("in", 0)])
+    walk = wt.build("t", "", PING_TRACE, frames, points=points, guest_mac=GUEST)
+    md = wt.render_markdown(walk, "../")
+    docs = ROOT / "docs"
+    assert len(wt.source_links(md)) == 14   # the unmatched ones too, as kernel steps
+    assert wt.check_links(md, docs, ROOT) == []
+    ip = next(p for p in points if p.name == "ip_input" and "from" in p.fmt)
+    moved = md.replace(f"ip.c:{ip.line}](../kernel/net/ip.c#L{ip.line})",
+                       f"ip.c:{ip.line + 1}](../kernel/net/ip.c#L{ip.line + 1})")
+    assert set(wt.check_links(moved, docs, ROOT)) == {
+        f"ip_input() at kernel/net/ip.c:{ip.line + 1}: no trace call on that line"}
+    renamed = md.replace("[icmp_input() at", "[icmp_inputx() at")
+    assert wt.check_links(renamed, docs, ROOT)[0].endswith("that line is in icmp_input()")
+    assert wt.check_links(md, ROOT, ROOT)[0].startswith("ip_output() at kernel/net/ip.c")
