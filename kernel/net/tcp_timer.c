@@ -83,7 +83,7 @@ rexmttimeout(struct tcpcb *tp)
   }
   tp->flags &= ~(TF_RTTIMING | TF_RECOVERY);
   if (nettrace_mask & NT_TCP)   // no buffer to follow here: ask the filter
-    nettrace_log("tcp_timer: port %d, retransmission timeout, backoff %d, rto %d ticks "
+    nettrace_log("tcp_timer: port %d, retransmission timeout, backoff %d, next rto %d ticks "
                  "-> send again from seq %u, no RTT sample (Karn)", tp->lport, tp->rxtshift,
                  MIN(tp->rto << MIN(tp->rxtshift, 10), TCP_RTOMAX), tp->snd_una);
   if (!TCPS_SYNCHRONIZED(tp->state)) {

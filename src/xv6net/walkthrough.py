@@ -446,8 +446,9 @@ def layers(data: bytes) -> list[tuple[str, list[tuple[str, str]], int, int]]:
         if isinstance(layer, Raw) or layer.name == "Padding":
             fields = [("bytes", str(len(layer.load)))]
         else:
+            # only what the frame has (an echo has no ICMP timestamp fields)
             fields = [(f.name, layer.get_field(f.name).i2repr(layer, layer.getfieldval(f.name)))
-                      for f in layer.fields_desc]
+                      for f in layer.fields_desc if f.name in layer.fields]
         out.append((layer.name, fields, offset, offset + max(size, 0)))
         offset += max(size, 0)
         layer = layer.payload

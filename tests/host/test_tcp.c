@@ -944,7 +944,7 @@ test_the_trace_follows_an_active_open_and_a_timeout(void)
            ISS + 1);
   snprintf(want[2], 160, "tcp_input: SYN_SENT, our SYN acknowledged -> ESTABLISHED, ACK");
   snprintf(want[3], 160, "tcp_input: state SYN_SENT -> ESTABLISHED");
-  snprintf(want[4], 160, "tcp_timer: port %d, retransmission timeout, backoff 1, rto %d ticks "
+  snprintf(want[4], 160, "tcp_timer: port %d, retransmission timeout, backoff 1, next rto %d ticks "
            "-> send again from seq %u, no RTT sample (Karn)", y.sport, 2 * TCP_RTOMIN, ISS + 1);
   snprintf(want[5], 160, "tcp_output: port %d [.] seq %u ack %u, 2 bytes", y.sport, ISS + 1,
            PISS + 1);

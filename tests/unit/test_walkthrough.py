@@ -64,7 +64,7 @@ LOSS_TRACE = """\
 [    1.140] cpu0 arp_output: 10.0.0.1 is known -> ether
 [    1.140] cpu0 ether_output: eth0, 60 bytes, type 0x0800
 [    1.140] cpu0 e1000_xmit: eth0 slot 2, 60 bytes
-[    2.140] cpu0 tcp_timer: port 49152, retransmission timeout, backoff 1, rto 200 ticks \
+[    2.140] cpu0 tcp_timer: port 49152, retransmission timeout, backoff 1, next rto 200 ticks \
 -> send again from seq 100, no RTT sample (Karn)
 [    2.140] cpu0 tcp_output: port 49152 [S] seq 100 ack 0, 0 bytes
 [    2.140] cpu0 ip_output: proto 6 to 10.0.0.1 via eth0, 40 bytes
@@ -283,3 +283,13 @@ def test_check_links_finds_a_link_that_rotted(tmp_path, points):
     renamed = md.replace("[icmp_input() at", "[icmp_inputx() at")
     assert wt.check_links(renamed, docs, ROOT)[0].endswith("that line is in icmp_input()")
     assert wt.check_links(md, ROOT, ROOT)[0].startswith("ip_output() at kernel/net/ip.c")
+
+
+def test_the_life_of_a_packet_doc_still_points_at_the_code():
+    """docs/life-of-a-packet.md is generated (xv6net trace ... --markdown): each
+    of its links must still lead to the function it names, at a trace call."""
+    doc = ROOT / "docs" / "life-of-a-packet.md"
+    text = doc.read_text()
+    assert "## A ping, both ways" in text and "## A TCP connection" in text
+    assert len(wt.source_links(text)) >= 40
+    assert wt.check_links(text, doc.parent, ROOT) == []
