@@ -174,6 +174,7 @@ backlogroom(struct tcpcb *lp)
 static void
 listeninput(struct tcpcb *lp, struct seg *sg)
 {
+  // EXERCISE(tcp-handshake): LISTEN: a SYN makes a new connection in SYN-RECEIVED
   if (sg->flags & TH_RST)
     return;
   if (sg->flags & TH_ACK) {
@@ -215,9 +216,8 @@ listeninput(struct tcpcb *lp, struct seg *sg)
   tp->snd_wl2 = tp->iss;
   tp->lastrecv = readticks();
   TCPCOUNT(passiveopens);
-  SEGTRACE(sg, "tcp_input: LISTEN on port %d, a SYN -> new connection in SYN_RECV, SYN-ACK",
-           sg->lport);
   tcp_sendsyn(tp);   // data on the SYN is not kept: the peer sends it again
+  // END EXERCISE
 }
 
 // An ACK covering the segment being timed gives a round-trip sample
@@ -251,6 +251,7 @@ established(struct tcpcb *tp, struct seg *sg)
 static void
 synsentinput(struct tcpcb *tp, struct seg *sg)
 {
+  // EXERCISE(tcp-handshake): SYN-SENT: our SYN answered, refused, or crossed by theirs
   int ackok = 0;
   if (sg->flags & TH_ACK) {
     if (SEQ_LEQ(sg->ack, tp->iss) || SEQ_GT(sg->ack, tp->snd_max)) {
@@ -273,7 +274,6 @@ synsentinput(struct tcpcb *tp, struct seg *sg)
   tp->rcv_adv = tp->rcv_nxt;
   synoptions(tp, sg);
   if (ackok) {
-    SEGTRACE(sg, "tcp_input: SYN_SENT, our SYN acknowledged -> ESTABLISHED, ACK");
     rttack(tp, sg->ack);
     tp->snd_una = sg->ack;
     established(tp, sg);
@@ -287,6 +287,7 @@ synsentinput(struct tcpcb *tp, struct seg *sg)
   tp->snd_wl1 = sg->seq;
   tp->t_rexmt = 0;
   tcp_sendsyn(tp);
+  // END EXERCISE
 }
 
 // ---- synchronized states ----
@@ -749,13 +750,17 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
     resetfor(&sg);
   } else {
     int before = tp->state;   // tp stays in the table even if freed: its state is readable
+    uint opened = tcpstat.passiveopens;
     if (tp->state == TCPS_LISTEN)
       listeninput(tp, &sg);
     else if (tp->state == TCPS_SYN_SENT)
       synsentinput(tp, &sg);
     else
       kept = syncinput(tp, pb, &sg);
-    if (tp->state != before)
+    if (tcpstat.passiveopens != opened)
+      SEGTRACE(&sg, "tcp_input: LISTEN on port %d: a SYN -> new connection in SYN_RECV, "
+               "SYN-ACK sent", sg.lport);
+    else if (tp->state != before)
       SEGTRACE(&sg, "tcp_input: state %s -> %s", statenames[before], statenames[tp->state]);
   }
   release(&tcplock);

@@ -262,6 +262,92 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             host("test_udp", "test_a_full_queue_drops_and_counts_and_close_frees_it"),
         ),
     ),
+    Exercise(
+        name="tcp-handshake",
+        stubs=(
+            "// TODO: a SYN on a listener makes a connection (HANDOUT.md).\n"
+            "// backlogroom(), wscalefor() and synoptions() are there for you.\n"
+            "(void)lp;\n"
+            "(void)sg;\n"
+            "(void)backlogroom;\n"
+            "(void)wscalefor;\n"
+            "(void)synoptions;\n",
+            "// TODO: the answer to our SYN (HANDOUT.md).\n"
+            "(void)tp;\n"
+            "(void)sg;\n",
+        ),
+        task="Two functions of kernel/net/tcp_input.c, RFC 9293's first steps of segment "
+             "arrival. `listeninput` (LISTEN): ignore a RST; answer an ACK with a reset "
+             "(`resetfor`); ignore anything but a SYN; if the backlog is full "
+             "(`backlogroom`, which may turn over the oldest half-open connection) count "
+             "dropbacklog and drop it. Otherwise allocate a connection (`tcp_alloc`; none: "
+             "count dropnotcb) in SYN-RECEIVED, child of the listener (`parent`, TF_OPENED, "
+             "the listener's nsynrcvd, TF_NODELAY/TF_KEEPALIVE and buffer sizes), with both "
+             "ends' addresses and ports, our window scale (`wscalefor`) and the peer's "
+             "options (`synoptions`); IRS, RCV.NXT and RCV.ADV from the SYN; ISS from "
+             "`tcp_iss` and SND.UNA, SND.NXT, SND.MAX and `recover` equal to it; the "
+             "peer's (unscaled) window as SND.WND and `max_sndwnd`, SND.WL1 = SEG.SEQ, "
+             "SND.WL2 = ISS, `lastrecv`; count passiveopens and send the SYN-ACK "
+             "(`tcp_sendsyn`). `synsentinput` (SYN-SENT): an ACK that is not for our SYN "
+             "(SEG.ACK =< ISS or > SND.MAX) gets a reset; a RST with an acceptable ACK "
+             "refuses the connection (count attemptfails, `tcp_drop` with -ECONNREFUSED), "
+             "without one it is ignored; so is anything without SYN. A SYN sets IRS, "
+             "RCV.NXT, RCV.ADV and the peer's options; with our SYN acknowledged, take "
+             "the RTT sample (`rttack`), move SND.UNA, become ESTABLISHED "
+             "(`established`) and ACK at once (TF_ACKNOW, `tcp_output`); without, it is a "
+             "simultaneous open: SYN-RECEIVED, the peer's window as SND.WND, SND.WL1, the "
+             "timer off, and our SYN again with an ACK (`tcp_sendsyn`).",
+        reading="RFC 9293 sections 3.5 (establishing a connection, figures 6-8) and "
+                "3.10.7.2-3.10.7.3 (SEGMENT ARRIVES in LISTEN and SYN-SENT); RFC 7323 "
+                "section 2 (window scale on the SYN); RFC 5961 section 3 (blind resets)",
+        tests=(
+            host("test_tcp", "test_passive_open_is_exact_and_accept_gives_the_peer"),
+            host("test_tcp", "test_active_open_sends_mss_and_window_scale"),
+            host("test_tcp", "test_a_rst_to_our_syn_refuses_the_connection"),
+            host("test_tcp", "test_simultaneous_open_goes_through_syn_received"),
+            host("test_tcp", "test_a_syn_flood_turns_over_the_backlog_and_leaves_room"),
+            e2e("tests/e2e/test_tcp_linux.py::test_guest_nc_talks_to_a_linux_server"),
+        ),
+    ),
+    Exercise(
+        name="tcp-rexmt",
+        stubs=(
+            "// TODO: arm the timer with the RTO, backed off (HANDOUT.md).\n"
+            "(void)tp;\n",
+            "// TODO: take the sample (HANDOUT.md).\n"
+            "(void)tp;\n"
+            "(void)rtt;\n",
+            "// TODO: back off and send again, or give up (HANDOUT.md).\n"
+            "tp->t_rexmt = 0;   // off: a deadline that has passed fires at every tick\n",
+        ),
+        task="The retransmission timer, three functions of kernel/net/tcp_timer.c "
+             "(times in ticks, HZ a second). `tcp_setrexmt`: arm `t_rexmt` "
+             "(`tcp_deadline`) with the RTO doubled `rxtshift` times (at most 10), never "
+             "more than TCP_RTOMAX. `tcp_rttupdate`: a round-trip sample R (at least 1 "
+             "tick) updates SRTT and RTTVAR as RFC 6298 2.2-2.3 says, in Jacobson's "
+             "scaled integers (`srtt` holds 8*SRTT, `rttvar` 4*RTTVAR; the first sample "
+             "sets SRTT = R, RTTVAR = R/2), then RTO = SRTT + max(1, 4*RTTVAR) within "
+             "[TCP_RTOMIN, TCP_RTOMAX], and the backoff is over (`rxtshift` 0). "
+             "`rexmttimeout`: the timer is off; count timeouts; one more backoff, and past "
+             "the limit (TCP_MAXRXT, or TCP_SYNRXT before the connection is synchronized) "
+             "give up (`tcp_drop` with the connection's error or -ETIMEDOUT; before "
+             "synchronized, count attemptfails). Karn's rule: no RTT sample may come from "
+             "what is sent again, so stop timing (TF_RTTIMING) and leave recovery "
+             "(TF_RECOVERY). Not yet synchronized: count retranssegs and send the SYN "
+             "again (`tcp_sendsyn` arms the timer). Otherwise collapse the window (RFC "
+             "5681 3.1: ssthresh = max(flight/2, 2*MSS), cwnd = one MSS), forget duplicate "
+             "ACKs, go back to SND.UNA (snd_nxt; recover = snd_max), re-arm the timer and "
+             "send (`tcp_output`).",
+        reading="RFC 6298 (computing TCP's retransmission timer), sections 2-5; Karn and "
+                "Partridge, \"Improving Round-Trip Time Estimates in Reliable Transport "
+                "Protocols\" (1987); RFC 5681 section 3.1 (after a timeout); RFC 9293 "
+                "section 3.8.1",
+        tests=(
+            host("test_tcp", "test_rtt_samples_set_the_rto_and_a_segment_sent_twice_gives_none"),
+            host("test_tcp", "test_retransmission_backs_off_until_etimedout"),
+            host("test_tcp", "test_an_unanswered_syn_fails_with_etimedout"),
+        ),
+    ),
 )}
 
 
@@ -525,11 +611,12 @@ def cmd_exercise(args: argparse.Namespace) -> int:
         if args.action == "list":
             found = scan(root)
             check_table(found)
+            width = max(map(len, EXERCISES))
             for name in EXERCISES:
                 regions = found[name]
                 files = ", ".join(dict.fromkeys(r.path for r in regions))
                 what = "; ".join(dict.fromkeys(r.description for r in regions))
-                print(f"{name:<10} {what} ({files})")
+                print(f"{name:<{width}} {what} ({files})")
             return 0
         regions = make_tree(root, args.name, args.dir)
         print(f"{args.dir}: {args.name} stubbed in "

@@ -160,4 +160,5 @@ def test_the_cli_lists_the_exercises():
     assert proc.returncode == 0, proc.stderr
     names = [line.split()[0] for line in proc.stdout.splitlines()]
     assert names == list(EXERCISES)
-    assert "arp-reply  answer an ARP request for our address (kernel/net/arp.c)" in proc.stdout
+    assert "arp-reply     answer an ARP request for our address (kernel/net/arp.c)" \
+        in proc.stdout                        # the names in a column as wide as the longest
