@@ -306,7 +306,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             host("test_tcp", "test_a_rst_to_our_syn_refuses_the_connection"),
             host("test_tcp", "test_simultaneous_open_goes_through_syn_received"),
             host("test_tcp", "test_a_syn_flood_turns_over_the_backlog_and_leaves_room"),
-            e2e("tests/e2e/test_tcp_linux.py::test_guest_nc_talks_to_a_linux_server"),
+            e2e("tests/e2e/test_ip_guests.py::test_tcp_between_guests[e1000]"),
         ),
     ),
     Exercise(
