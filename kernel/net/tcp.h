@@ -68,7 +68,12 @@ enum {
 #define TCP_BUFPAGES   (TCP_BUFMAX / NET_PAGESIZE)
 #define TCP_BUFDEFAULT (128 * 1024)
 #define TCP_BUFMIN     4096
-#define TCP_OOOMAX     64          // segments held out of order, per connection
+// Segments held out of order, per connection: one per TCP_OOOBYTES of the
+// receive buffer (so a window of full segments always fits: a peer without
+// SACK cannot tell which were dropped, and pays a timeout for each), and
+// never fewer than TCP_OOOMIN. Tiny segments cannot take more pbufs than that.
+#define TCP_OOOBYTES   1024
+#define TCP_OOOMIN     16
 #define TCP_BACKLOGMAX 32          // ceiling on listen()'s backlog
 #define TCP_RTOMIN     (HZ / 5)    // 200 ms, as Linux
 #define TCP_RTOMAX     (60 * HZ)

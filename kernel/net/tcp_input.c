@@ -546,7 +546,7 @@ deliver(struct tcpcb *tp, const uchar *data, uint len)
 static int
 oooinsert(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
 {
-  if (tp->nooo >= TCP_OOOMAX || !pbuf_canqueue(pb)) {
+  if (tp->nooo >= MAX(TCP_OOOMIN, tp->rcv.size / TCP_OOOBYTES) || !pbuf_canqueue(pb)) {
     TCPCOUNT(dropooofull);
     return -1;
   }

@@ -373,6 +373,48 @@ test_out_of_order_segments_are_held_and_filled_in(void)
   CHECK(host_pool_full());
 }
 
+// A window's worth of full segments behind one lost segment is all held:
+// the peer (Linux without SACK) cannot know which were dropped, so every
+// one dropped costs it a timeout (seen as minutes-long stalls on a bad link).
+static void
+test_a_whole_window_is_held_out_of_order(void)
+{
+  static const uchar synopts[8] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 7 };   // MSS, window scale 7
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, synopts, 8, 0, 0);
+  struct tseg s = sent(eth0);
+  CHECK_EQ(s.flags, TH_SYN | TH_ACK);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  c->nonblock = 1;
+  uint window = ((struct tcpcb *)c->pcb)->rcv.size;
+  uint nseg = window / 1460;                       // all but the first one arrive
+  static char data[1460];
+  for (uint i = 1; i < nseg; i++) {
+    memset(data, i, sizeof data);
+    inseg(eth0, PISS + 1 + i * 1460, ISS + 1, TH_ACK, 8192, data, 1460);
+    CHECK_EQ(sent(eth0).ack, PISS + 1);            // a duplicate ACK for each
+  }
+  CHECK_EQ(stats().tcp_dropooofull, 0);
+  memset(data, 0, sizeof data);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, data, 1460);   // the hole filled
+  CHECK_EQ(sent(eth0).ack, PISS + 1 + nseg * 1460);
+  static char buf[4096];
+  uint got = 0;
+  int n;
+  while ((n = recvs(c, buf, sizeof buf, 0)) > 0) {
+    for (int j = 0; j < n; j++)
+      if ((uchar)buf[j] != (got + j) / 1460 % 256)
+        CHECK_EQ((uchar)buf[j], (got + j) / 1460 % 256);
+    got += n;
+  }
+  CHECK_EQ(got, nseg * 1460);
+  sock_close(c);
+  sock_close(ls);
+}
+
 static void
 test_a_passive_close_goes_through_close_wait_and_last_ack(void)
 {
@@ -1038,6 +1080,7 @@ static const struct test tests[] = {
   TEST(test_data_and_fin_before_accept_wait_for_the_program),
   TEST(test_every_second_full_segment_is_acked_at_once),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
+  TEST(test_a_whole_window_is_held_out_of_order),
   TEST(test_a_passive_close_goes_through_close_wait_and_last_ack),
   TEST(test_an_active_close_waits_in_time_wait_and_acks_a_repeated_fin),
   TEST(test_simultaneous_close_goes_through_closing),
