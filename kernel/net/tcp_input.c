@@ -30,7 +30,8 @@ static const char *const statenames[] = {
   "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
 };
 
-#define SEGTRACE(sg, ...) do { if ((sg)->traced) nettrace_log(__VA_ARGS__); } while (0)
+#define SEGTRACE(sg, ...) \
+  do { if (NETTRACE_ON && (sg)->traced) nettrace_log(__VA_ARGS__); } while (0)
 
 #define SEGLEN(sg) ((sg)->len + !!((sg)->flags & TH_SYN) + !!((sg)->flags & TH_FIN))
 

@@ -93,7 +93,7 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
   TCPCOUNT(outsegs);
   tp->lastsend = readticks();
   // Not yet a traced buffer (ip_output tags it): ask the filter.
-  if (nettrace_mask & NT_TCP)
+  if (NETTRACE_ON & NT_TCP)
     nettrace_log("tcp_output: port %d [%s%s%s%s] seq %u ack %u, %d bytes", tp->lport,
                  flags & TH_SYN ? "S" : "", flags & TH_FIN ? "F" : "",
                  flags & TH_RST ? "R" : "", flags & TH_ACK ? "." : "", seq,

@@ -155,7 +155,7 @@ timers(struct tcpcb *tp, uint now)
     tcp_output(tp);
   }
   if (tp->used && due(tp->t_rexmt, now)) {
-    if (nettrace_mask & NT_TCP)   // no buffer to follow here: ask the filter
+    if (NETTRACE_ON & NT_TCP)   // no buffer to follow here: ask the filter
       nettrace_log("tcp_timer: port %d, retransmission timer expired (rto %d ticks, backoff "
                    "%d) -> send again from seq %u", tp->lport, tp->rto, tp->rxtshift,
                    tp->snd_una);
