@@ -77,3 +77,40 @@ def test_ping_and_a_tcp_handshake_are_walked_through_frame_by_frame(tmp_path):
         assert len(wt.source_links(text)) >= 14
         assert wt.check_links(text, md.parent, ROOT) == []
     assert Path(tmp_path / "tcp-handshake" / "capture.pcap").stat().st_size > 0
+
+
+@pytest.mark.timeout(600)
+def test_arp_udp_and_a_lossy_tcp_transfer_are_walked_through(tmp_path):
+    require_kernel()
+    result = subprocess.run(
+        [sys.executable, "-m", "xv6net", "trace", "arp", "udp", "tcp-loss", "-o", str(tmp_path),
+         "--kernel", str(KERNEL), "--initrd", str(INITRD)],
+        capture_output=True, text=True, timeout=540, check=False, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    arp = frames_of((tmp_path / "arp" / "walkthrough.md").read_text())
+    request = arp["ARP who-has 10.0.0.1 tell 10.0.0.2"]
+    assert request[0] == "sends"
+    assert [t.split(":")[0] for t in trace_lines(request[1])] == ["ether_output", "e1000_xmit"]
+    ping = next(v for s, v in arp.items() if s.startswith("IPv4 10.0.0.2 > 10.0.0.1 ICMP echo "
+                                                            "request"))
+    assert "arp_output: 10.0.0.1 unresolved -> queued, request sent" in trace_lines(ping[1])
+    reply = next(v for s, v in arp.items() if s.startswith("ARP 10.0.0.1 is-at"))
+    assert "arp_input: reply from 10.0.0.1, learned -> done" in trace_lines(reply[1])
+
+    udp = frames_of((tmp_path / "udp" / "walkthrough.md").read_text())
+    back = udp["IPv4 10.0.0.1 > 10.0.0.2 UDP 7007 > 49152, 6 bytes"]
+    assert re.fullmatch(r"udp_input: port 49152 from 10\.0\.0\.1:7007 -> \w+",
+                        trace_lines(back[1])[-1]), back[1]
+
+    # 12% loss each way: the guest sent something twice (after a timeout, or
+    # three duplicate ACKs), and every TCP segment it sent has its lines.
+    trace = (tmp_path / "tcp-loss" / "trace.txt").read_text()
+    sent = re.findall(r"tcp_output: port \d+ \[[SFRP.]*\] seq (\d+) ack \d+, (\d+) bytes", trace)
+    data = [seq for seq, size in sent if int(size) > 0]
+    assert len(data) != len(set(data)) or "tcp_timer:" in trace, trace
+    loss = (tmp_path / "tcp-loss" / "walkthrough.md").read_text()
+    for summary, (way, section) in frames_of(loss).items():
+        if way == "sends" and " TCP " in summary:
+            assert trace_lines(section), summary
+    assert wt.check_links(loss, tmp_path / "tcp-loss", ROOT) == []
