@@ -309,7 +309,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", nargs="*", metavar="SCENARIO",
                         help=f"one or more of {', '.join(SCENARIOS)}")
     parser.add_argument("-o", "--output", type=Path, metavar="DIR",
-                        help="where each walkthrough goes (default: build/trace/SCENARIO)")
+                        help="each scenario's walkthrough, trace and capture go to "
+                             "DIR/SCENARIO (default DIR: build/trace)")
     parser.add_argument("--markdown", type=Path, metavar="FILE",
                         help="also write every scenario's walkthrough into this one file "
                              "(docs/life-of-a-packet.md is made this way)")
@@ -331,8 +332,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     captures = []
     try:
         for name in args.scenario:
-            out = args.output / name if args.output and len(args.scenario) > 1 else \
-                args.output or Path("build/trace") / name
+            out = (args.output or Path("build/trace")) / name
             captured = capture(SCENARIOS[name], out / "lab", args.kernel, args.initrd,
                                args.accel)
             files = write(captured, out)
