@@ -43,11 +43,14 @@ struct tcp_hdr {
 #define TCPOPT_NOP    1
 #define TCPOPT_MSS    2
 #define TCPOPT_WSCALE 3
+#define TCPOPT_SACKOK 4   // RFC 2018: SACK permitted (SYN only)
+#define TCPOPT_SACK   5
+#define TCP_SACKBLOCKS 4   // in an ACK without timestamps: 2 + 4 * 8 bytes, NOP-aligned
 #define TCP_MAXWSCALE 14   // RFC 7323 2.3
 
 // What tcp_parseopts found in a segment's options.
 struct tcpopts {
-  int hasmss, haswscale;
+  int hasmss, haswscale, sackok;
   ushort mss;
   uchar wscale;
 };
@@ -114,6 +117,7 @@ struct tcpbuf {
 #define TF_SENTFIN   0x800   // our FIN has been sent at least once
 #define TF_FINACKED  0x1000  // and acknowledged: nothing more to send, ever
 #define TF_OPENED    0x2000  // a connection was started (connect, or a SYN to a listener)
+#define TF_SACKOK    0x4000  // both SYNs said SACK permitted: our ACKs carry SACK blocks
 
 struct socket;
 
@@ -154,6 +158,7 @@ struct tcpcb {
   struct tcpbuf snd, rcv;
   struct pbuf *ooo;            // out-of-order segments, by sequence; rp at the data
   int nooo;
+  uint lastooo;                // sequence of the segment queued last (first SACK block)
 
   // a listener
   int backlog;
