@@ -327,7 +327,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
                 "section 2 (window scale on the SYN); RFC 5961 section 3 (blind resets)",
         tests=(
             host("test_tcp", "test_passive_open_is_exact_and_accept_gives_the_peer"),
-            host("test_tcp", "test_active_open_sends_mss_and_window_scale"),
+            host("test_tcp", "test_active_open_sends_mss_window_scale_and_sack_permitted"),
             host("test_tcp", "test_a_rst_to_our_syn_refuses_the_connection"),
             host("test_tcp", "test_simultaneous_open_goes_through_syn_received"),
             host("test_tcp", "test_a_syn_flood_turns_over_the_backlog_and_leaves_room"),
