@@ -33,6 +33,10 @@ LDFLAGS := -m elf_i386 -z noexecstack
 # 32-bit libgcc.a) in its bootstrap step, after this file has been read.
 LIBGCC   = $(eval LIBGCC := $(shell $(CC) -m32 -print-libgcc-file-name))$(LIBGCC)
 UCFLAGS := $(KCFLAGS)
+# KDEFS: more -D options for the kernel alone, e.g. the kernel without its
+# packet trace that docs/bench.md compares against:
+#   make BUILD=build/notrace KDEFS=-DNETTRACE_COMPILED_OUT
+KCFLAGS += $(KDEFS)
 
 # --- kernel ------------------------------------------------------------------
 KSRCS_C := $(wildcard kernel/*.c kernel/net/*.c kernel/drivers/*.c)

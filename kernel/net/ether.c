@@ -61,7 +61,7 @@ ether_input(struct netdev *dev, struct pbuf *pb)
   }
   pb->pkttype = wire_ether_class(eh.dst, dev->mac);
   pb->ethertype = eh.type;
-  if (nettrace_mask &&
+  if (NETTRACE_ON &&
       NETTRACE_TAG(pb, nettrace_class(eh.type, pb->rp + ETH_HLEN, pbuf_len(pb) - ETH_HLEN)))
     nettrace_log("ether_input: %s, %d bytes, type 0x%04x -> %s", dev->name, pbuf_len(pb),
                  eh.type, eh.type == ETH_P_IP ? "ip" : eh.type == ETH_P_ARP ? "arp" : "?");

@@ -348,7 +348,7 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
     src = dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr;   // to ourselves: from ourselves
   ushort id = __sync_fetch_and_add(&nextid, 1);
   COUNT(tx);
-  if (nettrace_mask && NETTRACE_TAG(pb, nettrace_ipclass(proto)))
+  if (NETTRACE_ON && NETTRACE_TAG(pb, nettrace_ipclass(proto)))
     nettrace_log("ip_output: proto %d to %d.%d.%d.%d via %s, %d bytes", proto, NT_IP4(dst),
                  dev->name, len + IP_HLEN);
   if (len + IP_HLEN > dev->mtu)

@@ -28,6 +28,15 @@ struct nettrace_rec {
 
 extern int nettrace_mask;   // 0: off
 
+// What the trace points test first. A kernel built with
+// -DNETTRACE_COMPILED_OUT has none at all: the bench compares it with the
+// usual kernel, trace off (docs/bench.md, "The packet trace's cost").
+#ifdef NETTRACE_COMPILED_OUT
+#define NETTRACE_ON 0
+#else
+#define NETTRACE_ON nettrace_mask
+#endif
+
 void nettrace_init(void);   // the boot parameter nettrace=FILTER
 int  nettrace_set(int mask);   // returns the old mask; -EINVAL if not a mask
 int  nettrace_parse(const char *filter);   // "icmp,udp", "all", "off" -> mask; -EINVAL
@@ -39,12 +48,12 @@ void nettrace_log(const char *fmt, ...);
 int  nettrace_take(struct nettrace_rec *out, int max, uint *lost);
 
 #define NETTRACE(pb, ...) \
-  do { if ((pb)->traced) nettrace_log(__VA_ARGS__); } while (0)
+  do { if (NETTRACE_ON && (pb)->traced) nettrace_log(__VA_ARGS__); } while (0)
 
 // An IPv4 address (network order) for "%d.%d.%d.%d".
 #define NT_IP4(a) (ntohl(a) >> 24), (ntohl(a) >> 16 & 255), (ntohl(a) >> 8 & 255), (ntohl(a) & 255)
 
 // Tag pb if its class is in the filter (where a packet enters the stack).
-#define NETTRACE_TAG(pb, class) ((pb)->traced = (nettrace_mask & (class)) != 0)
+#define NETTRACE_TAG(pb, class) ((pb)->traced = (NETTRACE_ON & (class)) != 0)
 
 #endif

@@ -10,6 +10,7 @@
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
 #include "kernel/net/tcp.h"
+#include "kernel/net/nettrace.h"
 
 // What a segment says, in host order, once checked.
 struct seg {
@@ -20,7 +21,17 @@ struct seg {
   uchar *data;
   uint laddr, raddr;
   ushort lport, rport;
+  uchar traced;            // the packet trace follows it (nettrace.h)
 };
+
+// For the packet trace: the names netstat shows.
+static const char *const statenames[] = {
+  "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
+  "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
+
+#define SEGTRACE(sg, ...) \
+  do { if (NETTRACE_ON && (sg)->traced) nettrace_log(__VA_ARGS__); } while (0)
 
 #define SEGLEN(sg) ((sg)->len + !!((sg)->flags & TH_SYN) + !!((sg)->flags & TH_FIN))
 
@@ -168,6 +179,7 @@ backlogroom(struct tcpcb *lp)
 static void
 listeninput(struct tcpcb *lp, struct seg *sg)
 {
+  // EXERCISE(tcp-handshake): LISTEN: a SYN makes a new connection in SYN-RECEIVED
   if (sg->flags & TH_RST)
     return;
   if (sg->flags & TH_ACK) {
@@ -210,6 +222,7 @@ listeninput(struct tcpcb *lp, struct seg *sg)
   tp->lastrecv = readticks();
   TCPCOUNT(passiveopens);
   tcp_sendsyn(tp);   // data on the SYN is not kept: the peer sends it again
+  // END EXERCISE
 }
 
 // An ACK covering the segment being timed gives a round-trip sample
@@ -243,6 +256,7 @@ established(struct tcpcb *tp, struct seg *sg)
 static void
 synsentinput(struct tcpcb *tp, struct seg *sg)
 {
+  // EXERCISE(tcp-handshake): SYN-SENT: our SYN answered, refused, or crossed by theirs
   int ackok = 0;
   if (sg->flags & TH_ACK) {
     if (SEQ_LEQ(sg->ack, tp->iss) || SEQ_GT(sg->ack, tp->snd_max)) {
@@ -278,6 +292,7 @@ synsentinput(struct tcpcb *tp, struct seg *sg)
   tp->snd_wl1 = sg->seq;
   tp->t_rexmt = 0;
   tcp_sendsyn(tp);
+  // END EXERCISE
 }
 
 // ---- synchronized states ----
@@ -671,6 +686,7 @@ parse(struct pbuf *pb, struct ip_info *info, struct seg *sg)
   sg->raddr = info->src;
   sg->lport = ntohs(th->dport);
   sg->rport = ntohs(th->sport);
+  sg->traced = pb->traced;
   return 0;
 }
 
@@ -731,15 +747,27 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
     return;
   }
   struct tcpcb *tp = lookup(&sg);
+  SEGTRACE(&sg, "tcp_input: port %d [%s%s%s%s] seq %u ack %u, %d bytes", sg.lport,
+           sg.flags & TH_SYN ? "S" : "", sg.flags & TH_FIN ? "F" : "",
+           sg.flags & TH_RST ? "R" : "", sg.flags & TH_ACK ? "." : "", sg.seq, sg.ack, sg.len);
   if (tp == 0) {
     TCPCOUNT(dropnolisten);
+    SEGTRACE(&sg, "tcp_input: no connection, no listener -> RST");
     resetfor(&sg);
-  } else if (tp->state == TCPS_LISTEN) {
-    listeninput(tp, &sg);
-  } else if (tp->state == TCPS_SYN_SENT) {
-    synsentinput(tp, &sg);
   } else {
-    kept = syncinput(tp, pb, &sg);
+    int before = tp->state;   // tp stays in the table even if freed: its state is readable
+    uint opened = tcpstat.passiveopens;
+    if (tp->state == TCPS_LISTEN)
+      listeninput(tp, &sg);
+    else if (tp->state == TCPS_SYN_SENT)
+      synsentinput(tp, &sg);
+    else
+      kept = syncinput(tp, pb, &sg);
+    if (tcpstat.passiveopens != opened)
+      SEGTRACE(&sg, "tcp_input: LISTEN on port %d: a SYN -> new connection in SYN_RECV, "
+               "SYN-ACK sent", sg.lport);
+    else if (tp->state != before)
+      SEGTRACE(&sg, "tcp_input: state %s -> %s", statenames[before], statenames[tp->state]);
   }
   release(&tcplock);
   if (!kept)

@@ -10,6 +10,7 @@
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
 #include "kernel/net/tcp.h"
+#include "kernel/net/nettrace.h"
 
 // The MSS we announce: the outgoing interface's MTU less the headers
 // (RFC 9293 3.7.1; 879 of RFC 6691).
@@ -144,6 +145,12 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
     TCPCOUNT(outrsts);
   TCPCOUNT(outsegs);
   tp->lastsend = readticks();
+  // Not yet a traced buffer (ip_output tags it): ask the filter.
+  if (NETTRACE_ON & NT_TCP)
+    nettrace_log("tcp_output: port %d [%s%s%s%s] seq %u ack %u, %d bytes", tp->lport,
+                 flags & TH_SYN ? "S" : "", flags & TH_FIN ? "F" : "",
+                 flags & TH_RST ? "R" : "", flags & TH_ACK ? "." : "", seq,
+                 (flags & TH_ACK) ? tp->rcv_nxt : 0, len);
   return ip_output(pb, IPPROTO_TCP, tp->laddr, tp->raddr, IP_TTL);
 }
 

@@ -9,6 +9,7 @@
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
 #include "kernel/net/tcp.h"
+#include "kernel/net/nettrace.h"
 
 // A deadline delay ticks from now; never 0, which means "off".
 uint
@@ -28,8 +29,10 @@ due(uint deadline, uint now)
 void
 tcp_setrexmt(struct tcpcb *tp)
 {
+  // EXERCISE(tcp-rexmt): arm the retransmission timer: the RTO, backed off
   uint rto = tp->rto << MIN(tp->rxtshift, 10);
   tp->t_rexmt = tcp_deadline(MIN(rto, TCP_RTOMAX));
+  // END EXERCISE
 }
 
 // A new round-trip sample in ticks (RFC 6298 2.2, 2.3; Jacobson's scaled
@@ -37,6 +40,7 @@ tcp_setrexmt(struct tcpcb *tp)
 void
 tcp_rttupdate(struct tcpcb *tp, int rtt)
 {
+  // EXERCISE(tcp-rexmt): a round-trip sample updates SRTT, RTTVAR and the RTO
   if (rtt < 1)
     rtt = 1;
   if (tp->srtt == 0) {
@@ -52,6 +56,7 @@ tcp_rttupdate(struct tcpcb *tp, int rtt)
   int rto = (tp->srtt >> 3) + MAX(1, tp->rttvar);
   tp->rto = MIN(MAX(rto, TCP_RTOMIN), TCP_RTOMAX);
   tp->rxtshift = 0;
+  // END EXERCISE
 }
 
 void
@@ -71,6 +76,7 @@ tcp_settimewait(struct tcpcb *tp)
 static void
 rexmttimeout(struct tcpcb *tp)
 {
+  // EXERCISE(tcp-rexmt): the timer expired: back off, or give up; Karn; send again
   int limit = TCPS_SYNCHRONIZED(tp->state) ? TCP_MAXRXT : TCP_SYNRXT;
   tp->t_rexmt = 0;
   TCPCOUNT(timeouts);
@@ -94,6 +100,7 @@ rexmttimeout(struct tcpcb *tp)
   tp->recover = tp->snd_max;
   tcp_setrexmt(tp);
   tcp_output(tp);
+  // END EXERCISE
 }
 
 static void
@@ -147,8 +154,13 @@ timers(struct tcpcb *tp, uint now)
     TCPCOUNT(delayedacks);
     tcp_output(tp);
   }
-  if (tp->used && due(tp->t_rexmt, now))
+  if (tp->used && due(tp->t_rexmt, now)) {
+    if (NETTRACE_ON & NT_TCP)   // no buffer to follow here: ask the filter
+      nettrace_log("tcp_timer: port %d, retransmission timer expired (rto %d ticks, backoff "
+                   "%d) -> send again from seq %u", tp->lport, tp->rto, tp->rxtshift,
+                   tp->snd_una);
     rexmttimeout(tp);
+  }
   if (tp->used && tp->state != TCPS_CLOSED && due(tp->t_persist, now))
     persisttimeout(tp);
   if (tp->used && tp->state != TCPS_CLOSED && due(tp->t_keep, now))

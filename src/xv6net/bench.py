@@ -126,6 +126,7 @@ class Config:
     chart: bool = True
     boot_timeout: float = 60.0
     profile: bool = False         # xv6net: sample the kernel during the flood (kprof)
+    append: str = ""              # more of xv6net's kernel command line (nettrace=udp)
 
     @staticmethod
     def quick(**changes: Any) -> Config:  # noqa: ANN401
@@ -290,8 +291,9 @@ def xv6_guest(config: Config, model: str = nics.DEFAULT) -> Guest:
         if not path.is_file():
             raise BenchError(f"{path} is missing: run make first")
     ip = "10.0.0.2"
+    cmdline = " ".join(filter(None, (f"ip={ip}:::{NETMASK}::eth0:off", config.append)))
     return Guest("xv6net", 0, ip, "tap-xv6", config.kernel, config.initramfs,
-                 f"ip={ip}:::{NETMASK}::eth0:off", f"xv6net {git_describe()}",
+                 cmdline, f"xv6net {git_describe()}",
                  "ifconfig eth0; netstat -s", xv6_counters, profiler=True, model=model)
 
 
@@ -883,6 +885,7 @@ def machine_facts(config: Config) -> dict[str, Any]:
         "accel": config.accel, "guest_memory_mib": config.memory_mb, "guest_cpus": 1,
         "nic": "tap on a bridge in a network namespace",
         "python": platform.python_version(), "load_average": os.getloadavg(),
+        "xv6net_append": config.append, "xv6net_kernel": str(config.kernel),
     }
 
 
@@ -1097,6 +1100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where latest.json and latest.png go (default: %(default)s)")
     parser.add_argument("--kernel", type=Path, default=Config.kernel)
     parser.add_argument("--initrd", type=Path, default=Config.initramfs)
+    parser.add_argument("--append", default="", metavar="ARGS",
+                        help="more of xv6net's kernel command line, e.g. nettrace=udp "
+                             "(docs/bench.md: the packet trace's cost)")
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
     parser.add_argument("--profile", action="store_true",
                         help="sample xv6net's kernel during the flood (kprof) and keep the "
@@ -1106,7 +1112,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> Config:
     changes: dict[str, Any] = {"repeats": args.repeats, "results": args.results,
                                "kernel": args.kernel, "initramfs": args.initrd,
-                               "chart": not args.no_chart, "profile": args.profile}
+                               "chart": not args.no_chart, "profile": args.profile,
+                               "append": args.append}
     systems = tuple(s for s in args.systems.split(",") if s)
     if args.quick and args.systems == ",".join(SYSTEMS):
         systems = ("xv6net",)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from xv6net import bench, benchhttp, docs, exercise, fuzz, nics, prof, topology
+from xv6net import bench, benchhttp, docs, exercise, fuzz, nics, prof, topology, trace
 from xv6net.console import INTERRUPT_TIMEOUT, AbortError
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
                                              "(docs/exercises.md)"),
         commands.add_parser("grade", help="build this tree and grade one exercise, "
                                           "MIT-style (docs/exercises.md)"))
+    trace.add_arguments(commands.add_parser(
+        "trace", help="run a scenario with the kernel's packet trace on and write a "
+                      "walkthrough of each frame beside the code that handled it (root; "
+                      "docs/life-of-a-packet.md)"))
     return parser
 
 
@@ -409,9 +413,10 @@ def cmd_pcap(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in ("demo", "lab", "bench", "bench-http", "docs"):
+    if args.command in ("demo", "lab", "bench", "bench-http", "docs", "trace"):
         handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench,
-                   "bench-http": benchhttp.cmd_bench_http, "docs": docs.cmd_docs}[args.command]
+                   "bench-http": benchhttp.cmd_bench_http, "docs": docs.cmd_docs,
+                   "trace": trace.cmd_trace}[args.command]
         return _with_teardown_on_sigterm(handler, args)
     handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof, "fuzz": fuzz.cmd_fuzz,
                 "exercise": exercise.cmd_exercise, "grade": exercise.cmd_grade}

@@ -77,6 +77,21 @@ class Exercise:
     task: str                # the handout's "what to implement"
     reading: str             # RFC sections, manual pages
     tests: tuple[GradedTest, ...]
+    # Host tests beyond the graded ones that need this code to pass, as
+    # "test_SOURCE" (the whole file) or "test_SOURCE:test_NAME": with the
+    # exercise stubbed out, every other host test still passes
+    # (tests/e2e/test_exercises.py checks it).
+    affects: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.affects, tuple):   # ("x") is a string, not a tuple
+            raise TypeError(f"exercise {self.name}: affects must be a tuple")
+
+    def tied(self, source: str, test: str) -> bool:
+        """Whether a host test may fail while this exercise is stubbed out."""
+        graded = f"{HOST_TESTS}[{source}-{test}]"
+        return (source in self.affects or f"{source}:{test}" in self.affects
+                or any(t.nodeid == graded for t in self.tests))
 
 
 def host(source: str, test: str, points: int = 10) -> GradedTest:
@@ -156,6 +171,8 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             host("test_arp", "test_a_request_for_another_host_is_not_answered_nor_learned"),
             e2e("tests/e2e/test_lan.py::test_back_to_back_without_root[e1000]"),
         ),
+        affects=("test_arp:test_the_table_is_bounded",   # it asks for replies
+                 "test_trace:test_the_filter_picks_the_frames"),
     ),
     Exercise(
         name="arp-queue",
@@ -184,6 +201,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             host("test_arp", "test_an_unanswered_request_is_retried_each_second_then_fails"),
             e2e("tests/e2e/test_ip_wire.py::test_a_fragmented_datagram_waits_whole_for_arp[e1000]"),
         ),
+        affects=("test_forward:test_a_next_hop_that_never_answers_earns_host_unreachable",),
     ),
     Exercise(
         name="ip-input",
@@ -214,6 +232,8 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             host("test_ip", "test_other_hosts_and_martian_sources_are_dropped"),
             host("test_ip", "test_fragments_in_any_order_are_reassembled"),
         ),
+        # everything that sends IPv4 into the stack
+        affects=("test_forward", "test_ip", "test_tcp", "test_trace", "test_udp"),
     ),
     Exercise(
         name="icmp-echo",
@@ -235,6 +255,8 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             host("test_ip", "test_fragments_in_any_order_are_reassembled"),
             e2e("tests/e2e/test_ip_wire.py::test_echo_request_gets_a_correct_reply[e1000-56]"),
         ),
+        affects=("test_trace:test_off_nothing_is_logged",   # they ping the stack
+                 "test_trace:test_an_echo_request_is_traced_through_every_layer"),
     ),
     Exercise(
         name="udp-demux",
@@ -261,6 +283,98 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             host("test_udp", "test_loopback_delivers_to_ourselves"),
             host("test_udp", "test_a_full_queue_drops_and_counts_and_close_frees_it"),
         ),
+        affects=("test_udp:test_bad_user_pointers_fault_without_losing_the_pool",
+                 "test_udp:test_poll_sees_a_datagram_and_is_woken_by_it",
+                 "test_udp:test_msg_peek_leaves_the_datagram_queued"),
+    ),
+    Exercise(
+        name="tcp-handshake",
+        stubs=(
+            "// TODO: a SYN on a listener makes a connection (HANDOUT.md).\n"
+            "// backlogroom(), wscalefor() and synoptions() are there for you.\n"
+            "(void)lp;\n"
+            "(void)sg;\n"
+            "(void)backlogroom;\n"
+            "(void)wscalefor;\n"
+            "(void)synoptions;\n",
+            "// TODO: the answer to our SYN (HANDOUT.md).\n"
+            "(void)tp;\n"
+            "(void)sg;\n",
+        ),
+        task="Two functions of kernel/net/tcp_input.c, RFC 9293's first steps of segment "
+             "arrival. `listeninput` (LISTEN): ignore a RST; answer an ACK with a reset "
+             "(`resetfor`); ignore anything but a SYN; if the backlog is full "
+             "(`backlogroom`, which may turn over the oldest half-open connection) count "
+             "dropbacklog and drop it. Otherwise allocate a connection (`tcp_alloc`; none: "
+             "count dropnotcb) in SYN-RECEIVED, child of the listener (`parent`, TF_OPENED, "
+             "the listener's nsynrcvd, TF_NODELAY/TF_KEEPALIVE and buffer sizes), with both "
+             "ends' addresses and ports, our window scale (`wscalefor`) and the peer's "
+             "options (`synoptions`); IRS, RCV.NXT and RCV.ADV from the SYN; ISS from "
+             "`tcp_iss` and SND.UNA, SND.NXT, SND.MAX and `recover` equal to it; the "
+             "peer's (unscaled) window as SND.WND and `max_sndwnd`, SND.WL1 = SEG.SEQ, "
+             "SND.WL2 = ISS, `lastrecv`; count passiveopens and send the SYN-ACK "
+             "(`tcp_sendsyn`). `synsentinput` (SYN-SENT): an ACK that is not for our SYN "
+             "(SEG.ACK =< ISS or > SND.MAX) gets a reset; a RST with an acceptable ACK "
+             "refuses the connection (count attemptfails, `tcp_drop` with -ECONNREFUSED), "
+             "without one it is ignored; so is anything without SYN. A SYN sets IRS, "
+             "RCV.NXT, RCV.ADV and the peer's options; with our SYN acknowledged, take "
+             "the RTT sample (`rttack`), move SND.UNA, become ESTABLISHED "
+             "(`established`) and ACK at once (TF_ACKNOW, `tcp_output`); without, it is a "
+             "simultaneous open: SYN-RECEIVED, the peer's window as SND.WND, SND.WL1, the "
+             "timer off, and our SYN again with an ACK (`tcp_sendsyn`).",
+        reading="RFC 9293 sections 3.5 (establishing a connection, figures 6-8) and "
+                "3.10.7.2-3.10.7.3 (SEGMENT ARRIVES in LISTEN and SYN-SENT); RFC 7323 "
+                "section 2 (window scale on the SYN); RFC 5961 section 3 (blind resets)",
+        tests=(
+            host("test_tcp", "test_passive_open_is_exact_and_accept_gives_the_peer"),
+            host("test_tcp", "test_active_open_sends_mss_window_scale_and_sack_permitted"),
+            host("test_tcp", "test_a_rst_to_our_syn_refuses_the_connection"),
+            host("test_tcp", "test_simultaneous_open_goes_through_syn_received"),
+            host("test_tcp", "test_a_syn_flood_turns_over_the_backlog_and_leaves_room"),
+            e2e("tests/e2e/test_ip_guests.py::test_tcp_between_guests[e1000]"),
+        ),
+        affects=("test_tcp",),   # every TCP test opens a connection first
+    ),
+    Exercise(
+        name="tcp-rexmt",
+        stubs=(
+            "// TODO: arm the timer with the RTO, backed off (HANDOUT.md).\n"
+            "(void)tp;\n",
+            "// TODO: take the sample (HANDOUT.md).\n"
+            "(void)tp;\n"
+            "(void)rtt;\n",
+            "// TODO: back off and send again, or give up (HANDOUT.md).\n"
+            "tp->t_rexmt = 0;   // off: a deadline that has passed fires at every tick\n",
+        ),
+        task="The retransmission timer, three functions of kernel/net/tcp_timer.c "
+             "(times in ticks, HZ a second). `tcp_setrexmt`: arm `t_rexmt` "
+             "(`tcp_deadline`) with the RTO doubled `rxtshift` times (at most 10), never "
+             "more than TCP_RTOMAX. `tcp_rttupdate`: a round-trip sample R (at least 1 "
+             "tick) updates SRTT and RTTVAR as RFC 6298 2.2-2.3 says, in Jacobson's "
+             "scaled integers (`srtt` holds 8*SRTT, `rttvar` 4*RTTVAR; the first sample "
+             "sets SRTT = R, RTTVAR = R/2), then RTO = SRTT + max(1, 4*RTTVAR) within "
+             "[TCP_RTOMIN, TCP_RTOMAX], and the backoff is over (`rxtshift` 0). "
+             "`rexmttimeout`: the timer is off; count timeouts; one more backoff, and past "
+             "the limit (TCP_MAXRXT, or TCP_SYNRXT before the connection is synchronized) "
+             "give up (`tcp_drop` with the connection's error or -ETIMEDOUT; before "
+             "synchronized, count attemptfails). Karn's rule: no RTT sample may come from "
+             "what is sent again, so stop timing (TF_RTTIMING) and leave recovery "
+             "(TF_RECOVERY). Not yet synchronized: count retranssegs and send the SYN "
+             "again (`tcp_sendsyn` arms the timer). Otherwise collapse the window (RFC "
+             "5681 3.1: ssthresh = max(flight/2, 2*MSS), cwnd = one MSS), forget duplicate "
+             "ACKs, go back to SND.UNA (snd_nxt; recover = snd_max), re-arm the timer and "
+             "send (`tcp_output`).",
+        reading="RFC 6298 (computing TCP's retransmission timer), sections 2-5; Karn and "
+                "Partridge, \"Improving Round-Trip Time Estimates in Reliable Transport "
+                "Protocols\" (1987); RFC 5681 section 3.1 (after a timeout); RFC 9293 "
+                "section 3.8.1",
+        tests=(
+            host("test_tcp", "test_rtt_samples_set_the_rto_and_a_segment_sent_twice_gives_none"),
+            host("test_tcp", "test_retransmission_backs_off_until_etimedout"),
+            host("test_tcp", "test_an_unanswered_syn_fails_with_etimedout"),
+        ),
+        affects=("test_tcp:test_a_zero_window_is_probed_with_backoff_and_reopened",
+                 "test_tcp:test_the_trace_follows_an_active_open_and_a_timeout"),
     ),
 )}
 
@@ -525,11 +639,12 @@ def cmd_exercise(args: argparse.Namespace) -> int:
         if args.action == "list":
             found = scan(root)
             check_table(found)
+            width = max(map(len, EXERCISES))
             for name in EXERCISES:
                 regions = found[name]
                 files = ", ".join(dict.fromkeys(r.path for r in regions))
                 what = "; ".join(dict.fromkeys(r.description for r in regions))
-                print(f"{name:<10} {what} ({files})")
+                print(f"{name:<{width}} {what} ({files})")
             return 0
         regions = make_tree(root, args.name, args.dir)
         print(f"{args.dir}: {args.name} stubbed in "

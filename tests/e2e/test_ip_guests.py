@@ -48,6 +48,7 @@ GW_IP, GW_MAC = "10.0.1.1", "02:00:00:00:01:01"
 FAR = "192.168.5.5"              # behind the gateway
 GW_TTL = 77
 ECHO_PORT = 7777
+TCP_PORT = 7778
 PING_LINE = re.compile(r"^(\d+) bytes from (\S+): icmp_seq=(\d+) ttl=(\d+) time=\d+\.\d{3} ms$",
                        re.MULTILINE)
 
@@ -182,6 +183,17 @@ def test_udp_echo_between_guests(lan, way):
     assert out == f"hello, {way}\n"
     change = deltas(before, stats(server))
     assert change["udp.rx"] == change["udp.tx"] == 1
+
+
+def test_tcp_between_guests(lan):
+    """One TCP connection, a to b: both ends' handshake (the tcp-handshake
+    exercise's end-to-end test, without root), a line echoed, both closed."""
+    lan.b.console.sendline(f"tcpecho -n 1 {TCP_PORT}")
+    lan.b.console.expect(f"tcpecho: listening on port {TCP_PORT}", timeout=10)
+    out = lan.a.run(f"echo hello over tcp | nc {B_IP} {TCP_PORT}", timeout=20)
+    assert out == "hello over tcp\n"
+    served = lan.b.console.expect_prompt(20)
+    assert re.search(rf"tcpecho: {A_IP}:\d+ closed after 15 bytes", served), served
 
 
 def test_closed_port_on_the_other_guest_is_refused(lan):

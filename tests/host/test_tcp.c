@@ -6,6 +6,7 @@
 #include "tests/host/fixture.h"
 #include "kernel/net/tcp.h"
 #include "kernel/poll.h"
+#include "kernel/net/nettrace.h"
 
 #define ISS   4294967000u   // ours: 296 bytes below 2^32
 #define PISS  4294966784u   // the peer's: 512 below
@@ -1100,6 +1101,116 @@ test_shutdown_read_drops_what_comes(void)
   sock_close(ls);
 }
 
+// RFC 6298: each round-trip sample moves SRTT and RTTVAR (scaled by 8 and 4)
+// and with them the RTO; a lost segment is sent again after the RTO, then
+// after twice it; and its ACK gives no sample, as it was sent twice (Karn).
+static void
+test_rtt_samples_set_the_rto_and_a_segment_sent_twice_gives_none(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  struct tcpcb *tp = c->pcb;
+  CHECK_EQ(tp->srtt, 8);                    // the handshake: 0 ticks, taken as 1
+  CHECK_EQ(tp->rto, TCP_RTOMIN);
+  CHECK_EQ(sock_sendto(c, (uint)"hello", 5, 0, 0), 5);
+  CHECK_EQ(sent(eth0).len, 5);
+  host_advance(15);
+  inseg(eth0, PISS + 1, ISS + 6, TH_ACK, 8192, 0, 0);   // R = 15
+  CHECK_EQ(tp->srtt, 22);                   // 8 + (15 - 1)
+  CHECK_EQ(tp->rttvar, 16);                 // 2 + (14 - 0)
+  CHECK_EQ(tp->rto, TCP_RTOMIN);            // 2 + 16, raised to the floor
+  CHECK_EQ(sock_sendto(c, (uint)"again", 5, 0, 0), 5);
+  CHECK_EQ(sent(eth0).len, 5);
+  host_advance(19);
+  inseg(eth0, PISS + 1, ISS + 11, TH_ACK, 8192, 0, 0);  // R = 19
+  CHECK_EQ(tp->srtt, 39);                   // 22 + (19 - 2)
+  CHECK_EQ(tp->rttvar, 29);                 // 16 + (17 - 4)
+  CHECK_EQ(tp->rto, 33);                    // 4 + 29
+  CHECK_EQ(sock_sendto(c, (uint)"world", 5, 0, 0), 5);
+  CHECK_EQ(sent(eth0).len, 5);              // lost
+  host_advance(32);
+  CHECK_EQ(host_nsent(eth0), 0);
+  host_advance(1);
+  struct tseg d = sent(eth0);               // after the RTO
+  CHECK_EQ(d.seq, ISS + 11);
+  CHECK_MEM(d.data, "world", 5);
+  host_advance(65);
+  CHECK_EQ(host_nsent(eth0), 0);
+  host_advance(1);
+  CHECK_EQ(sent(eth0).seq, ISS + 11);       // after twice the RTO
+  host_advance(50);
+  inseg(eth0, PISS + 1, ISS + 16, TH_ACK, 8192, 0, 0);
+  CHECK_EQ(tp->srtt, 39);                   // no sample: Karn
+  CHECK_EQ(tp->rto, 33);
+  CHECK_EQ(tp->rxtshift, 0);                // new data acknowledged: no more backoff
+  CHECK_EQ(stats().tcp_retranssegs, 2);
+  CHECK_EQ(host_nsent(eth0), 0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// The packet trace (nettrace=tcp) says what TCP decided at each step of an
+// active open, and that a retransmission came from the timer; and a passive
+// open says the listener made a connection.
+static void
+test_the_trace_follows_an_active_open_and_a_timeout(void)
+{
+  struct hostnic *eth0 = boot_tcp("nettrace=tcp");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  s->nonblock = 1;
+  struct sockaddr_in to = sin(PEER_IP, 5001);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  struct tseg y = sent(eth0);
+  inseg_opts(eth0, 5001, y.sport, PISS, ISS + 1, TH_SYN | TH_ACK, 1000, 0, 0, 0, 0);
+  CHECK_EQ(sent(eth0).flags, TH_ACK);
+  CHECK_EQ(sock_sendto(s, (uint)"hi", 2, 0, 0), 2);
+  CHECK_EQ(sent(eth0).len, 2);
+  host_advance(TCP_RTOMIN);                        // no ACK: the timer sends it again
+  CHECK_EQ(sent(eth0).len, 2);
+  char want[5][160];
+  snprintf(want[0], 160, "tcp_output: port %d [S] seq %u ack 0, 0 bytes", y.sport, ISS);
+  snprintf(want[1], 160, "tcp_input: port %d [S.] seq %u ack %u, 0 bytes", y.sport, PISS,
+           ISS + 1);
+  snprintf(want[2], 160, "tcp_input: state SYN_SENT -> ESTABLISHED");
+  snprintf(want[3], 160, "tcp_timer: port %d, retransmission timer expired (rto %d ticks, "
+           "backoff 0) -> send again from seq %u", y.sport, TCP_RTOMIN, ISS + 1);
+  snprintf(want[4], 160, "tcp_output: port %d [.] seq %u ack %u, 2 bytes", y.sport, ISS + 1,
+           PISS + 1);
+  struct nettrace_rec r[64];
+  uint lost, found = 0;
+  int n = nettrace_take(r, 64, &lost);
+  for (int i = 0; i < n && found < NELEM(want); i++) {   // in this order, others between
+    char line[160];
+    const uint *a = r[i].arg;
+    snprintf(line, sizeof line, r[i].fmt, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    if (strcmp(line, want[found]) == 0)
+      found++;
+  }
+  CHECK_EQ(found, NELEM(want));
+  CHECK_EQ(lost, 0);
+  sock_close(s);
+  host_sent_clear(eth0);   // our FIN
+
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  n = nettrace_take(r, 64, &lost);
+  char line[160], want_listen[160];
+  snprintf(want_listen, sizeof want_listen, "tcp_input: LISTEN on port %d: a SYN -> new "
+           "connection in SYN_RECV, SYN-ACK sent", LPORT);
+  found = 0;
+  for (int i = 0; i < n; i++) {
+    const uint *a = r[i].arg;
+    snprintf(line, sizeof line, r[i].fmt, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    found += strcmp(line, want_listen) == 0;
+  }
+  CHECK_EQ(found, 1);
+  nettrace_set(0);
+  sock_close(c);
+  sock_close(ls);
+}
+
 static const struct test tests[] = {
   TEST(test_passive_open_is_exact_and_accept_gives_the_peer),
   TEST(test_active_open_sends_mss_window_scale_and_sack_permitted),
@@ -1131,6 +1242,8 @@ static const struct test tests[] = {
   TEST(test_time_wait_blocks_are_recycled_when_the_table_is_full),
   TEST(test_poll_reports_accept_data_fin_and_room),
   TEST(test_shutdown_read_drops_what_comes),
+  TEST(test_rtt_samples_set_the_rto_and_a_segment_sent_twice_gives_none),
+  TEST(test_the_trace_follows_an_active_open_and_a_timeout),
 };
 
 int

@@ -218,6 +218,20 @@ def test_quick_config_is_small_and_args_override(tmp_path):
         bench.config_from_args(parser.parse_args(["--nic-model", "pcnet"]))
 
 
+def test_append_goes_on_xv6nets_command_line_only(tmp_path):
+    parser = __import__("argparse").ArgumentParser()
+    bench.add_arguments(parser)
+    kernel, initrd = tmp_path / "k.elf", tmp_path / "i.cpio"
+    kernel.write_bytes(b"x")
+    initrd.write_bytes(b"x")
+    args = ["--kernel", str(kernel), "--initrd", str(initrd)]
+    plain = bench.config_from_args(parser.parse_args(args))
+    assert bench.xv6_guest(plain).cmdline == "ip=10.0.0.2:::255.255.255.0::eth0:off"
+    traced = bench.config_from_args(parser.parse_args([*args, "--append", "nettrace=udp"]))
+    assert bench.xv6_guest(traced).cmdline == \
+        "ip=10.0.0.2:::255.255.255.0::eth0:off nettrace=udp"
+
+
 def test_rates_by_card_unless_given():
     default = bench.Config()
     assert bench.rates_for(default, "e1000") == bench.DEFAULT_RATES

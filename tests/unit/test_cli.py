@@ -136,6 +136,18 @@ def test_lab_needs_root_for_bridges(monkeypatch, capsys):
     assert "needs root" in capsys.readouterr().err
 
 
+def test_trace_list_and_refusals(monkeypatch, tmp_path, capsys):
+    assert main(["trace", "--list"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["ping", "arp", "udp", "tcp-handshake", "tcp-loss"]
+    assert main(["trace"]) == 1                      # no scenario: the list, and status 1
+    assert main(["trace", "ping", "smoke"]) == 1
+    assert "no scenario smoke" in capsys.readouterr().err
+    monkeypatch.setattr(netns.os, "geteuid", lambda: 1000)
+    assert main(["trace", "ping", "-o", str(tmp_path)]) == 1
+    assert "needs root" in capsys.readouterr().err
+
+
 def test_pcap_summary_and_check(tmp_path, capsys):
     path = tmp_path / "x.pcap"
     wrpcap(str(path), [Ether(src="52:54:76:36:00:00", dst="ff:ff:ff:ff:ff:ff")
@@ -276,6 +288,7 @@ def test_pcap_summary_in_a_closed_pipe_ends_quietly(tmp_path):
     ["run", "--qemu-arg=-nic"],
     ["run", "--mem", "1", "--dry-run"],
     ["lab", "--topology", "/nonexistent.toml"],
+    ["trace", "nosuch"],
 ])
 def test_bad_input_is_one_clean_line(args):
     result = xv6net(*args)

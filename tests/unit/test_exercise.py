@@ -2,6 +2,7 @@
 (src/xv6net/exercise.py); no QEMU. tests/e2e/test_exercises.py builds, boots
 and grades the trees."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,23 @@ def test_every_graded_test_exists():
     assert collected == set(ids)
 
 
+def test_every_affected_host_test_exists():
+    """An exercise's `affects` names host test files or tests that exist."""
+    tests = {}
+    for path in (ROOT / "tests" / "host").glob("test_*.c"):
+        tests[path.stem] = set(re.findall(r"^\s*TEST\((test_\w+)\)", path.read_text(), re.M))
+    for ex in EXERCISES.values():
+        for entry in ex.affects:
+            source, _, test = entry.partition(":")
+            assert source in tests, (ex.name, entry)
+            assert not test or test in tests[source], (ex.name, entry)
+    tcp = EXERCISES["tcp-rexmt"]
+    assert tcp.tied("test_tcp", "test_retransmission_backs_off_until_etimedout")   # graded
+    assert tcp.tied("test_tcp", "test_a_zero_window_is_probed_with_backoff_and_reopened")
+    assert not tcp.tied("test_tcp", "test_passive_open_is_exact_and_accept_gives_the_peer")
+    assert EXERCISES["ip-input"].tied("test_udp", "test_loopback_delivers_to_ourselves")
+
+
 def test_a_table_that_disagrees_with_the_markers_is_refused(monkeypatch):
     found = {"double": parse_regions(SOURCE, "a.c")}
     monkeypatch.setattr(exercise, "EXERCISES", {})
@@ -160,4 +178,5 @@ def test_the_cli_lists_the_exercises():
     assert proc.returncode == 0, proc.stderr
     names = [line.split()[0] for line in proc.stdout.splitlines()]
     assert names == list(EXERCISES)
-    assert "arp-reply  answer an ARP request for our address (kernel/net/arp.c)" in proc.stdout
+    assert "arp-reply     answer an ARP request for our address (kernel/net/arp.c)" \
+        in proc.stdout                        # the names in a column as wide as the longest
