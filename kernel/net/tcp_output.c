@@ -91,7 +91,7 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
     TCPCOUNT(outrsts);
   TCPCOUNT(outsegs);
   tp->lastsend = readticks();
-  return ip_output(pb, IPPROTO_TCP, tp->laddr, tp->raddr, IP_TTL);
+  return ip_output(pb, IPPROTO_TCP, tp->laddr, tp->raddr, tp->ttl ? tp->ttl : IP_TTL);
 }
 
 // A SYN (active open) or SYN-ACK (passive), first or again.
