@@ -193,6 +193,7 @@ PROGRAMS = [
         "tcpblast {} 9 100": HOST,
         "tcpblast 10.0.2.2 {} 100": PORT,
         "tcpblast 10.0.2.2 9 {}": ("abc", "-1", INT_HUGE, "3x", ""),
+        "tcpblast -t {} 10.0.2.2 9 100": ("0", "256", "abc", "-1", ""),
     }, ("tcpblast 10.0.2.2", "tcpblast 10.0.2.2 9", "tcpblast 10.0.2.2 9 100 7")),
     Program("tcpecho", "missing", {
         "tcpecho {}": PORT,
