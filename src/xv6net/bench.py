@@ -710,6 +710,19 @@ class Session:
         now = self.qemu_cpu()
         return cpu_busy(cpu, now, time.monotonic() - clock) if cpu and now else None
 
+    def profiling(self) -> bool:
+        """--profile on a kernel with kprof: start sampling (the TCP steps)."""
+        if not (self.config.profile and self.guest.profiler):
+            return False
+        assert self.shell is not None
+        self.shell.run("kprof start")
+        return True
+
+    def keep_profile(self, figures: dict[str, Any], what: str) -> None:
+        kernel_profile = self.collect_profile()
+        figures["profile"] = kernel_profile.to_json()
+        self.log(f"kernel profile during {what}:\n" + prof.table(kernel_profile, 15))
+
     def measure_tcp_tx(self) -> None:
         """The guest's tcpblast to the peer's sink; the rate the peer saw."""
         assert self.shell is not None
@@ -720,6 +733,7 @@ class Session:
         with started(sink):
             if read_line(sink, LISTEN_TIMEOUT) != "ready":
                 raise BenchError("the peer's TCP sink did not start")
+            profiling = self.profiling()
             cpu, clock = self.qemu_cpu(), time.monotonic()
             output = self.shell.run(f"{self.guest.bin}tcpblast {PEER_IP} {TCP_TX_PORT} {nbytes}",
                                     timeout + 10)
@@ -729,6 +743,8 @@ class Session:
         self.run.tcp_tx = {"bytes": tally["bytes"], "sent": sent, "seconds": tally["seconds"],
                            "guest_us": us, "mbit_s": mbit_s(tally["bytes"], tally["seconds"]),
                            "qemu_busy": busy}
+        if profiling:
+            self.keep_profile(self.run.tcp_tx, "TCP tx")
         self.log(f"TCP tx {self.run.tcp_tx['mbit_s'] or 0:.1f} Mbit/s "
                  f"({tally['bytes']} bytes received by the peer)")
 
@@ -739,6 +755,7 @@ class Session:
         timeout = nbytes / 100_000 + 60
         self.shell.start(f"{self.guest.bin}tcpsink {TCP_RX_PORT}",
                          f"tcpsink: listening on port {TCP_RX_PORT}")
+        profiling = self.profiling()
         cpu, clock = self.qemu_cpu(), time.monotonic()
         sender = self.ns.popen([*peer_script(), "tcpsend", self.guest.ip, str(TCP_RX_PORT),
                                 str(nbytes), "--timeout", str(timeout)])
@@ -751,6 +768,8 @@ class Session:
         self.run.tcp_rx = {"bytes": got, "sent": tally["bytes"], "seconds": tally["seconds"],
                            "guest_us": us, "mbit_s": mbit_s(got, tally["seconds"]),
                            "qemu_busy": busy}
+        if profiling:
+            self.keep_profile(self.run.tcp_rx, "TCP rx")
         self.log(f"TCP rx {self.run.tcp_rx['mbit_s'] or 0:.1f} Mbit/s "
                  f"({got} bytes received by the guest)")
 
@@ -763,6 +782,7 @@ class Session:
         self.shell.console.sendline(f"{self.guest.bin}tcpecho {TCP_ECHO_PORT} > /dev/null &")
         self.shell.run("echo started")
         seconds = self.config.conn_seconds
+        profiling = self.profiling()
         client = self.ns.popen([*peer_script(), "tcpconn", self.guest.ip, str(TCP_ECHO_PORT),
                                 "--seconds", str(seconds), "--wait", str(LISTEN_TIMEOUT)])
         with started(client):
@@ -773,6 +793,8 @@ class Session:
             raise BenchError(f"no connection to tcpecho succeeded: {tally}")
         self.run.tcp_conn = {**tally, "per_s": tally["echoed"] / tally["seconds"],
                              "qemu_busy": busy}
+        if profiling:
+            self.keep_profile(self.run.tcp_conn, "connections")
         self.log(f"TCP {self.run.tcp_conn['per_s']:.0f} connections/s "
                  f"({tally['echoed']} echoed, {tally['errors']} errors)")
 
@@ -1221,8 +1243,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--initrd", type=Path, default=Config.initramfs)
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
     parser.add_argument("--profile", action="store_true",
-                        help="sample xv6net's kernel during the flood (kprof) and keep the "
-                             "profile in the JSON")
+                        help="sample xv6net's kernel during the flood and each TCP step "
+                             "(kprof) and keep the profiles in the JSON")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
