@@ -30,7 +30,8 @@ systems alternates between repeats):
   guest's tcpsink, --tcp-bytes over one connection, timed by the peer;
 - TCP connection rate: the peer opens connections to the guest's tcpecho one
   after another for --conn-seconds (connect, 16 bytes each way, close) and
-  counts them (benchpeer.py tcpconn).
+  counts them (benchpeer.py tcpconn); and the other way, the guest's
+  tcpconn opening connections to the peer's server (benchpeer.py tcpserve).
 
 Results: RESULTS/latest.json (per card: every figure, both systems, the ratio
 xv6net/Linux per figure: the median over repeats of the ratio measured in the
@@ -84,6 +85,7 @@ TX_PORT = 8999
 TCP_TX_PORT = 5001     # the peer's sink for the guest's tcpblast
 TCP_RX_PORT = 5002     # the guest's tcpsink
 TCP_ECHO_PORT = 5003   # the guest's tcpecho
+TCP_SERVE_PORT = 5004  # the peer's server for the guest's tcpconn
 SINK_IDLE_MS = 500
 LISTEN_TIMEOUT = 15.0
 PROBE_TIMEOUT = 20.0
@@ -181,6 +183,7 @@ _BLAST = re.compile(r"udpblast: sent (\d+) datagrams of (\d+) bytes in (\d+) us;
                     r"retries (\d+) errors (\d+)")
 _TCPBLAST = re.compile(r"tcpblast: sent (\d+) bytes in (\d+) us")
 _TCPSINK = re.compile(r"tcpsink: received (\d+) bytes in (\d+) us")
+_TCPCONN = re.compile(r"tcpconn: (\d+) connections in (\d+) us \(\d+ per second\), (\d+) errors")
 _UNITS = {"usec": 1e-3, "msec": 1.0, "sec": 1e3}
 
 
@@ -499,6 +502,7 @@ class Run:
     tcp_tx: dict[str, Any] = field(default_factory=dict)     # the guest sends
     tcp_rx: dict[str, Any] = field(default_factory=dict)     # the guest receives
     tcp_conn: dict[str, Any] = field(default_factory=dict)   # connections from the peer
+    tcp_conn_out: dict[str, Any] = field(default_factory=dict)   # from the guest to the peer
     errors: list[str] = field(default_factory=list)
     host_load: tuple[float, ...] = ()   # the host's 1-minute load average, before and after
 
@@ -798,12 +802,34 @@ class Session:
         self.log(f"TCP {self.run.tcp_conn['per_s']:.0f} connections/s "
                  f"({tally['echoed']} echoed, {tally['errors']} errors)")
 
+    def measure_tcp_conn_out(self) -> None:
+        """Connections per second from the guest's tcpconn to the peer's server."""
+        assert self.shell is not None
+        seconds = self.config.conn_seconds
+        server = self.ns.popen([*peer_script(), "tcpserve", PEER_IP, str(TCP_SERVE_PORT)])
+        with started(server):
+            if read_line(server, LISTEN_TIMEOUT) != "ready":
+                raise BenchError("the peer's TCP server did not start")
+            cpu, clock = self.qemu_cpu(), time.monotonic()
+            output = self.shell.run(f"{self.guest.bin}tcpconn -t {seconds:g} {PEER_IP} "
+                                    f"{TCP_SERVE_PORT}", seconds + 60)
+            busy = self.busy_since(cpu, clock)
+        match = _TCPCONN.search(output)
+        if match is None:
+            raise BenchError(f"no tcpconn summary in {output!r}")
+        done, us, errors = (int(g) for g in match.groups())
+        self.run.tcp_conn_out = {"connections": done, "guest_us": us, "errors": errors,
+                                 "per_s": (done - errors) / (us / 1e6) if us else None,
+                                 "qemu_busy": busy}
+        self.log(f"TCP {self.run.tcp_conn_out['per_s'] or 0:.0f} connections/s from the guest "
+                 f"({done} made, {errors} errors)")
+
     def measure_all(self) -> None:
         steps: list[tuple[str, Callable[[], None]]] = [
             ("arp", self.measure_arp), ("ping", self.measure_ping),
             ("udp_rx", self.measure_udp_rx), ("udp_tx", self.measure_udp_tx),
             ("tcp_tx", self.measure_tcp_tx), ("tcp_rx", self.measure_tcp_rx),
-            ("tcp_conn", self.measure_tcp_conn)]
+            ("tcp_conn", self.measure_tcp_conn), ("tcp_conn_out", self.measure_tcp_conn_out)]
         for name, measure in steps:
             try:
                 measure()
@@ -868,6 +894,7 @@ def summarise(run: Run) -> dict[str, Any]:
         "tcp_tx_mbit_s": run.tcp_tx.get("mbit_s"),
         "tcp_rx_mbit_s": run.tcp_rx.get("mbit_s"),
         "tcp_conn_per_s": run.tcp_conn.get("per_s"),
+        "tcp_conn_out_per_s": run.tcp_conn_out.get("per_s"),
         "vcpu_busy_tcp_tx": (run.tcp_tx.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_busy_tcp_rx": (run.tcp_rx.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_busy_tcp_conn": (run.tcp_conn.get("qemu_busy") or {}).get("vcpu"),
@@ -932,6 +959,7 @@ METRICS = (
            "ratio >= 1.5", lambda r: r >= 1.5),
     Metric("tcp_conn_per_s", "TCP connections from the peer", "conn/s", "higher",
            "ratio >= 2", lambda r: r >= 2.0),
+    Metric("tcp_conn_out_per_s", "TCP connections from the guest", "conn/s", "higher"),
     Metric("vcpu_busy_tcp_tx", "QEMU's guest CPU thread busy, TCP tx", "core", ""),
     Metric("vcpu_busy_tcp_rx", "QEMU's guest CPU thread busy, TCP rx", "core", ""),
     Metric("vcpu_busy_tcp_conn", "QEMU's guest CPU thread busy, connections", "core", ""),

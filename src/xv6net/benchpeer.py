@@ -5,6 +5,7 @@
     ip netns exec NS python benchpeer.py tcpsink ADDR PORT [--timeout S]
     ip netns exec NS python benchpeer.py tcpsend ADDR PORT BYTES [--timeout S]
     ip netns exec NS python benchpeer.py tcpconn ADDR PORT [--seconds S] [--size N]
+    ip netns exec NS python benchpeer.py tcpserve ADDR PORT [--size N]
 
 `arpwait` broadcasts an ARP request for ADDR out of IFACE every --interval
 seconds (default 5 ms) through an AF_PACKET socket until the first reply
@@ -30,7 +31,10 @@ close (the guest's sink closes once it has read everything), and prints
 opens connections to an echo server one after another for --seconds: each
 connects, sends --size bytes, reads them back, closes; it prints
 {"connections", "seconds", "errors", "echoed"}; with --wait it first
-retries one exchange (not counted) until the server answers.
+retries one exchange (not counted) until the server answers. `tcpserve`
+is the server for a guest's tcpconn: it prints "ready", then for each
+connection reads --size bytes, sends them back and closes (first, so that
+TIME_WAIT stays on the peer), until it is killed.
 
 Standard library only, and no import from xv6net: it runs as a plain script.
 """
@@ -231,6 +235,23 @@ def cmd_tcpconn(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tcpserve(args: argparse.Namespace) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind((args.addr, args.port))
+        srv.listen(16)
+        print("ready", flush=True)
+        while True:
+            conn, _ = srv.accept()
+            with conn:
+                conn.settimeout(5.0)
+                got = b""
+                with contextlib.suppress(OSError):
+                    while len(got) < args.size and (data := conn.recv(args.size - len(got))):
+                        got += data
+                    conn.sendall(got)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchpeer", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -261,13 +282,17 @@ def _parser() -> argparse.ArgumentParser:
     tcpconn.add_argument("--timeout", type=float, default=5.0)
     tcpconn.add_argument("--wait", type=float, default=0.0,
                          help="retry the first connection this long (the server starting)")
+    tcpserve = commands.add_parser("tcpserve", help="echo --size bytes and close, per connection")
+    tcpserve.add_argument("addr")
+    tcpserve.add_argument("port", type=int)
+    tcpserve.add_argument("--size", type=int, default=16)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"arpwait": cmd_arpwait, "udpsink": cmd_udpsink, "tcpsink": cmd_tcpsink,
-                "tcpsend": cmd_tcpsend, "tcpconn": cmd_tcpconn}
+                "tcpsend": cmd_tcpsend, "tcpconn": cmd_tcpconn, "tcpserve": cmd_tcpserve}
     return handlers[args.command](args)
 
 

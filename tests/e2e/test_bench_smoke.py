@@ -116,6 +116,10 @@ def test_tcp_rows_moved_the_bytes(results):
     conn = run["tcp_conn"]
     assert conn["echoed"] == conn["connections"] > 0 and conn["errors"] == 0, conn
     assert figures["tcp_conn_per_s"] == pytest.approx(conn["echoed"] / conn["seconds"])
+    out = run["tcp_conn_out"]   # the guest's tcpconn to the peer's server
+    assert out["connections"] > 0 and out["errors"] == 0 and out["guest_us"] > 0, out
+    assert figures["tcp_conn_out_per_s"] == pytest.approx(
+        out["connections"] / (out["guest_us"] / 1e6))
     assert "| TCP throughput, guest sends | Mbit/s |" in results["_stdout"]
 
 

@@ -59,6 +59,9 @@ def test_tcp_lines_of_both_systems():
                             "tcpsink: received 100 bytes in 20 us (40000 kbit/s)\n") == (100, 20)
     with pytest.raises(bench.BenchError):
         bench.tcp_report(bench._TCPSINK, "tcpsink: listening on port 5002\n")
+    conn = bench._TCPCONN.search("tcpconn: 300 connections in 3001234 us (99 per second), "
+                                 "2 errors\n")
+    assert conn is not None and conn.groups() == ("300", "3001234", "2")
     assert bench.mbit_s(1_000_000, 0.5) == 16.0
     assert bench.mbit_s(1, 0) is None
 
@@ -101,6 +104,25 @@ def test_tcp_peer_commands_on_loopback():
                              capture_output=True, text=True, timeout=30, check=True)
     tally = json.loads(out.stdout)
     assert tally["connections"] == tally["echoed"] > 0 and tally["errors"] == 0, tally
+
+    # tcpserve: echoes --size bytes and closes first.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([*peer, "tcpserve", "127.0.0.1", str(port)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(b"0123456789abcdef")
+                got = b""
+                while data := sock.recv(100):
+                    got += data
+            assert got == b"0123456789abcdef"   # and then end of file: the server closed
+    finally:
+        server.kill()
+        server.communicate(timeout=5)
 
 
 XV6_COUNTERS = """\
