@@ -85,7 +85,7 @@ TX_PORT = 8999
 TCP_TX_PORT = 5001     # the peer's sink for the guest's tcpblast
 TCP_RX_PORT = 5002     # the guest's tcpsink
 TCP_ECHO_PORT = 5003   # the guest's tcpecho
-TCP_SERVE_PORT = 5004  # the peer's server for the guest's tcpconn
+TCP_SERVE_PORT = 5010  # the peer's server for the guest's tcpconn (+ the repeat)
 SINK_IDLE_MS = 500
 LISTEN_TIMEOUT = 15.0
 PROBE_TIMEOUT = 20.0
@@ -806,13 +806,17 @@ class Session:
         """Connections per second from the guest's tcpconn to the peer's server."""
         assert self.shell is not None
         seconds = self.config.conn_seconds
-        server = self.ns.popen([*peer_script(), "tcpserve", PEER_IP, str(TCP_SERVE_PORT)])
+        # A port per repeat: the peer keeps each connection's TIME_WAIT for 60 s, and a
+        # guest that numbers its ports from the same start each boot would otherwise
+        # meet the last boot's (xv6net's SYNs to them waited for retransmission).
+        port = TCP_SERVE_PORT + self.run.repeat
+        server = self.ns.popen([*peer_script(), "tcpserve", PEER_IP, str(port)])
         with started(server):
             if read_line(server, LISTEN_TIMEOUT) != "ready":
                 raise BenchError("the peer's TCP server did not start")
             cpu, clock = self.qemu_cpu(), time.monotonic()
-            output = self.shell.run(f"{self.guest.bin}tcpconn -t {seconds:g} {PEER_IP} "
-                                    f"{TCP_SERVE_PORT}", seconds + 60)
+            output = self.shell.run(f"{self.guest.bin}tcpconn -t {seconds:g} {PEER_IP} {port}",
+                                    seconds + 60)
             busy = self.busy_since(cpu, clock)
         match = _TCPCONN.search(output)
         if match is None:
@@ -898,7 +902,20 @@ def summarise(run: Run) -> dict[str, Any]:
         "vcpu_busy_tcp_tx": (run.tcp_tx.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_busy_tcp_rx": (run.tcp_rx.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_busy_tcp_conn": (run.tcp_conn.get("qemu_busy") or {}).get("vcpu"),
+        "vcpu_us_per_kib_tcp_tx": guest_us_per(run.tcp_tx, "bytes", 1024),
+        "vcpu_us_per_kib_tcp_rx": guest_us_per(run.tcp_rx, "bytes", 1024),
+        "vcpu_us_per_conn": guest_us_per(run.tcp_conn, "echoed"),
     }
+
+
+def guest_us_per(step: dict[str, Any], count: str, unit: int = 1) -> float | None:
+    """Microseconds of the guest's CPU thread per `unit` of step[count] (bytes,
+    connections) over the step's seconds: the work's cost, whatever share of
+    the host the guest was given."""
+    busy = (step.get("qemu_busy") or {}).get("vcpu")
+    if not busy or not step.get(count) or not step.get("seconds"):
+        return None
+    return busy * step["seconds"] / step[count] * unit * 1e6
 
 
 def guest_us_per_datagram(step: dict[str, Any]) -> float | None:
@@ -963,6 +980,9 @@ METRICS = (
     Metric("vcpu_busy_tcp_tx", "QEMU's guest CPU thread busy, TCP tx", "core", ""),
     Metric("vcpu_busy_tcp_rx", "QEMU's guest CPU thread busy, TCP rx", "core", ""),
     Metric("vcpu_busy_tcp_conn", "QEMU's guest CPU thread busy, connections", "core", ""),
+    Metric("vcpu_us_per_kib_tcp_tx", "guest CPU per KiB sent, TCP", "us", "lower"),
+    Metric("vcpu_us_per_kib_tcp_rx", "guest CPU per KiB received, TCP", "us", "lower"),
+    Metric("vcpu_us_per_conn", "guest CPU per connection from the peer", "us", "lower"),
 )
 
 
