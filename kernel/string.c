@@ -30,6 +30,33 @@ memcmp(const void *a, const void *b, uint n)
   return 0;
 }
 
+// Forward, 32-bit words four at a time, then the last bytes. Safe for an
+// overlap with dst below src (each word is read before it is written).
+// Every copy in the kernel comes here, TCP's three per segment included;
+// under TCG each loop step costs several translated instructions, so
+// sixteen bytes a step instead of one makes copies several times cheaper.
+static void
+copyforward(char *d, const char *s, uint n)
+{
+  uint w0, w1, w2, w3;
+  for (; n >= 16; n -= 16, d += 16, s += 16) {
+    __builtin_memcpy(&w0, s, 4);
+    __builtin_memcpy(&w1, s + 4, 4);
+    __builtin_memcpy(&w2, s + 8, 4);
+    __builtin_memcpy(&w3, s + 12, 4);
+    __builtin_memcpy(d, &w0, 4);
+    __builtin_memcpy(d + 4, &w1, 4);
+    __builtin_memcpy(d + 8, &w2, 4);
+    __builtin_memcpy(d + 12, &w3, 4);
+  }
+  for (; n >= 4; n -= 4, d += 4, s += 4) {
+    __builtin_memcpy(&w0, s, 4);
+    __builtin_memcpy(d, &w0, 4);
+  }
+  while (n-- > 0)
+    *d++ = *s++;
+}
+
 void *
 memmove(void *dst, const void *src, uint n)
 {
@@ -41,8 +68,7 @@ memmove(void *dst, const void *src, uint n)
     while (n-- > 0)
       *--d = *--s;
   } else {
-    while (n-- > 0)
-      *d++ = *s++;
+    copyforward(d, s, n);
   }
   return dst;
 }

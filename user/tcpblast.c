@@ -1,4 +1,4 @@
-// tcpblast HOST PORT BYTES: connect and send BYTES bytes of a known pattern
+// tcpblast [-t TTL] HOST PORT BYTES: connect and send BYTES bytes of a known pattern
 // (byte i is i mod 251, which tcpsink -v and the tests check), shut the
 // sending side, wait for the peer to close, and print one line:
 //
@@ -10,8 +10,9 @@
 #include "user/resolv.h"
 
 static const char usage[] =
-  "usage: tcpblast HOST PORT BYTES\n"
-  "  send BYTES bytes (a pattern: byte i is i mod 251) and report the rate\n";
+  "usage: tcpblast [-t TTL] HOST PORT BYTES\n"
+  "  send BYTES bytes (a pattern: byte i is i mod 251) and report the rate\n"
+  "  -t TTL  the IP TTL of the connection's segments (1-255)\n";
 
 static char buf[16 * 251 * 8];   // a whole number of pattern periods
 
@@ -21,9 +22,11 @@ main(int argc, char **argv)
   char ip[16];
   uint addr;
 
+  int ttl = 0, c;
   argsinit("tcpblast", usage);
-  while (getopt(argc, argv, "") != -1)
-    ;
+  while ((c = getopt(argc, argv, "t:")) != -1)
+    if (c == 't')
+      ttl = argnum("-t", "TTL", optarg, 1, 255);
   if (argc - optind < 3)
     argmissing(argc - optind == 0 ? "host" : argc - optind == 1 ? "port" : "byte count");
   if (argc - optind > 3)
@@ -39,6 +42,10 @@ main(int argc, char **argv)
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in peer = { AF_INET, htons(port), addr, { 0 } };
+  if (fd >= 0 && ttl && setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) < 0) {
+    fprintf(2, "tcpblast: setsockopt IP_TTL: %s\n", strerror(errno));
+    return 1;
+  }
   if (fd < 0 || connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
     fprintf(2, "tcpblast: connect to %s port %d: %s\n", inet_ntoa(addr, ip), port,
             strerror(errno));

@@ -416,8 +416,14 @@ int
 sock_setopt(struct socket *s, int level, int opt, const void *val, int len)
 {
   int err;
-  if (level == IPPROTO_IP && opt == SOCK_IP_TTL)
-    return setttl(s, val, len);
+  if (level == IPPROTO_IP && opt == SOCK_IP_TTL) {
+    if ((err = setttl(s, val, len)) < 0)
+      return err;
+    // TCP keeps its own copy (its segments outlive the socket): tell it.
+    if (s->ops->setopt && (err = s->ops->setopt(s, level, opt, val, len)) != -ENOPROTOOPT)
+      return err;
+    return 0;
+  }
   if (s->ops->setopt && (err = s->ops->setopt(s, level, opt, val, len)) != -ENOPROTOOPT)
     return err;
   if (level != SOL_SOCKET || (opt != SO_RCVTIMEO && opt != SO_BROADCAST && opt != SO_RCVBUF))

@@ -131,6 +131,8 @@ struct tcpcb {
   ushort lport, rport;         // host order
   uint flags;
   int error;                   // pending error for the user (negative errno)
+  int ttl;                     // IP_TTL of our segments; 0 = IP_TTL's default. Kept here,
+                               // not read from so: orphans and unaccepted children send too
 
   // send sequence space (RFC 9293 3.3.1)
   uint iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;

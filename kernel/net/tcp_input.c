@@ -206,6 +206,7 @@ listeninput(struct tcpcb *lp, struct seg *sg)
   tp->lport = sg->lport;
   tp->rport = sg->rport;
   tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE);
+  tp->ttl = lp->ttl;   // as Linux: the child's SYN-ACK already carries the listener's TTL
   tp->snd.size = lp->snd.size;
   tp->rcv.size = lp->rcv.size;
   tp->rcv_wscale = wscalefor(tp->rcv.size);

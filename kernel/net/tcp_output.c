@@ -151,7 +151,7 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
                  flags & TH_SYN ? "S" : "", flags & TH_FIN ? "F" : "",
                  flags & TH_RST ? "R" : "", flags & TH_ACK ? "." : "", seq,
                  (flags & TH_ACK) ? tp->rcv_nxt : 0, len);
-  return ip_output(pb, IPPROTO_TCP, tp->laddr, tp->raddr, IP_TTL);
+  return ip_output(pb, IPPROTO_TCP, tp->laddr, tp->raddr, tp->ttl ? tp->ttl : IP_TTL);
 }
 
 // A SYN (active open) or SYN-ACK (passive), first or again.

@@ -492,6 +492,7 @@ tcp_accept(struct socket *s, struct socket **pns, struct sockaddr *addr, int *le
   ns->lport = tp->lport;
   ns->raddr = tp->raddr;
   ns->rport = tp->rport;
+  ns->ttl = tp->ttl;
   if (tp->state == TCPS_CLOSED)
     tp->error = tp->error ? tp->error : -ECONNABORTED;
   release(&tcplock);
@@ -782,8 +783,13 @@ tcp_setopt(struct socket *s, int level, int opt, const void *val, int len)
     if (len < (int)sizeof v)
       return -EINVAL;
     memmove(&v, val, sizeof v);
+  } else if (level == IPPROTO_IP && opt == SOCK_IP_TTL) {
+    struct tcpcb *tp = lockpcb(s);   // sock_setopt checked the value and set so->ttl
+    tp->ttl = s->ttl;
+    release(&tcplock);
+    return 0;
   } else {
-    return level == IPPROTO_TCP ? -ENOPROTOOPT : -ENOPROTOOPT;
+    return -ENOPROTOOPT;
   }
   struct tcpcb *tp = lockpcb(s);
   uint bit = 0;

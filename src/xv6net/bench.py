@@ -24,7 +24,14 @@ systems alternates between repeats):
 - UDP send: datagrams/s from a guest program (udpblast) to a Python sink on
   the peer (benchpeer.py udpsink);
 - interrupts per received frame: the NIC's interrupt counter (xv6net's
-  `ifconfig`, Linux's /proc/interrupts) over the frames it received.
+  `ifconfig`, Linux's /proc/interrupts) over the frames it received;
+- TCP throughput each way: the guest's tcpblast to the peer's sink
+  (benchpeer.py tcpsink), and the peer's sender (benchpeer.py tcpsend) to the
+  guest's tcpsink, --tcp-bytes over one connection, timed by the peer;
+- TCP connection rate: the peer opens connections to the guest's tcpecho one
+  after another for --conn-seconds (connect, 16 bytes each way, close) and
+  counts them (benchpeer.py tcpconn); and the other way, the guest's
+  tcpconn opening connections to the peer's server (benchpeer.py tcpserve).
 
 Results: RESULTS/latest.json (per card: every figure, both systems, the ratio
 xv6net/Linux per figure: the median over repeats of the ratio measured in the
@@ -75,6 +82,10 @@ NETMASK = "255.255.255.0"
 SYSTEMS = ("xv6net", "linux")
 BASE_PORT = 9000
 TX_PORT = 8999
+TCP_TX_PORT = 5001     # the peer's sink for the guest's tcpblast
+TCP_RX_PORT = 5002     # the guest's tcpsink
+TCP_ECHO_PORT = 5003   # the guest's tcpecho
+TCP_SERVE_PORT = 5010  # the peer's server for the guest's tcpconn (+ the repeat)
 SINK_IDLE_MS = 500
 LISTEN_TIMEOUT = 15.0
 PROBE_TIMEOUT = 20.0
@@ -116,6 +127,8 @@ class Config:
     flood_rate: int = 250_000
     flood_seconds: float = 4.0
     tx_count: int = 50_000
+    tcp_bytes: int = 32 * 1024 * 1024   # per TCP transfer, each way
+    conn_seconds: float = 3.0           # of connections, one after another
     payload: int = 32
     memory_mb: int = 128
     qemu: str = QEMU
@@ -133,7 +146,8 @@ class Config:
         """A tiny run for the smoke test: seconds, not minutes."""
         base = Config(systems=("xv6net",), models=(nics.DEFAULT,), repeats=1, pings=40,
                       arpings=5, rates=(2_000, 5_000),
-                      step_seconds=1.0, flood_rate=30_000, flood_seconds=1.5, tx_count=2_000)
+                      step_seconds=1.0, flood_rate=30_000, flood_seconds=1.5, tx_count=2_000,
+                      tcp_bytes=2 * 1024 * 1024, conn_seconds=1.0)
         return replace(base, **changes)
 
 
@@ -168,6 +182,9 @@ _SINK = re.compile(r"udpsink: received (\d+) datagrams (\d+) bytes in (\d+) us; 
                    r"maxseq (\d+) reordered (\d+)")
 _BLAST = re.compile(r"udpblast: sent (\d+) datagrams of (\d+) bytes in (\d+) us; "
                     r"retries (\d+) errors (\d+)")
+_TCPBLAST = re.compile(r"tcpblast: sent (\d+) bytes in (\d+) us")
+_TCPSINK = re.compile(r"tcpsink: received (\d+) bytes in (\d+) us")
+_TCPCONN = re.compile(r"tcpconn: (\d+) connections in (\d+) us \(\d+ per second\), (\d+) errors")
 _UNITS = {"usec": 1e-3, "msec": 1.0, "sec": 1e3}
 
 
@@ -212,6 +229,18 @@ def blast_report(text: str) -> BlastReport:
     if match is None:
         raise BenchError(f"no udpblast summary in {text!r}")
     return BlastReport(*(int(g) for g in match.groups()))
+
+
+def tcp_report(pattern: re.Pattern[str], text: str) -> tuple[int, int]:
+    """(bytes, microseconds) from tcpblast's or tcpsink's summary line."""
+    match = pattern.search(text)
+    if match is None:
+        raise BenchError(f"no {pattern.pattern.split(':')[0]} summary in {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def mbit_s(nbytes: int | float, seconds: float | None) -> float | None:
+    return nbytes * 8 / seconds / 1e6 if seconds else None
 
 
 def xv6_counters(text: str) -> dict[str, int]:
@@ -472,6 +501,10 @@ class Run:
     steps: list[dict[str, Any]] = field(default_factory=list)
     flood: dict[str, Any] = field(default_factory=dict)
     tx: dict[str, Any] = field(default_factory=dict)
+    tcp_tx: dict[str, Any] = field(default_factory=dict)     # the guest sends
+    tcp_rx: dict[str, Any] = field(default_factory=dict)     # the guest receives
+    tcp_conn: dict[str, Any] = field(default_factory=dict)   # connections from the peer
+    tcp_conn_out: dict[str, Any] = field(default_factory=dict)   # from the guest to the peer
     errors: list[str] = field(default_factory=list)
     host_load: tuple[float, ...] = ()   # the host's 1-minute load average, before and after
 
@@ -677,10 +710,132 @@ class Session:
         self.log(f"UDP tx {self.run.tx['rate'] or 0:.0f}/s received by the peer "
                  f"({tally['received']}/{blast.sent})")
 
+    # -- TCP ---------------------------------------------------------------------------
+
+    def busy_since(self, cpu: dict[str, float] | None, clock: float) -> dict[str, float] | None:
+        now = self.qemu_cpu()
+        return cpu_busy(cpu, now, time.monotonic() - clock) if cpu and now else None
+
+    def profiling(self) -> bool:
+        """--profile on a kernel with kprof: start sampling (the TCP steps)."""
+        if not (self.config.profile and self.guest.profiler):
+            return False
+        assert self.shell is not None
+        self.shell.run("kprof start")
+        return True
+
+    def keep_profile(self, figures: dict[str, Any], what: str) -> None:
+        kernel_profile = self.collect_profile()
+        figures["profile"] = kernel_profile.to_json()
+        self.log(f"kernel profile during {what}:\n" + prof.table(kernel_profile, 15))
+
+    def measure_tcp_tx(self) -> None:
+        """The guest's tcpblast to the peer's sink; the rate the peer saw."""
+        assert self.shell is not None
+        nbytes = self.config.tcp_bytes
+        timeout = nbytes / 100_000 + 60   # 100 kB/s: far below any card's rate
+        sink = self.ns.popen([*peer_script(), "tcpsink", PEER_IP, str(TCP_TX_PORT),
+                              "--timeout", str(timeout)])
+        with started(sink):
+            if read_line(sink, LISTEN_TIMEOUT) != "ready":
+                raise BenchError("the peer's TCP sink did not start")
+            profiling = self.profiling()
+            cpu, clock = self.qemu_cpu(), time.monotonic()
+            output = self.shell.run(f"{self.guest.bin}tcpblast {PEER_IP} {TCP_TX_PORT} {nbytes}",
+                                    timeout + 10)
+            busy = self.busy_since(cpu, clock)
+            tally = json.loads(finish(sink, 30))
+        sent, us = tcp_report(_TCPBLAST, output)
+        self.run.tcp_tx = {"bytes": tally["bytes"], "sent": sent, "seconds": tally["seconds"],
+                           "guest_us": us, "mbit_s": mbit_s(tally["bytes"], tally["seconds"]),
+                           "qemu_busy": busy}
+        if profiling:
+            self.keep_profile(self.run.tcp_tx, "TCP tx")
+        self.log(f"TCP tx {self.run.tcp_tx['mbit_s'] or 0:.1f} Mbit/s "
+                 f"({tally['bytes']} bytes received by the peer)")
+
+    def measure_tcp_rx(self) -> None:
+        """The peer's sender to the guest's tcpsink; the rate the peer saw."""
+        assert self.shell is not None
+        nbytes = self.config.tcp_bytes
+        timeout = nbytes / 100_000 + 60
+        self.shell.start(f"{self.guest.bin}tcpsink {TCP_RX_PORT}",
+                         f"tcpsink: listening on port {TCP_RX_PORT}")
+        profiling = self.profiling()
+        cpu, clock = self.qemu_cpu(), time.monotonic()
+        sender = self.ns.popen([*peer_script(), "tcpsend", self.guest.ip, str(TCP_RX_PORT),
+                                str(nbytes), "--timeout", str(timeout)])
+        with started(sender):
+            tally = json.loads(finish(sender, timeout + 10))
+        busy = self.busy_since(cpu, clock)
+        got, us = tcp_report(_TCPSINK, self.shell.wait_for(_TCPSINK, 30).group(0))
+        if self.guest.reap:
+            self.shell.run(self.guest.reap)
+        self.run.tcp_rx = {"bytes": got, "sent": tally["bytes"], "seconds": tally["seconds"],
+                           "guest_us": us, "mbit_s": mbit_s(got, tally["seconds"]),
+                           "qemu_busy": busy}
+        if profiling:
+            self.keep_profile(self.run.tcp_rx, "TCP rx")
+        self.log(f"TCP rx {self.run.tcp_rx['mbit_s'] or 0:.1f} Mbit/s "
+                 f"({got} bytes received by the guest)")
+
+    def measure_tcp_conn(self) -> None:
+        """Connections per second from the peer to the guest's tcpecho (left running:
+        the guest is shut down next)."""
+        assert self.shell is not None
+        # In the background, its lines to /dev/null (a serial console is slow on both);
+        # tcpconn --wait retries until it answers.
+        self.shell.console.sendline(f"{self.guest.bin}tcpecho {TCP_ECHO_PORT} > /dev/null &")
+        self.shell.run("echo started")
+        seconds = self.config.conn_seconds
+        profiling = self.profiling()
+        client = self.ns.popen([*peer_script(), "tcpconn", self.guest.ip, str(TCP_ECHO_PORT),
+                                "--seconds", str(seconds), "--wait", str(LISTEN_TIMEOUT)])
+        with started(client):
+            cpu, clock = self.qemu_cpu(), time.monotonic()
+            tally = json.loads(finish(client, seconds + LISTEN_TIMEOUT + 30))
+            busy = self.busy_since(cpu, clock)
+        if not tally["echoed"]:
+            raise BenchError(f"no connection to tcpecho succeeded: {tally}")
+        self.run.tcp_conn = {**tally, "per_s": tally["echoed"] / tally["seconds"],
+                             "qemu_busy": busy}
+        if profiling:
+            self.keep_profile(self.run.tcp_conn, "connections")
+        self.log(f"TCP {self.run.tcp_conn['per_s']:.0f} connections/s "
+                 f"({tally['echoed']} echoed, {tally['errors']} errors)")
+
+    def measure_tcp_conn_out(self) -> None:
+        """Connections per second from the guest's tcpconn to the peer's server."""
+        assert self.shell is not None
+        seconds = self.config.conn_seconds
+        # A port per repeat: the peer keeps each connection's TIME_WAIT for 60 s, and a
+        # guest that numbers its ports from the same start each boot would otherwise
+        # meet the last boot's (xv6net's SYNs to them waited for retransmission).
+        port = TCP_SERVE_PORT + self.run.repeat
+        server = self.ns.popen([*peer_script(), "tcpserve", PEER_IP, str(port)])
+        with started(server):
+            if read_line(server, LISTEN_TIMEOUT) != "ready":
+                raise BenchError("the peer's TCP server did not start")
+            cpu, clock = self.qemu_cpu(), time.monotonic()
+            output = self.shell.run(f"{self.guest.bin}tcpconn -t {seconds:g} {PEER_IP} {port}",
+                                    seconds + 60)
+            busy = self.busy_since(cpu, clock)
+        match = _TCPCONN.search(output)
+        if match is None:
+            raise BenchError(f"no tcpconn summary in {output!r}")
+        done, us, errors = (int(g) for g in match.groups())
+        self.run.tcp_conn_out = {"connections": done, "guest_us": us, "errors": errors,
+                                 "per_s": (done - errors) / (us / 1e6) if us else None,
+                                 "qemu_busy": busy}
+        self.log(f"TCP {self.run.tcp_conn_out['per_s'] or 0:.0f} connections/s from the guest "
+                 f"({done} made, {errors} errors)")
+
     def measure_all(self) -> None:
         steps: list[tuple[str, Callable[[], None]]] = [
             ("arp", self.measure_arp), ("ping", self.measure_ping),
-            ("udp_rx", self.measure_udp_rx), ("udp_tx", self.measure_udp_tx)]
+            ("udp_rx", self.measure_udp_rx), ("udp_tx", self.measure_udp_tx),
+            ("tcp_tx", self.measure_tcp_tx), ("tcp_rx", self.measure_tcp_rx),
+            ("tcp_conn", self.measure_tcp_conn), ("tcp_conn_out", self.measure_tcp_conn_out)]
         for name, measure in steps:
             try:
                 measure()
@@ -742,7 +897,27 @@ def summarise(run: Run) -> dict[str, Any]:
         "main_busy_flood": flood.get("qemu_busy", {}).get("main"),
         "generator_busy_flood": flood.get("generator_busy"),
         "vcpu_us_per_datagram_flood": guest_us_per_datagram(flood),
+        "tcp_tx_mbit_s": run.tcp_tx.get("mbit_s"),
+        "tcp_rx_mbit_s": run.tcp_rx.get("mbit_s"),
+        "tcp_conn_per_s": run.tcp_conn.get("per_s"),
+        "tcp_conn_out_per_s": run.tcp_conn_out.get("per_s"),
+        "vcpu_busy_tcp_tx": (run.tcp_tx.get("qemu_busy") or {}).get("vcpu"),
+        "vcpu_busy_tcp_rx": (run.tcp_rx.get("qemu_busy") or {}).get("vcpu"),
+        "vcpu_busy_tcp_conn": (run.tcp_conn.get("qemu_busy") or {}).get("vcpu"),
+        "vcpu_us_per_kib_tcp_tx": guest_us_per(run.tcp_tx, "bytes", 1024),
+        "vcpu_us_per_kib_tcp_rx": guest_us_per(run.tcp_rx, "bytes", 1024),
+        "vcpu_us_per_conn": guest_us_per(run.tcp_conn, "echoed"),
     }
+
+
+def guest_us_per(step: dict[str, Any], count: str, unit: int = 1) -> float | None:
+    """Microseconds of the guest's CPU thread per `unit` of step[count] (bytes,
+    connections) over the step's seconds: the work's cost, whatever share of
+    the host the guest was given."""
+    busy = (step.get("qemu_busy") or {}).get("vcpu")
+    if not busy or not step.get(count) or not step.get("seconds"):
+        return None
+    return busy * step["seconds"] / step[count] * unit * 1e6
 
 
 def guest_us_per_datagram(step: dict[str, Any]) -> float | None:
@@ -797,6 +972,19 @@ METRICS = (
     Metric("generator_busy_flood", "traffic generator busy, flood", "core", ""),
     Metric("vcpu_us_per_datagram_flood", "guest CPU per datagram delivered, flood", "us",
            "lower"),
+    Metric("tcp_tx_mbit_s", "TCP throughput, guest sends", "Mbit/s", "higher", "ratio >= 1.5",
+           lambda r: r >= 1.5),
+    Metric("tcp_rx_mbit_s", "TCP throughput, guest receives", "Mbit/s", "higher",
+           "ratio >= 1.5", lambda r: r >= 1.5),
+    Metric("tcp_conn_per_s", "TCP connections from the peer", "conn/s", "higher",
+           "ratio >= 2", lambda r: r >= 2.0),
+    Metric("tcp_conn_out_per_s", "TCP connections from the guest", "conn/s", "higher"),
+    Metric("vcpu_busy_tcp_tx", "QEMU's guest CPU thread busy, TCP tx", "core", ""),
+    Metric("vcpu_busy_tcp_rx", "QEMU's guest CPU thread busy, TCP rx", "core", ""),
+    Metric("vcpu_busy_tcp_conn", "QEMU's guest CPU thread busy, connections", "core", ""),
+    Metric("vcpu_us_per_kib_tcp_tx", "guest CPU per KiB sent, TCP", "us", "lower"),
+    Metric("vcpu_us_per_kib_tcp_rx", "guest CPU per KiB received, TCP", "us", "lower"),
+    Metric("vcpu_us_per_conn", "guest CPU per connection from the peer", "us", "lower"),
 )
 
 
@@ -1096,6 +1284,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rates", help="comma-separated offered UDP rates, datagrams/s")
     parser.add_argument("--step-seconds", type=float, help="seconds per UDP rate step")
     parser.add_argument("--flood-rate", type=int, help="offered rate of the flood")
+    parser.add_argument("--tcp-bytes", type=int,
+                        help=f"bytes per TCP transfer, each way (default: {Config.tcp_bytes})")
+    parser.add_argument("--conn-seconds", type=float,
+                        help=f"seconds of TCP connections (default: {Config.conn_seconds:g})")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="where latest.json and latest.png go (default: %(default)s)")
     parser.add_argument("--kernel", type=Path, default=Config.kernel)
@@ -1105,8 +1297,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(docs/bench.md: the packet trace's cost)")
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
     parser.add_argument("--profile", action="store_true",
-                        help="sample xv6net's kernel during the flood (kprof) and keep the "
-                             "profile in the JSON")
+                        help="sample xv6net's kernel during the flood and each TCP step "
+                             "(kprof) and keep the profiles in the JSON")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -1134,6 +1326,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
         changes["step_seconds"] = args.step_seconds
     if args.flood_rate is not None:
         changes["flood_rate"] = args.flood_rate
+    if args.tcp_bytes is not None:
+        changes["tcp_bytes"] = args.tcp_bytes
+    if args.conn_seconds is not None:
+        changes["conn_seconds"] = args.conn_seconds
     if args.quick:
         if args.repeats == Config.repeats:
             changes["repeats"] = 1

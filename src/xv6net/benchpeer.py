@@ -2,6 +2,10 @@
 
     ip netns exec NS python benchpeer.py arpwait IFACE ADDR [--interval S] [--timeout S]
     ip netns exec NS python benchpeer.py udpsink ADDR PORT [--idle S] [--timeout S]
+    ip netns exec NS python benchpeer.py tcpsink ADDR PORT [--timeout S]
+    ip netns exec NS python benchpeer.py tcpsend ADDR PORT BYTES [--timeout S]
+    ip netns exec NS python benchpeer.py tcpconn ADDR PORT [--seconds S] [--size N]
+    ip netns exec NS python benchpeer.py tcpserve ADDR PORT [--size N]
 
 `arpwait` broadcasts an ARP request for ADDR out of IFACE every --interval
 seconds (default 5 ms) through an AF_PACKET socket until the first reply
@@ -17,12 +21,28 @@ Payloads start with a 32-bit big-endian sequence number; the guest's
 udpblast sends one datagram numbered 0xFFFFFFFF first, which is counted as
 "warmup" and not as received.
 
+`tcpsink` listens on ADDR:PORT, prints "ready", accepts one connection,
+reads it to the end and prints {"bytes", "seconds", "first_s"}: seconds from
+the accept to the end of file, first_s from the accept to the first byte.
+`tcpsend` connects to ADDR:PORT, sends BYTES bytes of tcpblast's pattern
+(byte i is i mod 251), shuts its sending side and waits for the guest to
+close (the guest's sink closes once it has read everything), and prints
+{"bytes", "seconds"} from the connect's return to that close. `tcpconn`
+opens connections to an echo server one after another for --seconds: each
+connects, sends --size bytes, reads them back, closes; it prints
+{"connections", "seconds", "errors", "echoed"}; with --wait it first
+retries one exchange (not counted) until the server answers. `tcpserve`
+is the server for a guest's tcpconn: it prints "ready", then for each
+connection reads --size bytes, sends them back and closes (first, so that
+TIME_WAIT stays on the peer), until it is killed.
+
 Standard library only, and no import from xv6net: it runs as a plain script.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import select
@@ -123,6 +143,115 @@ def cmd_udpsink(args: argparse.Namespace) -> int:
     return 0
 
 
+PATTERN = bytes(range(251))
+
+
+def pattern(size: int) -> bytes:
+    """tcpblast's pattern: byte i is i mod 251."""
+    return (PATTERN * (size // 251 + 1))[:size]
+
+
+def cmd_tcpsink(args: argparse.Namespace) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind((args.addr, args.port))
+        srv.listen(1)
+        srv.settimeout(args.timeout)
+        print("ready", flush=True)
+        conn, _ = srv.accept()
+    with conn:
+        conn.settimeout(args.timeout)
+        start = time.monotonic()
+        first = None
+        total = 0
+        buf = bytearray(1 << 16)
+        while n := conn.recv_into(buf):
+            if first is None:
+                first = time.monotonic() - start
+            total += n
+        seconds = time.monotonic() - start
+    print(json.dumps({"bytes": total, "seconds": seconds, "first_s": first}), flush=True)
+    return 0
+
+
+def cmd_tcpsend(args: argparse.Namespace) -> int:
+    chunk = pattern(251 * 256)   # a whole number of periods: the pattern runs on
+    with socket.create_connection((args.addr, args.port), timeout=args.timeout) as sock:
+        start = time.monotonic()
+        view = memoryview(chunk)
+        left = args.bytes
+        while left > 0:
+            sock.sendall(view[:min(left, len(chunk))])
+            left -= min(left, len(chunk))
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(4096):
+            pass
+        seconds = time.monotonic() - start
+    print(json.dumps({"bytes": args.bytes, "seconds": seconds}), flush=True)
+    return 0
+
+
+def one_exchange(addr: str, port: int, message: bytes, timeout: float) -> bool:
+    """Connect, send message, read it back, close: whether it came back whole."""
+    with socket.create_connection((addr, port), timeout=timeout) as sock:
+        sock.sendall(message)
+        got = b""
+        while len(got) < len(message):
+            data = sock.recv(len(message) - len(got))
+            if not data:
+                break
+            got += data
+    return got == message
+
+
+def wait_server(addr: str, port: int, message: bytes, seconds: float) -> None:
+    """Retry one exchange until it works or seconds pass (then the count shows it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if one_exchange(addr, port, message, 2.0):
+                return
+        time.sleep(0.05)
+
+
+def cmd_tcpconn(args: argparse.Namespace) -> int:
+    message = pattern(args.size)
+    if args.wait > 0:
+        wait_server(args.addr, args.port, message, args.wait)
+    tally = {"connections": 0, "seconds": 0.0, "errors": 0, "echoed": 0}
+    start = time.monotonic()
+    while time.monotonic() - start < args.seconds:
+        try:
+            ok = one_exchange(args.addr, args.port, message, args.timeout)
+        except OSError:
+            ok = False
+            tally["errors"] += 1
+        tally["connections"] += 1
+        tally["echoed"] += ok
+        if tally["errors"] > 10 and tally["errors"] * 2 > tally["connections"]:
+            break   # the server is gone: say so rather than spin
+    tally["seconds"] = time.monotonic() - start
+    print(json.dumps(tally), flush=True)
+    return 0
+
+
+def cmd_tcpserve(args: argparse.Namespace) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind((args.addr, args.port))
+        srv.listen(16)
+        print("ready", flush=True)
+        while True:
+            conn, _ = srv.accept()
+            with conn:
+                conn.settimeout(5.0)
+                got = b""
+                with contextlib.suppress(OSError):
+                    while len(got) < args.size and (data := conn.recv(args.size - len(got))):
+                        got += data
+                    conn.sendall(got)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchpeer", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -136,12 +265,34 @@ def _parser() -> argparse.ArgumentParser:
     udpsink.add_argument("port", type=int)
     udpsink.add_argument("--idle", type=float, default=1.0)
     udpsink.add_argument("--timeout", type=float, default=60.0)
+    tcpsink = commands.add_parser("tcpsink", help="read one TCP connection to the end")
+    tcpsink.add_argument("addr")
+    tcpsink.add_argument("port", type=int)
+    tcpsink.add_argument("--timeout", type=float, default=60.0)
+    tcpsend = commands.add_parser("tcpsend", help="send BYTES over one TCP connection")
+    tcpsend.add_argument("addr")
+    tcpsend.add_argument("port", type=int)
+    tcpsend.add_argument("bytes", type=int)
+    tcpsend.add_argument("--timeout", type=float, default=60.0)
+    tcpconn = commands.add_parser("tcpconn", help="connections to an echo server, one by one")
+    tcpconn.add_argument("addr")
+    tcpconn.add_argument("port", type=int)
+    tcpconn.add_argument("--seconds", type=float, default=3.0)
+    tcpconn.add_argument("--size", type=int, default=16)
+    tcpconn.add_argument("--timeout", type=float, default=5.0)
+    tcpconn.add_argument("--wait", type=float, default=0.0,
+                         help="retry the first connection this long (the server starting)")
+    tcpserve = commands.add_parser("tcpserve", help="echo --size bytes and close, per connection")
+    tcpserve.add_argument("addr")
+    tcpserve.add_argument("port", type=int)
+    tcpserve.add_argument("--size", type=int, default=16)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"arpwait": cmd_arpwait, "udpsink": cmd_udpsink}
+    handlers = {"arpwait": cmd_arpwait, "udpsink": cmd_udpsink, "tcpsink": cmd_tcpsink,
+                "tcpsend": cmd_tcpsend, "tcpconn": cmd_tcpconn, "tcpserve": cmd_tcpserve}
     return handlers[args.command](args)
 
 

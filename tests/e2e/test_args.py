@@ -199,7 +199,15 @@ PROGRAMS = [
         "tcpblast {} 9 100": HOST,
         "tcpblast 10.0.2.2 {} 100": PORT,
         "tcpblast 10.0.2.2 9 {}": ("abc", "-1", INT_HUGE, "3x", ""),
+        "tcpblast -t {} 10.0.2.2 9 100": ("0", "256", "abc", "-1", ""),
     }, ("tcpblast 10.0.2.2", "tcpblast 10.0.2.2 9", "tcpblast 10.0.2.2 9 100 7")),
+    Program("tcpconn", "missing", {
+        "tcpconn {} 9": HOST,
+        "tcpconn 10.0.2.2 {}": PORT,
+        "tcpconn -t {} 10.0.2.2 9": SECONDS,
+        "tcpconn -n {} 10.0.2.2 9": ("abc", "-1", "0", INT_HUGE, "3x", ""),
+        "tcpconn -s {} 10.0.2.2 9": ("abc", "-1", "0", "1025", INT_HUGE, ""),
+    }, ("tcpconn 10.0.2.2", "tcpconn 10.0.2.2 9 7")),
     Program("tcpecho", "missing", {
         "tcpecho {}": PORT,
         "tcpecho -n {} 7": COUNT,

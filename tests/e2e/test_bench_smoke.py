@@ -100,6 +100,30 @@ def test_figures_are_plausible(results):
 
 
 @pytest.mark.timeout(120)
+def test_tcp_rows_moved_the_bytes(results):
+    # Both transfers carried every byte and the peer timed them; every one of
+    # the connections to tcpecho echoed its bytes. No timing thresholds.
+    config = results["config"]
+    system = results["models"]["e1000"]["systems"]["xv6net"]
+    run, figures = system["runs"][0], system["summaries"][0]
+    assert run["errors"] == []
+    for name in ("tcp_tx", "tcp_rx"):
+        moved = run[name]
+        assert moved["bytes"] == moved["sent"] == config["tcp_bytes"], (name, moved)
+        assert moved["seconds"] > 0 and moved["guest_us"] > 0, (name, moved)
+        assert figures[f"{name}_mbit_s"] == pytest.approx(
+            moved["bytes"] * 8 / moved["seconds"] / 1e6)
+    conn = run["tcp_conn"]
+    assert conn["echoed"] == conn["connections"] > 0 and conn["errors"] == 0, conn
+    assert figures["tcp_conn_per_s"] == pytest.approx(conn["echoed"] / conn["seconds"])
+    out = run["tcp_conn_out"]   # the guest's tcpconn to the peer's server
+    assert out["connections"] > 0 and out["errors"] == 0 and out["guest_us"] > 0, out
+    assert figures["tcp_conn_out_per_s"] == pytest.approx(
+        out["connections"] / (out["guest_us"] / 1e6))
+    assert "| TCP throughput, guest sends | Mbit/s |" in results["_stdout"]
+
+
+@pytest.mark.timeout(120)
 def test_table_and_chart(results):
     assert "| boot to network-ready | s |" in results["_stdout"]
     assert "### e1000: Intel 82540EM" in results["_stdout"]

@@ -196,6 +196,16 @@ def test_guest_tcpblast_to_linux_arrives_intact(lab):
     assert line == ["got", str(MIB10), pattern_digest(MIB10)], line
 
 
+def test_guest_tcpblast_with_a_ttl_arrives_intact(lab):
+    # The TTL on the wire is checked in the capture by test_ttl_in_the_capture.
+    server = lab.peer_popen([sys.executable, "-u", "-c", SINK_SERVER, PEER_IP, "9010"])
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    out = lab.guest("b").run(f"tcpblast -t 9 {PEER_IP} 9010 100000", timeout=60)
+    assert re.search(r"tcpblast: sent 100000 bytes in \d+ us", out), out
+    line = server.stdout.readline().split()
+    assert line == ["got", "100000", pattern_digest(100000)], line
+
+
 def test_linux_to_guest_tcpsink_arrives_intact(lab):
     vm = lab.guest("b")
     vm.console.sendline("tcpsink -v 9002")
@@ -280,3 +290,18 @@ def test_capture_has_no_malformed_packets(lab):
     assert problems == [], problems
     tcp = pcap.tshark_decode(path, ("frame.number",), "tcp")
     assert len(tcp) > 2 * MIB10 // 1460   # the transfers are in it
+
+
+def test_ttl_in_the_capture(lab):
+    # After test_capture_has_no_malformed_packets (captures stopped). tcpblast -t 9
+    # set IP_TTL on its socket: every segment of that connection from the guest,
+    # SYN to FIN, carries TTL 9; the 10 MiB tcpblast without -t carries 64.
+    path = Path(lab.lan_pcap("lan0"))
+    rows = pcap.tshark_decode(path, ("tcp.dstport", "ip.ttl", "tcp.flags"),
+                              f"ip.src == {B_IP} && (tcp.dstport == 9010 || tcp.dstport == 9001)")
+    ttls: dict[str, set[str]] = {"9010": set(), "9001": set()}
+    for row in rows:
+        ttls[row["tcp.dstport"]].add(row["ip.ttl"])
+    assert ttls == {"9010": {"9"}, "9001": {"64"}}, ttls
+    flags = [int(r["tcp.flags"], 16) for r in rows if r["tcp.dstport"] == "9010"]
+    assert any(f & 0x02 for f in flags) and any(f & 0x01 for f in flags), flags[:3]

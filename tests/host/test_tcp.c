@@ -26,6 +26,7 @@ struct tseg {
   uint optlen;
   uchar *opts;
   uint src, dst;
+  uint ttl;
 };
 
 static struct hostnic *
@@ -59,6 +60,7 @@ sent(struct hostnic *nic)
   s.ok = 1;
   s.src = get32addr(ip + 12);
   s.dst = get32addr(ip + 16);
+  s.ttl = ip[8];
   s.sport = get16(th);
   s.dport = get16(th + 2);
   s.seq = (uint)get16(th + 4) << 16 | get16(th + 6);
@@ -1208,6 +1210,73 @@ test_the_trace_follows_an_active_open_and_a_timeout(void)
   CHECK_EQ(found, 1);
   nettrace_set(0);
   sock_close(c);
+static int
+setttl(struct socket *s, int ttl)
+{
+  return sock_setopt(s, IPPROTO_IP, SOCK_IP_TTL, &ttl, sizeof ttl);
+}
+
+static int
+getttl(struct socket *s)
+{
+  int v = 0, len = sizeof v;
+  CHECK_EQ(sock_getopt(s, IPPROTO_IP, SOCK_IP_TTL, &v, &len), 0);
+  return v;
+}
+
+// IP_TTL on a TCP socket sets the TTL of every segment it sends (SYN, data,
+// FIN, even after close); a listener's TTL goes to its children from the
+// SYN-ACK on, and accept() hands it to the new socket, as Linux does.
+static void
+test_ip_ttl_marks_every_segment_and_children_inherit_it(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  s->nonblock = 1;
+  CHECK_EQ(getttl(s), 64);
+  CHECK_EQ(setttl(s, 0), -EINVAL);
+  CHECK_EQ(setttl(s, 256), -EINVAL);
+  CHECK_EQ(setttl(s, 7), 0);
+  CHECK_EQ(getttl(s), 7);
+  struct sockaddr_in to = sin(PEER_IP, 5001);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  struct tseg y = sent(eth0);
+  CHECK_EQ(y.flags, TH_SYN);
+  CHECK_EQ(y.ttl, 7);
+  inseg_opts(eth0, 5001, y.sport, PISS, ISS + 1, TH_SYN | TH_ACK, 8192, mss1460, 4, 0, 0);
+  CHECK_EQ(sent(eth0).ttl, 7);                   // the handshake's ACK
+  CHECK_EQ(setttl(s, 200), 0);                   // changed while connected
+  CHECK_EQ(sock_sendto(s, (uint)"hello", 5, 0, 0), 5);
+  struct tseg d = sent(eth0);
+  CHECK_EQ(d.len, 5);
+  CHECK_EQ(d.ttl, 200);
+  CHECK_EQ(setttl(s, -1), 0);                    // back to the default
+  CHECK_EQ(getttl(s), 64);
+  CHECK_EQ(setttl(s, 33), 0);
+  sock_close(s);                                 // an orphan now: its FIN keeps the TTL
+  struct tseg f = sent(eth0);
+  CHECK(f.flags & TH_FIN);
+  CHECK_EQ(f.ttl, 33);
+
+  struct socket *ls = listener(LPORT, 4);
+  CHECK_EQ(setttl(ls, 9), 0);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  struct tseg sa = sent(eth0);
+  CHECK_EQ(sa.flags, TH_SYN | TH_ACK);
+  CHECK_EQ(sa.ttl, 9);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  CHECK(c != 0);
+  if (c == 0)
+    return;
+  c->nonblock = 1;
+  CHECK_EQ(getttl(c), 9);
+  CHECK_EQ(sock_sendto(c, (uint)"hi", 2, 0, 0), 2);
+  CHECK_EQ(sent(eth0).ttl, 9);
+  sock_close(c);
+  CHECK_EQ(sent(eth0).ttl, 9);                   // its FIN
   sock_close(ls);
 }
 
@@ -1244,6 +1313,7 @@ static const struct test tests[] = {
   TEST(test_shutdown_read_drops_what_comes),
   TEST(test_rtt_samples_set_the_rto_and_a_segment_sent_twice_gives_none),
   TEST(test_the_trace_follows_an_active_open_and_a_timeout),
+  TEST(test_ip_ttl_marks_every_segment_and_children_inherit_it),
 };
 
 int

@@ -1,8 +1,13 @@
 """The benchmark's pure parts: parsers, statistics, summaries, the Linux guest's files."""
 
+import json
 import lzma
+import socket
 import struct
 import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +48,81 @@ def test_sink_and_blast_lines():
     assert blast == bench.BlastReport(5, 32, 77, 2, 1)
     with pytest.raises(bench.BenchError):
         bench.sink_report("udpsink: listening on port 9001\n")
+
+
+def test_tcp_lines_of_both_systems():
+    # xv6net's tcpblast/tcpsink and the Linux guest's twins print the same lines.
+    assert bench.tcp_report(bench._TCPBLAST,
+                            "tcpblast: sent 2097152 bytes in 114000 us (147168 kbit/s)\n") == (
+        2097152, 114000)
+    assert bench.tcp_report(bench._TCPSINK, "tcpsink: connection from 10.0.0.1:4000\n"
+                            "tcpsink: received 100 bytes in 20 us (40000 kbit/s)\n") == (100, 20)
+    with pytest.raises(bench.BenchError):
+        bench.tcp_report(bench._TCPSINK, "tcpsink: listening on port 5002\n")
+    conn = bench._TCPCONN.search("tcpconn: 300 connections in 3001234 us (99 per second), "
+                                 "2 errors\n")
+    assert conn is not None and conn.groups() == ("300", "3001234", "2")
+    assert bench.mbit_s(1_000_000, 0.5) == 16.0
+    assert bench.mbit_s(1, 0) is None
+
+
+def test_tcp_peer_commands_on_loopback():
+    # The peer's three TCP ends against each other and a tiny echo server on
+    # 127.0.0.1 (no namespace, no root): bytes counted, pattern kept, echoes checked.
+    peer = [sys.executable, str(Path(benchpeer.__file__).resolve())]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = subprocess.Popen([*peer, "tcpsink", "127.0.0.1", str(port), "--timeout", "20"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+        sent = subprocess.run([*peer, "tcpsend", "127.0.0.1", str(port), "1000003"],
+                              capture_output=True, text=True, timeout=30, check=True)
+        got = json.loads(sink.communicate(timeout=30)[0])
+    finally:
+        sink.kill()
+    assert json.loads(sent.stdout)["bytes"] == got["bytes"] == 1000003
+    assert benchpeer.pattern(502) == bytes(range(251)) * 2
+
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+
+        def serve() -> None:
+            while True:   # until the socket closes under it
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.sendall(conn.recv(100))
+
+        threading.Thread(target=serve, daemon=True).start()
+        out = subprocess.run([*peer, "tcpconn", "127.0.0.1", str(srv.getsockname()[1]),
+                              "--seconds", "0.3", "--wait", "2"],
+                             capture_output=True, text=True, timeout=30, check=True)
+    tally = json.loads(out.stdout)
+    assert tally["connections"] == tally["echoed"] > 0 and tally["errors"] == 0, tally
+
+    # tcpserve: echoes --size bytes and closes first.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([*peer, "tcpserve", "127.0.0.1", str(port)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(b"0123456789abcdef")
+                got = b""
+                while data := sock.recv(100):
+                    got += data
+            assert got == b"0123456789abcdef"   # and then end of file: the server closed
+    finally:
+        server.kill()
+        server.communicate(timeout=5)
 
 
 XV6_COUNTERS = """\

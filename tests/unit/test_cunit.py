@@ -1,4 +1,5 @@
-"""Build and run the host C unit tests of kernel/net/wire.c (tests/cunit/test_wire.c).
+"""Build and run the host C unit tests of kernel/net/wire.c (tests/cunit/test_wire.c),
+and of kernel/string.c's memmove (tests/cunit/test_string.c, -m32 only).
 
 Built twice: with the host's gcc as the README says, and for the kernel's word
 size (-m32) with AddressSanitizer and UBSan, which turn any read past a
@@ -65,3 +66,36 @@ def test_a_planted_bug_makes_the_c_tests_fail(tmp_path):
     assert failed > 0 and passed > 0
     assert "FAIL test_arp_parse_refuses_impossible_senders" in result.stdout
     assert "FAILED" in result.stdout
+
+
+STRING_SRC = Path("tests/cunit/test_string.c")
+STRING_VARIANTS = {"m32": ["-m32", "-Wextra"], "m32-sanitized": VARIANTS["m32-sanitized"]}
+
+
+@pytest.mark.parametrize("variant", STRING_VARIANTS)
+def test_kernel_memmove_c_unit_tests_pass(variant, tmp_path):
+    # kernel/string.c is 32-bit code (it casts pointers to uint): -m32 only.
+    flags = STRING_VARIANTS[variant]
+    if not supported(flags, tmp_path):
+        pytest.skip(f"gcc here cannot build {' '.join(flags)} programs")
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    binary = OUT_DIR / f"test_string-{variant}"
+    built = gcc(binary, [STRING_SRC], flags)
+    assert built.returncode == 0, built.stderr
+    result = run(binary, timeout=60)
+    passed, failed = (int(n) for n in SUMMARY.findall(result.stdout)[-1])
+    assert (failed, result.returncode) == (0, 0), result.stdout + result.stderr
+    assert passed >= 7, result.stdout
+
+
+def test_a_word_copy_that_drops_a_byte_fails_the_memmove_tests(tmp_path):
+    # The planted bug: every 4-byte move inside string.c moves 3 bytes.
+    if not supported(["-m32"], tmp_path):
+        pytest.skip("gcc here cannot build -m32 programs")
+    binary = tmp_path / "test_string_broken"
+    plant = "-D__builtin_memcpy(d,s,n)=__builtin_memcpy(d,s,(n)-1)"
+    built = gcc(binary, [STRING_SRC], ["-m32", plant], werror=False)
+    assert built.returncode == 0, built.stderr
+    result = run(binary, timeout=60)
+    assert result.returncode == 1, result.stdout
+    assert "FAIL test_memmove_every_length_and_alignment_apart" in result.stdout
