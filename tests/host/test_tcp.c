@@ -1210,6 +1210,9 @@ test_the_trace_follows_an_active_open_and_a_timeout(void)
   CHECK_EQ(found, 1);
   nettrace_set(0);
   sock_close(c);
+  sock_close(ls);
+}
+
 static int
 setttl(struct socket *s, int ttl)
 {
