@@ -438,33 +438,55 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
   return 0;
 }
 
-// Once per tick from the timer: retry or fail INCOMPLETE entries, age the rest.
+// When the timer next has work on e: *when is the tick, and 0 is returned if
+// it never has (a free or permanent entry). arp_timer acts on an entry only
+// once this tick has come, and arp_nexttimer reports the earliest of them,
+// so the two cannot disagree.
+static int
+deadline(struct arpentry *e, uint *when)
+{
+  switch (e->state) {
+  case ARP_INCOMPLETE:
+    *when = e->nextprobe;                           // the next retry
+    return 1;
+  case ARP_REACHABLE:
+    *when = e->confirmed + tab.reachable_ticks + 1; // unconfirmed too long: STALE
+    return 1;
+  case ARP_STALE:
+    *when = e->confirmed + tab.gc_ticks + 1;        // unused longer still: removed
+    return 1;
+  }
+  return 0;
+}
+
+// Once per tick from the timer: retry or fail INCOMPLETE entries, age the
+// rest. Free and permanent entries cost one test each.
 void
 arp_timer(uint t)
 {
   struct { struct netdev *dev; uint spa, tpa; } retry[NARP];
   struct pbuf *unreachable[NARP];   // what waited on entries that failed
   int nretry = 0, failed = 0;
+  uint when;
 
   acquire(&tab.lock);
   for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
-    uint age = t - e->confirmed;
-    if (e->state == ARP_INCOMPLETE && (int)(t - e->nextprobe) >= 0) {
-      if (e->probes >= ARP_RETRIES) {
-        cnt.failed++;
-        unreachable[failed++] = takequeue(e);
-        freeentry(e);
-        continue;
-      }
+    if (!deadline(e, &when) || (int)(t - when) < 0)
+      continue;
+    if (e->state == ARP_REACHABLE) {
+      e->state = ARP_STALE;
+    } else if (e->state == ARP_STALE) {
+      freeentry(e);
+    } else if (e->probes >= ARP_RETRIES) {
+      cnt.failed++;
+      unreachable[failed++] = takequeue(e);
+      freeentry(e);
+    } else {
       e->probes++;
       e->nextprobe = t + ARP_RETRY_TICKS;
       retry[nretry].dev = e->dev;
       retry[nretry].spa = e->dev->ipaddr;
       retry[nretry++].tpa = e->ip;
-    } else if (e->state == ARP_REACHABLE && age > tab.reachable_ticks) {
-      e->state = ARP_STALE;
-    } else if (e->state == ARP_STALE && age > tab.gc_ticks) {
-      freeentry(e);
     }
   }
   release(&tab.lock);
@@ -481,6 +503,19 @@ arp_timer(uint t)
   }
   if (failed)
     wakeup(&tab);
+}
+
+// Ticks from t until arp_timer next has work (at least 1), or NETTIMER_IDLE.
+uint
+arp_nexttimer(uint t)
+{
+  uint wait = NETTIMER_IDLE, when;
+  acquire(&tab.lock);
+  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)
+    if (deadline(e, &when))
+      wait = MIN(wait, nettimer_wait(t, when));
+  release(&tab.lock);
+  return wait;
 }
 
 // create_arp: send a request for ip on dev and wait for the answer.

@@ -184,6 +184,7 @@ uint tcp_rcvwindow(struct tcpcb *tp);
 uint tcp_ourmss(uint raddr);
 // tcp_timer.c
 void tcp_timer(uint now);
+uint tcp_nexttimer(uint now);   // ticks until tcp_timer has work (netdev.h)
 void tcp_setrexmt(struct tcpcb *tp);
 void tcp_rttupdate(struct tcpcb *tp, int rtt);
 void tcp_settimewait(struct tcpcb *tp);
