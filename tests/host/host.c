@@ -2,6 +2,7 @@
 // (tests/host/host.h). The frame builders compute their checksums with
 // their own code, not the stack's, so a checksum bug cannot cancel out.
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,11 +93,35 @@ host_pool_full(void)
 
 // ---- fake cards ----
 
+// HOST_WIRELOG=FILE in the environment: every frame any card sends goes
+// into FILE too, a line each: the tick, the card, the frame in hex. Tests
+// compare the log of HOST_CLOCK=step with that of the jumping clock.
+static void
+wirelog(struct netdev *dev, const uchar *data, uint len)
+{
+  static FILE *log;
+  static int opened;
+  if (!opened) {
+    const char *path = getenv("HOST_WIRELOG");
+    opened = 1;
+    if (path && (log = fopen(path, "w")) == 0)
+      panic("HOST_WIRELOG: cannot open %s", path);
+  }
+  if (log == 0)
+    return;
+  fprintf(log, "%u %s ", ticks, dev->name);
+  for (uint i = 0; i < len; i++)
+    fprintf(log, "%02x", data[i]);
+  fprintf(log, "\n");
+  fflush(log);
+}
+
 static int
 nic_xmit(struct netdev *dev, struct pbuf *pb)
 {
   struct hostnic *nic = dev->priv;
   uint len = pbuf_len(pb);
+  wirelog(dev, pb->rp, len);
   struct sentframe *f = malloc(sizeof *f + len);
   if (f == 0)
     panic("nic_xmit: out of host memory");
