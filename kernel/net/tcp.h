@@ -167,6 +167,7 @@ struct tcpstat {
 extern struct tcpstat tcpstat;
 extern struct spinlock tcplock;
 extern struct tcpcb tcbs[NTCB];
+extern struct tcpcb *tcbend;   // one past the last block in use: scans stop there
 extern uint tcp_msl;
 #define TCPCOUNT(f) (tcpstat.f++)   // always under tcplock
 

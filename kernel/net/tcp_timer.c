@@ -160,7 +160,7 @@ void
 tcp_timer(uint now)
 {
   acquire(&tcplock);
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++)
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++)
     if (tp->used && tp->state != TCPS_LISTEN)
       timers(tp, now);
   release(&tcplock);
@@ -175,7 +175,7 @@ tcp_nexttimer(uint now)
 {
   uint wait = NETTIMER_IDLE;
   acquire(&tcplock);
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
     if (!tp->used || tp->state == TCPS_LISTEN)
       continue;
     uint armed[] = { tp->t_2msl, tp->t_delack, tp->t_rexmt, tp->t_persist, tp->t_keep };
