@@ -460,7 +460,7 @@ deadline(struct arpentry *e, uint *when)
 }
 
 // Once per tick from the timer: retry or fail INCOMPLETE entries, age the
-// rest. Free and permanent entries cost one test each.
+// rest. Free and permanent entries are passed over at once.
 void
 arp_timer(uint t)
 {
