@@ -101,6 +101,10 @@ static const struct call calls[] = {
   { SYS_tcplist, "tcplist", { K_INDEX, K_WBUF } },
   { SYS_nettrace, "nettrace", { K_INT } },
   { SYS_nettraceread, "nettraceread", { K_WBUF, K_LEN } },
+  // Names are paths here, never a real setting's (those would change the
+  // machine under the tests that follow): the name's copy-in is what is fuzzed.
+  { SYS_sysctl, "sysctl", { K_PATH, K_WBUF, K_RBUF } },
+  { SYS_sysctlname, "sysctlname", { K_INDEX, K_WBUF, K_LEN } },
   { -1, "unknown", { K_INT, K_INT, K_INT, K_INT, K_INT, K_INT } },
 };
 

@@ -43,11 +43,14 @@ struct tcp_hdr {
 #define TCPOPT_NOP    1
 #define TCPOPT_MSS    2
 #define TCPOPT_WSCALE 3
+#define TCPOPT_SACKOK 4   // RFC 2018: SACK permitted (SYN only)
+#define TCPOPT_SACK   5
+#define TCP_SACKBLOCKS 4   // in an ACK without timestamps: 2 + 4 * 8 bytes, NOP-aligned
 #define TCP_MAXWSCALE 14   // RFC 7323 2.3
 
 // What tcp_parseopts found in a segment's options.
 struct tcpopts {
-  int hasmss, haswscale;
+  int hasmss, haswscale, sackok;
   ushort mss;
   uchar wscale;
 };
@@ -68,7 +71,12 @@ enum {
 #define TCP_BUFPAGES   (TCP_BUFMAX / NET_PAGESIZE)
 #define TCP_BUFDEFAULT (128 * 1024)
 #define TCP_BUFMIN     4096
-#define TCP_OOOMAX     64          // segments held out of order, per connection
+// Segments held out of order, per connection: one per TCP_OOOBYTES of the
+// receive buffer (so a window of full segments always fits: a peer without
+// SACK cannot tell which were dropped, and pays a timeout for each), and
+// never fewer than TCP_OOOMIN. Tiny segments cannot take more pbufs than that.
+#define TCP_OOOBYTES   1024
+#define TCP_OOOMIN     16
 #define TCP_BACKLOGMAX 32          // ceiling on listen()'s backlog
 #define TCP_RTOMIN     (HZ / 5)    // 200 ms, as Linux
 #define TCP_RTOMAX     (60 * HZ)
@@ -109,6 +117,7 @@ struct tcpbuf {
 #define TF_SENTFIN   0x800   // our FIN has been sent at least once
 #define TF_FINACKED  0x1000  // and acknowledged: nothing more to send, ever
 #define TF_OPENED    0x2000  // a connection was started (connect, or a SYN to a listener)
+#define TF_SACKOK    0x4000  // both SYNs said SACK permitted: our ACKs carry SACK blocks
 
 struct socket;
 
@@ -149,6 +158,7 @@ struct tcpcb {
   struct tcpbuf snd, rcv;
   struct pbuf *ooo;            // out-of-order segments, by sequence; rp at the data
   int nooo;
+  uint lastooo;                // sequence of the segment queued last (first SACK block)
 
   // a listener
   int backlog;

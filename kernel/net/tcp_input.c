@@ -50,6 +50,8 @@ tcp_parseopts(const uchar *p, uint len, struct tcpopts *o)
     } else if (kind == TCPOPT_WSCALE && olen == 3) {
       o->haswscale = 1;
       o->wscale = MIN(p[i + 2], TCP_MAXWSCALE);   // RFC 7323 2.3: larger is taken as 14
+    } else if (kind == TCPOPT_SACKOK && olen == 2) {
+      o->sackok = 1;
     }
     i += olen;
   }
@@ -135,6 +137,8 @@ synoptions(struct tcpcb *tp, struct seg *sg)
     tp->snd_wscale = 0;
     tp->rcv_wscale = 0;
   }
+  if (sg->opts.sackok)
+    tp->flags |= TF_SACKOK;   // we offer it on every SYN; on a SYN-ACK only if offered
   tp->cwnd = MIN(4 * tp->mss, MAX(2 * tp->mss, 4380));   // RFC 5681 3.1 (RFC 3390)
   tp->ssthresh = 0x7FFFFFFF;
 }
@@ -532,7 +536,7 @@ deliver(struct tcpcb *tp, const uchar *data, uint len)
 static int
 oooinsert(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
 {
-  if (tp->nooo >= TCP_OOOMAX || !pbuf_canqueue(pb)) {
+  if (tp->nooo >= MAX(TCP_OOOMIN, tp->rcv.size / TCP_OOOBYTES) || !pbuf_canqueue(pb)) {
     TCPCOUNT(dropooofull);
     return -1;
   }
@@ -550,6 +554,7 @@ oooinsert(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
   pb->next = *pp;
   *pp = pb;
   tp->nooo++;
+  tp->lastooo = sg->seq;
   TCPCOUNT(ooosegs);
   return 0;
 }

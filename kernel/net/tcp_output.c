@@ -40,12 +40,53 @@ tcp_rcvwindow(struct tcpcb *tp)
   return MIN(MAX(space, offered), max);
 }
 
+// The out-of-order queue as SACK blocks (RFC 2018 4): contiguous runs of
+// held data, the run holding the segment queued last first, then the
+// others from the lowest up, at most TCP_SACKBLOCKS. Returns how many.
+static int
+sackblocks(struct tcpcb *tp, uint left[], uint right[])
+{
+  int n = 0, first = -1;
+  for (struct pbuf *pb = tp->ooo; pb; pb = pb->next) {
+    uint start = pb->srcaddr, end = pb->srcaddr + pbuf_len(pb);
+    if (n > 0 && SEQ_LEQ(start, right[n - 1])) {
+      right[n - 1] = SEQ_MAX(right[n - 1], end);   // overlaps or touches the last run
+    } else {
+      if (n == TCP_SACKBLOCKS && first >= 0)
+        break;   // full, and the newest run is in
+      if (n == TCP_SACKBLOCKS)
+        n--;     // keep looking for the newest run: it takes the last slot
+      left[n] = start;
+      right[n++] = end;
+    }
+    if (start == tp->lastooo)
+      first = n - 1;
+  }
+  if (first > 0) {   // the newest run to the front
+    uint l = left[first], r = right[first];
+    for (int i = first; i > 0; i--) {
+      left[i] = left[i - 1];
+      right[i] = right[i - 1];
+    }
+    left[0] = l;
+    right[0] = r;
+  }
+  return n;
+}
+
 // Build and send one segment: seq, flags, and len bytes of the send buffer
-// from offset off. Options: MSS and window scale on a SYN.
+// from offset off. Options: MSS, window scale and SACK permitted on a SYN;
+// SACK blocks on a pure ACK while data is held out of order (a data
+// segment goes without, so that it never outgrows the MSS).
 static int
 sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
 {
-  uint optlen = (flags & TH_SYN) ? 8 : 0;
+  uint left[TCP_SACKBLOCKS], right[TCP_SACKBLOCKS];
+  int nsack = 0;
+  int sackok = (flags & TH_SYN) && (tp->state == TCPS_SYN_SENT || (tp->flags & TF_SACKOK));
+  if (!(flags & (TH_SYN | TH_RST)) && len == 0 && (tp->flags & TF_SACKOK) && tp->ooo)
+    nsack = sackblocks(tp, left, right);
+  uint optlen = (flags & TH_SYN) ? 8 + (sackok ? 4 : 0) : nsack ? 4 + 8 * nsack : 0;
   struct pbuf *pb = pbuf_alloc_len(TCP_HLEN + optlen + len);
   struct tcp_hdr *th;
 
@@ -62,6 +103,18 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
     opt[4] = TCPOPT_NOP; opt[5] = TCPOPT_WSCALE; opt[6] = 3; opt[7] = tp->rcv_wscale;
     if (tp->state == TCPS_SYN_RCVD && !(tp->flags & TF_RCVDWS))
       opt[4] = opt[5] = opt[6] = opt[7] = TCPOPT_NOP;   // the peer offered none: none back
+    if (sackok) {
+      opt[8] = opt[9] = TCPOPT_NOP;
+      opt[10] = TCPOPT_SACKOK; opt[11] = 2;
+    }
+  } else if (nsack) {
+    opt[0] = opt[1] = TCPOPT_NOP;
+    opt[2] = TCPOPT_SACK; opt[3] = 2 + 8 * nsack;
+    for (int i = 0; i < nsack; i++) {
+      uchar *b = opt + 4 + 8 * i;
+      b[0] = left[i] >> 24; b[1] = left[i] >> 16; b[2] = left[i] >> 8; b[3] = left[i];
+      b[4] = right[i] >> 24; b[5] = right[i] >> 16; b[6] = right[i] >> 8; b[7] = right[i];
+    }
   }
   if (len)
     tcpbuf_get(&tp->snd, off, opt + optlen, len);

@@ -202,7 +202,7 @@ test_passive_open_is_exact_and_accept_gives_the_peer(void)
 }
 
 static void
-test_active_open_sends_mss_and_window_scale(void)
+test_active_open_sends_mss_window_scale_and_sack_permitted(void)
 {
   struct hostnic *eth0 = boot_tcp("");
   struct socket *s = 0;
@@ -218,9 +218,10 @@ test_active_open_sends_mss_and_window_scale(void)
   CHECK_EQ(y.dport, 5001);
   CHECK(y.sport >= 49152);
   CHECK_EQ(y.win, 65535);
-  static const uchar want[8] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 2 };   // 128 KiB: scale 2
-  CHECK_MEM(y.opts, want, 8);
-  // The peer answers with MSS 1000 and a window scale of 3.
+  static const uchar want[12] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 2, 1, 1, 4, 2 };   // 128 KiB: scale 2
+  CHECK_EQ(y.optlen, 12);
+  CHECK_MEM(y.opts, want, 12);
+  // The peer answers with MSS 1000 and a window scale of 3, and no SACK.
   static const uchar o[8] = { 2, 4, 0x03, 0xE8, 1, 3, 3, 3 };
   inseg_opts(eth0, 5001, y.sport, PISS, ISS + 1, TH_SYN | TH_ACK, 1000, o, 8, 0, 0);
   struct tseg a = sent(eth0);
@@ -232,6 +233,7 @@ test_active_open_sends_mss_and_window_scale(void)
   CHECK_EQ(tp->state, TCPS_ESTABLISHED);
   CHECK_EQ(tp->mss, 1000);
   CHECK_EQ(tp->snd_wnd, 8000);   // 1000 << 3
+  CHECK(!(tp->flags & TF_SACKOK));
   CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EISCONN);
   CHECK_EQ(stats().tcp_activeopens, 1);
   sock_close(s);
@@ -370,6 +372,145 @@ test_out_of_order_segments_are_held_and_filled_in(void)
   sock_close(ls);
   CHECK_EQ(ntcb(), 0);
   CHECK(host_pool_full());
+}
+
+// A window's worth of full segments behind one lost segment is all held:
+// the peer (Linux without SACK) cannot know which were dropped, so every
+// one dropped costs it a timeout (seen as minutes-long stalls on a bad link).
+static void
+test_a_whole_window_is_held_out_of_order(void)
+{
+  static const uchar synopts[8] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 7 };   // MSS, window scale 7
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, synopts, 8, 0, 0);
+  struct tseg s = sent(eth0);
+  CHECK_EQ(s.flags, TH_SYN | TH_ACK);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  c->nonblock = 1;
+  uint window = ((struct tcpcb *)c->pcb)->rcv.size;
+  uint nseg = window / 1460;                       // all but the first one arrive
+  static char data[1460];
+  for (uint i = 1; i < nseg; i++) {
+    memset(data, i, sizeof data);
+    inseg(eth0, PISS + 1 + i * 1460, ISS + 1, TH_ACK, 8192, data, 1460);
+    CHECK_EQ(sent(eth0).ack, PISS + 1);            // a duplicate ACK for each
+  }
+  CHECK_EQ(stats().tcp_dropooofull, 0);
+  memset(data, 0, sizeof data);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, data, 1460);   // the hole filled
+  CHECK_EQ(sent(eth0).ack, PISS + 1 + nseg * 1460);
+  static char buf[4096];
+  uint got = 0;
+  int n;
+  while ((n = recvs(c, buf, sizeof buf, 0)) > 0) {
+    for (int j = 0; j < n; j++)
+      if ((uchar)buf[j] != (got + j) / 1460 % 256)
+        CHECK_EQ((uchar)buf[j], (got + j) / 1460 % 256);
+    got += n;
+  }
+  CHECK_EQ(got, nseg * 1460);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// The SACK option's blocks in a segment we sent, as (left, right) pairs.
+static int
+sackof(struct tseg *t, uint left[], uint right[])
+{
+  for (uint i = 0; i < t->optlen;) {
+    const uchar *o = t->opts + i;
+    if (o[0] == 0)
+      break;
+    if (o[0] == 1) {
+      i++;
+      continue;
+    }
+    if (o[0] == 5) {
+      int n = (o[1] - 2) / 8;
+      for (int j = 0; j < n; j++) {
+        const uchar *b = o + 2 + 8 * j;
+        left[j] = (uint)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+        right[j] = (uint)b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7];
+      }
+      return n;
+    }
+    i += o[1];
+  }
+  return 0;
+}
+
+// RFC 2018: SACK permitted is answered on the SYN-ACK when offered; while
+// data is held out of order, each ACK lists the runs held, the one holding
+// the newest segment first, at most four; a filled hole leaves no blocks.
+static void
+test_sack_blocks_report_what_is_held(void)
+{
+  static const uchar synopts[8] = { 2, 4, 0x05, 0xB4, 1, 1, 4, 2 };   // MSS, SACK permitted
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, synopts, 8, 0, 0);
+  struct tseg s = sent(eth0);
+  CHECK_EQ(s.flags, TH_SYN | TH_ACK);
+  static const uchar want[12] = { 2, 4, 0x05, 0xB4, 1, 1, 1, 1, 1, 1, 4, 2 };
+  CHECK_EQ(s.optlen, 12);
+  CHECK_MEM(s.opts, want, 12);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  c->nonblock = 1;
+  uint base = PISS + 1, left[8], right[8];
+  static char data[100];
+  // Segments of 100 bytes at 1, 3, 4, 6, 8, 10 (in units of 100): runs
+  // [1,2) [3,5) [6,7) [8,9) [10,11); 4 arrives last but one, 10 last.
+  static const int order[] = { 3, 1, 6, 8, 4, 10 };
+  for (int i = 0; i < 6; i++) {
+    inseg(eth0, base + order[i] * 100, ISS + 1, TH_ACK, 8192, data, 100);
+    struct tseg a = sent(eth0);
+    CHECK_EQ(a.ack, base);
+    CHECK_EQ(a.len, 0);
+    int n = sackof(&a, left, right);
+    CHECK(n >= 1);
+    CHECK_EQ(left[0] - base, (uint)order[i] * 100 - (order[i] == 4 ? 100 : 0));   // the newest run
+    if (i == 4) {   // 4 joined 3: [3,5) first, then [1,2) [6,7) [8,9)
+      CHECK_EQ(n, 4);
+      CHECK_EQ(right[0] - base, 500);
+      CHECK_EQ(left[1] - base, 100);
+      CHECK_EQ(left[2] - base, 600);
+      CHECK_EQ(left[3] - base, 800);
+    }
+    if (i == 5) {   // five runs: the newest, then the three lowest
+      CHECK_EQ(n, 4);
+      CHECK_EQ(left[0] - base, 1000);
+      CHECK_EQ(left[1] - base, 100);
+      CHECK_EQ(left[2] - base, 300);
+      CHECK_EQ(right[2] - base, 500);
+      CHECK_EQ(left[3] - base, 600);
+    }
+  }
+  inseg(eth0, base, ISS + 1, TH_ACK, 8192, data, 100);   // fills [0,1): up to 2 is in
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.ack, base + 200);
+  CHECK_EQ(sackof(&a, left, right), 4);
+  CHECK_EQ(left[0] - base, 1000);                         // still the newest first,
+  CHECK_EQ(left[1] - base, 300);                          // then the rest from the lowest
+  CHECK_EQ(left[3] - base, 800);
+  inseg(eth0, base + 200, ISS + 1, TH_ACK, 8192, data, 100);
+  a = sent(eth0);
+  CHECK_EQ(a.ack, base + 500);
+  inseg(eth0, base + 500, ISS + 1, TH_ACK, 8192, data, 100);
+  inseg(eth0, base + 700, ISS + 1, TH_ACK, 8192, data, 100);
+  inseg(eth0, base + 900, ISS + 1, TH_ACK, 8192, data, 100);
+  host_advance(HZ);
+  while (host_nsent(eth0) > 1)
+    sent(eth0);
+  a = sent(eth0);
+  CHECK_EQ(a.ack, base + 1100);
+  CHECK_EQ(sackof(&a, left, right), 0);                   // nothing held: no blocks
+  sock_close(c);
+  sock_close(ls);
 }
 
 static void
@@ -921,12 +1062,14 @@ test_shutdown_read_drops_what_comes(void)
 
 static const struct test tests[] = {
   TEST(test_passive_open_is_exact_and_accept_gives_the_peer),
-  TEST(test_active_open_sends_mss_and_window_scale),
+  TEST(test_active_open_sends_mss_window_scale_and_sack_permitted),
   TEST(test_a_syn_to_a_closed_port_is_reset_and_a_rst_never_is),
   TEST(test_data_both_ways_across_the_wraparound),
   TEST(test_data_and_fin_before_accept_wait_for_the_program),
   TEST(test_every_second_full_segment_is_acked_at_once),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
+  TEST(test_a_whole_window_is_held_out_of_order),
+  TEST(test_sack_blocks_report_what_is_held),
   TEST(test_a_passive_close_goes_through_close_wait_and_last_ack),
   TEST(test_an_active_close_waits_in_time_wait_and_acks_a_repeated_fin),
   TEST(test_simultaneous_close_goes_through_closing),
