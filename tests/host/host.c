@@ -93,9 +93,10 @@ host_pool_full(void)
 
 // ---- fake cards ----
 
-// HOST_WIRELOG=FILE in the environment: every frame any card sends goes
-// into FILE too, a line each: the tick, the card, the frame in hex. Tests
-// compare the log of HOST_CLOCK=step with that of the jumping clock.
+// HOST_WIRELOG=FILE in the environment: every frame any card sends is
+// appended to FILE too (host tests fork a process per test), a line each: the
+// tick, the card, the frame in hex. Tests compare the log of HOST_CLOCK=step
+// with that of the jumping clock.
 static void
 wirelog(struct netdev *dev, const uchar *data, uint len)
 {
@@ -104,7 +105,7 @@ wirelog(struct netdev *dev, const uchar *data, uint len)
   if (!opened) {
     const char *path = getenv("HOST_WIRELOG");
     opened = 1;
-    if (path && (log = fopen(path, "w")) == 0)
+    if (path && (log = fopen(path, "a")) == 0)
       panic("HOST_WIRELOG: cannot open %s", path);
   }
   if (log == 0)
