@@ -48,6 +48,10 @@ struct arpentry {
 static struct {
   struct spinlock lock;
   struct arpentry e[NARP];
+  // One past the last entry in use: allocentry takes the first free one, so
+  // entries gather at the start and scans (each packet's lookup, each tick's
+  // timer) stop here.
+  struct arpentry *end;
   uint reachable_ticks;     // REACHABLE -> STALE
   uint gc_ticks;            // STALE -> removed
 } tab;
@@ -93,6 +97,7 @@ void
 arpinit(void)
 {
   initlock(&tab.lock, "arp");
+  tab.end = tab.e;
   sysctl_register(&reachable_time);
   sysctl_register(&gc_stale_time);
   for (int i = 0; i < NARP; i++)
@@ -152,7 +157,7 @@ arp_announce(struct netdev *dev)
 static struct arpentry *
 lookup(struct netdev *dev, uint ip)
 {
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)
+  for (struct arpentry *e = tab.e; e < tab.end; e++)
     if (e->state && e->ip == ip && (dev == 0 || e->dev == dev))
       return e;
   return 0;
@@ -167,6 +172,8 @@ freeentry(struct arpentry *e)
   e->qbytes = 0;
   e->state = 0;
   e->dev = 0;
+  while (tab.end > tab.e && tab.end[-1].state == 0)
+    tab.end--;
 }
 
 // e's queued packets as a list (counted as dropped), its queue left empty.
@@ -224,6 +231,8 @@ allocentry(struct netdev *dev, uint ip, int state)
   }
   victim->state = state;
   victim->dev = dev;
+  if (victim >= tab.end)
+    tab.end = victim + 1;
   victim->ip = ip;
   memset(victim->mac, 0, ETH_ALEN);
   victim->confirmed = now();
@@ -470,7 +479,7 @@ arp_timer(uint t)
   uint when;
 
   acquire(&tab.lock);
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
+  for (struct arpentry *e = tab.e; e < tab.end; e++) {
     if (!deadline(e, &when) || (int)(t - when) < 0)
       continue;
     if (e->state == ARP_REACHABLE) {
@@ -511,7 +520,7 @@ arp_nexttimer(uint t)
 {
   uint wait = NETTIMER_IDLE, when;
   acquire(&tab.lock);
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)
+  for (struct arpentry *e = tab.e; e < tab.end; e++)
     if (deadline(e, &when))
       wait = MIN(wait, nettimer_wait(t, when));
   release(&tab.lock);
@@ -568,7 +577,7 @@ arp_list(int index, struct arpreq *out)
 {
   int n = 0;
   acquire(&tab.lock);
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
+  for (struct arpentry *e = tab.e; e < tab.end; e++) {
     if (!e->state || n++ != index)
       continue;
     memset(out, 0, sizeof *out);
@@ -632,7 +641,7 @@ arp_stats(struct netstat_info *out)
   out->arp_defences = cnt.defences;
   int n = 0;
   acquire(&tab.lock);
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)
+  for (struct arpentry *e = tab.e; e < tab.end; e++)
     n += e->state != 0;
   release(&tab.lock);
   out->arp_entries = n;
