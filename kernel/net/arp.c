@@ -48,6 +48,10 @@ struct arpentry {
 static struct {
   struct spinlock lock;
   struct arpentry e[NARP];
+  // One past the last entry in use: allocentry takes the first free one, so
+  // entries gather at the start and scans (each packet's lookup, each tick's
+  // timer) stop here.
+  struct arpentry *end;
   uint reachable_ticks;     // REACHABLE -> STALE
   uint gc_ticks;            // STALE -> removed
 } tab;
@@ -93,6 +97,7 @@ void
 arpinit(void)
 {
   initlock(&tab.lock, "arp");
+  tab.end = tab.e;
   sysctl_register(&reachable_time);
   sysctl_register(&gc_stale_time);
   for (int i = 0; i < NARP; i++)
@@ -152,7 +157,7 @@ arp_announce(struct netdev *dev)
 static struct arpentry *
 lookup(struct netdev *dev, uint ip)
 {
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)
+  for (struct arpentry *e = tab.e; e < tab.end; e++)
     if (e->state && e->ip == ip && (dev == 0 || e->dev == dev))
       return e;
   return 0;
@@ -167,6 +172,8 @@ freeentry(struct arpentry *e)
   e->qbytes = 0;
   e->state = 0;
   e->dev = 0;
+  while (tab.end > tab.e && tab.end[-1].state == 0)
+    tab.end--;
 }
 
 // e's queued packets as a list (counted as dropped), its queue left empty.
@@ -224,6 +231,8 @@ allocentry(struct netdev *dev, uint ip, int state)
   }
   victim->state = state;
   victim->dev = dev;
+  if (victim >= tab.end)
+    tab.end = victim + 1;
   victim->ip = ip;
   memset(victim->mac, 0, ETH_ALEN);
   victim->confirmed = now();
@@ -438,33 +447,55 @@ arp_output(struct netdev *dev, uint nexthop, struct pbuf *pb)
   return 0;
 }
 
-// Once per tick from the timer: retry or fail INCOMPLETE entries, age the rest.
+// When the timer next has work on e: *when is the tick, and 0 is returned if
+// it never has (a free or permanent entry). arp_timer acts on an entry only
+// once this tick has come, and arp_nexttimer reports the earliest of them,
+// so the two cannot disagree.
+static int
+deadline(struct arpentry *e, uint *when)
+{
+  switch (e->state) {
+  case ARP_INCOMPLETE:
+    *when = e->nextprobe;                           // the next retry
+    return 1;
+  case ARP_REACHABLE:
+    *when = e->confirmed + tab.reachable_ticks + 1; // unconfirmed too long: STALE
+    return 1;
+  case ARP_STALE:
+    *when = e->confirmed + tab.gc_ticks + 1;        // unused longer still: removed
+    return 1;
+  }
+  return 0;
+}
+
+// Once per tick from the timer: retry or fail INCOMPLETE entries, age the
+// rest. Free and permanent entries are passed over at once.
 void
 arp_timer(uint t)
 {
   struct { struct netdev *dev; uint spa, tpa; } retry[NARP];
   struct pbuf *unreachable[NARP];   // what waited on entries that failed
   int nretry = 0, failed = 0;
+  uint when;
 
   acquire(&tab.lock);
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
-    uint age = t - e->confirmed;
-    if (e->state == ARP_INCOMPLETE && (int)(t - e->nextprobe) >= 0) {
-      if (e->probes >= ARP_RETRIES) {
-        cnt.failed++;
-        unreachable[failed++] = takequeue(e);
-        freeentry(e);
-        continue;
-      }
+  for (struct arpentry *e = tab.e; e < tab.end; e++) {
+    if (!deadline(e, &when) || (int)(t - when) < 0)
+      continue;
+    if (e->state == ARP_REACHABLE) {
+      e->state = ARP_STALE;
+    } else if (e->state == ARP_STALE) {
+      freeentry(e);
+    } else if (e->probes >= ARP_RETRIES) {
+      cnt.failed++;
+      unreachable[failed++] = takequeue(e);
+      freeentry(e);
+    } else {
       e->probes++;
       e->nextprobe = t + ARP_RETRY_TICKS;
       retry[nretry].dev = e->dev;
       retry[nretry].spa = e->dev->ipaddr;
       retry[nretry++].tpa = e->ip;
-    } else if (e->state == ARP_REACHABLE && age > tab.reachable_ticks) {
-      e->state = ARP_STALE;
-    } else if (e->state == ARP_STALE && age > tab.gc_ticks) {
-      freeentry(e);
     }
   }
   release(&tab.lock);
@@ -481,6 +512,19 @@ arp_timer(uint t)
   }
   if (failed)
     wakeup(&tab);
+}
+
+// Ticks from t until arp_timer next has work (at least 1), or NETTIMER_IDLE.
+uint
+arp_nexttimer(uint t)
+{
+  uint wait = NETTIMER_IDLE, when;
+  acquire(&tab.lock);
+  for (struct arpentry *e = tab.e; e < tab.end; e++)
+    if (deadline(e, &when))
+      wait = MIN(wait, nettimer_wait(t, when));
+  release(&tab.lock);
+  return wait;
 }
 
 // create_arp: send a request for ip on dev and wait for the answer.
@@ -533,7 +577,7 @@ arp_list(int index, struct arpreq *out)
 {
   int n = 0;
   acquire(&tab.lock);
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++) {
+  for (struct arpentry *e = tab.e; e < tab.end; e++) {
     if (!e->state || n++ != index)
       continue;
     memset(out, 0, sizeof *out);
@@ -597,7 +641,7 @@ arp_stats(struct netstat_info *out)
   out->arp_defences = cnt.defences;
   int n = 0;
   acquire(&tab.lock);
-  for (struct arpentry *e = tab.e; e < tab.e + NARP; e++)
+  for (struct arpentry *e = tab.e; e < tab.end; e++)
     n += e->state != 0;
   release(&tab.lock);
   out->arp_entries = n;

@@ -10,6 +10,7 @@ struct netstat_info;
 void arpinit(void);
 void arp_input(struct netdev *dev, struct pbuf *pb);
 void arp_timer(uint now);
+uint arp_nexttimer(uint now);   // ticks until arp_timer has work (netdev.h)
 // Send pb (an IPv4 packet, no link header) to nexthop (network order) on
 // dev, resolving its MAC first; pb is consumed. Packets wait in a bounded
 // queue while a request is outstanding.

@@ -618,6 +618,19 @@ ip_timer(uint now)
     timeexceeded(expired[i]);
 }
 
+// Ticks from now until ip_timer next has work (at least 1), or NETTIMER_IDLE.
+uint
+ip_nexttimer(uint now)
+{
+  uint wait = NETTIMER_IDLE;
+  acquire(&lock);
+  for (struct reass *r = reass; r < reass + NREASS; r++)
+    if (r->used)
+      wait = MIN(wait, nettimer_wait(now, r->expires));
+  release(&lock);
+  return wait;
+}
+
 // ---- input -----------------------------------------------------------------------
 
 // Sources a host must discard (RFC 1122, 3.2.1.3): broadcast, multicast and

@@ -54,6 +54,7 @@ int  ip_addrclass(uint addr);        // ADDR_OURS | ADDR_BCAST, in one walk
 int  ip_isours(uint addr);           // an address of one of our interfaces
 int  ip_isbroadcast(uint addr);      // limited or a subnet broadcast of ours
 void ip_timer(uint now);
+uint ip_nexttimer(uint now);   // ticks until ip_timer has work (netdev.h)
 void ip_count_noroute(void);   // for transports that route before ip_output
 void ip_stats(struct netstat_info *out);
 int  route_list(int index, struct rtentry *out);

@@ -327,6 +327,25 @@ nettimer(uint now)
   tcp_timer(now);
 }
 
+// The kernel calls nettimer every tick. Something that drives the clock
+// itself (the host's fake clock) may instead jump to the next tick at which
+// one of nettimer's parts has work: same behaviour, far fewer calls.
+uint
+nettimer_next(uint now)
+{
+  return MIN(arp_nexttimer(now), MIN(ip_nexttimer(now), tcp_nexttimer(now)));
+}
+
+// Ticks from now until deadline, at least 1: a deadline already reached
+// (armed after this tick's timers ran) is run at the next tick, as the
+// kernel's next timer interrupt would.
+uint
+nettimer_wait(uint now, uint deadline)
+{
+  int d = (int)(deadline - now);
+  return d > 0 ? (uint)d : 1;
+}
+
 // Set an interface's IPv4 address and announce it (gratuitous ARP).
 int
 netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask)

@@ -59,6 +59,13 @@ void           netstart(void);           // the receive thread
 int            netrx_work(void);         // poll one waiting device (the thread, or host tests)
 void           netconfig(void);          // addresses from the kernel command line (ip=)
 void           nettimer(uint now);       // every tick, from the timer interrupt
+// Ticks from now until nettimer next has work, at least 1; NETTIMER_IDLE if
+// no timer is armed. Each part's *_nexttimer may answer early, never late, so
+// calling nettimer only at those ticks does all that calling it at every tick
+// does (the host's clock jumps so: tests/host/host.c).
+#define NETTIMER_IDLE 0xFFFFFFFFu
+uint           nettimer_next(uint now);
+uint           nettimer_wait(uint now, uint deadline);   // for the *_nexttimer functions
 void           net_stats(struct netstat_info *out);   // every counter, for netstat
 int            netdev_setaddr(struct netdev *dev, uint ipaddr, uint netmask);
 

@@ -180,6 +180,7 @@ struct tcpstat {
 extern struct tcpstat tcpstat;
 extern struct spinlock tcplock;
 extern struct tcpcb tcbs[NTCB];
+extern struct tcpcb *tcbend;   // one past the last block in use: scans stop there
 extern uint tcp_msl;
 #define TCPCOUNT(f) (tcpstat.f++)   // always under tcplock
 
@@ -197,6 +198,7 @@ uint tcp_rcvwindow(struct tcpcb *tp);
 uint tcp_ourmss(uint raddr);
 // tcp_timer.c
 void tcp_timer(uint now);
+uint tcp_nexttimer(uint now);   // ticks until tcp_timer has work (netdev.h)
 void tcp_setrexmt(struct tcpcb *tp);
 void tcp_rttupdate(struct tcpcb *tp, int rtt);
 void tcp_settimewait(struct tcpcb *tp);

@@ -75,7 +75,7 @@ static struct tcpcb *
 lookup(struct seg *sg)
 {
   struct tcpcb *listener = 0;
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
     if (!tp->used || tp->lport != sg->lport)
       continue;
     if (tp->state == TCPS_LISTEN) {
@@ -165,7 +165,7 @@ backlogroom(struct tcpcb *lp)
   if (lp->qlen + lp->nsynrcvd < lp->backlog)
     return 1;
   struct tcpcb *oldest = 0;
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++)
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++)
     if (tp->used && tp->parent == lp && tp->state == TCPS_SYN_RCVD &&
         (oldest == 0 || (int)(tp->lastrecv - oldest->lastrecv) < 0))
       oldest = tp;

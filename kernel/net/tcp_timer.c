@@ -6,6 +6,7 @@
 
 #include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
+#include "kernel/net/netdev.h"
 #include "kernel/net/ip.h"
 #include "kernel/net/sock.h"
 #include "kernel/net/tcp.h"
@@ -171,8 +172,29 @@ void
 tcp_timer(uint now)
 {
   acquire(&tcplock);
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++)
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++)
     if (tp->used && tp->state != TCPS_LISTEN)
       timers(tp, now);
   release(&tcplock);
+}
+
+// Ticks from now until tcp_timer next has work (at least 1), or
+// NETTIMER_IDLE: the earliest armed deadline of any block timers() looks at.
+// It may be early (a persist deadline of a closed block that timers() skips),
+// never late.
+uint
+tcp_nexttimer(uint now)
+{
+  uint wait = NETTIMER_IDLE;
+  acquire(&tcplock);
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
+    if (!tp->used || tp->state == TCPS_LISTEN)
+      continue;
+    uint armed[] = { tp->t_2msl, tp->t_delack, tp->t_rexmt, tp->t_persist, tp->t_keep };
+    for (uint i = 0; i < NELEM(armed); i++)
+      if (armed[i])
+        wait = MIN(wait, nettimer_wait(now, armed[i]));
+  }
+  release(&tcplock);
+  return wait;
 }

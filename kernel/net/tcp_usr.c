@@ -13,6 +13,10 @@
 
 struct spinlock tcplock;
 struct tcpcb tcbs[NTCB];
+// One past the last block in use: tcp_alloc takes the first free block, so
+// blocks in use gather at the start and every scan (each segment's lookup,
+// each tick's timers) stops here instead of going through all NTCB.
+struct tcpcb *tcbend = tcbs;
 struct tcpstat tcpstat;
 uint tcp_msl = TCP_MSLDEFAULT;
 
@@ -195,6 +199,8 @@ tcp_alloc(void)
     tp->snd.size = tp->rcv.size = TCP_BUFDEFAULT;
     tp->rto = TCP_RTOINIT;
     tp->mss = TCP_DEFMSS;
+    if (tp >= tcbend)
+      tcbend = tp + 1;
     return tp;
   }
   struct tcpcb *old = oldesttimewait();
@@ -239,6 +245,8 @@ tcp_free(struct tcpcb *tp)
   if (tp->so)
     tp->so->pcb = 0;
   tp->used = 0;
+  while (tcbend > tcbs && !tcbend[-1].used)
+    tcbend--;
   tcp_wake(tp);
 }
 
@@ -284,7 +292,7 @@ tcp_drop(struct tcpcb *tp, int err)
 static int
 portinuse(struct tcpcb *self, uint laddr, ushort lport, int reuse)
 {
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
     if (!tp->used || tp == self || tp->lport != lport)
       continue;
     if (tp->laddr && laddr && tp->laddr != laddr)
@@ -680,7 +688,7 @@ tcp_shutdown(struct socket *s, int how)
 static void
 closelistener(struct tcpcb *lp)
 {
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
     if (tp->used && tp->parent == lp) {
       unparent(tp);
       tcp_drop(tp, -ECONNABORTED);   // no socket, no parent: freed
@@ -915,7 +923,7 @@ int
 tcp_list(int index, struct tcpinfo *out)
 {
   acquire(&tcplock);
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++) {
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
     if (!tp->used || index-- > 0)
       continue;
     memset(out, 0, sizeof *out);
@@ -947,7 +955,7 @@ tcp_stats(struct netstat_info *o)
   o->tcp_passiveopens = t->passiveopens;
   o->tcp_attemptfails = t->attemptfails;
   o->tcp_estabresets = t->estabresets;
-  for (struct tcpcb *tp = tcbs; tp < tcbs + NTCB; tp++)
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++)
     o->tcp_currestab += tp->used && (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT);
   o->tcp_insegs = t->insegs;
   o->tcp_outsegs = t->outsegs;

@@ -16,8 +16,9 @@ struct netdev;
 // in a process of its own (check.h forks).
 void host_boot(const char *cmdline);
 // Advance the clock by n ticks (HZ a second), running the stack's timers
-// and the receive path after each tick, as the kernel's timer interrupt and
-// receive thread would.
+// and then the receive path at each tick where a timer has work and at the
+// last (HOST_CLOCK=step in the environment: at every tick, as the kernel's
+// timer interrupt does; the same frames at the same ticks, only slower).
 void host_advance(uint nticks);
 void host_advance_ms(uint ms);
 // Run the receive thread until no device has work.
