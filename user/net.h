@@ -59,6 +59,7 @@ char *ether_ntoa(const uchar mac[6], char buf[18]);
 // Dotted quad <-> address in network order. aton returns 0 or -1.
 int  inet_aton(const char *s, uint *addr);
 char *inet_ntoa(uint addr, char buf[16]);
+char *inet_endpoint(char buf[24], uint addr, ushort port);   // "a.b.c.d:port", or ":*" for port 0
 // Microseconds since boot (from clock()).
 uint64 usecs(void);
 // A packet socket bound to interface ifindex for ethertype (host order,

@@ -23,16 +23,6 @@ static const char *const tcpstates[TCP_NSTATES] = {
 };
 
 static void
-endpoint(char *out, uint addr, ushort port)
-{
-  char ip[16];
-  if (port)
-    snprintf(out, 24, "%s:%d", inet_ntoa(addr, ip), port);
-  else
-    snprintf(out, 24, "%s:*", inet_ntoa(addr, ip));
-}
-
-static void
 sockets(void)
 {
   struct sockinfo si;
@@ -48,8 +38,8 @@ sockets(void)
       printf("%-6s %6u %5u %-21s %-21s %d\n", "packet", si.rxqueue, si.drops, local, "*", si.pid);
       continue;
     }
-    endpoint(local, si.laddr, si.lport);
-    endpoint(remote, si.raddr, si.rport);
+    inet_endpoint(local, si.laddr, si.lport);
+    inet_endpoint(remote, si.raddr, si.rport);
     printf("%-6s %6u %5u %-21s %-21s %d\n", si.type == SOCK_RAW ? "raw" : "udp",
            si.rxqueue, si.drops, local, si.type == SOCK_RAW ? "*" : remote, si.pid);
   }
@@ -66,8 +56,8 @@ tcpconns(int all)
   for (int i = 0; tcplist(i, &ti) == 0; i++) {
     if ((ti.state == 1 && !all) || (ti.state == 0 && ti.lport == 0))
       continue;   // listeners without -a; sockets never bound
-    endpoint(local, ti.laddr, ti.lport);
-    endpoint(remote, ti.raddr, ti.rport);
+    inet_endpoint(local, ti.laddr, ti.lport);
+    inet_endpoint(remote, ti.raddr, ti.rport);
     const char *st = ti.state >= 0 && ti.state < TCP_NSTATES ? tcpstates[ti.state] : "UNKNOWN";
     printf("tcp   %6u %6u %-23s %-23s %-11s\n", ti.state == 1 ? 0 : ti.recvq,
            ti.state == 1 ? 0 : ti.sendq, local, remote, st);

@@ -29,16 +29,6 @@ emit(struct out *o, const char *fmt, ...)
 }
 
 static void
-endpoint(char *out, uint addr, ushort port)
-{
-  char ip[16];
-  if (port)
-    snprintf(out, 24, "%s:%d", inet_ntoa(addr, ip), port);
-  else
-    snprintf(out, 24, "%s:*", inet_ntoa(addr, ip));
-}
-
-static void
 uptimepart(struct out *o)
 {
   uint t = uptime(), s = t / 100;
@@ -106,8 +96,8 @@ sockets(struct out *o)
   for (int i = 0; tcplist(i, &ti) == 0; i++) {
     if (ti.state == 0 && ti.lport == 0)
       continue;   // never bound
-    endpoint(local, ti.laddr, ti.lport);
-    endpoint(remote, ti.raddr, ti.rport);
+    inet_endpoint(local, ti.laddr, ti.lport);
+    inet_endpoint(remote, ti.raddr, ti.rport);
     emit(o, "<tr><td>tcp</td><td>%s</td><td>%s</td><td>%s</td><td>%u</td><td>%u</td>"
          "<td>%d</td></tr>\n", local, remote,
          ti.state >= 0 && ti.state < TCP_NSTATES ? tcpstates[ti.state] : "?",
@@ -116,8 +106,8 @@ sockets(struct out *o)
   for (int i = 0; socklist(i, &si) == 0; i++) {
     if (si.type == SOCK_STREAM || si.domain == AF_PACKET)
       continue;
-    endpoint(local, si.laddr, si.lport);
-    endpoint(remote, si.raddr, si.rport);
+    inet_endpoint(local, si.laddr, si.lport);
+    inet_endpoint(remote, si.raddr, si.rport);
     emit(o, "<tr><td>%s</td><td>%s</td><td>%s</td><td>-</td><td>%u</td><td>-</td>"
          "<td>%d</td></tr>\n", si.type == SOCK_RAW ? "raw" : "udp", local, remote,
          si.rxqueue, si.pid);

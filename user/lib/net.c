@@ -75,6 +75,19 @@ inet_ntoa(uint addr, char buf[16])
   return buf;
 }
 
+// An address and port as netstat prints them: "10.0.0.2:80", or
+// "0.0.0.0:*" when the port is 0 (not bound, or any).
+char *
+inet_endpoint(char buf[24], uint addr, ushort port)
+{
+  char ip[16];
+  if (port)
+    snprintf(buf, 24, "%s:%d", inet_ntoa(addr, ip), port);
+  else
+    snprintf(buf, 24, "%s:*", inet_ntoa(addr, ip));
+  return buf;
+}
+
 uint64
 usecs(void)
 {
