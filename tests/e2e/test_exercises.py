@@ -5,10 +5,11 @@ still works there: its host tests, and the end-to-end checks of E2E_CHECKS in
 a guest booted from it. What is tied to an exercise (may fail, and for the
 checks must fail) is its graded tests and its `affects` in the side table.
 
-Each stripped tree is made once (a module-scoped fixture) and starts from a
-copy of this tree's build directory, so that make recompiles only the stubbed
-file; its grader runs with -x (stop at the first failing test), host tests
-before QEMU tests, and builds what the other two tests use.
+Each stripped tree is made once (the `trees` fixture) from a copy of this
+tree's build directory, so that make recompiles only the stubbed file, and
+built with `make all host-tests`; its grader runs with -x (stop at the first
+failing test), host tests before QEMU tests. The trees' guests boot a few at
+a time (`checked`), once every tree is made and graded.
 """
 
 import re
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,48 +63,67 @@ def test_the_full_tree_passes_the_grader(built, name):
 
 @dataclass(frozen=True)
 class Stripped:
-    """A tree with one exercise stubbed out, built and graded."""
+    """A tree with one exercise stubbed out, and how `make all host-tests` went."""
 
     name: str
     tree: Path
-    status: int     # the grader's exit status
-    out: str        # and what it printed
+    made: bool
+    make_output: str
 
 
-@pytest.fixture(scope="module", params=list(EXERCISES))
-def stripped(request, built, tmp_path_factory) -> Stripped:
-    """The tree with exercise request.param stubbed out, graded (which builds
-    its kernel, initramfs and host tests)."""
-    name = request.param
-    tree = tmp_path_factory.mktemp(f"lab-{name}") / "lab"
-    exercise.make_tree(ROOT, name, tree)
-    (tree / "build").mkdir()
-    for item in BUILT:   # copies keep their times: only the stubbed file is newer
-        src = built / item
-        if src.is_dir():
-            shutil.copytree(src, tree / "build" / item, symlinks=True)
-        else:
-            shutil.copy2(src, tree / "build" / item)
-    for region in exercise.scan(tree)[name]:
-        assert "TODO" in (tree / region.path).read_text().splitlines()[region.begin + 1]
-    status, out = run_grader(tree, name, "-x")
-    return Stripped(name, tree, status, out)
+class Trees:
+    """The stripped trees, each made and built once, when first asked for."""
+
+    def __init__(self, built: Path, base: Path) -> None:
+        self.built, self.base = built, base
+        self.trees: dict[str, Stripped] = {}
+
+    def get(self, name: str) -> Stripped:
+        if name not in self.trees:
+            self.trees[name] = self._make(name)
+        return self.trees[name]
+
+    def _make(self, name: str) -> Stripped:
+        tree = self.base / name
+        exercise.make_tree(ROOT, name, tree)
+        (tree / "build").mkdir()
+        for item in BUILT:   # copies keep their times: only the stubbed file is newer
+            src = self.built / item
+            if src.is_dir():
+                shutil.copytree(src, tree / "build" / item, symlinks=True)
+            else:
+                shutil.copy2(src, tree / "build" / item)
+        for region in exercise.scan(tree)[name]:
+            assert "TODO" in (tree / region.path).read_text().splitlines()[region.begin + 1]
+        make = subprocess.run(["make", "-s", "-j2", *exercise.BUILD_TARGETS], cwd=tree,
+                              capture_output=True, text=True, timeout=600, check=False)
+        return Stripped(name, tree, make.returncode == 0, make.stdout + make.stderr)
 
 
-def test_the_stripped_tree_builds_and_fails_its_grader(stripped):
-    out = stripped.out
-    assert "make: OK" in out, out                     # the stub compiles with -Werror
+@pytest.fixture(scope="module")
+def trees(built, tmp_path_factory) -> Trees:
+    return Trees(built, tmp_path_factory.mktemp("labs"))
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_the_stripped_tree_builds_and_fails_its_grader(trees, name):
+    stripped = trees.get(name)
+    assert stripped.made, stripped.make_output      # the stub compiles with -Werror
+    status, out = run_grader(stripped.tree, name, "-x")
+    assert "make: OK" in out, out
     (score, total), = SCORE.findall(out)
-    assert stripped.status == 1 and int(score) < int(total), out
+    assert status == 1 and int(score) < int(total), out
     assert re.search(r": FAIL \(", out), out          # a test failed, not merely did not run
 
 
-def test_the_stripped_trees_other_host_tests_still_pass(stripped):
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_the_stripped_trees_other_host_tests_still_pass(trees, name):
     """Stubbing one exercise out breaks only what is tied to it: every host
     test (tests/host) that is neither graded for it nor in its `affects`
     passes, and at least one tied test fails."""
-    assert "make: OK" in stripped.out, stripped.out   # the grader built the host tests
-    ex = EXERCISES[stripped.name]
+    stripped = trees.get(name)
+    assert stripped.made, stripped.make_output
+    ex = EXERCISES[name]
     untied_failures, tied_failures, ran = [], [], 0
     for binary in sorted((stripped.tree / "build" / "host").glob("test_*")):
         if not binary.is_file():
@@ -243,19 +264,48 @@ def test_every_check_is_implemented():
     assert list(CHECKS) == list(E2E_CHECKS)
 
 
-def test_the_stripped_tree_boots_and_passes_the_checks_not_tied_to_it(stripped, tmp_path):
-    """A guest booted from the stripped tree on SLiRP passes every end-to-end
-    check that the exercise's `affects` does not name, and fails those it does."""
-    assert "make: OK" in stripped.out, stripped.out   # the grader built the kernel
+CHECKED_TEST = "test_the_stripped_tree_boots_and_passes_the_checks_not_tied_to_it"
+PARALLEL_BOOTS = 3   # guests at once: the checks mostly wait (timeouts), little CPU
+
+
+def boot_and_check(stripped: Stripped, logdir: Path) -> Results:
+    """Boot the stripped tree's kernel on SLiRP and run every check in it."""
     build = stripped.tree / "build"
     spec = VMSpec(kernel=build / "kernel.elf", initramfs=build / "initramfs.cpio",
                   nics=[NicSpec("user")],   # SLiRP, restrict=on
                   cmdline=topology.kernel_cmdline(topology.slirp(), "a"))
-    with VM(spec, logfile=tmp_path / "console.log") as vm:
+    with VM(spec, logfile=logdir / f"{stripped.name}-console.log") as vm:
         vm.wait_for_shell(BOOT_TIMEOUT)
-        results = run_checks(vm)
+        return run_checks(vm)
+
+
+@pytest.fixture(scope="module")
+def checked(request, trees, tmp_path_factory) -> dict[str, Future[Results]]:
+    """The checks' results for every stripped tree whose check test is to
+    run: the trees are made one after the other, then booted and checked a
+    few at a time (independent guests on their own SLiRP, no root)."""
+    names = [n for n in EXERCISES if any(
+        item.originalname == CHECKED_TEST and item.callspec.params.get("name") == n
+        for item in request.session.items if isinstance(item, pytest.Function))]
+    ready = {n: trees.get(n) for n in names}
+    logdir = tmp_path_factory.mktemp("consoles")
+    with ThreadPoolExecutor(PARALLEL_BOOTS) as pool:
+        futures = {n: pool.submit(boot_and_check, t, logdir)
+                   for n, t in ready.items() if t.made}
+    return futures   # all done: leaving the pool waited for them
+
+
+@pytest.mark.timeout(900)   # the first one's setup boots every tree (49 s on an idle machine)
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_the_stripped_tree_boots_and_passes_the_checks_not_tied_to_it(checked, trees, name):
+    """A guest booted from the stripped tree on SLiRP passes every end-to-end
+    check that the exercise's `affects` does not name, and fails those it does."""
+    stripped = trees.get(name)
+    assert stripped.made, stripped.make_output
+    results = checked[name].result()   # the boot's exception, if it did not boot
     assert "usertests:polludp" in results and "ping-gateway" in results   # they all ran
-    assert misplaced(stripped.name, results) == []
+    wrong = misplaced(name, results)
+    assert not wrong, "\n".join(wrong)
 
 
 def test_a_wrong_affects_is_caught():
