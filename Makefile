@@ -2,7 +2,7 @@
 #
 #   make          build/kernel.elf and build/initramfs.cpio
 #   make qemu     boot one guest with its console on this terminal (Ctrl-A x quits);
-#                 make qemu APPEND='...' MEM=256 CPUS=2 NIC=none PCAP=f.pcap QEMUFLAGS='-d int'
+#                 make qemu APPEND='...' MEM=256 SMP=2 NIC=none PCAP=f.pcap QEMUFLAGS='-d int'
 #   make demo     install what is missing, build, run the scripted demo
 #   make test     install what is missing, build, run the whole test suite
 #   make bench    compare with a Linux guest on the same emulated card (root), for
@@ -140,7 +140,9 @@ bootstrap:
 # options, one word each (-d int, -trace e1000*); network ones are refused.
 APPEND    ?=
 MEM       ?= 128
-CPUS      ?= 1
+# SMP=2 and CPUS=2 say the same: QEMU gives two CPUs and the kernel starts both.
+SMP       ?= 1
+CPUS      ?= $(SMP)
 ACCEL     ?= tcg
 NIC       ?= user
 PCAP      ?=

@@ -75,6 +75,7 @@ extern volatile uint *lapic;
 void     lapiceoi(void);
 void     lapicinit(void);
 int      lapicid(void);
+void     lapicstartap(uchar apicid, uint addr);
 void     microdelay(int us);
 uint     lapicperiodns(void);
 
@@ -232,6 +233,7 @@ void     clearpteu(pde_t *pgdir, char *uva);
 pde_t   *copyuvm(pde_t *pgdir, uint sz);
 void     switchuvm(struct proc *p);
 void     switchkvm(void);
+void     kvmenter(void);
 void     switchto(struct proc *p);
 int      copyout(pde_t *pgdir, uint va, const void *src, uint len);
 int      copyin(pde_t *pgdir, void *dst, uint va, uint len);

@@ -6,6 +6,7 @@
 #include "kernel/param.h"
 #include "kernel/traps.h"
 #include "kernel/x86.h"
+#include "kernel/memlayout.h"
 
 #define ID      (0x0020 / 4)   // id
 #define VER     (0x0030 / 4)   // version
@@ -16,6 +17,8 @@
 #define ESR     (0x0280 / 4)   // error status
 #define ICRLO   (0x0300 / 4)   // interrupt command
 #define  INIT       0x00000500
+#define  STARTUP    0x00000600
+#define  ASSERT     0x00004000
 #define  DELIVS     0x00001000
 #define  LEVEL      0x00008000
 #define  BCAST      0x00080000
@@ -71,6 +74,31 @@ lapicinit(void)
   for (int spins = 0; (lapic[ICRLO] & DELIVS) && spins < 1000000; spins++)
     ;
   lapicw(TPR, 0);
+}
+
+// Start the application processor apicid at physical address addr (below
+// 1 MiB, 4 KiB aligned), the MP specification's universal algorithm as xv6
+// does it: the BIOS's warm-reset vector and shutdown code for processors
+// that want them, INIT asserted and de-asserted, then two STARTUP IPIs.
+void
+lapicstartap(uchar apicid, uint addr)
+{
+  outb(0x70, 0x0F);   // CMOS shutdown status byte: 0x0A, "jump to 40:67"
+  outb(0x71, 0x0A);
+  ushort *wrv = (ushort *)P2V(0x40 << 4 | 0x67);
+  wrv[0] = 0;
+  wrv[1] = addr >> 4;
+
+  lapicw(ICRHI, apicid << 24);
+  lapicw(ICRLO, INIT | LEVEL | ASSERT);
+  microdelay(200);
+  lapicw(ICRLO, INIT | LEVEL);
+  microdelay(100);
+  for (int i = 0; i < 2; i++) {
+    lapicw(ICRHI, apicid << 24);
+    lapicw(ICRLO, STARTUP | (addr >> 12));
+    microdelay(200);
+  }
 }
 
 int

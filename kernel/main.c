@@ -11,6 +11,9 @@
 #include "kernel/net/netdev.h"
 
 #define EARLYMEM 0x4000000   // what entrypgdir maps: 64 MiB
+#define APSTART  0x7000      // where the APs' start-up code runs (entryother.S)
+
+static void startothers(void);
 
 int
 main(uint magic, uint mbinfo_pa)
@@ -43,6 +46,54 @@ main(uint magic, uint mbinfo_pa)
   netconfig();         // ip= from the command line
   userinit();
   netstart();          // the network receive thread
+  startothers();       // the other CPUs QEMU gives (-smp N)
   cprintf("cpu%d: starting scheduler\n", cpuid());
   scheduler();
+}
+
+// An application processor's first C code, on its own stack, with the boot
+// page directory loaded: the kernel's page table, its own GDT, TSS and
+// SYSENTER MSRs (seginit), its LAPIC and timer, the shared IDT; then the
+// scheduler loop, like the boot CPU's.
+static void
+mpenter(void)
+{
+  kvmenter();
+  seginit();
+  switchkvm();
+  lapicinit();
+  idtinit();
+  cprintf("cpu%d: starting scheduler\n", cpuid());
+  xchg(&mycpu()->started, 1);
+  scheduler();
+}
+
+// Start every other CPU of the MP table, one at a time: copy the start-up
+// code below 1 MiB, leave it a stack, its entry and the page directory,
+// send INIT-SIPI-SIPI, and wait (bounded) until it says it runs.
+static void
+startothers(void)
+{
+  extern uchar apstart[], apend[];
+  extern pde_t entrypgdir[];
+  uchar *code = P2V(APSTART);
+
+  if (ncpu <= 1)
+    return;
+  memmove(code, apstart, apend - apstart);
+  for (struct cpu *c = cpus; c < cpus + ncpu; c++) {
+    if (c == mycpu())
+      continue;
+    char *stack = kallocpages(KSTACKSIZE / PGSIZE);
+    if (stack == 0)
+      panic("startothers: no memory for cpu%d's stack", (int)(c - cpus));
+    *(uint *)(code - 4) = (uint)stack + KSTACKSIZE;
+    *(void (**)(void))(code - 8) = mpenter;
+    *(uint *)(code - 12) = V2P(entrypgdir);
+    lapicstartap(c->apicid, APSTART);
+    for (int ms = 0; ms < 1000 && !c->started; ms++)
+      microdelay(1000);
+    if (!c->started)
+      panic("startothers: cpu%d (apic id %d) did not start", (int)(c - cpus), c->apicid);
+  }
 }

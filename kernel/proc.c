@@ -399,6 +399,14 @@ scheduler(void)
       next->state = RUNNING;
       swtch(&c->scheduler, next->context);
       c->proc = 0;
+      // With several CPUs, no CPU keeps a directory loaded for a process
+      // that no longer runs on it: the process may exit on another CPU and
+      // free that directory under this one's %cr3, or shrink its memory
+      // there and leave stale TLB entries here that the next turn would
+      // use (%cr3 is reloaded only when it changes). Back to the kernel's
+      // directory, so that the next process's load flushes the TLB.
+      if (ncpu > 1)
+        switchkvm();
     }
     int idle = !anyrunnable();
     if (idle && ncpu > 1)
@@ -788,7 +796,13 @@ procdump(void)
   for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
     if (p->state == UNUSED)
       continue;
-    cprintf("%d %s %s pgid %d sz %u\n", p->pid, states[p->state], p->name, p->pgid, p->sz);
+    cprintf("%d %s %s pgid %d sz %u", p->pid, states[p->state], p->name, p->pgid, p->sz);
+    // Which CPU runs it, read without ptable.lock (^P must work even when
+    // a CPU is stuck holding it): a glimpse, possibly stale.
+    for (int i = 0; i < ncpu; i++)
+      if (p->state == RUNNING && cpus[i].proc == p)
+        cprintf(" cpu %d", i);
+    cprintf("\n");
   }
   cprintf("free pages: %u\n", kfreecount());
 }

@@ -158,6 +158,15 @@ setupkvm(void)
   return pd;
 }
 
+// An application processor's first step (main.c's mpenter): the kernel
+// page table, before anything reads the LAPIC (mycpu does), which the boot
+// page directory it came up with does not map.
+void
+kvmenter(void)
+{
+  lcr3(V2P(kpgdir));
+}
+
 void
 switchkvm(void)
 {
