@@ -158,6 +158,8 @@ netdev_xmit(struct netdev *dev, struct pbuf *pb)
     pbuf_free(pb);
     return -ENETDOWN;
   }
+  if (pb->csumpartial && !(dev->features & NETDEV_TXCSUM))
+    pbuf_csumfinish(pb);
   packet_tap_out(dev, pb);
   int err = dev->ops->xmit(dev, pb);
   acquire(&dev->statlock);

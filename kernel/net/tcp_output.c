@@ -134,8 +134,9 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
   th->flags = flags;
   th->win = htons(win);
   th->urp = 0;
-  th->sum = 0;
-  th->sum = ip_pseudosum(tp->laddr, tp->raddr, IPPROTO_TCP, TCP_HLEN + optlen + len, (uchar *)th);
+  // The card finishes the checksum if it can, netdev_xmit if it cannot.
+  th->sum = ip_pseudohdr(tp->laddr, tp->raddr, IPPROTO_TCP, TCP_HLEN + optlen + len);
+  pbuf_csumpartial(pb, (uchar *)th, offsetof(struct tcp_hdr, sum));
   if (flags & TH_ACK) {
     tp->flags &= ~(TF_ACKNOW | TF_DELACK);
     tp->t_delack = 0;
