@@ -240,7 +240,7 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
   // END EXERCISE
 }
 
-// ---- transmit with checksum offload ---------------------------------------------
+// ---- transmit with checksum and segmentation offload ----------------------------
 //
 // A TCP or UDP frame whose checksum the stack left partial (pbuf
 // csumpartial: the pseudo-header sum in the checksum field) goes out as a
@@ -250,6 +250,14 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
 // when the offsets change: for a stream of TCP segments with the same
 // options, once. The IPv4 header's own checksum stays in software: it is
 // 20 bytes, and IXSM would overwrite a correct one (QEMU sums the field in).
+//
+// A TCP segment longer than the MSS (pbuf tsomss) is cut by the card
+// (3.5, TCP segmentation): the context says TSE, the header length, the
+// MSS and the payload's length; the card sends the headers again in front
+// of each MSS of payload, with the IPv4 length and identification, the TCP
+// sequence number and both checksums made right for each piece, and FIN
+// and PSH only on the last. The IPv4 header sum is then the card's too
+// (IXSM, over a zero field). Its context differs every time (the length).
 
 // The context for pb's partial checksum, offsets from the frame's first
 // byte; -1 if pb is not an IPv4 frame laid out as the stack builds them
@@ -263,6 +271,10 @@ csumctx(struct pbuf *pb, struct e1000_ctx_desc *c)
       th < pb->rp + ETH_HLEN + 20 || th - pb->rp + pb->csumoff + 2 > MIN(len, 256))
     return -1;
   uint css = th - pb->rp;
+  uint thlen = (th[12] >> 4) * 4;
+  if (pb->tsomss && (pb->rp[ETH_HLEN + 9] != IPPROTO_TCP || thlen < 20 ||
+                     css + thlen > MIN(len, 255) || pb->tsomss < 64))
+    return -1;
   memset(c, 0, sizeof *c);
   c->ipcss = ETH_HLEN;
   c->ipcso = ETH_HLEN + 10;
@@ -272,6 +284,11 @@ csumctx(struct pbuf *pb, struct e1000_ctx_desc *c)
   c->tucse = 0;   // to the end of the frame
   c->cmdlen = E1000_TXD_XCMD_DEXT | E1000_TXD_XCMD_RS | E1000_TXD_TUCMD_IP |
               (pb->rp[ETH_HLEN + 9] == IPPROTO_TCP ? E1000_TXD_TUCMD_TCP : 0);
+  if (pb->tsomss) {
+    c->hdrlen = css + thlen;
+    c->mss = pb->tsomss;
+    c->cmdlen |= E1000_TXD_XCMD_TSE | ((len - c->hdrlen) & E1000_TXD_LENMASK);
+  }
   return 0;
 }
 
@@ -319,14 +336,18 @@ e1000_xmitcsum(struct e1000 *e, struct pbuf *pb)
   volatile struct e1000_data_desc *d = (volatile struct e1000_data_desc *)&e->tx[i];
   d->addr = V2P(pb->rp);
   d->cmdlen = len | E1000_TXD_DTYP_D | E1000_TXD_XCMD_DEXT | E1000_TXD_DCMD_EOP |
-              E1000_TXD_DCMD_IFCS | E1000_TXD_XCMD_RS;
+              E1000_TXD_DCMD_IFCS | E1000_TXD_XCMD_RS | (pb->tsomss ? E1000_TXD_XCMD_TSE : 0);
   d->status = 0;
-  d->popts = E1000_TXD_POPTS_TXSM;
+  d->popts = E1000_TXD_POPTS_TXSM | (pb->tsomss ? E1000_TXD_POPTS_IXSM : 0);
   d->special = 0;
   e->txbuf[i] = pb;
   e->txnext = (i + 1) % E1000_NTX;
-  NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes, checksum by the card%s", e->dev.name, i,
-           len, ctx ? " (new context)" : "");
+  if (pb->tsomss)
+    NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes, cut by the card into segments of %d",
+             e->dev.name, i, len, pb->tsomss);
+  else
+    NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes, checksum by the card%s", e->dev.name, i,
+             len, ctx ? " (new context)" : "");
   mfence();   // the descriptors are in memory before the card hears of them
   wr(e, E1000_TDT, e->txnext);
   release(&e->txlock);
@@ -342,8 +363,13 @@ e1000_send(struct netdev *dev, struct pbuf *pb)
   struct e1000_ctx_desc c;
   uint len = pbuf_len(pb);
 
-  if (pb->csumpartial && len > 0 && len <= PBUF_SIZE && csumctx(pb, &c) == 0)
+  if (pb->csumpartial && len > 0 && len <= (pb->tsomss ? PBUF_BIGSIZE : PBUF_SIZE) &&
+      csumctx(pb, &c) == 0)
     return e1000_xmitcsum(dev->priv, pb);
+  if (pb->tsomss) {   // never built so: netdev_xmit checks NETDEV_TSO
+    pbuf_free(pb);
+    return -EINVAL;
+  }
   pbuf_csumfinish(pb);   // a layout the card cannot take: finish it here
   return e1000_xmit(dev, pb);
 }
@@ -538,7 +564,7 @@ e1000attach(struct pcidev *pci)
   e->dev.flags = IFF_BROADCAST | IFF_MULTICAST;
   e->dev.ops = &e1000_ops;
   e->dev.driver = "e1000";
-  e->dev.features = NETDEV_TXCSUM;
+  e->dev.features = NETDEV_TXCSUM | NETDEV_TSO;
   e->dev.priv = e;
   if (netdev_register(&e->dev, "eth") < 0)
     return -ENODEV;

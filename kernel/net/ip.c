@@ -346,12 +346,14 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
   }
   if (src == 0)
     src = dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr;   // to ourselves: from ourselves
-  ushort id = __sync_fetch_and_add(&nextid, 1);
+  // A segment the card cuts takes one identification per piece (the card
+  // adds the piece's number): len / tsomss + 1 is at least as many.
+  ushort id = __sync_fetch_and_add(&nextid, pb->tsomss ? len / pb->tsomss + 1 : 1);
   COUNT(tx);
   if (NETTRACE_ON && NETTRACE_TAG(pb, nettrace_ipclass(proto)))
     nettrace_log("ip_output: proto %d to %d.%d.%d.%d via %s, %d bytes", proto, NT_IP4(dst),
                  dev->name, len + IP_HLEN);
-  if (len + IP_HLEN > dev->mtu) {
+  if (len + IP_HLEN > dev->mtu && !pb->tsomss) {
     pbuf_csumfinish(pb);   // no card sums across fragments
     return fragment(dev, nexthop, pb, id, ttl, proto, src, dst);
   }
@@ -362,6 +364,8 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
     return -ENOBUFS;
   }
   fillhdr(ih, len + IP_HLEN, id, 0, ttl, proto, src, dst);
+  if (pb->tsomss)
+    ih->sum = 0;   // each piece's length differs: the card sums each header
   return arp_output(dev, nexthop, pb);
 }
 

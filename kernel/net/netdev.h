@@ -16,6 +16,7 @@ struct netdev;
 // netdev.features. Without NETDEV_TXCSUM, netdev_xmit finishes a frame's
 // partial transport checksum in software before the driver sees it.
 #define NETDEV_TXCSUM 0x1   // finishes TCP/UDP checksums (pbuf csumpartial)
+#define NETDEV_TSO    0x2   // cuts large TCP segments (pbuf tsomss); only with TXCSUM
 
 #define NETRX_BUDGET 64   // most frames one poll takes before other processes get a turn
 

@@ -62,6 +62,7 @@ reset(struct pbuf *pb, uint headroom)
   pb->pkttype = 0;
   pb->traced = 0;
   pb->csumpartial = 0;
+  pb->tsomss = 0;
 }
 
 // The first buffer of a free list, taken off it; 0 if the list is empty,
@@ -199,6 +200,7 @@ pbuf_copy(struct pbuf *pb)
   c->csumpartial = pb->csumpartial;
   c->csumstart = pb->csumstart;
   c->csumoff = pb->csumoff;
+  c->tsomss = pb->tsomss;
   return c;
 }
 

@@ -47,6 +47,11 @@ struct pbuf {
   ushort csumstart;
   uchar csumoff;
   uchar csumpartial;        // 1: the above is to be done
+  // Output: a TCP segment longer than the MSS, for a card with NETDEV_TSO
+  // to cut into segments of tsomss payload bytes each (0: not one). Its
+  // checksum field then holds the pseudo-header sum without the length,
+  // which the card adds per segment.
+  ushort tsomss;
 };
 
 // A FIFO of pbufs with a bound; drops beyond it are the caller's to count.

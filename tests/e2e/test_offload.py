@@ -141,6 +141,29 @@ def test_the_e1000_leaves_the_sums_to_the_card_and_the_ne2k_does_not(lab):
         assert "checksum by the card" not in trace or guest == "a", trace
 
 
+def test_the_e1000_cuts_large_tcp_sends_itself(lab):
+    """With segmentation offload the stack hands the e1000 several segments'
+    worth at once (the trace says so); what reaches Linux is intact."""
+    vm = lab.guest("a")
+    server = started(lab, SINK_SERVER, PEER_IP, "9110")
+    vm.run("nettrace on tcp")
+    vm.run("nettrace show")
+    out = vm.run(f"tcpblast {PEER_IP} 9110 30000", timeout=60)
+    trace = vm.run("nettrace show")
+    vm.run("nettrace off")
+    assert "tcpblast: sent 30000 bytes" in out, out
+    assert server.stdout is not None
+    assert server.stdout.readline().split() == ["got", "30000", pattern_digest(30000)]
+    cuts = re.findall(r"e1000_xmit: eth0 slot \d+, (\d+) bytes, cut by the card into segments "
+                      r"of 1460$", trace, re.M)
+    tcp = re.findall(r"tcp_output: port \d+ \[F?\.\] seq \d+ ack \d+, (\d+) bytes, the card "
+                     r"cuts (\d+) segments$", trace, re.M)
+    assert cuts and len(cuts) == len(tcp), trace[-3000:]
+    for frame_len, (payload, nsegs) in zip(cuts, tcp, strict=True):
+        assert int(frame_len) == 14 + 20 + 20 + int(payload)
+        assert int(nsegs) == -(-int(payload) // 1460) >= 2
+
+
 def guest_frames(path: Path) -> list[Ether]:
     return [p for p in rdpcap(str(path))
             if IP in p and p[IP].src in GUESTS.values() and (TCP in p or UDP in p)]
@@ -177,3 +200,8 @@ def test_every_segment_and_datagram_from_the_guests_has_a_correct_checksum(lab):
     wrong = [p.summary() for p in frames
              if p[TCP if TCP in p else UDP].chksum != scapy_sum(p, TCP if TCP in p else UDP)]
     assert len(frames) == len(rows) and wrong == [], wrong[:5]
+    # However much the stack handed the e1000 at once, the wire carries
+    # Ethernet frames: no TCP segment longer than the MSS.
+    longest = max(len(p[TCP].payload) for p in frames if TCP in p and p[IP].src == GUESTS["a"])
+    assert longest == 1460
+    assert max(len(p) for p in frames) <= 1514
