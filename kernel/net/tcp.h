@@ -185,6 +185,7 @@ extern struct spinlock tcplock;
 extern struct tcpcb tcbs[NTCB];
 extern struct tcpcb *tcbend;   // one past the last block in use: scans stop there
 extern uint tcp_msl;
+extern int tcp_tso;            // net.ipv4.tcp_tso: use segmentation offload where a card has it
 #define TCPCOUNT(f) (tcpstat.f++)   // always under tcplock
 
 // tcp_input.c

@@ -262,7 +262,7 @@ segmax(struct tcpcb *tp)
 {
   uint nexthop;
   struct netdev *dev = ip_route(tp->raddr, &nexthop);
-  if (dev == 0 || !(dev->features & NETDEV_TSO) || pbuf_bigfree() <= PBUF_BIGQUEUELOW ||
+  if (!tcp_tso || dev == 0 || !(dev->features & NETDEV_TSO) || pbuf_bigfree() <= PBUF_BIGQUEUELOW ||
       tp->mss > TCP_TSOMAX / 2)
     return tp->mss;
   return TCP_TSOMAX / tp->mss * tp->mss;

@@ -8,6 +8,7 @@
 
 #include "tests/host/fixture.h"
 #include "kernel/net/tcp.h"
+#include "kernel/net/sysctl.h"
 
 
 static uchar frame[PBUF_BIGSIZE];
@@ -371,6 +372,23 @@ test_without_tso_every_segment_is_at_most_an_mss(void)
   sock_close(c);
 }
 
+// net.ipv4.tcp_tso=0: the card still could, the stack does not ask it.
+static void
+test_the_sysctl_turns_segmentation_offload_off(void)
+{
+  struct hostnic *eth0 = boot_card(NETDEV_TXCSUM | NETDEV_TSO);
+  CHECK_EQ(sysctl_set("net.ipv4.tcp_tso", 0), 0);
+  struct socket *c = connected(eth0);
+  static uchar data[20000];
+  CHECK_EQ(sock_sendto(c, (uint)data, sizeof data, 0, 0), (int)sizeof data);
+  CHECK_EQ(host_nsent(eth0), 3);
+  while (host_nsent(eth0)) {
+    CHECK_EQ(host_sent_tsomss(eth0), 0);
+    CHECK_EQ(next_sent(eth0)->len, 14 + 20 + 20 + 1460);
+  }
+  sock_close(c);
+}
+
 static const struct test tests[] = {
   TEST(test_a_tcp_segment_leaves_the_pseudo_header_sum_to_a_txcsum_card),
   TEST(test_without_the_flag_the_stack_sums_tcp_itself),
@@ -381,6 +399,7 @@ static const struct test tests[] = {
   TEST(test_a_packet_socket_sees_the_finished_sum),
   TEST(test_a_tso_card_gets_whole_segments_in_one_frame_that_cut_right),
   TEST(test_without_tso_every_segment_is_at_most_an_mss),
+  TEST(test_the_sysctl_turns_segmentation_offload_off),
 };
 
 int

@@ -298,6 +298,20 @@ def test_quick_config_is_small_and_args_override(tmp_path):
         bench.config_from_args(parser.parse_args(["--nic-model", "pcnet"]))
 
 
+def test_only_picks_groups_of_steps():
+    parser = __import__("argparse").ArgumentParser()
+    bench.add_arguments(parser)
+    assert bench.config_from_args(parser.parse_args([])).only == ()
+    tcp = bench.config_from_args(parser.parse_args(["--only", "tcp"]))
+    assert tcp.only == ("tcp",)
+    assert [s for s in ("arp", "ping", "udp_rx", "udp_tx", "tcp_tx", "tcp_rx", "tcp_conn",
+                        "tcp_conn_out") if bench.step_wanted(s, tcp.only)] == \
+        ["tcp_tx", "tcp_rx", "tcp_conn", "tcp_conn_out"]
+    assert bench.step_wanted("udp_rx", ()) and bench.step_wanted("ping", ("ping", "udp"))
+    with pytest.raises(SystemExit):
+        bench.config_from_args(parser.parse_args(["--only", "sctp"]))
+
+
 def test_append_goes_on_xv6nets_command_line_only(tmp_path):
     parser = __import__("argparse").ArgumentParser()
     bench.add_arguments(parser)
