@@ -308,7 +308,15 @@ pbuf_csumfinish(struct pbuf *pb)
   pb->csumpartial = 0;
   if (th < pb->rp || th + pb->csumoff + 2 > pb->wp)
     return;   // not a layout the stack builds: leave it alone
-  ushort sum = wire_cksum(th, pb->wp - th);
+  uint len = pb->wp - th, acc = wire_sum(th, len, 0);
+  if (pb->tsomss) {
+    // A segment for the card to cut (a packet socket's copy of one): its
+    // seed leaves out the length, which the card would add per piece. Sum
+    // it as the one large segment it is.
+    uchar be[2] = { len >> 8, len };
+    acc = wire_sum(be, 2, acc);
+  }
+  ushort sum = wire_sumfinish(acc);
   if (sum == 0)
     sum = 0xFFFF;
   memmove(th + pb->csumoff, &sum, 2);
