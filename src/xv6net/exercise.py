@@ -131,6 +131,15 @@ def e2e(nodeid: str, points: int = 20) -> GradedTest:
 
 # ---- the side table: stubs, handouts, graders --------------------------------------
 
+# tests/host/test_offload.c's tests that open a TCP connection (a SYN in):
+# whatever breaks TCP's input breaks them.
+OFFLOAD_TCP = tuple("test_offload:" + t for t in (
+    "test_a_tcp_segment_leaves_the_pseudo_header_sum_to_a_txcsum_card",
+    "test_without_the_flag_the_stack_sums_tcp_itself",
+    "test_a_tso_card_gets_whole_segments_in_one_frame_that_cut_right",
+    "test_without_tso_every_segment_is_at_most_an_mss",
+    "test_the_sysctl_turns_segmentation_offload_off"))
+
 EXERCISES: dict[str, Exercise] = {e.name: e for e in (
     Exercise(
         name="e1000-tx",
@@ -261,6 +270,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
         ),
         # everything that sends IPv4 into the stack
         affects=("test_forward", "test_ip", "test_tcp", "test_trace", "test_udp",
+                 *OFFLOAD_TCP, "test_offload:test_loopback_finishes_the_sum_whatever_eth0_says",
                  "e2e:usertests:polludp", "e2e:ping-lo", "e2e:udp-lo", "e2e:tcp-lo",
                  "e2e:ping-gateway"),
     ),
@@ -316,6 +326,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
         affects=("test_udp:test_bad_user_pointers_fault_without_losing_the_pool",
                  "test_udp:test_poll_sees_a_datagram_and_is_woken_by_it",
                  "test_udp:test_msg_peek_leaves_the_datagram_queued",
+                 "test_offload:test_loopback_finishes_the_sum_whatever_eth0_says",
                  "e2e:usertests:polludp", "e2e:udp-lo"),
     ),
     Exercise(
@@ -365,7 +376,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             e2e("tests/e2e/test_ip_guests.py::test_tcp_between_guests[e1000]"),
         ),
         affects=("test_tcp",   # every TCP test opens a connection first
-                 "e2e:tcp-lo"),
+                 *OFFLOAD_TCP, "e2e:tcp-lo"),
     ),
     Exercise(
         name="tcp-rexmt",
