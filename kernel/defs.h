@@ -71,6 +71,12 @@ uint     kfreecount(void);
 // lapic.c
 extern volatile uint *lapic;
 void     lapiceoi(void);
+#ifdef LATMARK
+void     lapicmark(int);
+#define LATMARK_AT(n) lapicmark(n)
+#else
+#define LATMARK_AT(n) do { } while (0)
+#endif
 void     lapicinit(void);
 int      lapicid(void);
 void     microdelay(int us);

@@ -230,7 +230,9 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
   e->txnext = (i + 1) % E1000_NTX;
   NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes", dev->name, i, len);
   mfence();   // the descriptor is in memory before the card hears of it
+  LATMARK_AT(4);
   wr(e, E1000_TDT, e->txnext);
+  LATMARK_AT(5);
   release(&e->txlock);
   return 0;
   // END EXERCISE
@@ -354,6 +356,7 @@ static void
 e1000intr(void *arg)
 {
   struct e1000 *e = arg;
+  LATMARK_AT(1);
   uint icr = rd(e, E1000_ICR);
 
   if (icr == 0)

@@ -250,6 +250,7 @@ netrx_work(void)
   release(&rxsched.lock);
 
   int done = dev->ops->poll(dev, NETRX_BUDGET);
+  NET_LATMARK(6);
 
   acquire(&rxsched.lock);
   int again = done >= NETRX_BUDGET || dev->missed;
@@ -277,6 +278,7 @@ netrx(void *arg)
     release(&rxsched.lock);
     if (!net_intrson())   // holds no lock here: so interrupts must be on
       panic("netrx: running with interrupts off");
+    NET_LATMARK(2);
     if (netrx_work() == 2)
       net_yield();   // more to do: let others run first
   }
