@@ -26,7 +26,12 @@
 #define E1000_NTX 64    // transmit descriptors
 #define MAXCARDS  4
 #define E1000_RX_CAUSES (E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0)
-#define E1000_INTR_CAUSES (E1000_RX_CAUSES | E1000_ICR_LSC | E1000_ICR_TXDW)
+// No TXDW: finished transmit descriptors are reclaimed by the next
+// e1000_xmit and by each receive poll. An interrupt per sent frame would
+// cost an ICR read and an EOI (exits into the emulator), and its rising
+// edge re-arms QEMU's interrupt mitigation timer (at least 128 us), which
+// then holds back the interrupt of a frame that follows the reply.
+#define E1000_INTR_CAUSES (E1000_RX_CAUSES | E1000_ICR_LSC)
 
 _Static_assert(E1000_NRX * sizeof(struct e1000_rx_desc) % 128 == 0, "RDLEN unit");
 _Static_assert(E1000_NTX * sizeof(struct e1000_tx_desc) % 128 == 0, "TDLEN unit");
@@ -47,6 +52,7 @@ struct e1000 {
   uint txnext;                       // next free descriptor (our copy of TDT)
   uint txclean;                      // oldest descriptor not yet reclaimed
   uint lastmpc;                      // MPC when last read (see e1000intr)
+  uint rxmasked;                     // receive causes masked by e1000intr (IMC)
 };
 
 static struct e1000 cards[MAXCARDS];
@@ -203,6 +209,18 @@ txreclaim(struct e1000 *e)
   }
 }
 
+// Reclaim finished transmit buffers outside e1000_xmit (there is no TXDW
+// interrupt): memory reads only, no register access.
+static void
+reclaim(struct e1000 *e)
+{
+  if (e->txclean == e->txnext)
+    return;
+  acquire(&e->txlock);
+  txreclaim(e);
+  release(&e->txlock);
+}
+
 static int
 e1000_xmit(struct netdev *dev, struct pbuf *pb)
 {
@@ -327,17 +345,21 @@ e1000_poll(struct netdev *dev, int budget)
     NETSTAT_ADD(&e->dev, rx_nobuf, drops.nobuf);
 
   netdev_input_list(&e->dev, head);
+  reclaim(e);
   return ready;
 }
 
-// Unmask receive interrupts after a poll that emptied the ring. If frames
-// arrived meanwhile, their causes are pending in ICR and the line rises at
-// once.
+// Unmask receive interrupts after a poll that emptied the ring, if the
+// handler masked them. If frames arrived meanwhile, their causes are pending
+// in ICR and the line rises at once. The handler sets rxmasked before its
+// IMC write and then schedules the poll, so a mask set after this test
+// is always followed by another poll and another call here.
 static void
 e1000_irqenable(struct netdev *dev)
 {
   struct e1000 *e = dev->priv;
-  wr(e, E1000_IMS, E1000_RX_CAUSES);
+  if (xchg(&e->rxmasked, 0))
+    wr(e, E1000_IMS, E1000_RX_CAUSES);
 }
 
 static void
@@ -350,8 +372,13 @@ linkchange(struct e1000 *e)
 }
 
 // The line may be shared: ICR == 0 means the interrupt was not ours.
-// Receiving is left to the netrx thread: mask receive interrupts until it
-// has emptied the ring (see e1000_poll, e1000_irqenable).
+// Receiving is left to the netrx thread. Interrupt moderation that adapts:
+// a frame that finds netrx idle (a ping, an ARP request) leaves receive
+// interrupts unmasked, which saves an IMC write here and an IMS write after
+// the poll (register accesses, exits into the emulator); a frame that
+// finds netrx already scheduled (a burst, a flood) masks them until netrx
+// has emptied the ring (see e1000_poll, e1000_irqenable), so that a flood
+// costs no interrupt per frame.
 static void
 e1000intr(void *arg)
 {
@@ -375,16 +402,14 @@ e1000intr(void *arg)
     NETSTAT_ADD(&e->dev, rx_ringfull, 1);   // the card found no free descriptor
   if (icr & E1000_RX_CAUSES) {
     // EXERCISE(e1000-rx): on a receive interrupt, mask it and wake the receive thread
-    wr(e, E1000_IMC, E1000_RX_CAUSES);
+    if (e->dev.scheduled || (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0))) {
+      e->rxmasked = 1;
+      wr(e, E1000_IMC, E1000_RX_CAUSES);
+    }
     // Fewer than half the descriptors free, or frames already lost: the
     // receive thread must run now, not at the next tick.
     netdev_schedule(&e->dev, (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0)) != 0);
     // END EXERCISE
-  }
-  if (icr & E1000_ICR_TXDW) {
-    acquire(&e->txlock);
-    txreclaim(e);
-    release(&e->txlock);
   }
   if (icr & E1000_ICR_LSC)
     linkchange(e);
