@@ -210,7 +210,10 @@ txreclaim(struct e1000 *e)
 }
 
 // Reclaim finished transmit buffers outside e1000_xmit (there is no TXDW
-// interrupt): memory reads only, no register access.
+// interrupt): after each receive poll, and at every clock tick (so that the
+// last frame of a burst does not keep its buffer). Memory reads only, no
+// register access; txlock keeps interrupts off, so the tick cannot come in
+// while e1000_xmit holds it.
 static void
 reclaim(struct e1000 *e)
 {
@@ -219,6 +222,12 @@ reclaim(struct e1000 *e)
   acquire(&e->txlock);
   txreclaim(e);
   release(&e->txlock);
+}
+
+static void
+e1000_tick(struct netdev *dev)
+{
+  reclaim(dev->priv);
 }
 
 static int
@@ -421,6 +430,7 @@ static const struct netdev_ops e1000_ops = {
   .poll = e1000_poll,
   .irqenable = e1000_irqenable,
   .setflags = e1000_setflags,
+  .tick = e1000_tick,
 };
 
 int

@@ -321,9 +321,22 @@ net_stats(struct netstat_info *out)
   tcp_stats(out);
 }
 
+// Each interface's tick operation, if it has one.
+static void
+netdev_tick(void)
+{
+  int n = netdev_count();
+  for (int i = 0; i < n; i++) {
+    struct netdev *dev = netdev_byindex(i + 1);
+    if (dev && dev->ops->tick)
+      dev->ops->tick(dev);
+  }
+}
+
 void
 nettimer(uint now)
 {
+  netdev_tick();
   arp_timer(now);
   ip_timer(now);
   tcp_timer(now);

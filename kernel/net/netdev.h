@@ -25,6 +25,10 @@ struct netdev_ops {
   int (*poll)(struct netdev *dev, int budget);
   void (*irqenable)(struct netdev *dev);
   void (*setflags)(struct netdev *dev);   // flags changed (IFF_PROMISC); may be 0
+  // Housekeeping at every clock tick, from the timer interrupt (may be 0):
+  // the e1000 frees the buffers of frames the card has sent, having no
+  // transmit interrupt.
+  void (*tick)(struct netdev *dev);
 };
 
 struct netdev {
