@@ -67,6 +67,8 @@ void     kfree(char *p);
 void     kinit1(void *vstart, void *vend);
 void     kinit2(void *vstart, void *vend);
 uint     kfreecount(void);
+struct kprof_pages;
+int      kallocowners(struct kprof_pages *out, int max);
 
 // lapic.c
 extern volatile uint *lapic;

@@ -5,6 +5,10 @@
 // microseconds, and threading 32,000 pages onto the list took 0.17 s.
 // kinit1 runs before the full kernel page table exists and so covers only the
 // memory entrypgdir maps; kinit2 adds the rest.
+//
+// Each page in use also records who took it (the return address of the
+// kalloc call), so that a leak names its allocation site: kprof(KPROF_PAGES)
+// counts the pages in use by site, and sysfuzz shows what did not come back.
 
 #include "kernel/types.h"
 #include "kernel/defs.h"
@@ -12,6 +16,7 @@
 #include "kernel/memlayout.h"
 #include "kernel/mmu.h"
 #include "kernel/spinlock.h"
+#include "kernel/prof.h"
 
 extern char end[];   // first address after the kernel image (kernel.ld)
 
@@ -25,9 +30,13 @@ static struct {
   struct run *freelist;
   uint nfree;              // pages on freelist
   char *fresh, *limit;     // never-used pages
+  uint *owner;             // per physical page: who took it, 0 when free or unknown
+  uint nowner;             // entries in owner[]
 } kmem;
 
 static void freepage(char *v);
+static void ownersinit(void);
+static void setowner(char *v, uint pc);
 
 void
 kinit1(void *vstart, void *vend)
@@ -51,7 +60,31 @@ kinit2(void *vstart, void *vend)
     for (; p + PGSIZE <= (char *)vend; p += PGSIZE)
       freepage(p);
   }
+  ownersinit();
   kmem.use_lock = 1;
+}
+
+// The owner table, taken from the top of the never-used range: one word per
+// physical page up to memtop (128 KiB for 128 MiB).
+static void
+ownersinit(void)
+{
+  uint n = memtop / PGSIZE;
+  uint bytes = PGROUNDUP(n * sizeof(uint));
+  if ((uint)(kmem.limit - kmem.fresh) < bytes + PGSIZE)
+    return;
+  kmem.limit -= bytes;
+  kmem.owner = (uint *)kmem.limit;
+  memset(kmem.owner, 0, bytes);
+  kmem.nowner = n;
+}
+
+static void
+setowner(char *v, uint pc)
+{
+  uint i = V2P(v) / PGSIZE;
+  if (i < kmem.nowner)
+    kmem.owner[i] = pc;
 }
 
 // Give back the page at v, which kalloc returned.
@@ -72,6 +105,7 @@ freepage(char *v)
   if (kmem.use_lock)
     acquire(&kmem.lock);
   r = (struct run *)v;
+  setowner(v, 0);
   r->next = kmem.freelist;
   kmem.freelist = r;
   kmem.nfree++;
@@ -95,6 +129,8 @@ kalloc(void)
     r = (struct run *)kmem.fresh;
     kmem.fresh += PGSIZE;
   }
+  if (r)
+    setowner((char *)r, (uint)__builtin_return_address(0));
   if (kmem.use_lock)
     release(&kmem.lock);
   if (r)
@@ -119,6 +155,8 @@ kallocpages(int n)
   if (kmem.limit - kmem.fresh >= n * PGSIZE) {
     p = kmem.fresh;
     kmem.fresh += n * PGSIZE;
+    for (int i = 0; i < n; i++)
+      setowner(p + i * PGSIZE, (uint)__builtin_return_address(0));
   }
   if (kmem.use_lock)
     release(&kmem.lock);
@@ -131,4 +169,42 @@ uint
 kfreecount(void)
 {
   return kmem.nfree + (kmem.limit - kmem.fresh) / PGSIZE;
+}
+
+// Count the pages in use by allocation site into out[0..max), sorted by
+// site; returns how many sites there are, or -1 when there are more than
+// max. Pages taken before the table existed (boot's own) are not counted.
+int
+kallocowners(struct kprof_pages *out, int max)
+{
+  int n = 0;
+  if (kmem.use_lock)
+    acquire(&kmem.lock);
+  for (uint i = 0; i < kmem.nowner; i++) {
+    uint pc = kmem.owner[i];
+    if (pc == 0)
+      continue;
+    int lo = 0, hi = n;           // binary search among the sites seen so far
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      if (out[mid].pc < pc)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < n && out[lo].pc == pc) {
+      out[lo].pages++;
+    } else if (n < max) {
+      memmove(out + lo + 1, out + lo, (n - lo) * sizeof *out);
+      out[lo].pc = pc;
+      out[lo].pages = 1;
+      n++;
+    } else {
+      n = -1;
+      break;
+    }
+  }
+  if (kmem.use_lock)
+    release(&kmem.lock);
+  return n;
 }

@@ -19,6 +19,7 @@
 #include "kernel/socket.h"
 #include "kernel/sysinfo.h"
 #include "kernel/memlayout.h"
+#include "kernel/prof.h"
 #include "user/user.h"
 #include "user/net.h"
 #include "kernel/prof.h"
@@ -159,13 +160,22 @@ static const char *scratch[] = {
   SCRATCH "/d/d", SCRATCH "/d/a", SCRATCH "/a", SCRATCH "/b", SCRATCH "/d",
 };
 
-// A path to change: a scratch name, the root, or a bad one.
+// A path to change: a scratch name, the root, or a bad one. Bad means one
+// that cannot be read: a good pointer would name a file made of whatever
+// bytes are there (our text, or what the last call left in our page),
+// created outside the scratch set and never removed (a leak that is ours).
 static uint
 wpath(void)
 {
   switch (rnd() % 8) {
-  case 0:
-    return pointer(0);
+  case 0: {
+    uint p = pointer(0);
+    if (p == (uint)page + 4096 - 2)
+      memset(page + 4096 - 2, 'a', 2);   // no NUL before the unmapped page
+    else if (p == (uint)pointer || (p >= (uint)page && p < (uint)page + 4096))
+      p = 0;
+    return p;
+  }
   case 1:
     return (uint)"/";
   case 2:
@@ -532,6 +542,45 @@ same(const struct sysinfo *a, const struct sysinfo *b)
          a->bigpbuf_free == b->bigpbuf_free;
 }
 
+// The kernel's pages in use by allocation site (kprof KPROF_PAGES), so that
+// a leak names where its pages were taken.
+struct sites {
+  int n;
+  struct kprof_pages s[KPROF_MAXSITES];
+};
+
+static void
+sitesget(struct sites *t)
+{
+  t->n = kprof(KPROF_PAGES, (int)t->s, KPROF_MAXSITES);
+  if (t->n < 0)
+    t->n = 0;
+}
+
+static uint
+sitepages(const struct sites *t, uint pc)
+{
+  for (int i = 0; i < t->n; i++)
+    if (t->s[i].pc == pc)
+      return t->s[i].pages;
+  return 0;
+}
+
+// One line per site whose count changed: "pages held by kernel pc PC: A -> B".
+static void
+sitesdiff(const struct sites *a, const struct sites *b)
+{
+  for (int i = 0; i < a->n; i++)
+    if (sitepages(b, a->s[i].pc) != a->s[i].pages)
+      printf("sysfuzz: pages held by kernel pc 0x%x: %u -> %u\n", a->s[i].pc, a->s[i].pages,
+             sitepages(b, a->s[i].pc));
+  for (int i = 0; i < b->n; i++)
+    if (sitepages(a, b->s[i].pc) == 0)
+      printf("sysfuzz: pages held by kernel pc 0x%x: 0 -> %u\n", b->s[i].pc, b->s[i].pages);
+}
+
+static struct sites sitesbefore, sitesafter;
+
 static void
 show(const char *what, const struct sysinfo *s)
 {
@@ -626,6 +675,7 @@ main(int argc, char **argv)
   }
   cleanscratch();
   sysinfo(&before);
+  sitesget(&sitesbefore);
   int children = 0, done = 0;
   while (done < total) {
     int n = total - done < perchild ? total - done : perchild;
@@ -648,10 +698,15 @@ main(int argc, char **argv)
   show("before", &before);
   show("after", &after);
   if (!same(&before, &after)) {
+    sitesget(&sitesafter);
+    sitesdiff(&sitesbefore, &sitesafter);
     printf("sysfuzz: FAILED: resources not returned (seed %u)\n", seed);
     exit(1);
   }
-  rmdir(SCRATCH);
+  if (rmdir(SCRATCH) < 0) {   // a name made outside the scratch set would be a leak of ours
+    printf("sysfuzz: FAILED: cannot remove %s: %s\n", SCRATCH, strerror(errno));
+    exit(1);
+  }
   printf("sysfuzz: no leaks\n");
   exit(0);
 }

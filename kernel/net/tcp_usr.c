@@ -715,27 +715,24 @@ tcp_close(struct socket *s)
   case TCPS_SYN_SENT:
     tcp_free(tp);
     break;
-  case TCPS_SYN_RCVD:
-  case TCPS_ESTABLISHED:
-  case TCPS_CLOSE_WAIT:
-    // Unread data, or SO_LINGER 0: reset (RFC 2525 2.17, as Linux does).
+  case TCPS_TIME_WAIT:
+    tcpbuf_free(&tp->rcv);   // nobody will read it; the block only answers a FIN now
+    if (tp->flags & TF_LINGER0)
+      tcp_drop(tp, 0);
+    break;
+  default:
+    // Unread data, or SO_LINGER 0: reset (RFC 2525 2.17, as Linux does),
+    // in every state, so that no orphan keeps pages of bytes nobody reads.
     if ((tp->flags & TF_LINGER0) || tp->rcv.len > 0) {
       tcp_drop(tp, 0);
       break;
     }
-    sendfin(tp);
-    break;
-  case TCPS_FIN_WAIT_2:
-    if (tp->flags & TF_LINGER0) {
-      tcp_drop(tp, 0);
-      break;
-    }
-    tp->t_2msl = tcp_deadline(TCP_FINTIMEOUT);
-    break;
-  default:   // FIN_WAIT_1, CLOSING, LAST_ACK, TIME_WAIT: finishing on its own
-    if (tp->flags & TF_LINGER0)
-      tcp_drop(tp, 0);
-    break;
+    if (tp->state == TCPS_FIN_WAIT_2)
+      tp->t_2msl = tcp_deadline(TCP_FINTIMEOUT);
+    else if (tp->state == TCPS_SYN_RCVD || tp->state == TCPS_ESTABLISHED ||
+             tp->state == TCPS_CLOSE_WAIT)
+      sendfin(tp);
+    break;   // FIN_WAIT_1, CLOSING, LAST_ACK: finishing on their own
   }
   release(&tcplock);
   acquire(&s->lock);

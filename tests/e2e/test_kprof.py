@@ -39,3 +39,33 @@ def test_kprof_refuses_bad_requests(guest):
     assert guest.run("kprof stop").startswith("kprof: stopped")
     assert "usage" in guest.run("kprof frobnicate")
     assert guest.run("echo alive") == "alive\n"
+
+
+def _pages(text: str) -> dict[int, int]:
+    """`kprof pages` as {site pc: pages}."""
+    sites = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1].startswith("0x"):
+            sites[int(fields[1], 16)] = int(fields[0])
+    return sites
+
+
+def test_kprof_pages_counts_pages_by_allocation_site(guest):
+    symbols = prof.Symbols.from_elf(KERNEL)
+    out = guest.run("kprof pages")
+    before = _pages(out)
+    total = sum(before.values())
+    assert out.rstrip().endswith(f"kprof: {total} pages in use from {len(before)} sites"), out
+    largest = max(before, key=before.get)
+    assert symbols.name(largest) == "pbufinit", out  # the buffer pool, made at boot
+    # A file: one ramfs data page, then gone again.
+    guest.run("echo hello > /tmp/c")
+    assert guest.run("cat /tmp/c") == "hello\n"
+    during = _pages(guest.run("kprof pages"))
+    grown = {pc: n - before.get(pc, 0) for pc, n in during.items() if n != before.get(pc, 0)}
+    ramfs = [pc for pc in grown if symbols.name(pc).startswith(("pageat", "ramfs", "pagealloc"))]
+    assert [grown[pc] for pc in ramfs] == [1], (grown, [symbols.name(pc) for pc in grown])
+    guest.run("rm /tmp/c")
+    after = _pages(guest.run("kprof pages"))
+    assert after.get(ramfs[0], 0) == before.get(ramfs[0], 0)

@@ -51,6 +51,7 @@ void host_sent_clear(struct hostnic *nic);
 // ---- the pool ----
 // Both pools are back at their size at boot.
 int  host_pool_full(void);
+int  host_pages_inuse(void);   // pages kalloc'd by the stack and not freed
 
 // ---- building frames (all fields network order where they are addresses) ----
 uint host_ip(int a, int b, int c, int d);

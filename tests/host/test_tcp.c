@@ -919,6 +919,34 @@ test_close_with_linger_zero_and_with_unread_data_resets(void)
   CHECK_EQ(ntcb(), 0);
 }
 
+// After shutdown(SHUT_WR), data that arrives and is never read: close()
+// resets at once in FIN_WAIT_1 and FIN_WAIT_2 too (as Linux does), instead
+// of an orphan holding the unread bytes' pages until its FIN_WAIT_2 limit.
+static void
+test_close_after_shutdown_with_unread_data_resets_and_frees(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  int before = host_pages_inuse();
+  for (int acked = 0; acked < 2; acked++) {
+    struct socket *c = passive_open(eth0, ls);
+    CHECK_EQ(sock_shutdown(c, SHUT_WR), 0);
+    CHECK_EQ(sent(eth0).flags, TH_FIN | TH_ACK);
+    if (acked)
+      inseg(eth0, PISS + 1, ISS + 2, TH_ACK, 8192, 0, 0);   // FIN_WAIT_2
+    CHECK_EQ(state_of(c), acked ? TCPS_FIN_WAIT_2 : TCPS_FIN_WAIT_1);
+    inseg(eth0, PISS + 1, ISS + 1 + acked, TH_ACK, 8192, "unread", 6);
+    host_sent_clear(eth0);
+    CHECK(host_pages_inuse() > before);                      // the bytes hold a page
+    sock_close(c);
+    struct tseg r = sent(eth0);
+    CHECK_EQ(r.flags, TH_RST | TH_ACK);
+    CHECK_EQ(ntcb(), 1);                                    // the listener alone
+    CHECK_EQ(host_pages_inuse(), before);
+  }
+  sock_close(ls);
+}
+
 static void
 test_malformed_options_are_dropped_not_looped(void)
 {
@@ -1307,6 +1335,7 @@ static const struct test tests[] = {
   TEST(test_our_window_closes_when_full_and_reading_reopens_it),
   TEST(test_a_syn_flood_turns_over_the_backlog_and_leaves_room),
   TEST(test_close_with_linger_zero_and_with_unread_data_resets),
+  TEST(test_close_after_shutdown_with_unread_data_resets_and_frees),
   TEST(test_malformed_options_are_dropped_not_looped),
   TEST(test_bad_user_pointers_fault),
   TEST(test_keepalive_probes_an_idle_peer_then_gives_up),
