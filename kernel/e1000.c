@@ -52,7 +52,6 @@ struct e1000 {
   uint txnext;                       // next free descriptor (our copy of TDT)
   uint txclean;                      // oldest descriptor not yet reclaimed
   uint lastmpc;                      // MPC when last read (see e1000intr)
-  uint rxmasked;                     // receive causes masked by e1000intr (IMC)
 };
 
 static struct e1000 cards[MAXCARDS];
@@ -358,17 +357,14 @@ e1000_poll(struct netdev *dev, int budget)
   return ready;
 }
 
-// Unmask receive interrupts after a poll that emptied the ring, if the
-// handler masked them. If frames arrived meanwhile, their causes are pending
-// in ICR and the line rises at once. The handler sets rxmasked before its
-// IMC write and then schedules the poll, so a mask set after this test
-// is always followed by another poll and another call here.
+// Unmask receive interrupts after a poll that emptied the ring. If frames
+// arrived meanwhile, their causes are pending in ICR and the line rises at
+// once.
 static void
 e1000_irqenable(struct netdev *dev)
 {
   struct e1000 *e = dev->priv;
-  if (xchg(&e->rxmasked, 0))
-    wr(e, E1000_IMS, E1000_RX_CAUSES);
+  wr(e, E1000_IMS, E1000_RX_CAUSES);
 }
 
 static void
@@ -381,13 +377,11 @@ linkchange(struct e1000 *e)
 }
 
 // The line may be shared: ICR == 0 means the interrupt was not ours.
-// Receiving is left to the netrx thread. Interrupt moderation that adapts:
-// a frame that finds netrx idle (a ping, an ARP request) leaves receive
-// interrupts unmasked, which saves an IMC write here and an IMS write after
-// the poll (register accesses, exits into the emulator); a frame that
-// finds netrx already scheduled (a burst, a flood) masks them until netrx
-// has emptied the ring (see e1000_poll, e1000_irqenable), so that a flood
-// costs no interrupt per frame.
+// Receiving is left to the netrx thread: mask receive interrupts until it
+// has emptied the ring (see e1000_poll, e1000_irqenable). (Leaving them
+// unmasked for a frame that finds netrx idle saves two register writes per
+// lone frame, but showed no gain in the ping's breakdown and more socket
+// queue drops at 5k datagrams/s in 3 of 4 runs: docs/bench.md, "Latency".)
 static void
 e1000intr(void *arg)
 {
@@ -411,10 +405,7 @@ e1000intr(void *arg)
     NETSTAT_ADD(&e->dev, rx_ringfull, 1);   // the card found no free descriptor
   if (icr & E1000_RX_CAUSES) {
     // EXERCISE(e1000-rx): on a receive interrupt, mask it and wake the receive thread
-    if (e->dev.scheduled || (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0))) {
-      e->rxmasked = 1;
-      wr(e, E1000_IMC, E1000_RX_CAUSES);
-    }
+    wr(e, E1000_IMC, E1000_RX_CAUSES);
     // Fewer than half the descriptors free, or frames already lost: the
     // receive thread must run now, not at the next tick.
     netdev_schedule(&e->dev, (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0)) != 0);
