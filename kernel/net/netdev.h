@@ -61,6 +61,7 @@ void           netdev_info(struct netdev *dev, struct netif_info *out);
 void           netinit(void);
 void           netstart(void);           // the receive thread
 int            netrx_work(void);         // poll one waiting device (the thread, or host tests)
+void           netrx_idle(void);         // the same, from an interrupt that woke an idle CPU
 void           netconfig(void);          // addresses from the kernel command line (ip=)
 void           nettimer(uint now);       // every tick, from the timer interrupt
 // Ticks from now until nettimer next has work, at least 1; NETTIMER_IDLE if
