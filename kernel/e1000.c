@@ -52,6 +52,8 @@ struct e1000 {
   uint txnext;                       // next free descriptor (our copy of TDT)
   uint txclean;                      // oldest descriptor not yet reclaimed
   uint lastmpc;                      // MPC when last read (see e1000intr)
+  struct e1000_ctx_desc ctx;         // the checksum context the card holds
+  int ctxloaded;                     //   (0: none yet)
 };
 
 static struct e1000 cards[MAXCARDS];
@@ -197,12 +199,14 @@ rxinit(struct e1000 *e)
 
 // ---- transmit --------------------------------------------------------------
 
-// Free the buffers of descriptors the card has finished. txlock held.
+// Free the buffers of descriptors the card has finished (a context
+// descriptor has none). txlock held.
 static void
 txreclaim(struct e1000 *e)
 {
   while (e->txclean != e->txnext && (e->tx[e->txclean].status & E1000_TXD_STAT_DD)) {
-    pbuf_free(e->txbuf[e->txclean]);
+    if (e->txbuf[e->txclean])
+      pbuf_free(e->txbuf[e->txclean]);
     e->txbuf[e->txclean] = 0;
     e->txclean = (e->txclean + 1) % E1000_NTX;
   }
@@ -262,6 +266,140 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
   release(&e->txlock);
   return 0;
   // END EXERCISE
+}
+
+// ---- transmit with checksum and segmentation offload ----------------------------
+//
+// A TCP or UDP frame whose checksum the stack left partial (pbuf
+// csumpartial: the pseudo-header sum in the checksum field) goes out as a
+// data descriptor asking the card to finish it (POPTS.TXSM), behind a
+// context descriptor that says where the sum starts and where it goes
+// (3.3.5-3.3.7). The card keeps the last context, so one is written only
+// when the offsets change: for a stream of TCP segments with the same
+// options, once. The IPv4 header's own checksum stays in software: it is
+// 20 bytes, and IXSM would overwrite a correct one (QEMU sums the field in).
+//
+// A TCP segment longer than the MSS (pbuf tsomss) is cut by the card
+// (3.5, TCP segmentation): the context says TSE, the header length, the
+// MSS and the payload's length; the card sends the headers again in front
+// of each MSS of payload, with the IPv4 length and identification, the TCP
+// sequence number and both checksums made right for each piece, and FIN
+// and PSH only on the last. The IPv4 header sum is then the card's too
+// (IXSM, over a zero field). Its context differs every time (the length).
+
+// The context for pb's partial checksum, offsets from the frame's first
+// byte; -1 if pb is not an IPv4 frame laid out as the stack builds them
+// (the checksum is then finished in software).
+static int
+csumctx(struct pbuf *pb, struct e1000_ctx_desc *c)
+{
+  uchar *th = pb->base + pb->csumstart;
+  uint len = pbuf_len(pb);
+  if (len < ETH_HLEN + 20 || pb->rp[12] != 0x08 || pb->rp[13] != 0x00 ||
+      th < pb->rp + ETH_HLEN + 20 || th - pb->rp + pb->csumoff + 2 > MIN(len, 256))
+    return -1;
+  uint css = th - pb->rp;
+  uint thlen = (th[12] >> 4) * 4;
+  if (pb->tsomss && (pb->rp[ETH_HLEN + 9] != IPPROTO_TCP || thlen < 20 ||
+                     css + thlen > MIN(len, 255) || pb->tsomss < 64))
+    return -1;
+  memset(c, 0, sizeof *c);
+  c->ipcss = ETH_HLEN;
+  c->ipcso = ETH_HLEN + 10;
+  c->ipcse = css - 1;
+  c->tucss = css;
+  c->tucso = css + pb->csumoff;
+  c->tucse = 0;   // to the end of the frame
+  c->cmdlen = E1000_TXD_XCMD_DEXT | E1000_TXD_XCMD_RS | E1000_TXD_TUCMD_IP |
+              (pb->rp[ETH_HLEN + 9] == IPPROTO_TCP ? E1000_TXD_TUCMD_TCP : 0);
+  if (pb->tsomss) {
+    c->hdrlen = css + thlen;
+    c->mss = pb->tsomss;
+    c->cmdlen |= E1000_TXD_XCMD_TSE | ((len - c->hdrlen) & E1000_TXD_LENMASK);
+  }
+  return 0;
+}
+
+// Descriptors free for new work; one always stays unused (TDT == TDH means
+// an empty ring). txlock held.
+static uint
+txfree(struct e1000 *e)
+{
+  return (e->txclean + E1000_NTX - e->txnext - 1) % E1000_NTX;
+}
+
+// Put c in the next slot unless the card holds it already; returns the
+// slots used (0 or 1). txlock held, room checked.
+static int
+putctx(struct e1000 *e, const struct e1000_ctx_desc *c)
+{
+  if (e->ctxloaded && memcmp(&e->ctx, c, sizeof *c) == 0)
+    return 0;
+  uint i = e->txnext;
+  volatile struct e1000_ctx_desc *d = (volatile struct e1000_ctx_desc *)&e->tx[i];
+  *d = *c;   // RS in cmdlen: the card sets DD, so txreclaim walks past it
+  e->txbuf[i] = 0;
+  e->txnext = (i + 1) % E1000_NTX;
+  e->ctx = *c;
+  e->ctxloaded = 1;
+  return 1;
+}
+
+static int
+e1000_xmitcsum(struct e1000 *e, struct pbuf *pb)
+{
+  struct e1000_ctx_desc c;
+  uint len = pbuf_len(pb);
+
+  acquire(&e->txlock);
+  txreclaim(e);
+  if (txfree(e) < 2) {   // a context and the data, at most
+    release(&e->txlock);
+    pbuf_free(pb);
+    return -ENOBUFS;
+  }
+  csumctx(pb, &c);
+  int ctx = putctx(e, &c);
+  uint i = e->txnext;
+  volatile struct e1000_data_desc *d = (volatile struct e1000_data_desc *)&e->tx[i];
+  d->addr = V2P(pb->rp);
+  d->cmdlen = len | E1000_TXD_DTYP_D | E1000_TXD_XCMD_DEXT | E1000_TXD_DCMD_EOP |
+              E1000_TXD_DCMD_IFCS | E1000_TXD_XCMD_RS | (pb->tsomss ? E1000_TXD_XCMD_TSE : 0);
+  d->status = 0;
+  d->popts = E1000_TXD_POPTS_TXSM | (pb->tsomss ? E1000_TXD_POPTS_IXSM : 0);
+  d->special = 0;
+  e->txbuf[i] = pb;
+  e->txnext = (i + 1) % E1000_NTX;
+  if (pb->tsomss)
+    NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes, cut by the card into segments of %d",
+             e->dev.name, i, len, pb->tsomss);
+  else
+    NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes, checksum by the card%s", e->dev.name, i,
+             len, ctx ? " (new context)" : "");
+  mfence();   // the descriptors are in memory before the card hears of them
+  wr(e, E1000_TDT, e->txnext);
+  release(&e->txlock);
+  return 0;
+}
+
+// What the stack hands the card: frames with a partial checksum to the
+// offload path, the rest (ARP, ICMP, forwarded and raw frames) to the
+// legacy descriptor of e1000_xmit.
+static int
+e1000_send(struct netdev *dev, struct pbuf *pb)
+{
+  struct e1000_ctx_desc c;
+  uint len = pbuf_len(pb);
+
+  if (pb->csumpartial && len > 0 && len <= (pb->tsomss ? PBUF_BIGSIZE : PBUF_SIZE) &&
+      csumctx(pb, &c) == 0)
+    return e1000_xmitcsum(dev->priv, pb);
+  if (pb->tsomss) {   // never built so: netdev_xmit checks NETDEV_TSO
+    pbuf_free(pb);
+    return -EINVAL;
+  }
+  pbuf_csumfinish(pb);   // a layout the card cannot take: finish it here
+  return e1000_xmit(dev, pb);
 }
 
 // ---- receive ---------------------------------------------------------------
@@ -417,7 +555,7 @@ e1000intr(void *arg)
 
 static const struct netdev_ops e1000_ops = {
   .open = 0,
-  .xmit = e1000_xmit,
+  .xmit = e1000_send,
   .poll = e1000_poll,
   .irqenable = e1000_irqenable,
   .setflags = e1000_setflags,
@@ -455,6 +593,7 @@ e1000attach(struct pcidev *pci)
   e->dev.flags = IFF_BROADCAST | IFF_MULTICAST;
   e->dev.ops = &e1000_ops;
   e->dev.driver = "e1000";
+  e->dev.features = NETDEV_TXCSUM | NETDEV_TSO;
   e->dev.priv = e;
   if (netdev_register(&e->dev, "eth") < 0)
     return -ENODEV;

@@ -111,4 +111,42 @@ struct e1000_tx_desc {
 #define E1000_TXD_CMD_RS   (1u << 3)    // report status (sets DD, raises TXDW)
 #define E1000_TXD_STAT_DD  (1u << 0)
 
+// TCP/IP context descriptor (3.3.6): where the checksums of the frames that
+// follow go, and how to cut them for segmentation. It sends nothing; the
+// card keeps it until the next one. Offsets are from the frame's first
+// byte; a checksum covers its start (CSS) to its end (CSE, inclusive; 0:
+// the end of the frame) and is stored at CSO.
+struct e1000_ctx_desc {
+  uint8  ipcss, ipcso;      // IPv4 header checksum: start, where it goes
+  uint16 ipcse;
+  uint8  tucss, tucso;      // TCP/UDP checksum: start, where it goes
+  uint16 tucse;
+  uint32 cmdlen;            // PAYLEN (bits 0-19, segmentation only), DTYP 0, TUCMD
+  uint8  status;
+  uint8  hdrlen;            // segmentation: headers repeated in every segment
+  uint16 mss;               // segmentation: payload bytes per segment
+} __attribute__((packed));
+
+// TCP/IP data descriptor (3.3.7): a buffer of a frame that a context
+// descriptor describes.
+struct e1000_data_desc {
+  uint64 addr;
+  uint32 cmdlen;            // DTALEN (bits 0-19), DTYP (20-23), DCMD (24-31)
+  uint8  status;            // DD as in the legacy format
+  uint8  popts;             // which checksums to insert
+  uint16 special;
+} __attribute__((packed));
+
+#define E1000_TXD_LENMASK   0xFFFFFu
+#define E1000_TXD_DTYP_D    (1u << 20)   // data descriptor (context: DTYP 0)
+#define E1000_TXD_DCMD_EOP  (1u << 24)   // data: end of packet
+#define E1000_TXD_DCMD_IFCS (1u << 25)   // data: insert FCS
+#define E1000_TXD_TUCMD_TCP (1u << 24)   // context: TCP (UDP if clear)
+#define E1000_TXD_TUCMD_IP  (1u << 25)   // context: IPv4 (IPv6 if clear)
+#define E1000_TXD_XCMD_TSE  (1u << 26)   // both: TCP segmentation
+#define E1000_TXD_XCMD_RS   (1u << 27)   // both: report status (DD)
+#define E1000_TXD_XCMD_DEXT (1u << 29)   // both: extended (not legacy) format
+#define E1000_TXD_POPTS_IXSM 0x01        // insert the IPv4 header checksum
+#define E1000_TXD_POPTS_TXSM 0x02        // insert the TCP/UDP checksum
+
 #endif

@@ -15,5 +15,8 @@ typedef uint pte_t;
 #ifndef NULL
 #define NULL ((void *)0)
 #endif
+#ifndef offsetof
+#define offsetof(type, member) __builtin_offsetof(type, member)
+#endif
 
 #endif

@@ -18,15 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static char buf[16 * 251 * 8];   // a whole number of pattern periods
+#include "common.h"
 
-static uint64_t
-usecs(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+static char buf[16 * 251 * 8];   // a whole number of pattern periods
 
 static int
 writeall(int fd, const char *p, size_t n)

@@ -16,15 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SIZE 16
+#include "common.h"
 
-static uint64_t
-usecs(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#define SIZE 16
 
 // One connection; 0 if the bytes came back whole and the server closed.
 static int

@@ -17,15 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static char buf[32768];   // as xv6net's sink reads
+#include "common.h"
 
-static uint64_t
-usecs(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+static char buf[32768];   // as xv6net's sink reads
 
 int
 main(int argc, char **argv)

@@ -17,17 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAXSIZE 1472
 
 static unsigned char buf[MAXSIZE];
-
-static uint64_t
-usecs(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 usage(void)

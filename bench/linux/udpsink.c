@@ -18,15 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static char buf[2048];
+#include "common.h"
 
-static uint64_t
-usecs(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+static char buf[2048];
 
 static void
 setrcvtimeo(int fd, int ms)

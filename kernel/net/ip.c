@@ -346,13 +346,17 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
   }
   if (src == 0)
     src = dev->type == ARPHRD_LOOPBACK ? dst : dev->ipaddr;   // to ourselves: from ourselves
-  ushort id = __sync_fetch_and_add(&nextid, 1);
+  // A segment the card cuts takes one identification per piece (the card
+  // adds the piece's number): len / tsomss + 1 is at least as many.
+  ushort id = __sync_fetch_and_add(&nextid, pb->tsomss ? len / pb->tsomss + 1 : 1);
   COUNT(tx);
   if (NETTRACE_ON && NETTRACE_TAG(pb, nettrace_ipclass(proto)))
     nettrace_log("ip_output: proto %d to %d.%d.%d.%d via %s, %d bytes", proto, NT_IP4(dst),
                  dev->name, len + IP_HLEN);
-  if (len + IP_HLEN > dev->mtu)
+  if (len + IP_HLEN > dev->mtu && !pb->tsomss) {
+    pbuf_csumfinish(pb);   // no card sums across fragments
     return fragment(dev, nexthop, pb, id, ttl, proto, src, dst);
+  }
   struct ip_hdr *ih = (struct ip_hdr *)pbuf_push(pb, IP_HLEN);
   if (ih == 0) {
     COUNT(nobufs);
@@ -360,6 +364,8 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
     return -ENOBUFS;
   }
   fillhdr(ih, len + IP_HLEN, id, 0, ttl, proto, src, dst);
+  if (pb->tsomss)
+    ih->sum = 0;   // each piece's length differs: the card sums each header
   return arp_output(dev, nexthop, pb);
 }
 
@@ -747,9 +753,9 @@ ip_count_noroute(void)
   COUNT(noroute);
 }
 
-// Checksum over the UDP/TCP pseudo-header and data (result in network order).
-ushort
-ip_pseudosum(uint src, uint dst, uchar proto, uint len, const uchar *data)
+// wire_sum of the pseudo-header: addresses, protocol, length.
+static uint
+ip_phsum(uint src, uint dst, uchar proto, uint len)
 {
   uchar ph[12];
   memmove(ph, &src, 4);
@@ -758,7 +764,24 @@ ip_pseudosum(uint src, uint dst, uchar proto, uint len, const uchar *data)
   ph[9] = proto;
   ph[10] = len >> 8;
   ph[11] = len;
-  return wire_sumfinish(wire_sum(data, len, wire_sum(ph, sizeof ph, 0)));
+  return wire_sum(ph, sizeof ph, 0);
+}
+
+// The pseudo-header's sum alone (RFC 9293 3.1, RFC 768), folded but not
+// complemented, in network order: what a transport header's checksum field
+// holds while the checksum is left to the card (pbuf_csumpartial). For
+// segmentation offload len is 0: the card adds each segment's length.
+ushort
+ip_pseudohdr(uint src, uint dst, uchar proto, uint len)
+{
+  return ~wire_sumfinish(ip_phsum(src, dst, proto, len)) & 0xFFFF;
+}
+
+// Checksum over the UDP/TCP pseudo-header and data (result in network order).
+ushort
+ip_pseudosum(uint src, uint dst, uchar proto, uint len, const uchar *data)
+{
+  return wire_sumfinish(wire_sum(data, len, ip_phsum(src, dst, proto, len)));
 }
 
 void

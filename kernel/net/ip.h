@@ -61,6 +61,7 @@ int  route_list(int index, struct rtentry *out);
 int  route_add(const struct rtentry *rt);
 int  route_del(const struct rtentry *rt);
 ushort ip_pseudosum(uint src, uint dst, uchar proto, uint len, const uchar *data);
+ushort ip_pseudohdr(uint src, uint dst, uchar proto, uint len);   // for pbuf_csumpartial
 
 // ipforward.c: routing between interfaces (net.ipv4.ip_forward)
 void ipfwdinit(void);

@@ -158,6 +158,15 @@ netdev_xmit(struct netdev *dev, struct pbuf *pb)
     pbuf_free(pb);
     return -ENETDOWN;
   }
+  if (pb->tsomss && !(dev->features & NETDEV_TSO)) {
+    // TCP asks the route's card before it builds one: only a route that
+    // changed in between gets here. Dropped; retransmission resends it.
+    NETSTAT_ADD(dev, tx_dropped, 1);
+    pbuf_free(pb);
+    return -EOPNOTSUPP;
+  }
+  if (pb->csumpartial && !(dev->features & NETDEV_TXCSUM))
+    pbuf_csumfinish(pb);
   packet_tap_out(dev, pb);
   int err = dev->ops->xmit(dev, pb);
   acquire(&dev->statlock);

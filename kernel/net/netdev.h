@@ -13,6 +13,11 @@
 struct pbuf;
 struct netdev;
 
+// netdev.features. Without NETDEV_TXCSUM, netdev_xmit finishes a frame's
+// partial transport checksum in software before the driver sees it.
+#define NETDEV_TXCSUM 0x1   // finishes TCP/UDP checksums (pbuf csumpartial)
+#define NETDEV_TSO    0x2   // cuts large TCP segments (pbuf tsomss); only with TXCSUM
+
 #define NETRX_BUDGET 64   // most frames one poll takes before other processes get a turn
 
 struct netdev_ops {
@@ -42,6 +47,7 @@ struct netdev {
   const struct netdev_ops *ops;
   void *priv;                 // the driver's state
   const char *driver;         // its name, for ifconfig (0 for loopback)
+  uint features;              // NETDEV_*: work the card does for the stack
   struct spinlock statlock;
   struct netif_stats stats;
   int scheduled;              // on the netrx list (or being polled)

@@ -46,6 +46,7 @@ deliver(struct netdev *dev, struct pbuf *pb, int outgoing)
       NETSTAT_ADD(dev, rx_nobuf, 1);
       continue;
     }
+    pbuf_csumfinish(c);   // the card would finish the original: show it finished
     c->dev = dev;
     c->ethertype = ethertype;
     if (outgoing)

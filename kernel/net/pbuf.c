@@ -4,6 +4,7 @@
 
 #include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
+#include "kernel/net/wire.h"
 
 static struct {
   struct spinlock lock;
@@ -60,6 +61,8 @@ reset(struct pbuf *pb, uint headroom)
   pb->ethertype = 0;
   pb->pkttype = 0;
   pb->traced = 0;
+  pb->csumpartial = 0;
+  pb->tsomss = 0;
 }
 
 // The first buffer of a free list, taken off it; 0 if the list is empty,
@@ -194,6 +197,10 @@ pbuf_copy(struct pbuf *pb)
   c->ethertype = pb->ethertype;
   c->pkttype = pb->pkttype;
   c->traced = pb->traced;
+  c->csumpartial = pb->csumpartial;
+  c->csumstart = pb->csumstart;
+  c->csumoff = pb->csumoff;
+  c->tsomss = pb->tsomss;
   return c;
 }
 
@@ -276,4 +283,41 @@ pbufq_flush(struct pbufq *q)
   struct pbuf *pb;
   while ((pb = pbufq_get(q)) != 0)
     pbuf_free(pb);
+}
+
+// The transport header at th has its checksum field off bytes in, and that
+// field already holds the pseudo-header sum: whoever sends pb finishes it.
+void
+pbuf_csumpartial(struct pbuf *pb, uchar *th, uint off)
+{
+  pb->csumpartial = 1;
+  pb->csumstart = th - pb->base;
+  pb->csumoff = off;
+}
+
+// Finish a partial checksum here, as a card with checksum offload would:
+// the sum from the transport header to the end, pseudo-header sum
+// included, complemented. A result of 0 goes out as 0xFFFF (the same in
+// ones' complement), because to UDP 0 means "no checksum" (RFC 768).
+void
+pbuf_csumfinish(struct pbuf *pb)
+{
+  if (!pb->csumpartial)
+    return;
+  uchar *th = pb->base + pb->csumstart;
+  pb->csumpartial = 0;
+  if (th < pb->rp || th + pb->csumoff + 2 > pb->wp)
+    return;   // not a layout the stack builds: leave it alone
+  uint len = pb->wp - th, acc = wire_sum(th, len, 0);
+  if (pb->tsomss) {
+    // A segment for the card to cut (a packet socket's copy of one): its
+    // seed leaves out the length, which the card would add per piece. Sum
+    // it as the one large segment it is.
+    uchar be[2] = { len >> 8, len };
+    acc = wire_sum(be, 2, acc);
+  }
+  ushort sum = wire_sumfinish(acc);
+  if (sum == 0)
+    sum = 0xFFFF;
+  memmove(th + pb->csumoff, &sum, 2);
 }

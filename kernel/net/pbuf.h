@@ -38,6 +38,20 @@ struct pbuf {
   uchar lladdr[6];          // destination MAC, for sends deferred by ARP
   uint srcaddr;             // datagram sockets: the sender's address (network order)
   ushort srcport;           //   and port (host order)
+  // Output: a transport checksum left to be finished (Linux's
+  // CHECKSUM_PARTIAL). The field csumoff bytes into the transport header,
+  // which starts csumstart bytes from base (base, not rp: headers pushed in
+  // front do not move it), holds the pseudo-header sum; the ones' complement
+  // sum from there to wp, complemented, is the checksum. A card with
+  // NETDEV_TXCSUM does that; netdev_xmit does it for the others.
+  ushort csumstart;
+  uchar csumoff;
+  uchar csumpartial;        // 1: the above is to be done
+  // Output: a TCP segment longer than the MSS, for a card with NETDEV_TSO
+  // to cut into segments of tsomss payload bytes each (0: not one). Its
+  // checksum field then holds the pseudo-header sum without the length,
+  // which the card adds per segment.
+  ushort tsomss;
 };
 
 // A FIFO of pbufs with a bound; drops beyond it are the caller's to count.
@@ -61,6 +75,8 @@ uchar       *pbuf_push(struct pbuf *pb, uint n);   // prepend n bytes; 0 if no r
 uchar       *pbuf_pull(struct pbuf *pb, uint n);   // strip n bytes; 0 if too short
 uchar       *pbuf_put(struct pbuf *pb, uint n);    // append n bytes; 0 if no room
 void         pbuf_trim(struct pbuf *pb, uint len); // keep only the first len bytes
+void         pbuf_csumpartial(struct pbuf *pb, uchar *th, uint off);   // see csumstart
+void         pbuf_csumfinish(struct pbuf *pb);     // finish a partial checksum in software
 static inline uint pbuf_len(struct pbuf *pb) { return pb->wp - pb->rp; }
 
 void         pbufq_init(struct pbufq *q, uint max);

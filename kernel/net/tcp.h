@@ -92,6 +92,9 @@ enum {
 #define TCP_MSLDEFAULT (HZ * 2)    // short: 2*MSL = 4 s (tcp.msl= in ms on the command line)
 #define TCP_FINTIMEOUT (60 * HZ)   // an orphan in FIN_WAIT_2 (Linux's tcp_fin_timeout)
 #define TCP_DEFMSS     536         // RFC 9293 3.7.1: without the option
+// Most data one segmentation-offload send carries (NETDEV_TSO): what fits
+// one large buffer behind the headers.
+#define TCP_TSOMAX     (PBUF_BIGSIZE - PBUF_HEADROOM - TCP_HLEN - 64)
 
 // A byte ring of up to TCP_BUFPAGES pages, taken when first written:
 // an idle connection holds no memory.
@@ -182,6 +185,7 @@ extern struct spinlock tcplock;
 extern struct tcpcb tcbs[NTCB];
 extern struct tcpcb *tcbend;   // one past the last block in use: scans stop there
 extern uint tcp_msl;
+extern int tcp_tso;            // net.ipv4.tcp_tso: use segmentation offload where a card has it
 #define TCPCOUNT(f) (tcpstat.f++)   // always under tcplock
 
 // tcp_input.c

@@ -134,8 +134,17 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
   th->flags = flags;
   th->win = htons(win);
   th->urp = 0;
-  th->sum = 0;
-  th->sum = ip_pseudosum(tp->laddr, tp->raddr, IPPROTO_TCP, TCP_HLEN + optlen + len, (uchar *)th);
+  // The card finishes the checksum if it can, netdev_xmit if it cannot.
+  // More than an MSS of data is for a card that segments (tcp_output
+  // asked): it adds each piece's length to the pseudo-header sum.
+  uint nsegs = 1;
+  if (len > tp->mss) {
+    pb->tsomss = tp->mss;
+    nsegs = (len + tp->mss - 1) / tp->mss;
+  }
+  th->sum = ip_pseudohdr(tp->laddr, tp->raddr, IPPROTO_TCP,
+                         pb->tsomss ? 0 : TCP_HLEN + optlen + len);
+  pbuf_csumpartial(pb, (uchar *)th, offsetof(struct tcp_hdr, sum));
   if (flags & TH_ACK) {
     tp->flags &= ~(TF_ACKNOW | TF_DELACK);
     tp->t_delack = 0;
@@ -143,10 +152,14 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
   }
   if (flags & TH_RST)
     TCPCOUNT(outrsts);
-  TCPCOUNT(outsegs);
+  tcpstat.outsegs += nsegs;   // as they go on the wire
   tp->lastsend = readticks();
   // Not yet a traced buffer (ip_output tags it): ask the filter.
-  if (NETTRACE_ON & NT_TCP)
+  if ((NETTRACE_ON & NT_TCP) && nsegs > 1)
+    nettrace_log("tcp_output: port %d [%s%s] seq %u ack %u, %d bytes, the card cuts %d segments",
+                 tp->lport, flags & TH_FIN ? "F" : "", flags & TH_ACK ? "." : "", seq,
+                 tp->rcv_nxt, len, nsegs);
+  else if (NETTRACE_ON & NT_TCP)
     nettrace_log("tcp_output: port %d [%s%s%s%s] seq %u ack %u, %d bytes", tp->lport,
                  flags & TH_SYN ? "S" : "", flags & TH_FIN ? "F" : "",
                  flags & TH_RST ? "R" : "", flags & TH_ACK ? "." : "", seq,
@@ -240,15 +253,32 @@ idlerestart(struct tcpcb *tp)
     tp->cwnd = MIN(tp->cwnd, iw);
 }
 
-// How much of what is ready may go now (0: wait). off is SND.NXT's offset
-// in the send buffer.
+// How much one segment may carry: an MSS, or, where the route's card cuts
+// segments itself (NETDEV_TSO), as many whole MSS as fit one large buffer,
+// while enough large buffers are free that reassembly and big datagrams
+// keep theirs.
 static uint
-sendable(struct tcpcb *tp, uint off, uint *avail)
+segmax(struct tcpcb *tp)
+{
+  uint nexthop;
+  struct netdev *dev = ip_route(tp->raddr, &nexthop);
+  if (!tcp_tso || dev == 0 || !(dev->features & NETDEV_TSO) || pbuf_bigfree() <= PBUF_BIGQUEUELOW ||
+      tp->mss > TCP_TSOMAX / 2)
+    return tp->mss;
+  return TCP_TSOMAX / tp->mss * tp->mss;
+}
+
+// How much of what is ready may go now (0: wait), at most max bytes. off is
+// SND.NXT's offset in the send buffer.
+static uint
+sendable(struct tcpcb *tp, uint off, uint *avail, uint max)
 {
   *avail = tp->snd.len - off;
   uint wnd = MIN(tp->snd_wnd, tp->cwnd);
   uint usable = SEQ_GT(tp->snd_una + wnd, tp->snd_nxt) ? tp->snd_una + wnd - tp->snd_nxt : 0;
-  uint len = MIN(MIN(*avail, tp->mss), usable);
+  uint len = MIN(MIN(*avail, max), usable);
+  if (len > tp->mss)
+    return len - len % tp->mss;   // whole segments; the rest by the rules below
   if (len == 0 || len == tp->mss)
     return len;
   // A short segment: all there is, and Nagle allows it (nothing in flight,
@@ -272,11 +302,12 @@ tcp_output(struct tcpcb *tp)
     return;
   }
   idlerestart(tp);
+  uint max = segmax(tp);
   for (;;) {
     uint off = tp->snd_nxt - tp->snd_una, avail;
     if (off > tp->snd.len || (tp->flags & TF_FINACKED))
       break;   // everything sent, FIN included
-    uint len = sendable(tp, off, &avail);
+    uint len = sendable(tp, off, &avail, max);
     int fin = (tp->flags & TF_FINQUEUED) && len == avail;
     if (fin && len == 0 && SEQ_LT(tp->snd_nxt, tp->snd_una + tp->snd.len))
       fin = 0;
@@ -288,9 +319,19 @@ tcp_output(struct tcpcb *tp)
       tp->rtstart = readticks();
     }
     if (SEQ_LT(tp->snd_nxt, tp->snd_max))
-      TCPCOUNT(retranssegs);
+      tcpstat.retranssegs += (len + tp->mss - 1) / tp->mss + (len == 0);
     int flags = TH_ACK | (fin ? TH_FIN : 0) | (len && len == avail ? TH_PSH : 0);
-    if (sendseg(tp, tp->snd_nxt, off, len, flags) == -ENOBUFS)
+    int err = sendseg(tp, tp->snd_nxt, off, len, flags);
+    if (err == -ENOBUFS && len > tp->mss) {
+      // No large buffer after all: one segment in a small one, and no
+      // more of them this time.
+      len = tp->mss;
+      max = tp->mss;
+      fin = 0;
+      flags = TH_ACK;
+      err = sendseg(tp, tp->snd_nxt, off, len, flags);
+    }
+    if (err == -ENOBUFS)
       break;   // the retransmission timer tries again
     if (fin)
       tp->flags |= TF_SENTFIN;

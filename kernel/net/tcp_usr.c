@@ -10,6 +10,7 @@
 #include "kernel/net/sock.h"
 #include "kernel/net/tcp.h"
 #include "kernel/poll.h"
+#include "kernel/net/sysctl.h"
 
 struct spinlock tcplock;
 struct tcpcb tcbs[NTCB];
@@ -19,6 +20,11 @@ struct tcpcb tcbs[NTCB];
 struct tcpcb *tcbend = tcbs;
 struct tcpstat tcpstat;
 uint tcp_msl = TCP_MSLDEFAULT;
+// Hand a card that can cut segments (NETDEV_TSO) several at once. Off, every
+// segment goes down the stack on its own: one trace per frame on the wire
+// (xv6net trace), or to compare.
+int tcp_tso = 1;
+static const struct sysctl tso_sysctl = { "net.ipv4.tcp_tso", "tcp.tso", &tcp_tso, 0, 1, 0 };
 
 #define EPHEMERAL_LO 49152
 #define EPHEMERAL_HI 65535
@@ -547,8 +553,14 @@ tcp_send(struct socket *s, uint src, int len, int flags)
         tp->error = 0;
       break;
     }
+    // A writer that blocks waits for a quarter of the buffer (or all it has
+    // left to write), not for the first free byte: woken by every ACK, it
+    // would write one or two segments' worth at a time, and the card (with
+    // segmentation offload) be handed as little. Linux's writers wait for a
+    // third (sk_stream_wspace).
     uint space = tcpbuf_space(&tp->snd);
-    if (st == 1 || space == 0) {
+    uint want = nonblock ? 1 : MAX(1, MIN((uint)(len - done), tp->snd.size / 4));
+    if (st == 1 || space < want) {
       if (nonblock) {
         err = -EAGAIN;
         break;
@@ -993,5 +1005,6 @@ tcpinit(void)
   }
   if (cmdlineget("tcp.msl", v, sizeof v) && atoi(v) > 0)
     tcp_msl = MAX((uint)atoi(v) * HZ / 1000, 1);
+  sysctl_register(&tso_sysctl);
   ip_register(IPPROTO_TCP, tcp_input);
 }

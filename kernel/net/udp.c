@@ -253,10 +253,11 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   uh->sport = htons(s->lport);
   uh->dport = htons(dport);
   uh->len = htons(UDP_HLEN + len);
-  uh->sum = 0;
-  uh->sum = ip_pseudosum(saddr, dst, IPPROTO_UDP, UDP_HLEN + len, (uchar *)uh);
-  if (uh->sum == 0)
-    uh->sum = 0xFFFF;   // 0 means "no checksum"
+  // The card finishes the checksum if it can, netdev_xmit or ip_output's
+  // fragmenting if it cannot (a result of 0 goes out as 0xFFFF: 0 means
+  // "no checksum").
+  uh->sum = ip_pseudohdr(saddr, dst, IPPROTO_UDP, UDP_HLEN + len);
+  pbuf_csumpartial(pb, (uchar *)uh, offsetof(struct udp_hdr, sum));
   COUNT(tx);
   err = ip_output(pb, IPPROTO_UDP, saddr, dst, s->ttl ? s->ttl : IP_TTL);
   return err < 0 ? err : len;

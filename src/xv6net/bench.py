@@ -149,6 +149,7 @@ class Config:
     boot_timeout: float = 60.0
     profile: bool = False         # xv6net: sample the kernel during the flood (kprof)
     append: str = ""              # more of xv6net's kernel command line (nettrace=udp)
+    only: tuple[str, ...] = ()    # measure only these groups of STEP_GROUPS (empty: all)
 
     @staticmethod
     def quick(**changes: Any) -> Config:  # noqa: ANN401
@@ -894,13 +895,17 @@ class Session:
     def measure_all(self) -> None:
         steps: list[tuple[str, Callable[[], None]]] = [
             ("arp", self.measure_arp), ("ping", self.measure_ping),
-            ("first_ping", self.measure_first_ping), ("idle", self.measure_idle),
-            ("hog_ping", self.measure_hog_ping)]
+            # issue 16's rows, in the "ping" group of --only
+            ("ping_first", self.measure_first_ping), ("ping_idle", self.measure_idle),
+            ("ping_hog", self.measure_hog_ping)]
         if not self.config.latency_only:
             steps += [("udp_rx", self.measure_udp_rx), ("udp_tx", self.measure_udp_tx),
-            ("tcp_tx", self.measure_tcp_tx), ("tcp_rx", self.measure_tcp_rx),
-            ("tcp_conn", self.measure_tcp_conn), ("tcp_conn_out", self.measure_tcp_conn_out)]
+                      ("tcp_tx", self.measure_tcp_tx), ("tcp_rx", self.measure_tcp_rx),
+                      ("tcp_conn", self.measure_tcp_conn),
+                      ("tcp_conn_out", self.measure_tcp_conn_out)]
         for name, measure in steps:
+            if not step_wanted(name, self.config.only):
+                continue
             try:
                 measure()
             except (BenchError, TimeoutError, EOFError, VMError, NetnsError, KeyError,
@@ -909,6 +914,15 @@ class Session:
                 self.log(f"{name} failed: {err}")
                 if self.vm is None or not self.vm.is_running():
                     return
+
+
+STEP_GROUPS = ("arp", "ping", "udp", "tcp")
+
+
+def step_wanted(step: str, only: Sequence[str]) -> bool:
+    """Is a step ("udp_rx", "tcp_conn", ...) in one of the groups asked for
+    (all when none)?"""
+    return not only or step.split("_", 1)[0] in only
 
 
 # ---- summaries ---------------------------------------------------------------------
@@ -1383,6 +1397,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--append", default="", metavar="ARGS",
                         help="more of xv6net's kernel command line, e.g. nettrace=udp "
                              "(docs/bench.md: the packet trace's cost)")
+    parser.add_argument("--only", default="", metavar="GROUPS",
+                        help=f"measure only these, comma-separated, of {','.join(STEP_GROUPS)} "
+                             "(boot time is always measured; e.g. --only tcp)")
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
     parser.add_argument("--latency-only", action="store_true",
                         help="measure only ARP, ICMP (idle, after a neighbour flush, with a "
@@ -1408,6 +1425,11 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if unknown or not systems:
         raise SystemExit(f"xv6net bench: unknown systems {sorted(unknown)}; of {SYSTEMS}")
     changes["systems"] = systems
+    only = tuple(g for g in args.only.split(",") if g)
+    if set(only) - set(STEP_GROUPS):
+        raise SystemExit(f"xv6net bench: unknown --only {sorted(set(only) - set(STEP_GROUPS))}; "
+                         f"of {STEP_GROUPS}")
+    changes["only"] = only
     try:
         changes["models"] = nics.models_arg(
             args.nic_model or (nics.DEFAULT if args.quick or args.latency_only else "all"))

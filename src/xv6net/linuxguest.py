@@ -327,8 +327,10 @@ def initramfs_entries(busybox: bytes, modules: Mapping[str, bytes],
 
 
 def build_program(source: Path, output: Path, runner: Runner = run_command) -> Path:
-    """Compile one guest program statically (only when the source is newer)."""
-    if not output.exists() or output.stat().st_mtime < source.stat().st_mtime:
+    """Compile one guest program statically (only when the source, or a header
+    beside it, is newer)."""
+    newest = max(p.stat().st_mtime for p in [source, *source.parent.glob("*.h")])
+    if not output.exists() or output.stat().st_mtime < newest:
         output.parent.mkdir(parents=True, exist_ok=True)
         runner(["gcc", "-static", "-O2", "-Wall", "-o", str(output), str(source)], None)
     return output

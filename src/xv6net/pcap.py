@@ -148,11 +148,23 @@ def summary(path: Path | str) -> list[str]:
 
 # ---- tshark ----------------------------------------------------------------------
 
+# Wireshark leaves checksums unverified by default (most captures are taken
+# where the card has not yet filled them in); these make it check them, so
+# that tcp.checksum.status and friends say 1 (good) or 0 (bad).
+CHECKSUM_PREFS = ("tcp.check_checksum:TRUE", "udp.check_checksum:TRUE",
+                  "ip.check_checksum:TRUE")
+
+
 def tshark_argv(path: Path | str, fields: Sequence[str],
-                display_filter: str | None = None) -> list[str]:
-    """The tshark command line that prints fields, tab separated, with a header."""
+                display_filter: str | None = None, prefs: Sequence[str] = ()) -> list[str]:
+    """The tshark command line that prints fields, tab separated, with a header.
+
+    prefs are Wireshark preferences, each "name:value" (`-o`), e.g.
+    CHECKSUM_PREFS, which has the TCP, UDP and IPv4 checksums verified."""
     argv = ["tshark", "-n", "-r", str(path), "-T", "fields", "-E", "header=y",
             "-E", "separator=/t", "-E", "quote=n", "-E", "occurrence=a", "-E", "aggregator=,"]
+    for pref in prefs:
+        argv += ["-o", pref]
     if display_filter:
         argv += ["-Y", display_filter]
     for field in fields:
@@ -171,11 +183,12 @@ def parse_fields(text: str) -> list[dict[str, str]]:
 
 def tshark_decode(path: Path | str, fields: Sequence[str] = TSHARK_FIELDS,
                   display_filter: str | None = None,
-                  timeout: float = TSHARK_TIMEOUT) -> list[dict[str, str]]:
+                  timeout: float = TSHARK_TIMEOUT,
+                  prefs: Sequence[str] = ()) -> list[dict[str, str]]:
     """Wireshark's dissection of every frame (or of those display_filter selects)."""
     if shutil.which("tshark") is None:
         raise PcapError("tshark is not installed (make bootstrap installs it)")
-    argv = tshark_argv(path, fields, display_filter)
+    argv = tshark_argv(path, fields, display_filter, prefs)
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                                 stdin=subprocess.DEVNULL, check=False)

@@ -139,6 +139,9 @@ def _tcp_run(lab: Lab, vm: VM) -> list[str]:
 
 
 def _loss_prepare(lab: Lab, vm: VM) -> None:
+    # One segment per trace: with segmentation offload the e1000 would cut
+    # one traced send into several frames (docs/e1000.md).
+    vm.run("sysctl -w net.ipv4.tcp_tso=0")
     _server(lab, TCP_SERVER, str(BLAST_PORT), "sink")
 
 

@@ -90,17 +90,22 @@ def ethsend(vm: VM, dst: str, count: int, ifname: str = "eth0", burst: int = 0) 
 def burst_for(model: str) -> int:
     """How many frames a sender may send back to back to a guest with this card:
     all of them, unless its receive ring holds fewer than a few hundred (the
-    ne2k's holds 110), then a quarter of a ring between pauses (ethsend -b).
-    Half a ring lost frames between two ne2k guests on the stream backend,
-    which hands the receiving QEMU several bursts at once."""
+    ne2k's holds 110), then an eighth of a ring between pauses (ethsend -b: a
+    10 ms tick). QEMU's ne2k drops a frame that finds its ring full (there is
+    no flow control back to the sender), so the receiving guest must drain the
+    ring before the pauses add up to a full one: with an eighth, its vCPU may
+    be held off for 80 ms. Half a ring lost frames between two ne2k guests on
+    the stream backend, which hands the receiving QEMU several bursts at once,
+    and a quarter (40 ms) did on a bridge in CI with the machine loaded."""
     capacity = nics.model(model).ring_capacity()
-    return 0 if capacity >= 200 else capacity // 4
+    return 0 if capacity >= 200 else capacity // 8
 
 
 def gap_us_for(model: str) -> int:
     """The pause a Linux sender (peer.py send --gap-us) leaves between frames to a
-    guest with this card: none, unless its ring is small."""
-    return 0 if burst_for(model) == 0 else 200
+    guest with this card: none, unless its ring is small; then 0.5 ms, so that a
+    full ring takes 55 ms to arrive (see burst_for)."""
+    return 0 if burst_for(model) == 0 else 500
 
 
 # ---- Linux side -------------------------------------------------------------------

@@ -16,6 +16,7 @@
 struct sentframe {
   struct sentframe *next;
   uint len;
+  uint tsomss;               // the card was to cut it (pbuf tsomss; NETDEV_TSO)
   uchar data[];
 };
 
@@ -128,6 +129,7 @@ nic_xmit(struct netdev *dev, struct pbuf *pb)
     panic("nic_xmit: out of host memory");
   f->next = 0;
   f->len = len;
+  f->tsomss = pb->tsomss;
   memmove(f->data, pb->rp, len);
   if (nic->tail)
     nic->tail->next = f;
@@ -176,6 +178,12 @@ host_nic(const uchar mac[6], uint ip, uint mask)
     netdev_setaddr(&nic->dev, ip, mask);
   host_netrx();
   return nic;
+}
+
+uint
+host_sent_tsomss(struct hostnic *nic)
+{
+  return nic->head ? nic->head->tsomss : 0;
 }
 
 struct netdev *

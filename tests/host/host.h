@@ -47,6 +47,9 @@ int  host_receive(struct hostnic *nic, const uchar *frame, uint len);
 int  host_nsent(struct hostnic *nic);
 uint host_sent(struct hostnic *nic, uchar *buf, uint max);
 void host_sent_clear(struct hostnic *nic);
+// The segment size a card with NETDEV_TSO was asked to cut the next waiting
+// frame into (0: none waiting, or not to be cut).
+uint host_sent_tsomss(struct hostnic *nic);
 
 // ---- the pool ----
 // Both pools are back at their size at boot.

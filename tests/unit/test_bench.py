@@ -2,6 +2,7 @@
 
 import json
 import lzma
+import os
 import socket
 import struct
 import subprocess
@@ -334,6 +335,20 @@ def test_quick_config_is_small_and_args_override(tmp_path):
         bench.config_from_args(parser.parse_args(["--nic-model", "pcnet"]))
 
 
+def test_only_picks_groups_of_steps():
+    parser = __import__("argparse").ArgumentParser()
+    bench.add_arguments(parser)
+    assert bench.config_from_args(parser.parse_args([])).only == ()
+    tcp = bench.config_from_args(parser.parse_args(["--only", "tcp"]))
+    assert tcp.only == ("tcp",)
+    assert [s for s in ("arp", "ping", "udp_rx", "udp_tx", "tcp_tx", "tcp_rx", "tcp_conn",
+                        "tcp_conn_out") if bench.step_wanted(s, tcp.only)] == \
+        ["tcp_tx", "tcp_rx", "tcp_conn", "tcp_conn_out"]
+    assert bench.step_wanted("udp_rx", ()) and bench.step_wanted("ping", ("ping", "udp"))
+    with pytest.raises(SystemExit):
+        bench.config_from_args(parser.parse_args(["--only", "sctp"]))
+
+
 def test_append_goes_on_xv6nets_command_line_only(tmp_path):
     parser = __import__("argparse").ArgumentParser()
     bench.add_arguments(parser)
@@ -541,3 +556,26 @@ def test_every_text_of_the_chart_is_inside_the_picture(tmp_path):
     assert drawn.y0 >= picture.y0 and drawn.y1 <= picture.y1, (drawn, picture)
     bench.draw_chart(results, machine, tmp_path / "chart.png", nic)
     assert (tmp_path / "chart.png").stat().st_size > 10_000
+
+
+def test_a_linux_agent_is_rebuilt_when_its_source_or_a_header_beside_it_changes(tmp_path):
+    source, header, output = tmp_path / "p.c", tmp_path / "common.h", tmp_path / "out" / "p"
+    source.write_text("int main(void) { return 0; }\n")
+    header.write_text("\n")
+    calls: list[list[str]] = []
+
+    def runner(argv, _input):
+        calls.append(argv)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(b"built")
+
+    for path, when in ((source, 100), (header, 100)):
+        os.utime(path, (when, when))
+    linuxguest.build_program(source, output, runner)
+    os.utime(output, (200, 200))
+    linuxguest.build_program(source, output, runner)      # nothing newer: not again
+    assert len(calls) == 1
+    os.utime(header, (300, 300))
+    linuxguest.build_program(source, output, runner)      # the header changed
+    assert len(calls) == 2
+    assert calls[0][:2] == ["gcc", "-static"]

@@ -86,13 +86,22 @@ def test_every_graded_test_exists():
     assert collected == set(ids)
 
 
-def test_every_affected_host_test_exists():
-    """An exercise's `affects` names host test files or tests that exist."""
+def test_every_affected_host_test_and_check_exists():
+    """An exercise's `affects` names host test files or tests that exist, or
+    end-to-end checks of E2E_CHECKS (or one of usertests' tests)."""
     tests = {}
     for path in (ROOT / "tests" / "host").glob("test_*.c"):
         tests[path.stem] = set(re.findall(r"^\s*TEST\((test_\w+)\)", path.read_text(), re.M))
+    usertests = set(re.findall(r'^\s*\{ "([\w-]+)", \w+ \},$',
+                               (ROOT / "user" / "usertests.c").read_text(), re.M))
+    assert {"getpid", "polludp", "select"} <= usertests
     for ex in EXERCISES.values():
         for entry in ex.affects:
+            if entry.startswith(exercise.E2E):
+                check, _, test = entry.removeprefix(exercise.E2E).partition(":")
+                assert check in exercise.E2E_CHECKS, (ex.name, entry)
+                assert not test or (check == "usertests" and test in usertests), (ex.name, entry)
+                continue
             source, _, test = entry.partition(":")
             assert source in tests, (ex.name, entry)
             assert not test or test in tests[source], (ex.name, entry)
@@ -101,6 +110,11 @@ def test_every_affected_host_test_exists():
     assert tcp.tied("test_tcp", "test_a_zero_window_is_probed_with_backoff_and_reopened")
     assert not tcp.tied("test_tcp", "test_passive_open_is_exact_and_accept_gives_the_peer")
     assert EXERCISES["ip-input"].tied("test_udp", "test_loopback_delivers_to_ourselves")
+    udp = EXERCISES["udp-demux"]
+    assert udp.tied_check("udp-lo") and udp.tied_check("usertests:polludp")
+    assert not udp.tied_check("usertests:pipe") and not udp.tied_check("tcp-lo")
+    assert not udp.tied("e2e", "udp-lo")   # a check is not a host test
+    assert not any(ex.tied_check("shell") for ex in EXERCISES.values())
 
 
 def test_a_table_that_disagrees_with_the_markers_is_refused(monkeypatch):

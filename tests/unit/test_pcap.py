@@ -91,6 +91,13 @@ def test_tshark_argv_never_resolves_names():
     assert argv[argv.index("-Y") + 1] == "arp"
 
 
+def test_tshark_argv_passes_preferences():
+    argv = pcap.tshark_argv("x.pcap", ["tcp.checksum.status"], prefs=pcap.CHECKSUM_PREFS)
+    assert argv.count("-o") == 3
+    assert argv[argv.index("-o") + 1] == "tcp.check_checksum:TRUE"
+    assert "-o" not in pcap.tshark_argv("x.pcap", ["frame.number"])
+
+
 def test_parse_fields():
     text = "frame.number\teth.type\n1\t0x0806\n2\t0x88b5\n"
     assert pcap.parse_fields(text) == [{"frame.number": "1", "eth.type": "0x0806"},
