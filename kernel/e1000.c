@@ -27,7 +27,7 @@
 #define MAXCARDS  4
 #define E1000_RX_CAUSES (E1000_ICR_RXT0 | E1000_ICR_RXO | E1000_ICR_RXDMT0)
 // No TXDW: finished transmit descriptors are reclaimed by the next
-// e1000_xmit and by each receive poll. An interrupt per sent frame would
+// e1000_xmit, after each receive poll and at every clock tick. An interrupt per sent frame would
 // cost an ICR read and an EOI (exits into the emulator), and its rising
 // edge re-arms QEMU's interrupt mitigation timer (at least 128 us), which
 // then holds back the interrupt of a frame that follows the reply.
