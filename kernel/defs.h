@@ -171,6 +171,20 @@ void     release(struct spinlock *lk);
 void     pushcli(void);
 void     popcli(void);
 
+// lockdep.c
+struct lockheld;
+struct lockstat;
+struct lockedge;
+int      lockclassof(struct spinlock *lk);
+int      sleeplockclassof(struct sleeplock *lk);
+void     lockdep_check(struct cpu *c, int cl, uint pc);
+void     lockdep_push(struct lockheld *tab, int *n, int max, void *lk, int cl, uint pc);
+void     lockdep_pop(struct lockheld *tab, int *n, void *lk);
+void     lockstat_count(struct cpu *c, int cl, uint spins, uint sleeps);
+int      lockstat_get(int i, struct lockstat *out);
+int      lockorder_get(int k, struct lockedge *out);
+void     lockdep_selftest(void);
+
 // sleeplock.c
 void     acquiresleep(struct sleeplock *lk);
 void     releasesleep(struct sleeplock *lk);

@@ -3,6 +3,9 @@
 #define XV6NET_PARAM_H
 
 #define NCPU          8     // most CPUs we keep state for
+#define NLOCKCLASS   64     // lock classes the checker and lockstat know (kernel/lockdep.c)
+#define NLOCKHELD    16     // spinlocks one CPU holds at once that the checker tracks
+#define NSLEEPHELD    4     // sleeplocks one process holds at once that it tracks
 #define NPROC        64     // process table size
 #define NOFILE       16     // open files per process
 #define NFILE       128     // open files in the whole system

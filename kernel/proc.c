@@ -99,6 +99,7 @@ allocproc(void)
   }
   p->state = EMBRYO;
   p->pid = nextpid++;
+  p->nsheld = 0;
   release(&ptable.lock);
 
   // Kernel stacks stay mapped once made: a slot reuses its own.
@@ -448,6 +449,8 @@ yield(void)
 // Deliberately run off the bottom of this kernel stack: the guard page
 // below it must turn that into a double fault and a panic, not silent
 // corruption. Only with "selftest=kstack" on the kernel command line.
+// "selftest=lockorder" takes two locks in both orders: the lock-order
+// checker must panic (kernel/lockdep.c).
 static int
 overflow(int depth)
 {
@@ -466,6 +469,8 @@ selftest(void)
     cprintf("selftest: overflowing the kernel stack of pid %d\n", myproc()->pid);
     overflow(0);
   }
+  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "lockorder", 10) == 0)
+    lockdep_selftest();
 }
 
 // A new process's first switch lands here, still holding ptable.lock from

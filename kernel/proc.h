@@ -4,6 +4,7 @@
 #include "kernel/param.h"
 #include "kernel/mmu.h"
 #include "kernel/signal.h"
+#include "kernel/spinlock.h"
 
 // Per-CPU state.
 struct cpu {
@@ -19,6 +20,8 @@ struct cpu {
   pde_t *curpgdir;             // the page directory in %cr3
   uint sysenter_esp;           // what MSR_SYSENTER_ESP holds (the kernel stack top)
   volatile int idle;           // halted in the scheduler: no process, no lock (see trap)
+  struct lockheld held[NLOCKHELD];  // spinlocks held, for the lock-order checker
+  int nheld;
 };
 
 extern struct cpu cpus[NCPU];
@@ -58,6 +61,8 @@ struct proc {
   uint sigmask;                // signals held back, e.g. the one whose handler runs
   struct sigaction sigact[NSIG];
   int kthread;                 // a kernel thread: never runs in user mode
+  struct lockheld sheld[NSLEEPHELD];  // sleeplocks held, for the lock-order checker
+  int nsheld;
   struct file *ofile[NOFILE];
   struct inode *cwd;
   char name[16];

@@ -8,6 +8,7 @@ struct sleeplock {
   struct spinlock lk;
   char *name;
   int pid;
+  int class;         // lock class + 1 (kernel/lockdep.c); 0: not yet looked up
 };
 
 #endif

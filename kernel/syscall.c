@@ -140,6 +140,8 @@ extern int sys_accept(void);
 extern int sys_shutdown(void);
 extern int sys_getpeername(void);
 extern int sys_tcplist(void);
+extern int sys_lockstat(void);
+extern int sys_lockorder(void);
 extern int sys_nettrace(void);
 extern int sys_nettraceread(void);
 extern int sys_fcntl(void);
@@ -210,6 +212,8 @@ static int (*syscalls[NSYSCALL])(void) = {
   [SYS_getpeername] sys_getpeername,
   [SYS_tcplist] sys_tcplist,
   [SYS_fcntl]   sys_fcntl,
+  [SYS_lockstat] sys_lockstat,
+  [SYS_lockorder] sys_lockorder,
   [SYS_nettrace] sys_nettrace,
   [SYS_nettraceread] sys_nettraceread,
 };

@@ -86,6 +86,10 @@
 #define SYS_poll    120   // (struct pollfd *fds, nfds, timeout_ms): kernel/poll.h
 #define SYS_fcntl   121   // (fd, F_GETFL or F_SETFL, flags): kernel/fcntl.h
 
+// Lock statistics and order (kernel/syslock.c, kernel/lockstat.h).
+#define SYS_lockstat  125  // (struct lockstat *, n): fills up to n classes; how many classes
+#define SYS_lockorder 126  // (struct lockedge *, n): fills up to n edges; how many edges
+
 // The packet trace (kernel/systrace.c, kernel/net/nettrace.h): 130-134.
 #define SYS_nettrace     130   // (mask): NT_* of the frames to trace, 0 off; -1 only asks; old mask
 #define SYS_nettraceread 131   // (buf, len): the oldest lines not yet read, whole lines; bytes

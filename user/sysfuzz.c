@@ -100,6 +100,8 @@ static const struct call calls[] = {
   { SYS_shutdown, "shutdown", { K_FD, K_INT } },
   { SYS_getpeername, "getpeername", { K_FD, K_WBUF, K_LENPTR } },
   { SYS_tcplist, "tcplist", { K_INDEX, K_WBUF } },
+  { SYS_lockstat, "lockstat", { K_WBUF, K_INDEX } },
+  { SYS_lockorder, "lockorder", { K_WBUF, K_INDEX } },
   { SYS_nettrace, "nettrace", { K_INT } },
   { SYS_nettraceread, "nettraceread", { K_WBUF, K_LEN } },
   // Names are paths here, never a real setting's (those would change the

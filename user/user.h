@@ -46,6 +46,10 @@ int   sysinfo(struct sysinfo *info);      // resources in use (kernel/sysinfo.h)
 // POLLNVAL are reported unasked), timeout_ms passes (-1: never; 0: only
 // look) or a signal comes (EINTR). Returns how many entries have revents.
 int   poll(struct pollfd *fds, int nfds, int timeout_ms);
+struct lockstat;
+struct lockedge;
+int   lockstat(struct lockstat *buf, int n);  // lock classes' counts: kernel/lockstat.h
+int   lockorder(struct lockedge *buf, int n); // the lock-order graph's edges
 int   nettrace(int mask);                    // the packet trace: kernel/net/nettrace.h
 int   nettraceread(char *buf, int len);
 int   fcntl(int fd, int cmd, int arg);   // F_GETFL; F_SETFL with O_NONBLOCK, O_APPEND

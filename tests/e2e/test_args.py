@@ -125,6 +125,7 @@ PROGRAMS = [
     }, ("kill -FOO 99999", "kill -s", "kill -l FOO", "kill -1")),
     Program("kprof", "missing", {"kprof start {}": sizes(2, 8192)},
             ("kprof frobnicate", "kprof stop now")),
+    Program("lockstat", "runs", extra=("lockstat -x", "lockstat now", "lockstat -o extra")),
     Program("ls", "runs"),
     Program("nettrace", "runs", {"nettrace on {}": ("bogus", "icmp,", ",udp", "ICMP", "icmp,,udp")},
             ("nettrace frobnicate", "nettrace off now", "nettrace on icmp udp")),

@@ -68,6 +68,8 @@ exit:
   .size exit, . - exit
 SYSCALL(sysinfo)
 SYSCALL(poll)
+SYSCALL(lockstat)
+SYSCALL(lockorder)
 SYSCALL(nettrace)
 SYSCALL(nettraceread)
 SYSCALL(fcntl)
