@@ -73,6 +73,12 @@ int      kallocowners(struct kprof_pages *out, int max);
 // lapic.c
 extern volatile uint *lapic;
 void     lapiceoi(void);
+#ifdef LATMARK
+void     lapicmark(int);
+#define LATMARK_AT(n) lapicmark(n)
+#else
+#define LATMARK_AT(n) do { } while (0)
+#endif
 void     lapicinit(void);
 int      lapicid(void);
 void     lapicstartap(uchar apicid, uint addr);

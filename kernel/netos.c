@@ -65,6 +65,14 @@ net_preempt(void)
   mycpu()->needresched = 1;
 }
 
+#ifdef LATMARK
+void
+net_latmark(int n)
+{
+  lapicmark(n);
+}
+#endif
+
 void
 net_yield(void)
 {

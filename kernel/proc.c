@@ -416,8 +416,11 @@ scheduler(void)
       // sti takes effect after the next instruction, so no interrupt can
       // slip in between the check and the hlt.
       cli();
-      if (!anyrunnable())
-        asm volatile("sti; hlt");
+      if (!anyrunnable()) {
+        c->idle = 1;   // an interrupt taken in the hlt may do netrx's work (trap.c)
+        asm volatile("sti; hlt" ::: "memory");
+        c->idle = 0;
+      }
     }
   }
 }

@@ -19,6 +19,7 @@ struct cpu {
   int needresched;             // a kernel thread was woken: yield at the end of the trap
   pde_t *curpgdir;             // the page directory in %cr3
   uint sysenter_esp;           // what MSR_SYSENTER_ESP holds (the kernel stack top)
+  volatile int idle;           // halted in the scheduler: no process, no lock (see trap)
   struct lockheld held[NLOCKHELD];  // spinlocks held, for the lock-order checker
   int nheld;
 };

@@ -176,6 +176,8 @@ trap(struct trapframe *tf)
       if (!irqdispatch(tf->trapno - T_IRQ0))
         cprintf("unexpected irq %d\n", tf->trapno - T_IRQ0);
       lapiceoi();
+      if (mycpu()->idle)
+        netrx_idle();
       break;
     }
     faulttrap(tf);

@@ -86,6 +86,7 @@ errorinput(struct pbuf *pb, struct ip_info *info, int err)
 static void
 icmp_input(struct pbuf *pb, struct ip_info *info)
 {
+  NET_LATMARK(3);
   COUNT(rx);
   if (pbuf_len(pb) < ICMP_HLEN || wire_cksum(pb->rp, pbuf_len(pb)) != 0) {
     NETTRACE(pb, "icmp_input: short or bad checksum -> dropped");

@@ -30,6 +30,10 @@ struct netdev_ops {
   int (*poll)(struct netdev *dev, int budget);
   void (*irqenable)(struct netdev *dev);
   void (*setflags)(struct netdev *dev);   // flags changed (IFF_PROMISC); may be 0
+  // Housekeeping at every clock tick, from the timer interrupt (may be 0):
+  // the e1000 frees the buffers of frames the card has sent, having no
+  // transmit interrupt.
+  void (*tick)(struct netdev *dev);
 };
 
 struct netdev {
@@ -63,6 +67,7 @@ void           netdev_info(struct netdev *dev, struct netif_info *out);
 void           netinit(void);
 void           netstart(void);           // the receive thread
 int            netrx_work(void);         // poll one waiting device (the thread, or host tests)
+void           netrx_idle(void);         // the same, from an interrupt that woke an idle CPU
 void           netconfig(void);          // addresses from the kernel command line (ip=)
 void           nettimer(uint now);       // every tick, from the timer interrupt
 // Ticks from now until nettimer next has work, at least 1; NETTIMER_IDLE if

@@ -83,6 +83,14 @@ void random_get(void *buf, uint n);
 void net_thread(const char *name, void (*fn)(void *), void *arg);
 void net_preempt(void);       // from an interrupt: give the CPU to the receive thread soon
 void net_yield(void);         // let other processes run before going on
+// Timestamped marks for `xv6net pingtrace`, only in a kernel built with
+// KDEFS=-DLATMARK (never in the host build).
+#ifdef LATMARK
+void net_latmark(int n);
+#define NET_LATMARK(n) net_latmark(n)
+#else
+#define NET_LATMARK(n) do { } while (0)
+#endif
 int  net_intrson(void);       // interrupts enabled here (the receive thread checks it)
 
 // ---- boot parameters: value of key=value on the kernel command line;

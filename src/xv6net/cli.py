@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from xv6net import bench, benchhttp, docs, exercise, fuzz, nics, prof, topology, trace
+from xv6net import bench, benchhttp, docs, exercise, fuzz, nics, pingtrace, prof, topology, trace
 from xv6net.console import INTERRUPT_TIMEOUT, AbortError
 from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     benchhttp.add_arguments(commands.add_parser(
         "bench-http", help="xv6net's httpd against busybox httpd in the Linux guest, with "
                            "ApacheBench and curl (root; see docs/bench.md)"))
+    pingtrace.add_arguments(commands.add_parser(
+        "pingtrace", help="where one ping's microseconds go: QEMU trace events and a capture "
+                          "of the tap (root; see docs/bench.md)"))
     docs.add_arguments(commands.add_parser(
         "docs", help="run the commands of the samples in README.md and docs/ and update them "
                      "(--check: only compare their shapes)"))
@@ -413,10 +416,10 @@ def cmd_pcap(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in ("demo", "lab", "bench", "bench-http", "docs", "trace"):
+    if args.command in ("demo", "lab", "bench", "bench-http", "docs", "trace", "pingtrace"):
         handler = {"demo": cmd_demo, "lab": cmd_lab, "bench": bench.cmd_bench,
                    "bench-http": benchhttp.cmd_bench_http, "docs": docs.cmd_docs,
-                   "trace": trace.cmd_trace}[args.command]
+                   "trace": trace.cmd_trace, "pingtrace": pingtrace.cmd_pingtrace}[args.command]
         return _with_teardown_on_sigterm(handler, args)
     handlers = {"run": cmd_run, "pcap": cmd_pcap, "prof": prof.cmd_prof, "fuzz": fuzz.cmd_fuzz,
                 "exercise": exercise.cmd_exercise, "grade": exercise.cmd_grade}

@@ -110,6 +110,30 @@ def gap_us_for(model: str) -> int:
 
 # ---- Linux side -------------------------------------------------------------------
 
+# A Linux peer's TCP sink (python3 -c SINK_SERVER ADDR PORT): accept one
+# connection on ADDR:PORT, print "ready", then print the length and SHA-256 of what it sent.
+SINK_SERVER = """
+import hashlib, socket, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], int(sys.argv[2])))
+srv.listen(1)
+print("ready", flush=True)
+c, peer = srv.accept()
+c.settimeout(120)
+h = hashlib.sha256()
+n = 0
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    h.update(b)
+    n += len(b)
+c.close()
+print("got", n, h.hexdigest(), flush=True)
+"""
+
+
 def start_peer_recv(lab: Lab, iface: str, count: int,
                     seconds: float = 20.0) -> subprocess.Popen[str]:
     """peer.py recv in the namespace, returned once its socket is bound."""

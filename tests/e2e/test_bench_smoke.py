@@ -100,6 +100,46 @@ def test_figures_are_plausible(results):
 
 
 @pytest.mark.timeout(120)
+def test_latency_rows_have_their_shape(results):
+    # Issue 16's rows: the ping series with `spin` running, the pings after a
+    # neighbour flush, QEMU's CPU while the guest idles. Shapes and sanity,
+    # never timing thresholds.
+    config = results["config"]
+    system = results["models"]["e1000"]["systems"]["xv6net"]
+    run, figures = system["runs"][0], system["summaries"][0]
+    assert run["errors"] == []
+    assert run["hog_ping_sent"] == config["pings"]
+    assert len(run["hog_ping_ms"]) + figures["hog_ping_loss"] == config["pings"]
+    assert figures["hog_ping_loss"] <= config["pings"] // 10
+    assert figures["rtt_hog_ms_median"] <= figures["rtt_hog_ms_p99"]
+    assert len(run["first_ping_ms"]) == config["first_pings"]
+    assert any(t is not None for t in run["first_ping_ms"])
+    assert figures["first_ping_ms_median"] > 0
+    idle = run["idle"]
+    assert idle["seconds"] == pytest.approx(config["idle_seconds"], rel=0.2)
+    assert set(idle["busy"]) == {"vcpu", "main", "other"}
+    assert 0 <= idle["total"] <= 1.2 * 3 and idle["total"] == pytest.approx(
+        sum(idle["busy"].values()))
+    assert figures["idle_qemu_cpu"] == idle["total"]
+    assert "| QEMU's host CPU, guest idle | core |" in results["_stdout"]
+
+
+@pytest.mark.timeout(120)
+def test_latency_only_run_measures_only_latency(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "xv6net", "bench", "--quick", "--latency-only",
+                           "--no-chart", "--results", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=100, check=False)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "latest.json").read_text())
+    card = data["models"]["e1000"]
+    assert [row["key"] for row in card["metrics"]] == list(bench.LATENCY_KEYS)
+    run = card["systems"]["xv6net"]["runs"][0]
+    assert run["errors"] == [] and run["ping_ms"] and run["hog_ping_ms"] and run["idle"]
+    assert run["steps"] == [] and run["flood"] == {} and run["tcp_tx"] == {}
+    assert "UDP rx" not in proc.stdout
+
+
+@pytest.mark.timeout(120)
 def test_tcp_rows_moved_the_bytes(results):
     # Both transfers carried every byte and the peer timed them; every one of
     # the connections to tcpecho echoed its bytes. No timing thresholds.

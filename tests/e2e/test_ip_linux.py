@@ -131,6 +131,29 @@ def test_linux_udp_client_gets_every_datagram_back(lab):
     assert out.strip() == "echoed 200", out
 
 
+def test_guest_answers_with_a_cpu_hog_running(lab):
+    """Issue 16: a CPU-bound program (`spin`) does not keep guest a from
+    answering: every one of Linux's pings (answered by the kernel's netrx
+    thread) and every datagram to udpecho (a user program that the datagram
+    wakes) comes back while it runs. Correctness, not timing; the hog must
+    still be there at the end, or it proved nothing."""
+    guest = lab.guest("a")
+    guest.run("spin 60 > spin.out &", timeout=30)   # quiet, like udpecho
+    deadline = time.monotonic() + 30
+    while not (started := re.search(r"spin: pid (\d+) for 60 s",
+                                    guest.run("cat spin.out", timeout=30))):
+        assert time.monotonic() < deadline, "spin did not start"
+        time.sleep(0.2)
+    pid = started[1]
+    try:
+        assert_no_loss(linux_ping(lab, A_IP, 100, 56, "0.01"), 100)
+        out = python_in_namespace(lab, UDP_CLIENT, A_IP, str(ECHO_PORT), "100")
+        assert out.strip() == "echoed 100", out
+    finally:
+        killed = guest.run(f"kill {pid}", timeout=30)
+    assert killed.strip() == "", f"spin had ended before the pings did: {killed}"
+
+
 def test_guest_nc_talks_to_a_linux_udp_server(lab):
     server = lab.peer_popen([sys.executable, "-u", "-c", UDP_SERVER, PEER_IP, str(SERVER_PORT)])
     assert server.stdout is not None

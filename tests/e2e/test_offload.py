@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from labtools import running_lab
+from labtools import SINK_SERVER, running_lab
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.utils import rdpcap
@@ -32,27 +32,6 @@ GUESTS = {"a": "10.0.0.2", "b": "10.0.0.3", "c": "10.0.0.4"}   # e1000, ne2k, vi
 MIB = 1024 * 1024
 UDP_SIZES = (4, 333, 1472)
 UDP_COUNT = 40
-
-# Accept one connection on PORT and print the length and SHA-256 of what it sent.
-SINK_SERVER = """
-import hashlib, socket, sys
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind((sys.argv[1], int(sys.argv[2])))
-srv.listen(1)
-print("ready", flush=True)
-c, peer = srv.accept()
-c.settimeout(60)
-h = hashlib.sha256()
-n = 0
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    h.update(b)
-    n += len(b)
-print("got", n, h.hexdigest(), flush=True)
-"""
 
 # Count the UDP datagrams that reach PORT (Linux drops those with a bad
 # checksum) until none came for a second; print the count and their sizes.

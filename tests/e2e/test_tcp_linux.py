@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from labtools import running_lab
+from labtools import SINK_SERVER, running_lab
 
 from xv6net import pcap, topology
 from xv6net.lab import Lab
@@ -51,28 +51,6 @@ s.shutdown(socket.SHUT_WR)
 t.join(120)
 print("sent", size, hashlib.sha256(data).hexdigest())
 print("got", n[0], got.hexdigest())
-"""
-
-# Accept one connection on PORT and print the length and SHA-256 of what it sent.
-SINK_SERVER = """
-import hashlib, socket, sys
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind((sys.argv[1], int(sys.argv[2])))
-srv.listen(1)
-print("ready", flush=True)
-c, peer = srv.accept()
-c.settimeout(120)
-h = hashlib.sha256()
-n = 0
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    h.update(b)
-    n += len(b)
-c.close()
-print("got", n, h.hexdigest(), flush=True)
 """
 
 # Connect to ADDR:PORT, send SIZE bytes of tcpblast's pattern, close.

@@ -259,9 +259,10 @@ put16(uchar *p, uint v)
   p[1] = v;
 }
 
-// RFC 1071, written out plainly: a sum of 16-bit big-endian words.
-static uint
-sum16(const uchar *p, uint len, uint sum)
+// RFC 1071, written out plainly: a sum of 16-bit big-endian words, not
+// folded (the tests' own reference, independent of kernel/net/wire.c).
+uint
+host_sum16(const uchar *p, uint len, uint sum)
 {
   for (uint i = 0; i + 1 < len; i += 2)
     sum += p[i] << 8 | p[i + 1];
@@ -270,12 +271,20 @@ sum16(const uchar *p, uint len, uint sum)
   return sum;
 }
 
-static uint
-fold(uint sum)
+// The carries folded in: 16 bits, not complemented.
+uint
+host_fold(uint sum)
 {
   while (sum >> 16)
     sum = (sum & 0xFFFF) + (sum >> 16);
-  return ~sum & 0xFFFF;
+  return sum;
+}
+
+// The checksum field's value for a sum: folded and complemented.
+static uint
+fold(uint sum)
+{
+  return ~host_fold(sum) & 0xFFFF;
 }
 
 static uint
@@ -286,7 +295,7 @@ pseudo(const uchar *iph, uchar proto, uint len)
   ph[8] = 0;
   ph[9] = proto;
   put16(ph + 10, len);
-  return sum16(ph, sizeof ph, 0);
+  return host_sum16(ph, sizeof ph, 0);
 }
 
 uint
@@ -312,7 +321,7 @@ host_ipv4(uchar *p, uint src, uint dst, uchar proto, uint payloadlen, ushort id,
   put16(p + 10, 0);
   memmove(p + 12, &src, 4);
   memmove(p + 16, &dst, 4);
-  put16(p + 10, fold(sum16(p, 20, 0)));
+  put16(p + 10, fold(host_sum16(p, 20, 0)));
   return 20;
 }
 
@@ -329,7 +338,7 @@ host_udp_frame(uchar *f, const uchar dst[6], const uchar src[6], uint saddr, uin
   put16(u + 4, 8 + len);
   put16(u + 6, 0);
   memmove(u + 8, data, len);
-  uint sum = fold(sum16(u, 8 + len, pseudo(ip, IPPROTO_UDP, 8 + len)));
+  uint sum = fold(host_sum16(u, 8 + len, pseudo(ip, IPPROTO_UDP, 8 + len)));
   put16(u + 6, sum ? sum : 0xFFFF);
   return n + 8 + len;
 }
@@ -348,7 +357,7 @@ host_ping_frame(uchar *f, const uchar dst[6], const uchar src[6], uint saddr, ui
   put16(ic + 6, seq);
   for (uint i = 0; i < datalen; i++)
     ic[8 + i] = i;
-  put16(ic + 2, fold(sum16(ic, 8 + datalen, 0)));
+  put16(ic + 2, fold(host_sum16(ic, 8 + datalen, 0)));
   return n + 8 + datalen;
 }
 
@@ -380,7 +389,7 @@ host_fixsums(uchar *f, uint len)
   if ((ip[0] >> 4) != 4 || hlen < 20 || hlen > avail)
     return;
   put16(ip + 10, 0);
-  put16(ip + 10, fold(sum16(ip, hlen, 0)));
+  put16(ip + 10, fold(host_sum16(ip, hlen, 0)));
   if (total > avail || total < hlen || ((ip[6] << 8 | ip[7]) & 0x3FFF) != 0)
     return;   // a fragment's transport checksum covers bytes not here
   uchar *l4 = ip + hlen;
@@ -390,13 +399,13 @@ host_fixsums(uchar *f, uint len)
     if (ulen < 8 || ulen > plen)
       return;
     put16(l4 + 6, 0);
-    uint sum = fold(sum16(l4, ulen, pseudo(ip, IPPROTO_UDP, ulen)));
+    uint sum = fold(host_sum16(l4, ulen, pseudo(ip, IPPROTO_UDP, ulen)));
     put16(l4 + 6, sum ? sum : 0xFFFF);
   } else if (ip[9] == IPPROTO_ICMP && plen >= 4) {
     put16(l4 + 2, 0);
-    put16(l4 + 2, fold(sum16(l4, plen, 0)));
+    put16(l4 + 2, fold(host_sum16(l4, plen, 0)));
   } else if (ip[9] == IPPROTO_TCP && plen >= 20) {
     put16(l4 + 16, 0);
-    put16(l4 + 16, fold(sum16(l4, plen, pseudo(ip, IPPROTO_TCP, plen))));
+    put16(l4 + 16, fold(host_sum16(l4, plen, pseudo(ip, IPPROTO_TCP, plen))));
   }
 }

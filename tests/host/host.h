@@ -54,7 +54,9 @@ uint host_sent_tsomss(struct hostnic *nic);
 // ---- the pool ----
 // Both pools are back at their size at boot.
 int  host_pool_full(void);
-int  host_pages_inuse(void);   // pages kalloc'd by the stack and not freed
+int  host_pages_inuse(void);
+uint host_sum16(const uchar *p, uint len, uint sum);   // RFC 1071 words, not folded
+uint host_fold(uint sum);                              // carries folded in, not complemented   // pages kalloc'd by the stack and not freed
 
 // ---- building frames (all fields network order where they are addresses) ----
 uint host_ip(int a, int b, int c, int d);

@@ -13,32 +13,13 @@
 
 static uchar frame[PBUF_BIGSIZE];
 
-// Ones' complement sum of big-endian 16-bit words, not folded.
-static uint
-sum16(const uchar *p, uint len, uint sum)
-{
-  for (uint i = 0; i + 1 < len; i += 2)
-    sum += p[i] << 8 | p[i + 1];
-  if (len & 1)
-    sum += p[len - 1] << 8;
-  return sum;
-}
-
-static uint
-fold(uint sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xFFFF) + (sum >> 16);
-  return sum;
-}
-
 // The pseudo-header's sum for the IPv4 packet at ip, folded, not complemented.
 static uint
 pseudo(const uchar *ip)
 {
   uint hl = (ip[0] & 15) * 4, len = get16(ip + 2) - hl;
-  uint sum = sum16(ip + 12, 8, 0) + ip[9] + len;
-  return fold(sum);
+  uint sum = host_sum16(ip + 12, 8, 0) + ip[9] + len;
+  return host_fold(sum);
 }
 
 // Is the transport checksum of the IPv4 packet at ip right (pseudo-header,
@@ -47,13 +28,13 @@ static int
 transport_ok(const uchar *ip)
 {
   uint hl = (ip[0] & 15) * 4, len = get16(ip + 2) - hl;
-  return fold(sum16(ip + hl, len, pseudo(ip))) == 0xFFFF;
+  return host_fold(host_sum16(ip + hl, len, pseudo(ip))) == 0xFFFF;
 }
 
 static int
 iphdr_ok(const uchar *ip)
 {
-  return fold(sum16(ip, (ip[0] & 15) * 4, 0)) == 0xFFFF;
+  return host_fold(host_sum16(ip, (ip[0] & 15) * 4, 0)) == 0xFFFF;
 }
 
 static struct hostnic *
@@ -114,7 +95,7 @@ test_a_tcp_segment_leaves_the_pseudo_header_sum_to_a_txcsum_card(void)
   // Finished as the card does (the sum over the segment, field included):
   // the checksum a software stack computes.
   uint len = get16(ip + 2) - 20;
-  uint sum = ~fold(sum16(th, len, 0)) & 0xFFFF;
+  uint sum = ~host_fold(host_sum16(th, len, 0)) & 0xFFFF;
   th[16] = sum >> 8;
   th[17] = sum;
   CHECK(transport_ok(ip));
@@ -317,9 +298,9 @@ cut(const uchar *f, uint len, uint mss, uint firstseq, const uchar *data)
     pth[4] = seq >> 24; pth[5] = seq >> 16; pth[6] = seq >> 8; pth[7] = seq;
     if (off + plen < paylen)
       pth[13] &= ~(TH_FIN | TH_PSH);
-    put16(pth + 16, fold(get16(pth + 16) + hdr - 34 + plen));
-    put16(pth + 16, ~fold(sum16(pth, hdr - 34 + plen, 0)) & 0xFFFF);
-    put16(pip + 10, ~fold(sum16(pip, 20, 0)) & 0xFFFF);
+    put16(pth + 16, host_fold(get16(pth + 16) + hdr - 34 + plen));
+    put16(pth + 16, ~host_fold(host_sum16(pth, hdr - 34 + plen, 0)) & 0xFFFF);
+    put16(pip + 10, ~host_fold(host_sum16(pip, 20, 0)) & 0xFFFF);
     if (!iphdr_ok(pip) || !transport_ok(pip) || seq != firstseq + off ||
         memcmp(pth + (hdr - 34), data + off, plen) != 0)
       return -1;
@@ -353,7 +334,7 @@ test_a_tso_card_gets_whole_segments_in_one_frame_that_cut_right(void)
   CHECK_EQ(f->len, 14 + 20 + 20 + 3 * 1460);
   CHECK_EQ(get16(ip + 2), 20 + 20 + 3 * 1460);
   CHECK_EQ(get16(ip + 10), 0);                     // the card sums each header
-  CHECK_EQ(get16(ip + 20 + 16), fold(sum16(ip + 12, 8, 0) + IPPROTO_TCP));   // no length
+  CHECK_EQ(get16(ip + 20 + 16), host_fold(host_sum16(ip + 12, 8, 0) + IPPROTO_TCP));   // no length
   CHECK_EQ(cut(f->b, f->len, 1460, ISS + 1, data), 3);
   CHECK_EQ(stats().tcp_outsegs - before, 3);      // counted as they go on the wire
   // All acked: slow start opens the window by an MSS, four in the next frame.

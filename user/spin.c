@@ -1,0 +1,26 @@
+// spin SECONDS: burn the CPU in user mode for SECONDS, then exit. The
+// benchmark's CPU hog: a ping answered while it runs shows what the
+// scheduler gives a process (or the netrx thread) that I/O wakes.
+// bench/linux/spin.c is its twin for the Linux guest. Bounded, so that a
+// harness that loses track of it does not leave a guest busy for ever.
+#include "kernel/types.h"
+#include "user/user.h"
+#include "user/net.h"   // usecs
+
+int
+main(int argc, char *argv[])
+{
+  if (argc != 2 || atoi(argv[1]) <= 0) {
+    fprintf(2, "usage: spin SECONDS\n");
+    return 1;
+  }
+  uint64 end = usecs() + (uint64)atoi(argv[1]) * 1000000;
+  printf("spin: pid %d for %s s\n", getpid(), argv[1]);
+  // The clock is read every 2^20 iterations: the loop must stay in user
+  // mode, not in the system call.
+  volatile uint n = 0;
+  while (usecs() < end)
+    for (uint i = 0; i < (1u << 20); i++)
+      n++;
+  return 0;
+}
