@@ -17,11 +17,15 @@
 #include "kernel/file.h"
 #include "kernel/poll.h"
 #include "kernel/x86.h"
+#include "kernel/traps.h"
 
 #define C(x) ((x) - '@')   // control-x
 #define BACKSPACE 0x100     // erase the character before the cursor
 
-static volatile int panicked;
+// Set (once) by the first CPU to panic; the others stop when they see it or
+// get its IPI. panicapic names the CPU that prints the panic.
+volatile uint panicked;
+static volatile int panicapic = -1;
 
 static struct {
   struct spinlock lock;
@@ -154,7 +158,8 @@ cprintf(const char *fmt, ...)
 {
   struct fmtout o = { consoleput };
   va_list ap;
-  int locking = cons.locking;
+  // The panicking CPU owns the console lock already (consolegrab).
+  int locking = cons.locking && !(panicked && lapicid() == panicapic);
 
   if (locking)
     acquire(&cons.lock);
@@ -205,6 +210,36 @@ backtrace(uint ebp)
   }
 }
 
+// This CPU stops for good: another one panicked (its IPI, or the flag seen
+// while spinning for a lock it may hold).
+void
+panicstop(void)
+{
+  cli();
+  for (;;)
+    hlt();
+}
+
+// Take the console lock for the panic message, without the lock checker
+// and never to give back. Another CPU holding it leaves its critical section
+// soon (then the halt IPI stops it), so wait a bounded time, then print
+// anyway; this CPU may hold it already (a panic inside cprintf).
+static void
+consolegrab(void)
+{
+  struct cpu *me = &cpus[0];   // mycpu() without its own panics
+  for (int i = 0; i < ncpu; i++)
+    if (cpus[i].apicid == panicapic)
+      me = &cpus[i];
+  if (cons.lock.locked && cons.lock.cpu == me)
+    return;
+  for (int ms = 0; ms < 1000; ms++) {
+    if (xchg(&cons.lock.locked, 1) == 0)
+      return;
+    microdelay(1000);
+  }
+}
+
 void
 panic(const char *fmt, ...)
 {
@@ -213,7 +248,12 @@ panic(const char *fmt, ...)
   uint ebp;
 
   cli();
-  cons.locking = 0;
+  if (xchg(&panicked, 1) != 0)
+    panicstop();   // another CPU panicked first: its message is the one
+  panicapic = lapicid();
+  if (ncpu > 1)
+    lapicipiothers(T_IRQ0 + IRQ_HALT);
+  consolegrab();
   cprintf("panic: ");
   va_start(ap, fmt);
   vformat(&o, fmt, ap);
@@ -222,7 +262,6 @@ panic(const char *fmt, ...)
   asm volatile("movl %%ebp, %0" : "=r"(ebp));
   backtrace(ebp);
   cprintf("system halted\n");
-  panicked = 1;
   for (;;)
     hlt();
 }

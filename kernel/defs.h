@@ -28,6 +28,8 @@ void     consoleinit(void);
 void     consoleintr(int (*getc)(void));
 void     cprintf(const char *fmt, ...);
 void     panic(const char *fmt, ...) __attribute__((noreturn));
+extern volatile uint panicked;
+void     panicstop(void) __attribute__((noreturn));
 void     backtrace(uint ebp);
 int      snprintf(char *buf, int size, const char *fmt, ...);
 void     consolesetpgrp(int pgid);
@@ -82,6 +84,7 @@ void     lapicmark(int);
 void     lapicinit(void);
 int      lapicid(void);
 void     lapicstartap(uchar apicid, uint addr);
+void     lapicipiothers(int vector);
 void     microdelay(int us);
 uint     lapicperiodns(void);
 

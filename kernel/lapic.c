@@ -22,6 +22,7 @@
 #define  DELIVS     0x00001000
 #define  LEVEL      0x00008000
 #define  BCAST      0x00080000
+#define  OTHERS     0x000C0000   // destination: every CPU but this one
 #define ICRHI   (0x0310 / 4)
 #define TIMER   (0x0320 / 4)   // local vector table: timer
 #define  PERIODIC   0x00020000
@@ -99,6 +100,18 @@ lapicstartap(uchar apicid, uint addr)
     lapicw(ICRLO, STARTUP | (addr >> 12));
     microdelay(200);
   }
+}
+
+// A fixed interrupt with this vector to every other CPU (panic stops them).
+void
+lapicipiothers(int vector)
+{
+  if (!lapic)
+    return;
+  lapicw(ICRHI, 0);
+  lapicw(ICRLO, OTHERS | vector);
+  for (int spins = 0; (lapic[ICRLO] & DELIVS) && spins < 100000; spins++)
+    ;
 }
 
 int

@@ -36,8 +36,12 @@ acquire(struct spinlock *lk)
     panic("acquire %s: already held", lk->name);
   int cl = lockclassof(lk);
   lockdep_check(c, cl, pc);
-  while (xchg(&lk->locked, 1) != 0)
+  while (xchg(&lk->locked, 1) != 0) {
+    // The holder may be a CPU that panicked: it never lets go.
+    if (panicked)
+      panicstop();
     spins++;
+  }
   __sync_synchronize();
   lk->cpu = c;
   lk->pc = pc;

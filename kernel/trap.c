@@ -161,6 +161,8 @@ trap(struct trapframe *tf)
     faulttrap(tf);
     break;
   case T_IRQ0 + IRQ_TIMER:
+    if (panicked)
+      panicstop();   // in case its IPI was lost
     clockintr();
     lapiceoi();
     break;
@@ -168,6 +170,8 @@ trap(struct trapframe *tf)
     profintr(tf);
     lapiceoi();
     break;
+  case T_IRQ0 + IRQ_HALT:
+    panicstop();   // another CPU panicked
   case T_IRQ0 + IRQ_SPURIOUS:
   case T_IRQ0 + 7:   // spurious from the 8259 (masked, but may still fire)
     break;

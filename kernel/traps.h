@@ -28,6 +28,7 @@
 #define IRQ_COM1     4
 #define IRQ_RTC      8    // the sampling profiler (kernel/prof.c)
 #define IRQ_ERROR   19
+#define IRQ_HALT    30   // IPI: another CPU panicked, stop here
 #define IRQ_SPURIOUS 31
 
 #endif

@@ -15,6 +15,7 @@ multicast backend at all.
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,10 @@ class VMSpec:
     extra: Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        # XV6NET_CPUS=N runs every guest left at the default of one CPU with
+        # N instead: a whole test run on SMP without changing the default.
+        if self.cpus == 1 and os.environ.get("XV6NET_CPUS", "").isdigit():
+            object.__setattr__(self, "cpus", int(os.environ["XV6NET_CPUS"]))
         if self.accel not in ("tcg", "kvm"):
             raise ValueError(f"unknown accelerator {self.accel!r}")
         if self.cpus < 1 or self.memory_mb < 16:
