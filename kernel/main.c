@@ -14,6 +14,7 @@
 #define APSTART  0x7000      // where the APs' start-up code runs (entryother.S)
 
 static void startothers(void);
+static volatile uint othersgo;   // set when the boot CPU is done booting
 
 int
 main(uint magic, uint mbinfo_pa)
@@ -48,6 +49,12 @@ main(uint magic, uint mbinfo_pa)
   netstart();          // the network receive thread
   startothers();       // the other CPUs QEMU gives (-smp N)
   cprintf("cpu%d: starting scheduler\n", cpuid());
+  // Only now may the others run processes: a CPU that ran init and the
+  // shell while this one was still booting let the shell's first prompt
+  // come before this CPU's boot message (under TCG a vCPU's host thread
+  // can be descheduled for milliseconds), and a console reader took that
+  // message for the output of its first command.
+  xchg(&othersgo, 1);
   scheduler();
 }
 
@@ -65,6 +72,8 @@ mpenter(void)
   idtinit();
   cprintf("cpu%d: starting scheduler\n", cpuid());
   xchg(&mycpu()->started, 1);
+  while (!othersgo)   // the boot CPU has said all it says at boot
+    asm volatile("pause");
   scheduler();
 }
 
