@@ -281,10 +281,20 @@ netrx_work(void)
 // is left stays on the list for netrx, which the interrupt has woken (it
 // finds the list empty and sleeps again if this poll was all). Under load
 // the CPU is not idle and nothing changes: frames wait for netrx's turn.
+//
+// With several CPUs, netrx may run on another CPU meanwhile: woken by this
+// interrupt, it found the list empty (this poll had taken the device) and
+// slept again. A device this poll puts back on the list then needs its own
+// wakeup, or it stays there with its interrupts masked and receiving stops
+// (tcp_linux's tests on -smp 2). On one CPU netrx cannot have run yet.
 void
 netrx_idle(void)
 {
-  netrx_work();
+  if (netrx_work() == 2) {
+    acquire(&rxsched.lock);
+    wakeup(&rxsched);
+    release(&rxsched.lock);
+  }
 }
 
 // The receive thread: frames are processed in process context, taking turns
