@@ -7,15 +7,22 @@
 #include "user/user.h"
 #include "user/net.h"   // usecs
 
+static const char usage[] =
+  "usage: spin SECONDS\n"
+  "  burn the CPU in user mode for SECONDS (1 to 86400), then exit\n";
+
 int
 main(int argc, char *argv[])
 {
-  if (argc != 2 || atoi(argv[1]) <= 0) {
-    fprintf(2, "usage: spin SECONDS\n");
-    return 1;
-  }
-  uint64 end = usecs() + (uint64)atoi(argv[1]) * 1000000;
-  printf("spin: pid %d for %s s\n", getpid(), argv[1]);
+  argsinit("spin", usage);
+  arghelp(argc, argv);
+  if (argc < 2)
+    argmissing("SECONDS");
+  if (argc > 2)
+    argextra(argv[2]);
+  int seconds = argnum(0, "seconds", argv[1], 1, 86400);
+  uint64 end = usecs() + (uint64)seconds * 1000000;
+  printf("spin: pid %d for %d s\n", getpid(), seconds);
   // The clock is read every 2^20 iterations: the loop must stay in user
   // mode, not in the system call.
   // The last line says how far it got: the tests check that a stream of

@@ -196,6 +196,7 @@ PROGRAMS = [
         "sockhold -b {} raw": ("abc", INT_HUGE, "3x", ""),   # any int, as setsockopt takes it
     }),
     Program("sockrace", "runs", {"sockrace -n {}": COUNT}, ("sockrace now",)),
+    Program("spin", "missing", {"spin {}": SECONDS}, ("spin 1 2",)),
     Program("tcpblast", "missing", {
         "tcpblast {} 9 100": HOST,
         "tcpblast 10.0.2.2 {} 100": PORT,
