@@ -18,7 +18,6 @@ static struct {
   struct spinlock lock;
   struct proc proc[NPROC];
   int end;   // no slot at or above proc[end] has ever been used: loops stop there
-  struct proc *woken;   // the last process wakeup() made runnable (see scheduler)
 } ptable;
 
 static struct proc *initproc;
@@ -363,9 +362,40 @@ anyrunnable(void)
   return 0;
 }
 
+// A boosted runnable process, or 0 (ptable.lock held). The slot after the
+// last one taken goes first, so that boosted processes share among
+// themselves too.
+static struct proc *
+boosted(void)
+{
+  static int from;
+  for (int i = 0; i < ptable.end; i++) {
+    struct proc *p = &ptable.proc[(from + i) % ptable.end];
+    if (p->state == RUNNABLE && p->boost) {
+      from = p->slot + 1;
+      return p;
+    }
+  }
+  return 0;
+}
+
 // Each CPU runs this loop after setting itself up: pick a runnable process,
 // switch to it, and come back here when it gives up the CPU. With nothing to
 // run, halt until the next interrupt instead of spinning.
+//
+// Round robin, except for the boost: a process that wakeup() made runnable
+// (the data, the child or the time it slept for has come) runs before the
+// round goes on. Such a process usually runs briefly and sleeps again, and
+// without the boost a program that never sleeps would make it wait a whole
+// 10 ms slice. The boost is spent when the process gives up the CPU (sched),
+// and the tick ends a boosted run like any other, so a process keeps it for
+// at most one slice per wakeup. So that wakeups cannot starve the round (a
+// flood of datagrams wakes their reader again and again), at most BOOSTRUN
+// boosted picks come in a row while the round has a runnable process; then
+// the round advances one pick.
+#ifndef BOOSTRUN   // -DBOOSTRUN=... only to show the test can fail
+#define BOOSTRUN 4
+#endif
 void
 scheduler(void)
 {
@@ -375,25 +405,16 @@ scheduler(void)
   for (;;) {
     sti();
     acquire(&ptable.lock);
-    // Round robin, except that a process just woken (the data it slept for
-    // has come) runs before the round goes on: it usually runs briefly and
-    // sleeps again, and otherwise a program that never sleeps would make it
-    // wait a whole time slice. At most every other pick is such a turn, so
-    // the round still advances.
-    int tookturn = 0;
+    c->boostrun = 0;
     struct proc *p = ptable.proc;
     while (p < &ptable.proc[ptable.end]) {
-      struct proc *next = p;
-      if (!tookturn && ptable.woken && ptable.woken->state == RUNNABLE) {
-        next = ptable.woken;
-        tookturn = 1;
-      } else {
-        p++;
-        tookturn = 0;
-      }
-      ptable.woken = 0;
+      struct proc *next = c->boostrun < BOOSTRUN ? boosted() : 0;
+      if (next == 0)
+        next = p++;
       if (next->state != RUNNABLE)
         continue;
+      c->boostrun = next->boost ? c->boostrun + 1 : 0;
+      c->needresched = 0;   // whatever asked for it, this is the reschedule
       c->proc = next;
       switchto(next);
       next->state = RUNNING;
@@ -440,6 +461,7 @@ sched(void)
     panic("sched: process running");
   if (readeflags() & FL_IF)
     panic("sched: interruptible");
+  p->boost = 0;   // spent: the next turn is the round's, unless a wakeup comes first
   int intena = mycpu()->intena;
   swtch(&p->context, mycpu()->scheduler);
   mycpu()->intena = intena;
@@ -532,6 +554,23 @@ sleepdeadline(void *chan, struct spinlock *lk, uint deadline)
   myproc()->wakeat = 0;
 }
 
+// A sleeper's wait is over (ptable.lock held): make it runnable with a
+// boost, and ask this CPU to give it the CPU at the end of the trap if what
+// runs here is a user process without a boost of its own. Kernel threads
+// are not asked to yield here (trap.c), and netrx's own wakeup preempts
+// only as netdev_schedule decides (net_preempt): preempting on every
+// receive interrupt starves the reader the frames are for. Only this CPU is
+// asked; another CPU sees the boost at its next pick.
+static void
+makerunnable(struct proc *p)
+{
+  p->state = RUNNABLE;
+  p->boost = 1;
+  struct proc *cur = mycpu()->proc;
+  if (cur && cur != p && !cur->boost && !p->kthread)
+    mycpu()->needresched = 1;
+}
+
 // From the timer interrupt: wake sleepers whose deadline has come.
 void
 wakeexpired(uint now)
@@ -539,7 +578,7 @@ wakeexpired(uint now)
   acquire(&ptable.lock);
   for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++)
     if (p->state == SLEEPING && p->wakeat && (int)(now - p->wakeat) >= 0)
-      p->state = RUNNABLE;
+      makerunnable(p);
   release(&ptable.lock);
 }
 
@@ -547,10 +586,8 @@ static void
 wakeup1(void *chan)
 {
   for (struct proc *p = ptable.proc; p < &ptable.proc[ptable.end]; p++) {
-    if (p->state == SLEEPING && p->chan == chan) {
-      p->state = RUNNABLE;
-      ptable.woken = p;
-    }
+    if (p->state == SLEEPING && p->chan == chan)
+      makerunnable(p);
   }
 }
 
@@ -589,7 +626,7 @@ sigpost(struct proc *p, int sig)
     p->sigpending |= SIGBIT(sig);
   }
   if (p->state == SLEEPING)
-    p->state = RUNNABLE;
+    makerunnable(p);
 }
 
 // Whether p may receive signals at all (ptable.lock held). Kernel threads

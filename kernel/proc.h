@@ -16,7 +16,8 @@ struct cpu {
   int ncli;                    // depth of pushcli nesting
   int intena;                  // were interrupts on before the outermost pushcli?
   struct proc *proc;           // the process running here, or 0
-  int needresched;             // a kernel thread was woken: yield at the end of the trap
+  int needresched;             // a boosted process was woken: yield at the end of the trap
+  int boostrun;                // boosted picks in a row while others wait (see scheduler)
   pde_t *curpgdir;             // the page directory in %cr3
   uint sysenter_esp;           // what MSR_SYSENTER_ESP holds (the kernel stack top)
   volatile int idle;           // halted in the scheduler: no process, no lock (see trap)
@@ -61,6 +62,7 @@ struct proc {
   uint sigmask;                // signals held back, e.g. the one whose handler runs
   struct sigaction sigact[NSIG];
   int kthread;                 // a kernel thread: never runs in user mode
+  int boost;                   // woken from a sleep: runs before the round robin (see scheduler)
   struct lockheld sheld[NSLEEPHELD];  // sleeplocks held, for the lock-order checker
   int nsheld;
   struct file *ofile[NOFILE];

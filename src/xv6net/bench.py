@@ -92,6 +92,7 @@ TCP_TX_PORT = 5001     # the peer's sink for the guest's tcpblast
 TCP_RX_PORT = 5002     # the guest's tcpsink
 TCP_ECHO_PORT = 5003   # the guest's tcpecho
 TCP_SERVE_PORT = 5010  # the peer's server for the guest's tcpconn (+ the repeat)
+UDP_ECHO_PORT = 5004   # the guest's udpecho (round trips to a user program)
 SINK_IDLE_MS = 500
 LISTEN_TIMEOUT = 15.0
 PROBE_TIMEOUT = 20.0
@@ -309,6 +310,7 @@ class Guest:
     parse_counters: Callable[[str], dict[str, int]]
     bin: str = ""                 # directory of the benchmark programs, with "/"
     reap: str = ""                # command that collects finished background jobs
+    stop_echo: str = ""           # command that ends udpecho (xv6net's is left running)
     profiler: bool = False        # has kprof (kernel/prof.c)
     model: str = nics.DEFAULT     # the card (xv6net.nics)
 
@@ -340,7 +342,8 @@ def linux_guest(prepared: linuxguest.LinuxGuest, model: str = nics.DEFAULT) -> G
     ip = "10.0.0.3"
     return Guest("linux", 1, ip, "tap-linux", prepared.kernel, prepared.initramfs,
                  prepared.cmdline(ip, NETMASK, model=model), prepared.description,
-                 LINUX_COUNTERS, linux_counters, bin="/bin/", reap="wait", model=model)
+                 LINUX_COUNTERS, linux_counters, bin="/bin/", reap="wait",
+                 stop_echo="killall udpecho", model=model)
 
 
 # ---- driving a guest's shell ------------------------------------------------------------
@@ -510,6 +513,8 @@ class Run:
     ping_ms: list[float] = field(default_factory=list)
     hog_ping_sent: int = 0                                    # the same with `spin` running
     hog_ping_ms: list[float] = field(default_factory=list)
+    hog_udp_sent: int = 0                                     # UDP to udpecho, `spin` running
+    hog_udp_ms: list[float] = field(default_factory=list)
     first_ping_ms: list[float | None] = field(default_factory=list)   # after a neigh flush
     idle: dict[str, Any] = field(default_factory=dict)        # QEMU's CPU while the guest idles
     steps: list[dict[str, Any]] = field(default_factory=list)
@@ -639,17 +644,31 @@ class Session:
 
     def measure_hog_ping(self) -> None:
         """The ping series again with a CPU-bound program (`spin`) running in
-        the guest: what the scheduler gives the work that a frame wakes."""
+        the guest: what the scheduler gives the work that a frame wakes. Then,
+        spin still running, as many UDP round trips (benchpeer.py udprtt) to
+        the guest's udpecho: a user program that each datagram wakes."""
         assert self.shell is not None
-        seconds = math.ceil(self.config.pings * self.config.ping_interval * 3 + 10)
+        self.shell.console.sendline(f"{self.guest.bin}udpecho {UDP_ECHO_PORT} > /dev/null &")
+        self.shell.run("echo started")
+        seconds = math.ceil(2 * self.config.pings * self.config.ping_interval * 3 + 20)
         self.shell.console.sendline(f"{self.guest.bin}spin {seconds} &")
         pid = self.shell.console.expect(re.compile(r"spin: pid (\d+) "), LISTEN_TIMEOUT)
         try:
             self.run.hog_ping_sent = self.config.pings
             self.run.hog_ping_ms = self.ping_series()
+            count, interval = self.config.pings, self.config.ping_interval
+            client = self.ns.popen([*peer_script(), "udprtt", self.guest.ip, str(UDP_ECHO_PORT),
+                                    "--count", str(count), "--interval", str(interval),
+                                    "--wait", str(LISTEN_TIMEOUT)])
+            with started(client):
+                tally = json.loads(finish(client, count * (interval + 1) + LISTEN_TIMEOUT + 30))
+            self.run.hog_udp_sent = tally["sent"]
+            self.run.hog_udp_ms = tally["rtt_ms"]
+            if not self.run.hog_udp_ms:
+                raise BenchError("udpecho answered no datagram with spin running")
         finally:
-            self.shell.run(f"kill {pid.group(1)}" + (f"; {self.guest.reap}"
-                                                    if self.guest.reap else ""))
+            stop = [f"kill {pid.group(1)}", self.guest.stop_echo, self.guest.reap]
+            self.shell.run("; ".join(filter(None, stop)))
 
     # -- UDP receive -------------------------------------------------------------------
 
@@ -952,6 +971,7 @@ def summarise(run: Run) -> dict[str, Any]:
     low = step_near(run.steps, 10_000)
     ping = run.ping_ms
     hog = run.hog_ping_ms
+    hog_udp = run.hog_udp_ms
     first = [t for t in run.first_ping_ms if t is not None]
     flood = run.flood
     return {
@@ -966,6 +986,9 @@ def summarise(run: Run) -> dict[str, Any]:
         "rtt_hog_ms_median": median(hog),
         "rtt_hog_ms_p99": percentile(hog, 99) if hog else None,
         "hog_ping_loss": (run.hog_ping_sent - len(hog)) if run.hog_ping_sent else None,
+        "rtt_hog_udp_ms_median": median(hog_udp),
+        "rtt_hog_udp_ms_p99": percentile(hog_udp, 99) if hog_udp else None,
+        "hog_udp_loss": (run.hog_udp_sent - len(hog_udp)) if run.hog_udp_sent else None,
         "first_ping_ms_median": median(first),
         "idle_qemu_cpu": run.idle.get("total"),
         "udp_rx_lossfree_pps": best,
@@ -1043,6 +1066,9 @@ METRICS = (
            lambda r: r <= 0.5),
     Metric("rtt_hog_ms_median", "ICMP echo RTT with a CPU hog, median", "ms", "lower"),
     Metric("rtt_hog_ms_p99", "ICMP echo RTT with a CPU hog, p99", "ms", "lower"),
+    Metric("rtt_hog_udp_ms_median", "UDP RTT to udpecho with a CPU hog, median", "ms",
+           "lower", "xv6net < 1 ms", lambda v: v is not None and v < 1.0, on_ratio=False),
+    Metric("rtt_hog_udp_ms_p99", "UDP RTT to udpecho with a CPU hog, p99", "ms", "lower"),
     Metric("first_ping_ms_median", "first ping after `ip neigh flush`, median", "ms", "lower"),
     Metric("idle_qemu_cpu", "QEMU's host CPU, guest idle", "core", "lower",
            "xv6net <= 0.05", lambda v: v is not None and v <= 0.05, on_ratio=False),
@@ -1083,7 +1109,8 @@ METRICS = (
 
 # What `--latency-only` measures (the other rows would all be empty).
 LATENCY_KEYS = ("arp_ms_median", "rtt_ms_min", "rtt_ms_median", "rtt_ms_p99",
-                "rtt_hog_ms_median", "rtt_hog_ms_p99", "first_ping_ms_median", "idle_qemu_cpu")
+                "rtt_hog_ms_median", "rtt_hog_ms_p99", "rtt_hog_udp_ms_median",
+                "rtt_hog_udp_ms_p99", "first_ping_ms_median", "idle_qemu_cpu")
 
 
 def _ahead(better: str) -> dict[str, Any]:

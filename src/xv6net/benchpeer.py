@@ -6,6 +6,7 @@
     ip netns exec NS python benchpeer.py tcpsend ADDR PORT BYTES [--timeout S]
     ip netns exec NS python benchpeer.py tcpconn ADDR PORT [--seconds S] [--size N]
     ip netns exec NS python benchpeer.py tcpserve ADDR PORT [--size N]
+    ip netns exec NS python benchpeer.py udprtt ADDR PORT [--count N] [--interval S]
 
 `arpwait` broadcasts an ARP request for ADDR out of IFACE every --interval
 seconds (default 5 ms) through an AF_PACKET socket until the first reply
@@ -35,6 +36,13 @@ retries one exchange (not counted) until the server answers. `tcpserve`
 is the server for a guest's tcpconn: it prints "ready", then for each
 connection reads --size bytes, sends them back and closes (first, so that
 TIME_WAIT stays on the peer), until it is killed.
+
+`udprtt` is a UDP ping against a guest's echo program (udpecho): --count
+datagrams of 16 bytes (a sequence number and padding) to ADDR:PORT, one
+every --interval seconds, each waiting up to --timeout for its echo; it
+prints {"sent", "rtt_ms"}, the round trip of each echo that came back, in
+order. With --wait it first retries one datagram (not counted) until the
+echo program answers.
 
 Standard library only, and no import from xv6net: it runs as a plain script.
 """
@@ -252,6 +260,40 @@ def cmd_tcpserve(args: argparse.Namespace) -> int:
                     conn.sendall(got)
 
 
+def udp_echoed(sock: socket.socket, message: bytes, timeout: float) -> float | None:
+    """Send message and wait for its echo: the round trip in ms, or None.
+    Stale echoes (of earlier datagrams that came back late) are skipped."""
+    start = time.monotonic()
+    sock.send(message)
+    deadline = start + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            data = sock.recv(2048)
+        except (TimeoutError, ConnectionRefusedError):
+            return None
+        if data == message:
+            return (time.monotonic() - start) * 1000
+    return None
+
+
+def cmd_udprtt(args: argparse.Namespace) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.connect((args.addr, args.port))
+        deadline = time.monotonic() + args.wait
+        while time.monotonic() < deadline:
+            if udp_echoed(sock, b"udprtt wait", 0.5) is not None:
+                break
+        rtt: list[float] = []
+        for seq in range(args.count):
+            got = udp_echoed(sock, struct.pack("!I12x", seq), args.timeout)
+            if got is not None:
+                rtt.append(round(got, 4))
+            time.sleep(args.interval)
+    print(json.dumps({"sent": args.count, "rtt_ms": rtt}), flush=True)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchpeer", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -286,13 +328,22 @@ def _parser() -> argparse.ArgumentParser:
     tcpserve.add_argument("addr")
     tcpserve.add_argument("port", type=int)
     tcpserve.add_argument("--size", type=int, default=16)
+    udprtt = commands.add_parser("udprtt", help="UDP round trips to an echo program")
+    udprtt.add_argument("addr")
+    udprtt.add_argument("port", type=int)
+    udprtt.add_argument("--count", type=int, default=100)
+    udprtt.add_argument("--interval", type=float, default=0.01)
+    udprtt.add_argument("--timeout", type=float, default=1.0)
+    udprtt.add_argument("--wait", type=float, default=0.0,
+                        help="retry a first datagram this long (the echo program starting)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"arpwait": cmd_arpwait, "udpsink": cmd_udpsink, "tcpsink": cmd_tcpsink,
-                "tcpsend": cmd_tcpsend, "tcpconn": cmd_tcpconn, "tcpserve": cmd_tcpserve}
+                "tcpsend": cmd_tcpsend, "tcpconn": cmd_tcpconn, "tcpserve": cmd_tcpserve,
+                "udprtt": cmd_udprtt}
     return handlers[args.command](args)
 
 

@@ -112,6 +112,11 @@ def test_latency_rows_have_their_shape(results):
     assert len(run["hog_ping_ms"]) + figures["hog_ping_loss"] == config["pings"]
     assert figures["hog_ping_loss"] <= config["pings"] // 10
     assert figures["rtt_hog_ms_median"] <= figures["rtt_hog_ms_p99"]
+    # udpecho's round trips, spin still running: all of them, or nearly.
+    assert run["hog_udp_sent"] == config["pings"]
+    assert len(run["hog_udp_ms"]) + figures["hog_udp_loss"] == config["pings"]
+    assert figures["hog_udp_loss"] <= config["pings"] // 10
+    assert 0 < figures["rtt_hog_udp_ms_median"] <= figures["rtt_hog_udp_ms_p99"]
     assert len(run["first_ping_ms"]) == config["first_pings"]
     assert any(t is not None for t in run["first_ping_ms"])
     assert figures["first_ping_ms_median"] > 0

@@ -62,6 +62,36 @@ except (TimeoutError, socket.timeout):
     print("timeout")
 """
 
+# A UDP flood in the namespace: bursts of 100 datagrams a millisecond to
+# ADDR:PORT for SECONDS, more than the guest answers under TCG, each one a
+# wakeup of its reader; prints "flooding" when it starts and then how many
+# it sent and how many came back.
+UDP_FLOOD = """
+import socket, sys, time
+addr, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((addr, port))
+s.setblocking(False)
+print("flooding", flush=True)
+sent = got = 0
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    for _ in range(100):
+        try:
+            s.send(b"flood %d" % sent)
+            sent += 1
+        except (BlockingIOError, ConnectionRefusedError):
+            pass
+    try:
+        while True:
+            s.recv(100)
+            got += 1
+    except (BlockingIOError, ConnectionRefusedError):
+        pass
+    time.sleep(0.001)
+print("sent", sent, "echoed", got, flush=True)
+"""
+
 # A UDP server in the namespace: answers each datagram upper-cased.
 UDP_SERVER = """
 import socket, sys
@@ -151,7 +181,50 @@ def test_guest_answers_with_a_cpu_hog_running(lab):
         assert out.strip() == "echoed 100", out
     finally:
         killed = guest.run(f"kill {pid}", timeout=30)
-    assert killed.strip() == "", f"spin had ended before the pings did: {killed}"
+    # kill says nothing, or the shell already reports the job it killed
+    # (whether spin dies before the shell's next prompt is the scheduler's
+    # choice); a spin that had ended makes kill fail with "kill: (pid): ...".
+    assert re.fullmatch(r"(\[\d+\]  Killed \(SIGTERM\) spin 60 > spin.out)?", killed.strip()), \
+        f"spin had ended before the pings did: {killed}"
+
+
+def spin_rounds(out: str) -> int:
+    """How far `spin` got (its last line), or fail."""
+    done = re.search(r"spin: (\d+) rounds of 2\^20", out)
+    assert done, f"spin did not finish: {out}"
+    return int(done[1])
+
+
+def test_hog_is_not_starved_by_a_stream_of_wakeups(lab):
+    """Issue 16: the boost for woken processes must not starve a CPU-bound
+    program. Linux floods udpecho (every datagram wakes it, and netrx) and
+    pings the guest in flood mode while `spin 3` runs in the foreground;
+    spin must still get a share of the CPU: at least a twentieth of what it
+    gets alone in the same guest (a starvation check, not a timing test: the
+    bound is far below any fair share; measured, spin keeps about half).
+    Not shown failing: with the run of boosted picks unbounded
+    (KDEFS=-DBOOSTRUN=1000000) spin still kept about half, because netrx's
+    batching and the full socket queue bound what a flood costs
+    (docs/kernel.md)."""
+    guest = lab.guest("a")
+    alone = spin_rounds(guest.run("spin 1", timeout=60))
+    assert alone > 0
+    flood = lab.peer_popen([sys.executable, "-u", "-c", UDP_FLOOD, A_IP, str(ECHO_PORT), "6"])
+    assert flood.stdout is not None
+    assert flood.stdout.readline().strip() == "flooding"
+    pings = lab.peer_popen(["ping", "-n", "-q", "-f", "-w", "6", A_IP])
+    flooded = spin_rounds(guest.run("spin 3", timeout=90))
+    pinged = pings.communicate(timeout=30)[0]
+    assert not re.search(r" 0 received", pinged), pinged
+    report = flood.stdout.readline()
+    flood.wait(timeout=30)
+    counts = re.search(r"sent (\d+) echoed (\d+)", report)
+    assert counts, report
+    # udpecho was answering through the flood: the wakeups did happen.
+    assert int(counts[2]) > 0, report
+    print(f"spin alone: {alone} rounds/s; with the floods: {flooded / 3:.1f} rounds/s; "
+          f"{report}{pinged}")
+    assert flooded / 3 >= alone / 20, (alone, flooded, report)
 
 
 def test_guest_nc_talks_to_a_linux_udp_server(lab):

@@ -36,6 +36,28 @@ boot_eth0(const char *cmdline)
   return nic;
 }
 
+// The same, with the peer already in the ARP cache (no request on the wire
+// before the first frame to it).
+static inline struct hostnic *
+boot_resolved(const char *cmdline)
+{
+  struct hostnic *eth0 = boot_eth0(cmdline);
+  arp_set(host_netdev(eth0), PEER_IP, peer_mac);
+  return eth0;
+}
+
+// An IPv4 socket address (addr in network order, as host_ip gives).
+static inline struct sockaddr_in
+sin(uint addr, ushort port)
+{
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr = addr;
+  a.sin_port = htons(port);
+  return a;
+}
+
 static inline struct netstat_info
 stats(void)
 {

@@ -6,15 +6,6 @@
 
 static uchar frame[PBUF_BIGSIZE];
 
-// eth0 with the peer already in the ARP cache, so that replies go out at once.
-static struct hostnic *
-boot_resolved(const char *cmdline)
-{
-  struct hostnic *eth0 = boot_eth0(cmdline);
-  arp_set(host_netdev(eth0), PEER_IP, peer_mac);
-  return eth0;
-}
-
 static void
 test_an_echo_request_gets_the_exact_reply(void)
 {

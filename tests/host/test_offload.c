@@ -40,21 +40,9 @@ iphdr_ok(const uchar *ip)
 static struct hostnic *
 boot_card(uint features)
 {
-  struct hostnic *eth0 = boot_eth0("tcp.isn=1000");   // ISS below
+  struct hostnic *eth0 = boot_resolved("tcp.isn=1000");   // ISS below
   host_netdev(eth0)->features = features;
-  arp_set(host_netdev(eth0), PEER_IP, peer_mac);
   return eth0;
-}
-
-static struct sockaddr_in
-sin(uint addr, ushort port)
-{
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr = addr;
-  a.sin_port = htons(port);
-  return a;
 }
 
 // A SYN from the peer to a listener on port 80; returns the SYN-ACK's frame.

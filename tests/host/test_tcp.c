@@ -107,17 +107,6 @@ inseg(struct hostnic *nic, uint seq, uint ack, int flags, uint win, const void *
 
 static const uchar mss1460[4] = { 2, 4, 0x05, 0xB4 };
 
-static struct sockaddr_in
-sin(uint addr, ushort port)
-{
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr = addr;
-  a.sin_port = htons(port);
-  return a;
-}
-
 static struct socket *
 listener(ushort port, int backlog)
 {

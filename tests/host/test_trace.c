@@ -21,14 +21,6 @@ take_lines(char out[][160], int max)
   return n;
 }
 
-static struct hostnic *
-boot_resolved(const char *cmdline)
-{
-  struct hostnic *eth0 = boot_eth0(cmdline);
-  arp_set(host_netdev(eth0), PEER_IP, peer_mac);
-  return eth0;
-}
-
 static void
 ping_us(struct hostnic *eth0)
 {

@@ -7,25 +7,6 @@
 
 static uchar frame[PBUF_BIGSIZE];
 
-static struct hostnic *
-boot_resolved(const char *cmdline)
-{
-  struct hostnic *eth0 = boot_eth0(cmdline);
-  arp_set(host_netdev(eth0), PEER_IP, peer_mac);
-  return eth0;
-}
-
-static struct sockaddr_in
-sin(uint addr, ushort port)
-{
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr = addr;
-  a.sin_port = htons(port);
-  return a;
-}
-
 static struct socket *
 udp_socket(uint addr, ushort port)
 {

@@ -275,6 +275,8 @@ def test_latency_rows():
     run = run_with(1.0, 0.2, 20000, 60000)
     run.hog_ping_sent = 4
     run.hog_ping_ms = [0.3, 0.5, 0.4]
+    run.hog_udp_sent = 3
+    run.hog_udp_ms = [0.6, 0.8, 0.7]
     run.first_ping_ms = [0.9, None, 0.7, 0.8]
     run.idle = {"seconds": 10.0, "busy": {"vcpu": 0.01, "main": 0.02, "other": 0.0},
                 "total": 0.03}
@@ -282,10 +284,14 @@ def test_latency_rows():
     assert figures["rtt_hog_ms_median"] == 0.4
     assert figures["rtt_hog_ms_p99"] == 0.5
     assert figures["hog_ping_loss"] == 1
+    assert figures["rtt_hog_udp_ms_median"] == 0.7
+    assert figures["rtt_hog_udp_ms_p99"] == 0.8
+    assert figures["hog_udp_loss"] == 0
     assert figures["first_ping_ms_median"] == pytest.approx(0.8)   # the lost one left out
     assert figures["idle_qemu_cpu"] == 0.03
     rows = {row["key"]: row for row in bench.compare({"xv6net": [run]})}
     assert rows["idle_qemu_cpu"]["met"] is True
+    assert rows["rtt_hog_udp_ms_median"]["met"] is True   # < 1 ms
     run.idle["total"] = 0.9      # a guest that spins when idle misses the target
     rows = {row["key"]: row for row in bench.compare({"xv6net": [run]})}
     assert rows["idle_qemu_cpu"]["met"] is False
