@@ -345,10 +345,10 @@ putctx(struct e1000 *e, const struct e1000_ctx_desc *c)
   return 1;
 }
 
+// pb behind the context c (csumctx's, for pb).
 static int
-e1000_xmitcsum(struct e1000 *e, struct pbuf *pb)
+e1000_xmitcsum(struct e1000 *e, struct pbuf *pb, const struct e1000_ctx_desc *c)
 {
-  struct e1000_ctx_desc c;
   uint len = pbuf_len(pb);
 
   acquire(&e->txlock);
@@ -358,8 +358,7 @@ e1000_xmitcsum(struct e1000 *e, struct pbuf *pb)
     pbuf_free(pb);
     return -ENOBUFS;
   }
-  csumctx(pb, &c);
-  int ctx = putctx(e, &c);
+  int ctx = putctx(e, c);
   uint i = e->txnext;
   volatile struct e1000_data_desc *d = (volatile struct e1000_data_desc *)&e->tx[i];
   d->addr = V2P(pb->rp);
@@ -393,7 +392,7 @@ e1000_send(struct netdev *dev, struct pbuf *pb)
 
   if (pb->csumpartial && len > 0 && len <= (pb->tsomss ? PBUF_BIGSIZE : PBUF_SIZE) &&
       csumctx(pb, &c) == 0)
-    return e1000_xmitcsum(dev->priv, pb);
+    return e1000_xmitcsum(dev->priv, pb, &c);
   if (pb->tsomss) {   // never built so: netdev_xmit checks NETDEV_TSO
     pbuf_free(pb);
     return -EINVAL;

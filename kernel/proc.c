@@ -495,11 +495,13 @@ static void
 selftest(void)
 {
   char what[16];
-  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "kstack", 7) == 0) {
+  if (!cmdlineget("selftest", what, sizeof what))
+    return;
+  if (strncmp(what, "kstack", 7) == 0) {
     cprintf("selftest: overflowing the kernel stack of pid %d\n", myproc()->pid);
     overflow(0);
   }
-  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "lockorder", 10) == 0)
+  if (strncmp(what, "lockorder", 10) == 0)
     lockdep_selftest();
 }
 

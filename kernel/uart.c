@@ -52,14 +52,8 @@ uartputc(int c)
 {
   if (!present && inb(COM1 + LSR) == 0xFF)
     return;
-  // Wait for the transmitter, for up to about two seconds. QEMU keeps THRE
-  // clear while its character device cannot take more: the program reading
-  // the console's socket is behind (a test on a loaded machine). A shorter bound
-  // (100,000 reads of LSR) gave up and wrote into a full FIFO, which drops
-  // bytes: CI lost part of a `netstat -s` that way. Still bounded, so that
-  // a console nobody reads slows the kernel rather than stopping it.
-  for (int i = 0; i < 200000 && !(inb(COM1 + LSR) & LSR_THRE); i++)
-    microdelay(10);
+  for (int i = 0; i < 100000 && !(inb(COM1 + LSR) & LSR_THRE); i++)
+    ;
   outb(COM1 + THR, c);
 }
 

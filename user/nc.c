@@ -1,7 +1,8 @@
 // nc [-s SOURCE] [-p LOCALPORT] HOST PORT: a TCP connection; standard input
 // goes to it and what comes from it to standard output, both as they come
 // (poll() waits on the two). At end of input nc shuts its sending side
-// down (the peer reads end of file) and goes on until the peer closes.
+// down (the peer reads end of file) and goes on until the peer closes;
+// when the peer closes first, nc still sends the input already waiting.
 // nc -l [-k] [-p] PORT: the same on the first connection to PORT (with -k,
 // on each in turn).
 // nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT: standard input to
@@ -198,6 +199,25 @@ sendmode(int fd, uint addr, int port, uint laddr, int lport, int wait)
 
 // ---- TCP ----
 
+// The peer has closed its side: send what standard input already holds
+// (`echo x | nc -l PORT` whose client sent and shut down before nc read its
+// input), then end, without waiting for input not there yet (a terminal).
+static int
+sendready(int fd)
+{
+  struct pollfd in = { 0, POLLIN, 0 };
+  while (poll(&in, 1, 0) > 0) {
+    int r = read(0, buf, sizeof buf);
+    if (r <= 0)
+      break;
+    if (writeall(fd, buf, r) < 0)
+      return 1;
+    sent += r;
+  }
+  shutdown(fd, SHUT_WR);
+  return 0;
+}
+
 // Copy standard input to the connection and the connection to standard
 // output until the peer closes: 0, or 1 on an error.
 static int
@@ -215,7 +235,7 @@ relay(int fd)
     if (fds[1].revents) {
       int r = read(fd, buf, sizeof buf);
       if (r == 0)
-        return 0;   // the peer is done
+        return fds[0].fd < 0 ? 0 : sendready(fd);   // the peer is done
       if (r < 0 && errno != EINTR && errno != EAGAIN) {
         fprintf(2, "nc: %s\n", strerror(errno));
         return 1;
