@@ -131,6 +131,7 @@ struct proc *kthread_create(const char *name, void (*fn)(void *), void *arg);
 int      waitpid(int pid, uint status_uva, int options);
 void     wakeup(void *chan);
 void     yield(void);
+void     selftestcpu(void);
 int      killed(struct proc *p);
 int      getppid(void);
 void     proccount(int *inuse, int *kstacks);
@@ -162,6 +163,7 @@ void     random_get(void *buf, uint n);
 
 // swtch.S
 void     swtch(struct context **old, struct context *new);
+void     stackrun(char *top, void (*fn)(void)) __attribute__((noreturn));
 
 // signal.c
 void     sigdeliver(struct trapframe *tf);
@@ -249,6 +251,7 @@ int      copyin(pde_t *pgdir, void *dst, uint va, uint len);
 int      copyinstr(pde_t *pgdir, char *dst, uint va, uint max);
 int      loaduvm(pde_t *pgdir, uint va, const char *src, uint n);
 char    *kstackmap(int slot);
+char    *cpustackmap(struct cpu *c);
 int      uvmaccessible(pde_t *pgdir, uint va, uint len, int write);
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))

@@ -11,7 +11,6 @@
 
 #define MB_MAGIC  0x1BADB002
 #define MB_FLAGS  0x00000003          /* modules page-aligned, give memory info */
-#define BOOTSTACK 16384
 #define ENTRYMB   16                  /* 4 MiB pages mapped at boot (64 MiB) */
 
 .section .multiboot

@@ -14,6 +14,8 @@
 #define APSTART  0x7000      // where the APs' start-up code runs (entryother.S)
 
 static void startothers(void);
+static void bootscheduler(void);
+static void mpmain(void);
 static volatile uint othersgo;   // set when the boot CPU is done booting
 
 int
@@ -47,6 +49,18 @@ main(uint magic, uint mbinfo_pa)
   netconfig();         // ip= from the command line
   userinit();
   netstart();          // the network receive thread
+  // Off the boot stack onto a guarded one, which leaves the boot stack to
+  // the other CPUs' start.
+  char *top = cpustackmap(mycpu());
+  if (top == 0)
+    panic("main: no memory for cpu0's stack");
+  stackrun(top, bootscheduler);
+}
+
+// The boot CPU, on its scheduler stack: start the others, then schedule.
+static void
+bootscheduler(void)
+{
   startothers();       // the other CPUs QEMU gives (-smp N)
   cprintf("cpu%d: starting scheduler\n", cpuid());
   // Only now may the others run processes: a CPU that ran init and the
@@ -58,14 +72,23 @@ main(uint magic, uint mbinfo_pa)
   scheduler();
 }
 
-// An application processor's first C code, on its own stack, with the boot
-// page directory loaded: the kernel's page table, its own GDT, TSS and
-// SYSENTER MSRs (seginit), its LAPIC and timer, the shared IDT; then the
-// scheduler loop, like the boot CPU's.
+// An application processor's first C code, on the shared start-up stack,
+// with the boot page directory loaded: the kernel's page table (which maps
+// the local APIC that mycpu() reads, and the kernel-stack region), then its
+// own scheduler stack, which has a guard page below it.
 static void
 mpenter(void)
 {
   kvmenter();
+  stackrun(mycpu()->stack + KSTACKSIZE, mpmain);
+}
+
+// The rest of an AP's start, on its own stack: its GDT, TSS and SYSENTER
+// MSRs (seginit), its LAPIC and timer, the shared IDT; then the scheduler
+// loop, like the boot CPU's.
+static void
+mpmain(void)
+{
   seginit();
   switchkvm();
   lapicinit();
@@ -74,16 +97,21 @@ mpenter(void)
   xchg(&mycpu()->started, 1);
   while (!othersgo)   // the boot CPU has said all it says at boot
     asm volatile("pause");
+  selftestcpu();
   scheduler();
 }
 
-// Start every other CPU of the MP table, one at a time: copy the start-up
-// code below 1 MiB, leave it a stack, its entry and the page directory,
-// send INIT-SIPI-SIPI, and wait (bounded) until it says it runs.
+// Start every other CPU of the MP table, one at a time: map its scheduler
+// stack, copy the start-up code below 1 MiB, leave it the start-up stack,
+// its entry and the page directory, send INIT-SIPI-SIPI, and wait (bounded)
+// until it says it runs. The start-up stack is the boot stack, which the
+// boot page directory maps and this CPU has left; one CPU at a time uses
+// it, as each leaves it (mpenter) before it says it runs.
 static void
 startothers(void)
 {
   extern uchar apstart[], apend[];
+  extern char bootstack[];
   extern pde_t entrypgdir[];
   uchar *code = P2V(APSTART);
 
@@ -93,10 +121,9 @@ startothers(void)
   for (struct cpu *c = cpus; c < cpus + ncpu; c++) {
     if (c == mycpu())
       continue;
-    char *stack = kallocpages(KSTACKSIZE / PGSIZE);
-    if (stack == 0)
+    if (cpustackmap(c) == 0)
       panic("startothers: no memory for cpu%d's stack", (int)(c - cpus));
-    *(uint *)(code - 4) = (uint)stack + KSTACKSIZE;
+    *(uint *)(code - 4) = (uint)bootstack + BOOTSTACK;
     *(void (**)(void))(code - 8) = mpenter;
     *(uint *)(code - 12) = V2P(entrypgdir);
     lapicstartap(c->apicid, APSTART);

@@ -479,8 +479,10 @@ yield(void)
 // Deliberately run off the bottom of this kernel stack: the guard page
 // below it must turn that into a double fault and a panic, not silent
 // corruption. Only with "selftest=kstack" on the kernel command line.
-// "selftest=lockorder" takes two locks in both orders: the lock-order
-// checker must panic (kernel/lockdep.c).
+// "selftest=cpustack" makes every CPU but the boot CPU do the same on its
+// scheduler stack, all at once, before it schedules: each has a guard page
+// and a double-fault task of its own (vm.c). "selftest=lockorder" takes two
+// locks in both orders: the lock-order checker must panic (kernel/lockdep.c).
 static int
 overflow(int depth)
 {
@@ -503,6 +505,15 @@ selftest(void)
   }
   if (strncmp(what, "lockorder", 10) == 0)
     lockdep_selftest();
+}
+
+// An application processor, before it schedules (main.c's mpmain).
+void
+selftestcpu(void)
+{
+  char what[16];
+  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "cpustack", 9) == 0)
+    overflow(0);
 }
 
 // A new process's first switch lands here, still holding ptable.lock from

@@ -13,6 +13,7 @@ struct cpu {
   struct taskstate ts;         // gives the kernel stack for traps from user mode
   struct segdesc gdt[NSEGS];
   volatile uint started;
+  char *stack;                 // bottom of its scheduler stack (guard page below)
   int ncli;                    // depth of pushcli nesting
   int intena;                  // were interrupts on before the outermost pushcli?
   struct proc *proc;           // the process running here, or 0

@@ -22,3 +22,18 @@ swtch:
   popl %ebx
   popl %ebp
   ret
+
+# void stackrun(char *top, void (*fn)(void));
+#
+# Go on with fn on the stack that ends at top, for good: the old stack is
+# abandoned (a CPU leaving its boot stack for its guarded scheduler stack).
+# A zero return address and %ebp end backtraces there.
+
+.globl stackrun
+stackrun:
+  movl 4(%esp), %eax
+  movl 8(%esp), %ecx
+  movl %eax, %esp
+  xorl %ebp, %ebp
+  pushl $0
+  jmp *%ecx

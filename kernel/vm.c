@@ -18,36 +18,45 @@
 
 #define BIGPAGE (1u << PDXSHIFT)   // 4 MiB
 
+// The kernel-stack region holds a stack per process slot, then one per CPU.
+_Static_assert((NPROC + NCPU) * (KSTACKSIZE + PGSIZE) <= KSTACKSEND - KSTACKS,
+               "kernel stacks do not fit in KSTACKS");
+
 static pde_t *kpgdir;        // the kernel-only page directory (scheduler, boot)
 static pte_t *kstackpt;      // page table of the KSTACKS region
 
-// The double-fault task: a fault while pushing onto a kernel stack (an
-// overflow into its guard page) cannot be handled on that stack, so vector 8
-// is a task gate that switches to this TSS with a stack of its own.
-static struct taskstate dfts;
-static char dfstack[PGSIZE] __attribute__((aligned(16)));
+// The double-fault tasks, one per CPU: a fault while pushing onto a kernel
+// stack (an overflow into its guard page) cannot be handled on that stack,
+// so vector 8 is a task gate that switches to this CPU's TSS, with a stack
+// of its own. Each CPU needs its own: two CPUs faulting at once would share
+// one stack, and the TSS's busy bit lives in each CPU's GDT, so nothing
+// would stop the second.
+static struct taskstate dfts[NCPU];
+static char dfstack[NCPU][PGSIZE] __attribute__((aligned(PGSIZE)));
 
 static void
 dblfault(void)
 {
-  struct taskstate *ts = &mycpu()->ts;
-  panic("double fault (kernel stack overflow?) eip %p esp %p ebp %p",
-        ts->eip, ts->esp, ts->ebp);
+  struct cpu *c = mycpu();
+  panic("double fault (kernel stack overflow?) eip %p esp %p ebp %p on cpu%d",
+        c->ts.eip, c->ts.esp, c->ts.ebp, (int)(c - cpus));
 }
 
 static void
 dftssinit(struct cpu *c)
 {
-  memset(&dfts, 0, sizeof dfts);
-  dfts.esp = dfts.esp0 = (uint)dfstack + sizeof dfstack;
-  dfts.ss = dfts.ss0 = SEG_KDATA << 3;
-  dfts.ds = dfts.es = dfts.fs = dfts.gs = SEG_KDATA << 3;
-  dfts.cs = SEG_KCODE << 3;
-  dfts.eip = (uint)dblfault;
-  dfts.eflags = 0x2;
-  dfts.cr3 = V2P(kpgdir);
-  dfts.iomb = sizeof dfts;
-  c->gdt[SEG_DFTSS] = SEG16(STS_T32A, &dfts, sizeof dfts - 1, 0);
+  int i = c - cpus;
+  struct taskstate *t = &dfts[i];
+  memset(t, 0, sizeof *t);
+  t->esp = t->esp0 = (uint)dfstack[i] + PGSIZE;
+  t->ss = t->ss0 = SEG_KDATA << 3;
+  t->ds = t->es = t->fs = t->gs = SEG_KDATA << 3;
+  t->cs = SEG_KCODE << 3;
+  t->eip = (uint)dblfault;
+  t->eflags = 0x2;
+  t->cr3 = V2P(kpgdir);
+  t->iomb = sizeof *t;
+  c->gdt[SEG_DFTSS] = SEG16(STS_T32A, t, sizeof *t - 1, 0);
   c->gdt[SEG_DFTSS].s = 0;
 }
 
@@ -68,6 +77,8 @@ sysenterinit(struct cpu *c)
   wrmsr(MSR_SYSENTER_ESP, 0, 0);
   c->sysenter_esp = 0;
 }
+
+static void settss(struct cpu *c, uint esp0);
 
 // This CPU's GDT: flat kernel and user segments, the TSS slots.
 void
@@ -92,6 +103,11 @@ seginit(void)
     "movw %%ax, %%fs\n"
     "movw %%ax, %%gs\n"
     : : "i"(SEG_KCODE << 3), "i"(SEG_KDATA << 3) : "eax", "memory");
+  // A task register from the start, though no process has run here yet:
+  // the double-fault task switch saves the faulting state into the current
+  // TSS, and with none loaded the switch itself faults (a CPU that overflowed
+  // its scheduler stack before its first process triple-faulted).
+  settss(c, 0);
 }
 
 // The PTE for user address va, making a page table if alloc is set.
@@ -176,14 +192,15 @@ switchkvm(void)
   popcli();
 }
 
-// Traps from user mode land on p's kernel stack.
+// Traps from user mode land on the kernel stack that ends at esp0 (a
+// process's). The descriptor is made afresh because ltr marks it busy.
 static void
-settss(struct cpu *c, struct proc *p)
+settss(struct cpu *c, uint esp0)
 {
   c->gdt[SEG_TSS] = SEG16(STS_T32A, &c->ts, sizeof c->ts - 1, 0);
   c->gdt[SEG_TSS].s = 0;
   c->ts.ss0 = SEG_KDATA << 3;
-  c->ts.esp0 = (uint)p->kstack + KSTACKSIZE;
+  c->ts.esp0 = esp0;
   if (c->sysenter_esp != c->ts.esp0) {   // sysenter's stack: the same one
     c->sysenter_esp = c->ts.esp0;
     wrmsr(MSR_SYSENTER_ESP, c->sysenter_esp, 0);
@@ -202,7 +219,7 @@ loadproc(struct proc *p, int flush)
     panic("switching to an incomplete process");
   pushcli();
   struct cpu *c = mycpu();
-  settss(c, p);
+  settss(c, (uint)p->kstack + KSTACKSIZE);
   pde_t *want = p->pgdir;
   if (p->kthread && !flush)
     want = ncpu > 1 ? kpgdir : c->curpgdir;
@@ -254,6 +271,17 @@ kstackmap(int slot)
   for (int i = 0; i < npages; i++)
     kstackpt[PTX(base + i * PGSIZE)] = V2P(pages[i]) | PTE_P | PTE_W;
   return (char *)base;
+}
+
+// The scheduler stack of CPU c, which its interrupts while idle also use:
+// a kernel-stack slot after the processes', so with a guard page below it.
+// Returns the stack's top (it grows down), or 0 if memory ran out.
+char *
+cpustackmap(struct cpu *c)
+{
+  if (c->stack == 0)
+    c->stack = kstackmap(NPROC + (c - cpus));
+  return c->stack ? c->stack + KSTACKSIZE : 0;
 }
 
 // Grow user memory from oldsz to newsz with zeroed pages; returns newsz, or

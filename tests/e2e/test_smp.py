@@ -4,6 +4,7 @@ system and network stack work with both CPUs scheduling processes."""
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,14 @@ from xv6net.vm import VM
 pytestmark = pytest.mark.e2e
 
 SLIRP_IP = "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off"
+ROOT = Path(__file__).resolve().parents[2]
+KSTACKS = 0xFD000000   # kernel/memlayout.h
+PGSIZE = 4096
+
+
+def kernel_param(name: str) -> int:
+    text = (ROOT / "kernel/param.h").read_text()
+    return int(re.search(rf"^#define {name}\s+(\d+)", text, re.M)[1])
 
 
 @pytest.fixture
@@ -71,3 +80,36 @@ def test_process_list_shows_the_cpu(smp):
     smp.run("wait", timeout=30)
     # No lock-order report came, and the kernel still answers.
     assert smp.run("echo alive") == "alive\n"
+
+
+def test_each_cpu_stack_has_a_guard_page_and_its_own_double_fault_task(guest_spec, tmp_path):
+    """selftest=cpustack: the three other CPUs of four overflow their scheduler
+    stacks at once. Each stack sits above an unmapped page, so each CPU
+    double-faults, onto a TSS and stack of its own; the first to panic is
+    reported and the machine stays up (a triple fault ends QEMU: -no-reboot)."""
+    spec = guest_spec(cpus=4, cmdline="selftest=cpustack")
+    with VM(spec, logfile=tmp_path / "console.log") as vm:
+        vm.start()
+        match = vm.console.expect(
+            r"panic: double fault \(kernel stack overflow\?\) eip (0x[0-9a-f]+) "
+            r"esp (0x[0-9a-f]+) ebp 0x[0-9a-f]+ on cpu(\d)", timeout=60)
+        vm.console.expect("system halted", timeout=10)
+        vm.console.drain(quiet=1.0)
+        assert vm.is_running(), vm.stderr
+        assert vm.log.count("xv6net kernel booting") == 1, vm.log   # no reset
+    cpu, esp = int(match[3]), int(match[2], 16)
+    assert cpu in (1, 2, 3), match[0]
+    # The CPU's stack is kernel-stack slot NPROC + cpu; its guard page is the
+    # slot's first page.
+    slot = kernel_param("NPROC") + cpu
+    guard = KSTACKS + slot * (kernel_param("KSTACKSIZE") + PGSIZE)
+    assert guard <= esp < guard + PGSIZE, (match[0], hex(guard))
+
+
+def test_usertests_pass_on_four_cpus(boot, guest_spec):
+    vm = boot(guest_spec(cpus=4, cmdline=SLIRP_IP))
+    assert "cpus: 4" in vm.boot_log
+    for cpu in range(4):
+        assert f"cpu{cpu}: starting scheduler" in vm.boot_log
+    out = vm.run("usertests", timeout=900)
+    assert "ALL TESTS PASSED" in out, out[-2000:]
