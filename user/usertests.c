@@ -1897,6 +1897,153 @@ test_select(void)
   close(p[1]);
 }
 
+// ---- concurrency: several processes at once, on as many CPUs as run -------
+//
+// With -smp N these run on different CPUs at the same time, so the process
+// table, pipes, sockets and the allocator are taken from several CPUs at
+// once (xv6's forkforkfork and concurrent pipes are the model). Each worker
+// checks what it gets; the parent checks every worker's status.
+
+#define NWORKERS  4
+#define CONCBYTES 65536
+
+// Runs fn(i) in NWORKERS children at once; each must exit 0.
+static void
+concurrently(void (*fn)(int))
+{
+  int pids[NWORKERS];
+  for (int i = 0; i < NWORKERS; i++) {
+    CHECK((pids[i] = fork()) >= 0);
+    if (pids[i] == 0) {
+      fn(i);
+      exit(0);
+    }
+  }
+  for (int n = 0; n < NWORKERS; n++) {
+    int status, pid = wait(&status);
+    if (pid < 0 || status != 0)
+      fail("worker pid %d ended with status %d (errno %d)", pid, status, errno);
+  }
+  CHECKERR(wait(0), ECHILD);
+}
+
+// Byte off of worker w's stream: differs between workers and positions.
+static char
+concbyte(int w, int off)
+{
+  return (char)((off * 7 + w * 31 + off / 251) & 0xFF);
+}
+
+static void
+forker(int w)
+{
+  for (int i = 0; i < 50; i++) {
+    int pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+      exit((w * 50 + i) % 100);
+    CHECK(waitstatus(pid) == (w * 50 + i) % 100);
+  }
+}
+
+static void
+test_concfork(void)
+{
+  concurrently(forker);
+}
+
+// Sends worker w's stream to fd in pieces of varying size, then closes it.
+static void
+sendstream(int fd, int w)
+{
+  char buf[1500];
+  for (int off = 0, n; off < CONCBYTES; off += n) {
+    n = MIN((int)sizeof buf - w * 100 - off % 97, CONCBYTES - off);
+    for (int i = 0; i < n; i++)
+      buf[i] = concbyte(w, off + i);
+    if (writeall(fd, buf, n) != n)
+      fail("worker %d: write at %d: %s", w, off, strerror(errno));
+  }
+  close(fd);
+}
+
+// Reads worker w's stream from fd to its end and checks every byte.
+static void
+checkstream(int fd, int w)
+{
+  char buf[1000];
+  int total = 0, n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    for (int i = 0; i < n; i++)
+      if (buf[i] != concbyte(w, total + i))
+        fail("worker %d: byte %d is %d, want %d", w, total + i, buf[i], concbyte(w, total + i));
+    total += n;
+  }
+  if (n < 0 || total != CONCBYTES)
+    fail("worker %d: read %d bytes (last read %d, errno %d), want %d", w, total, n, errno,
+         CONCBYTES);
+}
+
+static void
+piper(int w)
+{
+  int p[2];
+  CHECK(pipe(p) == 0);
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    sendstream(p[1], w);
+    exit(0);
+  }
+  close(p[1]);
+  checkstream(p[0], w);
+  close(p[0]);
+  CHECK(waitstatus(pid) == 0);
+}
+
+static void
+test_concpipe(void)
+{
+  concurrently(piper);
+}
+
+// A TCP connection over loopback per worker: a child connects and sends,
+// the worker accepts and checks.
+static void
+tcper(int w)
+{
+  int port = 7430 + w;
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK(l >= 0);
+  if (tcp_bindlisten(l, port, 1) < 0)
+    fail("worker %d: listen on %d: %s", w, port, strerror(errno));
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    close(l);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in to = { AF_INET, htons(port), INADDR_LOOPBACK, { 0 } };
+    if (c < 0 || connect(c, (struct sockaddr *)&to, sizeof to) < 0)
+      fail("worker %d: connect: %s", w, strerror(errno));
+    sendstream(c, w);
+    exit(0);
+  }
+  int s = accept(l, 0, 0);
+  if (s < 0)
+    fail("worker %d: accept: %s", w, strerror(errno));
+  close(l);
+  checkstream(s, w);
+  close(s);
+  CHECK(waitstatus(pid) == 0);
+}
+
+static void
+test_conctcp(void)
+{
+  concurrently(tcper);
+}
+
 // ---- the test table and the harness ---------------------------------------
 
 static const struct test {
@@ -1959,6 +2106,9 @@ static const struct test {
   { "polludp", test_polludp },
   { "fcntl", test_fcntl },
   { "select", test_select },
+  { "concfork", test_concfork },
+  { "concpipe", test_concpipe },
+  { "conctcp", test_conctcp },
 };
 
 #define NTESTS ((int)(sizeof tests / sizeof tests[0]))

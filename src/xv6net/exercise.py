@@ -271,8 +271,8 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
         # everything that sends IPv4 into the stack
         affects=("test_forward", "test_ip", "test_tcp", "test_trace", "test_udp",
                  *OFFLOAD_TCP, "test_offload:test_loopback_finishes_the_sum_whatever_eth0_says",
-                 "e2e:usertests:polludp", "e2e:ping-lo", "e2e:udp-lo", "e2e:tcp-lo",
-                 "e2e:ping-gateway"),
+                 "e2e:usertests:polludp", "e2e:usertests:conctcp", "e2e:ping-lo",
+                 "e2e:udp-lo", "e2e:tcp-lo", "e2e:ping-gateway"),
     ),
     Exercise(
         name="icmp-echo",
@@ -376,7 +376,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
             e2e("tests/e2e/test_ip_guests.py::test_tcp_between_guests[e1000]"),
         ),
         affects=("test_tcp",   # every TCP test opens a connection first
-                 *OFFLOAD_TCP, "e2e:tcp-lo"),
+                 *OFFLOAD_TCP, "e2e:tcp-lo", "e2e:usertests:conctcp"),
     ),
     Exercise(
         name="tcp-rexmt",
