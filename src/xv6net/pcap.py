@@ -36,7 +36,6 @@ TSHARK_FIELDS: tuple[str, ...] = (
     "frame.number", "frame.time_relative", "eth.src", "eth.dst", "eth.type", "frame.len",
     "_ws.col.Protocol", "_ws.col.Info",
 )
-PROBLEM_FILTER = "_ws.malformed || _ws.expert.severity >= warning"
 PROBLEM_FIELDS: tuple[str, ...] = (
     "frame.number", "_ws.col.Protocol", "_ws.expert.message", "_ws.expert.severity",
     "_ws.col.Info",
@@ -234,12 +233,18 @@ def installed_port_guesses(timeout: float = TSHARK_TIMEOUT) -> tuple[str, ...]:
     return port_guesses(result.stdout)
 
 
-def tshark_problems(path: Path | str, timeout: float = TSHARK_TIMEOUT) -> list[dict[str, str]]:
-    """Frames tshark calls malformed or flags with an expert warning or error.
+def tshark_problems(path: Path | str, timeout: float = TSHARK_TIMEOUT, *,
+                    least: str = "warning", also: str = "",
+                    prefs: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Frames tshark calls malformed or flags with an expert message of severity `least` or
+    worse ("error": not TCP's window warnings), or that match the display filter `also`.
 
     The lab speaks no protocol that lives on an ephemeral port, so the dissectors Wireshark would
     pick from one (installed_port_guesses) are off: a problem they found would be a wrong guess."""
     if shutil.which("tshark") is None:
         raise PcapError("tshark is not installed (make bootstrap installs it)")
-    return tshark_decode(path, PROBLEM_FIELDS, PROBLEM_FILTER, timeout,
+    display_filter = f"_ws.malformed || _ws.expert.severity >= {least}"
+    if also:
+        display_filter += f" || {also}"
+    return tshark_decode(path, PROBLEM_FIELDS, display_filter, timeout, prefs,
                          disabled=installed_port_guesses())

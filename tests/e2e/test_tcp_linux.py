@@ -276,8 +276,7 @@ def test_capture_has_no_malformed_packets(lab):
     # reads slower than Linux sends: flow control at work) and of the resets
     # of refused connections; those are TCP doing its job. Malformed frames
     # and errors are not.
-    problems = pcap.tshark_decode(path, pcap.PROBLEM_FIELDS,
-                                  "_ws.malformed || _ws.expert.severity >= error")
+    problems = pcap.tshark_problems(path, least="error")
     assert problems == [], problems
     tcp = pcap.tshark_decode(path, ("frame.number",), "tcp")
     assert len(tcp) > 2 * MIB10 // 1460   # the transfers are in it

@@ -158,7 +158,7 @@ def test_tshark_problems_ignores_a_protocol_guessed_from_a_source_port(tmp_path)
         / UDP(sport=34980, dport=33438) / Raw(payload)
     path = tmp_path / "probe.pcap"
     wrpcap(str(path), [probe])
-    guessed = pcap.tshark_decode(path, pcap.PROBLEM_FIELDS, pcap.PROBLEM_FILTER)
+    guessed = pcap.tshark_decode(path, pcap.PROBLEM_FIELDS, "_ws.malformed")
     assert guessed and "Malformed" in guessed[0]["_ws.expert.message"], guessed
     assert pcap.tshark_problems(path) == []
     assert "ecatf" in pcap.installed_port_guesses()
