@@ -83,6 +83,7 @@ void     lapicinit(void);
 int      lapicid(void);
 void     microdelay(int us);
 uint     lapicperiodns(void);
+int      lapicelapsed(uint *mark);
 
 // mp.c
 extern int ismp;
@@ -223,6 +224,7 @@ void     tvinit(void);
 void     uartinit(void);
 void     uartintr(void);
 void     uartputc(int c);
+void     uartstats(uint *ndropped, uint *maxwaitus);
 
 // vga.c
 void     vgaputc(int c);
