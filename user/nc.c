@@ -2,7 +2,8 @@
 // goes to it and what comes from it to standard output, both as they come
 // (poll() waits on the two). At end of input nc shuts its sending side
 // down (the peer reads end of file) and goes on until the peer closes;
-// when the peer closes first, nc still sends the input already waiting.
+// when the peer closes first, nc still sends the rest of a piped input
+// (of a terminal: what is already waiting).
 // nc -l [-k] [-p] PORT: the same on the first connection to PORT (with -k,
 // on each in turn).
 // nc -u [-w SECONDS] [-p LOCALPORT] [-s SOURCE] HOST PORT: standard input to
@@ -15,6 +16,7 @@
 // datagrams went each way.
 #include "kernel/types.h"
 #include "kernel/errno.h"
+#include "kernel/stat.h"
 #include "user/user.h"
 #include "user/net.h"
 #include "user/resolv.h"
@@ -199,15 +201,27 @@ sendmode(int fd, uint addr, int port, uint laddr, int lport, int wait)
 
 // ---- TCP ----
 
-// The peer has closed its side: send what standard input already holds
-// (`echo x | nc -l PORT` whose client sent and shut down before nc read its
-// input), then end, without waiting for input not there yet (a terminal).
+// Standard input comes to an end by itself: a pipe or a file, not a terminal.
+static int
+inputends(void)
+{
+  struct stat st;
+  return fstat(0, &st) == 0 && (st.type == T_PIPE || st.type == T_FILE);
+}
+
+// The peer has closed its side: send the rest of standard input when it is
+// a pipe or a file (`echo x | nc -l PORT` whose client sent and shut down
+// before echo had even run), only what is already there when it is a
+// terminal (it would never end); then end.
 static int
 sendready(int fd)
 {
+  int wait = inputends();
   struct pollfd in = { 0, POLLIN, 0 };
-  while (poll(&in, 1, 0) > 0) {
+  while (wait || poll(&in, 1, 0) > 0) {
     int r = read(0, buf, sizeof buf);
+    if (r < 0 && errno == EINTR)
+      continue;
     if (r <= 0)
       break;
     if (writeall(fd, buf, r) < 0)

@@ -1475,11 +1475,18 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return replace(Config(), **changes)
 
 
+def is_root_or_says_so(command: str) -> bool:
+    """True as root; else print why `xv6net COMMAND` cannot run, and False."""
+    if os.geteuid() == 0:
+        return True
+    print(f"xv6net {command}: needs root (a network namespace, a bridge and taps)",
+          file=sys.stderr)
+    return False
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    if os.geteuid() != 0:
-        print("xv6net bench: needs root (a network namespace, a bridge and taps)",
-              file=sys.stderr)
+    if not is_root_or_says_so("bench"):
         return 1
     try:
         results = run_bench(config)

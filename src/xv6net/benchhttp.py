@@ -253,9 +253,7 @@ def config_from_args(args: argparse.Namespace) -> HttpConfig:
 
 def cmd_bench_http(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    if os.geteuid() != 0:
-        print("xv6net bench-http: needs root (a network namespace, a bridge and taps)",
-              file=sys.stderr)
+    if not bench.is_root_or_says_so("bench-http"):
         return 1
     try:
         results = run(config)

@@ -13,6 +13,7 @@ reading a capture never sends a DNS query.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import struct
 import subprocess
@@ -35,11 +36,14 @@ TSHARK_FIELDS: tuple[str, ...] = (
     "frame.number", "frame.time_relative", "eth.src", "eth.dst", "eth.type", "frame.len",
     "_ws.col.Protocol", "_ws.col.Info",
 )
-PROBLEM_FILTER = "_ws.malformed || _ws.expert.severity >= warning"
 PROBLEM_FIELDS: tuple[str, ...] = (
     "frame.number", "_ws.col.Protocol", "_ws.expert.message", "_ws.expert.severity",
     "_ws.col.Info",
 )
+# Source ports are picked from here up (Linux: 32768-60999; the guests: 49152-65535). Wireshark
+# decodes a TCP or UDP port it has a dissector for as that protocol, so a random source port of,
+# say, 34980 makes a traceroute probe "EtherCAT over UDP", which then comes out malformed.
+EPHEMERAL_LOW = 32768
 
 
 class PcapError(RuntimeError):
@@ -156,15 +160,19 @@ CHECKSUM_PREFS = ("tcp.check_checksum:TRUE", "udp.check_checksum:TRUE",
 
 
 def tshark_argv(path: Path | str, fields: Sequence[str],
-                display_filter: str | None = None, prefs: Sequence[str] = ()) -> list[str]:
+                display_filter: str | None = None, prefs: Sequence[str] = (), *,
+                disabled: Sequence[str] = ()) -> list[str]:
     """The tshark command line that prints fields, tab separated, with a header.
 
     prefs are Wireshark preferences, each "name:value" (`-o`), e.g.
-    CHECKSUM_PREFS, which has the TCP, UDP and IPv4 checksums verified."""
+    CHECKSUM_PREFS, which has the TCP, UDP and IPv4 checksums verified;
+    disabled names dissectors to turn off (`--disable-protocol`)."""
     argv = ["tshark", "-n", "-r", str(path), "-T", "fields", "-E", "header=y",
             "-E", "separator=/t", "-E", "quote=n", "-E", "occurrence=a", "-E", "aggregator=,"]
     for pref in prefs:
         argv += ["-o", pref]
+    for protocol in disabled:
+        argv += ["--disable-protocol", protocol]
     if display_filter:
         argv += ["-Y", display_filter]
     for field in fields:
@@ -184,11 +192,12 @@ def parse_fields(text: str) -> list[dict[str, str]]:
 def tshark_decode(path: Path | str, fields: Sequence[str] = TSHARK_FIELDS,
                   display_filter: str | None = None,
                   timeout: float = TSHARK_TIMEOUT,
-                  prefs: Sequence[str] = ()) -> list[dict[str, str]]:
+                  prefs: Sequence[str] = (), *,
+                  disabled: Sequence[str] = ()) -> list[dict[str, str]]:
     """Wireshark's dissection of every frame (or of those display_filter selects)."""
     if shutil.which("tshark") is None:
         raise PcapError("tshark is not installed (make bootstrap installs it)")
-    argv = tshark_argv(path, fields, display_filter, prefs)
+    argv = tshark_argv(path, fields, display_filter, prefs, disabled=disabled)
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                                 stdin=subprocess.DEVNULL, check=False)
@@ -199,6 +208,43 @@ def tshark_decode(path: Path | str, fields: Sequence[str] = TSHARK_FIELDS,
     return parse_fields(result.stdout)
 
 
-def tshark_problems(path: Path | str, timeout: float = TSHARK_TIMEOUT) -> list[dict[str, str]]:
-    """Frames tshark calls malformed or flags with an expert warning or error."""
-    return tshark_decode(path, PROBLEM_FIELDS, PROBLEM_FILTER, timeout)
+def port_guesses(decodes: str) -> tuple[str, ...]:
+    """The dissectors `tshark -G decodes` output ties to a TCP or UDP port of EPHEMERAL_LOW or
+    above: what Wireshark would guess from a random source port."""
+    found = set()
+    for line in decodes.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0] in ("tcp.port", "udp.port") and parts[1].isdigit() \
+                and int(parts[1]) >= EPHEMERAL_LOW:
+            found.add(parts[2])
+    return tuple(sorted(found))
+
+
+@functools.cache
+def installed_port_guesses(timeout: float = TSHARK_TIMEOUT) -> tuple[str, ...]:
+    """port_guesses() of the installed tshark (asked once per process)."""
+    try:
+        result = subprocess.run(["tshark", "-G", "decodes"], capture_output=True, text=True,
+                                timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        raise PcapError(f"tshark -G decodes: no result within {timeout:g} s") from None
+    if result.returncode != 0:
+        raise PcapError(f"tshark -G decodes failed ({result.returncode}): {result.stderr.strip()}")
+    return port_guesses(result.stdout)
+
+
+def tshark_problems(path: Path | str, timeout: float = TSHARK_TIMEOUT, *,
+                    least: str = "warning", also: str = "",
+                    prefs: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Frames tshark calls malformed or flags with an expert message of severity `least` or
+    worse ("error": not TCP's window warnings), or that match the display filter `also`.
+
+    The lab speaks no protocol that lives on an ephemeral port, so the dissectors Wireshark would
+    pick from one (installed_port_guesses) are off: a problem they found would be a wrong guess."""
+    if shutil.which("tshark") is None:
+        raise PcapError("tshark is not installed (make bootstrap installs it)")
+    display_filter = f"_ws.malformed || _ws.expert.severity >= {least}"
+    if also:
+        display_filter += f" || {also}"
+    return tshark_decode(path, PROBLEM_FIELDS, display_filter, timeout, prefs,
+                         disabled=installed_port_guesses())

@@ -416,8 +416,7 @@ def test_capture_has_no_malformed_http(lab):
     lab.stop_captures()
     time.sleep(0.5)
     path = Path(lab.lan_pcap("lan0"))
-    problems = pcap.tshark_decode(path, pcap.PROBLEM_FIELDS,
-                                  "_ws.malformed || _ws.expert.severity >= error")
+    problems = pcap.tshark_problems(path, least="error")
     assert problems == [], problems
     http = pcap.tshark_decode(path, ("http.response.code",), "http.response")
     codes = {row["http.response.code"] for row in http}

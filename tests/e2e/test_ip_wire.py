@@ -19,7 +19,6 @@ counts (FENCE) are known exactly, so every other counter change is predicted.
 import itertools
 import re
 import struct
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from scapy.layers.inet import ICMP, IP, UDP, fragment
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
+from xv6net import pcap as xpcap
 from xv6net.vm import VM
 from xv6net.wire import PcapWriter, WirePeer
 
@@ -902,19 +902,14 @@ def test_flood_of_fragments_with_many_ids(guest, clean):
 
 # ---- tshark -----------------------------------------------------------------------------
 
-TSHARK_BAD = ("_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == \"Bad\""
-              " || udp.checksum.status == \"Bad\" || icmp.checksum.status == \"Bad\"")
-TSHARK_OPTIONS = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"]
+BAD_CHECKSUMS = ('ip.checksum.status == "Bad" || udp.checksum.status == "Bad"'
+                 ' || icmp.checksum.status == "Bad"')
 
 
-def tshark_complaints(pcap: Path) -> list[str]:
-    """The frames tshark finds malformed, in error or with a bad checksum, one line each:
-    frame number, expert messages, summary (tab-separated)."""
-    result = subprocess.run(
-        ["tshark", "-n", *TSHARK_OPTIONS, "-r", str(pcap), "-Y", TSHARK_BAD,
-         "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message", "-e", "_ws.col.info"],
-        capture_output=True, text=True, timeout=60, check=True)
-    return result.stdout.splitlines()
+def tshark_complaints(path: Path) -> list[dict[str, str]]:
+    """The frames tshark finds malformed, in error or with a bad checksum."""
+    return xpcap.tshark_problems(path, least="error", also=BAD_CHECKSUMS,
+                                 prefs=xpcap.CHECKSUM_PREFS)
 
 
 def test_tshark_decodes_every_frame_the_guest_sent(guest, clean):

@@ -140,3 +140,25 @@ def test_tshark_problems_on_a_clean_capture(tmp_path):
 def test_tshark_failure_is_reported(tmp_path):
     with pytest.raises(PcapError, match=r"tshark on .*nope\.pcap failed"):
         pcap.tshark_decode(tmp_path / "nope.pcap")
+
+
+def test_port_guesses_are_the_dissectors_of_ephemeral_ports():
+    decodes = ("udp.port\t53\tdns\t\t\nudp.port\t34980\tecatf\t\t\ntcp.port\t57000\tirc\t\t\n"
+               "tcp.port\t6667\tirc\t\t\nethertype\t34980\tecatf\t\t\nudp.port\tx\tbad\n")
+    assert pcap.port_guesses(decodes) == ("ecatf", "irc")
+    assert pcap.port_guesses("") == ()
+
+
+@needs_tshark
+def test_tshark_problems_ignores_a_protocol_guessed_from_a_source_port(tmp_path):
+    # Linux's traceroute once sent its "@ABC..." probes from port 34980, EtherCAT's: tshark then
+    # decoded the probe as EtherCAT network variables and called it malformed.
+    payload = bytes(0x40 + i % 32 for i in range(32))
+    probe = Ether(src=A, dst=B) / IP(src="10.0.1.2", dst="10.0.2.2", ttl=5) \
+        / UDP(sport=34980, dport=33438) / Raw(payload)
+    path = tmp_path / "probe.pcap"
+    wrpcap(str(path), [probe])
+    guessed = pcap.tshark_decode(path, pcap.PROBLEM_FIELDS, "_ws.malformed")
+    assert guessed and "Malformed" in guessed[0]["_ws.expert.message"], guessed
+    assert pcap.tshark_problems(path) == []
+    assert "ecatf" in pcap.installed_port_guesses()
