@@ -8,10 +8,15 @@ expect for a while must still get every byte, and the guest must count none
 dropped. Before that thread, this test lost bytes (see docs/toolkit.md).
 """
 
+import os
 import re
+import signal
+import threading
 import time
 
 import pytest
+
+from xv6net.vm import VM
 
 pytestmark = pytest.mark.e2e
 
@@ -40,3 +45,30 @@ def test_big_output_while_the_test_is_away_arrives_whole(guest):
     dropped = re.search(r"(?m)^uartdropped (\d+)$", info)
     assert dropped, info
     assert dropped.group(1) == "0", info
+
+
+def reader_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("console-reader-")}
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_reader_thread_ends_when_qemu_dies_and_when_closed(guest_spec):
+    others = reader_threads()                     # any other test's consoles
+    with VM(guest_spec()) as vm:
+        vm.wait_for_shell(30)
+        assert len(reader_threads() - others) == 1
+        os.kill(vm.pid, signal.SIGKILL)          # the VM stops under the console
+        assert wait_until(lambda: vm.console.eof, 10), vm.log[-300:]
+        assert wait_until(lambda: not reader_threads() - others, 10)
+    with VM(guest_spec()) as vm:
+        vm.wait_for_shell(30)
+        assert len(reader_threads() - others) == 1
+    assert not reader_threads() - others          # VM.close joined it
