@@ -33,6 +33,8 @@ CLOSE_TIMEOUT = 5.0      # how long close() waits for the reader thread to end
 CTRL_C = b"\x03"
 TAIL_CHARS = 600
 READ_SIZE = 65536
+BIG_BUFFER = 65536       # unconsumed characters past which expect searches less often
+GATHER_WAIT = 0.02       # seconds it then lets output gather between searches
 
 
 class AbortError(RuntimeError):
@@ -260,6 +262,11 @@ class Console:
                 if remaining <= 0:
                     raise TimeoutError(f"no {regex.pattern!r} within {timeout:g} s; "
                                        f"last output:\n{self._tail()}")
+                if len(buffer) >= BIG_BUFFER:
+                    # Each wake-up copies and searches the whole unconsumed
+                    # output, and the guest writes a byte at a time: let it
+                    # gather for a moment (only the end of the stream cuts that short).
+                    self._cond.wait_for(lambda: self._eof, min(GATHER_WAIT, remaining))
                 self._cond.wait_for(lambda: bool(self._chunks) or self._eof, remaining)
 
     def expect_prompt(self, timeout: float = DEFAULT_TIMEOUT) -> str:

@@ -393,3 +393,18 @@ def test_unreported_reader_failure_warns_at_close(tmp_path):
         time.sleep(0.01)
     with pytest.warns(RuntimeWarning, match="IsADirectoryError"):
         console.close()
+
+
+def test_match_after_big_unconsumed_output_is_found():
+    ours, theirs = socket.socketpair()
+    with Console(ours) as console:
+        theirs.sendall(b"y" * 200_000)       # past BIG_BUFFER: searches are spaced out
+        with pytest.raises(TimeoutError):
+            console.expect("done", timeout=0.3)
+        start = time.monotonic()
+        theirs.sendall(b"\r\ndone\r\n")
+        console.expect("done\n", timeout=5)
+        assert time.monotonic() - start < 1
+        theirs.close()
+        with pytest.raises(EOFError):
+            console.expect("never", timeout=5)
