@@ -405,12 +405,6 @@ e1000_send(struct netdev *dev, struct pbuf *pb)
 
 #define E1000_RDT_BATCH 32   // refilled descriptors per RDT write (see e1000_poll)
 
-// What one poll dropped, counted once at its end.
-struct rxdrops {
-  uint errors;   // bad descriptors
-  uint nobuf;    // good frames with no fresh buffer to swap in
-};
-
 // Take one completed descriptor: return its frame (0 if dropped, counted in
 // *drops) and post *fresh (if any, consumed) in its place.
 static struct pbuf *
@@ -466,7 +460,7 @@ e1000_poll(struct netdev *dev, int budget)
     return 0;
   rmb();   // descriptor contents after their DD bits
   int nfresh = pbuf_alloc_rx_n(fresh, ready);
-  struct rxdrops drops = { 0, 0 };
+  struct rxdrops drops = { 0, 0, 0 };
   for (int k = 0; k < ready; k++) {
     struct pbuf *spare = k < nfresh ? fresh[k] : 0;
     struct pbuf *pb = rxtake(e, e->rxnext, &spare, &drops);
@@ -484,12 +478,8 @@ e1000_poll(struct netdev *dev, int budget)
     wr(e, E1000_RDT, (e->rxnext + E1000_NRX - 1) % E1000_NRX);
     e->rxunposted = 0;
   }
-  if (drops.errors)
-    NETSTAT_ADD(&e->dev, rx_errors, drops.errors);
-  if (drops.nobuf)
-    NETSTAT_ADD(&e->dev, rx_nobuf, drops.nobuf);
 
-  netdev_input_list(&e->dev, head);
+  netdev_input_list(&e->dev, head, &drops);
   reclaim(e);
   return ready;
 }

@@ -299,13 +299,6 @@ ne2k_xmit(struct netdev *dev, struct pbuf *pb)
 
 // ---- receive ---------------------------------------------------------------------
 
-// What one poll dropped or saw, counted once at its end.
-struct rxtally {
-  uint errors;     // bad frames, and headers that forced a ring reset
-  uint nobuf;      // good frames with no pool buffer to copy them into
-  uint ringfull;   // polls that found too little room for another frame
-};
-
 static uint
 rxpages(struct ne2k *n)
 {
@@ -350,7 +343,7 @@ hdrsane(struct ne2k *n, struct ne2k_rxhdr *h, uint here)
 // dropped (counted in *t). A header that cannot be right means the ring
 // cannot be trusted: reset it and return 0 with *reset set.
 static struct pbuf *
-rxtake(struct ne2k *n, struct rxtally *t, int *reset)
+rxtake(struct ne2k *n, struct rxdrops *t, int *reset)
 {
   struct ne2k_rxhdr h;
   struct pbuf *pb = 0;
@@ -385,7 +378,7 @@ rxtake(struct ne2k *n, struct rxtally *t, int *reset)
 // a word when the ring is full). Count what the card says it missed, then
 // start over with an empty ring. n->lock held.
 static void
-overflowed(struct ne2k *n, struct rxtally *t)
+overflowed(struct ne2k *n, struct rxdrops *t)
 {
   uint missed = rd(n, NE_CNTR2);
   if (missed)
@@ -403,7 +396,7 @@ ne2k_poll(struct netdev *dev, int budget)
 {
   struct ne2k *n = dev->priv;
   struct pbuf *head = 0, **tail = &head;
-  struct rxtally t = { 0, 0, 0 };
+  struct rxdrops t = { 0, 0, 0 };
   int done = 0, reset = 0;
 
   acquire(&n->lock);
@@ -424,14 +417,8 @@ ne2k_poll(struct netdev *dev, int budget)
     }
   }
   release(&n->lock);
-  if (t.errors)
-    NETSTAT_ADD(dev, rx_errors, t.errors);
-  if (t.nobuf)
-    NETSTAT_ADD(dev, rx_nobuf, t.nobuf);
-  if (t.ringfull)
-    NETSTAT_ADD(dev, rx_ringfull, t.ringfull);
   *tail = 0;
-  netdev_input_list(dev, head);
+  netdev_input_list(dev, head, &t);
   return done;
 }
 

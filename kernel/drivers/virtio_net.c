@@ -290,16 +290,10 @@ rxinit(struct vnet *v)
   return 0;
 }
 
-// What one poll dropped or saw, counted once at its end.
-struct rxtally {
-  uint errors;     // used entries that cannot be right
-  uint nobuf;      // good frames with no fresh buffer to swap in
-};
-
 // Take one used entry: return its frame (0 if dropped, counted in *t) and
 // post the descriptor again, with *fresh (consumed) in place of the frame.
 static struct pbuf *
-rxtake(struct vnet *v, struct pbuf **fresh, struct rxtally *t)
+rxtake(struct vnet *v, struct pbuf **fresh, struct rxdrops *t)
 {
   struct vq *q = &v->rx;
   struct virtq_used_elem e = q->used->ring[q->lastused % q->num];
@@ -336,13 +330,13 @@ vnet_poll(struct netdev *dev, int budget)
   struct vnet *v = dev->priv;
   struct pbuf *head = 0, **tail = &head;
   struct pbuf *fresh[NETRX_BUDGET];
-  struct rxtally t = { 0, 0 };
+  struct rxdrops t = { 0, 0, 0 };
   uint ready = vqpending(&v->rx);
 
   if (ready == 0)
     return 0;
   if (ready >= v->rx.num)
-    NETSTAT_ADD(dev, rx_ringfull, 1);   // every buffer filled: the device holds frames back
+    t.ringfull++;   // every buffer filled: the device holds frames back
   ready = MIN(ready, (uint)MIN(budget, NETRX_BUDGET));
   rmb();   // the entries after the index
   int nfresh = pbuf_alloc_rx_n(fresh, ready);
@@ -357,11 +351,7 @@ vnet_poll(struct netdev *dev, int budget)
     }
   }
   vqpublish(v, &v->rx);
-  if (t.errors)
-    NETSTAT_ADD(dev, rx_errors, t.errors);
-  if (t.nobuf)
-    NETSTAT_ADD(dev, rx_nobuf, t.nobuf);
-  netdev_input_list(dev, head);
+  netdev_input_list(dev, head, &t);
   return ready;
 }
 

@@ -116,13 +116,14 @@ void
 netdev_input(struct netdev *dev, struct pbuf *pb)
 {
   pb->next = 0;
-  netdev_input_list(dev, pb);
+  netdev_input_list(dev, pb, 0);
 }
 
-// A driver's batch of whole frames, linked through next (0 ends it): counted
-// under one acquisition of the statistics lock, then handed up one by one.
+// A driver's batch of whole frames, linked through next (0 ends it), and
+// what its poll dropped: counted under one acquisition of the statistics
+// lock, then the frames handed up one by one.
 void
-netdev_input_list(struct netdev *dev, struct pbuf *head)
+netdev_input_list(struct netdev *dev, struct pbuf *head, const struct rxdrops *drops)
 {
   uint packets = 0, bytes = 0;
   for (struct pbuf *pb = head; pb; pb = pb->next) {
@@ -132,6 +133,11 @@ netdev_input_list(struct netdev *dev, struct pbuf *head)
   acquire(&dev->statlock);
   dev->stats.rx_packets += packets;
   dev->stats.rx_bytes += bytes;
+  if (drops) {
+    dev->stats.rx_errors += drops->errors;
+    dev->stats.rx_nobuf += drops->nobuf;
+    dev->stats.rx_ringfull += drops->ringfull;
+  }
   release(&dev->statlock);
   while (head) {
     struct pbuf *pb = head;

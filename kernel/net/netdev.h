@@ -60,7 +60,15 @@ struct netdev *netdev_byindex(int index);
 struct netdev *netdev_byname(const char *name);
 int            netdev_count(void);
 void           netdev_input(struct netdev *dev, struct pbuf *pb);   // from drivers' poll
-void           netdev_input_list(struct netdev *dev, struct pbuf *head);   // a batch, linked by next
+// What one poll of a driver dropped: counted with the poll's frames, under
+// one acquisition of the statistics lock (netdev_input_list).
+struct rxdrops {
+  uint errors;     // frames the card marked bad; entries or headers that cannot be right
+  uint nobuf;      // good frames with no pool buffer for them
+  uint ringfull;   // polls that found the card's ring full (or nearly)
+};
+// A batch linked by next, and what the poll dropped (drops may be 0).
+void           netdev_input_list(struct netdev *dev, struct pbuf *head, const struct rxdrops *drops);
 void           netdev_schedule(struct netdev *dev, int urgent);     // from interrupt handlers
 int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes pb
 void           netdev_info(struct netdev *dev, struct netif_info *out);

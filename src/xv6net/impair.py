@@ -56,13 +56,16 @@ MAX_FRAME = 65536
 IDLE_WAIT = 0.5             # seconds select() sleeps with nothing scheduled
 STREAM_HEADER = struct.Struct("!I")   # QEMU's stream/socket backends: length, then frame
 ACTIONS = ("in", "out", "dropped", "duplicated", "reordered", "corrupted", "overflow",
-           "errors")
+           "errors", "missed")
 PROBABILITIES = ("loss", "dup", "reorder", "corrupt")
 PACKET_OUTGOING = 4         # sll_pkttype of a frame this host sent itself
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_ADD_MEMBERSHIP = 1
 PACKET_MR_PROMISC = 1
+PACKET_STATISTICS = 6       # struct tpacket_stats: packets, drops (since the last read)
+SO_RCVBUFFORCE = 33         # SO_RCVBUF above net.core.rmem_max (needs CAP_NET_ADMIN)
+PORT_BUFFER = 16 << 20      # bytes a port's socket may queue while the relay is not reading
 
 
 class ImpairError(ValueError):
@@ -220,7 +223,8 @@ class Shaper:
 
     `counts` holds what it did: in, out, dropped, duplicated, reordered,
     corrupted, overflow (the queue was full), errors (the port refused a frame;
-    counted by the relay).
+    counted by the relay), missed (frames the port lost before the relay read
+    them; counted by the relay, never part of `in`).
     """
 
     def __init__(self, impairment: Impairment, rng: random.Random,
@@ -325,6 +329,7 @@ class Port(Protocol):
     def fileno(self) -> int: ...
     def receive(self) -> list[bytes]: ...
     def send(self, frame: bytes) -> bool: ...
+    def missed(self) -> int: ...
     def close(self) -> None: ...
 
 
@@ -340,8 +345,12 @@ class PacketPort:
         index = socket.if_nametoindex(ifname)
         mreq = struct.pack("iHH8s", index, PACKET_MR_PROMISC, 0, b"")
         self.sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, PORT_BUFFER)
+        except PermissionError:   # not root: as much as net.core.rmem_max allows
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PORT_BUFFER)
         self.sock.setblocking(False)
+        self._missed = 0
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -366,6 +375,13 @@ class PacketPort:
         except OSError:
             return False
         return True
+
+    def missed(self) -> int:
+        """Frames the socket dropped, its buffer full, since it was opened (a relay too slow
+        to keep up: the frame is gone before the relay could count it)."""
+        stats = self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+        self._missed += struct.unpack("II", stats)[1]   # the kernel zeroes them on each read
+        return self._missed
 
     def close(self) -> None:
         self.sock.close()
@@ -432,6 +448,9 @@ class StreamPort:
             self.sock.setblocking(False)
         return True
 
+    def missed(self) -> int:
+        return 0   # a stream loses nothing: QEMU waits while the relay does not read
+
     def close(self) -> None:
         for sock in (self.sock, self._server):
             if sock is not None:
@@ -446,6 +465,12 @@ def relay(ports: Sequence[Port], impairment: Impairment, stopping: Callable[[], 
     receives goes through shaper 0 to ports[1], and back through shaper 1.
     Returns the two directions' counts (also when a stream's QEMU hangs up)."""
     shapers = [Shaper(impairment, direction_rng(impairment, d)) for d in (0, 1)]
+
+    def counts() -> list[Counter[str]]:
+        for index, port in enumerate(ports):
+            shapers[index].counts["missed"] = port.missed()
+        return [shaper.counts for shaper in shapers]
+
     while not stopping():
         times = [t for t in (s.next_time() for s in shapers) if t is not None]
         wait = min(max(0.0, min(times) - clock()), IDLE_WAIT) if times else IDLE_WAIT
@@ -459,13 +484,13 @@ def relay(ports: Sequence[Port], impairment: Impairment, stopping: Callable[[], 
                 try:
                     frames = port.receive()
                 except ConnectionError:   # a guest's QEMU went away: the link is gone
-                    return [shaper.counts for shaper in shapers]
+                    return counts()
                 for frame in frames:
                     shapers[index].offer(frame, now)
         for index, shaper in enumerate(shapers):
             for frame in shaper.take(clock()):
                 shaper.counts["out" if ports[1 - index].send(frame) else "errors"] += 1
-    return [shaper.counts for shaper in shapers]
+    return counts()
 
 
 def report(names: Sequence[str], counts: Sequence[Counter[str]]) -> str:

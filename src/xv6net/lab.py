@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -92,6 +93,9 @@ TAP_QUEUE_LEN = 4096
 PEER_STOP_TIMEOUT = 5.0
 CAPTURE_TIMEOUT = 10.0
 CAPTURE_DRAIN = 0.6    # seconds; see BridgeCapture.stop
+CAPTURE_BUFFER_MIB = 16   # dumpcap's kernel buffer (its default, 2 MiB, overflowed under load)
+# dumpcap's last words: "Packets received/dropped on interface 'br0': 1234/0 (pcap:0/...)"
+CAPTURE_DROPS = re.compile(r"Packets received/dropped on interface .*: (\d+)/(\d+)")
 # Bridges get fixed MACs (else a bridge takes its smallest port's MAC, which
 # changes as taps join): locally administered, apart from the guests' 52:54:76:36.
 PEER_MAC_PREFIX = "52:54:76:37:00"
@@ -158,10 +162,12 @@ class BridgeCapture:
         self.iface = iface
         self.path = path
         self._proc: subprocess.Popen[str] | None = None
+        self.dropped: int | None = None   # frames dumpcap says it lost, once stopped
 
     def start(self, timeout: float = CAPTURE_TIMEOUT) -> None:
         """Start dumpcap and wait until it captures (it names the file)."""
         self._proc = self.netns.popen(["dumpcap", "-q", "-P", "-i", self.iface,
+                                       "-B", str(CAPTURE_BUFFER_MIB),
                                        "-w", str(self.path.resolve())])
         assert self._proc.stderr is not None
         fd = self._proc.stderr.fileno()
@@ -191,10 +197,17 @@ class BridgeCapture:
             time.sleep(CAPTURE_DRAIN)
             proc.send_signal(signal.SIGINT)
         try:
-            proc.communicate(timeout=PEER_STOP_TIMEOUT)
+            _, err = proc.communicate(timeout=PEER_STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate(timeout=PEER_STOP_TIMEOUT)
+            _, err = proc.communicate(timeout=PEER_STOP_TIMEOUT)
+        self.dropped = capture_drops(err or "")
+
+
+def capture_drops(stderr: str) -> int | None:
+    """The frames dumpcap's summary says it dropped (None without a summary)."""
+    found = CAPTURE_DROPS.search(stderr)
+    return int(found.group(2)) if found else None
 
 
 def hand_over(paths: Iterable[Path]) -> None:

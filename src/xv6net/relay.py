@@ -33,7 +33,8 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 Popen = Callable[[Sequence[str]], "subprocess.Popen[str]"]
 Counts = dict[str, dict[str, int]]
-SHOWN = ("in", "out", "dropped", "duplicated", "reordered", "corrupted", "overflow", "errors")
+SHOWN = ("in", "out", "dropped", "duplicated", "reordered", "corrupted", "overflow", "errors",
+         "missed")
 
 
 class RelayError(RuntimeError):

@@ -134,6 +134,13 @@ def test_no_impairment_passes_every_frame_unchanged(tmp_path):
         c_mac_text = link.c.link_mac("c0")
     print(f"10 MiB each way at once, no impairment: {took:.1f} s, "
           f"{2 * 10 / took:.1f} MiB/s through the relay")
+    # Nothing lost outside the relay's sight: neither capture nor the relay's sockets.
+    assert before.dropped == after.dropped == 0, (before.dropped, after.dropped)
+    for direction in counts.values():
+        assert direction["in"] == direction["out"] > 1000
+        assert direction["dropped"] == direction["duplicated"] == direction["reordered"] == \
+            direction["corrupted"] == direction["overflow"] == direction["errors"] == \
+            direction["missed"] == 0, direction
     sent = [f.data for f in pcap.frames(before.path)]
     seen = [f.data for f in pcap.frames(after.path)]
     c_mac = bytes.fromhex(c_mac_text.replace(":", ""))
@@ -153,10 +160,6 @@ def test_no_impairment_passes_every_frame_unchanged(tmp_path):
         there = [d for d in seen if (d[6:12] == c_mac) == outbound]
         assert len(here) > 5000
         assert flows(here) == flows(there)
-    for direction in counts.values():
-        assert direction["in"] == direction["out"] > 1000
-        assert direction["dropped"] == direction["duplicated"] == direction["reordered"] == \
-            direction["corrupted"] == direction["overflow"] == direction["errors"] == 0
 
 
 def test_five_percent_loss_transfer_arrives_intact(tmp_path):

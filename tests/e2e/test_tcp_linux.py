@@ -202,30 +202,34 @@ def test_guest_nc_talks_to_a_linux_server(lab):
     assert out == "HELLO FROM B\n", out
 
 
-def test_linux_nc_talks_to_guest_nc_listening(lab):
+def linux_nc_to_guest_nc_listening(lab, guest_input: str, port: int) -> tuple[str, str]:
+    """`GUEST_INPUT | nc -l PORT` on guest b, `echo from linux | nc -N` from Linux: what
+    Linux's nc printed, and the guest's console up to its next prompt."""
     vm = lab.guest("b")
-    vm.console.sendline("echo from the guest | nc -l 9004")
-    vm.console.expect("nc -l 9004", timeout=5)
+    vm.console.sendline(f"{guest_input} | nc -l {port}")
+    vm.console.expect(f"nc -l {port}", timeout=5)
     # The console is nc's: retry from Linux until it listens (refusals are quick).
     out = lab.peer_run(["sh", "-c", "for i in $(seq 50); do echo from linux | "
-                        f"nc -N {B_IP} 9004 && exit 0; sleep 0.2; done; exit 1"], timeout=30)
-    text = vm.console.expect_prompt(20)   # first, so that a failure leaves no nc behind
-    assert out.stdout == "from the guest\n", out
-    assert "from linux" in text, text
-    assert f"Connection received on {PEER_IP}" in text, text
+                        f"nc -N {B_IP} {port} && exit 0; sleep 0.2; done; exit 1"], timeout=30)
+    text = vm.console.expect_prompt(20)   # before any assert, so that no nc is left behind
+    assert out.returncode == 0, out
+    return out.stdout, text
+
+
+def test_linux_nc_talks_to_guest_nc_listening(lab):
+    linux, guest = linux_nc_to_guest_nc_listening(lab, "echo from the guest", 9004)
+    assert linux == "from the guest\n"
+    assert "from linux" in guest, guest
+    assert f"Connection received on {PEER_IP}" in guest, guest
 
 
 def test_guest_nc_listening_sends_piped_input_that_comes_after_linux_closed(lab):
     # Linux's nc -N sends and shuts its side down at once; the guest's input arrives a second
     # later. The guest's nc still sends it (it is a pipe: it ends by itself), then closes.
-    vm = lab.guest("b")
-    vm.console.sendline("(sleep 1; echo late from the guest) | nc -l 9005")
-    vm.console.expect("nc -l 9005", timeout=5)
-    out = lab.peer_run(["sh", "-c", "for i in $(seq 50); do echo from linux | "
-                        f"nc -N {B_IP} 9005 && exit 0; sleep 0.2; done; exit 1"], timeout=30)
-    text = vm.console.expect_prompt(20)
-    assert out.stdout == "late from the guest\n", out
-    assert "from linux" in text, text
+    linux, guest = linux_nc_to_guest_nc_listening(lab, "(sleep 1; echo late from the guest)",
+                                                  9005)
+    assert linux == "late from the guest\n"
+    assert "from linux" in guest, guest
 
 
 def test_a_closed_guest_port_refuses_linux(lab):

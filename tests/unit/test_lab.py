@@ -290,3 +290,11 @@ def test_linux_hosts_get_namespaces_of_their_own(tmp_path, as_root):
     # every namespace deleted, the hosts' before the lab's
     deletes = [call for call in joined if call.startswith("ip netns delete")]
     assert len(deletes) == 3 and deletes[-1] == "ip netns delete xv6n-9-3"
+
+
+def test_capture_drops_reads_dumpcaps_summary():
+    text = ("Capturing on 'br0'\nFile: /tmp/x.pcap\nPackets captured: 1234\n"
+            "Packets received/dropped on interface 'br0': 1234/7 "
+            "(pcap:7/dumpcap:0/flushed:0/ps_ifdrop:0) (99.4%)\n")
+    assert labmod.capture_drops(text) == 7
+    assert labmod.capture_drops("dumpcap: killed\n") is None

@@ -39,8 +39,10 @@ def test_a_stream_relay_process_starts_carries_and_reports():
     text = relay.format_counts("wire", process.spec, {"b -> a": first, "a -> b": second})
     assert text.splitlines() == [
         "impair wire (seed=2):",
-        "  b -> a: in 1 out 1 dropped 0 duplicated 0 reordered 0 corrupted 0 overflow 0 errors 0",
-        "  a -> b: in 0 out 0 dropped 0 duplicated 0 reordered 0 corrupted 0 overflow 0 errors 0"]
+        "  b -> a: in 1 out 1 dropped 0 duplicated 0 reordered 0 corrupted 0 overflow 0 errors 0"
+        " missed 0",
+        "  a -> b: in 0 out 0 dropped 0 duplicated 0 reordered 0 corrupted 0 overflow 0 errors 0"
+        " missed 0"]
 
 
 def test_a_relay_that_cannot_start_says_why():
