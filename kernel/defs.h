@@ -87,6 +87,7 @@ void     lapicstartap(uchar apicid, uint addr);
 void     lapicipiothers(int vector);
 void     microdelay(int us);
 uint     lapicperiodns(void);
+int      lapicelapsed(uint *mark);
 
 // mp.c
 extern int ismp;
@@ -229,6 +230,7 @@ void     tvinit(void);
 void     uartinit(void);
 void     uartintr(void);
 void     uartputc(int c);
+void     uartstats(uint *ndropped, uint *maxwaitus);
 
 // vga.c
 void     vgaputc(int c);

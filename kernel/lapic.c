@@ -41,6 +41,7 @@
 #define TIMERCOUNT (1000000000 / HZ)
 
 volatile uint *lapic;   // set by mpinit
+static int timerrunning;   // set by lapicinit: TCCR counts from then on
 
 static void
 lapicw(int index, int value)
@@ -59,6 +60,7 @@ lapicinit(void)
   lapicw(TDCR, X1);
   lapicw(TIMER, PERIODIC | (T_IRQ0 + IRQ_TIMER));
   lapicw(TICR, TIMERCOUNT);
+  timerrunning = 1;
 
   lapicw(LINT0, MASKED);
   lapicw(LINT1, MASKED);
@@ -158,6 +160,25 @@ microdelay(int us)
         break;
     }
   }
+}
+
+// Nanoseconds since *mark, and *mark set to now: a clock for waits that run
+// with interrupts off, when ticks stand still. *mark starts as 0 (the first
+// call returns 0). It reads this CPU's timer count, which reloads every
+// period (1e9/HZ ns), so the caller stays on one CPU (holds a spinlock) and
+// calls more often than once a period; a longer gap (the host descheduled
+// the vCPU) counts short, which makes a wait longer, never shorter.
+// -1 until lapicinit has started the timer: the caller counts spins then.
+int
+lapicelapsed(uint *mark)
+{
+  if (!lapic || !timerrunning)
+    return -1;
+  uint now = lapic[TCCR];
+  uint start = *mark ? *mark : now;
+  *mark = now ? now : 1;     // 0 is "no mark yet"
+  // The count runs down and reloads at 0.
+  return now <= start ? start - now : start + (TIMERCOUNT - now);
 }
 
 #define IRR (0x0200 / 4)   // interrupt request registers, 8 x 32 bits, 16 bytes apart

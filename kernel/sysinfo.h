@@ -15,6 +15,8 @@ struct sysinfo {
   uint sockets;         // sockets in use
   uint pbuf_free, pbuf_total;         // the network stack's buffer pools
   uint bigpbuf_free, bigpbuf_total;
+  uint uartdropped;     // console characters the UART gave up on (kernel/uart.c)
+  uint uartwaitmax;     // its longest wait for the transmitter, microseconds
 };
 
 #endif

@@ -225,5 +225,6 @@ sys_sysinfo(void)
   info.pbuf_total = net.pbuf_total;
   info.bigpbuf_free = net.bigpbuf_free;
   info.bigpbuf_total = net.bigpbuf_total;
+  uartstats(&info.uartdropped, &info.uartwaitmax);
   return copyout(myproc()->pgdir, uva, &info, sizeof info);
 }

@@ -162,6 +162,7 @@ PROGRAMS = [
     }, ("polltest now",)),
     Program("rm", "missing"),
     Program("rmdir", "missing"),
+    Program("sysinfo", "runs", extra=("sysinfo now",)),
     Program("sysctl", "missing", {
         "sysctl -w {}": ("abc", "=1", "net.ipv4.ip_forward=abc", "net.ipv4.ip_forward=",
                          "net.ipv4.ip_forward=-1", f"net.ipv4.ip_forward={INT_HUGE}"),
@@ -185,6 +186,10 @@ PROGRAMS = [
         "route add default gw", "route add -net 10.9.0.0", "route add default gw 10.0.2.2 x")),
     Program("sh", "runs", extra=("sh -c", "sh /bin/ls extra")),
     Program("sha256sum", "runs"),
+    Program("seq", "missing", {
+        "seq {}": ("abc", "-1", INT_HUGE, "3x", ""),
+        "seq {} 5": ("abc", "-1", INT_HUGE, "3x", ""),
+    }, ("seq 1 2 3",)),
     Program("sizesweep", "missing", {
         "sizesweep -f {} udp": sizes(1, 16400),
         "sizesweep -l {} udp": sizes(1, 16400),

@@ -1,13 +1,15 @@
 """Console against a fake guest: a thread on the far end of a socketpair."""
 
+import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from xv6net.console import AbortError, Console
+from xv6net.console import AbortError, Console, ConsoleError
 
 
 class FakeShell(threading.Thread):
@@ -213,3 +215,196 @@ def test_abort_pattern_ends_wait_early():
             console.expect_prompt(timeout=30)
         assert time.monotonic() - start < 5
     theirs.close()
+
+
+# ---- the reader thread: the console drains the stream by itself ---------------
+
+def reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("console-reader-")]
+
+
+def numbered_lines(total_bytes: int) -> bytes:
+    """Lines "NNNNNNN <padding>\\r\\n" of 64 bytes each, numbered from 0."""
+    lines = [b"%07d %s\r\n" % (i, b"x" * 54) for i in range(total_bytes // 64)]
+    return b"".join(lines)
+
+
+def test_megabyte_written_while_nobody_waits_arrives_whole():
+    ours, theirs = socket.socketpair()
+    data = numbered_lines(1 << 20)
+    # A socketpair holds a few hundred KB: without a reader the writer blocks.
+    writer = threading.Thread(target=theirs.sendall, args=(data,), daemon=True)
+    with Console(ours) as console:
+        writer.start()
+        time.sleep(1.0)      # the test is busy elsewhere: no expect, no drain
+        writer.join(timeout=10)
+        assert not writer.is_alive(), "the guest side was back-pressured"
+        theirs.sendall(b"END\r\n")
+        console.expect("END\n", timeout=10)
+        lines = console.log.splitlines()[:-1]
+    theirs.close()
+    assert len(lines) == len(data) // 64
+    assert all(line.startswith(f"{i:07d} ") for i, line in enumerate(lines))
+
+
+def test_reader_thread_ends_at_eof():
+    ours, theirs = socket.socketpair()
+    console = Console(ours)
+    assert len(reader_threads()) == 1
+    theirs.sendall(b"last words\r\n")
+    theirs.close()
+    with pytest.raises(EOFError, match="last words"):
+        console.expect("never", timeout=5)
+    deadline = time.monotonic() + 5
+    while reader_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert reader_threads() == []
+    console.close()
+
+
+def test_close_stops_reader_of_open_stream():
+    ours, theirs = socket.socketpair()
+    console = Console(ours)
+    theirs.sendall(b"partial")
+    console.close()
+    console.close()            # twice is fine
+    assert reader_threads() == []
+    theirs.close()
+
+
+def test_no_reader_thread_left_by_other_tests():
+    assert reader_threads() == []
+
+
+def test_pipe_read_end_and_eof():
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb", buffering=0) as stream:
+        console = Console(stream)
+        os.write(write_end, b"via pipe\r\n")
+        os.close(write_end)
+        console.expect("via pipe\n", timeout=5)
+        with pytest.raises(EOFError):
+            console.expect("more", timeout=5)
+        assert console.eof
+        console.close()
+
+
+def test_eof_flushes_held_carriage_return():
+    ours, theirs = socket.socketpair()
+    with Console(ours) as console:
+        theirs.sendall(b"ends in cr\r")
+        theirs.close()
+        with pytest.raises(EOFError):
+            console.expect("never", timeout=5)
+        assert console.log == "ends in cr\r"
+
+
+def test_abort_seen_while_test_was_away():
+    ours, theirs = socket.socketpair()
+    with Console(ours, abort=r"panic: .*\n") as console:
+        theirs.sendall(b"x" * 50_000 + b"\r\npanic: trap 14\r\n")
+        time.sleep(0.5)
+        start = time.monotonic()
+        with pytest.raises(AbortError, match="trap 14"):
+            console.expect_prompt(timeout=30)
+        assert time.monotonic() - start < 5
+    theirs.close()
+
+
+def test_expect_times_out_while_output_keeps_coming():
+    ours, theirs = socket.socketpair()
+    stop = threading.Event()
+
+    def chatter() -> None:
+        while not stop.is_set():
+            theirs.sendall(b"noise\r\n")
+            time.sleep(0.005)
+
+    talker = threading.Thread(target=chatter, daemon=True)
+    with Console(ours) as console:
+        talker.start()
+        start = time.monotonic()
+        with pytest.raises(TimeoutError, match="noise"):
+            console.expect("silence", timeout=0.5)
+        assert 0.5 <= time.monotonic() - start < 3
+        stop.set()
+        talker.join(timeout=5)
+    theirs.close()
+
+
+def test_drain_bounded_by_timeout_when_output_never_stops():
+    ours, theirs = socket.socketpair()
+    stop = threading.Event()
+
+    def chatter() -> None:
+        while not stop.is_set():
+            theirs.sendall(b"tick\r\n")
+            time.sleep(0.01)
+
+    talker = threading.Thread(target=chatter, daemon=True)
+    with Console(ours) as console:
+        talker.start()
+        start = time.monotonic()
+        text = console.drain(quiet=0.3, timeout=1.0)
+        assert time.monotonic() - start < 3
+        assert "tick\n" in text
+        stop.set()
+        talker.join(timeout=5)
+    theirs.close()
+
+
+def test_tee_gets_output_nobody_waited_for(tmp_path):
+    ours, theirs = socket.socketpair()
+    log = tmp_path / "console.log"
+    console = Console(ours, logfile=log)
+    theirs.sendall(b"unread\r\n")
+    theirs.close()
+    deadline = time.monotonic() + 5
+    while not console.eof and time.monotonic() < deadline:
+        time.sleep(0.01)
+    console.close()
+    assert log.read_text() == "unread\n"
+
+
+class Directory:
+    """A stream that poll() calls readable and whose read() fails (EISDIR)."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def test_reader_failure_is_raised_not_lost(tmp_path):
+    console = Console(Directory(tmp_path))
+    with pytest.raises(ConsoleError, match="IsADirectoryError"):
+        console.expect("anything", timeout=5)
+    console.close()
+
+
+def test_unreported_reader_failure_warns_at_close(tmp_path):
+    console = Console(Directory(tmp_path))
+    deadline = time.monotonic() + 5
+    while not console.eof and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with pytest.warns(RuntimeWarning, match="IsADirectoryError"):
+        console.close()
+
+
+def test_match_after_big_unconsumed_output_is_found():
+    ours, theirs = socket.socketpair()
+    with Console(ours) as console:
+        theirs.sendall(b"y" * 200_000)       # past BIG_BUFFER: searches are spaced out
+        with pytest.raises(TimeoutError):
+            console.expect("done", timeout=0.3)
+        start = time.monotonic()
+        theirs.sendall(b"\r\ndone\r\n")
+        console.expect("done\n", timeout=5)
+        assert time.monotonic() - start < 1
+        theirs.close()
+        with pytest.raises(EOFError):
+            console.expect("never", timeout=5)
