@@ -150,7 +150,11 @@ class VM:
         """Start QEMU and connect to its serial console (QEMU waits for us).
 
         On any failure QEMU is stopped and the temporary files are removed.
+        A VM starts once (`with VM(...)` has started it): a second start would
+        leave the first QEMU and its console reader running.
         """
+        if self._proc is not None:
+            raise VMError("the VM is already started")
         try:
             self._start()
         except BaseException:

@@ -14,7 +14,6 @@ def test_kernel_stack_overflow_hits_the_guard_page(guest_spec, tmp_path):
     """selftest=kstack recurses on a process's kernel stack: the unmapped page
     below it must turn the overflow into a double fault and a loud panic."""
     with VM(guest_spec(cmdline="selftest=kstack"), logfile=tmp_path / "console.log") as vm:
-        vm.start()
         match = vm.console.expect(
             r"panic: double fault \(kernel stack overflow\?\) eip (0x[0-9a-f]+) "
             r"esp (0x[0-9a-f]+) ebp", timeout=30)

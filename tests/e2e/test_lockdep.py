@@ -19,7 +19,6 @@ def test_lock_order_inversion_panics_naming_both_sites(guest_spec, tmp_path):
     B then A (lockorder_ba): the checker must panic at the second order and
     name, for both orders, the sites in those two functions that took them."""
     with VM(guest_spec(cmdline="selftest=lockorder"), logfile=tmp_path / "console.log") as vm:
-        vm.start()
         now = vm.console.expect(
             rf'lockdep: taking "selftestA" at {SITE} while holding "selftestB" '
             rf"\(taken at {SITE}\)", timeout=30)

@@ -38,7 +38,6 @@ EXPECTED = {
 def guest(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("sizes")
     with VM(make_guest_spec(), logfile=logdir / "console.log") as vm:
-        vm.start()
         vm.wait_for_shell(BOOT_TIMEOUT)
         yield vm
         print(f"--- console (tail) ---\n{vm.log[-3000:]}")

@@ -89,7 +89,6 @@ def test_each_cpu_stack_has_a_guard_page_and_its_own_double_fault_task(guest_spe
     reported and the machine stays up (a triple fault ends QEMU: -no-reboot)."""
     spec = guest_spec(cpus=4, cmdline="selftest=cpustack")
     with VM(spec, logfile=tmp_path / "console.log") as vm:
-        vm.start()
         match = vm.console.expect(
             r"panic: double fault \(kernel stack overflow\?\) eip (0x[0-9a-f]+) "
             r"esp (0x[0-9a-f]+) ebp 0x[0-9a-f]+ on cpu(\d)", timeout=60)

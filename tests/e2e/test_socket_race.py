@@ -24,7 +24,6 @@ ROUNDS = 20
 def test_a_datagram_for_a_closed_socket_never_reaches_its_successor(tmp_path):
     with VM(make_guest_spec(cmdline="selftest=sockrace"),
             logfile=tmp_path / "console.log") as vm:
-        vm.start()
         vm.wait_for_shell(BOOT_TIMEOUT)
         pools = vm.run("netstat -m")
         out = vm.run(f"sockrace -n {ROUNDS}", timeout=60)

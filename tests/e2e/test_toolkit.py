@@ -3,10 +3,12 @@
 import io
 import os
 import re
+import threading
 
 import pytest
 
 from xv6net.demo import DemoConfig, Step, run_demo
+from xv6net.vm import VMError
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +19,17 @@ def test_close_kills_qemu(boot):
     vm.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_second_start_is_refused_and_leaves_no_reader_behind(boot):
+    # `with VM(...) as vm: vm.start()` once started a second QEMU and console reader, and
+    # left the first ones running (tests/unit/test_console.py then found the reader).
+    vm = boot()
+    readers = {t for t in threading.enumerate() if t.name.startswith("console-reader")}
+    with pytest.raises(VMError, match="already started"):
+        vm.start()
+    assert {t for t in threading.enumerate() if t.name.startswith("console-reader")} == readers
+    assert vm.run("echo still here") == "still here\n"
 
 
 def test_guest_without_nic_has_no_e1000(boot, guest_spec):
