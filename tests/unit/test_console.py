@@ -1,5 +1,6 @@
 """Console against a fake guest: a thread on the far end of a socketpair."""
 
+import contextlib
 import os
 import socket
 import threading
@@ -311,45 +312,42 @@ def test_abort_seen_while_test_was_away():
     theirs.close()
 
 
-def test_expect_times_out_while_output_keeps_coming():
-    ours, theirs = socket.socketpair()
+@contextlib.contextmanager
+def chattering(sock: socket.socket, line: bytes, period: float) -> Iterator[None]:
+    """A thread that sends line every period seconds until the block ends."""
     stop = threading.Event()
 
     def chatter() -> None:
         while not stop.is_set():
-            theirs.sendall(b"noise\r\n")
-            time.sleep(0.005)
+            sock.sendall(line)
+            time.sleep(period)
 
     talker = threading.Thread(target=chatter, daemon=True)
-    with Console(ours) as console:
-        talker.start()
+    talker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        talker.join(timeout=5)
+
+
+def test_expect_times_out_while_output_keeps_coming():
+    ours, theirs = socket.socketpair()
+    with Console(ours) as console, chattering(theirs, b"noise\r\n", 0.005):
         start = time.monotonic()
         with pytest.raises(TimeoutError, match="noise"):
             console.expect("silence", timeout=0.5)
         assert 0.5 <= time.monotonic() - start < 3
-        stop.set()
-        talker.join(timeout=5)
     theirs.close()
 
 
 def test_drain_bounded_by_timeout_when_output_never_stops():
     ours, theirs = socket.socketpair()
-    stop = threading.Event()
-
-    def chatter() -> None:
-        while not stop.is_set():
-            theirs.sendall(b"tick\r\n")
-            time.sleep(0.01)
-
-    talker = threading.Thread(target=chatter, daemon=True)
-    with Console(ours) as console:
-        talker.start()
+    with Console(ours) as console, chattering(theirs, b"tick\r\n", 0.01):
         start = time.monotonic()
         text = console.drain(quiet=0.3, timeout=1.0)
         assert time.monotonic() - start < 3
         assert "tick\n" in text
-        stop.set()
-        talker.join(timeout=5)
     theirs.close()
 
 
