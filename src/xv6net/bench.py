@@ -72,7 +72,7 @@ from xv6net import benchpeer, linux, linuxguest, nics, prof
 from xv6net.console import PROMPT
 from xv6net.netns import Netns, NetnsError
 from xv6net.parse import ifconfig_counters
-from xv6net.qemu import Accel, NicSpec, VMSpec
+from xv6net.qemu import Accel, NicSpec, VMSpec, default_cpus
 from xv6net.vm import VM, VMError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -1199,7 +1199,7 @@ def machine_facts(config: Config) -> dict[str, Any]:
         "cpu_model": cpu, "cores": os.cpu_count(), "memory_mib": memory,
         "host_kernel": platform.release(), "host_os": _os_release(),
         "qemu": qemu[0] if qemu else "unknown", "qemu_binary": shutil.which(config.qemu),
-        "accel": config.accel, "guest_memory_mib": config.memory_mb, "guest_cpus": 1,
+        "accel": config.accel, "guest_memory_mib": config.memory_mb, "guest_cpus": default_cpus(),
         "nic": "tap on a bridge in a network namespace",
         "python": platform.python_version(), "load_average": os.getloadavg(),
         "xv6net_append": config.append, "xv6net_kernel": str(config.kernel),

@@ -102,6 +102,13 @@ class NicSpec:
             check_mac(self.mac)
 
 
+def default_cpus() -> int:
+    """The CPUs of a guest left at the default of one: XV6NET_CPUS=N gives N
+    instead, so that a whole test run goes on SMP without changing the default."""
+    value = os.environ.get("XV6NET_CPUS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
 @dataclass(frozen=True)
 class VMSpec:
     """Everything about one guest that ends up on QEMU's command line.
@@ -129,10 +136,8 @@ class VMSpec:
     extra: Sequence[str] = ()
 
     def __post_init__(self) -> None:
-        # XV6NET_CPUS=N runs every guest left at the default of one CPU with
-        # N instead: a whole test run on SMP without changing the default.
-        if self.cpus == 1 and os.environ.get("XV6NET_CPUS", "").isdigit():
-            object.__setattr__(self, "cpus", int(os.environ["XV6NET_CPUS"]))
+        if self.cpus == 1:
+            object.__setattr__(self, "cpus", default_cpus())
         if self.accel not in ("tcg", "kvm"):
             raise ValueError(f"unknown accelerator {self.accel!r}")
         if self.cpus < 1 or self.memory_mb < 16:
