@@ -86,18 +86,19 @@ failed(const char *call, int err)
     kinds[nkinds++] = (struct errkind){ call, err, 0, uptime() };
 }
 
-// Wait until fd is readable, printing due repeats meanwhile. 0 when it is,
-// -1 when a signal has asked us to stop.
+// Before each receive: while repeats wait to be printed, wait in poll until
+// fd is readable, printing them when due; with none waiting, recvfrom itself
+// waits (no extra system call per datagram). 0 to receive, -1 when a signal
+// has asked us to stop.
 static int
 waitreadable(int fd)
 {
   struct pollfd p = { fd, POLLIN, 0 };
-  while (!stopping) {
-    int wait = flushdue();
-    if (poll(&p, 1, wait < 0 ? -1 : wait * (1000 / HZ)) > 0)
+  int wait;
+  while (!stopping && (wait = flushdue()) >= 0)
+    if (poll(&p, 1, wait * (1000 / HZ)) > 0)
       return 0;
-  }
-  return -1;
+  return stopping ? -1 : 0;
 }
 
 int
