@@ -140,8 +140,9 @@ bootstrap:
 # options, one word each (-d int, -trace e1000*); network ones are refused.
 APPEND    ?=
 MEM       ?= 128
-# SMP=2 and CPUS=2 say the same: QEMU gives two CPUs and the kernel starts both.
-SMP       ?= 1
+# SMP (or CPUS): how many CPUs QEMU gives and the kernel starts; 2 by
+# default, SMP=1 for one.
+SMP       ?= 2
 CPUS      ?= $(SMP)
 ACCEL     ?= tcg
 NIC       ?= user
