@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from xv6net import bench, benchhttp, docs, exercise, fuzz, nics, pingtrace, prof, topology, trace
 from xv6net.console import INTERRUPT_TIMEOUT, AbortError
@@ -23,6 +24,9 @@ from xv6net.lab import LAB_ERRORS, Lab
 from xv6net.netns import remove_stale
 from xv6net.qemu import NicSpec, VMSpec, build_argv
 from xv6net.topology import Guest, GuestNic, Lan, Topology, kernel_cmdline
+
+if TYPE_CHECKING:
+    from xv6net.tcpgraph import Endpoint
 
 DEFAULT_KERNEL = Path("build/kernel.elf")
 DEFAULT_INITRD = Path("build/initramfs.cpio")
@@ -166,6 +170,17 @@ def _add_pcap_parser(commands: argparse._SubParsersAction) -> None:
                      help="draw this end's data (default: the end that sent more)")
     tcp.add_argument("-o", "--output", type=Path,
                      help="the PNG to write (default: FILE's name with -tcpN.png)")
+    stalls = actions.add_parser("stalls", help="where a TCP transfer waited: time with "
+                                               "nothing in flight, with the window full, and "
+                                               "the gaps between data segments")
+    stalls.add_argument("file", type=Path)
+    stalls.add_argument("--conn", type=int, metavar="N",
+                        help="the connection (default: the one that carried most data)")
+    stalls.add_argument("--sender", metavar="ADDR:PORT",
+                        help="this end's data (default: the end that sent more)")
+    stalls.add_argument("--gap-ms", type=float, default=1.0,
+                        help="list pauses between data segments longer than this "
+                             "(default: %(default)s)")
 
 
 def run_cmdline(append: str, nic: str) -> str:
@@ -361,6 +376,36 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sender(text: str | None) -> Endpoint | None:
+    from xv6net import tcpgraph  # noqa: PLC0415 (scapy: not for `run`)
+    if text is None:
+        return None
+    ip, _, port = text.rpartition(":")
+    if not port.isdigit():
+        raise CliError(f"--sender {text}: ADDR:PORT")
+    return tcpgraph.Endpoint(ip, int(port))
+
+
+def cmd_pcap_stalls(args: argparse.Namespace) -> int:
+    """`xv6net pcap stalls`: where one connection's transfer waited (tcpstall.py)."""
+    from xv6net import tcpgraph, tcpstall  # noqa: PLC0415 (scapy: not for `run`)
+    try:
+        conns = tcpgraph.connections(tcpgraph.read_segments(args.file))
+        if not conns:
+            raise tcpgraph.TcpGraphError(f"{args.file}: no TCP connections")
+        if args.conn is None:
+            conn = max(conns, key=lambda c: max(c.payload(c.client), c.payload(c.server)))
+        else:
+            conn = tcpgraph.pick(conns, args.conn)
+        graph = tcpgraph.graph(conn, _sender(args.sender))
+    except tcpgraph.TcpGraphError as err:
+        print(f"xv6net: {err}", file=sys.stderr)
+        return 1
+    print(f"connection {conn.number}: " + "\n".join(
+        tcpstall.stalls(graph, args.gap_ms / 1000).lines()))
+    return 0
+
+
 def cmd_pcap_tcp(args: argparse.Namespace) -> int:
     """`xv6net pcap tcp`: the connection list, or one connection's graph."""
     from xv6net import tcpgraph  # noqa: PLC0415 (scapy, matplotlib: not for `run`)
@@ -373,13 +418,7 @@ def cmd_pcap_tcp(args: argparse.Namespace) -> int:
                 print(f"({corrupt} segments with a wrong checksum left out)")
             return 0
         conn = tcpgraph.pick(conns, args.conn)
-        sender = None
-        if args.sender is not None:
-            ip, _, port = args.sender.rpartition(":")
-            if not port.isdigit():
-                raise CliError(f"--sender {args.sender}: ADDR:PORT")
-            sender = tcpgraph.Endpoint(ip, int(port))
-        graph = tcpgraph.graph(conn, sender)
+        graph = tcpgraph.graph(conn, _sender(args.sender))
         output = args.output or args.file.with_name(f"{args.file.stem}-tcp{conn.number}.png")
         tcpgraph.draw(graph, output)
     except tcpgraph.TcpGraphError as err:
@@ -394,6 +433,8 @@ def cmd_pcap_tcp(args: argparse.Namespace) -> int:
 def cmd_pcap(args: argparse.Namespace) -> int:
     if args.action == "tcp":
         return cmd_pcap_tcp(args)
+    if args.action == "stalls":
+        return cmd_pcap_stalls(args)
     from xv6net import pcap  # noqa: PLC0415 (scapy: not for `run`)
     try:
         if args.action == "check":
