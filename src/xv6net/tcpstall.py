@@ -66,6 +66,9 @@ class Stalls:
     gaps: list[Gap] = field(default_factory=list)
     late_acks: list[float] = field(default_factory=list)   # each one's lateness, seconds
     mss: int = 0
+    max_inflight: int = 0      # the most bytes in flight at any time
+    capped: float = 0.0        # time "open" with (nearly) that most in flight
+    rtts: list[float] = field(default_factory=list)   # each first-sent segment to its ACK
 
     def gap_summary(self) -> dict[str, tuple[int, float]]:
         """Gaps by the state they spent most in: (count, total seconds)."""
@@ -86,7 +89,16 @@ class Stalls:
         for state, label in names.items():
             share = self.time_in[state] / self.seconds if self.seconds else 0.0
             yield f"  {label}: {self.time_in[state]:.3f} s ({share:.1%})"
+        share = self.capped / self.seconds if self.seconds else 0.0
+        yield (f"    of which within a segment of the most in flight ({self.max_inflight} "
+               f"bytes: the sender's buffer or cwnd): {self.capped:.3f} s ({share:.1%})")
         yield f"  zero window: {self.zero_window:.3f} s"
+        if self.rtts:
+            rtts = sorted(self.rtts)
+            median, p90 = rtts[len(rtts) // 2], rtts[len(rtts) * 9 // 10]
+            rate = self.bytes / self.seconds if self.seconds else 0.0
+            yield (f"  segment to its ACK: median {median * 1e3:.2f} ms, p90 {p90 * 1e3:.2f} ms; "
+                   f"rate x median = {rate * median / 1024:.0f} KiB in flight needed")
         summary = self.gap_summary()
         total = sum(t for _, t in summary.values())
         yield (f"  gaps between data segments > threshold: {len(self.gaps)}, "
@@ -116,6 +128,18 @@ def _events(g: Graph) -> list[tuple[float, int, str, int, int]]:
     return events
 
 
+def _most_in_flight(events: list[tuple[float, int, str, int, int]], first_byte: int) -> int:
+    sent = ack = first_byte
+    most = 0
+    for _, _, kind, a, b in events:
+        if kind == "data":
+            sent = max(sent, b)
+        else:
+            ack = max(ack, a)
+        most = max(most, sent - ack)
+    return most
+
+
 def _state(sent: int, ack: int, right: int | None, mss: int) -> str:
     """right is None until the receiver's first frame: no window known, none full."""
     if right is not None and right - max(sent, ack) < mss:
@@ -141,11 +165,16 @@ def stalls(g: Graph, gap: float = 0.001) -> Stalls:
     last_data = last_peer = None   # times of the sender's last data, the receiver's last frame
     waiting: float | None = None   # the first data segment no receiver frame has followed
     since_data = dict.fromkeys(out.time_in, 0.0)   # the split since the last data segment
-    for t, _, kind, a, b in _events(g):
+    events = _events(g)
+    out.max_inflight = _most_in_flight(events, first_byte)
+    pending: list[tuple[int, float]] = []   # (end, time) of first-sent segments not yet ACKed
+    for t, _, kind, a, b in events:
         if start is not None:
             state = _state(sent, ack, right, out.mss)
             out.time_in[state] += t - then
             since_data[state] += t - then
+            if state == "open" and sent - ack > out.max_inflight - out.mss:
+                out.capped += t - then
             if right is not None and right <= ack:
                 out.zero_window += t - then
         then = t
@@ -156,6 +185,8 @@ def stalls(g: Graph, gap: float = 0.001) -> Stalls:
                 out.gaps.append(Gap(last_data, t, max(since_data, key=since_data.__getitem__),
                                     peer))
             since_data = dict.fromkeys(out.time_in, 0.0)
+            if b > sent and a >= sent:
+                pending.append((b, t))
             sent = max(sent, b)
             last_data = t
             waiting = t if waiting is None else waiting
@@ -164,6 +195,8 @@ def stalls(g: Graph, gap: float = 0.001) -> Stalls:
         if a > ack and waiting is not None and t - waiting > LATE_ACK:
             out.late_acks.append(t - waiting)
         waiting = None
+        while pending and pending[0][0] <= a:
+            out.rtts.append(t - pending.pop(0)[1])
         ack, right, last_peer = max(ack, a), b, t
         if start is not None and ack >= last_byte:
             break

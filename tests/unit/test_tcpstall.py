@@ -31,6 +31,21 @@ def test_a_window_of_two_segments_makes_the_sender_wait_for_each_ack():
     assert r.time_in["open"] == pytest.approx(0.0001 + 0.0001)
     assert [(gap.state, round(gap.after_peer, 6)) for gap in r.gaps] == [("full", 0.0002)]
     assert r.zero_window == 0.0
+    assert [round(x, 6) for x in sorted(r.rtts)] == [0.0047, 0.0048, 0.0049, 0.005]
+    assert r.max_inflight == 2000 and r.capped == 0.0
+
+
+def test_a_sender_held_by_its_own_buffer_is_capped():
+    # Three segments out at most, whatever the (wide) window: the sender's limit.
+    g = graph([(0.0, 0, 1000), (0.0001, 1000, 2000), (0.0002, 2000, 3000),
+               (0.0031, 3000, 4000)],
+              [(-0.001, 0, 100000), (0.003, 1000, 101000), (0.006, 4000, 104000)])
+    r = tcpstall.stalls(g)
+    assert r.max_inflight == 3000
+    assert r.time_in["full"] == 0.0 and r.time_in["idle"] == 0.0
+    assert r.capped == pytest.approx(0.0028 + 0.0029)
+    assert any("of which within a segment of the most in flight (3000 bytes" in line
+               for line in r.lines())
 
 
 def test_a_late_sender_has_nothing_in_flight():
