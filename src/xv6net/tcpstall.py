@@ -32,6 +32,7 @@ two stacks.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -82,7 +83,7 @@ class Stalls:
         rate = self.bytes * 8 / self.seconds / 1e6 if self.seconds else 0.0
         yield (f"{self.sender} > {self.receiver}: {self.bytes} bytes in {self.seconds:.3f} s "
                f"({rate:.1f} Mbit/s), {self.data_segments} data segments "
-               f"(MSS {self.mss}), {self.acks} ACKs")
+               f"(most {self.mss} bytes), {self.acks} ACKs")
         names = {"idle": "nothing in flight (the sender late)",
                  "full": "window full (the receiver late)",
                  "open": "in flight, room to send (sending, or cwnd/CPU)"}
@@ -153,7 +154,9 @@ def stalls(g: Graph, gap: float = 0.001) -> Stalls:
     segments = g.data + g.retransmits
     if not segments:
         return out
-    out.mss = max(end - start for _, start, end in segments)
+    # The most common length: the largest may be several segments that the
+    # sender's stack cut only after the capture point (Linux's GSO on a bridge).
+    out.mss = Counter(end - start for _, start, end in segments).most_common(1)[0][0]
     out.data_segments = len(segments)
     first_byte = min(start for _, start, _ in segments)
     last_byte = max(end for _, _, end in segments)
