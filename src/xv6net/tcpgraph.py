@@ -64,6 +64,7 @@ class Segment:
     window: int              # as on the wire, unscaled
     length: int              # payload bytes
     wscale: int | None = None  # the window-scale option, on a SYN
+    mss: int | None = None     # the MSS option, on a SYN
     corrupt: bool = False      # a checksum is wrong: the receiver dropped it
 
     def has(self, flag: str) -> bool:
@@ -108,10 +109,12 @@ def segment_of(packet: Packet, start: float) -> Segment | None:
     corrupt = checksum_state(bytes(ip)) == "bad"
     length = max(0, ip.len - ip.ihl * 4 - tcp.dataofs * 4) if ip.len else len(tcp.payload)
     wscale = next((value for name, value in tcp.options if name == "WScale"), None)
+    mss = next((value for name, value in tcp.options if name == "MSS"), None)
     return Segment(time=float(packet.time) - start, src=Endpoint(ip.src, tcp.sport),
                    dst=Endpoint(ip.dst, tcp.dport), seq=tcp.seq, ack=tcp.ack,
                    flags=str(tcp.flags), window=tcp.window, length=length,
-                   wscale=None if wscale is None else int(wscale), corrupt=corrupt)
+                   wscale=None if wscale is None else int(wscale),
+                   mss=None if mss is None else int(mss), corrupt=corrupt)
 
 
 def read_segments(path: Path | str) -> list[Segment]:

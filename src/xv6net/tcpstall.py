@@ -83,7 +83,7 @@ class Stalls:
         rate = self.bytes * 8 / self.seconds / 1e6 if self.seconds else 0.0
         yield (f"{self.sender} > {self.receiver}: {self.bytes} bytes in {self.seconds:.3f} s "
                f"({rate:.1f} Mbit/s), {self.data_segments} data segments "
-               f"(most {self.mss} bytes), {self.acks} ACKs")
+               f"(MSS {self.mss}), {self.acks} ACKs")
         names = {"idle": "nothing in flight (the sender late)",
                  "full": "window full (the receiver late)",
                  "open": "in flight, room to send (sending, or cwnd/CPU)"}
@@ -141,6 +141,16 @@ def _most_in_flight(events: list[tuple[float, int, str, int, int]], first_byte: 
     return most
 
 
+def _mss(g: Graph) -> int:
+    """The MSS the receiver announced; without its SYN, the most common
+    length (the largest may be several segments that the sender's stack cuts
+    only after the capture point: Linux's GSO, captured on a bridge)."""
+    syn = next((s for s in g.conn.segments if s.src == g.receiver and s.has("S")), None)
+    if syn is not None and syn.mss:
+        return syn.mss
+    return Counter(end - start for _, start, end in g.data + g.retransmits).most_common(1)[0][0]
+
+
 def _state(sent: int, ack: int, right: int | None, mss: int) -> str:
     """right is None until the receiver's first frame: no window known, none full."""
     if right is not None and right - max(sent, ack) < mss:
@@ -154,9 +164,7 @@ def stalls(g: Graph, gap: float = 0.001) -> Stalls:
     segments = g.data + g.retransmits
     if not segments:
         return out
-    # The most common length: the largest may be several segments that the
-    # sender's stack cut only after the capture point (Linux's GSO on a bridge).
-    out.mss = Counter(end - start for _, start, end in segments).most_common(1)[0][0]
+    out.mss = _mss(g)
     out.data_segments = len(segments)
     first_byte = min(start for _, start, _ in segments)
     last_byte = max(end for _, _, end in segments)

@@ -90,10 +90,10 @@ def test_cli_reports_the_busiest_connection(tmp_path, capsys):
     c, s = 1001, 7001
     packets = [
         seg(1.0, C, S, "S", c - 1, window=64240),
-        seg(1.001, S, C, "SA", s - 1, c, window=2000),
+        seg(1.001, S, C, "SA", s - 1, c, window=2000, options=[("MSS", 1000)]),
         seg(1.002, C, S, "A", c, s),
-        seg(1.003, C, S, "PA", c, s, data=1000),
-        seg(1.004, C, S, "PA", c + 1000, s, data=1000),   # the window is full
+        seg(1.003, C, S, "PA", c, s, data=2000),   # two segments, cut after the capture
+        # (GSO): the window is full
         seg(1.010, S, C, "A", s, c + 2000, window=2000),
         seg(1.011, C, S, "PA", c + 2000, s, data=1000),
         seg(1.012, S, C, "A", s, c + 3000, window=2000),
@@ -103,7 +103,8 @@ def test_cli_reports_the_busiest_connection(tmp_path, capsys):
     assert cli.main(["pcap", "stalls", str(path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("connection 1: 10.0.0.2:40000 > 10.0.0.1:5001: 3000 bytes")
-    assert "window full (the receiver late): 0.006 s" in out
-    assert "mostly full: 1, 0.007 s, ended 1 times by a frame from the receiver, " \
+    assert "2 data segments (MSS 1000)" in out   # the receiver's SYN says, not the lengths
+    assert "window full (the receiver late): 0.007 s" in out
+    assert "mostly full: 1, 0.008 s, ended 1 times by a frame from the receiver, " \
         "the next data 1.00 ms after it (median)" in out
     assert cli.main(["pcap", "stalls", str(path), "--conn", "2"]) == 1
