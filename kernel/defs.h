@@ -87,6 +87,7 @@ void     lapicstartap(uchar apicid, uint addr);
 void     lapicipiothers(int vector);
 void     microdelay(int us);
 uint     lapicperiodns(void);
+uint64   clockus(void);
 int      lapicelapsed(uint *mark);
 
 // mp.c
@@ -136,6 +137,9 @@ void     selftestcpu(void);
 int      killed(struct proc *p);
 int      getppid(void);
 void     proccount(int *inuse, int *kstacks);
+void     idleinit(void);
+void     idleend(struct cpu *c);
+void     idletime(uint64 *idleus, uint64 *nowus);
 
 // ramfs.c
 struct statfs;

@@ -197,3 +197,16 @@ lapicperiodns(void)
   uint ns = count > TIMERCOUNT ? 0 : TIMERCOUNT - count;
   return ns + pending * TIMERCOUNT;
 }
+
+// Microseconds since boot: the tick count and the timer's progress through
+// the current tick, read until the count holds still across both reads.
+uint64
+clockus(void)
+{
+  uint t0, ns;
+  do {
+    t0 = readticks();
+    ns = lapicperiodns();
+  } while (t0 != readticks());
+  return (uint64)t0 * (1000000 / HZ) + ns / 1000;
+}

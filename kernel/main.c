@@ -69,6 +69,7 @@ bootscheduler(void)
   // can be descheduled for milliseconds), and a console reader took that
   // message for the output of its first command.
   xchg(&othersgo, 1);
+  idleinit();
   scheduler();
 }
 

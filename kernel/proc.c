@@ -438,12 +438,68 @@ scheduler(void)
       // slip in between the check and the hlt.
       cli();
       if (!anyrunnable()) {
+        c->idlesince = rdtsc();
         c->idle = 1;   // an interrupt taken in the hlt may do netrx's work (trap.c)
         asm volatile("sti; hlt" ::: "memory");
         c->idle = 0;
+        idleend(c);    // the interrupt ended it already, unless it came in before the hlt
       }
     }
   }
+}
+
+// ---- idle time: how long each CPU sat halted with nothing to run ----
+//
+// Counted in TSC cycles (rdtsc is cheap, and each CPU reads its own,
+// unlike the LAPIC timer's count, which only says the time on CPU 0) and
+// turned into microseconds when asked, at the rate the TSC has kept since
+// idleinit against the tick clock. A halt ends at the first interrupt
+// (trap calls idleend): the work that interrupt does on the way out, such as
+// netrx's poll from the idle loop, is not idle. Tells a guest that waits
+// (for the network, a timer) apart from one the host does not run, which
+// looks busy from here.
+
+static uint64 tscboot, usboot;
+
+// Called once, on the boot CPU, with the LAPIC timer running.
+void
+idleinit(void)
+{
+  usboot = clockus();
+  tscboot = rdtsc();
+}
+
+// The halt of c (the caller's CPU, interrupts off) is over.
+void
+idleend(struct cpu *c)
+{
+  if (c->idlesince == 0)
+    return;
+  uint64 now = rdtsc();
+  if (now > c->idlesince)
+    c->idletsc += now - c->idlesince;
+  c->idlesince = 0;
+}
+
+// Microseconds all CPUs spent halted, and the clock (microseconds since
+// boot) at which that was read. Another CPU's counter may change while it
+// is read (two 32-bit halves): read until two reads agree.
+void
+idletime(uint64 *idleus, uint64 *nowus)
+{
+  uint64 cycles = 0;
+  for (int i = 0; i < ncpu; i++) {
+    volatile uint64 *v = &cpus[i].idletsc;
+    uint64 a, b;
+    do {
+      a = *v;
+      b = *v;
+    } while (a != b);
+    cycles += a;
+  }
+  *nowus = clockus();
+  uint64 us = *nowus - usboot, tsc = rdtsc() - tscboot;
+  *idleus = us && tsc >= us ? cycles / (tsc / us) : 0;
 }
 
 // Switch to the scheduler. The caller holds ptable.lock (and nothing else)

@@ -17,6 +17,9 @@ struct sysinfo {
   uint bigpbuf_free, bigpbuf_total;
   uint uartdropped;     // console characters the UART gave up on (kernel/uart.c)
   uint uartwaitmax;     // its longest wait for the transmitter, microseconds
+  uint ncpu;            // CPUs running
+  uint64 clockus;       // microseconds since boot (the clock(2) clock) when read
+  uint64 idleus;        // microseconds the CPUs sat halted with nothing to run, summed
 };
 
 #endif

@@ -226,5 +226,7 @@ sys_sysinfo(void)
   info.bigpbuf_free = net.bigpbuf_free;
   info.bigpbuf_total = net.bigpbuf_total;
   uartstats(&info.uartdropped, &info.uartwaitmax);
+  info.ncpu = ncpu;
+  idletime(&info.idleus, &info.clockus);
   return copyout(myproc()->pgdir, uva, &info, sizeof info);
 }

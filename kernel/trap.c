@@ -148,8 +148,12 @@ trap(struct trapframe *tf)
     return;
   }
 
-  if (tf->trapno >= T_IRQ0)
+  if (tf->trapno >= T_IRQ0) {
     random_add((uint)rdtsc() ^ tf->trapno << 24);   // interrupt timing: getrandom's seed
+    struct cpu *c = mycpu();
+    if (c->idle)
+      idleend(c);   // what this interrupt does is work, not idle
+  }
   switch (tf->trapno) {
   case T_DEBUG:
     // A user program set TF and ran sysenter: the single-step trap lands on

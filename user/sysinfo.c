@@ -1,7 +1,9 @@
 // sysinfo: what the kernel has in use (sysinfo(2), kernel/sysinfo.h), one
 // "name value" line each; uartdropped is the console characters the UART
 // gave up on since boot, uartwaitmax its longest wait for the transmitter
-// (kernel/uart.c).
+// (kernel/uart.c); clock the time since boot and idle the time the CPUs
+// sat halted with nothing to run (summed over cpus), both in microseconds:
+// two readings give the share of a stretch the system was idle.
 #include "kernel/types.h"
 #include "kernel/sysinfo.h"
 #include "user/user.h"
@@ -28,5 +30,6 @@ main(int argc, char *argv[])
          "pbufs %u/%u\nbigpbufs %u/%u\nuartdropped %u\nuartwaitmax %u us\n", s.uptime, s.freepages,
          s.kstackpages, s.procs, s.files, s.sockets, s.pbuf_free, s.pbuf_total,
          s.bigpbuf_free, s.bigpbuf_total, s.uartdropped, s.uartwaitmax);
+  printf("cpus %u\nclock %llu us\nidle %llu us\n", s.ncpu, s.clockus, s.idleus);
   return 0;
 }

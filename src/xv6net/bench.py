@@ -277,6 +277,35 @@ LINUX_COUNTERS = ("grep -E 'eth0|virtio0' /proc/interrupts; grep Udp: /proc/net/
                   "do echo stat $f $(cat /sys/class/net/eth0/statistics/$f); done")
 
 
+XV6_IDLE = "sysinfo"
+LINUX_IDLE = "cat /proc/uptime"
+
+
+def xv6_idle(text: str) -> tuple[float, float] | None:
+    """(clock, idle) in seconds from xv6net's sysinfo: the time since boot and
+    the time its CPUs sat halted, summed over them; None if absent."""
+    clock = re.search(r"(?m)^clock (\d+) us$", text)
+    idle = re.search(r"(?m)^idle (\d+) us$", text)
+    if not clock or not idle:
+        return None
+    return int(clock.group(1)) / 1e6, int(idle.group(1)) / 1e6
+
+
+def linux_idle(text: str) -> tuple[float, float] | None:
+    """(clock, idle) in seconds from Linux's /proc/uptime (idle summed over CPUs)."""
+    found = re.search(r"(?m)^(\d+\.\d+) (\d+\.\d+)$", text)
+    return (float(found.group(1)), float(found.group(2))) if found else None
+
+
+def idle_share(before: tuple[float, float] | None, after: tuple[float, float] | None,
+               cpus: int = 1) -> float | None:
+    """The share of the time between two (clock, idle) readings that the
+    guest's CPUs sat idle, by the guest's own clock."""
+    if before is None or after is None or after[0] <= before[0]:
+        return None
+    return (after[1] - before[1]) / ((after[0] - before[0]) * max(cpus, 1))
+
+
 def linux_counters(text: str) -> dict[str, int]:
     """From LINUX_COUNTERS' output: /proc/interrupts, /proc/net/snmp, sysfs."""
     irqs = re.findall(r"^\s*\d+:((?:\s+\d+)+)\s+\S.*\b(?:eth0|virtio0\S*)$", text,
@@ -316,6 +345,8 @@ class Guest:
     stop_echo: str = ""           # command that ends udpecho (xv6net's is left running)
     profiler: bool = False        # has kprof (kernel/prof.c)
     model: str = nics.DEFAULT     # the card (xv6net.nics)
+    idle_cmd: str = XV6_IDLE      # prints the guest's clock and idle time
+    parse_idle: Callable[[str], tuple[float, float] | None] = xv6_idle
 
     def spec(self, config: Config) -> VMSpec:
         return VMSpec(name=f"bench-{self.name}", index=self.index, memory_mb=config.memory_mb,
@@ -347,7 +378,8 @@ def linux_guest(prepared: linuxguest.LinuxGuest, model: str = nics.DEFAULT) -> G
     return Guest("linux", 1, ip, "tap-linux", prepared.kernel, prepared.initramfs,
                  prepared.cmdline(ip, NETMASK, model=model), prepared.description,
                  LINUX_COUNTERS, linux_counters, bin="/bin/", reap="wait",
-                 stop_echo="killall udpecho", model=model)
+                 stop_echo="killall udpecho", model=model, idle_cmd=LINUX_IDLE,
+                 parse_idle=linux_idle)
 
 
 # ---- driving a guest's shell ------------------------------------------------------------
@@ -477,6 +509,28 @@ def qemu_cpu_seconds(pid: int, proc: Path = Path("/proc")) -> dict[str, float]:
         role = ("main" if task.name == str(pid) else
                 "vcpu" if comm.startswith("CPU ") else "other")
         totals[role] += seconds
+    return totals
+
+
+def qemu_wait_seconds(pid: int, proc: Path = Path("/proc")) -> dict[str, float]:
+    """Seconds QEMU's threads, by role (as qemu_cpu_seconds), have spent
+    runnable but waiting for a host CPU: the second field of each thread's
+    schedstat (run_delay, nanoseconds). A thread the host does not run is
+    neither busy (stat) nor idle: without this, a guest that the host keeps
+    waiting looks like a guest waiting for the network. A thread with no
+    schedstat (a kernel without CONFIG_SCHED_INFO) counts 0."""
+    totals = {"vcpu": 0.0, "main": 0.0, "other": 0.0}
+    for task in sorted((proc / str(pid) / "task").iterdir()):
+        try:
+            comm = (task / "comm").read_text().strip()
+            fields = (task / "schedstat").read_text().split()
+        except OSError:
+            continue
+        if len(fields) < 2:
+            continue
+        role = ("main" if task.name == str(pid) else
+                "vcpu" if comm.startswith("CPU ") else "other")
+        totals[role] += int(fields[1]) / 1e9
     return totals
 
 
@@ -745,6 +799,16 @@ class Session:
         except (OSError, ValueError, IndexError):
             return None
 
+    def qemu_wait(self) -> dict[str, float] | None:
+        """QEMU's time waiting for a host CPU by thread role, or None."""
+        pid = self.vm.pid if self.vm is not None else None
+        if pid is None:
+            return None
+        try:
+            return qemu_wait_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            return None
+
     def collect_profile(self) -> prof.Profile:
         assert self.shell is not None
         self.shell.run("kprof stop")
@@ -801,6 +865,32 @@ class Session:
         now = self.qemu_cpu()
         return cpu_busy(cpu, now, time.monotonic() - clock) if cpu and now else None
 
+    def guest_idle(self) -> tuple[float, float] | None:
+        """The guest's own (clock, idle) reading, None if it has none."""
+        assert self.shell is not None
+        return self.guest.parse_idle(self.shell.run(self.guest.idle_cmd))
+
+    def start_times(self) -> dict[str, Any]:
+        """Readings at the start of a TCP step: QEMU's threads' CPU time and
+        time waiting for a host CPU, the guest's idle time, the clock."""
+        return {"idle": self.guest_idle(), "cpu": self.qemu_cpu(), "wait": self.qemu_wait(),
+                "clock": time.monotonic()}
+
+    def times_since(self, start: dict[str, Any]) -> dict[str, Any]:
+        """Where the guest's CPU thread's time went since start_times (the
+        guest idle reading last: its console command is not in the step):
+        qemu_busy, running; qemu_wait, runnable but not run by the host; and
+        guest_idle, halted by the guest's own clock (its share of a core).
+        The three add up to about 1; what is missing is the thread waiting
+        inside QEMU (its big lock)."""
+        seconds = time.monotonic() - start["clock"]
+        busy = self.busy_since(start["cpu"], start["clock"])
+        now_wait = self.qemu_wait()
+        wait = (cpu_busy(start["wait"], now_wait, seconds)
+                if start["wait"] and now_wait else None)
+        idle = idle_share(start["idle"], self.guest_idle(), BENCH_CPUS)
+        return {"qemu_busy": busy, "qemu_wait": wait, "guest_idle": idle}
+
     def profiling(self) -> bool:
         """--profile on a kernel with kprof: start sampling (the TCP steps)."""
         if not (self.config.profile and self.guest.profiler):
@@ -825,15 +915,15 @@ class Session:
             if read_line(sink, LISTEN_TIMEOUT) != "ready":
                 raise BenchError("the peer's TCP sink did not start")
             profiling = self.profiling()
-            cpu, clock = self.qemu_cpu(), time.monotonic()
+            start = self.start_times()
             output = self.shell.run(f"{self.guest.bin}tcpblast {PEER_IP} {TCP_TX_PORT} {nbytes}",
                                     timeout + 10)
-            busy = self.busy_since(cpu, clock)
+            times = self.times_since(start)
             tally = json.loads(finish(sink, 30))
         sent, us = tcp_report(_TCPBLAST, output)
         self.run.tcp_tx = {"bytes": tally["bytes"], "sent": sent, "seconds": tally["seconds"],
                            "guest_us": us, "mbit_s": mbit_s(tally["bytes"], tally["seconds"]),
-                           "qemu_busy": busy}
+                           **times}
         if profiling:
             self.keep_profile(self.run.tcp_tx, "TCP tx")
         self.log(f"TCP tx {self.run.tcp_tx['mbit_s'] or 0:.1f} Mbit/s "
@@ -847,18 +937,18 @@ class Session:
         self.shell.start(f"{self.guest.bin}tcpsink {TCP_RX_PORT}",
                          f"tcpsink: listening on port {TCP_RX_PORT}")
         profiling = self.profiling()
-        cpu, clock = self.qemu_cpu(), time.monotonic()
+        start = self.start_times()
         sender = self.ns.popen([*peer_script(), "tcpsend", self.guest.ip, str(TCP_RX_PORT),
                                 str(nbytes), "--timeout", str(timeout)])
         with started(sender):
             tally = json.loads(finish(sender, timeout + 10))
-        busy = self.busy_since(cpu, clock)
         got, us = tcp_report(_TCPSINK, self.shell.wait_for(_TCPSINK, 30).group(0))
+        times = self.times_since(start)
         if self.guest.reap:
             self.shell.run(self.guest.reap)
         self.run.tcp_rx = {"bytes": got, "sent": tally["bytes"], "seconds": tally["seconds"],
                            "guest_us": us, "mbit_s": mbit_s(got, tally["seconds"]),
-                           "qemu_busy": busy}
+                           **times}
         if profiling:
             self.keep_profile(self.run.tcp_rx, "TCP rx")
         self.log(f"TCP rx {self.run.tcp_rx['mbit_s'] or 0:.1f} Mbit/s "
@@ -1016,6 +1106,10 @@ def summarise(run: Run) -> dict[str, Any]:
         "vcpu_busy_tcp_tx": (run.tcp_tx.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_busy_tcp_rx": (run.tcp_rx.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_busy_tcp_conn": (run.tcp_conn.get("qemu_busy") or {}).get("vcpu"),
+        "vcpu_wait_tcp_tx": (run.tcp_tx.get("qemu_wait") or {}).get("vcpu"),
+        "vcpu_wait_tcp_rx": (run.tcp_rx.get("qemu_wait") or {}).get("vcpu"),
+        "guest_idle_tcp_tx": run.tcp_tx.get("guest_idle"),
+        "guest_idle_tcp_rx": run.tcp_rx.get("guest_idle"),
         "vcpu_us_per_kib_tcp_tx": guest_us_per(run.tcp_tx, "bytes", 1024),
         "vcpu_us_per_kib_tcp_rx": guest_us_per(run.tcp_rx, "bytes", 1024),
         "vcpu_us_per_conn": guest_us_per(run.tcp_conn, "echoed"),
@@ -1105,6 +1199,12 @@ METRICS = (
     Metric("vcpu_busy_tcp_tx", "QEMU's guest CPU thread busy, TCP tx", "core", ""),
     Metric("vcpu_busy_tcp_rx", "QEMU's guest CPU thread busy, TCP rx", "core", ""),
     Metric("vcpu_busy_tcp_conn", "QEMU's guest CPU thread busy, connections", "core", ""),
+    Metric("vcpu_wait_tcp_tx", "QEMU's guest CPU thread waiting for the host, TCP tx", "core",
+           ""),
+    Metric("vcpu_wait_tcp_rx", "QEMU's guest CPU thread waiting for the host, TCP rx", "core",
+           ""),
+    Metric("guest_idle_tcp_tx", "guest idle (its own clock), TCP tx", "core", ""),
+    Metric("guest_idle_tcp_rx", "guest idle (its own clock), TCP rx", "core", ""),
     Metric("vcpu_us_per_kib_tcp_tx", "guest CPU per KiB sent, TCP", "us", "lower"),
     Metric("vcpu_us_per_kib_tcp_rx", "guest CPU per KiB received, TCP", "us", "lower"),
     Metric("vcpu_us_per_conn", "guest CPU per connection from the peer", "us", "lower"),

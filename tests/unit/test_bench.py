@@ -216,7 +216,7 @@ def run_with(boot, rtt, lossfree, flood, repeat=0):
     return run
 
 
-def _task(root, pid, tid, comm, *, utime, stime):
+def _task(root, pid, tid, comm, *, utime, stime, run_delay_ns=None):
     task = root / str(pid) / "task" / str(tid)
     task.mkdir(parents=True)
     (task / "comm").write_text(comm + "\n")
@@ -224,6 +224,28 @@ def _task(root, pid, tid, comm, *, utime, stime):
     # cmajflt utime stime ...; a comm with spaces and parentheses must not
     # shift the fields.
     (task / "stat").write_text(f"{tid} ({comm}) S 1 1 1 0 -1 0 0 0 0 0 {utime} {stime} 0 0\n")
+    if run_delay_ns is not None:   # schedstat: time on the CPU, waiting, timeslices
+        (task / "schedstat").write_text(f"123456789 {run_delay_ns} 42\n")
+
+
+def test_qemu_wait_seconds_is_run_delay_by_role(tmp_path):
+    _task(tmp_path, 100, 100, "qemu-system-x86", utime=1, stime=1, run_delay_ns=500_000_000)
+    _task(tmp_path, 100, 101, "CPU 0/TCG", utime=1, stime=1, run_delay_ns=2_250_000_000)
+    _task(tmp_path, 100, 102, "call_rcu", utime=1, stime=1)   # no schedstat: counts 0
+    assert bench.qemu_wait_seconds(100, tmp_path) == {"vcpu": 2.25, "main": 0.5, "other": 0.0}
+
+
+def test_guest_idle_readings():
+    text = "uptime 1234\nuartwaitmax 3 us\ncpus 1\nclock 12345678 us\nidle 2345678 us\n"
+    assert bench.xv6_idle(text) == (12.345678, 2.345678)
+    assert bench.xv6_idle("uptime 1234\n") is None          # an older kernel's sysinfo
+    assert bench.linux_idle("cat /proc/uptime\n8.52 3.10\n") == (8.52, 3.10)
+    assert bench.linux_idle("cat: can't open '/proc/uptime'\n") is None
+    # Two readings 2 s apart by the guest's clock, 0.5 s more idle: a quarter idle.
+    assert bench.idle_share((10.0, 4.0), (12.0, 4.5)) == pytest.approx(0.25)
+    assert bench.idle_share((10.0, 4.0), (12.0, 6.0), cpus=2) == pytest.approx(0.5)
+    assert bench.idle_share(None, (12.0, 4.5)) is None
+    assert bench.idle_share((12.0, 4.0), (12.0, 4.0)) is None   # no time passed
 
 
 def test_qemu_cpu_seconds_by_thread_role(tmp_path):
