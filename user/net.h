@@ -62,6 +62,17 @@ char *inet_ntoa(uint addr, char buf[16]);
 char *inet_endpoint(char buf[24], uint addr, ushort port);   // "a.b.c.d:port", or ":*" for port 0
 // Microseconds since boot (from clock()).
 uint64 usecs(void);
+// The system's idle time since *mark (a sysinfo reading, then replaced by
+// one taken now), summed over the CPUs, and the clock time since it, in
+// microseconds; -1 if sysinfo fails. For "was this program waiting?".
+struct idlemark {
+  uint64 clockus, idleus;
+  uint ncpu;
+};
+int  idlemark(struct idlemark *mark);
+int  idlesince(struct idlemark *mark, uint64 *idleus, uint64 *clockus);
+// "PROG: idle N us of M us (P%)" since *mark (which is then renewed).
+void idleprint(const char *prog, struct idlemark *mark);
 // A packet socket bound to interface ifindex for ethertype (host order,
 // ETH_P_ALL for every frame); -1 with errno on failure.
 int  packet_socket(int ifindex, uint ethertype);

@@ -1,8 +1,10 @@
-// tcpblast [-t TTL] HOST PORT BYTES: connect and send BYTES bytes of a known pattern
+// tcpblast [-i] [-t TTL] HOST PORT BYTES: connect and send BYTES bytes of a known pattern
 // (byte i is i mod 251, which tcpsink -v and the tests check), shut the
 // sending side, wait for the peer to close, and print one line:
 //
 //   tcpblast: sent 10485760 bytes in 2345678 us (35762 kbit/s)
+//
+// With -i, also how much of that time the system sat idle (tcpsink -i).
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "user/user.h"
@@ -10,8 +12,9 @@
 #include "user/resolv.h"
 
 static const char usage[] =
-  "usage: tcpblast [-t TTL] HOST PORT BYTES\n"
+  "usage: tcpblast [-i] [-t TTL] HOST PORT BYTES\n"
   "  send BYTES bytes (a pattern: byte i is i mod 251) and report the rate\n"
+  "  -i      say how much of the transfer the system sat idle\n"
   "  -t TTL  the IP TTL of the connection's segments (1-255)\n";
 
 static char buf[16 * 251 * 8];   // a whole number of pattern periods
@@ -22,11 +25,14 @@ main(int argc, char **argv)
   char ip[16];
   uint addr;
 
-  int ttl = 0, c;
+  int ttl = 0, idle = 0, c;
   argsinit("tcpblast", usage);
-  while ((c = getopt(argc, argv, "t:")) != -1)
+  while ((c = getopt(argc, argv, "it:")) != -1) {
     if (c == 't')
       ttl = argnum("-t", "TTL", optarg, 1, 255);
+    else if (c == 'i')
+      idle = 1;
+  }
   if (argc - optind < 3)
     argmissing(argc - optind == 0 ? "host" : argc - optind == 1 ? "port" : "byte count");
   if (argc - optind > 3)
@@ -51,6 +57,9 @@ main(int argc, char **argv)
             strerror(errno));
     return 1;
   }
+  struct idlemark mark;
+  if (idle && idlemark(&mark) < 0)
+    idle = 0;
   uint64 start = usecs();
   for (int sent = 0; sent < total;) {
     int n = total - sent < (int)sizeof buf ? total - sent : (int)sizeof buf;
@@ -66,6 +75,8 @@ main(int argc, char **argv)
   uint64 us = usecs() - start;
   printf("tcpblast: sent %d bytes in %d us (%d kbit/s)\n", total, (int)us,
          us ? (int)((uint64)total * 8000 / us) : 0);
+  if (idle)
+    idleprint("tcpblast", &mark);
   close(fd);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "kernel/errno.h"
 #include "user/user.h"
 #include "user/net.h"
+#include "kernel/sysinfo.h"
 
 int
 if_nametoindex2(const char *name, struct netif_info *info)
@@ -95,6 +96,42 @@ usecs(void)
   if (clock(&tv) < 0)
     return 0;
   return (uint64)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+int
+idlemark(struct idlemark *mark)
+{
+  struct sysinfo s;
+  if (sysinfo(&s) < 0)
+    return -1;
+  mark->clockus = s.clockus;
+  mark->idleus = s.idleus;
+  mark->ncpu = s.ncpu;
+  return 0;
+}
+
+int
+idlesince(struct idlemark *mark, uint64 *idleus, uint64 *clockus)
+{
+  struct idlemark then = *mark;
+  if (idlemark(mark) < 0)
+    return -1;
+  *idleus = mark->idleus - then.idleus;
+  *clockus = (mark->clockus - then.clockus) * (mark->ncpu ? mark->ncpu : 1);
+  return 0;
+}
+
+void
+idleprint(const char *prog, struct idlemark *mark)
+{
+  uint64 idle, clock;
+  if (idlesince(mark, &idle, &clock) < 0) {
+    fprintf(2, "%s: sysinfo: %s\n", prog, strerror(errno));
+    return;
+  }
+  uint permille = clock ? (uint)(idle * 1000 / clock) : 0;
+  printf("%s: idle %llu us of %llu us (%u.%u%%)\n", prog, idle, clock, permille / 10,
+         permille % 10);
 }
 
 int
