@@ -25,6 +25,14 @@ uint tcp_msl = TCP_MSLDEFAULT;
 // (xv6net trace), or to compare.
 int tcp_tso = 1;
 static const struct sysctl tso_sysctl = { "net.ipv4.tcp_tso", "tcp.tso", &tcp_tso, 0, 1, 0 };
+// The buffers a new connection gets (SO_SNDBUF and SO_RCVBUF change a
+// socket's own): Linux's net.ipv4.tcp_wmem and tcp_rmem are triples (least,
+// default, most) that its autotuning moves between; here one size, fixed.
+int tcp_sndbufdefault = TCP_BUFDEFAULT, tcp_rcvbufdefault = TCP_BUFDEFAULT;
+static const struct sysctl wmem_sysctl = { "net.ipv4.tcp_wmem_default", 0, &tcp_sndbufdefault,
+                                           TCP_BUFMIN, TCP_BUFMAX, 0 };
+static const struct sysctl rmem_sysctl = { "net.ipv4.tcp_rmem_default", 0, &tcp_rcvbufdefault,
+                                           TCP_BUFMIN, TCP_BUFMAX, 0 };
 
 #define EPHEMERAL_LO 49152
 #define EPHEMERAL_HI 65535
@@ -193,6 +201,12 @@ oldesttimewait(void)
   return old;
 }
 
+static uint
+pageup(uint bytes)
+{
+  return (bytes + NET_PAGESIZE - 1) / NET_PAGESIZE * NET_PAGESIZE;
+}
+
 struct tcpcb *
 tcp_alloc(void)
 {
@@ -202,7 +216,8 @@ tcp_alloc(void)
     memset(tp, 0, sizeof *tp);
     tp->used = 1;
     tp->state = TCPS_CLOSED;
-    tp->snd.size = tp->rcv.size = TCP_BUFDEFAULT;
+    tp->snd.size = pageup(tcp_sndbufdefault);
+    tp->rcv.size = pageup(tcp_rcvbufdefault);
     tp->rto = TCP_RTOINIT;
     tp->mss = TCP_DEFMSS;
     if (tp >= tcbend)
@@ -1006,5 +1021,7 @@ tcpinit(void)
   if (cmdlineget("tcp.msl", v, sizeof v) && atoi(v) > 0)
     tcp_msl = MAX((uint)atoi(v) * HZ / 1000, 1);
   sysctl_register(&tso_sysctl);
+  sysctl_register(&wmem_sysctl);
+  sysctl_register(&rmem_sysctl);
   ip_register(IPPROTO_TCP, tcp_input);
 }

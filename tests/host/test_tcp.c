@@ -7,6 +7,7 @@
 #include "kernel/net/tcp.h"
 #include "kernel/poll.h"
 #include "kernel/net/nettrace.h"
+#include "kernel/net/sysctl.h"
 
 #define ISS   4294967000u   // ours: 296 bytes below 2^32
 #define PISS  4294966784u   // the peer's: 512 below
@@ -1300,6 +1301,42 @@ test_ip_ttl_marks_every_segment_and_children_inherit_it(void)
   sock_close(ls);
 }
 
+// net.ipv4.tcp_rmem_default and tcp_wmem_default give new connections their
+// buffers (whole pages), at boot or later; the window scale follows the
+// receive buffer; what is out of bounds is refused.
+static void
+test_buffer_defaults_come_from_the_sysctls(void)
+{
+  struct hostnic *eth0 = boot_tcp("sysctl.net.ipv4.tcp_rmem_default=262144 "
+                                  "sysctl.net.ipv4.tcp_wmem_default=200000");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  struct tcpcb *tp = s->pcb;
+  CHECK_EQ(tp->rcv.size, 262144);
+  CHECK_EQ(tp->snd.size, 200704);   // 49 pages
+  s->nonblock = 1;
+  struct sockaddr_in to = sin(PEER_IP, 5001);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  struct tseg y = sent(eth0);
+  CHECK_EQ(y.flags, TH_SYN);
+  static const uchar want[12] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 3, 1, 1, 4, 2 };   // 256 KiB: 3
+  CHECK_EQ(y.optlen, 12);
+  CHECK_MEM(y.opts, want, 12);
+  sock_close(s);
+
+  int v = 0;
+  CHECK_EQ(sysctl_set("net.ipv4.tcp_rmem_default", 4096), 0);
+  CHECK_EQ(sysctl_set("net.ipv4.tcp_wmem_default", TCP_BUFMAX + 1), -EINVAL);
+  CHECK_EQ(sysctl_set("net.ipv4.tcp_wmem_default", TCP_BUFMIN - 1), -EINVAL);
+  CHECK_EQ(sysctl_get("net.ipv4.tcp_wmem_default", &v), 0);
+  CHECK_EQ(v, 200000);
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  tp = s->pcb;
+  CHECK_EQ(tp->rcv.size, 4096);
+  CHECK_EQ(tp->snd.size, 200704);
+  sock_close(s);
+}
+
 static const struct test tests[] = {
   TEST(test_passive_open_is_exact_and_accept_gives_the_peer),
   TEST(test_active_open_sends_mss_window_scale_and_sack_permitted),
@@ -1335,6 +1372,7 @@ static const struct test tests[] = {
   TEST(test_rtt_samples_set_the_rto_and_a_segment_sent_twice_gives_none),
   TEST(test_the_trace_follows_an_active_open_and_a_timeout),
   TEST(test_ip_ttl_marks_every_segment_and_children_inherit_it),
+  TEST(test_buffer_defaults_come_from_the_sysctls),
 };
 
 int
