@@ -450,22 +450,35 @@ scheduler(void)
 
 // ---- idle time: how long each CPU sat halted with nothing to run ----
 //
-// Counted in TSC cycles (rdtsc is cheap, and each CPU reads its own,
-// unlike the LAPIC timer's count, which only says the time on CPU 0) and
-// turned into microseconds when asked, at the rate the TSC has kept since
-// idleinit against the tick clock. A halt ends at the first interrupt
-// (trap calls idleend): the work that interrupt does on the way out, such as
-// netrx's poll from the idle loop, is not idle. Tells a guest that waits
-// (for the network, a timer) apart from one the host does not run, which
-// looks busy from here.
+// Counted in TSC cycles (rdtsc is cheap, and each CPU reads its own) and
+// turned into microseconds at a rate measured once at boot against the
+// LAPIC timer's count (1 GHz under QEMU). Not against the tick count: a
+// vCPU that the host does not run for longer than a tick loses ticks (one
+// timer interrupt stays pending, the others are not counted), so the tick
+// clock runs slow exactly when a host is loaded, and a rate taken from it
+// would move under the readings. A halt ends at the first interrupt (trap
+// calls idleend): the work that interrupt does on the way out, such as
+// netrx's poll from the idle loop, is not idle. This tells a guest that
+// waits (for the network, a timer) from one that the host does not run,
+// which from inside looks busy.
 
-static uint64 tscboot, usboot;
+static uint64 tscboot;
+static uint tscperus;   // TSC cycles per microsecond, 0 if not measured
 
-// Called once, on the boot CPU, with the LAPIC timer running.
+// Called once, on the boot CPU, with the LAPIC timer running and
+// interrupts off: count TSC cycles over 1 ms of the timer.
 void
 idleinit(void)
 {
-  usboot = clockus();
+  uint mark = 0, ns = 0;
+  if (lapicelapsed(&mark) < 0)
+    return;
+  uint64 t0 = rdtsc();
+  for (int spins = 0; ns < 1000000 && spins < 10000000; spins++)
+    ns += lapicelapsed(&mark);
+  uint64 cycles = rdtsc() - t0;
+  if (ns >= 1000000)
+    tscperus = cycles * 1000 / ns;
   tscboot = rdtsc();
 }
 
@@ -481,9 +494,10 @@ idleend(struct cpu *c)
   c->idlesince = 0;
 }
 
-// Microseconds all CPUs spent halted, and the clock (microseconds since
-// boot) at which that was read. Another CPU's counter may change while it
-// is read (two 32-bit halves): read until two reads agree.
+// Microseconds all CPUs spent halted, and the microseconds since idleinit
+// by the same clock (both 0 if the TSC could not be measured). Another
+// CPU's counter may change while it is read (two 32-bit halves): read
+// until two reads agree.
 void
 idletime(uint64 *idleus, uint64 *nowus)
 {
@@ -497,9 +511,8 @@ idletime(uint64 *idleus, uint64 *nowus)
     } while (a != b);
     cycles += a;
   }
-  *nowus = clockus();
-  uint64 us = *nowus - usboot, tsc = rdtsc() - tscboot;
-  *idleus = us && tsc >= us ? cycles / (tsc / us) : 0;
+  *idleus = tscperus ? cycles / tscperus : 0;
+  *nowus = tscperus ? (rdtsc() - tscboot) / tscperus : 0;
 }
 
 // Switch to the scheduler. The caller holds ptable.lock (and nothing else)
