@@ -141,8 +141,9 @@ bootstrap:
 # options, one word each (-d int, -trace e1000*); network ones are refused.
 APPEND    ?=
 MEM       ?= 128
-# SMP=2 and CPUS=2 say the same: QEMU gives two CPUs and the kernel starts both.
-SMP       ?= 1
+# SMP (or CPUS): how many CPUs QEMU gives and the kernel starts; 2 by
+# default, SMP=1 for one.
+SMP       ?= 2
 CPUS      ?= $(SMP)
 # make bench passes SMP on only when it was given (SMP=2, or SMP=1,2 for both counts).
 SMPARG     = $(if $(filter command line environment,$(origin SMP)),--smp $(SMP))

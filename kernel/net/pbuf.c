@@ -200,6 +200,7 @@ pbuf_copy(struct pbuf *pb)
   c->csumpartial = pb->csumpartial;
   c->csumstart = pb->csumstart;
   c->csumoff = pb->csumoff;
+  c->csumproto = pb->csumproto;
   c->tsomss = pb->tsomss;
   return c;
 }
@@ -285,20 +286,26 @@ pbufq_flush(struct pbufq *q)
     pbuf_free(pb);
 }
 
-// The transport header at th has its checksum field off bytes in, and that
-// field already holds the pseudo-header sum: whoever sends pb finishes it.
+// The transport header (of protocol proto) at th has its checksum field off
+// bytes in, and that field already holds the pseudo-header sum: whoever
+// sends pb finishes it.
 void
-pbuf_csumpartial(struct pbuf *pb, uchar *th, uint off)
+pbuf_csumpartial(struct pbuf *pb, uchar *th, uint off, int proto)
 {
   pb->csumpartial = 1;
+  pb->csumproto = proto;
   pb->csumstart = th - pb->base;
   pb->csumoff = off;
 }
 
 // Finish a partial checksum here, as a card with checksum offload would:
 // the sum from the transport header to the end, pseudo-header sum
-// included, complemented. A result of 0 goes out as 0xFFFF (the same in
-// ones' complement), because to UDP 0 means "no checksum" (RFC 768).
+// included, complemented. For UDP a result of 0 goes out as 0xFFFF (the
+// same in ones' complement), because to UDP 0 means "no checksum" (RFC
+// 768). TCP keeps the 0: the complement of a sum of data that is not all
+// zeros is never 0xFFFF (RFC 1624 section 3), and Wireshark calls a TCP
+// checksum of 0xFFFF bad. (QEMU's e1000 writes 0xFFFF for both: see
+// docs/e1000.md.)
 void
 pbuf_csumfinish(struct pbuf *pb)
 {
@@ -317,7 +324,7 @@ pbuf_csumfinish(struct pbuf *pb)
     acc = wire_sum(be, 2, acc);
   }
   ushort sum = wire_sumfinish(acc);
-  if (sum == 0)
+  if (sum == 0 && pb->csumproto == IPPROTO_UDP)
     sum = 0xFFFF;
   memmove(th + pb->csumoff, &sum, 2);
 }

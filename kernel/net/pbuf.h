@@ -47,6 +47,7 @@ struct pbuf {
   ushort csumstart;
   uchar csumoff;
   uchar csumpartial;        // 1: the above is to be done
+  uchar csumproto;          // IPPROTO_TCP or IPPROTO_UDP: what a sum of 0 becomes
   // Output: a TCP segment longer than the MSS, for a card with NETDEV_TSO
   // to cut into segments of tsomss payload bytes each (0: not one). Its
   // checksum field then holds the pseudo-header sum without the length,
@@ -75,7 +76,7 @@ uchar       *pbuf_push(struct pbuf *pb, uint n);   // prepend n bytes; 0 if no r
 uchar       *pbuf_pull(struct pbuf *pb, uint n);   // strip n bytes; 0 if too short
 uchar       *pbuf_put(struct pbuf *pb, uint n);    // append n bytes; 0 if no room
 void         pbuf_trim(struct pbuf *pb, uint len); // keep only the first len bytes
-void         pbuf_csumpartial(struct pbuf *pb, uchar *th, uint off);   // see csumstart
+void         pbuf_csumpartial(struct pbuf *pb, uchar *th, uint off, int proto);   // see csumstart
 void         pbuf_csumfinish(struct pbuf *pb);     // finish a partial checksum in software
 static inline uint pbuf_len(struct pbuf *pb) { return pb->wp - pb->rp; }
 

@@ -144,7 +144,7 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
   }
   th->sum = ip_pseudohdr(tp->laddr, tp->raddr, IPPROTO_TCP,
                          pb->tsomss ? 0 : TCP_HLEN + optlen + len);
-  pbuf_csumpartial(pb, (uchar *)th, offsetof(struct tcp_hdr, sum));
+  pbuf_csumpartial(pb, (uchar *)th, offsetof(struct tcp_hdr, sum), IPPROTO_TCP);
   if (flags & TH_ACK) {
     tp->flags &= ~(TF_ACKNOW | TF_DELACK);
     tp->t_delack = 0;

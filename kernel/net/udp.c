@@ -257,7 +257,7 @@ udp_sendto(struct socket *s, uint src, int len, const struct sockaddr *to, int t
   // fragmenting if it cannot (a result of 0 goes out as 0xFFFF: 0 means
   // "no checksum").
   uh->sum = ip_pseudohdr(saddr, dst, IPPROTO_UDP, UDP_HLEN + len);
-  pbuf_csumpartial(pb, (uchar *)uh, offsetof(struct udp_hdr, sum));
+  pbuf_csumpartial(pb, (uchar *)uh, offsetof(struct udp_hdr, sum), IPPROTO_UDP);
   COUNT(tx);
   err = ip_output(pb, IPPROTO_UDP, saddr, dst, s->ttl ? s->ttl : IP_TTL);
   return err < 0 ? err : len;

@@ -49,7 +49,8 @@ def _add_guest_options(parser: argparse.ArgumentParser) -> None:
     _add_image_options(parser)
     parser.add_argument("--append", default="", help="kernel command line")
     parser.add_argument("--mem", type=int, default=128, help="memory in MiB (default: 128)")
-    parser.add_argument("--cpus", type=int, default=1, help="number of CPUs (default: 1)")
+    parser.add_argument("--cpus", type=int, default=0,
+                        help="number of CPUs (default: 2, or XV6NET_CPUS)")
 
 
 def _add_model_option(parser: argparse.ArgumentParser) -> None:
@@ -193,7 +194,7 @@ def spec_from_args(args: argparse.Namespace) -> VMSpec:
         cards.append(NicSpec("user", model=args.nic_model, pcap=args.pcap))
     elif args.pcap is not None:
         raise CliError("--pcap needs a NIC")
-    if args.mem < 16 or args.cpus < 1:
+    if args.mem < 16 or args.cpus < 0:
         raise CliError("--mem must be 16 MiB or more and --cpus 1 or more")
     return VMSpec(kernel=args.kernel, initramfs=args.initrd,
                   cmdline=run_cmdline(args.append, args.nic),

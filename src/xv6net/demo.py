@@ -62,7 +62,7 @@ class DemoConfig:
     accel: Accel = "tcg"
     append: str = ""
     memory_mb: int = 128
-    cpus: int = 1
+    cpus: int = 0                 # 0: the default (qemu.default_cpus)
     results: Path = RESULTS
     steps: Sequence[Step] = SHELL_STEPS
     bridged: bool | None = None          # None: bridged when running as root

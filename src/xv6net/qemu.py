@@ -102,11 +102,15 @@ class NicSpec:
             check_mac(self.mac)
 
 
+DEFAULT_CPUS = 2   # SMP by default (issue 17): make qemu, the demo, labs and tests
+
+
 def default_cpus() -> int:
-    """The CPUs of a guest left at the default of one: XV6NET_CPUS=N gives N
-    instead, so that a whole test run goes on SMP without changing the default."""
+    """The CPUs of a guest that does not say how many (cpus=0): DEFAULT_CPUS,
+    or N with XV6NET_CPUS=N, so that a whole test run can go on one CPU (or
+    four) without changing the code."""
     value = os.environ.get("XV6NET_CPUS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_CPUS
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class VMSpec:
     name: str = "xv6net"
     index: int = 0
     memory_mb: int = 128
-    cpus: int = 1
+    cpus: int = 0                 # 0: default_cpus()
     kernel: Path = Path("build/kernel.elf")
     initramfs: Path | None = Path("build/initramfs.cpio")
     cmdline: str = ""
@@ -136,7 +140,7 @@ class VMSpec:
     extra: Sequence[str] = ()
 
     def __post_init__(self) -> None:
-        if self.cpus == 1:
+        if self.cpus == 0:
             object.__setattr__(self, "cpus", default_cpus())
         if self.accel not in ("tcg", "kvm"):
             raise ValueError(f"unknown accelerator {self.accel!r}")

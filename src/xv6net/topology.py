@@ -125,7 +125,7 @@ class Guest:
     nics: Sequence[GuestNic] = ()
     cmdline: str = ""
     memory_mb: int = 128
-    cpus: int = 1
+    cpus: int = 0                 # 0: the default (qemu.default_cpus)
     forward: bool = False          # a router: sysctl.net.ipv4.ip_forward=1 at boot
     routes: Sequence[Route] = ()
 

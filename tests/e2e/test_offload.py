@@ -155,20 +155,33 @@ def scapy_sum(packet: Ether, layer: type) -> int:
     return Ether(bytes(copy))[layer].chksum
 
 
+def card_ffff(ip_src: str, tcp_sum: str) -> bool:
+    """QEMU's e1000 finishes every checksum it is left with 0xFFFF where the
+    sum comes out 0 (hw/net/e1000.c putsum: net_checksum_finish_nozero), for
+    TCP as for UDP. The same number in ones' complement, so every receiver
+    takes it; Wireshark calls it bad for TCP ("0xffff instead of 0x0000",
+    RFC 1624). It happens to one segment in 65,536 on average, only where the
+    card summed: the e1000's guest. Where the stack sums, TCP gets 0."""
+    return ip_src == GUESTS["a"] and tcp_sum.lower() == "0xffff"
+
+
 def test_every_segment_and_datagram_from_the_guests_has_a_correct_checksum(lab):
     # Runs last in this module: everything above is in the capture.
     lab.stop_captures()
     time.sleep(0.5)
     path = Path(lab.lan_pcap("lan0"))
     srcs = " || ".join(f"ip.src == {ip}" for ip in GUESTS.values())
-    rows = pcap.tshark_decode(path, ("ip.src", "tcp.checksum.status", "udp.checksum.status"),
+    rows = pcap.tshark_decode(path, ("ip.src", "tcp.checksum", "tcp.checksum.status",
+                                     "udp.checksum.status"),
                               f"({srcs}) && (tcp || udp)", prefs=pcap.CHECKSUM_PREFS)
     per_guest = {ip: 0 for ip in GUESTS.values()}
     bad = []
     for row in rows:
         status = row["tcp.checksum.status"] or row["udp.checksum.status"]
         per_guest[row["ip.src"]] += 1
-        if status != "1":   # 1: good; 0: bad; 2: unverified
+        # 1: good; 0: bad; 2: unverified
+        if status != "1" and not (status == "0" and card_ffff(row["ip.src"],
+                                                               row["tcp.checksum"])):
             bad.append(row)
     assert bad == [], bad[:5]
     # Each guest's MiB (about 720 segments) and its datagrams are in it.
@@ -176,8 +189,12 @@ def test_every_segment_and_datagram_from_the_guests_has_a_correct_checksum(lab):
         per_guest
     # scapy, independently of Wireshark.
     frames = guest_frames(path)
-    wrong = [p.summary() for p in frames
-             if p[TCP if TCP in p else UDP].chksum != scapy_sum(p, TCP if TCP in p else UDP)]
+    wrong = []
+    for p in frames:
+        layer = TCP if TCP in p else UDP
+        want, got = scapy_sum(p, layer), p[layer].chksum
+        if got != want and not (layer is TCP and want == 0 and card_ffff(p[IP].src, hex(got))):
+            wrong.append(p.summary())
     assert len(frames) == len(rows) and wrong == [], wrong[:5]
     # However much the stack handed the e1000 at once, the wire carries
     # Ethernet frames: no TCP segment longer than the MSS.

@@ -45,21 +45,27 @@ boot_card(uint features)
   return eth0;
 }
 
-// A SYN from the peer to a listener on port 80; returns the SYN-ACK's frame.
-static struct frame *
-synack(struct hostnic *eth0)
+static void
+listen80(void)
 {
   struct socket *ls = 0;
   CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &ls), 0);
   struct sockaddr_in a = sin(0, 80);
   CHECK_EQ(sock_bind(ls, (struct sockaddr *)&a, sizeof a), 0);
   CHECK_EQ(sock_listen(ls, 4), 0);
+}
+
+// A SYN with sequence number seq from the peer's port sport to the listener
+// on port 80; returns the SYN-ACK's frame.
+static struct frame *
+synack_from(struct hostnic *eth0, uint sport, uint seq)
+{
   uint n = host_ether(frame, our_mac, peer_mac, ETH_P_IP);
   n += host_ipv4(frame + n, PEER_IP, OUR_IP, IPPROTO_TCP, 20, 1, 0, 64);
   uchar *th = frame + n;
   memset(th, 0, 20);
-  th[0] = 40000 >> 8; th[1] = 40000 & 255; th[3] = 80;
-  th[4] = 0x12; th[7] = 0x34;
+  th[0] = sport >> 8; th[1] = sport; th[3] = 80;
+  th[4] = seq >> 24; th[5] = seq >> 16; th[6] = seq >> 8; th[7] = seq;
   th[12] = 5 << 4;
   th[13] = TH_SYN;
   th[14] = 0x20;
@@ -67,6 +73,26 @@ synack(struct hostnic *eth0)
   host_receive(eth0, frame, n + 20);
   CHECK_EQ(host_nsent(eth0), 1);
   return next_sent(eth0);
+}
+
+static struct frame *
+synack(struct hostnic *eth0)
+{
+  listen80();
+  return synack_from(eth0, 40000, 0x12000034);
+}
+
+static uint
+get32(const uchar *p)
+{
+  return (uint)get16(p) << 16 | get16(p + 2);
+}
+
+// a + b in ones' complement (end-around carry).
+static uint
+ones_add(uint a, uint b)
+{
+  return host_fold(a + b);
 }
 
 static void
@@ -99,19 +125,72 @@ test_without_the_flag_the_stack_sums_tcp_itself(void)
   CHECK(transport_ok(ip));
 }
 
-// A datagram of len bytes from port 6000 to the peer's port 53.
+// A TCP checksum that comes out 0 stays 0: 0xFFFF is the same number in
+// ones' complement, but the sum of a segment that is not all zeros is never
+// 0 before it is complemented (RFC 1624 section 3), so a checker that
+// compares fields (Wireshark) calls 0xFFFF wrong. With a fixed ISS, a second
+// SYN-ACK differs from the first only in its port and acknowledgment
+// number: the second SYN's sequence number is chosen so that the second
+// SYN-ACK's sum comes out 0.
 static void
-send_udp(uint len)
+test_a_tcp_sum_of_zero_goes_out_as_zero(void)
+{
+  struct hostnic *eth0 = boot_card(0);
+  listen80();
+  struct frame *f = synack_from(eth0, 40000, 0x12000034);
+  static uchar ip[64];
+  uint len = 20 + (f->b[14 + 20 + 12] >> 4) * 4;
+  CHECK(len <= sizeof ip);
+  memmove(ip, f->b + 14, len);
+  uchar *th = ip + 20;
+  th[2] = 40001 >> 8; th[3] = 40001 & 255;   // its destination port
+  th[16] = th[17] = 0;
+  uint sum = host_fold(host_sum16(th, len - 20, pseudo(ip)));
+  uint ack = get32(th + 8), low = ones_add(ack & 0xFFFF, ~sum & 0xFFFF);
+  uint ack0 = (ack & 0xFFFF0000) | low;   // adds what the sum lacks
+  f = synack_from(eth0, 40001, ack0 - 1);
+  uchar *ip0 = f->b + 14;
+  CHECK_EQ(get32(ip0 + 20 + 8), ack0);
+  CHECK(transport_ok(ip0));
+  CHECK_EQ(get16(ip0 + 20 + 16), 0);
+}
+
+// A datagram of len bytes from port 6000 to the peer's port 53; its first
+// two data bytes are first (high byte first), the rest a pattern.
+static void
+send_udp_first(uint len, uint first)
 {
   static char data[8000];
   for (uint i = 0; i < sizeof data; i++)
     data[i] = i * 13 + 1;
+  data[0] = first >> 8;
+  data[1] = first;
   struct socket *s = 0;
   CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
   struct sockaddr_in me = sin(0, 6000), to = sin(PEER_IP, 53);
   CHECK_EQ(sock_bind(s, (struct sockaddr *)&me, sizeof me), 0);
   CHECK_EQ(sock_sendto(s, (uint)data, len, (struct sockaddr *)&to, sizeof to), (int)len);
   sock_close(s);
+}
+
+static void
+send_udp(uint len)
+{
+  send_udp_first(len, (1 << 8) | 14);   // the pattern's own first bytes
+}
+
+// UDP's 0 means "no checksum": a sum that comes out 0 goes as 0xFFFF.
+static void
+test_a_udp_sum_of_zero_goes_out_as_ffff(void)
+{
+  struct hostnic *eth0 = boot_card(0);
+  send_udp_first(100, 0);
+  uint c = get16(next_sent(eth0)->b + 14 + 20 + 6);
+  CHECK(c != 0);
+  send_udp_first(100, c);   // the sum grows by c: 0xFFFF, complemented 0
+  uchar *ip = next_sent(eth0)->b + 14;
+  CHECK(transport_ok(ip));
+  CHECK_EQ(get16(ip + 20 + 6), 0xFFFF);
 }
 
 static void
@@ -250,12 +329,6 @@ connected(struct hostnic *eth0)
   return c;
 }
 
-static uint
-get32(const uchar *p)
-{
-  return (uint)get16(p) << 16 | get16(p + 2);
-}
-
 static void
 put16(uchar *p, uint v)
 {
@@ -369,6 +442,8 @@ test_the_sysctl_turns_segmentation_offload_off(void)
 static const struct test tests[] = {
   TEST(test_a_tcp_segment_leaves_the_pseudo_header_sum_to_a_txcsum_card),
   TEST(test_without_the_flag_the_stack_sums_tcp_itself),
+  TEST(test_a_tcp_sum_of_zero_goes_out_as_zero),
+  TEST(test_a_udp_sum_of_zero_goes_out_as_ffff),
   TEST(test_a_udp_datagram_leaves_the_pseudo_header_sum_to_a_txcsum_card),
   TEST(test_without_the_flag_the_stack_sums_udp_itself),
   TEST(test_a_fragmented_datagram_is_summed_before_it_is_cut),

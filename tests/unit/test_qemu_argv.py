@@ -244,3 +244,19 @@ def test_captured_virtio_tap_carries_no_vnet_header():
     for nic in (NicSpec(**tap, model="virtio-net-pci"), NicSpec(**tap, pcap=Path("a.pcap"))):
         argv = build_argv(socket_spec(nics=[nic]))
         assert values(argv, "-netdev") == ["tap,id=n0,ifname=tap-a-0,script=no,downscript=no"]
+
+
+def test_a_guest_that_does_not_say_gets_two_cpus(monkeypatch):
+    monkeypatch.delenv("XV6NET_CPUS", raising=False)
+    assert VMSpec().cpus == 2
+    assert values(build_argv(socket_spec()), "-smp") == ["cpus=2,sockets=2,cores=1,threads=1"]
+
+
+def test_xv6net_cpus_sets_the_default_and_an_explicit_count_stays(monkeypatch):
+    monkeypatch.setenv("XV6NET_CPUS", "1")
+    assert VMSpec().cpus == 1
+    monkeypatch.setenv("XV6NET_CPUS", "4")
+    assert VMSpec().cpus == 4
+    assert VMSpec(cpus=1).cpus == 1
+    monkeypatch.setenv("XV6NET_CPUS", "zero")
+    assert VMSpec().cpus == 2
