@@ -196,6 +196,39 @@ def test_stream_relay_carries_qemu_records_both_ways():
     json.loads(impair.report(["l", "c"], counts))
 
 
+def test_stream_relay_on_unix_sockets(tmp_path):
+    """The lab's stream LANs use Unix sockets (no Nagle); the relay takes paths."""
+    server_path, listen_path = tmp_path / "a.sock", tmp_path / "relay.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(server_path))
+    server.listen(1)                                    # plays the listening QEMU
+    listening = impair.StreamPort(str(listen_path), listen=True)
+    connecting = impair.StreamPort(str(server_path), listen=False)
+    assert (listening.name, connecting.name) == (str(listen_path), str(server_path))
+    qemu_a, _ = server.accept()
+    qemu_b = socket.socket(socket.AF_UNIX)
+    qemu_b.connect(str(listen_path))                    # the connecting QEMU
+    stop = threading.Event()
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(
+        impair.relay([listening, connecting], Impairment(), stop.is_set)))
+    thread.start()
+    try:
+        records = [bytes([i]) * (60 + i) for i in range(5)]
+        qemu_b.sendall(b"".join(len(r).to_bytes(4, "big") + r for r in records))
+        assert _read_records(qemu_a, len(records)) == records
+        qemu_a.sendall(len(records[1]).to_bytes(4, "big") + records[1])
+        assert _read_records(qemu_b, 1) == [records[1]]
+    finally:
+        stop.set()
+        thread.join(5)
+        for sock in (qemu_a, qemu_b, server):
+            sock.close()
+        listening.close()
+        connecting.close()
+    assert result[0][0]["in"] == result[0][0]["out"] == 5
+
+
 def impair_free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
