@@ -508,12 +508,29 @@ selftest(void)
 }
 
 // An application processor, before it schedules (main.c's mpmain).
+// "selftest=clock": CPU 1 and the boot CPU read the clock at one moment
+// (kernel/clock.c).
 void
 selftestcpu(void)
 {
   char what[16];
   if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "cpustack", 9) == 0)
     overflow(0);
+  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "clock", 6) == 0)
+    clockselftest(cpuid());
+}
+
+// The boot CPU, once the others may run, before it schedules.
+void
+selftestboot(void)
+{
+  char what[16];
+  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "clock", 6) == 0) {
+    if (ncpu < 2)
+      cprintf("selftest: clock: needs two CPUs\n");
+    else
+      clockselftest(0);
+  }
 }
 
 // A new process's first switch lands here, still holding ptable.lock from

@@ -172,17 +172,13 @@ sys_arpdel(void)
 int
 sys_clock(void)
 {
-  uint uva, t0, ns;
+  uint uva;
   struct timeval tv;
 
   if (arguint(0, &uva) < 0)
     return -EFAULT;
-  do {
-    t0 = readticks();
-    ns = lapicperiodns();
-  } while (t0 != readticks());
-  uint64 us = (uint64)t0 * (1000000 / HZ) + ns / 1000;
-  // Never backwards, whatever the races between the count and the tick.
+  uint64 us = clockus();
+  // Never backwards, whatever the races between a stamp and a reading.
   static uint64 last;
   static struct spinlock lk = { 0, "clock" };
   acquire(&lk);
