@@ -6,7 +6,8 @@
 #   make demo     install what is missing, build, run the scripted demo
 #   make test     install what is missing, build, run the whole test suite
 #   make bench    compare with a Linux guest on the same emulated card (root), for
-#                 each of e1000, ne2k_pci and virtio-net-pci
+#                 each of e1000, ne2k_pci and virtio-net-pci; make bench SMP=2 gives
+#                 both guests two vCPUs, SMP=1,2 measures one then two (docs/bench.md)
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make docs     boot guests, run the commands of docs' marked samples, update them
 #
@@ -144,6 +145,8 @@ MEM       ?= 128
 # default, SMP=1 for one.
 SMP       ?= 2
 CPUS      ?= $(SMP)
+# make bench passes SMP on only when it was given (SMP=2, or SMP=1,2 for both counts).
+SMPARG     = $(if $(filter command line environment,$(origin SMP)),--smp $(SMP))
 ACCEL     ?= tcg
 NIC       ?= user
 PCAP      ?=
@@ -170,7 +173,7 @@ fuzz: bootstrap
 
 bench: bootstrap
 	$(MAKE) all
-	$(VPY) -m xv6net bench $(NICARG)
+	$(VPY) -m xv6net bench $(NICARG) $(SMPARG)
 	$(VPY) -m xv6net bench-http $(NICARG)
 
 docs: bootstrap

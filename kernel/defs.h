@@ -72,6 +72,11 @@ uint     kfreecount(void);
 struct kprof_pages;
 int      kallocowners(struct kprof_pages *out, int max);
 
+// clock.c
+void     clockinit(void);
+uint64   clockus(void);
+void     clockselftest(int cpu);
+
 // lapic.c
 extern volatile uint *lapic;
 void     lapiceoi(void);
@@ -86,8 +91,6 @@ int      lapicid(void);
 void     lapicstartap(uchar apicid, uint addr);
 void     lapicipiothers(int vector);
 void     microdelay(int us);
-uint     lapicperiodns(void);
-uint64   clockus(void);
 int      lapicelapsed(uint *mark);
 
 // mp.c
@@ -134,10 +137,10 @@ int      waitpid(int pid, uint status_uva, int options);
 void     wakeup(void *chan);
 void     yield(void);
 void     selftestcpu(void);
+void     selftestboot(void);
 int      killed(struct proc *p);
 int      getppid(void);
 void     proccount(int *inuse, int *kstacks);
-void     idleinit(void);
 void     idleend(struct cpu *c);
 void     idletime(uint64 *idleus, uint64 *nowus);
 

@@ -181,32 +181,3 @@ lapicelapsed(uint *mark)
   return now <= start ? start - now : start + (TIMERCOUNT - now);
 }
 
-#define IRR (0x0200 / 4)   // interrupt request registers, 8 x 32 bits, 16 bytes apart
-
-// Nanoseconds since the tick count last advanced, for sub-tick clocks. The
-// count may have wrapped with the timer interrupt still pending (ticks not
-// yet incremented): then a whole period is added.
-uint
-lapicperiodns(void)
-{
-  if (!lapic)
-    return 0;
-  int vec = T_IRQ0 + IRQ_TIMER;
-  uint count = lapic[TCCR];
-  uint pending = (lapic[IRR + (vec / 32) * 4] >> (vec % 32)) & 1;
-  uint ns = count > TIMERCOUNT ? 0 : TIMERCOUNT - count;
-  return ns + pending * TIMERCOUNT;
-}
-
-// Microseconds since boot: the tick count and the timer's progress through
-// the current tick, read until the count holds still across both reads.
-uint64
-clockus(void)
-{
-  uint t0, ns;
-  do {
-    t0 = readticks();
-    ns = lapicperiodns();
-  } while (t0 != readticks());
-  return (uint64)t0 * (1000000 / HZ) + ns / 1000;
-}

@@ -28,6 +28,7 @@ main(uint magic, uint mbinfo_pa)
   kvmalloc();          // the kernel page table, replacing entrypgdir
   mpinit();            // CPUs and the I/O APIC from the MP table
   lapicinit();
+  clockinit();         // the TSC's rate, against the LAPIC timer
   seginit();           // GDT, double-fault task
   picinit();           // mask the 8259s
   ioapicinit();
@@ -69,7 +70,7 @@ bootscheduler(void)
   // can be descheduled for milliseconds), and a console reader took that
   // message for the output of its first command.
   xchg(&othersgo, 1);
-  idleinit();
+  selftestboot();
   scheduler();
 }
 

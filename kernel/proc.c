@@ -438,7 +438,7 @@ scheduler(void)
       // slip in between the check and the hlt.
       cli();
       if (!anyrunnable()) {
-        c->idlesince = rdtsc();
+        c->idlesince = clockus();
         c->idle = 1;   // an interrupt taken in the hlt may do netrx's work (trap.c)
         asm volatile("sti; hlt" ::: "memory");
         c->idle = 0;
@@ -450,37 +450,15 @@ scheduler(void)
 
 // ---- idle time: how long each CPU sat halted with nothing to run ----
 //
-// Counted in TSC cycles (rdtsc is cheap, and each CPU reads its own) and
-// turned into microseconds at a rate measured once at boot against the
-// LAPIC timer's count (1 GHz under QEMU). Not against the tick count: a
+// In microseconds of the clock (kernel/clock.c: the TSC, one counter for
+// every CPU, rated at boot against the LAPIC timer). Not the tick count: a
 // vCPU that the host does not run for longer than a tick loses ticks (one
-// timer interrupt stays pending, the others are not counted), so the tick
-// clock runs slow exactly when a host is loaded, and a rate taken from it
-// would move under the readings. A halt ends at the first interrupt (trap
-// calls idleend): the work that interrupt does on the way out, such as
-// netrx's poll from the idle loop, is not idle. This tells a guest that
-// waits (for the network, a timer) from one that the host does not run,
-// which from inside looks busy.
-
-static uint64 tscboot;
-static uint tscperus;   // TSC cycles per microsecond, 0 if not measured
-
-// Called once, on the boot CPU, with the LAPIC timer running and
-// interrupts off: count TSC cycles over 1 ms of the timer.
-void
-idleinit(void)
-{
-  uint mark = 0, ns = 0;
-  if (lapicelapsed(&mark) < 0)
-    return;
-  uint64 t0 = rdtsc();
-  for (int spins = 0; ns < 1000000 && spins < 10000000; spins++)
-    ns += lapicelapsed(&mark);
-  uint64 cycles = rdtsc() - t0;
-  if (ns >= 1000000)
-    tscperus = cycles * 1000 / ns;
-  tscboot = rdtsc();
-}
+// timer interrupt stays pending, the others are never counted), so ticks
+// run slow exactly when a host is loaded. A halt ends at the first
+// interrupt (trap calls idleend): the work that interrupt does on the way
+// out, such as netrx's poll from the idle loop, is not idle. This tells a
+// guest that waits (for the network, a timer) from one that the host does
+// not run, which from inside looks busy.
 
 // The halt of c (the caller's CPU, interrupts off) is over.
 void
@@ -488,31 +466,30 @@ idleend(struct cpu *c)
 {
   if (c->idlesince == 0)
     return;
-  uint64 now = rdtsc();
+  uint64 now = clockus();
   if (now > c->idlesince)
-    c->idletsc += now - c->idlesince;
+    c->idleus += now - c->idlesince;
   c->idlesince = 0;
 }
 
-// Microseconds all CPUs spent halted, and the microseconds since idleinit
-// by the same clock (both 0 if the TSC could not be measured). Another
+// Microseconds all CPUs spent halted, and the clock when read. Another
 // CPU's counter may change while it is read (two 32-bit halves): read
 // until two reads agree.
 void
 idletime(uint64 *idleus, uint64 *nowus)
 {
-  uint64 cycles = 0;
+  uint64 sum = 0;
   for (int i = 0; i < ncpu; i++) {
-    volatile uint64 *v = &cpus[i].idletsc;
+    volatile uint64 *v = &cpus[i].idleus;
     uint64 a, b;
     do {
       a = *v;
       b = *v;
     } while (a != b);
-    cycles += a;
+    sum += a;
   }
-  *idleus = tscperus ? cycles / tscperus : 0;
-  *nowus = tscperus ? (rdtsc() - tscboot) / tscperus : 0;
+  *idleus = sum;
+  *nowus = clockus();
 }
 
 // Switch to the scheduler. The caller holds ptable.lock (and nothing else)
@@ -577,12 +554,29 @@ selftest(void)
 }
 
 // An application processor, before it schedules (main.c's mpmain).
+// "selftest=clock": CPU 1 and the boot CPU read the clock at one moment
+// (kernel/clock.c).
 void
 selftestcpu(void)
 {
   char what[16];
   if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "cpustack", 9) == 0)
     overflow(0);
+  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "clock", 6) == 0)
+    clockselftest(cpuid());
+}
+
+// The boot CPU, once the others may run, before it schedules.
+void
+selftestboot(void)
+{
+  char what[16];
+  if (cmdlineget("selftest", what, sizeof what) && strncmp(what, "clock", 6) == 0) {
+    if (ncpu < 2)
+      cprintf("selftest: clock: needs two CPUs\n");
+    else
+      clockselftest(0);
+  }
 }
 
 // A new process's first switch lands here, still holding ptable.lock from

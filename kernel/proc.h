@@ -22,8 +22,8 @@ struct cpu {
   pde_t *curpgdir;             // the page directory in %cr3
   uint sysenter_esp;           // what MSR_SYSENTER_ESP holds (the kernel stack top)
   volatile int idle;           // halted in the scheduler: no process, no lock (see trap)
-  uint64 idlesince;            // TSC when the current halt began, 0 when not halted
-  uint64 idletsc;              // TSC cycles spent halted since boot (idleend)
+  uint64 idlesince;            // clockus() when the current halt began, 0 when not halted
+  uint64 idleus;               // microseconds spent halted since boot (idleend)
   struct lockheld held[NLOCKHELD];  // spinlocks held, for the lock-order checker
   int nheld;
 };

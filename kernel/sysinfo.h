@@ -18,9 +18,8 @@ struct sysinfo {
   uint uartdropped;     // console characters the UART gave up on (kernel/uart.c)
   uint uartwaitmax;     // its longest wait for the transmitter, microseconds
   uint ncpu;            // CPUs running
-  uint64 clockus;       // microseconds since the scheduler started, by the TSC
+  uint64 clockus;       // microseconds since boot (clock(2)'s clock) when read
   uint64 idleus;        // microseconds the CPUs sat halted with nothing to run, summed
-                        // (both 0 if the kernel could not measure the TSC's rate)
 };
 
 #endif

@@ -178,7 +178,7 @@ sys_clock(void)
   if (arguint(0, &uva) < 0)
     return -EFAULT;
   uint64 us = clockus();
-  // Never backwards, whatever the races between the count and the tick.
+  // Never backwards, whatever the races between a stamp and a reading.
   static uint64 last;
   static struct spinlock lk = { 0, "clock" };
   acquire(&lk);

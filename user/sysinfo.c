@@ -1,7 +1,7 @@
 // sysinfo: what the kernel has in use (sysinfo(2), kernel/sysinfo.h), one
 // "name value" line each; uartdropped is the console characters the UART
 // gave up on since boot, uartwaitmax its longest wait for the transmitter
-// (kernel/uart.c); clock the time by the TSC since boot and idle the time the CPUs
+// (kernel/uart.c); clock the time since boot (clock(2)'s) and idle the time the CPUs
 // sat halted with nothing to run (summed over cpus), both in microseconds:
 // two readings give the share of a stretch the system was idle.
 #include "kernel/types.h"

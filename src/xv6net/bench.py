@@ -3,14 +3,15 @@
 For each card asked for (`--nic-model`: e1000, ne2k_pci, virtio-net-pci, or
 all three, the default), both guests boot, one after the other, under the
 same QEMU binary (qemu-system-x86_64: it loads xv6net's 32-bit multiboot ELF
-as well as Linux's bzImage), the same accelerator (TCG), the same memory, one
-CPU, the same `-device MODEL` on a tap of the same bridge in a network
-namespace that the run creates and always deletes. Linux drives the card with
-its own module from the same kernel package (e1000, ne2k-pci and 8390,
-virtio_pci and virtio_net). The Linux peer is the bridge's address
-10.0.0.1; xv6net is 10.0.0.2 and Linux 10.0.0.3. Measured from the peer, for
-each system and each repeat (a fresh boot each time; the order of the two
-systems alternates between repeats):
+as well as Linux's bzImage), the same accelerator (TCG), the same memory, the
+same number of vCPUs (--smp: one by default; `--smp 1,2` measures each count
+in turn, every row of the JSON saying which), the same `-device MODEL` on a
+tap of the same bridge in a network namespace that the run creates and
+always deletes. Linux drives the card with its own module from the same
+kernel package (e1000, ne2k-pci and 8390, virtio_pci and virtio_net). The
+Linux peer is the bridge's address 10.0.0.1; xv6net is 10.0.0.2 and Linux
+10.0.0.3. Measured from the peer, for each system and each repeat (a fresh
+boot each time; the order of the two systems alternates between repeats):
 
 - boot to network-ready: from starting QEMU to the first ARP reply to
   requests broadcast every 5 ms (benchpeer.py arpwait);
@@ -33,7 +34,9 @@ systems alternates between repeats):
   `ifconfig`, Linux's /proc/interrupts) over the frames it received;
 - TCP throughput each way: the guest's tcpblast to the peer's sink
   (benchpeer.py tcpsink), and the peer's sender (benchpeer.py tcpsend) to the
-  guest's tcpsink, --tcp-bytes over one connection, timed by the peer;
+  guest's tcpsink, --tcp-bytes over one connection, timed by the peer; and
+  two flows at once, the peer's two senders to two tcpsinks in the guest
+  (half of --tcp-bytes each), the bytes of both over the longer one's time;
 - TCP connection rate: the peer opens connections to the guest's tcpecho one
   after another for --conn-seconds (connect, 16 bytes each way, close) and
   counts them (benchpeer.py tcpconn); and the other way, the guest's
@@ -86,17 +89,20 @@ NETWORK = "10.0.0.0/24"
 PEER_IP = "10.0.0.1"
 NETMASK = "255.255.255.0"
 SYSTEMS = ("xv6net", "linux")
-# Both systems get one vCPU: the rows compare single-CPU stacks (SMP is
-# the default elsewhere; the bench is the place to say what a second adds).
+# Both systems get one vCPU unless --smp says otherwise: the default rows
+# compare single-CPU stacks (SMP is the default elsewhere); --smp 1,2 says
+# what a second adds.
 BENCH_CPUS = 1
 BASE_PORT = 9000
 TX_PORT = 8999
 TCP_TX_PORT = 5001     # the peer's sink for the guest's tcpblast
 TCP_RX_PORT = 5002     # the guest's tcpsink
+TCP_RX2_PORT = 5005    # the guest's second tcpsink (two flows at once)
 TCP_ECHO_PORT = 5003   # the guest's tcpecho
 TCP_SERVE_PORT = 5010  # the peer's server for the guest's tcpconn (+ the repeat)
 UDP_ECHO_PORT = 5004   # the guest's udpecho (round trips to a user program)
 SINK_IDLE_MS = 500
+MAX_SMP = 8            # the kernel starts at most 8 CPUs (issue 17)
 LISTEN_TIMEOUT = 15.0
 PROBE_TIMEOUT = 20.0
 
@@ -154,6 +160,7 @@ class Config:
     profile: bool = False         # xv6net: sample the kernel during the flood (kprof)
     append: str = ""              # more of xv6net's kernel command line (nettrace=udp)
     only: tuple[str, ...] = ()    # measure only these groups of STEP_GROUPS (empty: all)
+    cpus: tuple[int, ...] = (BENCH_CPUS,)   # vCPUs of both guests; each count runs in turn
 
     @staticmethod
     def quick(**changes: Any) -> Config:  # noqa: ANN401
@@ -300,7 +307,8 @@ def linux_idle(text: str) -> tuple[float, float] | None:
 def idle_share(before: tuple[float, float] | None, after: tuple[float, float] | None,
                cpus: int = 1) -> float | None:
     """The share of the time between two (clock, idle) readings that the
-    guest's CPUs sat idle, by the guest's own clock."""
+    guest's CPUs sat idle, by the guest's own clock: idle cores (the idle
+    time is summed over the CPUs), or with cpus, the share of all of them."""
     if before is None or after is None or after[0] <= before[0]:
         return None
     return (after[1] - before[1]) / ((after[0] - before[0]) * max(cpus, 1))
@@ -348,9 +356,9 @@ class Guest:
     idle_cmd: str = XV6_IDLE      # prints the guest's clock and idle time
     parse_idle: Callable[[str], tuple[float, float] | None] = xv6_idle
 
-    def spec(self, config: Config) -> VMSpec:
+    def spec(self, config: Config, cpus: int = BENCH_CPUS) -> VMSpec:
         return VMSpec(name=f"bench-{self.name}", index=self.index, memory_mb=config.memory_mb,
-                      cpus=BENCH_CPUS, kernel=self.kernel, initramfs=self.initramfs,
+                      cpus=cpus, kernel=self.kernel, initramfs=self.initramfs,
                       cmdline=self.cmdline,
                       nics=[NicSpec("tap", model=self.model, ifname=self.tap)],
                       accel=config.accel, qemu=config.qemu)
@@ -563,6 +571,7 @@ class Run:
 
     system: str
     repeat: int
+    cpus: int = 1                 # the guest's vCPUs (--smp)
     boot_s: float | None = None
     shell_s: float | None = None
     arp_probes: int = 0
@@ -580,6 +589,7 @@ class Run:
     tx: dict[str, Any] = field(default_factory=dict)
     tcp_tx: dict[str, Any] = field(default_factory=dict)     # the guest sends
     tcp_rx: dict[str, Any] = field(default_factory=dict)     # the guest receives
+    tcp_rx2: dict[str, Any] = field(default_factory=dict)    # two flows at once, guest receives
     tcp_conn: dict[str, Any] = field(default_factory=dict)   # connections from the peer
     tcp_conn_out: dict[str, Any] = field(default_factory=dict)   # from the guest to the peer
     errors: list[str] = field(default_factory=list)
@@ -600,8 +610,9 @@ class Session:
         self._port = BASE_PORT
 
     def log(self, message: str) -> None:
-        print(f"bench: {self.guest.name} on {self.guest.model} #{self.run.repeat + 1}: {message}",
-              flush=True)
+        smp = f", {self.run.cpus} vCPUs" if self.run.cpus != 1 else ""
+        print(f"bench: {self.guest.name} on {self.guest.model}{smp} #{self.run.repeat + 1}: "
+              f"{message}", flush=True)
 
     # -- boot ----------------------------------------------------------------------
 
@@ -622,7 +633,7 @@ class Session:
             waiter.start()
             logfile.unlink(missing_ok=True)
             start = time.monotonic()
-            self.vm = VM(self.guest.spec(self.config), logfile=logfile,
+            self.vm = VM(self.guest.spec(self.config, self.run.cpus), logfile=logfile,
                          prefix=self.ns.exec_argv([]), with_monitor=False)
             self.vm.start()
             self.vm.wait_for_shell(self.config.boot_timeout)
@@ -880,15 +891,15 @@ class Session:
         """Where the guest's CPU thread's time went since start_times (the
         guest idle reading last: its console command is not in the step):
         qemu_busy, running; qemu_wait, runnable but not run by the host; and
-        guest_idle, halted by the guest's own clock (its share of a core).
-        The three add up to about 1; what is missing is the thread waiting
-        inside QEMU (its big lock)."""
+        guest_idle, halted by the guest's own clock. All three in cores
+        (summed over the vCPUs), so they add up to about the vCPU count;
+        what is missing is a thread waiting inside QEMU (its big lock)."""
         seconds = time.monotonic() - start["clock"]
         busy = self.busy_since(start["cpu"], start["clock"])
         now_wait = self.qemu_wait()
         wait = (cpu_busy(start["wait"], now_wait, seconds)
                 if start["wait"] and now_wait else None)
-        idle = idle_share(start["idle"], self.guest_idle(), BENCH_CPUS)
+        idle = idle_share(start["idle"], self.guest_idle())   # in cores, as busy
         return {"qemu_busy": busy, "qemu_wait": wait, "guest_idle": idle}
 
     def profiling(self) -> bool:
@@ -954,6 +965,38 @@ class Session:
         self.log(f"TCP rx {self.run.tcp_rx['mbit_s'] or 0:.1f} Mbit/s "
                  f"({got} bytes received by the guest)")
 
+    def measure_tcp_rx2(self) -> None:
+        """Two flows at once, from the peer's two senders to two tcpsinks in the
+        guest, half of --tcp-bytes each: what a second CPU can add when there
+        are two receivers to run (with one flow, one process does all the work
+        above the stack). The rate is both flows' bytes over the longer one's
+        time (each timed by its sender, from connect to the guest's close)."""
+        assert self.shell is not None
+        nbytes = self.config.tcp_bytes // 2
+        timeout = nbytes / 100_000 + 60
+        ports = (TCP_RX_PORT, TCP_RX2_PORT)
+        for port in ports:
+            self.shell.start(f"{self.guest.bin}tcpsink {port}",
+                             f"tcpsink: listening on port {port}")
+        cpu, clock = self.qemu_cpu(), time.monotonic()
+        senders = [self.ns.popen([*peer_script(), "tcpsend", self.guest.ip, str(port),
+                                  str(nbytes), "--timeout", str(timeout)]) for port in ports]
+        with started(senders[0]), started(senders[1]):
+            tallies = [json.loads(finish(sender, timeout + 10)) for sender in senders]
+        busy = self.busy_since(cpu, clock)
+        got = [tcp_report(_TCPSINK, self.shell.wait_for(_TCPSINK, 30).group(0))[0]
+               for _ in ports]
+        if self.guest.reap:
+            self.shell.run(self.guest.reap)
+        seconds = max(t["seconds"] for t in tallies)
+        self.run.tcp_rx2 = {"bytes": sum(got), "sent": sum(t["bytes"] for t in tallies),
+                            "flows": [{"bytes": t["bytes"], "seconds": t["seconds"]}
+                                      for t in tallies],
+                            "seconds": seconds, "mbit_s": mbit_s(sum(got), seconds),
+                            "qemu_busy": busy}
+        self.log(f"TCP rx, two flows, {self.run.tcp_rx2['mbit_s'] or 0:.1f} Mbit/s "
+                 f"({sum(got)} bytes received by the guest)")
+
     def measure_tcp_conn(self) -> None:
         """Connections per second from the peer to the guest's tcpecho (left running:
         the guest is shut down next)."""
@@ -1014,6 +1057,7 @@ class Session:
         if not self.config.latency_only:
             steps += [("udp_rx", self.measure_udp_rx), ("udp_tx", self.measure_udp_tx),
                       ("tcp_tx", self.measure_tcp_tx), ("tcp_rx", self.measure_tcp_rx),
+                      ("tcp_rx2", self.measure_tcp_rx2),
                       ("tcp_conn", self.measure_tcp_conn),
                       ("tcp_conn_out", self.measure_tcp_conn_out)]
         for name, measure in steps:
@@ -1101,10 +1145,12 @@ def summarise(run: Run) -> dict[str, Any]:
         "vcpu_us_per_datagram_flood": guest_us_per_datagram(flood),
         "tcp_tx_mbit_s": run.tcp_tx.get("mbit_s"),
         "tcp_rx_mbit_s": run.tcp_rx.get("mbit_s"),
+        "tcp_rx2_mbit_s": run.tcp_rx2.get("mbit_s"),
         "tcp_conn_per_s": run.tcp_conn.get("per_s"),
         "tcp_conn_out_per_s": run.tcp_conn_out.get("per_s"),
         "vcpu_busy_tcp_tx": (run.tcp_tx.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_busy_tcp_rx": (run.tcp_rx.get("qemu_busy") or {}).get("vcpu"),
+        "vcpu_busy_tcp_rx2": (run.tcp_rx2.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_busy_tcp_conn": (run.tcp_conn.get("qemu_busy") or {}).get("vcpu"),
         "vcpu_wait_tcp_tx": (run.tcp_tx.get("qemu_wait") or {}).get("vcpu"),
         "vcpu_wait_tcp_rx": (run.tcp_rx.get("qemu_wait") or {}).get("vcpu"),
@@ -1193,11 +1239,13 @@ METRICS = (
            lambda r: r >= 1.5),
     Metric("tcp_rx_mbit_s", "TCP throughput, guest receives", "Mbit/s", "higher",
            "ratio >= 1.5", lambda r: r >= 1.5),
+    Metric("tcp_rx2_mbit_s", "TCP throughput, guest receives two flows", "Mbit/s", "higher"),
     Metric("tcp_conn_per_s", "TCP connections from the peer", "conn/s", "higher",
            "ratio >= 2", lambda r: r >= 2.0),
     Metric("tcp_conn_out_per_s", "TCP connections from the guest", "conn/s", "higher"),
     Metric("vcpu_busy_tcp_tx", "QEMU's guest CPU thread busy, TCP tx", "core", ""),
     Metric("vcpu_busy_tcp_rx", "QEMU's guest CPU thread busy, TCP rx", "core", ""),
+    Metric("vcpu_busy_tcp_rx2", "QEMU's guest CPU threads busy, TCP rx two flows", "core", ""),
     Metric("vcpu_busy_tcp_conn", "QEMU's guest CPU thread busy, connections", "core", ""),
     Metric("vcpu_wait_tcp_tx", "QEMU's guest CPU thread waiting for the host, TCP tx", "core",
            ""),
@@ -1247,16 +1295,17 @@ def metrics_for(model: str) -> tuple[Metric, ...]:
 
 
 def compare(runs: dict[str, list[Run]], model: str = nics.DEFAULT,
-            keys: Sequence[str] | None = None) -> list[dict[str, Any]]:
+            keys: Sequence[str] | None = None, cpus: int = 1) -> list[dict[str, Any]]:
     """Per metric (those of keys, if given): medians per system, the median of
-    same-repeat ratios, the target."""
+    same-repeat ratios, the target; runs are those with `cpus` vCPUs, which
+    each row says."""
     summaries = {name: [summarise(r) for r in system_runs] for name, system_runs in runs.items()}
     rows = []
     for metric in metrics_for(model):
         if keys is not None and metric.key not in keys:
             continue
         row: dict[str, Any] = {"key": metric.key, "label": metric.label, "unit": metric.unit,
-                               "better": metric.better, "target": metric.target}
+                               "cpus": cpus, "better": metric.better, "target": metric.target}
         for name, values in summaries.items():
             row[name] = median([v[metric.key] for v in values])
             row[f"{name}_runs"] = [v[metric.key] for v in values]
@@ -1265,6 +1314,31 @@ def compare(runs: dict[str, list[Run]], model: str = nics.DEFAULT,
         row["ratio_runs"] = ratios
         row["ratio"] = median(ratios)
         row["met"] = _met(metric, row)
+        rows.append(row)
+    return rows
+
+
+# The rows whose change from one vCPU count to another the bench reports.
+SCALING_KEYS = ("udp_rx_flood_pps", "tcp_tx_mbit_s", "tcp_rx_mbit_s", "tcp_rx2_mbit_s",
+                "rtt_ms_median")
+
+
+def scaling(metrics: Sequence[dict[str, Any]], systems: Sequence[str],
+            cpus: Sequence[int]) -> list[dict[str, Any]]:
+    """For each of SCALING_KEYS: each system's median at each vCPU count, and
+    each count's over the first count's (2.0: twice the first's figure)."""
+    rows = []
+    for key in SCALING_KEYS:
+        by_cpus = {r["cpus"]: r for r in metrics if r["key"] == key}
+        if not by_cpus:
+            continue
+        first = by_cpus[cpus[0]]
+        row: dict[str, Any] = {"key": key, "label": first["label"], "unit": first["unit"],
+                               "cpus": list(cpus)}
+        for name in systems:
+            values = [by_cpus[n].get(name) if n in by_cpus else None for n in cpus]
+            row[name] = values
+            row[f"{name}_scaling"] = [ratio(v, values[0]) for v in values]
         rows.append(row)
     return rows
 
@@ -1303,7 +1377,8 @@ def machine_facts(config: Config) -> dict[str, Any]:
         "cpu_model": cpu, "cores": os.cpu_count(), "memory_mib": memory,
         "host_kernel": platform.release(), "host_os": _os_release(),
         "qemu": qemu[0] if qemu else "unknown", "qemu_binary": shutil.which(config.qemu),
-        "accel": config.accel, "guest_memory_mib": config.memory_mb, "guest_cpus": BENCH_CPUS,
+        "accel": config.accel, "guest_memory_mib": config.memory_mb,
+        "guest_cpus": list(config.cpus),
         "nic": "tap on a bridge in a network namespace",
         "python": platform.python_version(), "load_average": os.getloadavg(),
         "xv6net_append": config.append, "xv6net_kernel": str(config.kernel),
@@ -1333,21 +1408,34 @@ def make_guests(config: Config, model: str,
 
 def run_model(ns: Netns, config: Config, model: str, prepared: linuxguest.LinuxGuest | None,
               udpgen: Path) -> dict[str, Any]:
-    """Boot and measure every system on one card config.repeats times."""
+    """Boot and measure every system on one card config.repeats times, for each
+    vCPU count of config.cpus in turn (the runs and the metric rows of all
+    counts together, each saying its count)."""
     guests = make_guests(config, model, prepared)
     runs: dict[str, list[Run]] = {name: [] for name in guests}
-    for repeat in range(config.repeats):
-        order = list(guests) if repeat % 2 == 0 else list(reversed(guests))
-        for name in order:
-            runs[name].append(measure(ns, guests[name], config, udpgen, repeat))
-    return {
+    metrics: list[dict[str, Any]] = []
+    keys = LATENCY_KEYS if config.latency_only else None
+    for cpus in config.cpus:
+        these: dict[str, list[Run]] = {name: [] for name in guests}
+        for repeat in range(config.repeats):
+            order = list(guests) if repeat % 2 == 0 else list(reversed(guests))
+            for name in order:
+                these[name].append(measure(ns, guests[name], config, udpgen, repeat,
+                                            cpus=cpus))
+        metrics += compare(these, model, keys, cpus)
+        for name in guests:
+            runs[name] += these[name]
+    results = {
         "nic": f"{model}: {nics.model(model).title}",
         "systems": {name: {"description": guest.description, "ip": guest.ip,
                            "runs": [asdict(r) for r in runs[name]],
                            "summaries": [summarise(r) for r in runs[name]]}
                     for name, guest in guests.items()},
-        "metrics": compare(runs, model, LATENCY_KEYS if config.latency_only else None),
+        "metrics": metrics,
     }
+    if len(config.cpus) > 1:
+        results["scaling"] = scaling(metrics, list(guests), config.cpus)
+    return results
 
 
 def run_bench(config: Config) -> dict[str, Any]:
@@ -1384,11 +1472,13 @@ def run_bench(config: Config) -> dict[str, Any]:
     }
 
 
-def measure(ns: Netns, guest: Guest, config: Config, udpgen: Path, repeat: int) -> Run:
-    """One boot of one system and every measurement on it."""
-    run = Run(guest.name, repeat, host_load=(os.getloadavg()[0],))
+def measure(ns: Netns, guest: Guest, config: Config, udpgen: Path, repeat: int, *,
+            cpus: int = 1) -> Run:
+    """One boot of one system with `cpus` vCPUs and every measurement on it."""
+    run = Run(guest.name, repeat, cpus=cpus, host_load=(os.getloadavg()[0],))
     session = Session(ns, guest, config, udpgen, run)
-    logfile = config.results / f"{guest.name}-{guest.model}-console-{repeat + 1}.log"
+    smp = f"-smp{cpus}" if cpus != 1 else ""
+    logfile = config.results / f"{guest.name}-{guest.model}{smp}-console-{repeat + 1}.log"
     try:
         session.boot(logfile)
         session.log(f"network-ready after {run.boot_s:.3f} s, shell after {run.shell_s:.3f} s")
@@ -1420,12 +1510,32 @@ def table(results: dict[str, Any]) -> str:
     """One card's figures (results["models"][MODEL]) as a Markdown table (medians;
     ratio = median of same-repeat ratios)."""
     systems = list(results["systems"])
-    head = ["figure", "unit", *systems, "xv6net/Linux", "target", "met"]
+    head = ["figure", "unit", "vCPUs", *systems, "xv6net/Linux", "target", "met"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in results["metrics"]:
-        cells = [row["label"], row["unit"], *(_fmt(row.get(s), row["unit"]) for s in systems),
+        cells = [row["label"], row["unit"], str(row.get("cpus", 1)),
+                 *(_fmt(row.get(s), row["unit"]) for s in systems),
                  _fmt(row["ratio"]), row["target"] or "",
                  {True: "yes", False: "**no**", None: ""}[row["met"]]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def scaling_table(results: dict[str, Any]) -> str:
+    """One card's scaling rows (results["models"][MODEL]["scaling"]) as Markdown:
+    each system's figure at each vCPU count, and over the first count's."""
+    rows = results.get("scaling") or []
+    if not rows:
+        return ""
+    systems = list(results["systems"])
+    cpus = rows[0]["cpus"]
+    head = ["figure", "unit", *(f"{s}, {n} vCPU" for s in systems for n in cpus),
+            *(f"{s}, {n}/{cpus[0]}" for s in systems for n in cpus[1:])]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row["label"], row["unit"],
+                 *(_fmt(v, row["unit"]) for s in systems for v in row[s]),
+                 *(_fmt(v) for s in systems for v in row[f"{s}_scaling"][1:])]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -1464,6 +1574,8 @@ def chart_figure(results: dict[str, Any], machine: dict[str, Any],
     left.set_title("UDP receive, 32-byte datagrams\n(one line per boot)")
     left.legend(fontsize="small")
     rows = [r for r in results["metrics"] if r["ratio"] is not None and r["ratio"] > 0]
+    if len({r.get("cpus", 1) for r in rows}) > 1:
+        rows = [{**r, "label": f"{r['label']} ({r['cpus']} vCPUs)"} for r in rows]
     colours = [("C2" if r["met"] else "C3") if r["met"] is not None and r["target"].startswith(
         "ratio") else "C7" for r in rows]
     right.barh([r["label"] for r in rows], [r["ratio"] for r in rows], color=colours)
@@ -1539,6 +1651,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pings after `ip neigh flush` per boot (default: 10)")
     parser.add_argument("--idle-seconds", type=float,
                         help="seconds over which the idle guest's CPU is read (default: 10)")
+    parser.add_argument("--smp", default=None, metavar="N[,N...]",
+                        help=f"vCPUs of both guests (1 to {MAX_SMP}); several counts, e.g. 1,2, "
+                             "measure each in turn and report the scaling (default: 1)")
     parser.add_argument("--profile", action="store_true",
                         help="sample xv6net's kernel during the flood and each TCP step "
                              "(kprof) and keep the profiles in the JSON")
@@ -1572,11 +1687,26 @@ def config_from_args(args: argparse.Namespace) -> Config:
             changes[name] = getattr(args, name)
     if args.rates:
         changes["rates"] = tuple(int(r) for r in args.rates.split(","))
+    if args.smp is not None:
+        changes["cpus"] = smp_arg(args.smp)
     if args.quick:
         if args.repeats == Config.repeats:
             changes["repeats"] = 1
         return Config.quick(**changes)
     return replace(Config(), **changes)
+
+
+def smp_arg(text: str) -> tuple[int, ...]:
+    """--smp's value: one vCPU count or several, comma-separated, each 1..MAX_SMP,
+    none twice; SystemExit with the reason otherwise."""
+    words = [w.strip() for w in text.split(",")]
+    if not all(w.isdigit() and 1 <= int(w) <= MAX_SMP for w in words):
+        raise SystemExit(f"xv6net bench: --smp {text!r}: vCPU counts from 1 to {MAX_SMP}, "
+                         "comma-separated")
+    counts = tuple(int(w) for w in words)
+    if len(set(counts)) != len(counts):
+        raise SystemExit(f"xv6net bench: --smp {text!r}: a count given twice")
+    return counts
 
 
 def is_root_or_says_so(command: str) -> bool:
@@ -1602,6 +1732,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for figures in results["models"].values():
         print(f"\n### {figures['nic']}\n")
         print(table(figures))
+        if figures.get("scaling"):
+            print(f"\nScaling with the vCPUs:\n\n{scaling_table(figures)}")
     charts = [str(chart_path(config.results, m)) for m in results["models"]]
     print(f"\nbench: {path}" + (f" and {', '.join(charts)}" if config.chart else "")
           + f" ({results['duration_s']:.0f} s)")

@@ -136,6 +136,7 @@ def e2e(nodeid: str, points: int = 20) -> GradedTest:
 OFFLOAD_TCP = tuple("test_offload:" + t for t in (
     "test_a_tcp_segment_leaves_the_pseudo_header_sum_to_a_txcsum_card",
     "test_without_the_flag_the_stack_sums_tcp_itself",
+    "test_a_tcp_sum_of_zero_goes_out_as_zero",
     "test_a_tso_card_gets_whole_segments_in_one_frame_that_cut_right",
     "test_without_tso_every_segment_is_at_most_an_mss",
     "test_the_sysctl_turns_segmentation_offload_off"))

@@ -12,7 +12,9 @@ tests check them with a fixed seed and no sockets. `relay` moves frames
 between two ports through one Shaper per direction:
 
     ip netns exec NS python impair.py packet tap-a-0 im-a-0 SPEC   (AF_PACKET)
-    python impair.py stream LISTEN_PORT CONNECT_PORT SPEC          (QEMU stream)
+    python impair.py stream LISTEN CONNECT SPEC                    (QEMU stream)
+
+where LISTEN and CONNECT are each a TCP port on loopback or a Unix socket path.
 
 It prints "impair: ready" once its sockets are open and, when it gets SIGTERM
 or SIGINT, one JSON line of counters per direction before it exits.
@@ -388,22 +390,37 @@ class PacketPort:
 
 
 class StreamPort:
-    """One end of QEMU's stream backend on loopback: each frame is a 32-bit
-    big-endian length and the frame. `listen` waits for QEMU to connect."""
+    """One end of QEMU's stream backend: a TCP port on loopback (an int, or a
+    string of digits) or a Unix socket path; each frame is a 32-bit big-endian
+    length and the frame. `listen` waits for QEMU to connect."""
 
-    def __init__(self, port: int, listen: bool) -> None:
-        self.name = f"127.0.0.1:{port}"
+    def __init__(self, where: int | str, listen: bool) -> None:
         self._server: socket.socket | None = None
         self.sock: socket.socket | None = None
         self._buffer = b""
-        if listen:
-            self._server = socket.create_server(("127.0.0.1", port))
+        if isinstance(where, int) or where.isdigit():
+            self.name = f"127.0.0.1:{where}"
+            address: tuple[str, int] | str = ("127.0.0.1", int(where))
+            family = socket.AF_INET
         else:
-            self._attach(socket.create_connection(("127.0.0.1", port), timeout=10))
+            self.name = address = where
+            family = socket.AF_UNIX
+        if listen:
+            self._server = socket.socket(family, socket.SOCK_STREAM)
+            if family == socket.AF_INET:
+                self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._server.bind(address)
+            self._server.listen(1)
+        else:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.settimeout(10)
+            sock.connect(address)
+            self._attach(sock)
 
     def _attach(self, sock: socket.socket) -> None:
         sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock.family == socket.AF_INET:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
 
     def fileno(self) -> int:
@@ -507,8 +524,8 @@ def _parser() -> argparse.ArgumentParser:
     packet.add_argument("b")
     packet.add_argument("spec")
     stream = modes.add_parser("stream", help="listen for one QEMU, connect to another")
-    stream.add_argument("listen", type=int)
-    stream.add_argument("connect", type=int)
+    stream.add_argument("listen", help="a TCP port on loopback or a Unix socket path")
+    stream.add_argument("connect", help="the same, for the QEMU that listens")
     stream.add_argument("spec")
     return parser
 

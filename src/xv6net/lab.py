@@ -30,10 +30,12 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -237,14 +239,38 @@ def tcp_listening(pid: int, port: int) -> bool:
     return False
 
 
-def wait_listening(vm: VM, port: int, timeout: float = LISTEN_TIMEOUT) -> None:
-    """Wait until the guest's QEMU listens on port (its stream backend is up)."""
+UNIX_ACCEPTCON = 0x10000   # /proc/net/unix Flags: __SO_ACCEPTCON, a listening socket
+
+
+def unix_listening(pid: int, path: Path) -> bool:
+    """Whether a Unix socket bound to path listens, as process pid's network
+    namespace sees it (/proc/PID/net/unix: Num RefCount Protocol Flags Type St
+    Inode Path)."""
+    try:
+        lines = Path(f"/proc/{pid}/net/unix").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 8 and fields[7] == str(path) and int(fields[3], 16) & UNIX_ACCEPTCON:
+            return True
+    return False
+
+
+def wait_listening(vm: VM, where: int | Path, timeout: float = LISTEN_TIMEOUT) -> None:
+    """Wait until the guest's QEMU listens on a TCP port or a Unix socket path
+    (its stream backend is up)."""
     deadline = time.monotonic() + timeout
-    while vm.pid is None or not tcp_listening(vm.pid, port):
+    what = f"port {where}" if isinstance(where, int) else str(where)
+
+    def listening(pid: int) -> bool:
+        return tcp_listening(pid, where) if isinstance(where, int) else unix_listening(pid, where)
+
+    while vm.pid is None or not listening(vm.pid):
         if not vm.is_running():
-            raise LabError(f"QEMU exited before listening on port {port}:\n{vm.read_stderr()}")
+            raise LabError(f"QEMU exited before listening on {what}:\n{vm.read_stderr()}")
         if time.monotonic() >= deadline:
-            raise LabError(f"QEMU did not listen on port {port} within {timeout:g} s")
+            raise LabError(f"QEMU did not listen on {what} within {timeout:g} s")
         time.sleep(0.02)
 
 
@@ -298,7 +324,8 @@ class Lab:
         self._netns_name = netns_name
         self.hosts: dict[str, Netns] = {}   # Linux hosts of their own, by name
         self._vms: dict[str, VM] = {}
-        self._ports: dict[str, int] = {}
+        self._sockets: dict[str, Path] = {}   # stream LANs: the listening guest's socket
+        self._sockdir: Path | None = None
         self._last_start = 0.0
         self._peers: list[subprocess.Popen[str]] = []
         self._services: dict[str, DnsmasqProcess] = {}
@@ -306,7 +333,7 @@ class Lab:
         self._made_dirs: list[Path] = []
         self._relays: dict[str, ImpairRelay] = {}
         self._relay_directions: dict[str, tuple[str, str]] = {}
-        self._relay_ports: dict[str, int] = {}
+        self._relay_sockets: dict[str, Path] = {}
         self.impair_counts: dict[str, dict[str, dict[str, int]]] = {}
 
     # ---- life cycle --------------------------------------------------------
@@ -347,9 +374,11 @@ class Lab:
         The results are then handed over (see hand_over)."""
         stack, self._stack = self._stack, None
         if stack is None:
+            self._remove_sockets()   # made by vm_spec alone, without start
             return
         with deferred_interrupts():
             stack.close()
+            self._remove_sockets()
             hand_over([*self._made_dirs, *self.result_files()])
 
     def result_files(self) -> list[Path]:
@@ -497,9 +526,9 @@ class Lab:
         first, second = self.topology.nics_on(lan.name)
         spec = first.nic.impair or second.nic.impair
         assert spec is not None
-        listen = self._relay_ports.setdefault(lan.name, free_port())
+        listen = self._relay_sockets.setdefault(lan.name, self._socket_path(lan.name, "relay"))
         names = [f"{ref.guest.name} {ref.ifname}" for ref in (first, second)]
-        relay = ImpairRelay(stream_argv(listen, self._ports[lan.name], spec), label=lan.name)
+        relay = ImpairRelay(stream_argv(listen, self._sockets[lan.name], spec), label=lan.name)
         self._start_relay(relay, (f"{names[1]} -> {names[0]}", f"{names[0]} -> {names[1]}"),
                           stack)
 
@@ -539,14 +568,26 @@ class Lab:
                            ifname=tap_name(ref.guest.name, ref.number), pcap=pcap)
         if lan.kind == "slirp":
             return NicSpec("user", ref.mac, model=model, pcap=pcap)
-        port = self._ports.setdefault(lan.name, free_port())
+        path = self._sockets.setdefault(lan.name, self._socket_path(lan.name, "wire"))
         # The first NIC on a stream LAN (in guest order) listens, so the
         # guest that connects always starts after the one it connects to.
         listens = self.topology.nics_on(lan.name)[0] == ref
         if not listens and impairments(self.topology, lan.name):
-            port = self._relay_ports.setdefault(lan.name, free_port())   # to the relay
+            path = self._relay_sockets.setdefault(lan.name, self._socket_path(lan.name, "relay"))
         return NicSpec("stream-listen" if listens else "stream-connect", ref.mac, model=model,
-                       port=port, pcap=pcap)
+                       path=path, pcap=pcap)
+
+    def _socket_path(self, lan: str, end: str) -> Path:
+        """A Unix socket for a stream LAN, in a short directory of the lab's own
+        (a socket's path has at most 107 bytes; the results may be deep)."""
+        if self._sockdir is None:
+            self._sockdir = Path(tempfile.mkdtemp(prefix="xv6net-lan-"))
+        return self._sockdir / f"{lan}-{end}.sock"
+
+    def _remove_sockets(self) -> None:
+        sockdir, self._sockdir = self._sockdir, None
+        if sockdir is not None:
+            shutil.rmtree(sockdir, ignore_errors=True)
 
     def settle_time(self) -> float:
         """Seconds after the last guest started until every card passes frames on."""
@@ -576,8 +617,8 @@ class Lab:
             stack.enter_context(vm)
             self._last_start = time.monotonic()
             for nic, ref in zip(spec.nics, self._guest_nics(guest), strict=True):
-                if nic.backend == "stream-listen" and nic.port is not None:
-                    wait_listening(vm, nic.port)
+                if nic.backend == "stream-listen" and nic.path is not None:
+                    wait_listening(vm, nic.path)
                     if impairments(self.topology, ref.nic.lan):
                         self._start_stream_relay(self.topology.lan(ref.nic.lan), stack)
 
@@ -762,6 +803,6 @@ class Lab:
             return (f"LAN {lan.name} ({lan.network}): bridge {bridge_name(lan.name)} "
                     f"{peer_mac(index)}, Linux peer(s) {', '.join(peers) or 'none'}")
         if lan.kind == "stream":
-            return f"LAN {lan.name}: QEMU stream backend, 127.0.0.1:{self._ports.get(lan.name)}"
+            return f"LAN {lan.name}: QEMU stream backend, Unix socket {self._sockets.get(lan.name)}"
         return f"LAN {lan.name}: QEMU user network (SLiRP, restrict=on), {lan.network}"
 

@@ -72,7 +72,10 @@ class NicSpec:
 
     backend "user" is SLiRP with restrict=on (nothing leaves QEMU); "tap" needs
     `ifname` (a tap that already exists); the socket/stream backends join two
-    guests back to back over loopback (`port` required); "none" is a card with
+    guests back to back over loopback (`port` required), or for the stream
+    backend over a Unix socket (`path`, which the lab uses: QEMU 7.2's stream
+    backend leaves Nagle on for TCP, so a burst's second frame waited for the
+    first's delayed ACK, 40 ms; a Unix socket has no Nagle); "none" is a card with
     no backend at all (link up, frames go nowhere). `pcap` writes every frame
     of the backend to that file with a filter-dump object. `model` is one of
     xv6net.nics.NAMES (QEMU's -device name).
@@ -84,6 +87,7 @@ class NicSpec:
     ifname: str | None = None
     host: str = "127.0.0.1"
     port: int | None = None
+    path: Path | None = None      # stream backends: a Unix socket instead of host:port
     pcap: Path | None = None
 
     def __post_init__(self) -> None:
@@ -92,7 +96,9 @@ class NicSpec:
             raise ValueError(f"unknown NIC backend {self.backend!r}; one of {BACKENDS}")
         if self.backend == "tap" and not self.ifname:
             raise ValueError("a tap backend needs ifname")
-        if self.backend.startswith(("socket", "stream")):
+        if self.path is not None and not self.backend.startswith("stream"):
+            raise ValueError(f"backend {self.backend} takes a port, not a path")
+        if self.backend.startswith(("socket", "stream")) and self.path is None:
             if self.port is None:
                 raise ValueError(f"backend {self.backend} needs a port")
             _check_loopback(self.host)
@@ -175,6 +181,9 @@ def netdev_arg(nic: NicSpec, netid: str) -> str:
             return f"socket,id={netid},connect={nic.host}:{nic.port}"
         case "stream-listen" | "stream-connect":
             server = "on" if nic.backend == "stream-listen" else "off"
+            if nic.path is not None:
+                return (f"stream,id={netid},server={server},"
+                        f"addr.type=unix,addr.path={optval(nic.path)}")
             return (f"stream,id={netid},server={server},"
                     f"addr.type=inet,addr.host={nic.host},addr.port={nic.port}")
     raise ValueError(f"backend {nic.backend!r} has no -netdev")

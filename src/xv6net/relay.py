@@ -50,8 +50,8 @@ def packet_argv(a: str, b: str, spec: str) -> list[str]:
     return [sys.executable, _script(), "packet", a, b, spec]
 
 
-def stream_argv(listen: int, connect: int, spec: str) -> list[str]:
-    """impair.py between two QEMU stream ends on loopback."""
+def stream_argv(listen: int | Path, connect: int | Path, spec: str) -> list[str]:
+    """impair.py between two QEMU stream ends: TCP ports on loopback or Unix socket paths."""
     return [sys.executable, _script(), "stream", str(listen), str(connect), spec]
 
 

@@ -100,6 +100,7 @@ PROGRAMS = [
         "ethsend eth0 ff:ff:ff:ff:ff:ff 88b5 {}": COUNT,
         "ethsend eth0 ff:ff:ff:ff:ff:ff 88b5 1 {}": sizes(60, 1514),
     }, ("ethsend eth0 ff:ff:ff:ff:ff:ff 88b5",)),
+    Program("forkloop", "missing", {"forkloop {}": SECONDS}, ("forkloop 1 2",)),
     Program("grep", "missing"),
     Program("host", "missing", {
         "host -W {} x": sizes(1, 60),

@@ -54,7 +54,10 @@ def test_results_have_every_key(results):
     keys = [row["key"] for row in card["metrics"]]
     assert keys == [metric.key for metric in bench.METRICS]
     for row in card["metrics"]:
-        assert set(row) >= {"label", "unit", "xv6net", "ratio", "target", "met"}
+        assert set(row) >= {"label", "unit", "cpus", "xv6net", "ratio", "target", "met"}
+        assert row["cpus"] == 1      # --quick without --smp: one vCPU, every row says so
+    assert machine["guest_cpus"] == [1]
+    assert "scaling" not in card     # one vCPU count, nothing to scale
 
 
 @pytest.mark.timeout(120)
@@ -85,7 +88,7 @@ def test_figures_are_plausible(results):
         # QEMU's threads: the guest's vCPUs worked, and none can exceed a core
         # by much (the clock ticks of /proc round; "vcpu" sums the vCPUs').
         busy = step["qemu_busy"]
-        vcpus = results["machine"]["guest_cpus"]
+        vcpus = run["cpus"]
         assert 0 < busy["vcpu"] <= 1.2 * vcpus and 0 < busy["main"] <= 1.2, busy
     first = run["steps"][0]
     # At the lowest rate nothing should be lost; a host too busy to run the guest for the
@@ -163,6 +166,12 @@ def test_tcp_rows_moved_the_bytes(results):
         assert moved["seconds"] > 0 and moved["guest_us"] > 0, (name, moved)
         assert figures[f"{name}_mbit_s"] == pytest.approx(
             moved["bytes"] * 8 / moved["seconds"] / 1e6)
+    # Two flows at once into two tcpsinks, half the bytes each.
+    both = run["tcp_rx2"]
+    assert [f["bytes"] for f in both["flows"]] == [config["tcp_bytes"] // 2] * 2, both
+    assert both["bytes"] == both["sent"] == config["tcp_bytes"] // 2 * 2, both
+    assert both["seconds"] == max(f["seconds"] for f in both["flows"]) > 0, both
+    assert figures["tcp_rx2_mbit_s"] == pytest.approx(both["bytes"] * 8 / both["seconds"] / 1e6)
     conn = run["tcp_conn"]
     assert conn["echoed"] == conn["connections"] > 0 and conn["errors"] == 0, conn
     assert figures["tcp_conn_per_s"] == pytest.approx(conn["echoed"] / conn["seconds"])

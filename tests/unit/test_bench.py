@@ -8,11 +8,12 @@ import struct
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from xv6net import bench, benchpeer, linuxguest
+from xv6net import bench, benchpeer, linuxguest, qemu
 from xv6net.initramfs import S_IFCHR, read_cpio
 
 # ---- parsers --------------------------------------------------------------------------
@@ -389,6 +390,74 @@ def test_append_goes_on_xv6nets_command_line_only(tmp_path):
     traced = bench.config_from_args(parser.parse_args([*args, "--append", "nettrace=udp"]))
     assert bench.xv6_guest(traced).cmdline == \
         "ip=10.0.0.2:::255.255.255.0::eth0:off nettrace=udp"
+
+
+def _parse(*argv: str):
+    parser = __import__("argparse").ArgumentParser()
+    bench.add_arguments(parser)
+    return bench.config_from_args(parser.parse_args(list(argv)))
+
+
+def test_smp_option_gives_the_vcpu_counts():
+    assert _parse().cpus == (1,)                      # one vCPU unless told
+    assert _parse("--smp", "2").cpus == (2,)
+    assert _parse("--smp", "1,2").cpus == (1, 2)
+    assert _parse("--quick", "--smp", "2").cpus == (2,)
+    for bad in ("0", "9", "two", "1,,2", "", "1,1", "-1", "2.0"):
+        with pytest.raises(SystemExit):
+            _parse("--smp", bad)
+
+
+def test_smp_reaches_both_guests_qemu_command_lines(tmp_path):
+    kernel, initrd = tmp_path / "k.elf", tmp_path / "i.cpio"
+    kernel.write_bytes(b"x")
+    initrd.write_bytes(b"x")
+    config = _parse("--kernel", str(kernel), "--initrd", str(initrd), "--smp", "2")
+    prepared = linuxguest.LinuxGuest(kernel, initrd, "6.1.0-t", "linux-image-t", "6.1", "1.36",
+                                     ("e1000",))
+    for guest in (bench.xv6_guest(config), bench.linux_guest(prepared)):
+        argv = qemu.build_argv(guest.spec(config, 2))
+        assert argv[argv.index("-smp") + 1].startswith("cpus=2,"), argv
+
+
+def test_run_model_measures_each_vcpu_count_and_rows_say_which(monkeypatch):
+    guest = bench.Guest("xv6net", 0, "10.0.0.2", "tap-xv6", Path("k"), Path("i"), "", "xv6net t",
+                        "", bench.xv6_counters)
+    linux = replace(guest, name="linux", index=1, ip="10.0.0.3", description="Linux t")
+    measured = []
+
+    def fake_measure(ns, g, config, udpgen, repeat, *, cpus=1):
+        measured.append((g.name, repeat, cpus))
+        # Twice the flood and the two-flow rate on two vCPUs; the same RTT.
+        run = run_with(1.0, 0.2, 20000, 60000 * cpus, repeat)
+        run.cpus = cpus
+        run.tcp_rx2 = {"mbit_s": 10.0 * cpus}
+        return run
+
+    monkeypatch.setattr(bench, "make_guests", lambda *a: {"xv6net": guest, "linux": linux})
+    monkeypatch.setattr(bench, "measure", fake_measure)
+    config = replace(bench.Config(), repeats=2, cpus=(1, 2))
+    out = bench.run_model(None, config, "e1000", None, Path("udpgen"))
+    assert sorted(measured) == sorted((n, r, c) for n in ("xv6net", "linux") for r in (0, 1)
+                                      for c in (1, 2))
+    runs = out["systems"]["xv6net"]["runs"]
+    assert [r["cpus"] for r in runs] == [1, 1, 2, 2]
+    assert [row["cpus"] for row in out["metrics"]] == \
+        [1] * len(bench.METRICS) + [2] * len(bench.METRICS)
+    flood = {row["cpus"]: row["xv6net"] for row in out["metrics"]
+             if row["key"] == "udp_rx_flood_pps"}
+    assert flood == {1: 60000, 2: 120000}
+    scaling = {row["key"]: row for row in out["scaling"]}
+    assert scaling["udp_rx_flood_pps"]["xv6net"] == [60000, 120000]
+    assert scaling["udp_rx_flood_pps"]["xv6net_scaling"] == [1.0, 2.0]
+    assert scaling["tcp_rx2_mbit_s"]["linux_scaling"] == [1.0, 2.0]
+    assert scaling["rtt_ms_median"]["xv6net_scaling"] == [1.0, 1.0]
+    table = bench.table(out)
+    assert "| figure | unit | vCPUs |" in table and "| UDP rx, delivered under flood | " \
+        "dgram/s | 2 | 120,000 |" in table
+    assert "| xv6net, 2/1 |" in bench.scaling_table(out).splitlines()[0] + " |"
+    one = bench.run_model(None, replace(config, cpus=(2,)), "e1000", None, Path("udpgen"))
+    assert "scaling" not in one and {row["cpus"] for row in one["metrics"]} == {2}
 
 
 def test_rates_by_card_unless_given():

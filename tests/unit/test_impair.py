@@ -163,14 +163,36 @@ def _stream_pair() -> tuple[socket.socket, int]:
     return server, server.getsockname()[1]
 
 
-def test_stream_relay_carries_qemu_records_both_ways():
-    """The no-root relay between two stream ends, on loopback, with real sockets."""
-    server, connect_port = _stream_pair()       # plays the listening QEMU
-    listen_port = impair_free_port()
-    listening = impair.StreamPort(listen_port, listen=True)
-    connecting = impair.StreamPort(connect_port, listen=False)
+def _stream_ends(kind: str, tmp_path):
+    """A listening socket that plays the listening QEMU, where the relay
+    listens, where it connects, and a function that connects to the relay as
+    the other QEMU: TCP on loopback, or Unix sockets (the lab's stream LANs)."""
+    if kind == "tcp":
+        server, connect_port = _stream_pair()
+        listen_port = impair_free_port()
+        return (server, listen_port, connect_port,
+                lambda: socket.create_connection(("127.0.0.1", listen_port)))
+    server_path, listen_path = tmp_path / "a.sock", tmp_path / "relay.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(server_path))
+    server.listen(1)
+
+    def connect() -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(str(listen_path))
+        return sock
+    return server, str(listen_path), str(server_path), connect
+
+
+@pytest.mark.parametrize("kind", ["tcp", "unix"])
+def test_stream_relay_carries_qemu_records_both_ways(kind, tmp_path):
+    """The no-root relay between two stream ends, with real sockets."""
+    server, listen_at, connect_to, connect = _stream_ends(kind, tmp_path)
+    listening = impair.StreamPort(listen_at, listen=True)
+    connecting = impair.StreamPort(connect_to, listen=False)
+    assert listening.name.endswith(str(listen_at))
     qemu_a, _ = server.accept()
-    qemu_b = socket.create_connection(("127.0.0.1", listen_port))   # the connecting QEMU
+    qemu_b = connect()                                   # the connecting QEMU
     stop = threading.Event()
     result: list = []
     thread = threading.Thread(target=lambda: result.append(

@@ -95,6 +95,19 @@ def test_socket_and_stream_backends(backend, netdev):
     assert values(argv, "-netdev") == [netdev]
 
 
+@pytest.mark.parametrize(("backend", "server"), [("stream-listen", "on"),
+                                                 ("stream-connect", "off")])
+def test_stream_backends_on_a_unix_socket(backend, server):
+    argv = build_argv(socket_spec(nics=[NicSpec(backend, path=Path("/tmp/x,y/wire.sock"))]))
+    assert values(argv, "-netdev") == [
+        f"stream,id=n0,server={server},addr.type=unix,addr.path=/tmp/x,,y/wire.sock"]
+
+
+def test_only_stream_backends_take_a_path():
+    with pytest.raises(ValueError, match="takes a port, not a path"):
+        NicSpec("socket-listen", path=Path("/tmp/wire.sock"))
+
+
 def test_socket_needs_port():
     with pytest.raises(ValueError, match="port"):
         NicSpec("socket-listen")
