@@ -9,7 +9,7 @@ one-line-per-frame summary of everything on the LAN and where the pcap files
 are, and ends on the web: guest A's `httpd` serves its status page, Linux's
 curl fetches it, and the demo prints the URL to open from the namespace
 (with `--serve SECONDS` it keeps serving that long first). Without root the
-same guests are joined back to back by QEMU's stream backend over loopback
+same guests are joined back to back by QEMU's stream backend over a Unix socket
 (no bridge, no Linux peer, no web part), and the demo says so.
 
 Every check that fails is reported, and the demo exits 1; the lab is always
@@ -258,7 +258,7 @@ def _announce(out: TextIO, lab: Lab) -> None:
               file=out)
     else:
         print("demo: not running as root, so no namespace, bridge or Linux peer: two guests "
-              "back to back over QEMU's stream backend on 127.0.0.1", file=out)
+              "back to back over QEMU's stream backend on a Unix socket", file=out)
 
 
 def run_demo(config: DemoConfig = DemoConfig(), out: TextIO = sys.stdout) -> int:
