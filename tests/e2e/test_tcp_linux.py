@@ -168,8 +168,11 @@ def test_ten_mib_echoed_by_the_guest_intact(lab):
 def test_guest_tcpblast_to_linux_arrives_intact(lab):
     server = lab.peer_popen([sys.executable, "-u", "-c", SINK_SERVER, PEER_IP, "9001"])
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-    out = lab.guest("b").run(f"tcpblast {PEER_IP} 9001 {MIB10}", timeout=120)
+    out = lab.guest("b").run(f"tcpblast -i {PEER_IP} 9001 {MIB10}", timeout=120)
     assert re.search(rf"tcpblast: sent {MIB10} bytes in \d+ us \(\d+ kbit/s\)", out), out
+    # -i: the system's idle time over the transfer, a part of it (sysinfo's clock).
+    idle = re.search(r"tcpblast: idle (\d+) us of (\d+) us \((\d+)\.\d%\)", out)
+    assert idle and int(idle[1]) <= int(idle[2]) and int(idle[2]) > 0, out
     line = server.stdout.readline().split()
     assert line == ["got", str(MIB10), pattern_digest(MIB10)], line
 
@@ -186,13 +189,15 @@ def test_guest_tcpblast_with_a_ttl_arrives_intact(lab):
 
 def test_linux_to_guest_tcpsink_arrives_intact(lab):
     vm = lab.guest("b")
-    vm.console.sendline("tcpsink -v 9002")
+    vm.console.sendline("tcpsink -iv 9002")
     vm.console.expect("tcpsink: listening on port 9002", timeout=10)
     out = python_in_namespace(lab, SEND_CLIENT, B_IP, "9002", str(MIB10))
     assert out.strip() == "done", out
     text = vm.console.expect_prompt(60)
     assert re.search(rf"tcpsink: received {MIB10} bytes in \d+ us", text), text
     assert "tcpsink: pattern intact" in text, text
+    idle = re.search(r"tcpsink: idle (\d+) us of (\d+) us", text)
+    assert idle and int(idle[1]) <= int(idle[2]) and int(idle[2]) > 0, text
 
 
 def test_guest_nc_talks_to_a_linux_server(lab):
