@@ -93,6 +93,9 @@ void     lapicipiothers(int vector);
 void     microdelay(int us);
 int      lapicelapsed(uint *mark);
 
+// acpi.c
+int      acpiinit(void);
+
 // mp.c
 extern int ismp;
 void     mpinit(void);

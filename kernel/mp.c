@@ -1,6 +1,8 @@
 // Multiprocessor configuration from the BIOS's MP tables (Intel MultiProcessor
 // Specification 1.4): the CPUs' local APIC ids and the I/O APIC's address.
-// Without a table, assume one CPU and the standard addresses.
+// Without a table, assume one CPU and the standard addresses. ACPI's MADT,
+// when there is one, has the last word on the CPUs (acpi.c: the MP table
+// lists one per package).
 
 #include "kernel/types.h"
 #include "kernel/defs.h"
@@ -127,9 +129,12 @@ mpinit(void)
   struct mpconf *conf = mpconfig(&mp);
 
   if (conf == 0) {
-    cprintf("mp: no MP table; assuming one CPU\n");
     lapic = (uint *)LAPIC_DEFAULT;
     ncpu = 1;
+    if (acpiinit() > 0)
+      ismp = 1;
+    else
+      cprintf("mp: no MP table; assuming one CPU\n");
     return;
   }
   ismp = 1;
@@ -163,6 +168,7 @@ mpinit(void)
   }
   if (ncpu == 0)
     ncpu = 1;
+  acpiinit();
   if (mp->imcrp & 0x80) {
     // The IMCR routes interrupts to the 8259s at reset: switch to the APIC.
     outb(0x22, 0x70);

@@ -126,3 +126,22 @@ def test_the_clock_reads_the_same_on_both_cpus(boot, guest_spec):
     match = re.search(r"selftest: clock skew between cpu0 and cpu1: (\d+) us", vm.boot_log)
     assert match, vm.boot_log
     assert int(match[1]) < 500, match[0]
+
+
+@pytest.mark.parametrize(("cpus", "topology"), [
+    (4, "sockets=1,cores=4,threads=1"),
+    (8, "sockets=2,cores=2,threads=2"),
+])
+def test_every_cpu_of_any_topology_starts(boot, guest_spec, cpus, topology):
+    """The MP table lists one CPU per package (SeaBIOS leaves the rest to
+    ACPI): four cores in one socket booted as one CPU, two sockets of two
+    cores of two threads as two. The MADT (kernel/acpi.c) lists them all.
+    A later -smp overrides the VMSpec's (QEMU merges the option)."""
+    spec = guest_spec(cpus=cpus, cmdline=SLIRP_IP,
+                      extra=["-smp", f"cpus={cpus},{topology}"])
+    vm = boot(spec)
+    assert f"cpus: {cpus}" in vm.boot_log, vm.boot_log
+    started = sorted(int(n) for n in re.findall(r"cpu(\d): starting scheduler", vm.boot_log))
+    assert started == list(range(cpus)), vm.boot_log
+    out = vm.run("usertests concfork concpipe", timeout=180)
+    assert "ALL TESTS PASSED" in out, out
