@@ -32,7 +32,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -102,9 +101,6 @@ CAPTURE_DROPS = re.compile(r"Packets received/dropped on interface .*: (\d+)/(\d
 # changes as taps join): locally administered, apart from the guests' 52:54:76:36.
 PEER_MAC_PREFIX = "52:54:76:37:00"
 HOST_MAC_PREFIX = "52:54:76:38:00"   # the Linux hosts' ends of their veth pairs
-TCP_LISTEN = "0A"   # socket state in /proc/net/tcp
-
-
 class LabError(RuntimeError):
     """The lab could not be brought up or used as asked."""
 
@@ -139,13 +135,6 @@ def veth_name(host: str) -> str:
 
 def host_mac(host_index: int) -> str:
     return f"{HOST_MAC_PREFIX}:{host_index:02x}"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 class BridgeCapture:
@@ -225,20 +214,6 @@ def hand_over(paths: Iterable[Path]) -> None:
                 os.chown(path, int(uid or 0), int(gid or 0))
 
 
-def tcp_listening(pid: int, port: int) -> bool:
-    """Whether a socket in process pid's network namespace listens on port."""
-    for table in ("tcp", "tcp6"):
-        try:
-            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] == TCP_LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                return True
-    return False
-
-
 UNIX_ACCEPTCON = 0x10000   # /proc/net/unix Flags: __SO_ACCEPTCON, a listening socket
 
 
@@ -257,20 +232,15 @@ def unix_listening(pid: int, path: Path) -> bool:
     return False
 
 
-def wait_listening(vm: VM, where: int | Path, timeout: float = LISTEN_TIMEOUT) -> None:
-    """Wait until the guest's QEMU listens on a TCP port or a Unix socket path
-    (its stream backend is up)."""
+def wait_listening(vm: VM, path: Path, timeout: float = LISTEN_TIMEOUT) -> None:
+    """Wait until the guest's QEMU listens on the Unix socket path (its stream
+    backend is up)."""
     deadline = time.monotonic() + timeout
-    what = f"port {where}" if isinstance(where, int) else str(where)
-
-    def listening(pid: int) -> bool:
-        return tcp_listening(pid, where) if isinstance(where, int) else unix_listening(pid, where)
-
-    while vm.pid is None or not listening(vm.pid):
+    while vm.pid is None or not unix_listening(vm.pid, path):
         if not vm.is_running():
-            raise LabError(f"QEMU exited before listening on {what}:\n{vm.read_stderr()}")
+            raise LabError(f"QEMU exited before listening on {path}:\n{vm.read_stderr()}")
         if time.monotonic() >= deadline:
-            raise LabError(f"QEMU did not listen on {what} within {timeout:g} s")
+            raise LabError(f"QEMU did not listen on {path} within {timeout:g} s")
         time.sleep(0.02)
 
 
