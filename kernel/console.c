@@ -393,7 +393,7 @@ consoleread(uint dst, int n, int nonblock)
         release(&cons.lock);
         return nonblock ? -EAGAIN : -EINTR;
       }
-      sleep(&input.r, &cons.lock);
+      sleepintr(&input.r, &cons.lock);
     }
     int c = input.buf[input.r++ % INPUT_BUF];
     if (c == C('D')) {

@@ -132,6 +132,7 @@ int      pgidexists(int pgid);
 void     scheduler(void) __attribute__((noreturn));
 void     sched(void);
 void     sleep(void *chan, struct spinlock *lk);
+void     sleepintr(void *chan, struct spinlock *lk);
 void     sleepdeadline(void *chan, struct spinlock *lk, uint deadline);
 void     wakeexpired(uint now);
 void     userinit(void);

@@ -99,7 +99,7 @@ pipewrite(struct file *f, uint src, int n)
         return done > 0 ? done : -EAGAIN;
       }
       wakeup(&pi->nread);
-      sleep(&pi->nwrite, &pi->lock);
+      sleepintr(&pi->nwrite, &pi->lock);
       continue;
     }
     // Copy up to the end of the ring or the free space, whichever is first.
@@ -132,7 +132,7 @@ piperead(struct file *f, uint dst, int n)
       release(&pi->lock);
       return f->nonblock ? -EAGAIN : -EINTR;
     }
-    sleep(&pi->nread, &pi->lock);
+    sleepintr(&pi->nread, &pi->lock);
   }
   while (done < n && pi->nread != pi->nwrite) {
     uint at = pi->nread % PIPESIZE;

@@ -349,7 +349,7 @@ waitpid(int pid, uint status_uva, int options)
       release(&ptable.lock);
       return -EINTR;
     }
-    sleep(cur, &ptable.lock);
+    sleepintr(cur, &ptable.lock);
   }
 }
 
@@ -597,10 +597,11 @@ forkret(void)
   }
 }
 
-// Give up the CPU until wakeup(chan). lk is released while asleep and held
-// again on return.
-void
-sleep(void *chan, struct spinlock *lk)
+// Give up the CPU until wakeup(chan) (or, with interruptible set, until a
+// signal; see sleepintr). lk is released while asleep and held again on
+// return.
+static void
+sleepon(void *chan, struct spinlock *lk, int interruptible)
 {
   struct proc *p = myproc();
 
@@ -610,23 +611,46 @@ sleep(void *chan, struct spinlock *lk)
     acquire(&ptable.lock);
     release(lk);
   }
-  p->chan = chan;
-  p->state = SLEEPING;
-  sched();
-  p->chan = 0;
+  if (!interruptible || !killed(p)) {
+    p->chan = chan;
+    p->state = SLEEPING;
+    sched();
+    p->chan = 0;
+  }
   if (lk != &ptable.lock) {
     release(&ptable.lock);
     acquire(lk);
   }
 }
 
-// Like sleep, but the timer also wakes us when ticks reaches deadline
+// A sleep that only wakeup(chan) ends: for waits that do not look at
+// signals (a sleep lock).
+void
+sleep(void *chan, struct spinlock *lk)
+{
+  sleepon(chan, lk, 0);
+}
+
+// A sleep that a signal ends too, for a caller whose loop returns EINTR
+// when killed(). Its look at killed() is made under lk, but a signal is
+// posted under ptable.lock alone: one posted on another CPU after that
+// look finds the process still RUNNING and wakes nothing. So the look is
+// made again here, under ptable.lock, before sleeping: a pending signal
+// returns at once and the caller's loop sees it. (A ^C at the shell's
+// prompt was lost this way with two CPUs.)
+void
+sleepintr(void *chan, struct spinlock *lk)
+{
+  sleepon(chan, lk, 1);
+}
+
+// Like sleepintr, but the timer also wakes us when ticks reaches deadline
 // (0: no deadline). The caller re-checks its condition and the time.
 void
 sleepdeadline(void *chan, struct spinlock *lk, uint deadline)
 {
   myproc()->wakeat = deadline;
-  sleep(chan, lk);
+  sleepon(chan, lk, 1);
   myproc()->wakeat = 0;
 }
 

@@ -159,7 +159,7 @@ sys_sleep(void)
       release(&tickslock);
       return -EINTR;
     }
-    sleep(&ticks, &tickslock);
+    sleepintr(&ticks, &tickslock);
   }
   release(&tickslock);
   return 0;

@@ -2044,6 +2044,69 @@ test_conctcp(void)
   concurrently(tcper);
 }
 
+// A signal sent from one CPU to a process about to sleep on another must
+// end that sleep: each of SIGNALS signals must make the child's read of an
+// empty pipe fail with EINTR. The parent sends the next one as soon as the
+// child says it saw the last, so that the kill often lands while the child
+// is between the read's look at its signals and its sleep (with two CPUs,
+// one in a few hundred did before sleepintr: the child slept for good).
+#define SIGNALS 2000
+
+static volatile int sawsignal;
+
+static void
+onconcsignal(int sig)
+{
+  (void)sig;
+  sawsignal = 1;
+}
+
+static void
+signalledreader(int empty, int ack)
+{
+  char c;
+  signal(SIGUSR1, onconcsignal);
+  write(ack, "r", 1);
+  for (int i = 0; i < SIGNALS; i++) {
+    while (!sawsignal)   // the handler may already have run (at a syscall's return)
+      if (read(empty, &c, 1) >= 0 || errno != EINTR)
+        fail("child: read of an empty pipe: %s, want EINTR", strerror(errno));
+    sawsignal = 0;
+    write(ack, "s", 1);
+  }
+  exit(0);
+}
+
+static void
+test_concsignal(void)
+{
+  int empty[2], ack[2];
+  char c;
+  CHECK(pipe(empty) == 0 && pipe(ack) == 0);
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    close(ack[0]);
+    signalledreader(empty[0], ack[1]);
+  }
+  close(ack[1]);
+  CHECK(read(ack[0], &c, 1) == 1);   // its handler is in place
+  for (int i = 0; i < SIGNALS; i++) {
+    CHECK(kill(pid, SIGUSR1) == 0);
+    struct pollfd fd = { ack[0], POLLIN, 0 };
+    if (poll(&fd, 1, 2000) != 1) {
+      kill(pid, SIGKILL);
+      waitstatus(pid);
+      fail("signal %d of %d was lost: the child still sleeps in read 2 s later", i + 1, SIGNALS);
+    }
+    CHECK(read(ack[0], &c, 1) == 1);
+  }
+  CHECK(waitstatus(pid) == 0);
+  close(ack[0]);
+  close(empty[0]);
+  close(empty[1]);
+}
+
 // ---- the test table and the harness ---------------------------------------
 
 static const struct test {
@@ -2109,6 +2172,7 @@ static const struct test {
   { "concfork", test_concfork },
   { "concpipe", test_concpipe },
   { "conctcp", test_conctcp },
+  { "concsignal", test_concsignal },
 };
 
 #define NTESTS ((int)(sizeof tests / sizeof tests[0]))

@@ -143,5 +143,5 @@ def test_every_cpu_of_any_topology_starts(boot, guest_spec, cpus, topology):
     assert f"cpus: {cpus}" in vm.boot_log, vm.boot_log
     started = sorted(int(n) for n in re.findall(r"cpu(\d): starting scheduler", vm.boot_log))
     assert started == list(range(cpus)), vm.boot_log
-    out = vm.run("usertests concfork concpipe", timeout=180)
+    out = vm.run("usertests concfork concpipe concsignal", timeout=180)
     assert "ALL TESTS PASSED" in out, out
