@@ -75,6 +75,7 @@ int      kallocowners(struct kprof_pages *out, int max);
 // clock.c
 void     clockinit(void);
 uint64   clockus(void);
+void     rxprof_print(void);   // rxprof.c: KDEFS=-DRXPROF only
 void     clockselftest(int cpu);
 
 // lapic.c

@@ -18,6 +18,7 @@
 #include "kernel/irq.h"
 #include "kernel/pci.h"
 #include "kernel/e1000_hw.h"
+#include "kernel/net/netos.h"   // RXPROF_*
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/nettrace.h"
@@ -261,7 +262,9 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
   NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes", dev->name, i, len);
   mfence();   // the descriptor is in memory before the card hears of it
   LATMARK_AT(4);
+  RXPROF_BEGIN(tdt);
   wr(e, E1000_TDT, e->txnext);
+  RXPROF_END(RXP_XMIT, tdt);
   LATMARK_AT(5);
   release(&e->txlock);
   return 0;
@@ -376,7 +379,9 @@ e1000_xmitcsum(struct e1000 *e, struct pbuf *pb, const struct e1000_ctx_desc *c)
     NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes, checksum by the card%s", e->dev.name, i,
              len, ctx ? " (new context)" : "");
   mfence();   // the descriptors are in memory before the card hears of them
+  RXPROF_BEGIN(tdt);
   wr(e, E1000_TDT, e->txnext);
+  RXPROF_END(RXP_XMIT, tdt);
   release(&e->txlock);
   return 0;
 }
@@ -475,7 +480,9 @@ e1000_poll(struct netdev *dev, int budget)
   e->rxunposted += ready;
   if (e->rxunposted >= E1000_RDT_BATCH) {
     mfence();   // the refilled descriptors are in memory before the card hears of them
+    RXPROF_BEGIN(t);
     wr(e, E1000_RDT, (e->rxnext + E1000_NRX - 1) % E1000_NRX);
+    RXPROF_END(RXP_RDT, t);
     e->rxunposted = 0;
   }
 
@@ -491,7 +498,9 @@ static void
 e1000_irqenable(struct netdev *dev)
 {
   struct e1000 *e = dev->priv;
+  RXPROF_BEGIN(t);
   wr(e, E1000_IMS, E1000_RX_CAUSES);
+  RXPROF_END(RXP_IRQEN, t);
 }
 
 static void
@@ -514,6 +523,7 @@ e1000intr(void *arg)
 {
   struct e1000 *e = arg;
   LATMARK_AT(1);
+  RXPROF_BEGIN(t);
   uint icr = rd(e, E1000_ICR);
 
   if (icr == 0)
@@ -540,6 +550,7 @@ e1000intr(void *arg)
   }
   if (icr & E1000_ICR_LSC)
     linkchange(e);
+  RXPROF_END(RXP_INTR, t);
 }
 
 static const struct netdev_ops e1000_ops = {

@@ -10,6 +10,7 @@
 #include "kernel/x86.h"
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
+#include "kernel/net/netos.h"   // RXPROF_*
 
 struct cpu cpus[NCPU];
 int ncpu;
@@ -418,7 +419,9 @@ scheduler(void)
       c->proc = next;
       switchto(next);
       next->state = RUNNING;
+      RXPROF_BEGIN(t);
       swtch(&c->scheduler, next->context);
+      RXPROF_END(RXP_SWITCH, t);
       c->proc = 0;
       // With several CPUs, no CPU keeps a directory loaded for a process
       // that no longer runs on it: the process may exit on another CPU and

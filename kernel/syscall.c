@@ -13,6 +13,7 @@
 #include "kernel/x86.h"
 #include "kernel/syscall.h"
 #include "kernel/file.h"
+#include "kernel/net/netos.h"   // RXPROF_*
 
 int
 arguint(int n, uint *ip)
@@ -224,8 +225,11 @@ syscall(void)
   struct proc *p = myproc();
   uint num = p->tf->eax;
 
-  if (num < NELEM(syscalls) && syscalls[num])
+  if (num < NELEM(syscalls) && syscalls[num]) {
+    RXPROF_BEGIN(t);
     p->tf->eax = syscalls[num]();
+    RXPROF_END(RXP_SYSCALL, t);
+  }
   else
     p->tf->eax = -ENOSYS;
 }

@@ -211,6 +211,7 @@ sys_sysinfo(void)
 
   if (arguint(0, &uva) < 0)
     return -EFAULT;
+  rxprof_print();
   memset(&info, 0, sizeof info);
   info.uptime = readticks();
   info.freepages = kfreecount();

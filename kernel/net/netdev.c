@@ -149,7 +149,9 @@ netdev_input_list(struct netdev *dev, struct pbuf *head, const struct rxdrops *d
       pbuf_free(pb);
       continue;
     }
+    RXPROF_BEGIN(t);
     ether_input(dev, pb);
+    RXPROF_END(RXP_ETHIN, t);
   }
 }
 
@@ -264,7 +266,11 @@ netrx_work(void)
   dev->missed = 0;
   release(&rxsched.lock);
 
+  RXPROF_BEGIN(t);
+  tcp_batchbegin();
   int done = dev->ops->poll(dev, NETRX_BUDGET);
+  tcp_batchend();
+  RXPROF_END(RXP_POLL, t);
   NET_LATMARK(6);
 
   acquire(&rxsched.lock);

@@ -93,6 +93,22 @@ void net_latmark(int n);
 #define NET_LATMARK(n) do { } while (0)
 #endif
 int  net_intrson(void);       // interrupts enabled here (the receive thread checks it)
+// Per-stage time of the receive path (docs/bench.md, "Where a received
+// segment's time goes"), only in a kernel built with KDEFS=-DRXPROF: the
+// TSC counts and the number of passes of each stage, printed and cleared
+// by `sysinfo` (kernel/rxprof.c). Stages nest; each is inclusive.
+enum { RXP_INTR, RXP_POLL, RXP_TCPIN, RXP_CSUM, RXP_COPYIN, RXP_TCPOUT, RXP_WAKE,
+       RXP_RECV, RXP_COPYOUT, RXP_WINUPD, RXP_RDT, RXP_IRQEN, RXP_XMIT, RXP_SYSCALL,
+       RXP_SWITCH, RXP_ETHIN, RXP_NSTAGE };
+#ifdef RXPROF
+unsigned long long net_rxprof_begin(void);
+void net_rxprof_end(int stage, unsigned long long start);
+#define RXPROF_BEGIN(v) unsigned long long v = net_rxprof_begin()
+#define RXPROF_END(stage, v) net_rxprof_end(stage, v)
+#else
+#define RXPROF_BEGIN(v) do { } while (0)
+#define RXPROF_END(stage, v) do { } while (0)
+#endif
 
 // ---- boot parameters: value of key=value on the kernel command line;
 // 1 if the key is there ----

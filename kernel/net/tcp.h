@@ -121,6 +121,7 @@ struct tcpbuf {
 #define TF_FINACKED  0x1000  // and acknowledged: nothing more to send, ever
 #define TF_OPENED    0x2000  // a connection was started (connect, or a SYN to a listener)
 #define TF_SACKOK    0x4000  // both SYNs said SACK permitted: our ACKs carry SACK blocks
+#define TF_ACKBATCH  0x8000  // an ACK is owed at the end of netrx's batch (tcp_batchend)
 
 struct socket;
 
@@ -190,6 +191,8 @@ extern int tcp_tso;            // net.ipv4.tcp_tso: use segmentation offload whe
 
 // tcp_input.c
 void tcp_input(struct pbuf *pb, struct ip_info *info);
+void tcp_batchbegin(void);   // netrx: one poll's frames go up now...
+void tcp_batchend(void);     // ...and are in: send the ACKs they owe
 // tcp_output.c
 void tcp_output(struct tcpcb *tp);
 void tcp_sendsyn(struct tcpcb *tp);

@@ -533,6 +533,59 @@ ackinput(struct tcpcb *tp, struct seg *sg)
   return 0;
 }
 
+// ---- ACKs per receive batch ----
+
+// netrx hands up one poll's frames in a row (up to NETRX_BUDGET; 40-odd
+// in a bulk transfer). The ACK that every second full-sized segment asks
+// for is then owed, not sent: one ACK at the batch's end covers them all,
+// as Linux's GRO answers a merged run of segments with one ACK. RFC 1122
+// 4.2.3.2 and RFC 5681 4.2 ask for an ACK for at least every second full
+// segment "without delay"; the batch's end is within the same netrx run,
+// microseconds later. Each ACK saved is a frame built and a TDT write, in
+// which QEMU transmits synchronously in the vCPU thread: 30 us of guest
+// CPU per ACK (docs/bench.md, "Where a received segment's time goes").
+// Only that rule waits for the batch: a segment out of order, one that
+// fills a hole, a FIN, the window updates after a read, are ACKed at once.
+static int batches;   // batches in progress (netrx may run on several CPUs)
+static int owed;      // some block has TF_ACKBATCH (under tcplock; a hint outside)
+
+void
+tcp_batchbegin(void)
+{
+  __sync_fetch_and_add(&batches, 1);
+}
+
+// Every owed ACK, including those of a batch still running on another CPU
+// (it sends its later ones at its own end).
+void
+tcp_batchend(void)
+{
+  __sync_fetch_and_sub(&batches, 1);
+  if (*(volatile int *)&owed == 0)
+    return;
+  acquire(&tcplock);
+  owed = 0;
+  for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
+    if (!tp->used || !(tp->flags & TF_ACKBATCH))
+      continue;
+    tp->flags = (tp->flags & ~TF_ACKBATCH) | TF_ACKNOW;
+    tcp_output(tp);
+  }
+  release(&tcplock);
+}
+
+// The every-second-segment rule: an ACK now, or at the batch's end.
+static void
+ackowed(struct tcpcb *tp)
+{
+  if (*(volatile int *)&batches > 0) {
+    tp->flags |= TF_ACKBATCH;
+    owed = 1;
+  } else {
+    tp->flags |= TF_ACKNOW;
+  }
+}
+
 // ---- data and FIN ----
 
 // Copy in-order bytes to the receive buffer; returns how many it took.
@@ -541,7 +594,9 @@ deliver(struct tcpcb *tp, const uchar *data, uint len)
 {
   if (tp->flags & TF_SHUTRD)
     return len;   // read side shut: accepted and dropped
+  RXPROF_BEGIN(t);
   int n = tcpbuf_put(&tp->rcv, data, len, 0);
+  RXPROF_END(RXP_COPYIN, t);
   if (n < (int)len)
     TCPCOUNT(dropnomem);
   return n < 0 ? 0 : n;
@@ -637,7 +692,7 @@ datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
       fin |= ooodrain(tp);
       tp->flags |= TF_ACKNOW;   // a hole filled: say so now (RFC 5681 4.2)
     } else if (sg->len >= tp->mss && ++tp->unacked >= 2) {
-      tp->flags |= TF_ACKNOW;   // every second full segment
+      ackowed(tp);   // every second full segment
     } else if (sg->len && !(tp->flags & TF_ACKNOW)) {
       tp->flags |= TF_DELACK;
       if (tp->t_delack == 0)
@@ -650,7 +705,9 @@ datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
     }
     if (fin)
       fininput(tp);
+    RXPROF_BEGIN(t);
     tcp_wake(tp);
+    RXPROF_END(RXP_WAKE, t);
   } else {
     kept = oooinsert(tp, pb, sg) == 0;
     tp->flags |= TF_ACKNOW;   // a duplicate ACK tells the sender about the hole
@@ -671,7 +728,10 @@ parse(struct pbuf *pb, struct ip_info *info, struct seg *sg)
   uint off = (th->off >> 4) * 4;
   if (off < TCP_HLEN || off > len)
     return -1;
-  if (ip_pseudosum(info->src, info->dst, IPPROTO_TCP, len, pb->rp) != 0) {
+  RXPROF_BEGIN(t);
+  uint sum = ip_pseudosum(info->src, info->dst, IPPROTO_TCP, len, pb->rp);
+  RXPROF_END(RXP_CSUM, t);
+  if (sum != 0) {
     TCPCOUNT(badsum);
     return -1;
   }
@@ -729,7 +789,9 @@ syncinput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
   int kept = datainput(tp, pb, sg);
   if (kept < 0)
     return 0;
+  RXPROF_BEGIN(t);
   tcp_output(tp);
+  RXPROF_END(RXP_TCPOUT, t);
   return kept;
 }
 
@@ -739,6 +801,7 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
   struct seg sg;
   int kept = 0;
 
+  RXPROF_BEGIN(t);
   acquire(&tcplock);
   TCPCOUNT(insegs);
   if (info->broadcast || info->linkbcast || parse(pb, info, &sg) < 0) {
@@ -773,4 +836,5 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
   release(&tcplock);
   if (!kept)
     pbuf_free(pb);
+  RXPROF_END(RXP_TCPIN, t);
 }

@@ -656,16 +656,23 @@ tcp_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *fr
     if ((err = waitfor(tp)) < 0)
       break;
   }
+  RXPROF_BEGIN(t);
   int n = MIN((uint)len, tp->rcv.len);
   if (err == 0 && n > 0) {
-    if (bufcopyout(&tp->rcv, dst, n) < 0) {
+    RXPROF_BEGIN(tc);
+    int bad = bufcopyout(&tp->rcv, dst, n) < 0;
+    RXPROF_END(RXP_COPYOUT, tc);
+    if (bad) {
       err = -EFAULT;
     } else if (!(flags & MSG_PEEK)) {
       tcpbuf_drop(&tp->rcv, n);
+      RXPROF_BEGIN(tw);
       windowupdate(tp);
+      RXPROF_END(RXP_WINUPD, tw);
     }
   }
   release(&tcplock);
+  RXPROF_END(RXP_RECV, t);
   if (err < 0)
     return err;
   if (from)

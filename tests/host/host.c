@@ -193,7 +193,7 @@ host_netdev(struct hostnic *nic)
 }
 
 int
-host_receive(struct hostnic *nic, const uchar *frame, uint len)
+host_enqueue(struct hostnic *nic, const uchar *frame, uint len)
 {
   struct pbuf *pb;
   if (len > PBUF_SIZE || (pb = pbuf_alloc_rx()) == 0) {
@@ -207,6 +207,14 @@ host_receive(struct hostnic *nic, const uchar *frame, uint len)
     return -1;
   }
   netdev_schedule(&nic->dev, 0);
+  return 0;
+}
+
+int
+host_receive(struct hostnic *nic, const uchar *frame, uint len)
+{
+  if (host_enqueue(nic, frame, len) < 0)
+    return -1;
   host_netrx();
   return 0;
 }

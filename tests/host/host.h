@@ -42,6 +42,9 @@ struct netdev *host_netdev(struct hostnic *nic);
 // hold it (frames longer than a receive buffer are dropped, as the card
 // does), then the receive path runs. Returns 0, or -1 if it was dropped.
 int  host_receive(struct hostnic *nic, const uchar *frame, uint len);
+// The same, without running the receive path: frames enqueued in a row go
+// up in one poll (one netrx batch) at the next host_netrx.
+int  host_enqueue(struct hostnic *nic, const uchar *frame, uint len);
 // Frames the stack sent on the card, oldest first: the number waiting, and
 // the next one taken off (its length; 0 when none; copied up to max bytes).
 int  host_nsent(struct hostnic *nic);

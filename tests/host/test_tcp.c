@@ -16,6 +16,7 @@
 #define CMDLINE "tcp.isn=4294967000"
 
 static uchar frame[PBUF_BIGSIZE];
+static int batching;   // inseg only queues: host_netrx takes the frames in one poll
 
 // A segment as the test reads it off the wire.
 struct tseg {
@@ -97,7 +98,10 @@ inseg_opts(struct hostnic *nic, ushort sport, ushort dport, uint seq, uint ack, 
     memmove(th + 20 + optlen, data, len);
   n += 20 + optlen + len;
   host_fixsums(frame, n);
-  host_receive(nic, frame, n);
+  if (batching)
+    host_enqueue(nic, frame, n);
+  else
+    host_receive(nic, frame, n);
 }
 
 static void
@@ -330,6 +334,65 @@ test_every_second_full_segment_is_acked_at_once(void)
   CHECK_EQ(a.ack, PISS + 1 + 2920);
   host_advance(HZ);
   CHECK_EQ(host_nsent(eth0), 0);                 // nothing more owed
+  sock_close(c);
+  sock_close(ls);
+}
+
+// The ACKs that the every-second-segment rule owes within one netrx batch
+// (one poll's frames) go out as one, at the batch's end; a lone full
+// segment in a batch of its own still waits for the delayed-ACK timer.
+static void
+test_a_batch_of_segments_gets_one_ack_at_its_end(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  char data[1460];
+  memset(data, 'b', sizeof data);
+  batching = 1;
+  for (int i = 0; i < 5; i++)
+    inseg(eth0, PISS + 1 + i * 1460, ISS + 1, TH_ACK, 8192, data, 1460);
+  batching = 0;
+  CHECK_EQ(host_nsent(eth0), 0);                 // queued, not yet polled
+  host_netrx();
+  CHECK_EQ(host_nsent(eth0), 1);                 // two owed (and a half): one sent
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.flags, TH_ACK);
+  CHECK_EQ(a.ack, PISS + 1 + 5 * 1460);
+  CHECK_EQ(a.len, 0);
+  inseg(eth0, PISS + 1 + 5 * 1460, ISS + 1, TH_ACK, 8192, data, 1460);
+  CHECK_EQ(host_nsent(eth0), 0);                 // alone: delayed
+  host_advance_ms(TCP_DELACK * 1000 / HZ - 10);
+  CHECK_EQ(host_nsent(eth0), 0);
+  host_advance_ms(20);
+  a = sent(eth0);
+  CHECK_EQ(a.ack, PISS + 1 + 6 * 1460);
+  char buf[8192];
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 6 * 1460 > 8192 ? 8192 : 6 * 1460);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// Out of order within a batch: each segment gets its duplicate ACK at once
+// (fast retransmit counts them), not one at the batch's end.
+static void
+test_out_of_order_segments_in_a_batch_are_each_acked(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  char data[1460];
+  memset(data, 'c', sizeof data);
+  batching = 1;
+  for (int i = 1; i < 4; i++)   // the first segment is missing
+    inseg(eth0, PISS + 1 + i * 1460, ISS + 1, TH_ACK, 8192, data, 1460);
+  batching = 0;
+  host_netrx();
+  CHECK_EQ(host_nsent(eth0), 3);
+  for (int i = 0; i < 3; i++) {
+    struct tseg a = sent(eth0);
+    CHECK_EQ(a.ack, PISS + 1);
+  }
   sock_close(c);
   sock_close(ls);
 }
@@ -1344,6 +1407,8 @@ static const struct test tests[] = {
   TEST(test_data_both_ways_across_the_wraparound),
   TEST(test_data_and_fin_before_accept_wait_for_the_program),
   TEST(test_every_second_full_segment_is_acked_at_once),
+  TEST(test_a_batch_of_segments_gets_one_ack_at_its_end),
+  TEST(test_out_of_order_segments_in_a_batch_are_each_acked),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
   TEST(test_a_whole_window_is_held_out_of_order),
   TEST(test_sack_blocks_report_what_is_held),
