@@ -23,7 +23,8 @@ static const char *const names[RXP_NSTAGE] = {
   [RXP_WAKE] = "tcp_wake", [RXP_RECV] = "tcp_recvfrom", [RXP_COPYOUT] = "copyout",
   [RXP_WINUPD] = "windowupdate", [RXP_RDT] = "RDT write", [RXP_IRQEN] = "irqenable",
   [RXP_XMIT] = "e1000 xmit", [RXP_SYSCALL] = "syscall", [RXP_SWITCH] = "switch to a proc",
-  [RXP_ETHIN] = "ether_input",
+  [RXP_ETHIN] = "ether_input", [RXP_IPHDR] = "ip checkhdr", [RXP_RAW] = "raw_deliver",
+  [RXP_PKTTAP] = "packet_tap", [RXP_LOCK] = "acquire tcplock",
 };
 
 unsigned long long

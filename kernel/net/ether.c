@@ -72,7 +72,9 @@ ether_input(struct netdev *dev, struct pbuf *pb)
     return;
   }
 
+  RXPROF_BEGIN(t);
   int tapped = packet_tap(dev, pb);
+  RXPROF_END(RXP_PKTTAP, t);
   for (int i = 0; i < NETHERPROTO && protos[i].input; i++) {
     if (protos[i].type == pb->ethertype && pb->pkttype != PACKET_OTHERHOST) {
       pbuf_pull(pb, ETH_HLEN);

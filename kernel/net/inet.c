@@ -45,6 +45,8 @@ inet_fillsin(struct sockaddr *addr, int *len, uint ip, ushort port)
 void
 raw_deliver(struct pbuf *pb, struct ip_info *info)
 {
+  if (!sock_anyraw())
+    return;
   for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
     if (s->type != SOCK_RAW || s->protocol != info->proto)
       continue;

@@ -699,7 +699,10 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   int dstclass;
 
   COUNT(rx);
-  if ((hlen = checkhdr(dev, pb, &dstclass)) == 0) {
+  RXPROF_BEGIN(tc);
+  hlen = checkhdr(dev, pb, &dstclass);
+  RXPROF_END(RXP_IPHDR, tc);
+  if (hlen == 0) {
     NETTRACE(pb, "ip_input: bad header, martian or not for us -> dropped");
     pbuf_free(pb);
     return;
@@ -727,7 +730,9 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   info.linkbcast = pb->pkttype == PACKET_BROADCAST || pb->pkttype == PACKET_MULTICAST;
   info.iph = pb->rp;
   info.iphlen = hlen;
+  RXPROF_BEGIN(tr);
   raw_deliver(pb, &info);          // raw sockets see the IP header too
+  RXPROF_END(RXP_RAW, tr);
   if (pbuf_pull(pb, hlen) == 0) {   // cannot happen: checkhdr or reassemble checked it
     COUNT(hdrerrors);
     pbuf_free(pb);

@@ -99,7 +99,7 @@ int  net_intrson(void);       // interrupts enabled here (the receive thread che
 // by `sysinfo` (kernel/rxprof.c). Stages nest; each is inclusive.
 enum { RXP_INTR, RXP_POLL, RXP_TCPIN, RXP_CSUM, RXP_COPYIN, RXP_TCPOUT, RXP_WAKE,
        RXP_RECV, RXP_COPYOUT, RXP_WINUPD, RXP_RDT, RXP_IRQEN, RXP_XMIT, RXP_SYSCALL,
-       RXP_SWITCH, RXP_ETHIN, RXP_NSTAGE };
+       RXP_SWITCH, RXP_ETHIN, RXP_IPHDR, RXP_RAW, RXP_PKTTAP, RXP_LOCK, RXP_NSTAGE };
 #ifdef RXPROF
 unsigned long long net_rxprof_begin(void);
 void net_rxprof_end(int stage, unsigned long long start);

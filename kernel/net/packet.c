@@ -36,6 +36,8 @@ deliver(struct netdev *dev, struct pbuf *pb, int outgoing)
   int n = 0;
   ushort ethertype = pb->ethertype;
 
+  if (!sock_anypacket())
+    return 0;
   if (outgoing && pbuf_len(pb) >= ETH_HLEN)
     ethertype = ntohs(((struct ether_hdr *)pb->rp)->type);
   for (struct socket *s = sock_next(0, AF_PACKET); s; s = sock_next(s, AF_PACKET)) {

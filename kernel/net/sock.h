@@ -116,6 +116,10 @@ void sock_flush(struct socket *s);   // drop everything queued; s->lock held
 // after prev, with a reference held on it, and drops prev's. A walk that
 // stops early, or keeps a socket, puts what it holds.
 struct socket *sock_next(struct socket *prev, int domain);
+// Whether any packet socket, or any raw IPv4 socket, holds a slot: with
+// none, the walk that every frame (or datagram) would make is skipped.
+int sock_anypacket(void);
+int sock_anyraw(void);
 void sock_hold(struct socket *s);
 void sock_put(struct socket *s);
 

@@ -19,6 +19,36 @@ static struct {
 
 static const struct sockfamily *families[NFAMILY];
 
+// Slots held by packet sockets and by raw IPv4 sockets: every frame would
+// otherwise take the table lock twice and scan the used slots, for packet
+// taps and raw delivery, to find none (2-3 us a frame under TCG; docs/bench.md,
+// "Where a received segment's time goes"). Counted from sock_create on to
+// the slot's free; read without the lock: a socket created during a walk
+// may miss that frame, as it would had the frame come a moment earlier.
+static int npacket, nraw;
+
+static int *
+kindcount(int domain, int type)
+{
+  if (domain == AF_PACKET)
+    return &npacket;
+  if (domain == AF_INET && type == SOCK_RAW)
+    return &nraw;
+  return 0;
+}
+
+int
+sock_anypacket(void)
+{
+  return *(volatile int *)&npacket != 0;
+}
+
+int
+sock_anyraw(void)
+{
+  return *(volatile int *)&nraw != 0;
+}
+
 void
 socketinit(void)
 {
@@ -80,6 +110,9 @@ sock_put(struct socket *s)
 {
   acquire(&stable.lock);
   if (--s->ref == 0) {
+    int *kind = kindcount(s->domain, s->type);
+    if (kind)
+      __sync_fetch_and_sub(kind, 1);
     s->inuse = 0;
     while (stable.end > 0 && !stable.socks[stable.end - 1].inuse)
       stable.end--;
@@ -286,6 +319,9 @@ sock_create(int domain, int type, int protocol, struct socket **ps)
   s->domain = domain;
   s->type = type;
   s->protocol = protocol;
+  int *kind = kindcount(domain, type);
+  if (kind)
+    __sync_fetch_and_add(kind, 1);   // sock_put takes it off when the slot is freed
   s->pid = net_pid();
   if ((err = fam->create(s, type, protocol)) < 0) {
     sock_close(s);

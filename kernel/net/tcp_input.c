@@ -546,6 +546,8 @@ ackinput(struct tcpcb *tp, struct seg *sg)
 // CPU per ACK (docs/bench.md, "Where a received segment's time goes").
 // Only that rule waits for the batch: a segment out of order, one that
 // fills a hole, a FIN, the window updates after a read, are ACKed at once.
+// The reader, likewise, is woken once per batch, not once per segment
+// (each wakeup scans the process table and wakes pollers: 2 us a segment).
 static int batches;   // batches in progress (netrx may run on several CPUs)
 static int owed;      // some block has TF_ACKBATCH (under tcplock; a hint outside)
 
@@ -566,10 +568,16 @@ tcp_batchend(void)
   acquire(&tcplock);
   owed = 0;
   for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
-    if (!tp->used || !(tp->flags & TF_ACKBATCH))
+    if (!tp->used)
       continue;
-    tp->flags = (tp->flags & ~TF_ACKBATCH) | TF_ACKNOW;
-    tcp_output(tp);
+    if (tp->flags & TF_ACKBATCH) {
+      tp->flags = (tp->flags & ~TF_ACKBATCH) | TF_ACKNOW;
+      tcp_output(tp);
+    }
+    if (tp->used && (tp->flags & TF_WAKEBATCH)) {
+      tp->flags &= ~TF_WAKEBATCH;
+      tcp_wake(tp);
+    }
   }
   release(&tcplock);
 }
@@ -583,6 +591,18 @@ ackowed(struct tcpcb *tp)
     owed = 1;
   } else {
     tp->flags |= TF_ACKNOW;
+  }
+}
+
+// New data for the reader: wake it now, or at the batch's end.
+static void
+wakeowed(struct tcpcb *tp)
+{
+  if (*(volatile int *)&batches > 0) {
+    tp->flags |= TF_WAKEBATCH;
+    owed = 1;
+  } else {
+    tcp_wake(tp);
   }
 }
 
@@ -706,7 +726,7 @@ datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
     if (fin)
       fininput(tp);
     RXPROF_BEGIN(t);
-    tcp_wake(tp);
+    wakeowed(tp);
     RXPROF_END(RXP_WAKE, t);
   } else {
     kept = oooinsert(tp, pb, sg) == 0;
@@ -802,7 +822,9 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
   int kept = 0;
 
   RXPROF_BEGIN(t);
+  RXPROF_BEGIN(tl);
   acquire(&tcplock);
+  RXPROF_END(RXP_LOCK, tl);
   TCPCOUNT(insegs);
   if (info->broadcast || info->linkbcast || parse(pb, info, &sg) < 0) {
     TCPCOUNT(inerrs);

@@ -339,8 +339,9 @@ test_every_second_full_segment_is_acked_at_once(void)
 }
 
 // The ACKs that the every-second-segment rule owes within one netrx batch
-// (one poll's frames) go out as one, at the batch's end; a lone full
-// segment in a batch of its own still waits for the delayed-ACK timer.
+// (one poll's frames) go out as one, at the batch's end, and the reader is
+// woken once; a lone full segment in a batch of its own still waits for
+// the delayed-ACK timer.
 static void
 test_a_batch_of_segments_gets_one_ack_at_its_end(void)
 {
@@ -354,7 +355,9 @@ test_a_batch_of_segments_gets_one_ack_at_its_end(void)
     inseg(eth0, PISS + 1 + i * 1460, ISS + 1, TH_ACK, 8192, data, 1460);
   batching = 0;
   CHECK_EQ(host_nsent(eth0), 0);                 // queued, not yet polled
+  int wakes = host_pollwakes();
   host_netrx();
+  CHECK_EQ(host_pollwakes() - wakes, 1);         // the reader woken once, not five times
   CHECK_EQ(host_nsent(eth0), 1);                 // two owed (and a half): one sent
   struct tseg a = sent(eth0);
   CHECK_EQ(a.flags, TH_ACK);
