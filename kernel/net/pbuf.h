@@ -67,6 +67,7 @@ struct pbuf *pbuf_alloc_rx(void);       // data empty, rp = wp = base (for DMA)
 int          pbuf_alloc_rx_n(struct pbuf **out, int n);   // up to n of those, one lock
 struct pbuf *pbuf_alloc_len(uint len);  // room for len bytes after the headroom (big if need be)
 void         pbuf_free(struct pbuf *pb);
+void         pbuf_free_list(struct pbuf *head);   // linked through next, one lock round trip
 uint         pbuf_nfree(void);
 uint         pbuf_total(void);
 uint         pbuf_bigfree(void);

@@ -548,8 +548,11 @@ ackinput(struct tcpcb *tp, struct seg *sg)
 // fills a hole, a FIN, the window updates after a read, are ACKed at once.
 // The reader, likewise, is woken once per batch, not once per segment
 // (each wakeup scans the process table and wakes pollers: 2 us a segment).
+// The segments' buffers are freed at the batch's end too, in one go.
 static int batches;   // batches in progress (netrx may run on several CPUs)
-static int owed;      // some block has TF_ACKBATCH (under tcplock; a hint outside)
+static int owed;      // some block has TF_ACKBATCH or TF_WAKEBATCH, or spent holds
+                      // buffers (under tcplock; a hint outside)
+static struct pbuf *spent;   // buffers done with, to free at the batch's end
 
 void
 tcp_batchbegin(void)
@@ -567,6 +570,8 @@ tcp_batchend(void)
     return;
   acquire(&tcplock);
   owed = 0;
+  struct pbuf *done = spent;
+  spent = 0;
   for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
     if (!tp->used)
       continue;
@@ -580,6 +585,7 @@ tcp_batchend(void)
     }
   }
   release(&tcplock);
+  pbuf_free_list(done);
 }
 
 // The every-second-segment rule: an ACK now, or at the batch's end.
@@ -854,6 +860,12 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
                "SYN-ACK sent", sg.lport);
     else if (tp->state != before)
       SEGTRACE(&sg, "tcp_input: state %s -> %s", statenames[before], statenames[tp->state]);
+  }
+  if (!kept && *(volatile int *)&batches > 0) {
+    pb->next = spent;   // freed at the batch's end, with the others
+    spent = pb;
+    owed = 1;
+    kept = 1;
   }
   release(&tcplock);
   if (!kept)

@@ -302,11 +302,15 @@ tcp_output(struct tcpcb *tp)
     return;
   }
   idlerestart(tp);
-  uint max = segmax(tp);
+  uint max = 0;
   for (;;) {
     uint off = tp->snd_nxt - tp->snd_una, avail;
     if (off > tp->snd.len || (tp->flags & TF_FINACKED))
       break;   // everything sent, FIN included
+    if (off == tp->snd.len && !(tp->flags & TF_FINQUEUED))
+      break;   // nothing queued: the common case of a receiver
+    if (max == 0)
+      max = segmax(tp);   // a route lookup (a lock): only when there is something to send
     uint len = sendable(tp, off, &avail, max);
     int fin = (tp->flags & TF_FINQUEUED) && len == avail;
     if (fin && len == 0 && SEQ_LT(tp->snd_nxt, tp->snd_una + tp->snd.len))
