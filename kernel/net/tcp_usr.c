@@ -617,13 +617,21 @@ rcvdone(struct tcpcb *tp)
          tp->state == TCPS_CLOSED || (tp->flags & TF_SHUTRD);
 }
 
-// After the user read: announce a window that grew by enough (RFC 9293 3.8.6.2.2).
+// After the user read: announce a window that grew by enough (RFC 9293
+// 3.8.6.2.2), if the peer may be short of window: as Linux does, only while
+// what it was offered is at most half the most we can offer. Above that the
+// sender has room, and the ACKs its next segments get carry the new window;
+// an update after every read was an ACK (and a TDT write) per read, 3 us
+// of each received segment's share (docs/bench.md).
 static void
 windowupdate(struct tcpcb *tp)
 {
   if (!TCPS_SYNCHRONIZED(tp->state) || rcvdone(tp))
     return;
   uint offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  uint most = MIN(tp->rcv.size, 65535u << tp->rcv_wscale);
+  if (offered > most / 2)
+    return;
   uint win = tcp_rcvwindow(tp);   // what would be offered now: scaled, bounded
   if (win > offered && win - offered >= MIN(tp->rcv.size / 2, 2 * tp->mss)) {
     tp->flags |= TF_ACKNOW;

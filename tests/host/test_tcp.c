@@ -931,6 +931,48 @@ test_our_window_closes_when_full_and_reading_reopens_it(void)
   sock_close(ls);
 }
 
+// A read while the peer still has more than half the window sends no
+// update (the next data's ACK carries it); once the offered window is at
+// most half, a read that opens it by enough does.
+static void
+test_a_window_update_only_when_the_offered_window_is_small(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  int sz = 4096;   // doubled: 8192 for the children
+  CHECK_EQ(sock_setopt(ls, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
+  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.win, 8192);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  c->nonblock = 1;
+  static char data[1460], buf[8192];
+  memset(data, 'w', sizeof data);
+  uint seq = PISS + 1;
+  for (int i = 0; i < 2; i++, seq += 1460)
+    inseg(eth0, seq, ISS + 1, TH_ACK, 8192, data, 1460);
+  a = sent(eth0);
+  CHECK_EQ(a.ack, seq);
+  CHECK_EQ(a.win, 8192 - 2920);                      // more than half still offered
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 2920);
+  CHECK_EQ(host_nsent(eth0), 0);                     // no update: the peer has room
+  for (int i = 0; i < 4; i++, seq += 1460)
+    inseg(eth0, seq, ISS + 1, TH_ACK, 8192, data, 1460);
+  do
+    a = sent(eth0);
+  while (host_nsent(eth0) > 0);
+  CHECK_EQ(a.ack, seq);
+  CHECK_EQ(a.win, 8192 - 4 * 1460);                  // the data's ACK: the window read
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 4 * 1460);
+  a = sent(eth0);                                    // at most half offered: an update
+  CHECK_EQ(a.ack, seq);
+  CHECK_EQ(a.win, 8192);
+  sock_close(c);
+  sock_close(ls);
+}
+
 static void
 test_a_syn_flood_turns_over_the_backlog_and_leaves_room(void)
 {
@@ -1412,6 +1454,7 @@ static const struct test tests[] = {
   TEST(test_every_second_full_segment_is_acked_at_once),
   TEST(test_a_batch_of_segments_gets_one_ack_at_its_end),
   TEST(test_out_of_order_segments_in_a_batch_are_each_acked),
+  TEST(test_a_window_update_only_when_the_offered_window_is_small),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
   TEST(test_a_whole_window_is_held_out_of_order),
   TEST(test_sack_blocks_report_what_is_held),
