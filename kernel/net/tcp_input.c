@@ -551,24 +551,30 @@ ackinput(struct tcpcb *tp, struct seg *sg)
 // The segments' buffers are freed at the batch's end too, in one go.
 static int batches;   // batches in progress (netrx may run on several CPUs)
 static int owed;      // some block has TF_ACKBATCH or TF_WAKEBATCH, or spent holds
-                      // buffers (under tcplock; a hint outside)
+                      // buffers (under tcplock)
 static struct pbuf *spent;   // buffers done with, to free at the batch's end
 
 void
 tcp_batchbegin(void)
 {
-  __sync_fetch_and_add(&batches, 1);
+  __sync_fetch_and_add(&batches, 1);   // seen under tcplock by ackowed and wakeowed
 }
 
 // Every owed ACK, including those of a batch still running on another CPU
-// (it sends its later ones at its own end).
+// (it sends its later ones at its own end). The count goes down under
+// tcplock: a segment that saw a batch open (under the lock) then owes to a
+// batch that has not ended yet, whose end sees it; counted down outside the
+// lock, the last batch could end between that look and the flag, and the
+// ACK would wait for the next batch (a segment on another CPU, or loopback).
 void
 tcp_batchend(void)
 {
-  __sync_fetch_and_sub(&batches, 1);
-  if (*(volatile int *)&owed == 0)
-    return;
   acquire(&tcplock);
+  __sync_fetch_and_sub(&batches, 1);   // atomic: tcp_batchbegin adds without the lock
+  if (owed == 0) {
+    release(&tcplock);
+    return;
+  }
   owed = 0;
   struct pbuf *done = spent;
   spent = 0;
