@@ -25,6 +25,10 @@ static const char *const names[RXP_NSTAGE] = {
   [RXP_XMIT] = "e1000 xmit", [RXP_SYSCALL] = "syscall", [RXP_SWITCH] = "switch to a proc",
   [RXP_ETHIN] = "ether_input", [RXP_IPHDR] = "ip checkhdr", [RXP_RAW] = "raw_deliver",
   [RXP_PKTTAP] = "packet_tap", [RXP_LOCK] = "acquire tcplock",
+  [RXP_SEND] = "tcp_send (sleeps out)", [RXP_SNDCOPY] = "copy to sndbuf",
+  [RXP_SNDOUT] = "tcp_output (send)", [RXP_SNDWAIT] = "writer sleeps",
+  [RXP_SENDSEG] = "sendseg", [RXP_SEGCOPY] = "copy sndbuf to pbuf", [RXP_IPOUT] = "ip_output",
+  [RXP_ACKIN] = "ackinput", [RXP_ACKWAKE] = "ackinput's tcp_wake",
 };
 
 unsigned long long

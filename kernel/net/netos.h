@@ -96,10 +96,13 @@ int  net_intrson(void);       // interrupts enabled here (the receive thread che
 // Per-stage time of the receive path (docs/bench.md, "Where a received
 // segment's time goes"), only in a kernel built with KDEFS=-DRXPROF: the
 // TSC counts and the number of passes of each stage, printed and cleared
-// by `sysinfo` (kernel/rxprof.c). Stages nest; each is inclusive.
+// by `sysinfo` (kernel/rxprof.c). Stages nest; each is inclusive. The
+// send path's stages (RXP_SEND on: "Where a sent KiB's time goes") share it.
 enum { RXP_INTR, RXP_POLL, RXP_TCPIN, RXP_CSUM, RXP_COPYIN, RXP_TCPOUT, RXP_WAKE,
        RXP_RECV, RXP_COPYOUT, RXP_WINUPD, RXP_RDT, RXP_IRQEN, RXP_XMIT, RXP_SYSCALL,
-       RXP_SWITCH, RXP_ETHIN, RXP_IPHDR, RXP_RAW, RXP_PKTTAP, RXP_LOCK, RXP_NSTAGE };
+       RXP_SWITCH, RXP_ETHIN, RXP_IPHDR, RXP_RAW, RXP_PKTTAP, RXP_LOCK,
+       RXP_SEND, RXP_SNDCOPY, RXP_SNDOUT, RXP_SNDWAIT, RXP_SENDSEG, RXP_SEGCOPY,
+       RXP_IPOUT, RXP_ACKIN, RXP_ACKWAKE, RXP_NSTAGE };
 #ifdef RXPROF
 unsigned long long net_rxprof_begin(void);
 void net_rxprof_end(int stage, unsigned long long start);

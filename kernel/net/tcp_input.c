@@ -509,7 +509,9 @@ ackinput(struct tcpcb *tp, struct seg *sg)
       tp->t_rexmt = 0;
     else
       tcp_setrexmt(tp);
+    RXPROF_BEGIN(tw);
     tcp_wake(tp);   // room to write
+    RXPROF_END(RXP_ACKWAKE, tw);
     if (ourfin) {
       tp->flags |= TF_FINACKED;
       if (finacked(tp))
@@ -815,7 +817,9 @@ syncinput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
   trim(tp, sg);
   if (!(sg->flags & TH_ACK))
     return 0;
+  RXPROF_BEGIN(ta);
   int r = ackinput(tp, sg);
+  RXPROF_END(RXP_ACKIN, ta);
   if (r != 0)
     return 0;
   int kept = datainput(tp, pb, sg);

@@ -82,6 +82,7 @@ sackblocks(struct tcpcb *tp, uint left[], uint right[])
 static int
 sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
 {
+  RXPROF_BEGIN(t);
   uint left[TCP_SACKBLOCKS], right[TCP_SACKBLOCKS];
   int nsack = 0;
   int sackok = (flags & TH_SYN) && (tp->state == TCPS_SYN_SENT || (tp->flags & TF_SACKOK));
@@ -95,6 +96,7 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
     if (pb)
       pbuf_free(pb);
     TCPCOUNT(dropnomem);
+    RXPROF_END(RXP_SENDSEG, t);
     return -ENOBUFS;
   }
   uchar *opt = (uchar *)(th + 1);
@@ -117,8 +119,11 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
       b[4] = right[i] >> 24; b[5] = right[i] >> 16; b[6] = right[i] >> 8; b[7] = right[i];
     }
   }
-  if (len)
+  if (len) {
+    RXPROF_BEGIN(tc);
     tcpbuf_get(&tp->snd, off, opt + optlen, len);
+    RXPROF_END(RXP_SEGCOPY, tc);
+  }
   uint win = tcp_rcvwindow(tp);
   if (flags & TH_SYN)
     win = MIN(win, 65535);   // never scaled on a SYN (RFC 7323 2.2)
@@ -164,7 +169,11 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
                  flags & TH_SYN ? "S" : "", flags & TH_FIN ? "F" : "",
                  flags & TH_RST ? "R" : "", flags & TH_ACK ? "." : "", seq,
                  (flags & TH_ACK) ? tp->rcv_nxt : 0, len);
-  return ip_output(pb, IPPROTO_TCP, tp->laddr, tp->raddr, tp->ttl ? tp->ttl : IP_TTL);
+  RXPROF_BEGIN(ti);
+  int r = ip_output(pb, IPPROTO_TCP, tp->laddr, tp->raddr, tp->ttl ? tp->ttl : IP_TTL);
+  RXPROF_END(RXP_IPOUT, ti);
+  RXPROF_END(RXP_SENDSEG, t);
+  return r;
 }
 
 // A SYN (active open) or SYN-ACK (passive), first or again.

@@ -559,6 +559,7 @@ tcp_send(struct socket *s, uint src, int len, int flags)
 {
   int done = 0, err = 0;
   int nonblock = s->nonblock || (flags & MSG_DONTWAIT);
+  RXPROF_BEGIN(t);   // a pass per stretch between sleeps: calls = passes - sleeps
   struct tcpcb *tp = lockpcb(s);
   while (done < len) {
     int st = sendstate(tp);
@@ -580,11 +581,20 @@ tcp_send(struct socket *s, uint src, int len, int flags)
         err = -EAGAIN;
         break;
       }
-      if ((err = waitfor(tp)) < 0)
+      RXPROF_END(RXP_SEND, t);
+      RXPROF_BEGIN(tw);
+      err = waitfor(tp);
+      RXPROF_END(RXP_SNDWAIT, tw);
+#ifdef RXPROF
+      t = net_rxprof_begin();
+#endif
+      if (err < 0)
         break;
       continue;
     }
+    RXPROF_BEGIN(tc);
     int n = tcpbuf_put(&tp->snd, (const uchar *)src + done, MIN(space, (uint)(len - done)), 1);
+    RXPROF_END(RXP_SNDCOPY, tc);
     if (n < 0) {
       err = n;
       break;
@@ -594,9 +604,12 @@ tcp_send(struct socket *s, uint src, int len, int flags)
       break;
     }
     done += n;
+    RXPROF_BEGIN(to);
     tcp_output(tp);
+    RXPROF_END(RXP_SNDOUT, to);
   }
   release(&tcplock);
+  RXPROF_END(RXP_SEND, t);
   return done > 0 ? done : err;
 }
 
