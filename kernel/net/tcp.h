@@ -123,6 +123,7 @@ struct tcpbuf {
 #define TF_SACKOK    0x4000  // both SYNs said SACK permitted: our ACKs carry SACK blocks
 #define TF_ACKBATCH  0x8000  // an ACK is owed at the end of netrx's batch (tcp_batchend)
 #define TF_WAKEBATCH 0x10000 // new data: wake the reader at the batch's end
+#define TF_OUTBATCH  0x20000 // an ACK moved the windows: tcp_output at the batch's end
 
 struct socket;
 

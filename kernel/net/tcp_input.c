@@ -464,6 +464,8 @@ finacked(struct tcpcb *tp)
   return 0;
 }
 
+static void wakeowed(struct tcpcb *tp);
+
 // Step five of RFC 9293 3.10.7.4. Returns -1 to drop the segment, 1 if tp
 // is gone, 0 to go on.
 static int
@@ -510,7 +512,7 @@ ackinput(struct tcpcb *tp, struct seg *sg)
     else
       tcp_setrexmt(tp);
     RXPROF_BEGIN(tw);
-    tcp_wake(tp);   // room to write
+    wakeowed(tp);   // room to write: the writer, once per batch
     RXPROF_END(RXP_ACKWAKE, tw);
     if (ourfin) {
       tp->flags |= TF_FINACKED;
@@ -551,8 +553,15 @@ ackinput(struct tcpcb *tp, struct seg *sg)
 // The reader, likewise, is woken once per batch, not once per segment
 // (each wakeup scans the process table and wakes pollers: 2 us a segment).
 // The segments' buffers are freed at the batch's end too, in one go.
+// The sender's side likewise: the peer's ACKs (a dozen a batch when we
+// send in bulk) each free room and open cwnd, and tcp_output after each
+// sent the little each opened, one frame and one TDT write apiece; at the
+// batch's end one tcp_output sends what all of them opened, in fewer and
+// larger frames (with TSO), and the writer is woken once. What the rules
+// want at once is not deferred: fast retransmit and NewReno's
+// retransmissions (dupack, congestion), and anything that set TF_ACKNOW.
 static int batches;   // batches in progress (netrx may run on several CPUs)
-static int owed;      // some block has TF_ACKBATCH or TF_WAKEBATCH, or spent holds
+static int owed;      // some block has TF_ACKBATCH, TF_OUTBATCH or TF_WAKEBATCH, or spent holds
                       // buffers (under tcplock)
 static struct pbuf *spent;   // buffers done with, to free at the batch's end
 
@@ -583,8 +592,10 @@ tcp_batchend(void)
   for (struct tcpcb *tp = tcbs; tp < tcbend; tp++) {
     if (!tp->used)
       continue;
-    if (tp->flags & TF_ACKBATCH) {
-      tp->flags = (tp->flags & ~TF_ACKBATCH) | TF_ACKNOW;
+    if (tp->flags & (TF_ACKBATCH | TF_OUTBATCH)) {
+      if (tp->flags & TF_ACKBATCH)
+        tp->flags |= TF_ACKNOW;
+      tp->flags &= ~(TF_ACKBATCH | TF_OUTBATCH);
       tcp_output(tp);
     }
     if (tp->used && (tp->flags & TF_WAKEBATCH)) {
@@ -608,7 +619,21 @@ ackowed(struct tcpcb *tp)
   }
 }
 
-// New data for the reader: wake it now, or at the batch's end.
+// After a segment: tcp_output now, or once at the batch's end if nothing
+// the segment asked for is urgent (an ACK owed now).
+static void
+outputowed(struct tcpcb *tp)
+{
+  if (*(volatile int *)&batches > 0 && !(tp->flags & TF_ACKNOW)) {
+    tp->flags |= TF_OUTBATCH;
+    owed = 1;
+  } else {
+    tcp_output(tp);
+  }
+}
+
+// New data for the reader (or room for the writer): wake it now, or at the
+// batch's end.
 static void
 wakeowed(struct tcpcb *tp)
 {
@@ -826,7 +851,7 @@ syncinput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
   if (kept < 0)
     return 0;
   RXPROF_BEGIN(t);
-  tcp_output(tp);
+  outputowed(tp);
   RXPROF_END(RXP_TCPOUT, t);
   return kept;
 }

@@ -376,6 +376,42 @@ test_a_batch_of_segments_gets_one_ack_at_its_end(void)
   sock_close(ls);
 }
 
+// The peer's ACKs to our data within one batch: each frees room and opens
+// cwnd, and one tcp_output at the batch's end sends what all of them opened,
+// in one frame on a card that segments (three two-segment frames when each
+// ACK sent its own), and the writer is woken once (three times).
+static void
+test_a_batch_of_acks_gets_one_burst_at_its_end(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  host_netdev(eth0)->features = NETDEV_TXCSUM | NETDEV_TSO;   // its sums unchecked from here
+  static char data[30000];
+  memset(data, 'd', sizeof data);
+  CHECK_EQ(sock_sendto(c, (uint)data, sizeof data, 0, 0), (int)sizeof data);
+  // The initial window (4380 bytes, three segments) in one frame.
+  CHECK_EQ(host_nsent(eth0), 1);
+  CHECK_EQ(next_sent(eth0)->len, 14 + 20 + 20 + 3 * 1460);
+  batching = 1;
+  for (int i = 1; i <= 3; i++)
+    inseg(eth0, PISS + 1, ISS + 1 + i * 1460, TH_ACK, 65535, 0, 0);
+  batching = 0;
+  int wakes = host_pollwakes();
+  host_netrx();
+  CHECK_EQ(host_pollwakes() - wakes, 1);          // the writer woken once
+  // Slow start: cwnd 4380 + 3 * 1460, nothing in flight: six segments.
+  CHECK_EQ(host_nsent(eth0), 1);
+  CHECK_EQ(host_sent_tsomss(eth0), 1460);
+  struct frame *f = next_sent(eth0);
+  CHECK_EQ(f->len, 14 + 20 + 20 + 6 * 1460);
+  uchar *th = f->b + 14 + 20;
+  CHECK_EQ((uint)get16(th + 4) << 16 | get16(th + 6), ISS + 1 + 3 * 1460);
+  CHECK_EQ(host_nsent(eth0), 0);
+  sock_close(c);
+  sock_close(ls);
+}
+
 // Out of order within a batch: each segment gets its duplicate ACK at once
 // (fast retransmit counts them), not one at the batch's end.
 static void
@@ -1453,6 +1489,7 @@ static const struct test tests[] = {
   TEST(test_data_and_fin_before_accept_wait_for_the_program),
   TEST(test_every_second_full_segment_is_acked_at_once),
   TEST(test_a_batch_of_segments_gets_one_ack_at_its_end),
+  TEST(test_a_batch_of_acks_gets_one_burst_at_its_end),
   TEST(test_out_of_order_segments_in_a_batch_are_each_acked),
   TEST(test_a_window_update_only_when_the_offered_window_is_small),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
