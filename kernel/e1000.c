@@ -52,6 +52,8 @@ struct e1000 {
   struct pbuf *txbuf[E1000_NTX];
   uint txnext;                       // next free descriptor (our copy of TDT)
   uint txclean;                      // oldest descriptor not yet reclaimed
+  int txheld;                        // netdev_txhold count: TDT waits for the release
+  int txlate;                        // descriptors written that TDT does not cover yet
   uint lastmpc;                      // MPC when last read (see e1000intr)
   struct e1000_ctx_desc ctx;         // the checksum context the card holds
   int ctxloaded;                     //   (0: none yet)
@@ -213,6 +215,61 @@ txreclaim(struct e1000 *e)
   }
 }
 
+// Descriptors free for new work; one always stays unused (TDT == TDH means
+// an empty ring). txlock held.
+static uint
+txfree(struct e1000 *e)
+{
+  return (e->txclean + E1000_NTX - e->txnext - 1) % E1000_NTX;
+}
+
+// Tell the card about the descriptors up to txnext (QEMU sends them inside
+// this write), or, while a burst holds the doorbell, leave that to its
+// release. txlock held.
+static void
+doorbell(struct e1000 *e)
+{
+  if (e->txheld > 0) {
+    e->txlate = 1;
+    return;
+  }
+  mfence();   // the descriptors are in memory before the card hears of them
+  RXPROF_BEGIN(tdt);
+  wr(e, E1000_TDT, e->txnext);
+  RXPROF_END(RXP_XMIT, tdt);
+  e->txlate = 0;
+}
+
+// Room for n more descriptors. Those a held doorbell has not announced
+// cannot finish: announce them and reclaim again before calling it full.
+// txlock held.
+static int
+txroom(struct e1000 *e, uint n)
+{
+  txreclaim(e);
+  if (txfree(e) >= n || !e->txlate)
+    return txfree(e) >= n;
+  int held = e->txheld;
+  e->txheld = 0;
+  doorbell(e);
+  e->txheld = held;
+  txreclaim(e);
+  return txfree(e) >= n;
+}
+
+static void
+e1000_txhold(struct netdev *dev, int hold)
+{
+  struct e1000 *e = dev->priv;
+  acquire(&e->txlock);
+  if (hold) {
+    e->txheld++;
+  } else if (e->txheld > 0 && --e->txheld == 0 && e->txlate) {
+    doorbell(e);
+  }
+  release(&e->txlock);
+}
+
 // Reclaim finished transmit buffers outside e1000_xmit (there is no TXDW
 // interrupt): after each receive poll, and at every clock tick (so that the
 // last frame of a burst does not keep its buffer). Memory reads only, no
@@ -323,14 +380,6 @@ csumctx(struct pbuf *pb, struct e1000_ctx_desc *c)
   return 0;
 }
 
-// Descriptors free for new work; one always stays unused (TDT == TDH means
-// an empty ring). txlock held.
-static uint
-txfree(struct e1000 *e)
-{
-  return (e->txclean + E1000_NTX - e->txnext - 1) % E1000_NTX;
-}
-
 // Put c in the next slot unless the card holds it already; returns the
 // slots used (0 or 1). txlock held, room checked.
 static int
@@ -355,8 +404,7 @@ e1000_xmitcsum(struct e1000 *e, struct pbuf *pb, const struct e1000_ctx_desc *c)
   uint len = pbuf_len(pb);
 
   acquire(&e->txlock);
-  txreclaim(e);
-  if (txfree(e) < 2) {   // a context and the data, at most
+  if (!txroom(e, 2)) {   // a context and the data, at most
     release(&e->txlock);
     pbuf_free(pb);
     return -ENOBUFS;
@@ -378,10 +426,7 @@ e1000_xmitcsum(struct e1000 *e, struct pbuf *pb, const struct e1000_ctx_desc *c)
   else
     NETTRACE(pb, "e1000_xmit: %s slot %d, %d bytes, checksum by the card%s", e->dev.name, i,
              len, ctx ? " (new context)" : "");
-  mfence();   // the descriptors are in memory before the card hears of them
-  RXPROF_BEGIN(tdt);
-  wr(e, E1000_TDT, e->txnext);
-  RXPROF_END(RXP_XMIT, tdt);
+  doorbell(e);
   release(&e->txlock);
   return 0;
 }
@@ -560,6 +605,7 @@ static const struct netdev_ops e1000_ops = {
   .irqenable = e1000_irqenable,
   .setflags = e1000_setflags,
   .tick = e1000_tick,
+  .txhold = e1000_txhold,
 };
 
 int

@@ -156,6 +156,23 @@ netdev_input_list(struct netdev *dev, struct pbuf *head, const struct rxdrops *d
 }
 
 // Send a whole frame; pb is consumed whatever happens.
+// Bracket a burst of netdev_xmit calls (TCP's tcp_output): frames wait in
+// the ring until the release, and the card is told once. Every hold has its
+// release in the same function, so nothing waits past the burst.
+void
+netdev_txhold(struct netdev *dev)
+{
+  if (dev && dev->ops->txhold)
+    dev->ops->txhold(dev, 1);
+}
+
+void
+netdev_txrelease(struct netdev *dev)
+{
+  if (dev && dev->ops->txhold)
+    dev->ops->txhold(dev, 0);
+}
+
 int
 netdev_xmit(struct netdev *dev, struct pbuf *pb)
 {

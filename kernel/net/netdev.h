@@ -34,6 +34,11 @@ struct netdev_ops {
   // the e1000 frees the buffers of frames the card has sent, having no
   // transmit interrupt.
   void (*tick)(struct netdev *dev);
+  // Transmit doorbell (may be 0): while held (a count), frames handed to
+  // xmit may wait in the card's ring; the last release tells the card about
+  // all of them at once. The e1000's doorbell (a TDT write) is where QEMU
+  // transmits, synchronously: one for a burst instead of one per frame.
+  void (*txhold)(struct netdev *dev, int hold);
 };
 
 struct netdev {
@@ -71,6 +76,8 @@ struct rxdrops {
 void           netdev_input_list(struct netdev *dev, struct pbuf *head, const struct rxdrops *drops);
 void           netdev_schedule(struct netdev *dev, int urgent);     // from interrupt handlers
 int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes pb
+void           netdev_txhold(struct netdev *dev);      // a burst follows: hold the doorbell
+void           netdev_txrelease(struct netdev *dev);   // the burst is out: ring it
 void           netdev_info(struct netdev *dev, struct netif_info *out);
 void           netinit(void);
 void           netstart(void);           // the receive thread

@@ -267,10 +267,8 @@ idlerestart(struct tcpcb *tp)
 // while enough large buffers are free that reassembly and big datagrams
 // keep theirs.
 static uint
-segmax(struct tcpcb *tp)
+segmax(struct tcpcb *tp, struct netdev *dev)
 {
-  uint nexthop;
-  struct netdev *dev = ip_route(tp->raddr, &nexthop);
   if (!tcp_tso || dev == 0 || !(dev->features & NETDEV_TSO) || pbuf_bigfree() <= PBUF_BIGQUEUELOW ||
       tp->mss > TCP_TSOMAX / 2)
     return tp->mss;
@@ -311,15 +309,21 @@ tcp_output(struct tcpcb *tp)
     return;
   }
   idlerestart(tp);
-  uint max = 0;
+  uint max = 0, nexthop;
+  struct netdev *dev = 0;
   for (;;) {
     uint off = tp->snd_nxt - tp->snd_una, avail;
     if (off > tp->snd.len || (tp->flags & TF_FINACKED))
       break;   // everything sent, FIN included
     if (off == tp->snd.len && !(tp->flags & TF_FINQUEUED))
       break;   // nothing queued: the common case of a receiver
-    if (max == 0)
-      max = segmax(tp);   // a route lookup (a lock): only when there is something to send
+    if (max == 0) {
+      // A route lookup (a lock): only when there is something to send. The
+      // card hears of the burst once, at its end (netdev_txhold).
+      dev = ip_route(tp->raddr, &nexthop);
+      max = segmax(tp, dev);
+      netdev_txhold(dev);
+    }
     uint len = sendable(tp, off, &avail, max);
     int fin = (tp->flags & TF_FINQUEUED) && len == avail;
     if (fin && len == 0 && SEQ_LT(tp->snd_nxt, tp->snd_una + tp->snd.len))
@@ -357,6 +361,7 @@ tcp_output(struct tcpcb *tp)
   }
   if (tp->flags & TF_ACKNOW)
     tcp_sendack(tp);
+  netdev_txrelease(dev);
   // Data waits behind a zero window with nothing in flight: probe it.
   if (tp->snd_wnd == 0 && tp->snd.len > tp->snd_nxt - tp->snd_una && tp->t_rexmt == 0 &&
       tp->t_persist == 0) {
