@@ -29,6 +29,7 @@ static const char *const names[RXP_NSTAGE] = {
   [RXP_SNDOUT] = "tcp_output (send)", [RXP_SNDWAIT] = "writer sleeps",
   [RXP_SENDSEG] = "sendseg", [RXP_SEGCOPY] = "copy sndbuf to pbuf", [RXP_IPOUT] = "ip_output",
   [RXP_ACKIN] = "ackinput", [RXP_ACKWAKE] = "ackinput's tcp_wake",
+  [RXP_BATCHOUT] = "tcp_output (batch end)",
 };
 
 unsigned long long

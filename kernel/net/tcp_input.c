@@ -596,7 +596,9 @@ tcp_batchend(void)
       if (tp->flags & TF_ACKBATCH)
         tp->flags |= TF_ACKNOW;
       tp->flags &= ~(TF_ACKBATCH | TF_OUTBATCH);
+      RXPROF_BEGIN(t);
       tcp_output(tp);
+      RXPROF_END(RXP_BATCHOUT, t);
     }
     if (tp->used && (tp->flags & TF_WAKEBATCH)) {
       tp->flags &= ~TF_WAKEBATCH;
