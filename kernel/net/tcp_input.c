@@ -609,16 +609,24 @@ tcp_batchend(void)
   pbuf_free_list(done);
 }
 
+// While a batch is open, flag tp with what its end owes (and return 1);
+// outside one (loopback, a timer, a system call), 0: do it now.
+static int
+owebatch(struct tcpcb *tp, int flag)
+{
+  if (*(volatile int *)&batches == 0)
+    return 0;
+  tp->flags |= flag;
+  owed = 1;
+  return 1;
+}
+
 // The every-second-segment rule: an ACK now, or at the batch's end.
 static void
 ackowed(struct tcpcb *tp)
 {
-  if (*(volatile int *)&batches > 0) {
-    tp->flags |= TF_ACKBATCH;
-    owed = 1;
-  } else {
+  if (!owebatch(tp, TF_ACKBATCH))
     tp->flags |= TF_ACKNOW;
-  }
 }
 
 // After a segment: tcp_output now, or once at the batch's end if nothing
@@ -626,12 +634,8 @@ ackowed(struct tcpcb *tp)
 static void
 outputowed(struct tcpcb *tp)
 {
-  if (*(volatile int *)&batches > 0 && !(tp->flags & TF_ACKNOW)) {
-    tp->flags |= TF_OUTBATCH;
-    owed = 1;
-  } else {
+  if ((tp->flags & TF_ACKNOW) || !owebatch(tp, TF_OUTBATCH))
     tcp_output(tp);
-  }
 }
 
 // New data for the reader (or room for the writer): wake it now, or at the
@@ -639,12 +643,8 @@ outputowed(struct tcpcb *tp)
 static void
 wakeowed(struct tcpcb *tp)
 {
-  if (*(volatile int *)&batches > 0) {
-    tp->flags |= TF_WAKEBATCH;
-    owed = 1;
-  } else {
+  if (!owebatch(tp, TF_WAKEBATCH))
     tcp_wake(tp);
-  }
 }
 
 // ---- data and FIN ----

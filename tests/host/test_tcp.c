@@ -926,12 +926,15 @@ test_a_zero_window_is_probed_with_backoff_and_reopened(void)
   sock_close(ls);
 }
 
-static void
-test_our_window_closes_when_full_and_reading_reopens_it(void)
+// A connection accepted with an 8 KiB receive buffer (SO_RCVBUF 4096,
+// doubled as Linux does), the SYN-ACK offering all of it; *lsp is the
+// listener. Non-blocking.
+static struct socket *
+accept_small_rcvbuf(struct hostnic **nicp, struct socket **lsp)
 {
-  struct hostnic *eth0 = boot_tcp("");
-  struct socket *ls = listener(LPORT, 4);
-  int sz = 4096;   // doubled: 8192 for the children
+  struct hostnic *eth0 = *nicp = boot_tcp("");
+  struct socket *ls = *lsp = listener(LPORT, 4);
+  int sz = 4096;
   CHECK_EQ(sock_setopt(ls, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
   inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
   struct tseg s = sent(eth0);
@@ -940,6 +943,14 @@ test_our_window_closes_when_full_and_reading_reopens_it(void)
   struct socket *c = 0;
   CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
   c->nonblock = 1;
+  return c;
+}
+
+static void
+test_our_window_closes_when_full_and_reading_reopens_it(void)
+{
+  struct hostnic *eth0;
+  struct socket *ls, *c = accept_small_rcvbuf(&eth0, &ls);
   static char data[8192], buf[8192];
   memset(data, 'z', sizeof data);
   uint seq = PISS + 1;
@@ -973,17 +984,9 @@ test_our_window_closes_when_full_and_reading_reopens_it(void)
 static void
 test_a_window_update_only_when_the_offered_window_is_small(void)
 {
-  struct hostnic *eth0 = boot_tcp("");
-  struct socket *ls = listener(LPORT, 4);
-  int sz = 4096;   // doubled: 8192 for the children
-  CHECK_EQ(sock_setopt(ls, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
-  inseg_opts(eth0, PPORT, LPORT, PISS, 0, TH_SYN, 8192, mss1460, 4, 0, 0);
-  struct tseg a = sent(eth0);
-  CHECK_EQ(a.win, 8192);
-  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0);
-  struct socket *c = 0;
-  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
-  c->nonblock = 1;
+  struct hostnic *eth0;
+  struct socket *ls, *c = accept_small_rcvbuf(&eth0, &ls);
+  struct tseg a;
   static char data[1460], buf[8192];
   memset(data, 'w', sizeof data);
   uint seq = PISS + 1;
