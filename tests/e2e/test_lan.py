@@ -40,7 +40,13 @@ from xv6net.vm import VMError
 pytestmark = pytest.mark.e2e
 root = pytest.mark.root
 
-BURST = 1000
+# Back to back, at most what the receiver's socket holds: ethrecv's queue
+# takes 512 frames (SOCK_RXQ, and its SO_RCVBUF of 1 MiB at 2 KiB a frame),
+# so a burst that fits must arrive whole however late ethrecv gets to run,
+# and a loss is the stack's. A burst of 1,000 needed ethrecv to read 488 of
+# them while it came: under CI's load it once got 903 (all 1,000 counted by
+# the card). 500 still wrap the 256-slot receive rings twice.
+BURST = 500
 SPACED_BURSTS, SPACED_SIZE, SPACED_GAP = 25, 4, 0.05
 ONE_GUEST_AND_LINUX = Topology([Lan("lan0", "10.0.0.0/24")],
                                [Guest("a", [GuestNic("lan0", ip="10.0.0.2")])],
@@ -64,7 +70,7 @@ test_frames.__test__ = False   # a helper, not a test
 
 @root
 @pytest.mark.timeout(180)
-def test_two_guests_on_a_bridge_exchange_a_thousand_frames(tmp_path, nic_model):
+def test_two_guests_on_a_bridge_exchange_a_burst_of_frames(tmp_path, nic_model):
     with running_lab(topology.two_guests(), tmp_path, nic_model=nic_model) as lab:
         a, b = lab.guest("a"), lab.guest("b")
         before, pools = counters(b), (pool(a), pool(b))
@@ -76,7 +82,7 @@ def test_two_guests_on_a_bridge_exchange_a_thousand_frames(tmp_path, nic_model):
         pools_after = (wait_for_pool(a, pools[0]), wait_for_pool(b, pools[1]))
     assert (summary.frames, summary.out_of_sequence) == (BURST, 0)
     assert after["rx_packets"] - before["rx_packets"] >= BURST
-    # One burst of 1,000 frames wraps the receive ring several times. The
+    # One burst of 500 frames wraps the receive ring twice. The
     # drivers are NAPI-like: an interrupt masks receive interrupts until the
     # netrx thread has emptied the ring, so one burst may take only a few.
     assert after["interrupts"] > before["interrupts"], (before, after)
