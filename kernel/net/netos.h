@@ -53,9 +53,9 @@ int  holding(struct spinlock *lk);
 // ---- sleep and wakeup (xv6's): the caller holds lk, which is released
 // while asleep and held again on return. A deadline in ticks ends the sleep
 // too (0: none), and so does a signal: one pending when the sleep begins
-// makes it return at once, for the caller to see net_interrupted(). On the host, a sleep advances the fake clock to the
-// deadline and runs the timers, since nothing else could wake a single
-// thread. ----
+// makes it return at once, for the caller to see net_interrupted(). On the
+// host, a sleep advances the fake clock to the deadline and runs the
+// timers, since nothing else could wake a single thread. ----
 void sleepdeadline(void *chan, struct spinlock *lk, uint deadline);
 void wakeup(void *chan);
 void pollwakeup(void);        // a socket's readiness changed: wake poll() (s->lock held; sock.h)
