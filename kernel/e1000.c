@@ -223,21 +223,27 @@ txfree(struct e1000 *e)
   return (e->txclean + E1000_NTX - e->txnext - 1) % E1000_NTX;
 }
 
-// Tell the card about the descriptors up to txnext (QEMU sends them inside
-// this write), or, while a burst holds the doorbell, leave that to its
-// release. txlock held.
+// Tell the card about the descriptors up to txnext: QEMU sends them inside
+// this write. txlock held.
 static void
-doorbell(struct e1000 *e)
+ringtdt(struct e1000 *e)
 {
-  if (e->txheld > 0) {
-    e->txlate = 1;
-    return;
-  }
   mfence();   // the descriptors are in memory before the card hears of them
   RXPROF_BEGIN(tdt);
   wr(e, E1000_TDT, e->txnext);
   RXPROF_END(RXP_XMIT, tdt);
   e->txlate = 0;
+}
+
+// Ring the doorbell, or, while a burst holds it, leave that to its release.
+// txlock held.
+static void
+doorbell(struct e1000 *e)
+{
+  if (e->txheld > 0)
+    e->txlate = 1;
+  else
+    ringtdt(e);
 }
 
 // Room for n more descriptors. Those a held doorbell has not announced
@@ -249,10 +255,7 @@ txroom(struct e1000 *e, uint n)
   txreclaim(e);
   if (txfree(e) >= n || !e->txlate)
     return txfree(e) >= n;
-  int held = e->txheld;
-  e->txheld = 0;
-  doorbell(e);
-  e->txheld = held;
+  ringtdt(e);
   txreclaim(e);
   return txfree(e) >= n;
 }
@@ -265,7 +268,7 @@ e1000_txhold(struct netdev *dev, int hold)
   if (hold) {
     e->txheld++;
   } else if (e->txheld > 0 && --e->txheld == 0 && e->txlate) {
-    doorbell(e);
+    ringtdt(e);
   }
   release(&e->txlock);
 }
