@@ -945,6 +945,10 @@ procdump(void)
     for (int i = 0; i < ncpu; i++)
       if (p->state == RUNNING && cpus[i].proc == p)
         cprintf(" cpu %d", i);
+    if (p->state == SLEEPING)
+      cprintf(" chan %p", p->chan);
+    if (p->state != RUNNING && (p->sigpending || p->killed))
+      cprintf(" pending %x mask %x%s", p->sigpending, p->sigmask, p->killed ? " killed" : "");
     cprintf("\n");
   }
   cprintf("free pages: %u\n", kfreecount());
