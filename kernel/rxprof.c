@@ -30,6 +30,8 @@ static const char *const names[RXP_NSTAGE] = {
   [RXP_SENDSEG] = "sendseg", [RXP_SEGCOPY] = "copy sndbuf to pbuf", [RXP_IPOUT] = "ip_output",
   [RXP_ACKIN] = "ackinput", [RXP_ACKWAKE] = "ackinput's tcp_wake",
   [RXP_BATCHOUT] = "tcp_output (batch end)",
+  [RXP_UDPCSUM] = "udp checksum", [RXP_UDPLOOKUP] = "udp lookup",
+  [RXP_UDPENQ] = "udp sock_enqueue",
 };
 
 unsigned long long

@@ -116,6 +116,12 @@ void sock_flush(struct socket *s);   // drop everything queued; s->lock held
 // after prev, with a reference held on it, and drops prev's. A walk that
 // stops early, or keeps a socket, puts what it holds.
 struct socket *sock_next(struct socket *prev, int domain);
+// The open socket of a family that rank(s, arg) puts highest (a rank above
+// 0; SOCK_EXACT ends the search), with a reference held; 0 if none. One
+// pass under the table's lock, for the lookup every datagram makes: rank
+// only looks at the socket (no locks, no sleeping).
+#define SOCK_EXACT 0x7fffffff
+struct socket *sock_find(int domain, int (*rank)(struct socket *s, void *arg), void *arg);
 // Whether any packet socket, or any raw IPv4 socket, holds a slot: with
 // none, the walk that every frame (or datagram) would make is skipped.
 int sock_anypacket(void);

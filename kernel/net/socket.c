@@ -77,6 +77,25 @@ sock_register(const struct sockfamily *fam)
 // meanwhile (from another CPU, or while netrx was preempted) its slot stays
 // as it is, marked closing, and what was being delivered to it is dropped:
 // it cannot land on a socket opened since in the same slot.
+// Drop a reference (stable.lock held); the last one frees the slot (its
+// queue is empty by then: sockfree flushed it and sock_enqueue refuses a
+// closing socket).
+static void
+unref(struct socket *s)
+{
+  if (--s->ref == 0) {
+    int *kind = kindcount(s->domain, s->type);
+    if (kind)
+      __sync_fetch_and_sub(kind, 1);
+    s->inuse = 0;
+    while (stable.end > 0 && !stable.socks[stable.end - 1].inuse)
+      stable.end--;
+  }
+}
+
+// One round trip of stable.lock per step, the previous socket's reference
+// dropped in it too: under emulation a lock round trip costs a microsecond
+// or two, and a datagram's port lookup takes a few steps.
 struct socket *
 sock_next(struct socket *prev, int domain)
 {
@@ -89,10 +108,33 @@ sock_next(struct socket *prev, int domain)
     s->ref++;
   else
     s = 0;
-  release(&stable.lock);
   if (prev)
-    sock_put(prev);
+    unref(prev);
+  release(&stable.lock);
   return s;
+}
+
+struct socket *
+sock_find(int domain, int (*rank)(struct socket *s, void *arg), void *arg)
+{
+  struct socket *best = 0;
+  int bestrank = 0;
+  acquire(&stable.lock);
+  for (struct socket *s = stable.socks; s < stable.socks + stable.end; s++) {
+    if (!s->inuse || s->closing || s->domain != domain)
+      continue;
+    int r = rank(s, arg);
+    if (r > bestrank) {
+      best = s;
+      bestrank = r;
+      if (r == SOCK_EXACT)
+        break;
+    }
+  }
+  if (best)
+    best->ref++;
+  release(&stable.lock);
+  return best;
 }
 
 void
@@ -103,20 +145,11 @@ sock_hold(struct socket *s)
   release(&stable.lock);
 }
 
-// Drop a reference; the last one frees the slot (its queue is empty by then:
-// sockfree flushed it and sock_enqueue refuses a closing socket).
 void
 sock_put(struct socket *s)
 {
   acquire(&stable.lock);
-  if (--s->ref == 0) {
-    int *kind = kindcount(s->domain, s->type);
-    if (kind)
-      __sync_fetch_and_sub(kind, 1);
-    s->inuse = 0;
-    while (stable.end > 0 && !stable.socks[stable.end - 1].inuse)
-      stable.end--;
-  }
+  unref(s);
   release(&stable.lock);
 }
 

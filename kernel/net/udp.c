@@ -33,30 +33,36 @@ isudp(struct socket *s)
   return s->type == SOCK_DGRAM;
 }
 
+// Where a datagram is going: its destination and source.
+struct dgramends {
+  uint dst, src;
+  ushort dport, sport;
+  int broadcast;
+};
+
+// How well socket s fits datagram d (for sock_find): 0 not at all, 1 an
+// unconnected socket bound to its port, SOCK_EXACT a connected one whose
+// remote end is the datagram's source (it beats the unconnected ones).
+static int
+rank(struct socket *s, void *arg)
+{
+  struct dgramends *d = arg;
+  // EXERCISE(udp-demux): rank a socket for a datagram
+  if (!isudp(s) || s->lport != d->dport || (s->laddr && s->laddr != d->dst && !d->broadcast))
+    return 0;
+  if (s->rport)
+    return s->raddr == d->src && s->rport == d->sport ? SOCK_EXACT : 0;
+  return 1;
+  // END EXERCISE
+}
+
 // The socket for a datagram to dst:dport from src:sport, with a reference
-// held (the caller puts it): a connected match beats an unconnected one.
+// held (the caller puts it): one pass over the table (sock_find).
 static struct socket *
 lookup(uint dst, int broadcast, ushort dport, uint src, ushort sport)
 {
-  // EXERCISE(udp-demux): find the socket a datagram is for
-  struct socket *best = 0;
-  for (struct socket *s = sock_next(0, AF_INET); s; s = sock_next(s, AF_INET)) {
-    if (!isudp(s) || s->lport != dport || (s->laddr && s->laddr != dst && !broadcast))
-      continue;
-    if (s->rport) {
-      if (s->raddr != src || s->rport != sport)
-        continue;
-      if (best)
-        sock_put(best);
-      return s;   // the walk's reference is the caller's now
-    }
-    if (best)
-      sock_put(best);
-    sock_hold(s);
-    best = s;
-  }
-  return best;
-  // END EXERCISE
+  struct dgramends d = { dst, src, dport, sport, broadcast };
+  return sock_find(AF_INET, rank, &d);
 }
 
 static void
@@ -72,14 +78,19 @@ udp_input(struct pbuf *pb, struct ip_info *info)
     return;
   }
   pbuf_trim(pb, ntohs(uh->len));
-  if (uh->sum && ip_pseudosum(info->src, info->dst, IPPROTO_UDP, pbuf_len(pb), pb->rp) != 0) {
+  RXPROF_BEGIN(tsum);
+  int bad = uh->sum && ip_pseudosum(info->src, info->dst, IPPROTO_UDP, pbuf_len(pb), pb->rp) != 0;
+  RXPROF_END(RXP_UDPCSUM, tsum);
+  if (bad) {
     COUNT(badsum);
     COUNT(errors);
     pbuf_free(pb);
     return;
   }
   ushort sport = ntohs(uh->sport), dport = ntohs(uh->dport);
+  RXPROF_BEGIN(tlook);
   struct socket *s = lookup(info->dst, info->broadcast, dport, info->src, sport);
+  RXPROF_END(RXP_UDPLOOKUP, tlook);
   NETTRACE(pb, "udp_input: port %d from %d.%d.%d.%d:%d -> %s", dport, NT_IP4(info->src),
            sport, s ? "socket" : "no socket, port unreachable");
   if (s == 0) {
@@ -96,7 +107,10 @@ udp_input(struct pbuf *pb, struct ip_info *info)
   // that socket and open another meanwhile (tests/e2e/test_socket_race.py).
   for (uint until = readticks() + 3; sockrace && (int)(readticks() - until) < 0;)
     net_yield();
-  if (sock_enqueue(s, pb) < 0) {
+  RXPROF_BEGIN(tenq);
+  int full = sock_enqueue(s, pb) < 0;
+  RXPROF_END(RXP_UDPENQ, tenq);
+  if (full) {
     COUNT(queuedrops);
     pbuf_free(pb);
   }

@@ -302,21 +302,18 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
     Exercise(
         name="udp-demux",
         stubs=(
-            "// TODO: find the socket (HANDOUT.md).\n"
-            "(void)dst;\n"
-            "(void)broadcast;\n"
-            "(void)dport;\n"
-            "(void)src;\n"
-            "(void)sport;\n"
+            "// TODO: rank the socket (HANDOUT.md).\n"
+            "(void)s;\n"
+            "(void)d;\n"
             "return 0;\n",
         ),
-        task="Write `lookup` in kernel/net/udp.c: walk the AF_INET sockets with "
-             "`sock_next` (it holds a reference on the socket it returns and puts the one it "
-             "was given) and return, with a reference held, the UDP socket bound to dport "
-             "whose local address is unset, or is dst, or any when the datagram is a "
-             "broadcast. A connected socket (rport set) matches only a datagram from its "
-             "remote address and port, and beats an unconnected one; return 0 if none. "
-             "Every reference you do not return must be put (`sock_put`).",
+        task="Write `rank` in kernel/net/udp.c, which `lookup` hands to `sock_find` (one "
+             "pass over the AF_INET sockets under the table's lock: the socket ranked "
+             "highest comes back with a reference held). A socket fits datagram d if it is "
+             "UDP, bound to d->dport, and its local address is unset, or is d->dst, or any "
+             "when the datagram is a broadcast. A connected socket (rport set) fits only a "
+             "datagram from its remote address and port, and beats an unconnected one: "
+             "return SOCK_EXACT for it, 1 for an unconnected fit, 0 for no fit.",
         reading="RFC 768; RFC 1122 section 4.1.3.5; udp(7) (\"connect\")",
         tests=(
             host("test_udp", "test_a_datagram_reaches_the_bound_socket_with_its_source"),
