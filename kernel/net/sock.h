@@ -126,7 +126,6 @@ struct socket *sock_find(int domain, int (*rank)(struct socket *s, void *arg), v
 // none, the walk that every frame (or datagram) would make is skipped.
 int sock_anypacket(void);
 int sock_anyraw(void);
-void sock_hold(struct socket *s);
 void sock_put(struct socket *s);
 
 // The calls every socket takes, for kernel/syssock.c (and host tests).

@@ -71,12 +71,6 @@ sock_register(const struct sockfamily *fam)
   panic("sock_register: too many families");
 }
 
-// Walks run for every packet (packet taps, raw sockets, port lookup), so
-// they stop at the end of the used part of the table, not at NSOCKET.
-// Holding a reference on the socket a walk is at means that if it is closed
-// meanwhile (from another CPU, or while netrx was preempted) its slot stays
-// as it is, marked closing, and what was being delivered to it is dropped:
-// it cannot land on a socket opened since in the same slot.
 // Drop a reference (stable.lock held); the last one frees the slot (its
 // queue is empty by then: sockfree flushed it and sock_enqueue refuses a
 // closing socket).
@@ -93,9 +87,14 @@ unref(struct socket *s)
   }
 }
 
-// One round trip of stable.lock per step, the previous socket's reference
-// dropped in it too: under emulation a lock round trip costs a microsecond
-// or two, and a datagram's port lookup takes a few steps.
+// Walks run for every packet (packet taps, raw sockets, port lookup), so
+// they stop at the end of the used part of the table, not at NSOCKET.
+// Holding a reference on the socket a walk is at means that if it is closed
+// meanwhile (from another CPU, or while netrx was preempted) its slot stays
+// as it is, marked closing, and what was being delivered to it is dropped:
+// it cannot land on a socket opened since in the same slot. One round trip
+// of stable.lock per step, the previous socket's reference dropped in it
+// too: under emulation a lock round trip costs about a microsecond.
 struct socket *
 sock_next(struct socket *prev, int domain)
 {
@@ -135,14 +134,6 @@ sock_find(int domain, int (*rank)(struct socket *s, void *arg), void *arg)
     best->ref++;
   release(&stable.lock);
   return best;
-}
-
-void
-sock_hold(struct socket *s)
-{
-  acquire(&stable.lock);
-  s->ref++;
-  release(&stable.lock);
 }
 
 void
