@@ -119,13 +119,15 @@ def test_fg_and_done(guest):
     assert guest.run("jobs") == ""
     guest.run("sleep 0.2 &")
     time.sleep(0.5)
-    out = notice(guest, r"\[1\]  Done\s+sleep 0\.2")
-    assert re.search(r"\[1\]  Done\s+sleep 0\.2", out), out
+    done = r"\[1\]  Done\s+sleep 0\.2"
+    out = notice(guest, done)
+    assert re.search(done, out), out
     pid = re.match(r"\[1\] (\d+)\n", guest.run("sleep 100 &"))[1]
     out = guest.run(f"kill -INT -- -{pid}")                # the job's process group
     time.sleep(0.3)
-    out += notice(guest, r"\[1\]  Killed \(SIGINT\)\s+sleep 100")
-    assert re.search(r"\[1\]  Killed \(SIGINT\)\s+sleep 100", out), out
+    killed = r"\[1\]  Killed \(SIGINT\)\s+sleep 100"
+    out += notice(guest, killed)
+    assert re.search(killed, out), out
     assert guest.run("jobs") == ""
 
 
