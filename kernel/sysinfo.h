@@ -15,6 +15,7 @@ struct sysinfo {
   uint sockets;         // sockets in use
   uint pbuf_free, pbuf_total;         // the network stack's buffer pools
   uint bigpbuf_free, bigpbuf_total;
+  uint shortpbuf_free, shortpbuf_total;
   uint uartdropped;     // console characters the UART gave up on (kernel/uart.c)
   uint uartwaitmax;     // its longest wait for the transmitter, microseconds
   uint ncpu;            // CPUs running

@@ -226,6 +226,8 @@ sys_sysinfo(void)
   info.pbuf_total = net.pbuf_total;
   info.bigpbuf_free = net.bigpbuf_free;
   info.bigpbuf_total = net.bigpbuf_total;
+  info.shortpbuf_free = net.shortpbuf_free;
+  info.shortpbuf_total = net.shortpbuf_total;
   uartstats(&info.uartdropped, &info.uartwaitmax);
   info.ncpu = ncpu;
   idletime(&info.idleus, &info.clockus);

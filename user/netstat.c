@@ -174,6 +174,8 @@ main(int argc, char **argv)
            ns.pbuf_total - ns.pbuf_free, ns.pbuf_free, ns.pbuf_total);
     printf("%u/%u/%u big pbufs in use/free/total\n",
            ns.bigpbuf_total - ns.bigpbuf_free, ns.bigpbuf_free, ns.bigpbuf_total);
+    printf("%u/%u/%u short pbufs in use/free/total\n",
+           ns.shortpbuf_total - ns.shortpbuf_free, ns.shortpbuf_free, ns.shortpbuf_total);
     return 0;
   }
   if (mode != 's') {

@@ -541,7 +541,7 @@ same(const struct sysinfo *a, const struct sysinfo *b)
 {
   return a->freepages + a->kstackpages == b->freepages + b->kstackpages && a->files == b->files && a->sockets == b->sockets &&
          a->procs == b->procs && a->pbuf_free == b->pbuf_free &&
-         a->bigpbuf_free == b->bigpbuf_free;
+         a->bigpbuf_free == b->bigpbuf_free && a->shortpbuf_free == b->shortpbuf_free;
 }
 
 // The kernel's pages in use by allocation site (kprof KPROF_PAGES), so that
@@ -587,8 +587,9 @@ static void
 show(const char *what, const struct sysinfo *s)
 {
   printf("sysfuzz: %s: free pages %u (+%u in kernel stacks), files %u, sockets %u, processes %u, buffers %u/%u, "
-         "big %u/%u\n", what, s->freepages, s->kstackpages, s->files, s->sockets, s->procs, s->pbuf_free,
-         s->pbuf_total, s->bigpbuf_free, s->bigpbuf_total);
+         "big %u/%u, short %u/%u\n", what, s->freepages, s->kstackpages, s->files, s->sockets, s->procs,
+         s->pbuf_free, s->pbuf_total, s->bigpbuf_free, s->bigpbuf_total, s->shortpbuf_free,
+         s->shortpbuf_total);
 }
 
 // The interfaces' and routes' configuration: the calls may change it (an

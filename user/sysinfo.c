@@ -27,9 +27,10 @@ main(int argc, char *argv[])
     return 1;
   }
   printf("uptime %u\nfreepages %u\nkstackpages %u\nprocs %u\nfiles %u\nsockets %u\n"
-         "pbufs %u/%u\nbigpbufs %u/%u\nuartdropped %u\nuartwaitmax %u us\n", s.uptime, s.freepages,
-         s.kstackpages, s.procs, s.files, s.sockets, s.pbuf_free, s.pbuf_total,
-         s.bigpbuf_free, s.bigpbuf_total, s.uartdropped, s.uartwaitmax);
+         "pbufs %u/%u\nbigpbufs %u/%u\nshortpbufs %u/%u\nuartdropped %u\nuartwaitmax %u us\n",
+         s.uptime, s.freepages, s.kstackpages, s.procs, s.files, s.sockets, s.pbuf_free,
+         s.pbuf_total, s.bigpbuf_free, s.bigpbuf_total, s.shortpbuf_free, s.shortpbuf_total,
+         s.uartdropped, s.uartwaitmax);
   printf("cpus %u\nclock %llu us\nidle %llu us\n", s.ncpu, s.clockus, s.idleus);
   return 0;
 }

@@ -374,6 +374,8 @@ net_stats(struct netstat_info *out)
   out->pbuf_total = pbuf_total();
   out->bigpbuf_free = pbuf_bigfree();
   out->bigpbuf_total = NBIGPBUF;
+  out->shortpbuf_free = pbuf_shortfree();
+  out->shortpbuf_total = pbuf_shorttotal();
   ether_stats(out);
   arp_stats(out);
   ip_stats(out);

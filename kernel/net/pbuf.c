@@ -1,54 +1,74 @@
-// The packet buffer pool. Two buffers per 4 KiB page, so that each is
-// physically contiguous. The free count is exported (ifconfig, tests) so that
-// a leak shows as a pool that does not come back to its starting size.
+// The packet buffer pool: three classes, each a free list under one lock.
+// Regular buffers sit two per 4 KiB page and short ones sixteen, so that each
+// is physically contiguous. The free counts are exported (netstat -m, tests)
+// so that a leak shows as a pool that does not come back to its starting size.
 
 #include "kernel/net/netos.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/wire.h"
 
+struct freelist {
+  struct pbuf *head;
+  uint nfree, total;
+};
+
 static struct {
   struct spinlock lock;
-  struct pbuf bufs[NPBUF + NBIGPBUF];
-  struct pbuf *free;
-  uint nfree;
-  uint total;
-  struct pbuf *bigfree;
-  uint nbigfree;
+  struct pbuf bufs[NPBUF + NBIGPBUF + NSHORTPBUF];
+  uint nbufs;                  // of bufs[] in use
+  struct freelist regular, big, shorts;
 } pool;
 
 // Large buffers live in the kernel's .bss, which is physically contiguous.
 static uchar bigmem[NBIGPBUF][PBUF_BIGSIZE] __attribute__((aligned(NET_PAGESIZE)));
 
+static struct freelist *
+listfor(uint size)
+{
+  if (size == PBUF_BIGSIZE)
+    return &pool.big;
+  return size == PBUF_SHORTSIZE ? &pool.shorts : &pool.regular;
+}
+
+// A new buffer of size bytes at base, onto its free list.
+static void
+addbuf(uchar *base, uint size)
+{
+  struct pbuf *pb = &pool.bufs[pool.nbufs++];
+  struct freelist *l = listfor(size);
+  pb->base = base;
+  pb->size = size;
+  pb->isfree = 1;
+  pb->next = l->head;
+  l->head = pb;
+  l->nfree++;
+  l->total++;
+}
+
+// n buffers of size bytes, carved from pages of the page allocator.
+static void
+addpages(uint n, uint size)
+{
+  uint perpage = NET_PAGESIZE / size;
+  for (uint i = 0; i < n; i += perpage) {
+    uchar *page = (uchar *)kalloc();
+    if (page == 0)
+      break;
+    for (uint j = 0; j < perpage && i + j < n; j++)
+      addbuf(page + j * size, size);
+  }
+}
+
 void
 pbufinit(void)
 {
   initlock(&pool.lock, "pbuf");
-  for (int i = 0; i < NPBUF; i += NET_PAGESIZE / PBUF_SIZE) {
-    uchar *page = (uchar *)kalloc();
-    if (page == 0)
-      break;
-    for (int j = 0; j < NET_PAGESIZE / PBUF_SIZE && i + j < NPBUF; j++) {
-      struct pbuf *pb = &pool.bufs[i + j];
-      pb->base = page + j * PBUF_SIZE;
-      pb->size = PBUF_SIZE;
-      pb->isfree = 1;
-      pb->next = pool.free;
-      pool.free = pb;
-      pool.nfree++;
-      pool.total++;
-    }
-  }
-  for (int i = 0; i < NBIGPBUF; i++) {
-    struct pbuf *pb = &pool.bufs[NPBUF + i];
-    pb->base = bigmem[i];
-    pb->size = PBUF_BIGSIZE;
-    pb->isfree = 1;
-    pb->next = pool.bigfree;
-    pool.bigfree = pb;
-    pool.nbigfree++;
-  }
-  cprintf("pbuf: %u buffers of %d bytes, %d of %d\n", pool.total, PBUF_SIZE,
-          NBIGPBUF, PBUF_BIGSIZE);
+  addpages(NPBUF, PBUF_SIZE);
+  for (int i = 0; i < NBIGPBUF; i++)
+    addbuf(bigmem[i], PBUF_BIGSIZE);
+  addpages(NSHORTPBUF, PBUF_SHORTSIZE);
+  cprintf("pbuf: %u buffers of %d bytes, %u of %d, %u of %d\n", pool.regular.total,
+          PBUF_SIZE, pool.big.total, PBUF_BIGSIZE, pool.shorts.total, PBUF_SHORTSIZE);
 }
 
 // A buffer fresh from the pool: empty, headroom bytes in, no history.
@@ -66,22 +86,16 @@ reset(struct pbuf *pb, uint headroom)
 }
 
 // The first buffer of a free list, taken off it; 0 if the list is empty,
-// or if it would leave fewer than keep small buffers. pool.lock held.
+// or if it would leave no more than keep buffers. pool.lock held.
 static struct pbuf *
-pop(int big, uint keep)
+pop(struct freelist *l, uint keep)
 {
-  struct pbuf **list = big ? &pool.bigfree : &pool.free;
-  struct pbuf *pb = *list;
-  if (!big && pool.nfree <= keep)
-    pb = 0;
-  if (pb) {
-    *list = pb->next;
-    if (big)
-      pool.nbigfree--;
-    else
-      pool.nfree--;
-    pb->isfree = 0;
-  }
+  struct pbuf *pb = l->head;
+  if (pb == 0 || l->nfree <= keep)
+    return 0;
+  l->head = pb->next;
+  l->nfree--;
+  pb->isfree = 0;
   return pb;
 }
 
@@ -90,7 +104,7 @@ static struct pbuf *
 take(uint headroom, int big)
 {
   acquire(&pool.lock);
-  struct pbuf *pb = pop(big, PBUF_RXRESERVE);
+  struct pbuf *pb = big ? pop(&pool.big, 0) : pop(&pool.regular, PBUF_RXRESERVE);
   release(&pool.lock);
   if (pb)
     reset(pb, headroom);
@@ -118,7 +132,7 @@ pbuf_alloc_rx_n(struct pbuf **out, int n)
   int got = 0;
   struct pbuf *pb;
   acquire(&pool.lock);
-  while (got < n && (pb = pop(0, 0)) != 0)
+  while (got < n && (pb = pop(&pool.regular, 0)) != 0)
     out[got++] = pb;
   release(&pool.lock);
   for (int i = 0; i < got; i++)
@@ -136,24 +150,19 @@ pbuf_alloc_len(uint len)
   return 0;
 }
 
-// Back to its pool (pool.lock held).
+// Back to its free list (pool.lock held).
 static void
 put(struct pbuf *pb)
 {
-  if (pb < pool.bufs || pb >= pool.bufs + NPBUF + NBIGPBUF)
+  if (pb < pool.bufs || pb >= pool.bufs + pool.nbufs)
     panic("pbuf_free: %p is not a pbuf", pb);
   if (pb->isfree)
     panic("pbuf_free: double free of %p", pb);
+  struct freelist *l = listfor(pb->size);
   pb->isfree = 1;
-  if (pb->size == PBUF_BIGSIZE) {
-    pb->next = pool.bigfree;
-    pool.bigfree = pb;
-    pool.nbigfree++;
-  } else {
-    pb->next = pool.free;
-    pool.free = pb;
-    pool.nfree++;
-  }
+  pb->next = l->head;
+  l->head = pb;
+  l->nfree++;
 }
 
 void
@@ -184,28 +193,55 @@ pbuf_free_list(struct pbuf *head)
 uint
 pbuf_nfree(void)
 {
-  return pool.nfree;
+  return pool.regular.nfree;
 }
 
 uint
 pbuf_total(void)
 {
-  return pool.total;
+  return pool.regular.total;
 }
 
 uint
 pbuf_bigfree(void)
 {
-  return pool.nbigfree;
+  return pool.big.nfree;
+}
+
+uint
+pbuf_shortfree(void)
+{
+  return pool.shorts.nfree;
+}
+
+uint
+pbuf_shorttotal(void)
+{
+  return pool.shorts.total;
 }
 
 // A racy read is enough: this only keeps queues off the last buffers.
 int
 pbuf_canqueue(struct pbuf *pb)
 {
+  if (pb->size == PBUF_SHORTSIZE)
+    return 1;   // only queues take short buffers, and pbuf_shrink falls back when none is left
   if (pb->size == PBUF_BIGSIZE)
-    return *(volatile uint *)&pool.nbigfree >= PBUF_BIGQUEUELOW;
-  return *(volatile uint *)&pool.nfree >= PBUF_QUEUELOW;
+    return *(volatile uint *)&pool.big.nfree >= PBUF_BIGQUEUELOW;
+  return *(volatile uint *)&pool.regular.nfree >= PBUF_QUEUELOW;
+}
+
+// What a copy keeps of the original besides its data.
+static void
+copymeta(struct pbuf *c, struct pbuf *pb)
+{
+  c->dev = pb->dev;
+  c->ethertype = pb->ethertype;
+  c->pkttype = pb->pkttype;
+  c->traced = pb->traced;
+  memmove(c->lladdr, pb->lladdr, sizeof c->lladdr);
+  c->srcaddr = pb->srcaddr;
+  c->srcport = pb->srcport;
 }
 
 struct pbuf *
@@ -217,16 +253,48 @@ pbuf_copy(struct pbuf *pb)
     return 0;
   memmove(c->rp, pb->rp, pbuf_len(pb));
   c->wp = c->rp + pbuf_len(pb);
-  c->dev = pb->dev;
-  c->ethertype = pb->ethertype;
-  c->pkttype = pb->pkttype;
-  c->traced = pb->traced;
+  copymeta(c, pb);
   c->csumpartial = pb->csumpartial;
   c->csumstart = pb->csumstart;
   c->csumoff = pb->csumoff;
   c->csumproto = pb->csumproto;
   c->tsomss = pb->tsomss;
   return c;
+}
+
+// Would pbuf_shrink move pb into a short buffer?
+int
+pbuf_shrinkable(struct pbuf *pb)
+{
+  return pb->size > PBUF_SHORTSIZE && pbuf_len(pb) <= PBUF_SHORTSIZE && !pb->csumpartial &&
+         !pb->tsomss;
+}
+
+// Copybreak (Linux's e1000 does it for frames of up to 256 bytes; BSD keeps
+// small packets in 256-byte mbufs): a short packet about to wait in a queue
+// moves into a short buffer, and its 2 KiB buffer goes back to the pool at
+// once. A queue charged by buffer size then holds eight times as many small
+// datagrams, and the pool keeps its large buffers for the card. One lock
+// round trip takes the short buffer and frees the old one. Returns the short
+// buffer (pb is freed), or pb itself when it does not qualify or no short
+// buffer is left.
+struct pbuf *
+pbuf_shrink(struct pbuf *pb)
+{
+  if (!pbuf_shrinkable(pb))
+    return pb;
+  acquire(&pool.lock);
+  struct pbuf *c = pop(&pool.shorts, 0);
+  if (c) {
+    uint len = pbuf_len(pb);
+    reset(c, 0);
+    memmove(c->base, pb->rp, len);
+    c->wp = c->base + len;
+    copymeta(c, pb);
+    put(pb);
+  }
+  release(&pool.lock);
+  return c ? c : pb;
 }
 
 uchar *

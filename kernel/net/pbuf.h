@@ -6,18 +6,24 @@
 // made at boot, so that drivers can hand them to a card for DMA. A layer
 // prepends its header in place by moving rp back into the headroom (pull
 // strips a header by moving rp forward); nothing is copied between layers.
+// Three sizes: regular buffers take frames in and out, big ones hold
+// reassembled datagrams and big sends, and short ones hold small packets
+// that wait in socket queues (pbuf_shrink copies them there).
 
 #define PBUF_SIZE     2048   // a whole Ethernet frame fits; the E1000's RX buffer size
 #define PBUF_HEADROOM  128   // room reserved for headers on output
-#define NPBUF         2048   // buffers in the pool
+#define NPBUF         2048   // regular buffers in the pool
 #define PBUF_BIGSIZE 16384   // large buffers: reassembled IP datagrams, big UDP sends
 #define NBIGPBUF        32
-// The last PBUF_RXRESERVE small buffers go only to receive rings (pbuf_alloc_rx*):
+#define PBUF_SHORTSIZE  256  // short buffers: Linux's e1000 copybreak, BSD's mbuf
+#define NSHORTPBUF     2048
+// The last PBUF_RXRESERVE regular buffers go only to receive rings (pbuf_alloc_rx*):
 // whatever else holds buffers, a card can still take frames in, and so the
 // stack can still read the ARP replies and acks that free them. Queues that
 // hold buffers for long (socket receive queues, reassembly) stop taking more
-// while fewer than PBUF_QUEUELOW small (PBUF_BIGQUEUELOW big) buffers are free,
-// which leaves the stack room for its own replies as well.
+// while fewer than PBUF_QUEUELOW regular (PBUF_BIGQUEUELOW big) buffers are
+// free, which leaves the stack room for its own replies as well. Short
+// buffers serve only queues, so they have no reserve.
 #define PBUF_RXRESERVE  128
 #define PBUF_QUEUELOW   (2 * PBUF_RXRESERVE)
 #define PBUF_BIGQUEUELOW  8
@@ -27,7 +33,7 @@ struct netdev;
 struct pbuf {
   struct pbuf *next;        // in a queue
   uchar *base;              // the data area
-  uint size;                // its capacity: PBUF_SIZE or PBUF_BIGSIZE
+  uint size;                // its capacity: PBUF_SIZE, PBUF_BIGSIZE or PBUF_SHORTSIZE
   uchar *rp;                // first byte of data
   uchar *wp;                // one past the last byte of data
   struct netdev *dev;       // interface it arrived on
@@ -71,8 +77,12 @@ void         pbuf_free_list(struct pbuf *head);   // linked through next, one lo
 uint         pbuf_nfree(void);
 uint         pbuf_total(void);
 uint         pbuf_bigfree(void);
+uint         pbuf_shortfree(void);
+uint         pbuf_shorttotal(void);
 int          pbuf_canqueue(struct pbuf *pb);   // may a queue hold pb? (see PBUF_QUEUELOW)
 struct pbuf *pbuf_copy(struct pbuf *pb); // a new buffer with the same data, or 0
+int          pbuf_shrinkable(struct pbuf *pb);
+struct pbuf *pbuf_shrink(struct pbuf *pb); // the same data in a short buffer (pb freed), or pb
 uchar       *pbuf_push(struct pbuf *pb, uint n);   // prepend n bytes; 0 if no room
 uchar       *pbuf_pull(struct pbuf *pb, uint n);   // strip n bytes; 0 if too short
 uchar       *pbuf_put(struct pbuf *pb, uint n);    // append n bytes; 0 if no room

@@ -144,9 +144,29 @@ sock_put(struct socket *s)
   release(&stable.lock);
 }
 
-// Queue pb unless the socket's receive buffer is full (one datagram always
-// fits an empty one) or the pool is running low: an idle socket must not
-// pin the buffers that the card and the rest of the stack need.
+// Is there room in s's receive queue for a buffer of size bytes? One
+// datagram always fits an empty queue. s->lock held.
+static int
+roomfor(struct socket *s, uint size)
+{
+  return s->rxq.len < s->rxq.max && (s->rxq.len == 0 || s->rmem + size <= s->rcvbuf);
+}
+
+static int
+refuse(struct socket *s)
+{
+  s->drops++;
+  release(&s->lock);
+  return -1;
+}
+
+// Queue pb unless the socket's receive buffer is full or the pool is running
+// low: an idle socket must not pin the buffers that the card and the rest of
+// the stack need. A short packet moves into a short buffer first (copybreak,
+// pbuf_shrink), so that it is charged 256 bytes, not 2 KiB; whether it fits
+// is asked before the copy, so that a full queue under a flood costs none.
+// On success pb belongs to the socket (or is already freed); on -1 it is
+// still the caller's.
 int
 sock_enqueue(struct socket *s, struct pbuf *pb)
 {
@@ -155,13 +175,13 @@ sock_enqueue(struct socket *s, struct pbuf *pb)
     release(&s->lock);
     return -1;
   }
-  if ((s->rxq.len && s->rmem + pb->size > s->rcvbuf) || !pbuf_canqueue(pb) ||
-      pbufq_put(&s->rxq, pb) < 0) {
-    s->drops++;
-    release(&s->lock);
-    return -1;
-  }
-  s->rmem += pb->size;
+  if (!roomfor(s, pbuf_shrinkable(pb) ? PBUF_SHORTSIZE : pb->size))
+    return refuse(s);
+  struct pbuf *q = pbuf_shrink(pb);
+  if (q == pb && (!roomfor(s, pb->size) || !pbuf_canqueue(pb)))
+    return refuse(s);   // no short buffer left, and no room for the long one
+  pbufq_put(&s->rxq, q);
+  s->rmem += q->size;
   if (s->sleepers)   // wakeup scans the process table: not for every datagram
     wakeup(s);
   pollwakeup();      // cheap when nobody polls

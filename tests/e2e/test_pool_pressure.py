@@ -4,9 +4,10 @@ the buffers the card and the rest of the stack need.
 
 Receive queues are counted in bytes of buffer memory against SO_RCVBUF, with Linux's
 default (212,992) and Linux's setsockopt (the value doubled, at most rmem_max, ours
-524,288); a datagram costs its whole buffer (2,048 bytes, or 16,384 for a big one). All queues
-together stop taking buffers while fewer than PBUF_QUEUELOW small buffers are free,
-and the last PBUF_RXRESERVE go only to the receive ring.
+524,288); a datagram costs its whole buffer (2,048 bytes, or 16,384 for a big one), and
+one of at most 256 bytes is first copied into a short buffer of 256 (copybreak), so that
+it costs that. All queues together stop taking regular buffers while fewer than
+PBUF_QUEUELOW are free, and the last PBUF_RXRESERVE go only to the receive ring.
 
 `sockhold` (user/sockhold.c) opens sockets and never reads them.
 """
@@ -33,6 +34,10 @@ from scapy.packet import Raw
 pytestmark = pytest.mark.e2e
 
 PBUF_SIZE = 2048
+PBUF_SHORTSIZE = 256
+NSHORTPBUF = 2048
+SOCK_RXQ = 512
+LONG = b"x" * (PBUF_SHORTSIZE + 44)   # a payload too long for a short buffer
 RCVBUF_DEFAULT = 212992
 RMEM_MAX = 524288          # higher than Linux's default rmem_max (kernel/net/sock.h)
 MIN_RCVBUF = 2304
@@ -69,13 +74,12 @@ def sockets(guest) -> dict[str, tuple[int, int]]:
     return table
 
 
-def pools(guest) -> tuple[int, int]:
-    """(small, big) buffers free."""
+def pools(guest) -> tuple[int, int, int]:
+    """(regular, big, short) buffers free."""
     out = guest.vm.run("netstat -m")
-    small = re.search(r"(\d+)/(\d+)/(\d+) pbufs", out)
-    big = re.search(r"(\d+)/(\d+)/(\d+) big pbufs", out)
-    assert small is not None and big is not None, out
-    return int(small[2]), int(big[2])
+    free = [re.search(rf"(\d+)/(\d+)/(\d+) {kind}pbufs", out) for kind in ("", "big ", "short ")]
+    assert None not in free, out
+    return tuple(int(match[2]) for match in free)
 
 
 def datagram(dport: int, payload: bytes, sport: int = 40000) -> bytes:
@@ -110,7 +114,7 @@ def kill(guest, *pids: int) -> None:
         guest.vm.run(f"kill {pid}")
 
 
-def wait_pool(guest, want: tuple[int, int], timeout: float = 5.0) -> None:
+def wait_pool(guest, want: tuple[int, int, int], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while (got := pools(guest)) != want:
         assert time.monotonic() < deadline, f"pools free {got}, not back to {want}"
@@ -125,15 +129,16 @@ def test_idle_sockets_cannot_pin_the_pool(guest):
     per_socket = RCVBUF_DEFAULT // PBUF_SIZE                     # 104 datagrams
     try:
         # More than all of them together may hold: 22 x 110 datagrams and 300 pings
-        # (each copied to the raw socket, every frame to the packet socket).
-        frames = [datagram(port, b"x" * 32, 40000 + n) for n in range(per_socket + 6)
+        # (each copied to the raw socket, every frame to the packet socket), all too
+        # long for short buffers.
+        frames = [datagram(port, LONG, 40000 + n) for n in range(per_socket + 6)
                   for port in ports]
         pings = [bytes(Ether(dst=GUEST_MAC, src=PEER_MAC) / IP(src=PEER_IP, dst=GUEST_IP) /
-                       ICMP(type=8, id=0x4444, seq=n)) for n in range(300)]
+                       ICMP(type=8, id=0x4444, seq=n) / Raw(LONG)) for n in range(300)]
         send_batched(guest, frames + pings)
         guest.settle()
         held = sockets(guest)
-        small, _ = pools(guest)
+        small, _, _ = pools(guest)
         # The card, ARP and ping still work, with the queues full.
         assert ping(guest, 1), "no echo reply with the queues full"
         guest.peer.clear()
@@ -156,6 +161,35 @@ def test_idle_sockets_cannot_pin_the_pool(guest):
     wait_pool(guest, idle)
 
 
+def test_small_datagrams_fill_short_buffers_then_fall_back(guest):
+    idle = pools(guest)
+    _, pid = hold(guest, "udp:9301-9305")
+    ports = range(9301, 9306)
+    try:
+        # 5 x 520 small datagrams: more than the 2,048 short buffers, fewer than 5 x 832
+        # of them (what SO_RCVBUF would allow), more than the queues' 512 each.
+        frames = [datagram(port, b"s" * 32, 40000 + n) for n in range(SOCK_RXQ + 8)
+                  for port in ports]
+        send_batched(guest, frames)
+        guest.settle()
+        held = sockets(guest)
+        regular, _, short = pools(guest)
+        assert short == 0, "the short buffers ran out, as they should have"
+        assert ping(guest, 2), "no echo reply with the short buffers gone"
+        assert guest.ifconfig()["rx_nobuf"] == 0, "the card ran out of buffers"
+        total = 0
+        for port in ports:
+            recvq, drops = held[f"0.0.0.0:{port}"]
+            assert recvq <= SOCK_RXQ and drops > 0, (port, recvq, drops)
+            total += recvq
+        # Every short buffer is queued, and the rest wait in regular ones.
+        assert total > NSHORTPBUF, held
+        assert idle[0] - regular >= total - NSHORTPBUF, (idle, regular, total)
+    finally:
+        kill(guest, pid)
+    wait_pool(guest, idle)
+
+
 def test_so_rcvbuf_is_counted_in_bytes_as_on_linux(guest):
     idle = pools(guest)
     cases = {"": RCVBUF_DEFAULT, "-b 4096 ": 8192, "-b 0 ": MIN_RCVBUF,
@@ -164,12 +198,18 @@ def test_so_rcvbuf_is_counted_in_bytes_as_on_linux(guest):
         rcvbuf, pid = hold(guest, f"{option}udp:{port}")
         assert rcvbuf == want, option
         if option == "-b 4096 ":
-            send_batched(guest, [datagram(port, bytes(100), 41000 + n) for n in range(10)])
+            send_batched(guest, [datagram(port, LONG, 41000 + n) for n in range(10)])
             guest.settle()
             # 8192 bytes hold four 2 KiB buffers; the six others are dropped.
             assert sockets(guest)[f"0.0.0.0:{port}"] == (4, 6)
+            _, short = hold(guest, f"{option}udp:{port + 50}")
+            send_batched(guest, [datagram(port + 50, bytes(100), 41100 + n) for n in range(40)])
+            guest.settle()
+            # and 32 short ones (100 bytes each, copied into 256).
+            assert sockets(guest)[f"0.0.0.0:{port + 50}"] == (32, 8)
+            kill(guest, short)
         if option == "-b 0 ":
-            send_batched(guest, [datagram(port, bytes(100), 42000 + n) for n in range(3)])
+            send_batched(guest, [datagram(port, LONG, 42000 + n) for n in range(3)])
             guest.settle()
             assert sockets(guest)[f"0.0.0.0:{port}"] == (1, 2)    # one always fits
         kill(guest, pid)

@@ -49,7 +49,7 @@ SETTLE = 10.0                       # for the last transmit buffers to come back
 RUNNING = re.compile(r"^\d+ run \S+ pgid \d+ sz \d+ cpu (\d)$", re.M)
 SYSINFO = re.compile(r"^(\w+) (\d+)(?:/(\d+))?", re.M)
 # What must be as it was before the run once everything has ended.
-RESTORED = ("procs", "sockets", "files", "pbufs", "bigpbufs")
+RESTORED = ("procs", "sockets", "files", "pbufs", "bigpbufs", "shortpbufs")
 
 
 def stress_lab() -> Topology:

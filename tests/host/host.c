@@ -89,7 +89,8 @@ host_advance_ms(uint ms)
 int
 host_pool_full(void)
 {
-  return pbuf_nfree() == pbuf_total() && pbuf_bigfree() == NBIGPBUF;
+  return pbuf_nfree() == pbuf_total() && pbuf_bigfree() == NBIGPBUF &&
+         pbuf_shortfree() == pbuf_shorttotal();
 }
 
 // ---- fake cards ----

@@ -316,6 +316,92 @@ test_a_nonblocking_socket_does_not_wait(void)
   sock_close(s);
 }
 
+// Copybreak: a small datagram waits in a short buffer, charged 256 bytes
+// against SO_RCVBUF, and its 2 KiB buffer is back in the pool at once.
+static void
+test_a_small_datagram_waits_in_a_short_buffer(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  uint regular = pbuf_nfree(), shorts = pbuf_shortfree();
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "small", 5);
+  host_receive(eth0, frame, len);
+  CHECK_EQ(s->rxq.len, 1);
+  CHECK_EQ(s->rxq.head->size, PBUF_SHORTSIZE);
+  CHECK_EQ(s->rmem, PBUF_SHORTSIZE);
+  CHECK_EQ(pbuf_shortfree(), shorts - 1);
+  CHECK_EQ(pbuf_nfree(), regular);
+  char buf[64];
+  struct sockaddr_in from;
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_DONTWAIT, &from), 5);
+  CHECK_MEM(buf, "small", 5);
+  CHECK_EQ(from.sin_addr, PEER_IP);
+  CHECK_EQ(ntohs(from.sin_port), 5000);
+  CHECK_EQ(s->rmem, 0);
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+// Datagrams queued before the first drop, with payloads of n bytes.
+static uint
+queued_until_full(struct hostnic *eth0, struct socket *s, ushort port, uint n)
+{
+  static char payload[PBUF_SHORTSIZE + 1];
+  memset(payload, 'q', sizeof payload);
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, port, payload, n);
+  uint drops = stats().udp_rx_queuedrops;
+  for (int i = 0; i < 5000 && stats().udp_rx_queuedrops == drops; i++)
+    host_receive(eth0, frame, len);
+  CHECK_EQ(stats().udp_rx_queuedrops, drops + 1);
+  return s->rxq.len;
+}
+
+// The default SO_RCVBUF (212,992) holds 104 datagrams in 2 KiB buffers; short
+// ones fit 832 times, so the queue's own bound (SOCK_RXQ) comes first. The
+// boundary is exact: 256 bytes of payload is short, 257 is not.
+static void
+test_the_receive_buffer_holds_more_short_datagrams(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *s = udp_socket(0, 7777);
+  CHECK_EQ(queued_until_full(eth0, s, 7777, PBUF_SHORTSIZE), SOCK_RXQ);
+  CHECK_EQ(s->rmem, SOCK_RXQ * PBUF_SHORTSIZE);
+  sock_flush(s);
+  CHECK_EQ(queued_until_full(eth0, s, 7777, PBUF_SHORTSIZE + 1),
+           SOCK_RCVBUF_DEFAULT / PBUF_SIZE);
+  CHECK_EQ(s->rxq.head->size, PBUF_SIZE);
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+// When every short buffer is queued somewhere, a small datagram keeps its
+// 2 KiB buffer and is charged for it: nothing is lost for want of a copy.
+static void
+test_without_short_buffers_a_datagram_keeps_its_own(void)
+{
+  struct hostnic *eth0 = boot_resolved("");
+  struct socket *full[NSHORTPBUF / SOCK_RXQ];
+  for (uint i = 0; i < NELEM(full); i++) {
+    full[i] = udp_socket(0, 8000 + i);
+    CHECK_EQ(queued_until_full(eth0, full[i], 8000 + i, 8), SOCK_RXQ);
+  }
+  CHECK_EQ(pbuf_shortfree(), 0);
+  struct socket *s = udp_socket(0, 7777);
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "long", 4);
+  host_receive(eth0, frame, len);
+  CHECK_EQ(s->rxq.len, 1);
+  CHECK_EQ(s->rxq.head->size, PBUF_SIZE);
+  CHECK_EQ(s->rmem, PBUF_SIZE);
+  char buf[8];
+  struct sockaddr_in from;
+  CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_DONTWAIT, &from), 4);
+  CHECK_MEM(buf, "long", 4);
+  sock_close(s);
+  for (uint i = 0; i < NELEM(full); i++)
+    sock_close(full[i]);
+  CHECK(host_pool_full());
+}
+
 static const struct test tests[] = {
   TEST(test_a_datagram_reaches_the_bound_socket_with_its_source),
   TEST(test_a_closed_port_earns_an_exact_port_unreachable),
@@ -331,6 +417,9 @@ static const struct test tests[] = {
   TEST(test_poll_reports_an_icmp_error),
   TEST(test_msg_peek_leaves_the_datagram_queued),
   TEST(test_a_nonblocking_socket_does_not_wait),
+  TEST(test_a_small_datagram_waits_in_a_short_buffer),
+  TEST(test_the_receive_buffer_holds_more_short_datagrams),
+  TEST(test_without_short_buffers_a_datagram_keeps_its_own),
 };
 
 int

@@ -81,8 +81,9 @@ pools(struct out *o)
   struct netstat_info ns;
   if (netstat(&ns) < 0)
     return;
-  emit(o, "<h2>Buffers</h2>\n<p id=\"buffers\">%u/%u packet buffers free, %u/%u large</p>\n",
-       ns.pbuf_free, ns.pbuf_total, ns.bigpbuf_free, ns.bigpbuf_total);
+  emit(o, "<h2>Buffers</h2>\n<p id=\"buffers\">%u/%u packet buffers free, %u/%u large, "
+       "%u/%u short</p>\n", ns.pbuf_free, ns.pbuf_total, ns.bigpbuf_free, ns.bigpbuf_total,
+       ns.shortpbuf_free, ns.shortpbuf_total);
 }
 
 static void
