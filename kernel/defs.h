@@ -65,7 +65,8 @@ void     profintr(struct trapframe *tf);
 // kalloc.c
 char    *kalloc(void);
 char    *kallocpages(int n);
-void     kfree(char *p);
+void     kfree(char *p);          // a shared page: one mapping fewer (kshare)
+int      kshare(char *p);         // one mapping more, or -1: copy it instead
 void     kinit1(void *vstart, void *vend);
 void     kinit2(void *vstart, void *vend);
 uint     kfreecount(void);
@@ -255,6 +256,7 @@ int      allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int perm);
 int      deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
 void     freevm(pde_t *pgdir);
 void     clearpteu(pde_t *pgdir, char *uva);
+void     uvmreadonly(pde_t *pgdir, uint va, uint len);
 pde_t   *copyuvm(pde_t *pgdir, uint sz);
 void     switchuvm(struct proc *p);
 void     switchkvm(void);

@@ -35,6 +35,7 @@ struct proghdr {
 };
 
 #define ELF_PROG_LOAD 1
+#define ELF_PROG_FLAG_WRITE 2   // proghdr.flags: the segment is writable
 #define ELF_MACHINE_386 3
 
 #endif

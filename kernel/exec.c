@@ -71,6 +71,9 @@ loadsegments(pde_t *pgdir, struct inode *ip, struct elfhdr *eh, char *page)
       return -ENOMEM;
     if (loadsegment(pgdir, ip, &ph, page) < 0)
       return -ENOEXEC;
+    // Text and read-only data: no writes, and fork shares these pages.
+    if (!(ph.flags & ELF_PROG_FLAG_WRITE))
+      uvmreadonly(pgdir, ph.vaddr, ph.memsz);
   }
   return sz;
 }

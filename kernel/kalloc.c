@@ -9,6 +9,11 @@
 // Each page in use also records who took it (the return address of the
 // kalloc call), so that a leak names its allocation site: kprof(KPROF_PAGES)
 // counts the pages in use by site, and sysfuzz shows what did not come back.
+//
+// A page may be mapped by several page tables (fork shares a program's
+// read-only text, vm.c): kshare counts each extra mapping, and kfree of a
+// shared page only takes one away. The page goes back to the free list, and
+// is poisoned, when its last mapping goes.
 
 #include "kernel/types.h"
 #include "kernel/defs.h"
@@ -31,10 +36,12 @@ static struct {
   uint nfree;              // pages on freelist
   char *fresh, *limit;     // never-used pages
   uint *owner;             // per physical page: who took it, 0 when free or unknown
-  uint nowner;             // entries in owner[]
+  ushort *shares;          // per physical page: mappings beyond the first
+  uint nowner;             // entries in owner[] and shares[]
 } kmem;
 
 static void freepage(char *v);
+static int unshare(char *v);
 static void ownersinit(void);
 static void setowner(char *v, uint pc);
 
@@ -64,18 +71,21 @@ kinit2(void *vstart, void *vend)
   kmem.use_lock = 1;
 }
 
-// The owner table, taken from the top of the never-used range: one word per
-// physical page up to memtop (128 KiB for 128 MiB).
+// The owner and share tables, taken from the top of the never-used range:
+// six bytes per physical page up to memtop (192 KiB for 128 MiB).
 static void
 ownersinit(void)
 {
   uint n = memtop / PGSIZE;
-  uint bytes = PGROUNDUP(n * sizeof(uint));
-  if ((uint)(kmem.limit - kmem.fresh) < bytes + PGSIZE)
-    return;
+  uint bytes = PGROUNDUP(n * sizeof(uint)), sharebytes = PGROUNDUP(n * sizeof(ushort));
+  if ((uint)(kmem.limit - kmem.fresh) < bytes + sharebytes + PGSIZE)
+    return;   // no tables: no owners shown, and fork copies every page
   kmem.limit -= bytes;
   kmem.owner = (uint *)kmem.limit;
   memset(kmem.owner, 0, bytes);
+  kmem.limit -= sharebytes;
+  kmem.shares = (ushort *)kmem.limit;
+  memset(kmem.shares, 0, sharebytes);
   kmem.nowner = n;
 }
 
@@ -93,8 +103,47 @@ kfree(char *v)
 {
   if ((uint)v % PGSIZE || v < end || V2P(v) >= memtop)
     panic("kfree %p", v);
+  if (unshare(v))
+    return;
   memset(v, 0x5a, PGSIZE);   // poison: catches use after free
   freepage(v);
+}
+
+// One more page table is to map the page at v (which kalloc returned): 0,
+// or -1 if pages cannot be shared (no share table, or the count is full),
+// and the caller copies the page instead.
+int
+kshare(char *v)
+{
+  uint i = V2P(v) / PGSIZE;
+  if (i >= kmem.nowner)
+    return -1;
+  acquire(&kmem.lock);
+  int ok = kmem.shares[i] < 0xFFFF;
+  if (ok)
+    kmem.shares[i]++;
+  release(&kmem.lock);
+  return ok ? 0 : -1;
+}
+
+// Drop one mapping of a shared page: 1 if others remain (the page stays),
+// 0 if the caller held the last one and frees it. Without the lock first:
+// a page nobody shares cannot become shared while its only holder frees it
+// (sharing takes a mapping, which only that holder has), so a count of 0
+// is final; a count above 0 is checked again under the lock, because the
+// other holders may be freeing their mappings at the same moment.
+static int
+unshare(char *v)
+{
+  uint i = V2P(v) / PGSIZE;
+  if (i >= kmem.nowner || *(volatile ushort *)&kmem.shares[i] == 0)
+    return 0;
+  acquire(&kmem.lock);
+  int others = kmem.shares[i] > 0;
+  if (others)
+    kmem.shares[i]--;
+  release(&kmem.lock);
+  return others;
 }
 
 static void

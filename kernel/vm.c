@@ -352,7 +352,32 @@ clearpteu(pde_t *pgdir, char *uva)
   *pte &= ~PTE_U;
 }
 
-// A copy of a parent's user memory for a child; 0 when memory runs out.
+// Make the user pages of [va, va+len) read-only (exec, for text and
+// read-only data): user writes fault, and copyout refuses them.
+void
+uvmreadonly(pde_t *pgdir, uint va, uint len)
+{
+  for (uint a = PGROUNDDOWN(va); a < va + len; a += PGSIZE) {
+    pte_t *pte = walkpgdir(pgdir, a, 0);
+    if (pte && (*pte & PTE_P))
+      *pte &= ~PTE_W;
+  }
+}
+
+// May parent and child map this page together? Read-only user pages: no one
+// can write them (user writes fault, copyout and loaduvm's callers check
+// PTE_W or write only a new image), so a copy would only cost the copy --
+// and under TCG much more: a program's text at a new physical address is
+// translated again, and the writes that poison and zero a freed text page
+// invalidate its translations (docs/kernel.md, "Fork shares text").
+static int
+shareable(pte_t pte)
+{
+  return (pte & PTE_U) && !(pte & PTE_W);
+}
+
+// A copy of a parent's user memory for a child, sharing its read-only
+// pages; 0 when memory runs out.
 pde_t *
 copyuvm(pde_t *pgdir, uint sz)
 {
@@ -363,10 +388,14 @@ copyuvm(pde_t *pgdir, uint sz)
     pte_t *pte = walkpgdir(pgdir, a, 0);
     if (pte == 0 || !(*pte & PTE_P))
       continue;
-    char *mem = kalloc();
-    if (mem == 0)
-      goto bad;
-    memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
+    char *mem = P2V(PTE_ADDR(*pte));
+    if (!shareable(*pte) || kshare(mem) < 0) {
+      char *copy = kalloc();
+      if (copy == 0)
+        goto bad;
+      memmove(copy, mem, PGSIZE);
+      mem = copy;
+    }
     if (mappage(d, a, V2P(mem), PTE_FLAGS(*pte) & ~PTE_P) < 0) {
       kfree(mem);
       goto bad;

@@ -11,6 +11,7 @@
 #include "kernel/fcntl.h"
 #include "kernel/errno.h"
 #include "kernel/syscall.h"
+#include "kernel/sysinfo.h"
 #include "user/user.h"
 #include "user/net.h"
 
@@ -495,6 +496,78 @@ test_fault(void)
     fail("read of kernel memory not killed");
   if (inchild(abovebreak) != -1)
     fail("write above the break not killed");
+}
+
+// ---- text shared by fork --------------------------------------------------
+
+static const char rodata[] = "read-only";   // .rodata, in the text segment
+
+static void
+textwrite(void)
+{
+  *(volatile char *)(uint)test_fault = 0;
+}
+
+static void
+rodatawrite(void)
+{
+  *(volatile char *)rodata = 'R';
+}
+
+// Pages free, those kept by process slots' kernel stacks counted as free
+// (sysfuzz's measure: a slot keeps its stack once made).
+static uint
+freepages(void)
+{
+  struct sysinfo s;
+  CHECK(sysinfo(&s) == 0);
+  return s.freepages + s.kstackpages;
+}
+
+// A child that forks a grandchild and exits first: the grandchild, an
+// orphan that init reaps, lets go of the shared pages after its parent.
+static void
+orphanparent(void)
+{
+  int pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    sleep(2);
+    exit(0);
+  }
+}
+
+// Fork shares a program's text and read-only data (exec maps them
+// read-only; each page counts its mappings): writes to them fault, the
+// kernel refuses to write there for a system call, and the pages come back
+// when the last process that maps them is gone, whatever the order.
+static void
+test_sharedtext(void)
+{
+  if (inchild(textwrite) != -1)
+    fail("a write to the program's text was not killed");
+  if (inchild(rodatawrite) != -1)
+    fail("a write to its read-only data was not killed");
+  int p[2];
+  CHECK(pipe(p) == 0);
+  CHECK(write(p[1], "x", 1) == 1);
+  CHECKERR(read(p[0], (char *)rodata, 1), EFAULT);
+  CHECK(strcmp(rodata, "read-only") == 0);
+  close(p[0]);
+  close(p[1]);
+
+  uint before = freepages();
+  for (int i = 0; i < 10; i++)
+    CHECK(inchild(orphanparent) == 0);
+  for (int i = 0; i < 10; i++)
+    CHECK(inchild(textwrite) == -1);
+  uint after = freepages();
+  for (int waited = 0; after != before && waited < 5 * HZ; waited++) {
+    sleep(1);   // for init to reap the orphans
+    after = freepages();
+  }
+  if (after != before)
+    fail("%d pages free before the forks, %d after", before, after);
 }
 
 // Runs /bin/crash MODE for every mode; each must be killed.
@@ -2159,6 +2232,7 @@ static const struct test {
   { "pgrp", test_pgrp },
   { "waitpid", test_waitpid },
   { "fault", test_fault },
+  { "sharedtext", test_sharedtext },
   { "crash", test_crash },
   { "nosys", test_nosys },
   { "sbrk", test_sbrk },
