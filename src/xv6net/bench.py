@@ -353,6 +353,7 @@ class Guest:
     bin: str = ""                 # directory of the benchmark programs, with "/"
     reap: str = ""                # command that collects finished background jobs
     stop_echo: str = ""           # command that ends udpecho (xv6net's is left running)
+    stop_tcpecho: str = ""        # and tcpecho: a shell's `wait` (reap) would wait for it
     profiler: bool = False        # has kprof (kernel/prof.c)
     model: str = nics.DEFAULT     # the card (xv6net.nics)
     idle_cmd: str = XV6_IDLE      # prints the guest's clock and idle time
@@ -388,7 +389,8 @@ def linux_guest(prepared: linuxguest.LinuxGuest, model: str = nics.DEFAULT) -> G
     return Guest("linux", 1, ip, "tap-linux", prepared.kernel, prepared.initramfs,
                  prepared.cmdline(ip, NETMASK, model=model), prepared.description,
                  LINUX_COUNTERS, linux_counters, bin="/bin/", reap="wait",
-                 stop_echo="killall udpecho", model=model, idle_cmd=LINUX_IDLE,
+                 stop_echo="killall udpecho", stop_tcpecho="killall tcpecho", model=model,
+                 idle_cmd=LINUX_IDLE,
                  parse_idle=linux_idle)
 
 
@@ -1000,8 +1002,9 @@ class Session:
                  f"({sum(got)} bytes received by the guest)")
 
     def measure_tcp_conn(self) -> None:
-        """Connections per second from the peer to the guest's tcpecho (left running,
-        asleep in accept, until the guest is shut down)."""
+        """Connections per second from the peer to the guest's tcpecho (ended after,
+        on Linux, whose `wait` in later steps would wait for it; xv6net's sleeps in
+        accept until the guest is shut down)."""
         assert self.shell is not None
         # In the background, its lines to /dev/null (a serial console is slow on both);
         # tcpconn --wait retries until it answers.
@@ -1011,10 +1014,14 @@ class Session:
         profiling = self.profiling()
         client = self.ns.popen([*peer_script(), "tcpconn", self.guest.ip, str(TCP_ECHO_PORT),
                                 "--seconds", str(seconds), "--wait", str(LISTEN_TIMEOUT)])
-        with started(client):
-            cpu, clock = self.qemu_cpu(), time.monotonic()
-            tally = json.loads(finish(client, seconds + LISTEN_TIMEOUT + 30))
-            busy = self.busy_since(cpu, clock)
+        try:
+            with started(client):
+                cpu, clock = self.qemu_cpu(), time.monotonic()
+                tally = json.loads(finish(client, seconds + LISTEN_TIMEOUT + 30))
+                busy = self.busy_since(cpu, clock)
+        finally:
+            if self.guest.stop_tcpecho:
+                self.shell.run("; ".join(filter(None, (self.guest.stop_tcpecho, self.guest.reap))))
         if not tally["echoed"]:
             raise BenchError(f"no connection to tcpecho succeeded: {tally}")
         self.run.tcp_conn = {**tally, "per_s": tally["echoed"] / tally["seconds"],
