@@ -133,7 +133,13 @@ struct netif_info {
   uint netmask;          // network order
   struct netif_stats stats;
   char driver[IFNAMSIZ]; // "e1000", "ne2k", "virtio-net"; empty for loopback
+  uint features;         // NETIF_F_*: the work the card does for the stack
 };
+
+// netif_info.features (ethtool -k)
+#define NETIF_F_TXCSUM 0x1   // finishes the TCP/UDP checksums of frames sent
+#define NETIF_F_TSO    0x2   // cuts large TCP segments into MSS-sized ones
+#define NETIF_F_RXCSUM 0x4   // checks (or vouches for) those of frames received
 
 // Interface configuration (netifset): fields chosen by `set`.
 #define NETIF_SET_ADDR  0x1   // ipaddr and netmask

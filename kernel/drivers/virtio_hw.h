@@ -30,7 +30,11 @@ enum {
 #define VIRTIO_ISR_CONFIG 0x02   // the configuration changed (link status)
 
 // Feature bits: the network device's (5.1.3) and the transport's
+#define VIRTIO_NET_F_CSUM      (1u << 0)    // the device finishes partial checksums we send
+#define VIRTIO_NET_F_GUEST_CSUM (1u << 1)   // it may hand us frames with partial or checked sums
 #define VIRTIO_NET_F_MAC       (1u << 5)    // config holds a MAC address
+#define VIRTIO_NET_F_GUEST_TSO4 (1u << 7)   // not taken: it would hand us 64 KiB frames
+#define VIRTIO_NET_F_HOST_TSO4 (1u << 11)   // it cuts large TCP/IPv4 segments we send
 #define VIRTIO_NET_F_MRG_RXBUF (1u << 15)   // not taken: the header stays 10 bytes
 #define VIRTIO_NET_F_STATUS    (1u << 16)   // config holds a link status
 #define VIRTIO_NET_F_CTRL_VQ   (1u << 17)   // a control queue
@@ -86,6 +90,14 @@ struct virtq_used {
 
 // The header before every frame (5.1.6), 10 bytes without MRG_RXBUF in the
 // legacy interface. Zero means: no checksum offload, no segmentation.
+// With CSUM and GUEST_CSUM (5.1.6.2): NEEDS_CSUM says the checksum is
+// partial (the pseudo-header sum in the field csum_offset bytes after
+// csum_start; the sum from csum_start to the end is still to be added);
+// on receive, DATA_VALID says the device checked it. With HOST_TSO4,
+// gso_type TCPV4 asks the device to cut the frame into segments of
+// gso_size payload bytes behind hdr_len bytes of headers. All fields are
+// little-endian (the guest's order, legacy) and offsets count from the
+// frame's first byte.
 struct virtio_net_hdr {
   uint8 flags;
   uint8 gso_type;
@@ -94,6 +106,11 @@ struct virtio_net_hdr {
   uint16 csum_start;
   uint16 csum_offset;
 } __attribute__((packed));
+
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE     0
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
 
 // Control queue commands (5.1.6.5): class, command, data, then an ack
 // byte the device writes.

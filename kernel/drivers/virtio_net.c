@@ -29,12 +29,18 @@
 #include "kernel/drivers/virtio_hw.h"
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
+#include "kernel/net/ip.h"
+#include "kernel/net/nettrace.h"
+#include "kernel/net/wire.h"
 
 #define MAXCARDS 4
 #define QMAX     1024          // largest queue this driver takes
 #define HDRLEN   sizeof(struct virtio_net_hdr)
 #define FEATURES (VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS | VIRTIO_NET_F_CTRL_VQ | \
-                  VIRTIO_NET_F_CTRL_RX | VIRTIO_F_ANY_LAYOUT)
+                  VIRTIO_NET_F_CTRL_RX | VIRTIO_F_ANY_LAYOUT | VIRTIO_NET_F_CSUM | \
+                  VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_HOST_TSO4)
+#define TCP_SUMOFF 16          // the checksum field's offset in a TCP header
+#define UDP_SUMOFF 6           //   and in a UDP header
 #define CTRL_WAIT_US 100000    // a control command is answered within this
 
 struct vq {
@@ -200,23 +206,104 @@ txreclaim(struct vnet *v)
   }
 }
 
-// The frame with the (all-zero) net header in front of it, in one buffer:
-// in its headroom, where the layers above always leave some; else (a
-// received buffer sent on as it is) in a copy. 0 if there is no buffer.
-static struct pbuf *
-txframe(struct pbuf *pb)
+// ---- transmit offloads (CSUM, HOST_TSO4) --------------------------------------
+//
+// The same work as the e1000's context descriptor, said in the net header:
+// a frame whose TCP or UDP checksum the stack left partial (pbuf
+// csumpartial) goes with NEEDS_CSUM and the checksum's place; a TCP
+// segment longer than the MSS (pbuf tsomss) also with GSO_TCPV4 and the
+// MSS. With QEMU's tap backend the header travels on to the host's kernel,
+// which often never cuts or sums at all: the bridge and the veth hand the
+// large segment to the peer's stack as it is, which trusts a partial sum
+// from its own host. Linux's segmentation takes the checksum field as the
+// pseudo-header sum over the whole segment's length and replaces that
+// length per piece; the stack leaves the length out (the e1000's rule), so
+// it is put in here.
+
+// Frame-relative offset of pb's transport header if its partial checksum
+// has a layout the device can take (an IPv4 frame as the stack builds
+// them), else -1. pb->rp is the frame's first byte.
+static int
+csumstart(struct pbuf *pb)
 {
+  uchar *th = pb->base + pb->csumstart;
   uint len = pbuf_len(pb);
-  if (pbuf_push(pb, HDRLEN) == 0) {
-    struct pbuf *c = len <= PBUF_SIZE - PBUF_HEADROOM ? pbuf_alloc() : 0;
-    if (c)
+  if (len < ETH_HLEN + IP_HLEN || pb->rp[12] != 0x08 || pb->rp[13] != 0x00 ||
+      th < pb->rp + ETH_HLEN + IP_HLEN || th + pb->csumoff + 2 > pb->wp)
+    return -1;
+  if (pb->tsomss && (pb->rp[ETH_HLEN + 9] != IPPROTO_TCP || pb->csumoff != TCP_SUMOFF ||
+                     th + 20 > pb->wp || th + (th[12] >> 4) * 4 > pb->wp ||
+                     pb->tsomss < 64))
+    return -1;
+  return th - pb->rp;
+}
+
+// Fill h for pb (h zeroed): 0, or -1 if pb needs an offload the device
+// cannot do for it (a segment to cut that is not laid out as expected).
+static int
+txoffload(struct vnet *v, struct pbuf *pb, struct virtio_net_hdr *h)
+{
+  if (!pb->csumpartial)
+    return 0;
+  int start = (v->dev.features & NETDEV_TXCSUM) ? csumstart(pb) : -1;
+  if (start < 0) {
+    pbuf_csumfinish(pb);   // done here instead
+    return pb->tsomss ? -1 : 0;
+  }
+  h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  h->csum_start = start;
+  h->csum_offset = pb->csumoff;
+  if (pb->tsomss) {
+    uchar *ih = pb->rp + ETH_HLEN, *th = pb->rp + start;
+    uint src, dst;
+    memmove(&src, ih + 12, 4);
+    memmove(&dst, ih + 16, 4);
+    ushort sum = ip_pseudohdr(src, dst, IPPROTO_TCP, pbuf_len(pb) - start);
+    memmove(th + TCP_SUMOFF, &sum, 2);
+    // The stack leaves the IPv4 header's sum to a card that cuts (the
+    // e1000 sums each piece's header). The host's kernel may hand the
+    // segment uncut to a receiver that checks it: make it right.
+    ih[10] = ih[11] = 0;
+    sum = wire_cksum(ih, (ih[0] & 15) * 4);
+    memmove(ih + 10, &sum, 2);
+    h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    h->gso_size = pb->tsomss;
+    h->hdr_len = start + (th[12] >> 4) * 4;
+  }
+  return 0;
+}
+
+// The frame with its net header in front of it, in one buffer: in its
+// headroom, where the layers above always leave some; else (a received
+// buffer sent on as it is) in a copy, its checksum finished first. 0 if
+// there is no buffer or the frame cannot go (counted by the caller).
+static struct pbuf *
+txframe(struct vnet *v, struct pbuf *pb)
+{
+  struct virtio_net_hdr h;
+  uint len = pbuf_len(pb);
+
+  memset(&h, 0, sizeof h);
+  if (pb->rp - pb->base < (int)HDRLEN) {
+    struct pbuf *c = len <= PBUF_SIZE - PBUF_HEADROOM && !pb->tsomss ? pbuf_alloc() : 0;
+    if (c) {
+      pbuf_csumfinish(pb);
       memmove(pbuf_put(c, len), pb->rp, len);
+    }
     pbuf_free(pb);
     if ((pb = c) == 0)
       return 0;
-    pbuf_push(pb, HDRLEN);
   }
-  memset(pb->rp, 0, HDRLEN);
+  if (txoffload(v, pb, &h) < 0) {
+    pbuf_free(pb);
+    return 0;
+  }
+  if (h.gso_type)
+    NETTRACE(pb, "virtio_xmit: %s %d bytes, cut by the device into segments of %d",
+             v->dev.name, len, h.gso_size);
+  else if (h.flags)
+    NETTRACE(pb, "virtio_xmit: %s %d bytes, checksum by the device", v->dev.name, len);
+  memmove(pbuf_push(pb, HDRLEN), &h, HDRLEN);
   return pb;
 }
 
@@ -230,7 +317,7 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
   struct vq *q = &v->tx;
   uint len = pbuf_len(pb);
 
-  if (len == 0 || len > PBUF_SIZE - HDRLEN) {
+  if (len == 0 || len > (pb->tsomss ? PBUF_BIGSIZE : PBUF_SIZE) - HDRLEN) {
     pbuf_free(pb);
     return -EINVAL;
   }
@@ -239,7 +326,7 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
     if (pad)
       memset(pad, 0, ETH_ZLEN - len);
   }
-  if ((pb = txframe(pb)) == 0)
+  if ((pb = txframe(v, pb)) == 0)
     return -ENOBUFS;
   acquire(&v->txlock);
   txreclaim(v);
@@ -290,6 +377,32 @@ rxinit(struct vnet *v)
   return 0;
 }
 
+// What the header says about a received frame's checksum (GUEST_CSUM):
+// DATA_VALID, checked; NEEDS_CSUM, never made (a frame from the host's own
+// stack, which trusts it: so does ours, and records where the sum goes in
+// case the frame is forwarded). -1 for a header we did not ask for (a
+// segment to cut, a checksum outside the frame, neither TCP's nor UDP's).
+static int
+rxoffload(struct pbuf *pb, const struct virtio_net_hdr *h)
+{
+  if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+    return -1;
+  if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+    uint len = pbuf_len(pb);
+    if (h->csum_start < ETH_HLEN + IP_HLEN || h->csum_start + h->csum_offset + 2 > len ||
+        (h->csum_offset != TCP_SUMOFF && h->csum_offset != UDP_SUMOFF))
+      return -1;
+    pb->csumok = 1;
+    pb->csumpartial = 1;
+    pb->csumstart = (pb->rp - pb->base) + h->csum_start;
+    pb->csumoff = h->csum_offset;
+    pb->csumproto = h->csum_offset == TCP_SUMOFF ? IPPROTO_TCP : IPPROTO_UDP;
+  } else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+    pb->csumok = 1;
+  }
+  return 0;
+}
+
 // Take one used entry: return its frame (0 if dropped, counted in *t) and
 // post the descriptor again, with *fresh (consumed) in place of the frame.
 static struct pbuf *
@@ -315,6 +428,11 @@ rxtake(struct vnet *v, struct pbuf **fresh, struct rxdrops *t)
     v->rxbuf[e.id] = *fresh;
     *fresh = 0;
     rxarm(v, e.id);
+    if (rxoffload(frame, (struct virtio_net_hdr *)frame->base) < 0) {
+      t->errors++;
+      pbuf_free(frame);
+      frame = 0;
+    }
   }
   vqpost(q, e.id);
   return frame;
@@ -449,6 +567,8 @@ devinit(struct vnet *v)
     return -ENODEV;   // receive buffers hold header and frame together
   if (!(v->features & VIRTIO_NET_F_CTRL_VQ))
     v->features &= ~VIRTIO_NET_F_CTRL_RX;
+  if (!(v->features & VIRTIO_NET_F_CSUM))
+    v->features &= ~VIRTIO_NET_F_HOST_TSO4;   // 5.1.3.1: TSO needs CSUM
   outl(v->io + VIRTIO_PCI_GUEST_FEATURES, v->features);
   if ((err = vqinit(v, &v->rx, VIRTIO_NET_RXQ)) < 0 ||
       (err = vqinit(v, &v->tx, VIRTIO_NET_TXQ)) < 0)
@@ -491,6 +611,12 @@ virtionetattach(struct pcidev *pci)
   v->dev.ops = &vnet_ops;
   v->dev.priv = v;
   v->dev.driver = "virtio-net";
+  if (v->features & VIRTIO_NET_F_CSUM)
+    v->dev.features |= NETDEV_TXCSUM;
+  if (v->features & VIRTIO_NET_F_HOST_TSO4)
+    v->dev.features |= NETDEV_TSO;
+  if (v->features & VIRTIO_NET_F_GUEST_CSUM)
+    v->dev.features |= NETDEV_RXCSUM;
   if (netdev_register(&v->dev, "eth") < 0)
     return -ENODEV;
   linkchange(v);

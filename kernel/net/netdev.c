@@ -217,6 +217,7 @@ netdev_info(struct netdev *dev, struct netif_info *out)
   out->flags = dev->flags;
   out->ipaddr = dev->ipaddr;
   out->netmask = dev->netmask;
+  out->features = dev->features;
   if (dev->driver)
     safestrcpy(out->driver, dev->driver, sizeof out->driver);
   acquire(&dev->statlock);

@@ -15,8 +15,10 @@ struct netdev;
 
 // netdev.features. Without NETDEV_TXCSUM, netdev_xmit finishes a frame's
 // partial transport checksum in software before the driver sees it.
-#define NETDEV_TXCSUM 0x1   // finishes TCP/UDP checksums (pbuf csumpartial)
-#define NETDEV_TSO    0x2   // cuts large TCP segments (pbuf tsomss); only with TXCSUM
+// The same bits as netif_info's NETIF_F_*, which ethtool -k shows.
+#define NETDEV_TXCSUM NETIF_F_TXCSUM   // finishes TCP/UDP checksums (pbuf csumpartial)
+#define NETDEV_TSO    NETIF_F_TSO      // cuts large TCP segments (pbuf tsomss); only with TXCSUM
+#define NETDEV_RXCSUM NETIF_F_RXCSUM   // vouches for received checksums (pbuf csumok)
 
 #define NETRX_BUDGET 64   // most frames one poll takes before other processes get a turn
 

@@ -84,6 +84,7 @@ reset(struct pbuf *pb, uint headroom)
   pb->traced = 0;
   pb->csumpartial = 0;
   pb->tsomss = 0;
+  pb->csumok = 0;
 }
 
 // The first buffer of a free list, taken off it; 0 if the list is empty,
@@ -243,6 +244,7 @@ copymeta(struct pbuf *c, struct pbuf *pb)
   memmove(c->lladdr, pb->lladdr, sizeof c->lladdr);
   c->srcaddr = pb->srcaddr;
   c->srcport = pb->srcport;
+  c->csumok = pb->csumok;
 }
 
 struct pbuf *

@@ -59,6 +59,13 @@ struct pbuf {
   // checksum field then holds the pseudo-header sum without the length,
   // which the card adds per segment.
   ushort tsomss;
+  // Input: the card vouched for the transport checksum (virtio-net's
+  // DATA_VALID, or NEEDS_CSUM on a frame from the host's own stack, whose
+  // sum was never made: Linux's CHECKSUM_UNNECESSARY and CHECKSUM_PARTIAL).
+  // TCP and UDP then skip their check. A NEEDS_CSUM frame also arrives with
+  // csumpartial set, so that one forwarded gets its checksum finished on
+  // the way out; local delivery clears that (ip_input).
+  uchar csumok;
 };
 
 // A FIFO of pbufs with a bound; drops beyond it are the caller's to count.

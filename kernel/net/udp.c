@@ -79,7 +79,8 @@ udp_input(struct pbuf *pb, struct ip_info *info)
   }
   pbuf_trim(pb, ntohs(uh->len));
   RXPROF_BEGIN(tsum);
-  int bad = uh->sum && ip_pseudosum(info->src, info->dst, IPPROTO_UDP, pbuf_len(pb), pb->rp) != 0;
+  int bad = uh->sum && !pb->csumok &&
+            ip_pseudosum(info->src, info->dst, IPPROTO_UDP, pbuf_len(pb), pb->rp) != 0;
   RXPROF_END(RXP_UDPCSUM, tsum);
   if (bad) {
     COUNT(badsum);
@@ -91,8 +92,9 @@ udp_input(struct pbuf *pb, struct ip_info *info)
   RXPROF_BEGIN(tlook);
   struct socket *s = lookup(info->dst, info->broadcast, dport, info->src, sport);
   RXPROF_END(RXP_UDPLOOKUP, tlook);
-  NETTRACE(pb, "udp_input: port %d from %d.%d.%d.%d:%d -> %s", dport, NT_IP4(info->src),
-           sport, s ? "socket" : "no socket, port unreachable");
+  NETTRACE(pb, "udp_input: port %d from %d.%d.%d.%d:%d%s -> %s", dport, NT_IP4(info->src),
+           sport, pb->csumok ? " (checksum vouched for by the card)" : "",
+           s ? "socket" : "no socket, port unreachable");
   if (s == 0) {
     COUNT(noport);
     icmp_error(pb, info, ICMP_UNREACH, ICMP_UNREACH_PORT);

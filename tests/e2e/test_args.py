@@ -100,6 +100,10 @@ PROGRAMS = [
         "ethsend eth0 ff:ff:ff:ff:ff:ff 88b5 {}": COUNT,
         "ethsend eth0 ff:ff:ff:ff:ff:ff 88b5 1 {}": sizes(60, 1514),
     }, ("ethsend eth0 ff:ff:ff:ff:ff:ff 88b5",)),
+    Program("ethtool", "missing", {
+        "ethtool -k {}": IFACE,
+        "ethtool -i {}": IFACE,
+    }, ("ethtool eth0", "ethtool -k", "ethtool -k eth0 eth1", "ethtool -x eth0")),
     Program("forkloop", "missing", {"forkloop {}": SECONDS}, ("forkloop 1 2",)),
     Program("grep", "missing"),
     Program("host", "missing", {

@@ -45,6 +45,13 @@ int  host_receive(struct hostnic *nic, const uchar *frame, uint len);
 // The same, without running the receive path: frames enqueued in a row go
 // up in one poll (one netrx batch) at the next host_netrx.
 int  host_enqueue(struct hostnic *nic, const uchar *frame, uint len);
+// host_receive as from a card that vouches for the frame's TCP or UDP
+// checksum (virtio-net with GUEST_CSUM): HOST_CSUM_VALID, it checked it
+// (DATA_VALID); HOST_CSUM_PARTIAL, it was never made (NEEDS_CSUM: the
+// field holds the pseudo-header sum, to be finished if the frame goes on).
+#define HOST_CSUM_VALID   1
+#define HOST_CSUM_PARTIAL 2
+int  host_receive_vouched(struct hostnic *nic, const uchar *frame, uint len, int how);
 // Frames the stack sent on the card, oldest first: the number waiting, and
 // the next one taken off (its length; 0 when none; copied up to max bytes).
 int  host_nsent(struct hostnic *nic);

@@ -439,6 +439,80 @@ test_the_sysctl_turns_segmentation_offload_off(void)
   sends_mss_segments(eth0);
 }
 
+// ---- receive: checksums a card vouched for (virtio-net's GUEST_CSUM) ----
+
+// A UDP datagram "hello" from the peer to port 7777 whose checksum field
+// holds sum16 (network order).
+static uint
+udp_with_sum(ushort sum16)
+{
+  uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "hello", 5);
+  frame[14 + 20 + 6] = sum16 >> 8;
+  frame[14 + 20 + 7] = sum16;
+  return len;
+}
+
+static int
+datagrams(struct socket *s)
+{
+  char buf[16];
+  int n = 0;
+  while (sock_recvfrom(s, (uint)buf, sizeof buf, MSG_DONTWAIT, 0, 0) == 5)
+    n++;
+  return n;
+}
+
+static void
+test_a_checksum_the_card_vouched_for_is_not_checked_again(void)
+{
+  struct hostnic *nic = boot_resolved("");
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
+  struct sockaddr_in a = sin(0, 7777);
+  CHECK_EQ(sock_bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  uint len = udp_with_sum(0x1234);   // wrong
+  uint sum = get16(frame + 14 + 20 + 6);
+  CHECK_EQ(sum, 0x1234);
+  host_receive(nic, frame, len);
+  CHECK_EQ(datagrams(s), 0);                       // checked, and dropped
+  host_receive_vouched(nic, frame, len, HOST_CSUM_VALID);
+  CHECK_EQ(datagrams(s), 1);                       // the card said it was right
+  // NEEDS_CSUM: the field holds the pseudo-header sum, the rest never added.
+  len = udp_with_sum(pseudo(frame + 14));
+  CHECK(!transport_ok(frame + 14));
+  host_receive(nic, frame, len);
+  CHECK_EQ(datagrams(s), 0);
+  host_receive_vouched(nic, frame, len, HOST_CSUM_PARTIAL);
+  CHECK_EQ(datagrams(s), 1);
+  sock_close(s);
+  CHECK(host_pool_full());
+}
+
+static void
+test_a_tcp_segment_the_card_vouched_for_is_answered(void)
+{
+  struct hostnic *eth0 = boot_card(0);
+  listen80();
+  uint n = host_ether(frame, our_mac, peer_mac, ETH_P_IP);
+  n += host_ipv4(frame + n, PEER_IP, OUR_IP, IPPROTO_TCP, 20, 1, 0, 64);
+  uchar *th = frame + n;
+  memset(th, 0, 20);
+  th[0] = 40000 >> 8; th[1] = 40000 & 255; th[3] = 80;
+  th[7] = 1;
+  th[12] = 5 << 4;
+  th[13] = TH_SYN;
+  th[14] = 0x20;
+  host_fixsums(frame, n + 20);
+  uint good = get16(th + 16);
+  th[16] ^= 0x55;                                  // a wrong checksum
+  host_receive(eth0, frame, n + 20);
+  CHECK_EQ(host_nsent(eth0), 0);                   // dropped as bad
+  host_receive_vouched(eth0, frame, n + 20, HOST_CSUM_VALID);
+  CHECK_EQ(host_nsent(eth0), 1);                   // taken: the SYN-ACK
+  CHECK_EQ(next_sent(eth0)->b[14 + 20 + 13], TH_SYN | TH_ACK);
+  CHECK(good != get16(th + 16));
+}
+
 static const struct test tests[] = {
   TEST(test_a_tcp_segment_leaves_the_pseudo_header_sum_to_a_txcsum_card),
   TEST(test_without_the_flag_the_stack_sums_tcp_itself),
@@ -452,6 +526,8 @@ static const struct test tests[] = {
   TEST(test_a_tso_card_gets_whole_segments_in_one_frame_that_cut_right),
   TEST(test_without_tso_every_segment_is_at_most_an_mss),
   TEST(test_the_sysctl_turns_segmentation_offload_off),
+  TEST(test_a_checksum_the_card_vouched_for_is_not_checked_again),
+  TEST(test_a_tcp_segment_the_card_vouched_for_is_answered),
 };
 
 int
