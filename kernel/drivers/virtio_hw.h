@@ -33,9 +33,9 @@ enum {
 #define VIRTIO_NET_F_CSUM      (1u << 0)    // the device finishes partial checksums we send
 #define VIRTIO_NET_F_GUEST_CSUM (1u << 1)   // it may hand us frames with partial or checked sums
 #define VIRTIO_NET_F_MAC       (1u << 5)    // config holds a MAC address
-#define VIRTIO_NET_F_GUEST_TSO4 (1u << 7)   // not taken: it would hand us 64 KiB frames
+#define VIRTIO_NET_F_GUEST_TSO4 (1u << 7)   // it may hand us TCP segments it did not cut
 #define VIRTIO_NET_F_HOST_TSO4 (1u << 11)   // it cuts large TCP/IPv4 segments we send
-#define VIRTIO_NET_F_MRG_RXBUF (1u << 15)   // not taken: the header stays 10 bytes
+#define VIRTIO_NET_F_MRG_RXBUF (1u << 15)   // a frame may fill several buffers (12-byte header)
 #define VIRTIO_NET_F_STATUS    (1u << 16)   // config holds a link status
 #define VIRTIO_NET_F_CTRL_VQ   (1u << 17)   // a control queue
 #define VIRTIO_NET_F_CTRL_RX   (1u << 18)   //   that sets receive filters
@@ -105,6 +105,13 @@ struct virtio_net_hdr {
   uint16 gso_size;
   uint16 csum_start;
   uint16 csum_offset;
+} __attribute__((packed));
+
+// With MRG_RXBUF the header grows by num_buffers (5.1.6, legacy: for
+// frames both ways): on receive, how many buffers the frame filled.
+struct virtio_net_hdr_mrg {
+  struct virtio_net_hdr h;
+  uint16 num_buffers;
 } __attribute__((packed));
 
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1

@@ -35,10 +35,12 @@
 
 #define MAXCARDS 4
 #define QMAX     1024          // largest queue this driver takes
-#define HDRLEN   sizeof(struct virtio_net_hdr)
 #define FEATURES (VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS | VIRTIO_NET_F_CTRL_VQ | \
                   VIRTIO_NET_F_CTRL_RX | VIRTIO_F_ANY_LAYOUT | VIRTIO_NET_F_CSUM | \
                   VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_HOST_TSO4)
+// Taken only all together (GUEST_TSO4 needs GUEST_CSUM; the driver takes
+// uncut segments only in mergeable buffers).
+#define RXGSO    (VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_MRG_RXBUF)
 #define TCP_SUMOFF 16          // the checksum field's offset in a TCP header
 #define UDP_SUMOFF 6           //   and in a UDP header
 #define CTRL_WAIT_US 100000    // a control command is answered within this
@@ -59,6 +61,9 @@ struct vnet {
   ushort io;
   uint features;
   struct vq rx, tx, ctrl;
+  uint hdrlen;                       // the net header: 10 bytes, 12 with MRG_RXBUF
+  uint rxoff;                        // where in a buffer the device writes (GSO_MAXHDR
+                                     // with MRG_RXBUF: room for gso_rxsplit's headers)
   struct pbuf *rxbuf[QMAX];          // by descriptor
   struct spinlock txlock;
   struct pbuf *txbuf[QMAX];          // by descriptor
@@ -280,11 +285,12 @@ txoffload(struct vnet *v, struct pbuf *pb, struct virtio_net_hdr *h)
 static struct pbuf *
 txframe(struct vnet *v, struct pbuf *pb)
 {
-  struct virtio_net_hdr h;
+  struct virtio_net_hdr_mrg hm;
+  struct virtio_net_hdr *h = &hm.h;
   uint len = pbuf_len(pb);
 
-  memset(&h, 0, sizeof h);
-  if (pb->rp - pb->base < (int)HDRLEN) {
+  memset(&hm, 0, sizeof hm);
+  if (pb->rp - pb->base < (int)v->hdrlen) {
     struct pbuf *c = len <= PBUF_SIZE - PBUF_HEADROOM && !pb->tsomss ? pbuf_alloc() : 0;
     if (c) {
       pbuf_csumfinish(pb);
@@ -294,16 +300,16 @@ txframe(struct vnet *v, struct pbuf *pb)
     if ((pb = c) == 0)
       return 0;
   }
-  if (txoffload(v, pb, &h) < 0) {
+  if (txoffload(v, pb, h) < 0) {
     pbuf_free(pb);
     return 0;
   }
-  if (h.gso_type)
+  if (h->gso_type)
     NETTRACE(pb, "virtio_xmit: %s %d bytes, cut by the device into segments of %d",
-             v->dev.name, len, h.gso_size);
-  else if (h.flags)
+             v->dev.name, len, h->gso_size);
+  else if (h->flags)
     NETTRACE(pb, "virtio_xmit: %s %d bytes, checksum by the device", v->dev.name, len);
-  memmove(pbuf_push(pb, HDRLEN), &h, HDRLEN);
+  memmove(pbuf_push(pb, v->hdrlen), &hm, v->hdrlen);
   return pb;
 }
 
@@ -317,7 +323,7 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
   struct vq *q = &v->tx;
   uint len = pbuf_len(pb);
 
-  if (len == 0 || len > (pb->tsomss ? PBUF_BIGSIZE : PBUF_SIZE) - HDRLEN) {
+  if (len == 0 || len > (pb->tsomss ? PBUF_BIGSIZE : PBUF_SIZE) - v->hdrlen) {
     pbuf_free(pb);
     return -EINVAL;
   }
@@ -357,8 +363,8 @@ txinit(struct vnet *v)
 static void
 rxarm(struct vnet *v, uint d)
 {
-  v->rx.desc[d] = (struct virtq_desc){ V2P(v->rxbuf[d]->base), PBUF_SIZE,
-                                       VIRTQ_DESC_F_WRITE, 0 };
+  v->rx.desc[d] = (struct virtq_desc){ V2P(v->rxbuf[d]->base + v->rxoff),
+                                       PBUF_SIZE - v->rxoff, VIRTQ_DESC_F_WRITE, 0 };
 }
 
 // Every descriptor gets a buffer, each a single descriptor holding the
@@ -403,74 +409,135 @@ rxoffload(struct pbuf *pb, const struct virtio_net_hdr *h)
   return 0;
 }
 
-// Take one used entry: return its frame (0 if dropped, counted in *t) and
-// post the descriptor again, with *fresh (consumed) in place of the frame.
+// Take one used entry: its buffer, filled (rp..wp: what the device wrote),
+// with *fresh (consumed) posted in its place; 0 if the entry is bad or
+// there is no fresh buffer (counted in *t; the old buffer is posted again).
 static struct pbuf *
 rxtake(struct vnet *v, struct pbuf **fresh, struct rxdrops *t)
 {
   struct vq *q = &v->rx;
   struct virtq_used_elem e = q->used->ring[q->lastused % q->num];
-  struct pbuf *frame = 0;
+  struct pbuf *buf = 0;
 
   q->lastused++;
   if (e.id >= q->num) {
     t->errors++;   // not a descriptor of ours: nothing to post again
     return 0;
   }
-  if (e.len < HDRLEN || e.len > PBUF_SIZE) {
+  if (e.len > PBUF_SIZE - v->rxoff) {
     t->errors++;
   } else if (*fresh == 0) {
     t->nobuf++;
   } else {
-    frame = v->rxbuf[e.id];
-    frame->rp = frame->base + HDRLEN;
-    frame->wp = frame->base + e.len;
+    buf = v->rxbuf[e.id];
+    buf->rp = buf->base + v->rxoff;
+    buf->wp = buf->rp + e.len;
     v->rxbuf[e.id] = *fresh;
     *fresh = 0;
     rxarm(v, e.id);
-    if (rxoffload(frame, (struct virtio_net_hdr *)frame->base) < 0) {
-      t->errors++;
-      pbuf_free(frame);
-      frame = 0;
-    }
   }
   vqpost(q, e.id);
-  return frame;
+  return buf;
+}
+
+// How many buffers the frame at the next used entry filled: its header's
+// num_buffers with mergeable buffers, else 1 (rxtake checks the entry).
+static uint
+rxnbufs(struct vnet *v)
+{
+  struct vq *q = &v->rx;
+  struct virtq_used_elem e = q->used->ring[q->lastused % q->num];
+  if (!(v->features & VIRTIO_NET_F_MRG_RXBUF) || e.id >= q->num || e.len < v->hdrlen)
+    return 1;
+  struct virtio_net_hdr_mrg *h = (struct virtio_net_hdr_mrg *)(v->rxbuf[e.id]->base + v->rxoff);
+  return h->num_buffers;
+}
+
+static void
+freeall(struct pbuf **bufs, uint n)
+{
+  for (uint k = 0; k < n; k++)
+    if (bufs[k])
+      pbuf_free(bufs[k]);
+}
+
+// The frames in bufs[0..n-1] (one frame, its net header first): one frame,
+// or the segments gso_rxsplit cuts an uncut TCP segment into; 0 if dropped
+// (counted in *t; the buffers freed).
+static struct pbuf *
+rxframe(struct vnet *v, struct pbuf **bufs, uint n, struct rxdrops *t)
+{
+  struct virtio_net_hdr h;
+  struct pbuf *pb = bufs[0];
+
+  for (uint k = 0; k < n; k++) {
+    if (bufs[k] == 0) {   // a piece lost (counted): the frame with it
+      freeall(bufs, n);
+      return 0;
+    }
+  }
+  if (pbuf_len(pb) < v->hdrlen) {
+    t->errors++;
+    freeall(bufs, n);
+    return 0;
+  }
+  memmove(&h, pb->rp, sizeof h);
+  pb->rp += v->hdrlen;
+  if (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && (v->features & VIRTIO_NET_F_GUEST_TSO4) &&
+      (h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)))
+    return gso_rxsplit(bufs, n, h.gso_size, t);
+  if (n != 1 || rxoffload(pb, &h) < 0) {   // longer than a buffer, or a header we
+    t->errors++;                          // did not ask for
+    freeall(bufs, n);
+    return 0;
+  }
+  return pb;
 }
 
 // Take up to budget used entries and hand their frames up. Fresh buffers
 // come from the pool in one batch, and the device hears of the refilled
-// descriptors once per poll (if at all: see vqpublish). Only netrx touches
-// the receive queue after attach, so no lock.
+// descriptors once per poll (if at all: see vqpublish). A frame that filled
+// several buffers is taken whole, or left for the next poll. Only netrx
+// touches the receive queue after attach, so no lock.
 static int
 vnet_poll(struct netdev *dev, int budget)
 {
   struct vnet *v = dev->priv;
   struct pbuf *head = 0, **tail = &head;
-  struct pbuf *fresh[NETRX_BUDGET];
+  struct pbuf *fresh[NETRX_BUDGET], *bufs[NETRX_BUDGET];
   struct rxdrops t = { 0, 0, 0 };
-  uint ready = vqpending(&v->rx);
+  uint ready = vqpending(&v->rx), took = 0;
 
   if (ready == 0)
     return 0;
   if (ready >= v->rx.num)
     t.ringfull++;   // every buffer filled: the device holds frames back
-  ready = MIN(ready, (uint)MIN(budget, NETRX_BUDGET));
+  uint most = MIN(ready, (uint)MIN(budget, NETRX_BUDGET));
   rmb();   // the entries after the index
-  int nfresh = pbuf_alloc_rx_n(fresh, ready);
-  for (uint k = 0; k < ready; k++) {
-    struct pbuf *spare = (int)k < nfresh ? fresh[k] : 0;
-    struct pbuf *pb = rxtake(v, &spare, &t);
-    if (spare)
-      pbuf_free(spare);
-    if (pb) {
+  int nfresh = pbuf_alloc_rx_n(fresh, most), used = 0;
+  while (took < most) {
+    uint n = rxnbufs(v);
+    if (n == 0 || n > ready - took)
+      n = 1;   // a count that cannot be right: the entry alone, as an error
+    else if (took + n > most)
+      break;   // the whole frame next time
+    for (uint k = 0; k < n; k++) {
+      struct pbuf *spare = used < nfresh ? fresh[used] : 0;
+      bufs[k] = rxtake(v, &spare, &t);
+      if (spare == 0 && used < nfresh)
+        used++;
+    }
+    took += n;
+    for (struct pbuf *pb = rxframe(v, bufs, n, &t); pb; pb = pb->next) {
       *tail = pb;
       tail = &pb->next;
     }
   }
+  for (int k = used; k < nfresh; k++)
+    pbuf_free(fresh[k]);
   vqpublish(v, &v->rx);
   netdev_input_list(dev, head, &t);
-  return ready;
+  return took < most ? budget : (int)took;
 }
 
 // The queue is empty: ask for interrupts again. An entry the device added
@@ -562,13 +629,22 @@ devinit(struct vnet *v)
   setstatus(v, 0);
   setstatus(v, VIRTIO_STATUS_ACKNOWLEDGE);
   setstatus(v, VIRTIO_STATUS_DRIVER);
-  v->features = inl(v->io + VIRTIO_PCI_HOST_FEATURES) & FEATURES;
+  uint offered = inl(v->io + VIRTIO_PCI_HOST_FEATURES);
+  v->features = offered & FEATURES;
+  if ((offered & RXGSO) == RXGSO)
+    v->features |= RXGSO;
   if (!(v->features & VIRTIO_F_ANY_LAYOUT))
     return -ENODEV;   // receive buffers hold header and frame together
   if (!(v->features & VIRTIO_NET_F_CTRL_VQ))
     v->features &= ~VIRTIO_NET_F_CTRL_RX;
   if (!(v->features & VIRTIO_NET_F_CSUM))
     v->features &= ~VIRTIO_NET_F_HOST_TSO4;   // 5.1.3.1: TSO needs CSUM
+  v->hdrlen = sizeof(struct virtio_net_hdr);
+  v->rxoff = 0;
+  if (v->features & VIRTIO_NET_F_MRG_RXBUF) {
+    v->hdrlen = sizeof(struct virtio_net_hdr_mrg);
+    v->rxoff = GSO_MAXHDR;
+  }
   outl(v->io + VIRTIO_PCI_GUEST_FEATURES, v->features);
   if ((err = vqinit(v, &v->rx, VIRTIO_NET_RXQ)) < 0 ||
       (err = vqinit(v, &v->tx, VIRTIO_NET_TXQ)) < 0)

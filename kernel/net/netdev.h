@@ -76,6 +76,13 @@ struct rxdrops {
 };
 // A batch linked by next, and what the poll dropped (drops may be 0).
 void           netdev_input_list(struct netdev *dev, struct pbuf *head, const struct rxdrops *drops);
+// gso.c: a TCP/IPv4 frame the card received in n buffers (pieces[0] with
+// the headers; every other with at least GSO_MAXHDR bytes of headroom), as
+// a list (linked by next) of standalone segments; 0 if it is not one that
+// can be cut (counted in drops, every piece freed). mss: the sender's, to
+// cut a frame that is forwarded (see gso.c).
+#define GSO_MAXHDR 136   // Ethernet 14, IPv4 and TCP 60 each, rounded up
+struct pbuf   *gso_rxsplit(struct pbuf **pieces, int n, uint mss, struct rxdrops *drops);
 void           netdev_schedule(struct netdev *dev, int urgent);     // from interrupt handlers
 int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes pb
 void           netdev_txhold(struct netdev *dev);      // a burst follows: hold the doorbell

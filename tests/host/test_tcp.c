@@ -295,6 +295,61 @@ test_data_both_ways_across_the_wraparound(void)
   sock_close(ls);
 }
 
+// A segment the card took uncut in several buffers (virtio-net's GUEST_TSO4:
+// gso.c cuts it, a buffer a segment) arrives whole, in order, and is acked.
+static void
+test_an_uncut_segment_in_several_buffers_arrives_whole(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  static uchar big[6000 + 54];
+  uint paylen = 6000;
+  uint n = host_ether(big, our_mac, peer_mac, ETH_P_IP);
+  n += host_ipv4(big + n, PEER_IP, OUR_IP, IPPROTO_TCP, 20 + paylen, 9, 0x4000, 64);
+  uchar *th = big + n;
+  memset(th, 0, 20);
+  th[0] = PPORT >> 8; th[1] = PPORT & 255; th[3] = LPORT;
+  uint seq = PISS + 1, ack = ISS + 1;
+  th[4] = seq >> 24; th[5] = (seq >> 16) & 255; th[6] = (seq >> 8) & 255; th[7] = seq & 255;
+  th[8] = ack >> 24; th[9] = (ack >> 16) & 255; th[10] = (ack >> 8) & 255; th[11] = ack & 255;
+  th[12] = 5 << 4;
+  th[13] = TH_ACK | TH_PSH;
+  th[14] = 0x20;
+  for (uint i = 0; i < paylen; i++)
+    th[20 + i] = i % 251;
+  n += 20 + paylen;
+  struct pbuf *pieces[8];
+  int k = 0;
+  for (uint off = 0; off < n; k++) {
+    uint take = MIN(off == 0 ? 1500u : 1912u, n - off);
+    pieces[k] = pbuf_alloc_rx();
+    pieces[k]->rp = pieces[k]->wp = pieces[k]->base + GSO_MAXHDR;
+    memmove(pbuf_put(pieces[k], take), big + off, take);
+    off += take;
+  }
+  CHECK_EQ(k, 4);
+  struct rxdrops drops = { 0, 0, 0 };
+  netdev_input_list(host_netdev(eth0), gso_rxsplit(pieces, k, 1460, &drops), &drops);
+  static char buf[8000];
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 6000);
+  for (uint i = 0; i < paylen; i++) {
+    if ((uchar)buf[i] != i % 251) {
+      CHECK_EQ((uchar)buf[i], i % 251);
+      break;
+    }
+  }
+  host_advance_ms(500);   // a delayed ACK, if the last one was owed
+  struct tseg last = { 0 };
+  while (host_nsent(eth0))
+    last = sent(eth0);
+  CHECK(last.ok);
+  CHECK_EQ(last.ack, PISS + 1 + 6000);
+  CHECK_EQ(stats().tcp_inerrs, 0);
+  sock_close(c);
+  sock_close(ls);
+}
+
 static void
 test_data_and_fin_before_accept_wait_for_the_program(void)
 {
@@ -1486,6 +1541,7 @@ test_buffer_defaults_come_from_the_sysctls(void)
 
 static const struct test tests[] = {
   TEST(test_passive_open_is_exact_and_accept_gives_the_peer),
+  TEST(test_an_uncut_segment_in_several_buffers_arrives_whole),
   TEST(test_active_open_sends_mss_window_scale_and_sack_permitted),
   TEST(test_a_syn_to_a_closed_port_is_reset_and_a_rst_never_is),
   TEST(test_data_both_ways_across_the_wraparound),
