@@ -517,8 +517,8 @@ vnet_poll(struct netdev *dev, int budget)
   int nfresh = pbuf_alloc_rx_n(fresh, most), used = 0;
   while (took < most) {
     uint n = rxnbufs(v);
-    if (n == 0 || n > ready - took)
-      n = 1;   // a count that cannot be right: the entry alone, as an error
+    if (n == 0 || n > ready - took || n > NETRX_BUDGET)
+      n = 1;   // a count that cannot be right (64 KiB fill 35): the entry alone, as an error
     else if (took + n > most)
       break;   // the whole frame next time
     for (uint k = 0; k < n; k++) {
