@@ -356,15 +356,11 @@ e1000_xmit(struct netdev *dev, struct pbuf *pb)
 static int
 csumctx(struct pbuf *pb, struct e1000_ctx_desc *c)
 {
-  uchar *th = pb->base + pb->csumstart;
-  uint len = pbuf_len(pb);
-  if (len < ETH_HLEN + 20 || pb->rp[12] != 0x08 || pb->rp[13] != 0x00 ||
-      th < pb->rp + ETH_HLEN + 20 || th - pb->rp + pb->csumoff + 2 > MIN(len, 256))
-    return -1;
-  uint css = th - pb->rp;
-  uint thlen = (th[12] >> 4) * 4;
-  if (pb->tsomss && (pb->rp[ETH_HLEN + 9] != IPPROTO_TCP || thlen < 20 ||
-                     css + thlen > MIN(len, 255) || pb->tsomss < 64))
+  uint len = pbuf_len(pb), thlen;
+  int css = netdev_csumlayout(pb, &thlen);
+  // The context's offsets are a byte each: the field's end and the
+  // headers of a segment to cut must lie in the first 256 bytes.
+  if (css < 0 || css + pb->csumoff + 2 > 256 || css + thlen > 255)
     return -1;
   memset(c, 0, sizeof *c);
   c->ipcss = ETH_HLEN;

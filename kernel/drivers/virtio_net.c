@@ -27,9 +27,11 @@
 #include "kernel/irq.h"
 #include "kernel/pci.h"
 #include "kernel/drivers/virtio_hw.h"
+#include "kernel/net/netos.h"   // what tcp.h needs
 #include "kernel/net/pbuf.h"
 #include "kernel/net/netdev.h"
 #include "kernel/net/ip.h"
+#include "kernel/net/tcp.h"
 #include "kernel/net/nettrace.h"
 #include "kernel/net/wire.h"
 
@@ -41,8 +43,8 @@
 // Taken only all together (GUEST_TSO4 needs GUEST_CSUM; the driver takes
 // uncut segments only in mergeable buffers).
 #define RXGSO    (VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_MRG_RXBUF)
-#define TCP_SUMOFF 16          // the checksum field's offset in a TCP header
-#define UDP_SUMOFF 6           //   and in a UDP header
+#define TCP_SUMOFF offsetof(struct tcp_hdr, sum)   // the checksum field's offset in
+#define UDP_SUMOFF 6                               //   each header (udp.c's struct)
 #define CTRL_WAIT_US 100000    // a control command is answered within this
 
 struct vq {
@@ -225,32 +227,15 @@ txreclaim(struct vnet *v)
 // length per piece; the stack leaves the length out (the e1000's rule), so
 // it is put in here.
 
-// Frame-relative offset of pb's transport header if its partial checksum
-// has a layout the device can take (an IPv4 frame as the stack builds
-// them), else -1. pb->rp is the frame's first byte.
-static int
-csumstart(struct pbuf *pb)
-{
-  uchar *th = pb->base + pb->csumstart;
-  uint len = pbuf_len(pb);
-  if (len < ETH_HLEN + IP_HLEN || pb->rp[12] != 0x08 || pb->rp[13] != 0x00 ||
-      th < pb->rp + ETH_HLEN + IP_HLEN || th + pb->csumoff + 2 > pb->wp)
-    return -1;
-  if (pb->tsomss && (pb->rp[ETH_HLEN + 9] != IPPROTO_TCP || pb->csumoff != TCP_SUMOFF ||
-                     th + 20 > pb->wp || th + (th[12] >> 4) * 4 > pb->wp ||
-                     pb->tsomss < 64))
-    return -1;
-  return th - pb->rp;
-}
-
 // Fill h for pb (h zeroed): 0, or -1 if pb needs an offload the device
 // cannot do for it (a segment to cut that is not laid out as expected).
 static int
 txoffload(struct vnet *v, struct pbuf *pb, struct virtio_net_hdr *h)
 {
+  uint thlen;
   if (!pb->csumpartial)
     return 0;
-  int start = (v->dev.features & NETDEV_TXCSUM) ? csumstart(pb) : -1;
+  int start = (v->dev.features & NETDEV_TXCSUM) ? netdev_csumlayout(pb, &thlen) : -1;
   if (start < 0) {
     pbuf_csumfinish(pb);   // done here instead
     return pb->tsomss ? -1 : 0;
@@ -259,21 +244,17 @@ txoffload(struct vnet *v, struct pbuf *pb, struct virtio_net_hdr *h)
   h->csum_start = start;
   h->csum_offset = pb->csumoff;
   if (pb->tsomss) {
-    uchar *ih = pb->rp + ETH_HLEN, *th = pb->rp + start;
-    uint src, dst;
-    memmove(&src, ih + 12, 4);
-    memmove(&dst, ih + 16, 4);
-    ushort sum = ip_pseudohdr(src, dst, IPPROTO_TCP, pbuf_len(pb) - start);
-    memmove(th + TCP_SUMOFF, &sum, 2);
+    struct ip_hdr *ih = (struct ip_hdr *)(pb->rp + ETH_HLEN);
+    struct tcp_hdr *th = (struct tcp_hdr *)(pb->rp + start);
+    th->sum = ip_pseudohdr(ih->src, ih->dst, IPPROTO_TCP, pbuf_len(pb) - start);
     // The stack leaves the IPv4 header's sum to a card that cuts (the
     // e1000 sums each piece's header). The host's kernel may hand the
     // segment uncut to a receiver that checks it: make it right.
-    ih[10] = ih[11] = 0;
-    sum = wire_cksum(ih, (ih[0] & 15) * 4);
-    memmove(ih + 10, &sum, 2);
+    ih->sum = 0;
+    ih->sum = wire_cksum(ih, (ih->vhl & 15) * 4);
     h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
     h->gso_size = pb->tsomss;
-    h->hdr_len = start + (th[12] >> 4) * 4;
+    h->hdr_len = start + thlen;
   }
   return 0;
 }
@@ -399,10 +380,8 @@ rxoffload(struct pbuf *pb, const struct virtio_net_hdr *h)
         (h->csum_offset != TCP_SUMOFF && h->csum_offset != UDP_SUMOFF))
       return -1;
     pb->csumok = 1;
-    pb->csumpartial = 1;
-    pb->csumstart = (pb->rp - pb->base) + h->csum_start;
-    pb->csumoff = h->csum_offset;
-    pb->csumproto = h->csum_offset == TCP_SUMOFF ? IPPROTO_TCP : IPPROTO_UDP;
+    pbuf_csumpartial(pb, pb->rp + h->csum_start, h->csum_offset,
+                     h->csum_offset == TCP_SUMOFF ? IPPROTO_TCP : IPPROTO_UDP);
   } else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
     pb->csumok = 1;
   }

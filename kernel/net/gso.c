@@ -34,47 +34,34 @@ struct superseg {
   ushort id;               // IPv4 identification of the first segment
 };
 
-static uint
-get16(const uchar *p)
-{
-  return (uint)p[0] << 8 | p[1];
-}
-
-static void
-put16(uchar *p, uint v)
-{
-  p[0] = v >> 8;
-  p[1] = v;
-}
-
 // Read and check the headers in pieces[0]; -1 if the frame is not a TCP/IPv4
 // segment whose lengths agree with the buffers' (nothing then is touched).
 static int
 readhdr(struct superseg *s, struct pbuf **pieces, int n)
 {
   struct pbuf *p0 = pieces[0];
-  uchar *f = p0->rp;
+  struct ether_hdr *eh = (struct ether_hdr *)p0->rp;
+  struct ip_hdr *ih = (struct ip_hdr *)(p0->rp + ETH_HLEN);
   uint len0 = pbuf_len(p0), total = 0;
 
   for (int k = 0; k < n; k++)
     total += pbuf_len(pieces[k]);
-  if (len0 < ETH_HLEN + IP_HLEN + TCP_HLEN || f[12] != 0x08 || f[13] != 0x00)
+  if (len0 < ETH_HLEN + IP_HLEN + TCP_HLEN || eh->type != htons(ETH_P_IP))
     return -1;
-  uchar *ip = f + ETH_HLEN;
-  s->ihl = (ip[0] & 15) * 4;
-  if ((ip[0] >> 4) != 4 || s->ihl < IP_HLEN || ip[9] != IPPROTO_TCP ||
-      (get16(ip + 6) & (IP_MF | IP_OFFMASK)) || ETH_HLEN + s->ihl + TCP_HLEN > len0)
+  s->ihl = (ih->vhl & 15) * 4;
+  if ((ih->vhl >> 4) != 4 || s->ihl < IP_HLEN || ih->proto != IPPROTO_TCP ||
+      (ntohs(ih->off) & (IP_MF | IP_OFFMASK)) || ETH_HLEN + s->ihl + TCP_HLEN > len0)
     return -1;
-  uchar *th = ip + s->ihl;
-  s->thl = (th[12] >> 4) * 4;
+  struct tcp_hdr *th = (struct tcp_hdr *)((uchar *)ih + s->ihl);
+  s->thl = (th->off >> 4) * 4;
   s->hlen = ETH_HLEN + s->ihl + s->thl;
   if (s->thl < TCP_HLEN || s->hlen > len0 || s->hlen > GSO_MAXHDR ||
-      get16(ip + 2) != total - ETH_HLEN)
+      ntohs(ih->len) != total - ETH_HLEN)
     return -1;
-  memmove(s->hdr, f, s->hlen);
+  memmove(s->hdr, p0->rp, s->hlen);
   s->paylen = total - s->hlen;
-  s->seq = (uint)get16(th + 4) << 16 | get16(th + 6);
-  s->id = get16(ip + 4);
+  s->seq = ntohl(th->seq);
+  s->id = ntohs(ih->id);
   return 0;
 }
 
@@ -83,25 +70,19 @@ readhdr(struct superseg *s, struct pbuf **pieces, int n)
 static void
 fixhdr(struct superseg *s, struct pbuf *pb, uchar *f, uint k, uint off, uint paylen, int last)
 {
-  uchar *ip = f + ETH_HLEN, *th = ip + s->ihl;
-  uint src, dst;
+  struct ip_hdr *ih = (struct ip_hdr *)(f + ETH_HLEN);
+  struct tcp_hdr *th = (struct tcp_hdr *)((uchar *)ih + s->ihl);
 
-  put16(ip + 2, s->ihl + s->thl + paylen);
-  put16(ip + 4, s->id + k);
-  ip[10] = ip[11] = 0;
-  ushort sum = wire_cksum(ip, s->ihl);
-  memmove(ip + 10, &sum, 2);
-  uint seq = s->seq + off;
-  put16(th + 4, seq >> 16);
-  put16(th + 6, seq);
+  ih->len = htons(s->ihl + s->thl + paylen);
+  ih->id = htons(s->id + k);
+  ih->sum = 0;
+  ih->sum = wire_cksum(ih, s->ihl);
+  th->seq = htonl(s->seq + off);
   if (!last)
-    th[13] &= ~(TH_FIN | TH_PSH);
-  memmove(&src, ip + 12, 4);
-  memmove(&dst, ip + 16, 4);
-  sum = ip_pseudohdr(src, dst, IPPROTO_TCP, s->thl + paylen);
-  memmove(th + 16, &sum, 2);
+    th->flags &= ~(TH_FIN | TH_PSH);
+  th->sum = ip_pseudohdr(ih->src, ih->dst, IPPROTO_TCP, s->thl + paylen);
   pb->csumok = 1;
-  pbuf_csumpartial(pb, th, 16, IPPROTO_TCP);
+  pbuf_csumpartial(pb, (uchar *)th, offsetof(struct tcp_hdr, sum), IPPROTO_TCP);
 }
 
 static void
@@ -198,9 +179,7 @@ gso_rxsplit(struct pbuf **pieces, int n, uint mss, struct rxdrops *drops)
       return 0;
     }
   }
-  uint dst;
-  memmove(&dst, s.hdr + ETH_HLEN + 16, 4);
-  if (ip_isours(dst))
+  if (ip_isours(((struct ip_hdr *)(s.hdr + ETH_HLEN))->dst))
     return inplace(&s, pieces, n);
   return copied(&s, pieces, n, mss, drops);
 }

@@ -173,6 +173,34 @@ netdev_txrelease(struct netdev *dev)
     dev->ops->txhold(dev, 0);
 }
 
+// For a driver whose card finishes checksums or cuts segments: where pb's
+// partial checksum lies (pb->rp is the frame's first byte). Returns the
+// transport header's offset in the frame, and in *thlen the TCP header's
+// length for a segment to cut (0 otherwise); -1 if pb is not an IPv4
+// frame laid out as the stack builds them (the driver then finishes the
+// sum in software, pbuf_csumfinish).
+int
+netdev_csumlayout(struct pbuf *pb, uint *thlen)
+{
+  uchar *th = pb->base + pb->csumstart;
+  struct ether_hdr *eh = (struct ether_hdr *)pb->rp;
+  struct ip_hdr *ih = (struct ip_hdr *)(pb->rp + ETH_HLEN);
+
+  *thlen = 0;
+  if (pbuf_len(pb) < ETH_HLEN + IP_HLEN || eh->type != htons(ETH_P_IP) ||
+      th < pb->rp + ETH_HLEN + IP_HLEN || th + pb->csumoff + 2 > pb->wp)
+    return -1;
+  if (pb->tsomss) {
+    if (ih->proto != IPPROTO_TCP || pb->csumoff != offsetof(struct tcp_hdr, sum) ||
+        th + TCP_HLEN > pb->wp || pb->tsomss < 64)
+      return -1;
+    *thlen = (((struct tcp_hdr *)th)->off >> 4) * 4;
+    if (*thlen < TCP_HLEN || th + *thlen > pb->wp)
+      return -1;
+  }
+  return th - pb->rp;
+}
+
 int
 netdev_xmit(struct netdev *dev, struct pbuf *pb)
 {

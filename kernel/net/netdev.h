@@ -85,6 +85,7 @@ void           netdev_input_list(struct netdev *dev, struct pbuf *head, const st
 struct pbuf   *gso_rxsplit(struct pbuf **pieces, int n, uint mss, struct rxdrops *drops);
 void           netdev_schedule(struct netdev *dev, int urgent);     // from interrupt handlers
 int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes pb
+int            netdev_csumlayout(struct pbuf *pb, uint *thlen);    // for TXCSUM/TSO drivers
 void           netdev_txhold(struct netdev *dev);      // a burst follows: hold the doorbell
 void           netdev_txrelease(struct netdev *dev);   // the burst is out: ring it
 void           netdev_info(struct netdev *dev, struct netif_info *out);

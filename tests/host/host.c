@@ -220,10 +220,8 @@ host_receive_vouched(struct hostnic *nic, const uchar *frame, uint len, int how)
   pb->csumok = 1;
   if (how == HOST_CSUM_PARTIAL) {
     uint start = 14 + (frame[14] & 15) * 4;   // the transport header, as virtio says it
-    pb->csumpartial = 1;
-    pb->csumproto = frame[14 + 9];
-    pb->csumoff = pb->csumproto == IPPROTO_TCP ? 16 : 6;
-    pb->csumstart = (pb->rp - pb->base) + start;
+    int proto = frame[14 + 9];
+    pbuf_csumpartial(pb, pb->rp + start, proto == IPPROTO_TCP ? 16 : 6, proto);
   }
   host_netrx();
   return 0;
