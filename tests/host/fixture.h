@@ -58,6 +58,19 @@ sin(uint addr, ushort port)
   return a;
 }
 
+// A UDP socket, bound to addr:port unless port is 0.
+static inline struct socket *
+udp_socket(uint addr, ushort port)
+{
+  struct socket *s = 0;
+  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
+  if (port) {
+    struct sockaddr_in a = sin(addr, port);
+    CHECK_EQ(sock_bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  }
+  return s;
+}
+
 static inline struct netstat_info
 stats(void)
 {

@@ -165,10 +165,8 @@ send_udp_first(uint len, uint first)
     data[i] = i * 13 + 1;
   data[0] = first >> 8;
   data[1] = first;
-  struct socket *s = 0;
-  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
-  struct sockaddr_in me = sin(0, 6000), to = sin(PEER_IP, 53);
-  CHECK_EQ(sock_bind(s, (struct sockaddr *)&me, sizeof me), 0);
+  struct socket *s = udp_socket(0, 6000);
+  struct sockaddr_in to = sin(PEER_IP, 53);
   CHECK_EQ(sock_sendto(s, (uint)data, len, (struct sockaddr *)&to, sizeof to), (int)len);
   sock_close(s);
 }
@@ -251,11 +249,8 @@ static void
 test_loopback_finishes_the_sum_whatever_eth0_says(void)
 {
   boot_card(NETDEV_TXCSUM);
-  struct socket *r = 0, *s = 0;
-  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &r), 0);
-  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
+  struct socket *r = udp_socket(OUR_IP, 7000), *s = udp_socket(0, 0);
   struct sockaddr_in at = sin(OUR_IP, 7000);
-  CHECK_EQ(sock_bind(r, (struct sockaddr *)&at, sizeof at), 0);
   CHECK_EQ(sock_sendto(s, (uint)"loop", 4, (struct sockaddr *)&at, sizeof at), 4);
   host_netrx();
   char buf[16];
@@ -466,10 +461,7 @@ static void
 test_a_checksum_the_card_vouched_for_is_not_checked_again(void)
 {
   struct hostnic *nic = boot_resolved("");
-  struct socket *s = 0;
-  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
-  struct sockaddr_in a = sin(0, 7777);
-  CHECK_EQ(sock_bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  struct socket *s = udp_socket(0, 7777);
   uint len = udp_with_sum(0x1234);   // wrong
   uint sum = get16(frame + 14 + 20 + 6);
   CHECK_EQ(sum, 0x1234);

@@ -7,18 +7,6 @@
 
 static uchar frame[PBUF_BIGSIZE];
 
-static struct socket *
-udp_socket(uint addr, ushort port)
-{
-  struct socket *s = 0;
-  CHECK_EQ(sock_create(AF_INET, SOCK_DGRAM, 0, &s), 0);
-  if (port) {
-    struct sockaddr_in a = sin(addr, port);
-    CHECK_EQ(sock_bind(s, (struct sockaddr *)&a, sizeof a), 0);
-  }
-  return s;
-}
-
 static int
 recv_from(struct socket *s, char *buf, int len, int flags, struct sockaddr_in *from)
 {
