@@ -676,3 +676,37 @@ def test_a_linux_agent_is_rebuilt_when_its_source_or_a_header_beside_it_changes(
     linuxguest.build_program(source, output, runner)      # the header changed
     assert len(calls) == 2
     assert calls[0][:2] == ["gcc", "-static"]
+
+
+def _scripted_session(model: str, only: tuple[str, ...] = ()) -> tuple[bench.Session, list[str]]:
+    """A Session whose measurements and reboots only write their names down."""
+    guest = bench.Guest("xv6net", 0, "10.0.0.2", "tap-xv6", Path("kernel.elf"),
+                        Path("initramfs.cpio"), "", "xv6net", "netstat -s",
+                        bench.xv6_counters, model=model)
+    config = replace(bench.Config.quick(), only=only)
+    session = bench.Session(ns=None, guest=guest, config=config, udpgen=Path("udpgen"),
+                            run=bench.Run("xv6net", 0))
+    done: list[str] = []
+    for attr in dir(session):
+        if attr.startswith("measure_") and attr != "measure_all":
+            setattr(session, attr, lambda name=attr[len("measure_"):]: done.append(name))
+    session.reboot = lambda: done.append("reboot")
+    return session, done
+
+
+def test_ne2k_tcp_steps_each_start_on_a_fresh_boot():
+    session, done = _scripted_session("ne2k_pci")
+    session.measure_all()
+    tcp = done[done.index("tcp_tx") - 1:]
+    assert tcp == ["reboot", "tcp_tx", "reboot", "tcp_rx", "reboot", "tcp_rx2",
+                   "reboot", "tcp_conn", "reboot", "tcp_conn_out"]
+    assert done.count("reboot") == 5
+
+
+def test_no_fresh_boots_on_other_cards_nor_before_the_first_step():
+    session, done = _scripted_session("e1000")
+    session.measure_all()
+    assert "reboot" not in done and "tcp_rx" in done
+    session, done = _scripted_session("ne2k_pci", only=("tcp",))
+    session.measure_all()
+    assert done[0] == "tcp_tx" and done.count("reboot") == 4
