@@ -481,6 +481,10 @@ def test_targets_by_card():
     assert target("ne2k_pci", "rtt_ms_p99").check(0.99)
     assert not target("ne2k_pci", "rtt_ms_p99").check(1.0)
     assert target("ne2k_pci", "udp_rx_flood_pps").target == "ratio > 1"
+    assert target("ne2k_pci", "tcp_rx_mbit_s").check(1.01)
+    assert not target("ne2k_pci", "tcp_conn_per_s").check(0.99)
+    assert target("ne2k_pci", "arp_ms_median").check(0.99)
+    assert target("ne2k_pci", "tcp_tx_mbit_s").target == "ratio > 1"
 
 
 def test_virtio_boot_needs_both_targets():
