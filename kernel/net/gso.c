@@ -14,6 +14,12 @@
 //   (the header's gso_size) in fresh buffers, as the sender's card would
 //   have cut them, since longer ones would not pass the next link.
 //
+// The segments for us go up as one train (pbuf train): IPv4 checks the
+// first's header, which gso_rxsplit wrote the others' from, and TCP takes
+// them all under one hold of its lock, instead of each passing Ethernet
+// and IPv4 on its own. Not while anything watches frames one by one (a
+// packet or raw socket, the packet trace): then each goes up alone.
+//
 // Either way the checksums stay as the card vouched for them (pbuf csumok):
 // the TCP field of each segment holds its pseudo-header sum, marked partial,
 // so a forwarded one has its checksum finished on the way out.
@@ -24,6 +30,8 @@
 #include "kernel/net/ip.h"
 #include "kernel/net/wire.h"
 #include "kernel/net/tcp.h"
+#include "kernel/net/sock.h"
+#include "kernel/net/nettrace.h"
 
 // The frame's layout, from its first buffer's headers.
 struct superseg {
@@ -93,12 +101,22 @@ append(struct pbuf ***tail, struct pbuf *pb)
   *tail = &pb->next;
 }
 
-// For us: every buffer a segment, headers written into the others' headroom.
+// May the segments go up as a train? Not if something sees frames one by
+// one below TCP: packet sockets, raw sockets, the packet trace.
+static int
+trainable(void)
+{
+  return !NETTRACE_ON && !sock_anypacket() && !sock_anyraw();
+}
+
+// For us: every buffer a segment, headers written into the others' headroom;
+// linked as a train behind the first, or as a list of frames.
 static struct pbuf *
 inplace(struct superseg *s, struct pbuf **pieces, int n)
 {
   struct pbuf *head = 0, **tail = &head;
   uint off = pbuf_len(pieces[0]) - s->hlen;
+  int train = trainable();
 
   fixhdr(s, pieces[0], pieces[0]->rp, 0, 0, off, n == 1);
   append(&tail, pieces[0]);
@@ -109,7 +127,10 @@ inplace(struct superseg *s, struct pbuf **pieces, int n)
     memmove(pb->rp, s->hdr, s->hlen);
     fixhdr(s, pb, pb->rp, k, off, len, k == n - 1);
     pb->dev = pieces[0]->dev;
-    append(&tail, pb);
+    if (train)
+      pieces[k - 1]->train = pb;
+    else
+      append(&tail, pb);
     off += len;
   }
   return head;

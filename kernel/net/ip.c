@@ -691,6 +691,26 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
   // END EXERCISE
 }
 
+// A train (pbuf train) that is still what gso_rxsplit made it for: an
+// unfragmented TCP segment for this host (gso_rxsplit wrote and checked
+// the header it reads). The cars are counted as received here; a first
+// segment that fails the checks below takes the train with it.
+static int
+trainfits(struct pbuf *pb)
+{
+  struct ip_hdr *ih = (struct ip_hdr *)pb->rp;
+  int dstclass = pbuf_len(pb) >= IP_HLEN ? ip_addrclass(ih->dst) : 0;
+  if (dstclass == 0 || (dstclass & ADDR_BCAST) || ih->proto != IPPROTO_TCP ||
+      (ntohs(ih->off) & (IP_MF | IP_OFFMASK)) || protos[IPPROTO_TCP] == 0)
+    return 0;
+  for (struct pbuf *car = pb->train; car; car = car->train)
+    COUNT(rx);
+  return 1;
+}
+
+// Every datagram from the link layer. A train that is anything but what it
+// was made for (say, the address went away meanwhile) is split: the first
+// goes on alone, then each car as the frame it is.
 void
 ip_input(struct netdev *dev, struct pbuf *pb)
 {
@@ -698,13 +718,25 @@ ip_input(struct netdev *dev, struct pbuf *pb)
   uint hlen;
   int dstclass;
 
+  if (pb->train && !trainfits(pb)) {
+    struct pbuf *rest = pb->train;
+    pb->train = 0;
+    ip_input(dev, pb);
+    while (rest) {
+      struct pbuf *car = rest;
+      rest = car->train;
+      car->train = 0;
+      ether_input(dev, car);
+    }
+    return;
+  }
   COUNT(rx);
   RXPROF_BEGIN(tc);
   hlen = checkhdr(dev, pb, &dstclass);
   RXPROF_END(RXP_IPHDR, tc);
   if (hlen == 0) {
     NETTRACE(pb, "ip_input: bad header, martian or not for us -> dropped");
-    pbuf_free(pb);
+    pbuf_free(pb);   // and its train: the same headers
     return;
   }
   if (dstclass == 0 && dev->type != ARPHRD_LOOPBACK) {   // for another host
@@ -749,10 +781,12 @@ ip_input(struct netdev *dev, struct pbuf *pb)
     pbuf_free(pb);
     return;
   }
-  COUNT(delivered);
   // Delivered here, it goes no further: a checksum the host left undone
   // (virtio-net's NEEDS_CSUM, with csumok) need not be finished now.
-  pb->csumpartial = 0;
+  for (struct pbuf *car = pb; car; car = car->train) {
+    COUNT(delivered);
+    car->csumpartial = 0;
+  }
   protos[ih->proto](pb, &info);
 }
 

@@ -119,16 +119,20 @@ netdev_input(struct netdev *dev, struct pbuf *pb)
   netdev_input_list(dev, pb, 0);
 }
 
-// A driver's batch of whole frames, linked through next (0 ends it), and
-// what its poll dropped: counted under one acquisition of the statistics
-// lock, then the frames handed up one by one.
+// A driver's batch of whole frames, linked through next (0 ends it; a
+// frame may pull a train of others: pbuf train), and what its poll
+// dropped: counted under one acquisition of the statistics lock, then the
+// frames handed up one by one.
 void
 netdev_input_list(struct netdev *dev, struct pbuf *head, const struct rxdrops *drops)
 {
   uint packets = 0, bytes = 0;
   for (struct pbuf *pb = head; pb; pb = pb->next) {
-    packets++;
-    bytes += pbuf_len(pb);
+    for (struct pbuf *car = pb; car; car = car->train) {
+      packets++;
+      bytes += pbuf_len(car);
+      car->dev = dev;
+    }
   }
   acquire(&dev->statlock);
   dev->stats.rx_packets += packets;

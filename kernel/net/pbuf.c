@@ -85,6 +85,7 @@ reset(struct pbuf *pb, uint headroom)
   pb->csumpartial = 0;
   pb->tsomss = 0;
   pb->csumok = 0;
+  pb->train = 0;
 }
 
 // The first buffer of a free list, taken off it; 0 if the list is empty,
@@ -156,15 +157,19 @@ pbuf_alloc_len(uint len)
 static void
 put(struct pbuf *pb)
 {
-  if (pb < pool.bufs || pb >= pool.bufs + pool.nbufs)
-    panic("pbuf_free: %p is not a pbuf", pb);
-  if (pb->isfree)
-    panic("pbuf_free: double free of %p", pb);
-  struct freelist *l = listfor(pb->size);
-  pb->isfree = 1;
-  pb->next = l->head;
-  l->head = pb;
-  l->nfree++;
+  for (struct pbuf *car; pb; pb = car) {   // pb and its train
+    if (pb < pool.bufs || pb >= pool.bufs + pool.nbufs)
+      panic("pbuf_free: %p is not a pbuf", pb);
+    if (pb->isfree)
+      panic("pbuf_free: double free of %p", pb);
+    car = pb->train;
+    pb->train = 0;
+    struct freelist *l = listfor(pb->size);
+    pb->isfree = 1;
+    pb->next = l->head;
+    l->head = pb;
+    l->nfree++;
+  }
 }
 
 void

@@ -66,6 +66,14 @@ struct pbuf {
   // csumpartial set, so that one forwarded gets its checksum finished on
   // the way out; local delivery clears that (ip_input).
   uchar csumok;
+  // Input: the rest of a TCP segment that the card took uncut and gso.c
+  // cut in place (a train): each a whole frame of its own (rp at its
+  // Ethernet header, headers written by gso_rxsplit from this one's),
+  // linked through train. IPv4 checks this frame's header for all of them,
+  // and TCP takes them one after another under one hold of its lock; a
+  // layer that does not take trains splits one (ip_input). pbuf_free frees
+  // the whole train.
+  struct pbuf *train;
 };
 
 // A FIFO of pbufs with a bound; drops beyond it are the caller's to count.

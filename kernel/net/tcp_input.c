@@ -858,22 +858,20 @@ syncinput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
   return kept;
 }
 
-void
-tcp_input(struct pbuf *pb, struct ip_info *info)
+// One segment, tcplock held. Returns pb if the caller is to free it, 0 if
+// it was kept (queued out of order, or left for the batch's end).
+static struct pbuf *
+seginput(struct pbuf *pb, struct ip_info *info)
 {
   struct seg sg;
   int kept = 0;
 
   RXPROF_BEGIN(t);
-  RXPROF_BEGIN(tl);
-  acquire(&tcplock);
-  RXPROF_END(RXP_LOCK, tl);
   TCPCOUNT(insegs);
   if (info->broadcast || info->linkbcast || parse(pb, info, &sg) < 0) {
     TCPCOUNT(inerrs);
-    release(&tcplock);
-    pbuf_free(pb);
-    return;
+    RXPROF_END(RXP_TCPIN, t);
+    return pb;
   }
   struct tcpcb *tp = lookup(&sg);
   SEGTRACE(&sg, "tcp_input: port %d [%s%s%s%s] seq %u ack %u, %d bytes", sg.lport,
@@ -906,8 +904,51 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
     owed = 1;
     kept = 1;
   }
-  release(&tcplock);
-  if (!kept)
-    pbuf_free(pb);
   RXPROF_END(RXP_TCPIN, t);
+  return kept ? 0 : pb;
+}
+
+// The next car of a train (pbuf train) as a segment of its own: its TCP
+// header at rp, info's IPv4 header its own. Its headers are the first
+// segment's, which IPv4 checked, as gso_rxsplit rewrote them for it.
+static struct pbuf *
+nextcar(struct pbuf **train, struct ip_info *info)
+{
+  struct pbuf *car = *train;
+  *train = car->train;
+  car->train = 0;
+  info->iph = car->rp + ETH_HLEN;
+  if (pbuf_pull(car, ETH_HLEN + info->iphlen) == 0)
+    return 0;   // cannot happen: gso_rxsplit wrote whole headers
+  return car;
+}
+
+// A segment, or a train of them, all taken under one hold of tcplock (the
+// buffers not kept are freed after it).
+void
+tcp_input(struct pbuf *pb, struct ip_info *info)
+{
+  struct pbuf *train = pb->train, *done = 0;
+
+  pb->train = 0;
+  RXPROF_BEGIN(tl);
+  acquire(&tcplock);
+  RXPROF_END(RXP_LOCK, tl);
+  for (;;) {
+    struct pbuf *freed = pb ? seginput(pb, info) : 0;
+    if (freed) {
+      freed->next = done;
+      done = freed;
+    }
+    if (train == 0)
+      break;
+    struct pbuf *car = train;
+    if ((pb = nextcar(&train, info)) == 0) {
+      TCPCOUNT(inerrs);
+      car->next = done;
+      done = car;
+    }
+  }
+  release(&tcplock);
+  pbuf_free_list(done);
 }

@@ -1,7 +1,9 @@
 // Received super-segments (kernel/net/gso.c): a TCP/IPv4 frame that the card
 // took in several buffers uncut (virtio-net's GUEST_TSO4 with mergeable
 // buffers) becomes standalone segments. For us, each buffer one segment in
-// place; for another host, segments of the sender's MSS in new buffers.
+// place, linked as a train behind the first (or as a list of frames while a
+// packet socket watches); for another host, segments of the sender's MSS in
+// new buffers.
 // Every segment is checked as a receiver would: the IPv4 header's sum, its
 // lengths, the sequence numbers, FIN and PSH only at the end, the payload
 // in order, and the TCP checksum once finished (it is left partial, as the
@@ -95,6 +97,22 @@ check_segment(struct pbuf *pb, uint off, int last, int flags)
   return paylen;
 }
 
+// The segments made in place, in order: through train (a train) or next
+// (a list of frames).
+static void
+check_inplace(struct pbuf *list, struct pbuf **keep, int n, int flags, int train)
+{
+  uint off = 0;
+  int k = 0;
+  for (struct pbuf *pb = list; pb; pb = train ? pb->train : pb->next, k++) {
+    CHECK(pb == keep[k]);                                  // no copy: the same buffers
+    CHECK(train ? pb->next == 0 : pb->train == 0);
+    off += check_segment(pb, off, k == n - 1, flags);
+  }
+  CHECK_EQ(k, n);
+  CHECK_EQ(off, 20000);
+}
+
 static void
 test_for_us_each_buffer_becomes_a_segment_in_place(void)
 {
@@ -106,16 +124,32 @@ test_for_us_each_buffer_becomes_a_segment_in_place(void)
   memmove(keep, pieces, n * sizeof pieces[0]);
   struct rxdrops drops = { 0, 0, 0 };
   struct pbuf *list = gso_rxsplit(pieces, n, MSS, &drops);
-  CHECK_EQ(count(list), n);
+  CHECK_EQ(count(list), 1);   // one frame pulling the others: a train
   CHECK_EQ(drops.errors + drops.nobuf, 0);
-  uint off = 0;
-  int k = 0;
-  for (struct pbuf *pb = list; pb; pb = pb->next, k++) {
-    CHECK(pb == keep[k]);                                  // no copy: the same buffers
-    off += check_segment(pb, off, pb->next == 0, flags);
-  }
-  CHECK_EQ(off, 20000);
+  check_inplace(list, keep, n, flags, 1);
+  pbuf_free(list);            // frees the whole train
+  CHECK(host_pool_full());
+}
+
+// While a packet socket watches (as tcpdump would), each segment goes up as
+// a frame of its own, so that it sees every one.
+static void
+test_a_packet_socket_gets_frames_not_a_train(void)
+{
+  boot_eth0("");
+  struct socket *p = 0;
+  CHECK_EQ(sock_create(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL), &p), 0);
+  int flags = 0x10 | 0x08;
+  uint len = superframe(OUR_IP, 20000, flags);
+  int n = inbuffers(len, 1900, 1912);
+  struct pbuf *keep[64];
+  memmove(keep, pieces, n * sizeof pieces[0]);
+  struct rxdrops drops = { 0, 0, 0 };
+  struct pbuf *list = gso_rxsplit(pieces, n, MSS, &drops);
+  CHECK_EQ(count(list), n);
+  check_inplace(list, keep, n, flags, 0);
   pbuf_free_list(list);
+  sock_close(p);
   CHECK(host_pool_full());
 }
 
@@ -173,6 +207,7 @@ test_a_frame_that_cannot_be_cut_is_dropped_and_counted(void)
 
 static const struct test tests[] = {
   TEST(test_for_us_each_buffer_becomes_a_segment_in_place),
+  TEST(test_a_packet_socket_gets_frames_not_a_train),
   TEST(test_for_another_host_segments_of_the_mss_are_copied),
   TEST(test_a_frame_that_cannot_be_cut_is_dropped_and_counted),
 };

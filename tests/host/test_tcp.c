@@ -295,31 +295,30 @@ test_data_both_ways_across_the_wraparound(void)
   sock_close(ls);
 }
 
-// A segment the card took uncut in several buffers (virtio-net's GUEST_TSO4:
-// gso.c cuts it, a buffer a segment) arrives whole, in order, and is acked.
-static void
-test_an_uncut_segment_in_several_buffers_arrives_whole(void)
+// A segment the card took uncut (virtio-net's GUEST_TSO4): paylen bytes
+// from sequence number seq (byte i of the stream is i mod 251, counted from
+// PISS + 1) in buffers of at most 1,912 bytes (the first 1,500), cut by
+// gso.c into a train of segments, a buffer each, and handed to eth0 as the
+// driver does. Returns the number of buffers.
+static int
+uncut(struct hostnic *eth0, uint seq, uint paylen, int flags)
 {
-  struct hostnic *eth0 = boot_tcp("");
-  struct socket *ls = listener(LPORT, 4);
-  struct socket *c = passive_open(eth0, ls);
-  static uchar big[6000 + 54];
-  uint paylen = 6000;
+  static uchar big[16000 + 54];
   uint n = host_ether(big, our_mac, peer_mac, ETH_P_IP);
   n += host_ipv4(big + n, PEER_IP, OUR_IP, IPPROTO_TCP, 20 + paylen, 9, 0x4000, 64);
   uchar *th = big + n;
   memset(th, 0, 20);
   th[0] = PPORT >> 8; th[1] = PPORT & 255; th[3] = LPORT;
-  uint seq = PISS + 1, ack = ISS + 1;
+  uint ack = ISS + 1;
   th[4] = seq >> 24; th[5] = (seq >> 16) & 255; th[6] = (seq >> 8) & 255; th[7] = seq & 255;
   th[8] = ack >> 24; th[9] = (ack >> 16) & 255; th[10] = (ack >> 8) & 255; th[11] = ack & 255;
   th[12] = 5 << 4;
-  th[13] = TH_ACK | TH_PSH;
+  th[13] = flags;
   th[14] = 0x20;
   for (uint i = 0; i < paylen; i++)
-    th[20 + i] = i % 251;
+    th[20 + i] = (seq - (PISS + 1) + i) % 251;
   n += 20 + paylen;
-  struct pbuf *pieces[8];
+  struct pbuf *pieces[16];
   int k = 0;
   for (uint off = 0; off < n; k++) {
     uint take = MIN(off == 0 ? 1500u : 1912u, n - off);
@@ -328,17 +327,43 @@ test_an_uncut_segment_in_several_buffers_arrives_whole(void)
     memmove(pbuf_put(pieces[k], take), big + off, take);
     off += take;
   }
-  CHECK_EQ(k, 4);
   struct rxdrops drops = { 0, 0, 0 };
   netdev_input_list(host_netdev(eth0), gso_rxsplit(pieces, k, 1460, &drops), &drops);
-  static char buf[8000];
-  CHECK_EQ(recvs(c, buf, sizeof buf, 0), 6000);
-  for (uint i = 0; i < paylen; i++) {
-    if ((uchar)buf[i] != i % 251) {
-      CHECK_EQ((uchar)buf[i], i % 251);
+  CHECK_EQ(drops.errors + drops.nobuf, 0);
+  return k;
+}
+
+// Read n bytes and check that they are the stream's from offset from.
+static void
+readstream(struct socket *c, uint from, uint n)
+{
+  static char buf[16000];
+  CHECK(n <= sizeof buf);
+  CHECK_EQ(recvs(c, buf, sizeof buf, 0), (int)n);
+  for (uint i = 0; i < n; i++) {
+    if ((uchar)buf[i] != (from + i) % 251) {
+      CHECK_EQ((uchar)buf[i], (from + i) % 251);
       break;
     }
   }
+}
+
+// A segment the card took uncut in several buffers (virtio-net's GUEST_TSO4:
+// gso.c cuts it, a buffer a segment, a train) arrives whole, in order, and
+// is acked; IPv4, TCP and the interface count every segment.
+static void
+test_an_uncut_segment_in_several_buffers_arrives_whole(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  struct netstat_info before = stats();
+  uint frames = host_netdev(eth0)->stats.rx_packets;
+  CHECK_EQ(uncut(eth0, PISS + 1, 6000, TH_ACK | TH_PSH), 4);
+  CHECK_EQ(stats().ip_rx_delivered - before.ip_rx_delivered, 4);
+  CHECK_EQ(stats().tcp_insegs - before.tcp_insegs, 4);
+  CHECK_EQ(host_netdev(eth0)->stats.rx_packets - frames, 4);
+  readstream(c, 0, 6000);
   host_advance_ms(500);   // a delayed ACK, if the last one was owed
   struct tseg last = { 0 };
   while (host_nsent(eth0))
@@ -348,6 +373,67 @@ test_an_uncut_segment_in_several_buffers_arrives_whole(void)
   CHECK_EQ(stats().tcp_inerrs, 0);
   sock_close(c);
   sock_close(ls);
+}
+
+// A train behind a hole: each of its segments is held out of order on its
+// own and gets its duplicate ACK, as if it had come alone; the hole filled,
+// the reader gets everything.
+static void
+test_an_uncut_segment_behind_a_hole_is_held_segment_by_segment(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  uint before = stats().tcp_ooosegs;
+  int k = uncut(eth0, PISS + 1 + 1000, 6000, TH_ACK | TH_PSH);
+  CHECK_EQ(stats().tcp_ooosegs - before, (uint)k);
+  for (int i = 0; i < k; i++)
+    CHECK_EQ(sent(eth0).ack, PISS + 1);           // a duplicate ACK for each
+  CHECK_EQ(host_nsent(eth0), 0);
+  CHECK_EQ(recvs(c, (char[8]){ 0 }, 8, 0), -EAGAIN);
+  uncut(eth0, PISS + 1, 1000, TH_ACK);             // the hole filled
+  CHECK_EQ(sent(eth0).ack, PISS + 1 + 7000);
+  readstream(c, 0, 7000);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// A train whose address went away between the card and IPv4 (gso.c saw it
+// ours) is split: each segment goes up as the frame it is, and each is
+// dropped as not for us, every buffer freed.
+static void
+test_a_train_no_longer_for_us_is_split_and_each_frame_dropped(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  static uchar big[6000 + 54];
+  struct pbuf *pieces[8];
+  uint n = host_ether(big, our_mac, peer_mac, ETH_P_IP);
+  n += host_ipv4(big + n, PEER_IP, OUR_IP, IPPROTO_TCP, 20 + 6000, 9, 0x4000, 64);
+  memset(big + n, 0, 20 + 6000);
+  big[n + 12] = 5 << 4;
+  big[n + 13] = TH_ACK;
+  n += 20 + 6000;
+  int k = 0;
+  for (uint off = 0; off < n; k++) {
+    uint take = MIN(1900u, n - off);
+    pieces[k] = pbuf_alloc_rx();
+    pieces[k]->rp = pieces[k]->wp = pieces[k]->base + GSO_MAXHDR;
+    memmove(pbuf_put(pieces[k], take), big + off, take);
+    off += take;
+  }
+  struct rxdrops drops = { 0, 0, 0 };
+  struct pbuf *train = gso_rxsplit(pieces, k, 1460, &drops);
+  CHECK(train != 0 && train->next == 0 && train->train != 0);
+  netdev_setaddr(host_netdev(eth0), host_ip(10, 0, 0, 99), host_ip(255, 255, 255, 0));
+  uint notforus = stats().ip_rx_notforus, insegs = stats().tcp_insegs;
+  netdev_input_list(host_netdev(eth0), train, &drops);
+  CHECK_EQ(stats().ip_rx_notforus - notforus, (uint)k);
+  CHECK_EQ(stats().tcp_insegs, insegs);
+  sock_close(c);
+  sock_close(ls);
+  CHECK(host_pool_full());
 }
 
 static void
@@ -1542,6 +1628,8 @@ test_buffer_defaults_come_from_the_sysctls(void)
 static const struct test tests[] = {
   TEST(test_passive_open_is_exact_and_accept_gives_the_peer),
   TEST(test_an_uncut_segment_in_several_buffers_arrives_whole),
+  TEST(test_an_uncut_segment_behind_a_hole_is_held_segment_by_segment),
+  TEST(test_a_train_no_longer_for_us_is_split_and_each_frame_dropped),
   TEST(test_active_open_sends_mss_window_scale_and_sack_permitted),
   TEST(test_a_syn_to_a_closed_port_is_reset_and_a_rst_never_is),
   TEST(test_data_both_ways_across_the_wraparound),
