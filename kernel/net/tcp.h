@@ -182,6 +182,7 @@ struct tcpstat {
   uint dropnolisten, dropbacklog, dropnotcb, dropoutofwindow, dropooofull, dropnomem;
   uint delayedacks, ooosegs, synrcvddropped, rstignored;
   uint twrecycled;             // TIME_WAIT orphans freed for a new block (tcp_alloc)
+  uint trainsegs;              // segments that came in trains, after a train's first (pbuf train)
 };
 extern struct tcpstat tcpstat;
 extern struct spinlock tcplock;

@@ -943,6 +943,7 @@ tcp_input(struct pbuf *pb, struct ip_info *info)
     if (train == 0)
       break;
     struct pbuf *car = train;
+    TCPCOUNT(trainsegs);
     if ((pb = nextcar(&train, info)) == 0) {
       TCPCOUNT(inerrs);
       car->next = done;

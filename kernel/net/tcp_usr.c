@@ -1031,6 +1031,7 @@ tcp_stats(struct netstat_info *o)
   o->tcp_synrcvddropped = t->synrcvddropped;
   o->tcp_rstignored = t->rstignored;
   o->tcp_twrecycled = t->twrecycled;
+  o->tcp_trainsegs = t->trainsegs;
   release(&tcplock);
 }
 

@@ -144,6 +144,39 @@ def test_linux_segments_with_sums_never_made_are_taken_intact(lab):
     assert re.search(r"^\s+0 segments with bad checksums$", stats, re.M), stats
 
 
+def trainsegs(netstat: str) -> int:
+    """netstat -s: the segments TCP took behind the first of a train."""
+    found = re.search(r"(\d+) segments received in trains", netstat)
+    assert found, netstat
+    return int(found[1])
+
+
+def test_uncut_segments_go_up_as_trains_and_arrive_intact(lab):
+    """With the trace off, the segments gso.c cuts in place go up as trains
+    (IPv4 checks the first, TCP takes all under one lock): a MiB from Linux
+    arrives intact, and TCP counts the segments that came in trains."""
+    vm = lab.guest("c")
+    before = trainsegs(vm.run("netstat -s"))
+    vm.run("tcpsink -v 9303 > sink3.out &")
+    deadline = time.monotonic() + 20
+    while "listening" not in vm.run("cat sink3.out") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    sender = lab.peer_popen([sys.executable, "-u", "-c", PATTERN_SENDER, GUEST_IP, str(MIB),
+                             "9303"])
+    out, _ = sender.communicate(timeout=90)
+    assert out.strip() == "done", out
+    text = ""
+    deadline = time.monotonic() + 30
+    while "tcpsink: pattern" not in text and time.monotonic() < deadline:
+        text = vm.run("cat sink3.out")
+        time.sleep(0.2)
+    assert re.search(rf"tcpsink: received {MIB} bytes", text), text
+    assert "tcpsink: pattern intact" in text, text
+    stats = vm.run("netstat -s")
+    assert trainsegs(stats) - before > 100, stats   # a MiB is 500-odd buffers
+    assert re.search(r"^\s+0 bad segments received$", stats, re.M), stats
+
+
 def test_a_datagram_with_a_wrong_sum_is_still_dropped(lab):
     vm = lab.guest("c")
     mac = re.search(r"ether (\S+)", vm.run("ifconfig eth0"))
