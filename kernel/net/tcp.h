@@ -97,13 +97,22 @@ enum {
 #define TCP_TSOMAX     (PBUF_BIGSIZE - PBUF_HEADROOM - TCP_HLEN - 64)
 
 // A byte ring of up to TCP_BUFPAGES pages, taken when first written:
-// an idle connection holds no memory.
+// an idle connection holds no memory. The receive side may also hold
+// received segments' own buffers behind the ring's bytes (kept, not
+// copied: tcpbuf_keep), while the pool has buffers to spare; the
+// program's read takes the ring's bytes first, then the buffers'.
 struct tcpbuf {
   uchar *pages[TCP_BUFPAGES];
   uint size;     // capacity in bytes (a multiple of the page size)
-  uint head;     // offset of the first byte
-  uint len;      // bytes held
+  uint head;     // offset of the ring's first byte
+  uint len;      // bytes held: the ring's and the kept buffers'
+  uint ringlen;  // of which in the ring
+  struct pbuf *kept, *keptlast;   // the kept buffers (rp..wp: their bytes), in order
+  uint nkept;                     // how many: at most size / TCP_KEEPMIN
 };
+// A segment shorter than this is copied into the ring rather than kept,
+// unless buffers are kept already (its bytes must come after theirs).
+#define TCP_KEEPMIN 1024
 
 // Flags in tcpcb.flags
 #define TF_ACKNOW    0x001   // send an ACK at the next output
@@ -225,6 +234,7 @@ void tcpbuf_get(struct tcpbuf *b, uint off, uchar *dst, uint n);          // pee
 void tcpbuf_drop(struct tcpbuf *b, uint n);
 uint tcpbuf_space(struct tcpbuf *b);
 void tcpbuf_free(struct tcpbuf *b);
+int  tcpbuf_keep(struct tcpbuf *b, struct pbuf *pb, const uchar *data, uint n);   // 1: kept
 void tcp_stats(struct netstat_info *out);
 int  tcp_attach(struct socket *s);
 struct tcpinfo;

@@ -649,12 +649,18 @@ wakeowed(struct tcpcb *tp)
 
 // ---- data and FIN ----
 
-// Copy in-order bytes to the receive buffer; returns how many it took.
+// In-order bytes, data..data+len in pb, to the receive buffer: pb itself
+// kept there if it can be (*kept set: the buffer now belongs to it), else
+// the bytes copied. Returns how many it took.
 static uint
-deliver(struct tcpcb *tp, const uchar *data, uint len)
+deliver(struct tcpcb *tp, struct pbuf *pb, const uchar *data, uint len, int *kept)
 {
   if (tp->flags & TF_SHUTRD)
     return len;   // read side shut: accepted and dropped
+  if (tcpbuf_keep(&tp->rcv, pb, data, len)) {
+    *kept = 1;
+    return len;
+  }
   RXPROF_BEGIN(t);
   int n = tcpbuf_put(&tp->rcv, data, len, 0);
   RXPROF_END(RXP_COPYIN, t);
@@ -698,14 +704,16 @@ ooodrain(struct tcpcb *tp)
   int fin = 0;
   struct pbuf *pb;
   while ((pb = tp->ooo) != 0 && SEQ_LEQ(pb->srcaddr, tp->rcv_nxt)) {
-    uint skip = tp->rcv_nxt - pb->srcaddr, len = pbuf_len(pb);
-    if (skip < len)
-      tp->rcv_nxt += deliver(tp, pb->rp + skip, len - skip);
-    if (pb->srcport && SEQ_GEQ(tp->rcv_nxt, pb->srcaddr + len))
-      fin = 1;
-    tp->ooo = pb->next;
+    uint seq = pb->srcaddr, skip = tp->rcv_nxt - seq, len = pbuf_len(pb);
+    int finheld = pb->srcport, kept = 0;
+    tp->ooo = pb->next;   // off the queue first: the receive buffer may keep pb
     tp->nooo--;
-    pbuf_free(pb);
+    if (skip < len)
+      tp->rcv_nxt += deliver(tp, pb, pb->rp + skip, len - skip, &kept);
+    if (finheld && SEQ_GEQ(tp->rcv_nxt, seq + len))
+      fin = 1;
+    if (!kept)
+      pbuf_free(pb);
     if (fin)
       break;
   }
@@ -733,8 +741,9 @@ fininput(struct tcpcb *tp)
   tcp_wake(tp);
 }
 
-// Steps seven and eight: data and FIN. pb is kept if queued out of order
-// (returns 1), else the caller frees it.
+// Steps seven and eight: data and FIN. pb is kept if queued out of order or
+// kept by the receive buffer (returns 1), else the caller frees it; -1 or
+// -2 if tp was dropped (-2: pb with it).
 static int
 datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
 {
@@ -746,7 +755,7 @@ datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
   if (sg->len == 0 && !(sg->flags & TH_FIN))
     return 0;
   if (sg->seq == tp->rcv_nxt) {
-    uint n = deliver(tp, sg->data, sg->len);
+    uint n = deliver(tp, pb, sg->data, sg->len, &kept);
     tp->rcv_nxt += n;
     fin = (sg->flags & TH_FIN) && n == sg->len;
     if (tp->ooo) {
@@ -762,7 +771,7 @@ datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
     if (sg->len && tp->so == 0 && tp->parent == 0 && !(tp->flags & TF_SHUTRD)) {
       // Data for a socket nobody holds any more: reset, as Linux does.
       tcp_drop(tp, 0);
-      return -1;
+      return kept ? -2 : -1;   // -2: pb went with the receive buffer
     }
     if (fin)
       fininput(tp);
@@ -851,7 +860,7 @@ syncinput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
     return 0;
   int kept = datainput(tp, pb, sg);
   if (kept < 0)
-    return 0;
+    return kept == -2;
   RXPROF_BEGIN(t);
   outputowed(tp);
   RXPROF_END(RXP_TCPOUT, t);

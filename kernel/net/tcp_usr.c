@@ -52,34 +52,108 @@ bufat(struct tcpbuf *b, uint off, uint *room, int alloc)
   return b->pages[pg] + pos % NET_PAGESIZE;
 }
 
-// Append up to n bytes from src (a user address if user); returns how many
-// fit (fewer if memory ran out) or -EFAULT.
-int
-tcpbuf_put(struct tcpbuf *b, const uchar *src, uint n, int user)
+// Append up to n bytes from src (a user address if user) to the ring, at
+// most room bytes; returns how many fit (fewer if memory ran out) or -EFAULT.
+static int
+ringput(struct tcpbuf *b, const uchar *src, uint n, int user, uint room)
 {
-  uint done = 0, room;
-  n = MIN(n, b->size - b->len);
+  uint done = 0, left;
+  n = MIN(n, room);
   while (done < n) {
-    uchar *p = bufat(b, b->len, &room, 1);
+    uchar *p = bufat(b, b->ringlen, &left, 1);
     if (p == 0)
       break;
-    uint c = MIN(room, n - done);
+    uint c = MIN(left, n - done);
     if (user) {
       if (net_copyin(p, (uint)src + done, c) < 0)
         return done ? (int)done : -EFAULT;
     } else {
       memmove(p, src + done, c);
     }
-    b->len += c;
+    b->ringlen += c;
     done += c;
   }
   return done;
+}
+
+// The kept buffers' bytes into the ring, in order, each buffer freed once
+// its bytes are in (so that bytes copied after them stay behind them);
+// 0 if the ring could not take them all (no page).
+static int
+collapse(struct tcpbuf *b)
+{
+  struct pbuf *pb;
+  while ((pb = b->kept) != 0) {
+    uint n = pbuf_len(pb);
+    int c = ringput(b, pb->rp, n, 0, n);
+    pb->rp += c;
+    if ((uint)c < n)
+      return 0;
+    b->kept = pb->next;
+    b->nkept--;
+    pbuf_free(pb);
+  }
+  b->keptlast = 0;
+  return 1;
+}
+
+// Append up to n bytes from src (a user address if user); returns how many
+// fit (fewer if memory ran out) or -EFAULT. Behind kept buffers, the bytes
+// go into the last one's room if they fit; if not, the kept buffers' bytes
+// go into the ring first, so that these come after them.
+int
+tcpbuf_put(struct tcpbuf *b, const uchar *src, uint n, int user)
+{
+  if (n == 0)
+    return 0;
+  if (b->kept) {
+    struct pbuf *last = b->keptlast;
+    if (!user && n <= (uint)(last->base + last->size - last->wp) && n <= b->size - b->len) {
+      memmove(last->wp, src, n);
+      last->wp += n;
+      b->len += n;
+      return n;
+    }
+    if (!collapse(b))
+      return 0;
+  }
+  int done = ringput(b, src, n, user, b->size - b->len);
+  if (done > 0)
+    b->len += done;
+  return done;
+}
+
+// Keep pb, whose bytes data..data+n are the next in order, instead of
+// copying them (the receive side): a regular buffer, while the pool has
+// buffers to spare for queues (pbuf_canqueue), at most size / TCP_KEEPMIN
+// of them, and a short segment only behind others kept. Returns 1 if b
+// took pb.
+int
+tcpbuf_keep(struct tcpbuf *b, struct pbuf *pb, const uchar *data, uint n)
+{
+  if (n == 0 || n > b->size - b->len || pb->size != PBUF_SIZE ||
+      (n < TCP_KEEPMIN && b->kept == 0) || b->nkept >= b->size / TCP_KEEPMIN ||
+      !pbuf_canqueue(pb))
+    return 0;
+  pb->rp = (uchar *)data;
+  pb->wp = (uchar *)data + n;
+  pb->next = 0;
+  if (b->keptlast)
+    b->keptlast->next = pb;
+  else
+    b->kept = pb;
+  b->keptlast = pb;
+  b->nkept++;
+  b->len += n;
+  return 1;
 }
 
 void
 tcpbuf_get(struct tcpbuf *b, uint off, uchar *dst, uint n)
 {
   uint room;
+  if (off + n > b->ringlen)
+    panic("tcpbuf_get: past the ring");   // the send side keeps no buffers
   while (n > 0) {
     uchar *p = bufat(b, off, &room, 0);
     if (p == 0)
@@ -92,16 +166,24 @@ tcpbuf_get(struct tcpbuf *b, uint off, uchar *dst, uint n)
   }
 }
 
+// Copy the first n bytes held to the user's udst: the ring's, then the
+// kept buffers'.
 static int
 bufcopyout(struct tcpbuf *b, uint udst, uint n)
 {
   uint off = 0, room;
-  while (off < n) {
+  while (off < n && off < b->ringlen) {
     uchar *p = bufat(b, off, &room, 0);
     if (p == 0)
       panic("tcpbuf: past the data");
-    uint c = MIN(room, n - off);
+    uint c = MIN(MIN(room, n - off), b->ringlen - off);
     if (net_copyout(udst + off, p, c) < 0)
+      return -EFAULT;
+    off += c;
+  }
+  for (struct pbuf *pb = b->kept; pb && off < n; pb = pb->next) {
+    uint c = MIN(pbuf_len(pb), n - off);
+    if (net_copyout(udst + off, pb->rp, c) < 0)
       return -EFAULT;
     off += c;
   }
@@ -112,10 +194,29 @@ void
 tcpbuf_drop(struct tcpbuf *b, uint n)
 {
   n = MIN(n, b->len);
-  b->head = (b->head + n) % b->size;
   b->len -= n;
-  if (b->len == 0)
+  uint r = MIN(n, b->ringlen);
+  b->head = (b->head + r) % b->size;
+  b->ringlen -= r;
+  if (b->ringlen == 0)
     b->head = 0;   // keep using the first pages
+  n -= r;
+  struct pbuf *done = 0;
+  while (n > 0 && b->kept) {
+    struct pbuf *pb = b->kept;
+    uint c = MIN(n, pbuf_len(pb));
+    pb->rp += c;
+    n -= c;
+    if (pbuf_len(pb) == 0) {
+      b->kept = pb->next;
+      b->nkept--;
+      pb->next = done;
+      done = pb;
+    }
+  }
+  if (b->kept == 0)
+    b->keptlast = 0;
+  pbuf_free_list(done);
 }
 
 uint
@@ -132,7 +233,10 @@ tcpbuf_free(struct tcpbuf *b)
       kfree((char *)b->pages[i]);
     b->pages[i] = 0;
   }
-  b->head = b->len = 0;
+  pbuf_free_list(b->kept);
+  b->kept = b->keptlast = 0;
+  b->nkept = 0;
+  b->head = b->len = b->ringlen = 0;
 }
 
 // ---- initial sequence numbers (RFC 6528): a 4 us clock plus a keyed

@@ -436,6 +436,127 @@ test_a_train_no_longer_for_us_is_split_and_each_frame_dropped(void)
   CHECK(host_pool_full());
 }
 
+// The stream's byte i (the pattern every test below reads back).
+static uchar
+streambyte(uint i)
+{
+  return (i * 7 + (i >> 9)) & 255;
+}
+
+static void
+inbytes(struct hostnic *eth0, uint from, uint n, int flags)
+{
+  static uchar data[1460];
+  for (uint i = 0; i < n; i++)
+    data[i] = streambyte(from + i);
+  inseg(eth0, PISS + 1 + from, ISS + 1, flags, 8192, (char *)data, n);
+}
+
+// Read exactly n bytes, in reads of at most step, and check them against
+// the stream from offset from.
+static void
+readback(struct socket *c, uint from, uint n, uint step)
+{
+  static char buf[8192];
+  uint got = 0;
+  while (got < n) {
+    int r = recvs(c, buf, MIN(step, n - got), 0);
+    CHECK(r > 0);
+    if (r <= 0)
+      return;
+    for (int i = 0; i < r; i++) {
+      if ((uchar)buf[i] != streambyte(from + got + i)) {
+        CHECK_EQ((uchar)buf[i], streambyte(from + got + i));
+        return;
+      }
+    }
+    got += r;
+  }
+}
+
+// Full segments stay in the buffers they arrived in until the program reads
+// them (no copy into the ring): the pool is short of one buffer per segment
+// until then, and whole again after.
+static void
+test_full_segments_are_kept_in_their_buffers_until_read(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  uint before = pbuf_nfree();
+  for (uint k = 0; k < 3; k++)
+    inbytes(eth0, k * 1460, 1460, TH_ACK);
+  struct tcpcb *tp = c->pcb;
+  CHECK_EQ(tp->rcv.nkept, 3);
+  CHECK_EQ(tp->rcv.ringlen, 0);
+  CHECK_EQ(tp->rcv.len, 3 * 1460);
+  CHECK_EQ(before - pbuf_nfree(), 3);
+  char peek[100];
+  CHECK_EQ(recvs(c, peek, sizeof peek, MSG_PEEK), 100);   // peeking takes nothing
+  CHECK_EQ(tp->rcv.nkept, 3);
+  readback(c, 0, 3 * 1460, 1000);   // reads across the buffers' edges
+  CHECK_EQ(tp->rcv.nkept, 0);
+  CHECK_EQ(pbuf_nfree(), before);
+  sock_close(c);
+  sock_close(ls);
+  CHECK(host_pool_full());
+}
+
+// Bytes copied into the ring come before the buffers kept after them, and a
+// short segment behind kept ones is kept too (or copied into the last one's
+// room): the program reads the stream in order whatever the mix.
+static void
+test_ring_and_kept_buffers_read_in_order(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  struct tcpcb *tp = c->pcb;
+  uint off = 0, sizes[] = { 300, 1460, 1460, 200, 1460, 100, 50, 1460 };
+  for (uint k = 0; k < NELEM(sizes); k++) {
+    inbytes(eth0, off, sizes[k], TH_ACK | TH_PSH);
+    off += sizes[k];
+  }
+  CHECK_EQ(tp->rcv.ringlen, 300);   // the first, short, into the ring; the rest kept
+  CHECK(tp->rcv.nkept >= 4);
+  CHECK_EQ(tp->rcv.len, off);
+  readback(c, 0, off, 333);
+  CHECK_EQ(tp->rcv.len, 0);
+  sock_close(c);
+  sock_close(ls);
+  CHECK(host_pool_full());
+}
+
+// While the pool is short of buffers, nothing is kept: segments are copied,
+// and one that comes behind kept buffers first moves their bytes into the
+// ring (giving the buffers back), then its own; the stream stays in order.
+static void
+test_with_the_pool_short_segments_are_copied_and_kept_ones_moved(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  struct tcpcb *tp = c->pcb;
+  inbytes(eth0, 0, 1460, TH_ACK);
+  inbytes(eth0, 1460, 1460, TH_ACK);
+  CHECK_EQ(tp->rcv.nkept, 2);
+  static struct pbuf *held[NPBUF];
+  uint nheld = 0;
+  while (pbuf_nfree() > PBUF_QUEUELOW && (held[nheld] = pbuf_alloc()) != 0)
+    nheld++;   // the pool down to where queues stop taking buffers
+  inbytes(eth0, 2920, 1460, TH_ACK);
+  CHECK_EQ(tp->rcv.nkept, 0);
+  CHECK_EQ(tp->rcv.ringlen, 3 * 1460);
+  for (uint i = 0; i < nheld; i++)
+    pbuf_free(held[i]);
+  inbytes(eth0, 4380, 1460, TH_ACK);   // room again: kept, behind the ring's bytes
+  CHECK_EQ(tp->rcv.nkept, 1);
+  readback(c, 0, 5840, 4096);
+  sock_close(c);
+  sock_close(ls);
+  CHECK(host_pool_full());
+}
+
 static void
 test_data_and_fin_before_accept_wait_for_the_program(void)
 {
@@ -1634,6 +1755,9 @@ static const struct test tests[] = {
   TEST(test_a_syn_to_a_closed_port_is_reset_and_a_rst_never_is),
   TEST(test_data_both_ways_across_the_wraparound),
   TEST(test_data_and_fin_before_accept_wait_for_the_program),
+  TEST(test_full_segments_are_kept_in_their_buffers_until_read),
+  TEST(test_ring_and_kept_buffers_read_in_order),
+  TEST(test_with_the_pool_short_segments_are_copied_and_kept_ones_moved),
   TEST(test_every_second_full_segment_is_acked_at_once),
   TEST(test_a_batch_of_segments_gets_one_ack_at_its_end),
   TEST(test_a_batch_of_acks_gets_one_burst_at_its_end),
