@@ -118,27 +118,35 @@ def test_large_sends_are_cut_by_the_host_and_arrive_intact(lab):
     assert "checksum by the device" in trace   # the small segments: the handshake's ACK
 
 
-def test_linux_segments_with_sums_never_made_are_taken_intact(lab):
-    vm = lab.guest("c")
-    vm.run("tcpsink -v 9301 > sink.out &")
+def receive_mib(lab, vm, port: int, before_sending=None) -> None:
+    """A MiB of tcpblast's pattern from Linux to the guest's `tcpsink -v`
+    on port, checked whole and intact; before_sending(vm) runs once the
+    sink listens."""
+    out_file = f"sink{port}.out"
+    vm.run(f"tcpsink -v {port} > {out_file} &")
     deadline = time.monotonic() + 20
-    while "listening" not in vm.run("cat sink.out") and time.monotonic() < deadline:
+    while "listening" not in vm.run(f"cat {out_file}") and time.monotonic() < deadline:
         time.sleep(0.2)
-    vm.run("nettrace on tcp")
-    vm.run("nettrace show")
+    if before_sending:
+        before_sending(vm)
     sender = lab.peer_popen([sys.executable, "-u", "-c", PATTERN_SENDER, GUEST_IP, str(MIB),
-                             "9301"])
+                             str(port)])
     out, _ = sender.communicate(timeout=90)
     assert out.strip() == "done", out
     text = ""
     deadline = time.monotonic() + 30
     while "tcpsink: pattern" not in text and time.monotonic() < deadline:
-        text = vm.run("cat sink.out")
+        text = vm.run(f"cat {out_file}")
         time.sleep(0.2)
-    trace = vm.run("nettrace show")
-    vm.run("nettrace off")
     assert re.search(rf"tcpsink: received {MIB} bytes", text), text
     assert "tcpsink: pattern intact" in text, text
+
+
+def test_linux_segments_with_sums_never_made_are_taken_intact(lab):
+    vm = lab.guest("c")
+    receive_mib(lab, vm, 9301, lambda vm: (vm.run("nettrace on tcp"), vm.run("nettrace show")))
+    trace = vm.run("nettrace show")
+    vm.run("nettrace off")
     assert "tcp_input: checksum not checked: the card vouched for it" in trace, trace[-3000:]
     stats = vm.run("netstat -s")
     assert re.search(r"^\s+0 segments with bad checksums$", stats, re.M), stats
@@ -157,21 +165,7 @@ def test_uncut_segments_go_up_as_trains_and_arrive_intact(lab):
     arrives intact, and TCP counts the segments that came in trains."""
     vm = lab.guest("c")
     before = trainsegs(vm.run("netstat -s"))
-    vm.run("tcpsink -v 9303 > sink3.out &")
-    deadline = time.monotonic() + 20
-    while "listening" not in vm.run("cat sink3.out") and time.monotonic() < deadline:
-        time.sleep(0.2)
-    sender = lab.peer_popen([sys.executable, "-u", "-c", PATTERN_SENDER, GUEST_IP, str(MIB),
-                             "9303"])
-    out, _ = sender.communicate(timeout=90)
-    assert out.strip() == "done", out
-    text = ""
-    deadline = time.monotonic() + 30
-    while "tcpsink: pattern" not in text and time.monotonic() < deadline:
-        text = vm.run("cat sink3.out")
-        time.sleep(0.2)
-    assert re.search(rf"tcpsink: received {MIB} bytes", text), text
-    assert "tcpsink: pattern intact" in text, text
+    receive_mib(lab, vm, 9303)
     stats = vm.run("netstat -s")
     assert trainsegs(stats) - before > 100, stats   # a MiB is 500-odd buffers
     assert re.search(r"^\s+0 bad segments received$", stats, re.M), stats

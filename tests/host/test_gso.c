@@ -113,19 +113,29 @@ check_inplace(struct pbuf *list, struct pbuf **keep, int n, int flags, int train
   CHECK_EQ(off, 20000);
 }
 
+// 20,000 bytes for us in buffers of 1,912 (the first 1,900), cut: the
+// buffers in keep[], their number in *n.
+static struct pbuf *
+split_for_us(int flags, struct pbuf **keep, int *n)
+{
+  uint len = superframe(OUR_IP, 20000, flags);
+  *n = inbuffers(len, 1900, 1912);
+  memmove(keep, pieces, *n * sizeof pieces[0]);
+  struct rxdrops drops = { 0, 0, 0 };
+  struct pbuf *list = gso_rxsplit(pieces, *n, MSS, &drops);
+  CHECK_EQ(drops.errors + drops.nobuf, 0);
+  return list;
+}
+
 static void
 test_for_us_each_buffer_becomes_a_segment_in_place(void)
 {
   boot_eth0("");
   int flags = 0x10 | 0x08 | 0x01;   // ACK PSH FIN
-  uint len = superframe(OUR_IP, 20000, flags);
-  int n = inbuffers(len, 1900, 1912);
   struct pbuf *keep[64];
-  memmove(keep, pieces, n * sizeof pieces[0]);
-  struct rxdrops drops = { 0, 0, 0 };
-  struct pbuf *list = gso_rxsplit(pieces, n, MSS, &drops);
+  int n;
+  struct pbuf *list = split_for_us(flags, keep, &n);
   CHECK_EQ(count(list), 1);   // one frame pulling the others: a train
-  CHECK_EQ(drops.errors + drops.nobuf, 0);
   check_inplace(list, keep, n, flags, 1);
   pbuf_free(list);            // frees the whole train
   CHECK(host_pool_full());
@@ -140,12 +150,9 @@ test_a_packet_socket_gets_frames_not_a_train(void)
   struct socket *p = 0;
   CHECK_EQ(sock_create(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL), &p), 0);
   int flags = 0x10 | 0x08;
-  uint len = superframe(OUR_IP, 20000, flags);
-  int n = inbuffers(len, 1900, 1912);
   struct pbuf *keep[64];
-  memmove(keep, pieces, n * sizeof pieces[0]);
-  struct rxdrops drops = { 0, 0, 0 };
-  struct pbuf *list = gso_rxsplit(pieces, n, MSS, &drops);
+  int n;
+  struct pbuf *list = split_for_us(flags, keep, &n);
   CHECK_EQ(count(list), n);
   check_inplace(list, keep, n, flags, 0);
   pbuf_free_list(list);
