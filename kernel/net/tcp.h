@@ -107,8 +107,8 @@ struct tcpbuf {
   uint head;     // offset of the ring's first byte
   uint len;      // bytes held: the ring's and the kept buffers'
   uint ringlen;  // of which in the ring
-  struct pbuf *kept, *keptlast;   // the kept buffers (rp..wp: their bytes), in order
-  uint nkept;                     // how many: at most size / TCP_KEEPMIN
+  struct pbufq kept;   // the kept buffers (rp..wp: their bytes), in order;
+                       // at most size / TCP_KEEPMIN of them (its max)
 };
 // A segment shorter than this is copied into the ring rather than kept,
 // unless buffers are kept already (its bytes must come after theirs).

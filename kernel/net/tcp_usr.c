@@ -83,17 +83,14 @@ static int
 collapse(struct tcpbuf *b)
 {
   struct pbuf *pb;
-  while ((pb = b->kept) != 0) {
+  while ((pb = b->kept.head) != 0) {
     uint n = pbuf_len(pb);
     int c = ringput(b, pb->rp, n, 0, n);
     pb->rp += c;
     if ((uint)c < n)
       return 0;
-    b->kept = pb->next;
-    b->nkept--;
-    pbuf_free(pb);
+    pbuf_free(pbufq_get(&b->kept));
   }
-  b->keptlast = 0;
   return 1;
 }
 
@@ -106,8 +103,8 @@ tcpbuf_put(struct tcpbuf *b, const uchar *src, uint n, int user)
 {
   if (n == 0)
     return 0;
-  if (b->kept) {
-    struct pbuf *last = b->keptlast;
+  if (b->kept.head) {
+    struct pbuf *last = b->kept.tail;
     if (!user && n <= (uint)(last->base + last->size - last->wp) && n <= b->size - b->len) {
       memmove(last->wp, src, n);
       last->wp += n;
@@ -132,18 +129,13 @@ int
 tcpbuf_keep(struct tcpbuf *b, struct pbuf *pb, const uchar *data, uint n)
 {
   if (n == 0 || n > b->size - b->len || pb->size != PBUF_SIZE ||
-      (n < TCP_KEEPMIN && b->kept == 0) || b->nkept >= b->size / TCP_KEEPMIN ||
-      !pbuf_canqueue(pb))
+      (n < TCP_KEEPMIN && b->kept.head == 0) || !pbuf_canqueue(pb))
+    return 0;
+  b->kept.max = b->size / TCP_KEEPMIN;   // follows SO_RCVBUF
+  if (pbufq_put(&b->kept, pb) < 0)
     return 0;
   pb->rp = (uchar *)data;
   pb->wp = (uchar *)data + n;
-  pb->next = 0;
-  if (b->keptlast)
-    b->keptlast->next = pb;
-  else
-    b->kept = pb;
-  b->keptlast = pb;
-  b->nkept++;
   b->len += n;
   return 1;
 }
@@ -181,7 +173,7 @@ bufcopyout(struct tcpbuf *b, uint udst, uint n)
       return -EFAULT;
     off += c;
   }
-  for (struct pbuf *pb = b->kept; pb && off < n; pb = pb->next) {
+  for (struct pbuf *pb = b->kept.head; pb && off < n; pb = pb->next) {
     uint c = MIN(pbuf_len(pb), n - off);
     if (net_copyout(udst + off, pb->rp, c) < 0)
       return -EFAULT;
@@ -201,21 +193,17 @@ tcpbuf_drop(struct tcpbuf *b, uint n)
   if (b->ringlen == 0)
     b->head = 0;   // keep using the first pages
   n -= r;
-  struct pbuf *done = 0;
-  while (n > 0 && b->kept) {
-    struct pbuf *pb = b->kept;
+  struct pbuf *done = 0, *pb;
+  while (n > 0 && (pb = b->kept.head) != 0) {
     uint c = MIN(n, pbuf_len(pb));
     pb->rp += c;
     n -= c;
     if (pbuf_len(pb) == 0) {
-      b->kept = pb->next;
-      b->nkept--;
+      pbufq_get(&b->kept);
       pb->next = done;
       done = pb;
     }
   }
-  if (b->kept == 0)
-    b->keptlast = 0;
   pbuf_free_list(done);
 }
 
@@ -233,9 +221,7 @@ tcpbuf_free(struct tcpbuf *b)
       kfree((char *)b->pages[i]);
     b->pages[i] = 0;
   }
-  pbuf_free_list(b->kept);
-  b->kept = b->keptlast = 0;
-  b->nkept = 0;
+  pbufq_flush(&b->kept);
   b->head = b->len = b->ringlen = 0;
 }
 

@@ -487,15 +487,15 @@ test_full_segments_are_kept_in_their_buffers_until_read(void)
   for (uint k = 0; k < 3; k++)
     inbytes(eth0, k * 1460, 1460, TH_ACK);
   struct tcpcb *tp = c->pcb;
-  CHECK_EQ(tp->rcv.nkept, 3);
+  CHECK_EQ(tp->rcv.kept.len, 3);
   CHECK_EQ(tp->rcv.ringlen, 0);
   CHECK_EQ(tp->rcv.len, 3 * 1460);
   CHECK_EQ(before - pbuf_nfree(), 3);
   char peek[100];
   CHECK_EQ(recvs(c, peek, sizeof peek, MSG_PEEK), 100);   // peeking takes nothing
-  CHECK_EQ(tp->rcv.nkept, 3);
+  CHECK_EQ(tp->rcv.kept.len, 3);
   readback(c, 0, 3 * 1460, 1000);   // reads across the buffers' edges
-  CHECK_EQ(tp->rcv.nkept, 0);
+  CHECK_EQ(tp->rcv.kept.len, 0);
   CHECK_EQ(pbuf_nfree(), before);
   sock_close(c);
   sock_close(ls);
@@ -518,7 +518,7 @@ test_ring_and_kept_buffers_read_in_order(void)
     off += sizes[k];
   }
   CHECK_EQ(tp->rcv.ringlen, 300);   // the first, short, into the ring; the rest kept
-  CHECK(tp->rcv.nkept >= 4);
+  CHECK(tp->rcv.kept.len >= 4);
   CHECK_EQ(tp->rcv.len, off);
   readback(c, 0, off, 333);
   CHECK_EQ(tp->rcv.len, 0);
@@ -539,18 +539,18 @@ test_with_the_pool_short_segments_are_copied_and_kept_ones_moved(void)
   struct tcpcb *tp = c->pcb;
   inbytes(eth0, 0, 1460, TH_ACK);
   inbytes(eth0, 1460, 1460, TH_ACK);
-  CHECK_EQ(tp->rcv.nkept, 2);
+  CHECK_EQ(tp->rcv.kept.len, 2);
   static struct pbuf *held[NPBUF];
   uint nheld = 0;
   while (pbuf_nfree() > PBUF_QUEUELOW && (held[nheld] = pbuf_alloc()) != 0)
     nheld++;   // the pool down to where queues stop taking buffers
   inbytes(eth0, 2920, 1460, TH_ACK);
-  CHECK_EQ(tp->rcv.nkept, 0);
+  CHECK_EQ(tp->rcv.kept.len, 0);
   CHECK_EQ(tp->rcv.ringlen, 3 * 1460);
   for (uint i = 0; i < nheld; i++)
     pbuf_free(held[i]);
   inbytes(eth0, 4380, 1460, TH_ACK);   // room again: kept, behind the ring's bytes
-  CHECK_EQ(tp->rcv.nkept, 1);
+  CHECK_EQ(tp->rcv.kept.len, 1);
   readback(c, 0, 5840, 4096);
   sock_close(c);
   sock_close(ls);
