@@ -439,7 +439,7 @@ e1000_send(struct netdev *dev, struct pbuf *pb)
   struct e1000_ctx_desc c;
   uint len = pbuf_len(pb);
 
-  if (pb->csumpartial && len > 0 && len <= (pb->tsomss ? PBUF_BIGSIZE : PBUF_SIZE) &&
+  if (pb->csumpartial && len > 0 && len <= (pb->tsomss ? PBUF_TSOSIZE : PBUF_SIZE) &&
       csumctx(pb, &c) == 0)
     return e1000_xmitcsum(dev->priv, pb, &c);
   if (pb->tsomss) {   // never built so: netdev_xmit checks NETDEV_TSO

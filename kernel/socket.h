@@ -213,6 +213,7 @@ struct netstat_info {
   uint pbuf_free, pbuf_total;
   uint bigpbuf_free, bigpbuf_total;   // the 16 KiB buffers
   uint shortpbuf_free, shortpbuf_total;   // the 256-byte ones
+  uint tsopbuf_free, tsopbuf_total;   // the 64 KiB ones (TCP segments a card cuts)
   uint ether_rx_badlen, ether_rx_otherhost, ether_rx_unknown;
   // ARP
   uint arp_rx, arp_rx_bad, arp_rx_notforus, arp_requests_answered, arp_replies_rx;

@@ -178,6 +178,8 @@ main(int argc, char **argv)
            ns.bigpbuf_total - ns.bigpbuf_free, ns.bigpbuf_free, ns.bigpbuf_total);
     printf("%u/%u/%u short pbufs in use/free/total\n",
            ns.shortpbuf_total - ns.shortpbuf_free, ns.shortpbuf_free, ns.shortpbuf_total);
+    printf("%u/%u/%u TSO pbufs in use/free/total\n",
+           ns.tsopbuf_total - ns.tsopbuf_free, ns.tsopbuf_free, ns.tsopbuf_total);
     return 0;
   }
   if (mode != 's') {

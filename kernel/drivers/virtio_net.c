@@ -304,7 +304,7 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
   struct vq *q = &v->tx;
   uint len = pbuf_len(pb);
 
-  if (len == 0 || len > (pb->tsomss ? PBUF_BIGSIZE : PBUF_SIZE) - v->hdrlen) {
+  if (len == 0 || len > (pb->tsomss ? PBUF_TSOSIZE : PBUF_SIZE) - v->hdrlen) {
     pbuf_free(pb);
     return -EINVAL;
   }

@@ -333,7 +333,7 @@ ip_output(struct pbuf *pb, uchar proto, uint src, uint dst, uchar ttl)
     pbuf_free(pb);
     return -ENETUNREACH;
   }
-  if (len + IP_HLEN > IP_MAXPACKET) {
+  if (len + IP_HLEN > (pb->tsomss ? 0xFFFF : IP_MAXPACKET)) {   // a card's cut: up to 64 KiB
     pbuf_free(pb);
     return -EMSGSIZE;
   }

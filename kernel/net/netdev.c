@@ -409,6 +409,8 @@ net_stats(struct netstat_info *out)
   out->bigpbuf_total = NBIGPBUF;
   out->shortpbuf_free = pbuf_shortfree();
   out->shortpbuf_total = pbuf_shorttotal();
+  out->tsopbuf_free = pbuf_tsofree();
+  out->tsopbuf_total = NTSOPBUF;
   ether_stats(out);
   arp_stats(out);
   ip_stats(out);

@@ -1,4 +1,4 @@
-// The packet buffer pool: three classes, each a free list under one lock.
+// The packet buffer pool: four classes, each a free list under one lock.
 // Regular buffers sit two per 4 KiB page and short ones sixteen, so that each
 // is physically contiguous. The free counts are exported (netstat -m, tests)
 // so that a leak shows as a pool that does not come back to its starting size.
@@ -14,19 +14,22 @@ struct freelist {
 
 static struct {
   struct spinlock lock;
-  struct pbuf bufs[NPBUF + NBIGPBUF + NSHORTPBUF];
+  struct pbuf bufs[NPBUF + NBIGPBUF + NSHORTPBUF + NTSOPBUF];
   uint nbufs;                  // of bufs[] in use
-  struct freelist regular, big, shorts;
+  struct freelist regular, big, shorts, tso;
 } pool;
 
-// Large buffers live in the kernel's .bss, which is physically contiguous.
+// Large and TSO buffers live in the kernel's .bss, which is physically contiguous.
 static uchar bigmem[NBIGPBUF][PBUF_BIGSIZE] __attribute__((aligned(NET_PAGESIZE)));
+static uchar tsomem[NTSOPBUF][PBUF_TSOSIZE] __attribute__((aligned(NET_PAGESIZE)));
 
 static struct freelist *
 listfor(uint size)
 {
   if (size == PBUF_BIGSIZE)
     return &pool.big;
+  if (size == PBUF_TSOSIZE)
+    return &pool.tso;
   return size == PBUF_SHORTSIZE ? &pool.shorts : &pool.regular;
 }
 
@@ -68,8 +71,11 @@ pbufinit(void)
   for (int i = 0; i < NBIGPBUF; i++)
     addbuf(bigmem[i], PBUF_BIGSIZE);
   addpages(NSHORTPBUF, PBUF_SHORTSIZE);
-  cprintf("pbuf: %u buffers of %d bytes, %u of %d, %u of %d\n", pool.regular.total,
-          PBUF_SIZE, pool.big.total, PBUF_BIGSIZE, pool.shorts.total, PBUF_SHORTSIZE);
+  for (int i = 0; i < NTSOPBUF; i++)
+    addbuf(tsomem[i], PBUF_TSOSIZE);
+  cprintf("pbuf: %u buffers of %d bytes, %u of %d, %u of %d, %u of %d\n", pool.regular.total,
+          PBUF_SIZE, pool.big.total, PBUF_BIGSIZE, pool.shorts.total, PBUF_SHORTSIZE,
+          pool.tso.total, PBUF_TSOSIZE);
 }
 
 // A buffer fresh from the pool: empty, headroom bytes in, no history.
@@ -102,12 +108,12 @@ pop(struct freelist *l, uint keep)
   return pb;
 }
 
-// A buffer for anyone but a receive ring: never one of the reserve.
+// A buffer of class l for anyone but a receive ring: never one of the reserve.
 static struct pbuf *
-take(uint headroom, int big)
+take(uint headroom, struct freelist *l)
 {
   acquire(&pool.lock);
-  struct pbuf *pb = big ? pop(&pool.big, 0) : pop(&pool.regular, PBUF_RXRESERVE);
+  struct pbuf *pb = pop(l, l == &pool.regular ? PBUF_RXRESERVE : 0);
   release(&pool.lock);
   if (pb)
     reset(pb, headroom);
@@ -117,7 +123,13 @@ take(uint headroom, int big)
 struct pbuf *
 pbuf_alloc(void)
 {
-  return take(PBUF_HEADROOM, 0);
+  return take(PBUF_HEADROOM, &pool.regular);
+}
+
+struct pbuf *
+pbuf_alloc_tso(void)
+{
+  return take(PBUF_HEADROOM, &pool.tso);
 }
 
 struct pbuf *
@@ -147,9 +159,9 @@ struct pbuf *
 pbuf_alloc_len(uint len)
 {
   if (len + PBUF_HEADROOM <= PBUF_SIZE)
-    return take(PBUF_HEADROOM, 0);
+    return take(PBUF_HEADROOM, &pool.regular);
   if (len + PBUF_HEADROOM <= PBUF_BIGSIZE)
-    return take(PBUF_HEADROOM, 1);
+    return take(PBUF_HEADROOM, &pool.big);
   return 0;
 }
 
@@ -227,6 +239,12 @@ pbuf_shorttotal(void)
   return pool.shorts.total;
 }
 
+uint
+pbuf_tsofree(void)
+{
+  return pool.tso.nfree;
+}
+
 // A racy read is enough: this only keeps queues off the last buffers.
 int
 pbuf_canqueue(struct pbuf *pb)
@@ -235,6 +253,8 @@ pbuf_canqueue(struct pbuf *pb)
     return 1;   // only queues take short buffers, and pbuf_shrink falls back when none is left
   if (pb->size == PBUF_BIGSIZE)
     return *(volatile uint *)&pool.big.nfree >= PBUF_BIGQUEUELOW;
+  if (pb->size == PBUF_TSOSIZE)
+    return 1;   // only TCP's sends take them, and they wait only for ARP
   return *(volatile uint *)&pool.regular.nfree >= PBUF_QUEUELOW;
 }
 
@@ -255,8 +275,9 @@ copymeta(struct pbuf *c, struct pbuf *pb)
 struct pbuf *
 pbuf_copy(struct pbuf *pb)
 {
-  uint headroom = pb->rp - pb->base;
-  struct pbuf *c = take(headroom, headroom + pbuf_len(pb) > PBUF_SIZE);
+  uint headroom = pb->rp - pb->base, need = headroom + pbuf_len(pb);
+  struct pbuf *c = take(headroom, need <= PBUF_SIZE ? &pool.regular :
+                                  need <= PBUF_BIGSIZE ? &pool.big : &pool.tso);
   if (c == 0)
     return 0;
   memmove(c->rp, pb->rp, pbuf_len(pb));

@@ -93,8 +93,11 @@ enum {
 #define TCP_FINTIMEOUT (60 * HZ)   // an orphan in FIN_WAIT_2 (Linux's tcp_fin_timeout)
 #define TCP_DEFMSS     536         // RFC 9293 3.7.1: without the option
 // Most data one segmentation-offload send carries (NETDEV_TSO): what fits
-// one large buffer behind the headers.
-#define TCP_TSOMAX     (PBUF_BIGSIZE - PBUF_HEADROOM - TCP_HLEN - 64)
+// a TSO buffer behind the headers and an IPv4 datagram's 65,535 bytes
+// (TCP_TSOMAX), or, when no TSO buffer is free, a large one (TCP_TSOBIG).
+#define TCP_TSOMAX     (PBUF_TSOSIZE - PBUF_HEADROOM - TCP_HLEN - 64)
+_Static_assert(TCP_TSOMAX + 20 + 2 * TCP_HLEN + 40 <= 0xFFFF, "a TSO segment is one IPv4 datagram");
+#define TCP_TSOBIG     (PBUF_BIGSIZE - PBUF_HEADROOM - TCP_HLEN - 64)
 
 // A byte ring of up to TCP_BUFPAGES pages, taken when first written:
 // an idle connection holds no memory. The receive side may also hold

@@ -89,7 +89,8 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
   if (!(flags & (TH_SYN | TH_RST)) && len == 0 && (tp->flags & TF_SACKOK) && tp->ooo)
     nsack = sackblocks(tp, left, right);
   uint optlen = (flags & TH_SYN) ? 8 + (sackok ? 4 : 0) : nsack ? 4 + 8 * nsack : 0;
-  struct pbuf *pb = pbuf_alloc_len(TCP_HLEN + optlen + len);
+  uint need = TCP_HLEN + optlen + len;
+  struct pbuf *pb = need + PBUF_HEADROOM > PBUF_BIGSIZE ? pbuf_alloc_tso() : pbuf_alloc_len(need);
   struct tcp_hdr *th;
 
   if (pb == 0 || (th = (struct tcp_hdr *)pbuf_put(pb, TCP_HLEN + optlen + len)) == 0) {
@@ -263,16 +264,16 @@ idlerestart(struct tcpcb *tp)
 }
 
 // How much one segment may carry: an MSS, or, where the route's card cuts
-// segments itself (NETDEV_TSO), as many whole MSS as fit one large buffer,
-// while enough large buffers are free that reassembly and big datagrams
-// keep theirs.
+// segments itself (NETDEV_TSO), as many whole MSS as fit a TSO buffer (64
+// KiB) while one is free, else a large buffer (16 KiB) while enough of
+// those are free that reassembly and big datagrams keep theirs.
 static uint
 segmax(struct tcpcb *tp, struct netdev *dev)
 {
-  if (!tcp_tso || dev == 0 || !(dev->features & NETDEV_TSO) || pbuf_bigfree() <= PBUF_BIGQUEUELOW ||
-      tp->mss > TCP_TSOMAX / 2)
+  uint most = pbuf_tsofree() ? TCP_TSOMAX : pbuf_bigfree() > PBUF_BIGQUEUELOW ? TCP_TSOBIG : 0;
+  if (!tcp_tso || dev == 0 || !(dev->features & NETDEV_TSO) || tp->mss > most / 2)
     return tp->mss;
-  return TCP_TSOMAX / tp->mss * tp->mss;
+  return most / tp->mss * tp->mss;
 }
 
 // How much of what is ready may go now (0: wait), at most max bytes. off is

@@ -82,7 +82,7 @@ stats(void)
 // A frame the stack sent: its bytes and length (0 if none was waiting).
 struct frame {
   uint len;
-  uchar b[PBUF_BIGSIZE];
+  uchar b[PBUF_TSOSIZE];
 };
 
 static inline struct frame *

@@ -90,7 +90,7 @@ int
 host_pool_full(void)
 {
   return pbuf_nfree() == pbuf_total() && pbuf_bigfree() == NBIGPBUF &&
-         pbuf_shortfree() == pbuf_shorttotal();
+         pbuf_shortfree() == pbuf_shorttotal() && pbuf_tsofree() == NTSOPBUF;
 }
 
 // ---- fake cards ----

@@ -674,6 +674,44 @@ test_a_batch_of_acks_gets_one_burst_at_its_end(void)
   sock_close(ls);
 }
 
+// A card that segments gets as many whole MSS as a TSO buffer holds (64
+// KiB, 44 segments of 1460) when the windows allow; with every TSO buffer
+// taken, as many as a large buffer holds (16 KiB, 11 segments).
+static void
+test_a_card_that_segments_gets_64_kib_then_16_without_tso_buffers(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  host_netdev(eth0)->features = NETDEV_TXCSUM | NETDEV_TSO;
+  struct tcpcb *tp = c->pcb;
+  static char data[100000];
+  memset(data, 't', sizeof data);
+  inseg(eth0, PISS + 1, ISS + 1, TH_ACK, 65535, 0, 0);   // the peer's window: 64 KiB
+  tp->cwnd = 1 << 20;                                    // as if after slow start
+  CHECK_EQ(sock_sendto(c, (uint)data, sizeof data, 0, 0), (int)sizeof data);
+  CHECK_EQ(host_nsent(eth0), 1);
+  CHECK_EQ(host_sent_tsomss(eth0), 1460);
+  struct frame *f = next_sent(eth0);
+  CHECK_EQ(f->len, 14 + 20 + 20 + 44 * 1460);
+  CHECK_EQ(get16(f->b + 14 + 2), 20 + 20 + 44 * 1460);   // one IPv4 datagram
+  CHECK(pbuf_tsofree() == NTSOPBUF);                     // the card gave it back
+  struct pbuf *held[NTSOPBUF];
+  for (int i = 0; i < NTSOPBUF; i++)
+    CHECK((held[i] = pbuf_alloc_tso()) != 0);
+  CHECK(pbuf_alloc_tso() == 0);
+  inseg(eth0, PISS + 1, ISS + 1 + 44 * 1460, TH_ACK, 65535, 0, 0);
+  CHECK(host_nsent(eth0) >= 2);
+  CHECK_EQ(host_sent_tsomss(eth0), 1460);
+  f = next_sent(eth0);
+  CHECK_EQ(f->len, 14 + 20 + 20 + 11 * 1460);
+  for (int i = 0; i < NTSOPBUF; i++)
+    pbuf_free(held[i]);
+  host_sent_clear(eth0);
+  sock_close(c);
+  sock_close(ls);
+}
+
 // Out of order within a batch: each segment gets its duplicate ACK at once
 // (fast retransmit counts them), not one at the batch's end.
 static void
@@ -1761,6 +1799,7 @@ static const struct test tests[] = {
   TEST(test_every_second_full_segment_is_acked_at_once),
   TEST(test_a_batch_of_segments_gets_one_ack_at_its_end),
   TEST(test_a_batch_of_acks_gets_one_burst_at_its_end),
+  TEST(test_a_card_that_segments_gets_64_kib_then_16_without_tso_buffers),
   TEST(test_out_of_order_segments_in_a_batch_are_each_acked),
   TEST(test_a_window_update_only_when_the_offered_window_is_small),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
