@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import itertools
 import json
 import math
 import os
@@ -99,7 +100,14 @@ TCP_TX_PORT = 5001     # the peer's sink for the guest's tcpblast
 TCP_RX_PORT = 5002     # the guest's tcpsink
 TCP_RX2_PORT = 5005    # the guest's second tcpsink (two flows at once)
 TCP_ECHO_PORT = 5003   # the guest's tcpecho
-TCP_SERVE_PORT = 5010  # the peer's server for the guest's tcpconn (+ the repeat)
+TCP_SERVE_PORT = 5010  # the peer's server for the guest's tcpconn: the first of its ports
+# A new port of the peer for every tcpconn step of the process (every boot of every
+# card and vCPU count): the peer keeps each connection's TIME_WAIT for 60 s, and a
+# guest that numbers its ports from the same start each boot meets the last boot's
+# there. Linux answers such a SYN with the old connection's ACK, the guest resets
+# it, and its SYN goes again after a second: one connection a second, as the e1000
+# run after the virtio-net one measured when the port was only the repeat's.
+_CONN_OUT_PORTS = itertools.count(TCP_SERVE_PORT)
 UDP_ECHO_PORT = 5004   # the guest's udpecho (round trips to a user program)
 SINK_IDLE_MS = 500
 MAX_SMP = 8            # the kernel starts at most 8 CPUs (issue 17)
@@ -1048,10 +1056,7 @@ class Session:
         """Connections per second from the guest's tcpconn to the peer's server."""
         assert self.shell is not None
         seconds = self.config.conn_seconds
-        # A port per repeat: the peer keeps each connection's TIME_WAIT for 60 s, and a
-        # guest that numbers its ports from the same start each boot would otherwise
-        # meet the last boot's (xv6net's SYNs to them waited for retransmission).
-        port = TCP_SERVE_PORT + self.run.repeat
+        port = next(_CONN_OUT_PORTS)   # never one an earlier boot used
         server = self.ns.popen([*peer_script(), "tcpserve", PEER_IP, str(port)])
         with started(server):
             if read_line(server, LISTEN_TIMEOUT) != "ready":
