@@ -535,18 +535,6 @@ e1000_poll(struct netdev *dev, int budget)
   return ready;
 }
 
-// Unmask receive interrupts after a poll that emptied the ring. If frames
-// arrived meanwhile, their causes are pending in ICR and the line rises at
-// once.
-static void
-e1000_irqenable(struct netdev *dev)
-{
-  struct e1000 *e = dev->priv;
-  RXPROF_BEGIN(t);
-  wr(e, E1000_IMS, E1000_RX_CAUSES);
-  RXPROF_END(RXP_IRQEN, t);
-}
-
 static void
 linkchange(struct e1000 *e)
 {
@@ -555,6 +543,53 @@ linkchange(struct e1000 *e)
   else
     e->dev.flags &= ~IFF_RUNNING;
 }
+
+// Count what ICR says was lost: frames the card dropped for want of a
+// descriptor (RXO; MPC counts them) and the ring running low (RXDMT0).
+static void
+countoverruns(struct e1000 *e, uint icr)
+{
+  if (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0)) {
+    // The manual makes MPC clear-on-read; QEMU 7.2's keeps counting. Add
+    // what is new since the last read, so each lost frame counts once.
+    uint mpc = rd(e, E1000_MPC);
+    uint missed = mpc >= e->lastmpc ? mpc - e->lastmpc : mpc;
+    e->lastmpc = mpc;
+    if (missed)
+      NETSTAT_ADD(&e->dev, rx_overruns, missed);
+  }
+  if (icr & E1000_ICR_RXO)
+    NETSTAT_ADD(&e->dev, rx_ringfull, 1);   // the card found no free descriptor
+}
+
+// Unmask receive interrupts after a poll that emptied the ring. While they
+// were masked, every frame the card wrote set its causes in ICR, also the
+// frames the poll has taken since: unmasked with those pending, the line
+// rises at once, and the handler and a poll run for nothing (they did so
+// after almost every poll of a bulk receive). So ICR is read first, which
+// clears it (its overrun causes counted as the handler would), then the
+// ring is looked at once more: a frame that came before the read is polled
+// for now, with the mask left on; one that comes after it sets ICR again
+// and raises the line when IMS is written.
+static void
+e1000_irqenable(struct netdev *dev)
+{
+  struct e1000 *e = dev->priv;
+  RXPROF_BEGIN(t);
+  uint icr = rd(e, E1000_ICR);
+  countoverruns(e, icr);
+  if (icr & E1000_ICR_LSC)
+    linkchange(e);
+  if (rxready(e, 1)) {
+    netdev_schedule(dev, 0);
+  } else {
+    RXPROF_BEGIN(ti);
+    wr(e, E1000_IMS, E1000_RX_CAUSES);
+    RXPROF_END(RXP_IMS, ti);
+  }
+  RXPROF_END(RXP_IRQEN, t);
+}
+
 
 // The line may be shared: ICR == 0 means the interrupt was not ours.
 // Receiving is left to the netrx thread: mask receive interrupts until it
@@ -573,17 +608,7 @@ e1000intr(void *arg)
   if (icr == 0)
     return;
   NETSTAT_ADD(&e->dev, interrupts, 1);
-  if (icr & (E1000_ICR_RXO | E1000_ICR_RXDMT0)) {
-    // The manual makes MPC clear-on-read; QEMU 7.2's keeps counting. Add
-    // what is new since the last read, so each lost frame counts once.
-    uint mpc = rd(e, E1000_MPC);
-    uint missed = mpc >= e->lastmpc ? mpc - e->lastmpc : mpc;
-    e->lastmpc = mpc;
-    if (missed)
-      NETSTAT_ADD(&e->dev, rx_overruns, missed);
-  }
-  if (icr & E1000_ICR_RXO)
-    NETSTAT_ADD(&e->dev, rx_ringfull, 1);   // the card found no free descriptor
+  countoverruns(e, icr);
   if (icr & E1000_RX_CAUSES) {
     // EXERCISE(e1000-rx): on a receive interrupt, mask it and wake the receive thread
     wr(e, E1000_IMC, E1000_RX_CAUSES);

@@ -31,7 +31,7 @@ static const char *const names[RXP_NSTAGE] = {
   [RXP_ACKIN] = "ackinput", [RXP_ACKWAKE] = "ackinput's tcp_wake",
   [RXP_BATCHOUT] = "tcp_output (batch end)",
   [RXP_UDPCSUM] = "udp checksum", [RXP_UDPLOOKUP] = "udp lookup",
-  [RXP_UDPENQ] = "udp sock_enqueue",
+  [RXP_UDPENQ] = "udp sock_enqueue", [RXP_IMS] = "IMS write",
 };
 
 unsigned long long
