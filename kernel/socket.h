@@ -214,6 +214,7 @@ struct netstat_info {
   uint bigpbuf_free, bigpbuf_total;   // the 16 KiB buffers
   uint shortpbuf_free, shortpbuf_total;   // the 256-byte ones
   uint tsopbuf_free, tsopbuf_total;   // the 64 KiB ones (TCP segments a card cuts)
+  uint pagepbuf_free, pagepbuf_total;   // the 4 KiB ones drivers add (0 without such a card)
   uint ether_rx_badlen, ether_rx_otherhost, ether_rx_unknown;
   // ARP
   uint arp_rx, arp_rx_bad, arp_rx_notforus, arp_requests_answered, arp_replies_rx;

@@ -180,6 +180,9 @@ main(int argc, char **argv)
            ns.shortpbuf_total - ns.shortpbuf_free, ns.shortpbuf_free, ns.shortpbuf_total);
     printf("%u/%u/%u TSO pbufs in use/free/total\n",
            ns.tsopbuf_total - ns.tsopbuf_free, ns.tsopbuf_free, ns.tsopbuf_total);
+    if (ns.pagepbuf_total)   // a card that fills large receive buffers (virtio-net)
+      printf("%u/%u/%u page pbufs in use/free/total\n",
+             ns.pagepbuf_total - ns.pagepbuf_free, ns.pagepbuf_free, ns.pagepbuf_total);
     return 0;
   }
   if (mode != 's') {

@@ -64,6 +64,8 @@ struct vnet {
   uint features;
   struct vq rx, tx, ctrl;
   uint hdrlen;                       // the net header: 10 bytes, 12 with MRG_RXBUF
+  uint rxsize;                       // receive buffers' size: PBUF_SIZE, or PBUF_PAGESIZE
+                                     // with MRG_RXBUF (fewer pieces per uncut segment)
   uint rxoff;                        // where in a buffer the device writes (GSO_MAXHDR
                                      // with MRG_RXBUF: room for gso_rxsplit's headers)
   struct pbuf *rxbuf[QMAX];          // by descriptor
@@ -345,7 +347,14 @@ static void
 rxarm(struct vnet *v, uint d)
 {
   v->rx.desc[d] = (struct virtq_desc){ V2P(v->rxbuf[d]->base + v->rxoff),
-                                       PBUF_SIZE - v->rxoff, VIRTQ_DESC_F_WRITE, 0 };
+                                       v->rxsize - v->rxoff, VIRTQ_DESC_F_WRITE, 0 };
+}
+
+// Up to n fresh receive buffers of the queue's size into out[]; how many.
+static int
+rxalloc(struct vnet *v, struct pbuf **out, int n)
+{
+  return v->rxsize == PBUF_PAGESIZE ? pbuf_alloc_rxpages_n(out, n) : pbuf_alloc_rx_n(out, n);
 }
 
 // Every descriptor gets a buffer, each a single descriptor holding the
@@ -354,7 +363,7 @@ static int
 rxinit(struct vnet *v)
 {
   for (uint d = 0; d < v->rx.num; d++) {
-    if ((v->rxbuf[d] = pbuf_alloc_rx()) == 0)
+    if (rxalloc(v, &v->rxbuf[d], 1) != 1)
       return -ENOMEM;
     rxarm(v, d);
     vqpost(&v->rx, d);
@@ -403,7 +412,7 @@ rxtake(struct vnet *v, struct pbuf **fresh, struct rxdrops *t)
     t->errors++;   // not a descriptor of ours: nothing to post again
     return 0;
   }
-  if (e.len > PBUF_SIZE - v->rxoff) {
+  if (e.len > v->rxsize - v->rxoff) {
     t->errors++;
   } else if (*fresh == 0) {
     t->nobuf++;
@@ -440,6 +449,28 @@ freeall(struct pbuf **bufs, uint n)
       pbuf_free(bufs[k]);
 }
 
+// A whole frame in a page buffer that a socket queue may hold moves into a
+// regular buffer: queues charge a buffer's size, and the page buffers are
+// few. TCP segments stay (TCP keeps page buffers, or frees them), and so do
+// frames short enough that a queue copies them into a short buffer anyway
+// (pbuf_shrink). Returns the buffer to go up (pb, or the regular one with
+// pb freed), or 0 if no regular buffer is left (pb freed).
+static struct pbuf *
+copybreak(struct pbuf *pb)
+{
+  uint len = pbuf_len(pb);
+  const uchar *f = pb->rp;
+  int tcp = len >= ETH_HLEN + IP_HLEN && f[12] == 0x08 && f[13] == 0x00 &&
+            f[ETH_HLEN + 9] == IPPROTO_TCP;
+  if (len <= PBUF_SHORTSIZE || len > PBUF_SIZE || tcp)
+    return pb;
+  struct pbuf *c = pbuf_alloc_rx();
+  if (c)
+    memmove(pbuf_put(c, len), pb->rp, len);
+  pbuf_free(pb);
+  return c;
+}
+
 // The frames in bufs[0..n-1] (one frame, its net header first): one frame,
 // or the segments gso_rxsplit cuts an uncut TCP segment into; 0 if dropped
 // (counted in *t; the buffers freed).
@@ -465,9 +496,18 @@ rxframe(struct vnet *v, struct pbuf **bufs, uint n, struct rxdrops *t)
   if (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && (v->features & VIRTIO_NET_F_GUEST_TSO4) &&
       (h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)))
     return gso_rxsplit(bufs, n, h.gso_size, t);
-  if (n != 1 || rxoffload(pb, &h) < 0) {   // longer than a buffer, or a header we
-    t->errors++;                          // did not ask for
+  if (n != 1) {   // longer than a buffer
+    t->errors++;
     freeall(bufs, n);
+    return 0;
+  }
+  if (pb->size == PBUF_PAGESIZE && (pb = copybreak(pb)) == 0) {
+    t->nobuf++;
+    return 0;
+  }
+  if (rxoffload(pb, &h) < 0) {   // a header we did not ask for
+    t->errors++;
+    pbuf_free(pb);
     return 0;
   }
   return pb;
@@ -493,11 +533,11 @@ vnet_poll(struct netdev *dev, int budget)
     t.ringfull++;   // every buffer filled: the device holds frames back
   uint most = MIN(ready, (uint)MIN(budget, NETRX_BUDGET));
   rmb();   // the entries after the index
-  int nfresh = pbuf_alloc_rx_n(fresh, most), used = 0;
+  int nfresh = rxalloc(v, fresh, most), used = 0;
   while (took < most) {
     uint n = rxnbufs(v);
     if (n == 0 || n > ready - took || n > NETRX_BUDGET)
-      n = 1;   // a count that cannot be right (64 KiB fill 35): the entry alone, as an error
+      n = 1;   // a count that cannot be right (64 KiB fill 17 page buffers): the entry alone, as an error
     else if (took + n > most)
       break;   // the whole frame next time
     for (uint k = 0; k < n; k++) {
@@ -620,6 +660,7 @@ devinit(struct vnet *v)
     v->features &= ~VIRTIO_NET_F_HOST_TSO4;   // 5.1.3.1: TSO needs CSUM
   v->hdrlen = sizeof(struct virtio_net_hdr);
   v->rxoff = 0;
+  v->rxsize = PBUF_SIZE;
   if (v->features & VIRTIO_NET_F_MRG_RXBUF) {
     v->hdrlen = sizeof(struct virtio_net_hdr_mrg);
     v->rxoff = GSO_MAXHDR;
@@ -632,6 +673,12 @@ devinit(struct vnet *v)
     return err;
   if (v->features & VIRTIO_NET_F_CTRL_VQ)
     v->ctrl.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;   // ctrlcmd waits for the answer
+  // With mergeable buffers, page buffers: a 64 KiB segment fills 17 of
+  // them where it filled 35 regular ones, and each is a pass through TCP.
+  // The ring's worth and as many again for what TCP holds (it keeps no
+  // more than leaves PBUF_PAGEQUEUELOW free).
+  if ((v->features & VIRTIO_NET_F_MRG_RXBUF) && pbuf_addpages(2 * v->rx.num) == 2 * v->rx.num)
+    v->rxsize = PBUF_PAGESIZE;
   readmac(v);
   txinit(v);
   return rxinit(v);

@@ -411,6 +411,8 @@ net_stats(struct netstat_info *out)
   out->shortpbuf_total = pbuf_shorttotal();
   out->tsopbuf_free = pbuf_tsofree();
   out->tsopbuf_total = NTSOPBUF;
+  out->pagepbuf_free = pbuf_pagefree();
+  out->pagepbuf_total = pbuf_pagetotal();
   ether_stats(out);
   arp_stats(out);
   ip_stats(out);

@@ -1,4 +1,4 @@
-// The packet buffer pool: four classes, each a free list under one lock.
+// The packet buffer pool: five classes, each a free list under one lock.
 // Regular buffers sit two per 4 KiB page and short ones sixteen, so that each
 // is physically contiguous. The free counts are exported (netstat -m, tests)
 // so that a leak shows as a pool that does not come back to its starting size.
@@ -14,9 +14,9 @@ struct freelist {
 
 static struct {
   struct spinlock lock;
-  struct pbuf bufs[NPBUF + NBIGPBUF + NSHORTPBUF + NTSOPBUF];
+  struct pbuf bufs[NPBUF + NBIGPBUF + NSHORTPBUF + NTSOPBUF + NPAGEPBUFMAX];
   uint nbufs;                  // of bufs[] in use
-  struct freelist regular, big, shorts, tso;
+  struct freelist regular, big, shorts, tso, pages;
 } pool;
 
 // Large and TSO buffers live in the kernel's .bss, which is physically contiguous.
@@ -30,6 +30,8 @@ listfor(uint size)
     return &pool.big;
   if (size == PBUF_TSOSIZE)
     return &pool.tso;
+  if (size == PBUF_PAGESIZE)
+    return &pool.pages;
   return size == PBUF_SHORTSIZE ? &pool.shorts : &pool.regular;
 }
 
@@ -141,18 +143,54 @@ pbuf_alloc_rx(void)
 
 // Up to n receive buffers (no headroom) with one acquisition of the pool
 // lock; returns how many were put in out[].
-int
-pbuf_alloc_rx_n(struct pbuf **out, int n)
+static int
+takerx(struct freelist *l, struct pbuf **out, int n)
 {
   int got = 0;
   struct pbuf *pb;
   acquire(&pool.lock);
-  while (got < n && (pb = pop(&pool.regular, 0)) != 0)
+  while (got < n && (pb = pop(l, 0)) != 0)
     out[got++] = pb;
   release(&pool.lock);
   for (int i = 0; i < got; i++)
     reset(out[i], 0);
   return got;
+}
+
+int
+pbuf_alloc_rx_n(struct pbuf **out, int n)
+{
+  return takerx(&pool.regular, out, n);
+}
+
+int
+pbuf_alloc_rxpages_n(struct pbuf **out, int n)
+{
+  return takerx(&pool.pages, out, n);
+}
+
+// n more page buffers, a page each from the page allocator, for a driver
+// whose card fills large receive buffers; returns how many were added
+// (fewer if pages or pbuf slots ran out).
+uint
+pbuf_addpages(uint n)
+{
+  uint added = 0;
+  for (; added < n; added++) {
+    uchar *page = (uchar *)kalloc();
+    if (page == 0)
+      break;
+    acquire(&pool.lock);
+    int room = pool.nbufs < NELEM(pool.bufs);
+    if (room)
+      addbuf(page, PBUF_PAGESIZE);
+    release(&pool.lock);
+    if (!room) {
+      kfree((char *)page);
+      break;
+    }
+  }
+  return added;
 }
 
 struct pbuf *
@@ -245,6 +283,18 @@ pbuf_tsofree(void)
   return pool.tso.nfree;
 }
 
+uint
+pbuf_pagefree(void)
+{
+  return pool.pages.nfree;
+}
+
+uint
+pbuf_pagetotal(void)
+{
+  return pool.pages.total;
+}
+
 // A racy read is enough: this only keeps queues off the last buffers.
 int
 pbuf_canqueue(struct pbuf *pb)
@@ -255,6 +305,8 @@ pbuf_canqueue(struct pbuf *pb)
     return *(volatile uint *)&pool.big.nfree >= PBUF_BIGQUEUELOW;
   if (pb->size == PBUF_TSOSIZE)
     return 1;   // only TCP's sends take them, and they wait only for ARP
+  if (pb->size == PBUF_PAGESIZE)
+    return *(volatile uint *)&pool.pages.nfree >= PBUF_PAGEQUEUELOW;
   return *(volatile uint *)&pool.regular.nfree >= PBUF_QUEUELOW;
 }
 

@@ -6,11 +6,13 @@
 // made at boot, so that drivers can hand them to a card for DMA. A layer
 // prepends its header in place by moving rp back into the headroom (pull
 // strips a header by moving rp forward); nothing is copied between layers.
-// Four sizes: regular buffers take frames in and out, big ones hold
+// Five sizes: regular buffers take frames in and out, big ones hold
 // reassembled datagrams and big sends, short ones hold small packets that
-// wait in socket queues (pbuf_shrink copies them there), and a few TSO
-// buffers hold the largest TCP segments TCP hands a card that cuts them
-// itself (NETDEV_TSO): 64 KiB, an IPv4 datagram's most.
+// wait in socket queues (pbuf_shrink copies them there), a few TSO buffers
+// hold the largest TCP segments TCP hands a card that cuts them itself
+// (NETDEV_TSO): 64 KiB, an IPv4 datagram's most, and page buffers, which a
+// driver adds at attach, take the pieces of large segments a card hands
+// over uncut (virtio-net's mergeable receive buffers).
 
 #define PBUF_SIZE     2048   // a whole Ethernet frame fits; the E1000's RX buffer size
 #define PBUF_HEADROOM  128   // room reserved for headers on output
@@ -21,6 +23,9 @@
 #define NSHORTPBUF     2048
 #define PBUF_TSOSIZE 65536   // TSO buffers: only TCP's sends to a card that segments
 #define NTSOPBUF         8
+#define PBUF_PAGESIZE 4096   // page buffers: added by drivers (pbuf_addpages), receive only
+#define NPAGEPBUFMAX  1024
+#define PBUF_PAGEQUEUELOW 64 // queues leave the last page buffers to the card's ring
 // The last PBUF_RXRESERVE regular buffers go only to receive rings (pbuf_alloc_rx*):
 // whatever else holds buffers, a card can still take frames in, and so the
 // stack can still read the ARP replies and acks that free them. Queues that
@@ -37,7 +42,7 @@ struct netdev;
 struct pbuf {
   struct pbuf *next;        // in a queue
   uchar *base;              // the data area
-  uint size;                // its capacity: PBUF_SIZE, _BIGSIZE, _SHORTSIZE or _TSOSIZE
+  uint size;                // its capacity: PBUF_SIZE, _BIGSIZE, _SHORTSIZE, _TSOSIZE, _PAGESIZE
   uchar *rp;                // first byte of data
   uchar *wp;                // one past the last byte of data
   struct netdev *dev;       // interface it arrived on
@@ -90,6 +95,8 @@ void         pbufinit(void);
 struct pbuf *pbuf_alloc(void);          // data empty, rp = wp = base + PBUF_HEADROOM
 struct pbuf *pbuf_alloc_rx(void);       // data empty, rp = wp = base (for DMA)
 int          pbuf_alloc_rx_n(struct pbuf **out, int n);   // up to n of those, one lock
+int          pbuf_alloc_rxpages_n(struct pbuf **out, int n);   // the same of page buffers
+uint         pbuf_addpages(uint n);     // n more page buffers (at attach); how many were added
 struct pbuf *pbuf_alloc_len(uint len);  // room for len bytes after the headroom (big if need be)
 struct pbuf *pbuf_alloc_tso(void);      // a TSO buffer, headroom reserved; 0 if none is free
 void         pbuf_free(struct pbuf *pb);
@@ -100,6 +107,8 @@ uint         pbuf_bigfree(void);
 uint         pbuf_shortfree(void);
 uint         pbuf_shorttotal(void);
 uint         pbuf_tsofree(void);
+uint         pbuf_pagefree(void);
+uint         pbuf_pagetotal(void);
 int          pbuf_canqueue(struct pbuf *pb);   // may a queue hold pb? (see PBUF_QUEUELOW)
 struct pbuf *pbuf_copy(struct pbuf *pb); // a new buffer with the same data, or 0
 int          pbuf_shrinkable(struct pbuf *pb);

@@ -121,14 +121,14 @@ tcpbuf_put(struct tcpbuf *b, const uchar *src, uint n, int user)
 }
 
 // Keep pb, whose bytes data..data+n are the next in order, instead of
-// copying them (the receive side): a regular buffer, while the pool has
-// buffers to spare for queues (pbuf_canqueue), at most size / TCP_KEEPMIN
-// of them, and a short segment only behind others kept. Returns 1 if b
-// took pb.
+// copying them (the receive side): a regular or page buffer (not one of the
+// few big ones, nor a short one), while the pool has buffers to spare for
+// queues (pbuf_canqueue), at most size / TCP_KEEPMIN of them, and a short
+// segment only behind others kept. Returns 1 if b took pb.
 int
 tcpbuf_keep(struct tcpbuf *b, struct pbuf *pb, const uchar *data, uint n)
 {
-  if (n == 0 || n > b->size - b->len || pb->size != PBUF_SIZE ||
+  if (n == 0 || n > b->size - b->len || (pb->size != PBUF_SIZE && pb->size != PBUF_PAGESIZE) ||
       (n < TCP_KEEPMIN && b->kept.head == 0) || !pbuf_canqueue(pb))
     return 0;
   b->kept.max = b->size / TCP_KEEPMIN;   // follows SO_RCVBUF

@@ -90,7 +90,8 @@ int
 host_pool_full(void)
 {
   return pbuf_nfree() == pbuf_total() && pbuf_bigfree() == NBIGPBUF &&
-         pbuf_shortfree() == pbuf_shorttotal() && pbuf_tsofree() == NTSOPBUF;
+         pbuf_shortfree() == pbuf_shorttotal() && pbuf_tsofree() == NTSOPBUF &&
+         pbuf_pagefree() == pbuf_pagetotal();
 }
 
 // ---- fake cards ----

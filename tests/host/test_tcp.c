@@ -295,11 +295,15 @@ test_data_both_ways_across_the_wraparound(void)
   sock_close(ls);
 }
 
+// Pieces of uncut segments in page buffers (as virtio-net's driver posts
+// them once it has added them) instead of regular ones.
+static int uncut_in_pages;
+
 // A segment the card took uncut (virtio-net's GUEST_TSO4): paylen bytes
 // from sequence number seq (byte i of the stream is i mod 251, counted from
-// PISS + 1) in buffers of at most 1,912 bytes (the first 1,500), cut by
-// gso.c into a train of segments, a buffer each, and handed to eth0 as the
-// driver does. Returns the number of buffers.
+// PISS + 1) in buffers of at most 1,912 bytes (3,948 in page buffers; the
+// first 1,500), cut by gso.c into a train of segments, a buffer each, and
+// handed to eth0 as the driver does. Returns the number of buffers.
 static int
 uncut(struct hostnic *eth0, uint seq, uint paylen, int flags)
 {
@@ -321,8 +325,11 @@ uncut(struct hostnic *eth0, uint seq, uint paylen, int flags)
   struct pbuf *pieces[16];
   int k = 0;
   for (uint off = 0; off < n; k++) {
-    uint take = MIN(off == 0 ? 1500u : 1912u, n - off);
-    pieces[k] = pbuf_alloc_rx();
+    uint take = MIN(off == 0 ? 1500u : uncut_in_pages ? 3948u : 1912u, n - off);
+    if (uncut_in_pages)
+      CHECK_EQ(pbuf_alloc_rxpages_n(&pieces[k], 1), 1);
+    else
+      pieces[k] = pbuf_alloc_rx();
     pieces[k]->rp = pieces[k]->wp = pieces[k]->base + GSO_MAXHDR;
     memmove(pbuf_put(pieces[k], take), big + off, take);
     off += take;
@@ -371,6 +378,29 @@ test_an_uncut_segment_in_several_buffers_arrives_whole(void)
   CHECK(last.ok);
   CHECK_EQ(last.ack, PISS + 1 + 6000);
   CHECK_EQ(stats().tcp_inerrs, 0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// The same in page buffers: three hold 9,000 bytes, where five regular
+// ones did, and the receive buffer keeps them until the program reads
+// (while PBUF_PAGEQUEUELOW of them stay free for the card).
+static void
+test_an_uncut_segment_in_page_buffers_is_kept_until_read(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  CHECK_EQ(pbuf_addpages(PBUF_PAGEQUEUELOW + 8), PBUF_PAGEQUEUELOW + 8);
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  struct netstat_info before = stats();
+  uncut_in_pages = 1;
+  CHECK_EQ(uncut(eth0, PISS + 1, 9000, TH_ACK | TH_PSH), 3);
+  uncut_in_pages = 0;
+  CHECK_EQ(stats().tcp_insegs - before.tcp_insegs, 3);
+  CHECK_EQ(pbuf_pagefree(), PBUF_PAGEQUEUELOW + 8 - 3);   // kept, not copied
+  readstream(c, 0, 9000);
+  CHECK_EQ(pbuf_pagefree(), PBUF_PAGEQUEUELOW + 8);
+  host_sent_clear(eth0);
   sock_close(c);
   sock_close(ls);
 }
@@ -1800,6 +1830,7 @@ static const struct test tests[] = {
   TEST(test_a_batch_of_segments_gets_one_ack_at_its_end),
   TEST(test_a_batch_of_acks_gets_one_burst_at_its_end),
   TEST(test_a_card_that_segments_gets_64_kib_then_16_without_tso_buffers),
+  TEST(test_an_uncut_segment_in_page_buffers_is_kept_until_read),
   TEST(test_out_of_order_segments_in_a_batch_are_each_acked),
   TEST(test_a_window_update_only_when_the_offered_window_is_small),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
