@@ -691,10 +691,11 @@ checkhdr(struct netdev *dev, struct pbuf *pb, int *dstclass)
   // END EXERCISE
 }
 
-// A train (pbuf train) that is still what gso_rxsplit made it for: an
-// unfragmented TCP segment for this host (gso_rxsplit wrote and checked
-// the header it reads). The cars are counted as received here; a first
-// segment that fails the checks below takes the train with it.
+// A train (pbuf train) that is still what gso_rxsplit or gro_link made it
+// for: unfragmented TCP segments for this host (gso_rxsplit wrote the cars'
+// headers from the first's; gro_link checked that theirs are as good and
+// carry the same addresses). The cars are counted as received here; a
+// first segment that fails the checks below takes the train with it.
 static int
 trainfits(struct pbuf *pb)
 {

@@ -143,6 +143,7 @@ netdev_input_list(struct netdev *dev, struct pbuf *head, const struct rxdrops *d
     dev->stats.rx_ringfull += drops->ringfull;
   }
   release(&dev->statlock);
+  gro_link(head);
   while (head) {
     struct pbuf *pb = head;
     head = pb->next;

@@ -83,6 +83,10 @@ void           netdev_input_list(struct netdev *dev, struct pbuf *head, const st
 // cut a frame that is forwarded (see gso.c).
 #define GSO_MAXHDR 136   // Ethernet 14, IPv4 and TCP 60 each, rounded up
 struct pbuf   *gso_rxsplit(struct pbuf **pieces, int n, uint mss, struct rxdrops *drops);
+int            gso_trainable(void);   // may segments go up as trains (nothing watches frames)?
+// gro.c: link runs of TCP/IPv4 frames between the same two hosts in a
+// batch (by next) into trains (pbuf train), each car still its own segment.
+void           gro_link(struct pbuf *head);
 void           netdev_schedule(struct netdev *dev, int urgent);     // from interrupt handlers
 int            netdev_xmit(struct netdev *dev, struct pbuf *pb);    // consumes pb
 int            netdev_csumlayout(struct pbuf *pb, uint *thlen);    // for TXCSUM/TSO drivers

@@ -148,11 +148,13 @@ nic_poll(struct netdev *dev, int budget)
 {
   struct hostnic *nic = dev->priv;
   int done = 0;
-  struct pbuf *pb;
+  struct pbuf *pb, *head = 0, **tail = &head;
   while (done < budget && (pb = pbufq_get(&nic->rxq)) != 0) {
-    netdev_input(dev, pb);
+    *tail = pb;   // a batch, as a card's poll hands it up
+    tail = &pb->next;
     done++;
   }
+  netdev_input_list(dev, head, 0);
   return done;
 }
 

@@ -76,6 +76,9 @@ sent(struct hostnic *nic)
   return s;
 }
 
+// The next segments go out with a wrong IPv4 header checksum.
+static int spoil_ipsum;
+
 // A segment from the peer (10.0.0.1:PPORT unless said) to us.
 static void
 inseg_opts(struct hostnic *nic, ushort sport, ushort dport, uint seq, uint ack, int flags,
@@ -98,6 +101,8 @@ inseg_opts(struct hostnic *nic, ushort sport, ushort dport, uint seq, uint ack, 
     memmove(th + 20 + optlen, data, len);
   n += 20 + optlen + len;
   host_fixsums(frame, n);
+  if (spoil_ipsum)
+    frame[ETH_HLEN + 10] ^= 0x5A;   // the IPv4 header's checksum, wrong
   if (batching)
     host_enqueue(nic, frame, n);
   else
@@ -700,6 +705,43 @@ test_a_batch_of_acks_gets_one_burst_at_its_end(void)
   uchar *th = f->b + 14 + 20;
   CHECK_EQ((uint)get16(th + 4) << 16 | get16(th + 6), ISS + 1 + 3 * 1460);
   CHECK_EQ(host_nsent(eth0), 0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// Frames of a batch go up in trains (gro.c): a run of TCP segments between
+// the same two hosts behind its first, each car still taken as its own
+// segment and counted. A frame whose IPv4 header is bad is linked to none:
+// it goes alone, is dropped and counted, and cuts the run in two. Sent
+// again, it fills the hole and the reader gets every byte in order.
+static void
+test_a_batch_goes_up_in_trains_and_a_bad_frame_alone(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = passive_open(eth0, ls);
+  static char data[6 * 1460];
+  for (uint i = 0; i < sizeof data; i++)
+    data[i] = i % 251;
+  struct netstat_info before = stats();
+  batching = 1;
+  for (int i = 0; i < 6; i++) {
+    spoil_ipsum = i == 2;
+    inseg(eth0, PISS + 1 + i * 1460, ISS + 1, TH_ACK, 8192, data + i * 1460, 1460);
+  }
+  spoil_ipsum = 0;
+  batching = 0;
+  host_netrx();
+  struct netstat_info after = stats();
+  CHECK_EQ(after.ip_rx_badsum - before.ip_rx_badsum, 1);
+  CHECK_EQ(after.ip_rx - before.ip_rx, 6);
+  CHECK_EQ(after.tcp_insegs - before.tcp_insegs, 5);
+  CHECK_EQ(after.tcp_trainsegs - before.tcp_trainsegs, 3);   // [0 1] and [3 4 5]
+  host_sent_clear(eth0);                                      // an ACK, duplicate ACKs
+  inseg(eth0, PISS + 1 + 2 * 1460, ISS + 1, TH_ACK, 8192, data + 2 * 1460, 1460);
+  struct tseg a = sent(eth0);
+  CHECK_EQ(a.ack, PISS + 1 + 6 * 1460);
+  readstream(c, 0, 6 * 1460);
   sock_close(c);
   sock_close(ls);
 }
@@ -1831,6 +1873,7 @@ static const struct test tests[] = {
   TEST(test_a_batch_of_acks_gets_one_burst_at_its_end),
   TEST(test_a_card_that_segments_gets_64_kib_then_16_without_tso_buffers),
   TEST(test_an_uncut_segment_in_page_buffers_is_kept_until_read),
+  TEST(test_a_batch_goes_up_in_trains_and_a_bad_frame_alone),
   TEST(test_out_of_order_segments_in_a_batch_are_each_acked),
   TEST(test_a_window_update_only_when_the_offered_window_is_small),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
