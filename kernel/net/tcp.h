@@ -136,6 +136,7 @@ struct tcpbuf {
 #define TF_ACKBATCH  0x8000  // an ACK is owed at the end of netrx's batch (tcp_batchend)
 #define TF_WAKEBATCH 0x10000 // new data: wake the reader at the batch's end
 #define TF_OUTBATCH  0x20000 // an ACK moved the windows: tcp_output at the batch's end
+#define TF_READACK   0x40000 // the batch's ACK waits for the program's read (tcp_batchend)
 
 struct socket;
 
@@ -217,6 +218,7 @@ void tcp_respond(uint laddr, uint raddr, ushort lport, ushort rport, uint seq, u
 void tcp_rexmitone(struct tcpcb *tp);
 void tcp_probe(struct tcpcb *tp);
 uint tcp_rcvwindow(struct tcpcb *tp);
+int  tcp_windowshort(struct tcpcb *tp);   // the peer was offered at most half our most
 uint tcp_ourmss(uint raddr);
 // tcp_timer.c
 void tcp_timer(uint now);

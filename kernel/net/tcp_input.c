@@ -465,6 +465,8 @@ finacked(struct tcpcb *tp)
 }
 
 static void wakeowed(struct tcpcb *tp);
+static int readerwillack(struct tcpcb *tp);
+static void leavetoreader(struct tcpcb *tp);
 
 // Step five of RFC 9293 3.10.7.4. Returns -1 to drop the segment, 1 if tp
 // is gone, 0 to go on.
@@ -593,7 +595,9 @@ tcp_batchend(void)
     if (!tp->used)
       continue;
     if (tp->flags & (TF_ACKBATCH | TF_OUTBATCH)) {
-      if (tp->flags & TF_ACKBATCH)
+      if ((tp->flags & TF_ACKBATCH) && readerwillack(tp))
+        leavetoreader(tp);
+      else if (tp->flags & TF_ACKBATCH)
         tp->flags |= TF_ACKNOW;
       tp->flags &= ~(TF_ACKBATCH | TF_OUTBATCH);
       RXPROF_BEGIN(t);
@@ -607,6 +611,31 @@ tcp_batchend(void)
   }
   release(&tcplock);
   pbuf_free_list(done);
+}
+
+// Will the program's next read send an ACK anyway? When the peer was
+// offered at most half our window and the buffer holds what the read
+// frees: that read announces the window (windowupdate), and an ACK sent
+// now would carry the same small window a moment earlier, at the cost of
+// a frame (an e1000 TDT write, 50 us of the vCPU's time: QEMU transmits in
+// it and the host's stack takes the ACK). In a transfer the program cannot
+// keep up with, that was every other ACK (docs/bench.md, "ACKs left to the
+// reader").
+static int
+readerwillack(struct tcpcb *tp)
+{
+  return tp->so && tp->state == TCPS_ESTABLISHED && !(tp->flags & TF_SHUTRD) &&
+         tp->rcv.len >= 2 * tp->mss && tcp_windowshort(tp);
+}
+
+// The owed ACK goes with the read's window update, or when the delayed
+// ACK's timer runs out if no read comes first (RFC 1122 4.2.3.2's bound).
+static void
+leavetoreader(struct tcpcb *tp)
+{
+  tp->flags |= TF_READACK | TF_DELACK;
+  if (tp->t_delack == 0)
+    tp->t_delack = tcp_deadline(TCP_DELACK);
 }
 
 // While a batch is open, flag tp with what its end owes (and return 1);

@@ -152,7 +152,7 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
                          pb->tsomss ? 0 : TCP_HLEN + optlen + len);
   pbuf_csumpartial(pb, (uchar *)th, offsetof(struct tcp_hdr, sum), IPPROTO_TCP);
   if (flags & TH_ACK) {
-    tp->flags &= ~(TF_ACKNOW | TF_DELACK | TF_ACKBATCH);
+    tp->flags &= ~(TF_ACKNOW | TF_DELACK | TF_ACKBATCH | TF_READACK);
     tp->t_delack = 0;
     tp->unacked = 0;
   }

@@ -1352,7 +1352,8 @@ test_our_window_closes_when_full_and_reading_reopens_it(void)
 
 // A read while the peer still has more than half the window sends no
 // update (the next data's ACK carries it); once the offered window is at
-// most half, a read that opens it by enough does.
+// most half, the data's ACK is left to the read (tcp_batchend,
+// readerwillack), and the read sends it with the window it opened.
 static void
 test_a_window_update_only_when_the_offered_window_is_small(void)
 {
@@ -1371,15 +1372,38 @@ test_a_window_update_only_when_the_offered_window_is_small(void)
   CHECK_EQ(host_nsent(eth0), 0);                     // no update: the peer has room
   for (int i = 0; i < 4; i++, seq += 1460)
     inseg(eth0, seq, ISS + 1, TH_ACK, 8192, data, 1460);
-  do
-    a = sent(eth0);
-  while (host_nsent(eth0) > 0);
-  CHECK_EQ(a.ack, seq);
-  CHECK_EQ(a.win, 8192 - 4 * 1460);                  // the data's ACK: the window read
+  CHECK_EQ(host_nsent(eth0), 0);                     // at most half offered: left to the read
   CHECK_EQ(recvs(c, buf, sizeof buf, 0), 4 * 1460);
-  a = sent(eth0);                                    // at most half offered: an update
+  a = sent(eth0);                                    // the ACK, with the window read
   CHECK_EQ(a.ack, seq);
   CHECK_EQ(a.win, 8192);
+  CHECK_EQ(host_nsent(eth0), 0);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// An ACK left to the reader that does not read goes when the delayed-ACK
+// timer runs out, with the window as it is.
+static void
+test_an_ack_left_to_the_reader_goes_at_the_delayed_ack_timer(void)
+{
+  struct hostnic *eth0;
+  struct socket *ls, *c = accept_small_rcvbuf(&eth0, &ls);
+  static char data[1460];
+  memset(data, 'r', sizeof data);
+  uint seq = PISS + 1;
+  for (int i = 0; i < 4; i++, seq += 1460)
+    inseg(eth0, seq, ISS + 1, TH_ACK, 8192, data, 1460);
+  struct tseg a = { 0 };
+  while (host_nsent(eth0) > 0)
+    a = sent(eth0);                                  // the first two segments' ACK
+  CHECK_EQ(a.ack, PISS + 1 + 2 * 1460);
+  host_advance_ms(TCP_DELACK * 1000 / HZ - 10);
+  CHECK_EQ(host_nsent(eth0), 0);
+  host_advance_ms(20);
+  a = sent(eth0);
+  CHECK_EQ(a.ack, seq);
+  CHECK_EQ(a.win, 8192 - 4 * 1460);
   sock_close(c);
   sock_close(ls);
 }
@@ -1876,6 +1900,7 @@ static const struct test tests[] = {
   TEST(test_a_batch_goes_up_in_trains_and_a_bad_frame_alone),
   TEST(test_out_of_order_segments_in_a_batch_are_each_acked),
   TEST(test_a_window_update_only_when_the_offered_window_is_small),
+  TEST(test_an_ack_left_to_the_reader_goes_at_the_delayed_ack_timer),
   TEST(test_out_of_order_segments_are_held_and_filled_in),
   TEST(test_a_whole_window_is_held_out_of_order),
   TEST(test_sack_blocks_report_what_is_held),
