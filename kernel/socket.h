@@ -243,7 +243,7 @@ struct netstat_info {
   uint tcp_dropnolisten, tcp_dropbacklog, tcp_dropnotcb, tcp_dropoutofwindow, tcp_dropooofull;
   uint tcp_dropnomem, tcp_delayedacks, tcp_ooosegs, tcp_synrcvddropped, tcp_rstignored;
   uint tcp_twrecycled;   // TIME_WAIT blocks reused when every block was taken
-  uint tcp_trainsegs;    // segments taken behind a train's first (an uncut segment cut in place)
+  uint tcp_trainsegs;    // segments taken behind a train's first (gso.c's or gro.c's)
 };
 
 #endif

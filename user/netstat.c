@@ -139,7 +139,7 @@ counters(struct netstat_info *ns)
   printf("    %u SYNs dropped (no connection blocks), %u drops for lack of memory\n",
          ns->tcp_dropnotcb, ns->tcp_dropnomem);
   printf("    %u TIME_WAIT blocks reused for new connections\n", ns->tcp_twrecycled);
-  printf("    %u segments received in trains (behind the first of an uncut segment)\n",
+  printf("    %u segments received in trains (behind a train's first)\n",
          ns->tcp_trainsegs);
   printf("Buffers:\n");
   printf("    %u/%u/%u pbufs in use/free/total\n",

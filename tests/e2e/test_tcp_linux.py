@@ -187,8 +187,18 @@ def test_guest_tcpblast_with_a_ttl_arrives_intact(lab):
     assert line == ["got", "100000", pattern_digest(100000)], line
 
 
+def trainsegs(vm) -> int:
+    """netstat -s: the segments TCP took behind the first of a train."""
+    found = re.search(r"(\d+) segments received in trains", vm.run("netstat -s"))
+    assert found
+    return int(found[1])
+
+
 def test_linux_to_guest_tcpsink_arrives_intact(lab):
+    """10 MiB from Linux, intact; runs of its segments in a poll's batch
+    went up as trains (gro.c), each still counted as a segment."""
     vm = lab.guest("b")
+    before = trainsegs(vm)
     vm.console.sendline("tcpsink -iv 9002")
     vm.console.expect("tcpsink: listening on port 9002", timeout=10)
     out = python_in_namespace(lab, SEND_CLIENT, B_IP, "9002", str(MIB10))
@@ -198,6 +208,7 @@ def test_linux_to_guest_tcpsink_arrives_intact(lab):
     assert "tcpsink: pattern intact" in text, text
     idle = re.search(r"tcpsink: idle (\d+) us of (\d+) us", text)
     assert idle and int(idle[1]) <= int(idle[2]) and int(idle[2]) > 0, text
+    assert trainsegs(vm) > before
 
 
 def test_guest_nc_talks_to_a_linux_server(lab):
