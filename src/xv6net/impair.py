@@ -58,7 +58,7 @@ MAX_FRAME = 65536
 IDLE_WAIT = 0.5             # seconds select() sleeps with nothing scheduled
 STREAM_HEADER = struct.Struct("!I")   # QEMU's stream/socket backends: length, then frame
 ACTIONS = ("in", "out", "dropped", "duplicated", "reordered", "corrupted", "overflow",
-           "errors", "missed")
+           "errors", "missed", "pending")
 PROBABILITIES = ("loss", "dup", "reorder", "corrupt")
 PACKET_OUTGOING = 4         # sll_pkttype of a frame this host sent itself
 ETH_P_ALL = 0x0003
@@ -226,7 +226,8 @@ class Shaper:
     `counts` holds what it did: in, out, dropped, duplicated, reordered,
     corrupted, overflow (the queue was full), errors (the port refused a frame;
     counted by the relay), missed (frames the port lost before the relay read
-    them; counted by the relay, never part of `in`).
+    them; counted by the relay, never part of `in`), pending (frames still
+    delayed or held when the relay stopped, never sent; counted by the relay).
     """
 
     def __init__(self, impairment: Impairment, rng: random.Random,
@@ -486,6 +487,7 @@ def relay(ports: Sequence[Port], impairment: Impairment, stopping: Callable[[], 
     def counts() -> list[Counter[str]]:
         for index, port in enumerate(ports):
             shapers[index].counts["missed"] = port.missed()
+            shapers[index].counts["pending"] = shapers[index].pending()
         return [shaper.counts for shaper in shapers]
 
     while not stopping():

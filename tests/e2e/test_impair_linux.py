@@ -172,7 +172,7 @@ def test_five_percent_loss_transfer_arrives_intact(tmp_path):
           f"retransmitted C {retrans[0]} N {retrans[1]}")
     for direction in counts.values():
         assert 0.03 < direction["dropped"] / direction["in"] < 0.07
-        assert direction["out"] == direction["in"] - direction["dropped"]
+        assert direction["out"] == direction["in"] - direction["dropped"] - direction["pending"]
     assert min(retrans) > 0
 
 
@@ -188,8 +188,11 @@ def test_the_issue_mix_transfer_arrives_intact(tmp_path):
     for direction in counts.values():
         for action in ("dropped", "duplicated", "reordered", "corrupted"):
             assert direction[action] > 0, (action, direction)
+        # (frames still delayed when the relay stopped, the last ACKs of a
+        # 20 ms link, never left: "pending")
         assert direction["out"] == direction["in"] - direction["dropped"] + \
-            direction["duplicated"] - direction["overflow"] - direction["errors"]
+            direction["duplicated"] - direction["overflow"] - direction["errors"] - \
+            direction["pending"]
     assert min(retrans) > 0
 
 
