@@ -404,16 +404,16 @@ void
 net_stats(struct netstat_info *out)
 {
   memset(out, 0, sizeof *out);
-  out->pbuf_free = pbuf_nfree();
-  out->pbuf_total = pbuf_total();
-  out->bigpbuf_free = pbuf_bigfree();
-  out->bigpbuf_total = NBIGPBUF;
-  out->shortpbuf_free = pbuf_shortfree();
-  out->shortpbuf_total = pbuf_shorttotal();
-  out->tsopbuf_free = pbuf_tsofree();
-  out->tsopbuf_total = NTSOPBUF;
-  out->pagepbuf_free = pbuf_pagefree();
-  out->pagepbuf_total = pbuf_pagetotal();
+  out->pbuf_free = pbuf_free_count(PBUF_SIZE);
+  out->pbuf_total = pbuf_total_count(PBUF_SIZE);
+  out->bigpbuf_free = pbuf_free_count(PBUF_BIGSIZE);
+  out->bigpbuf_total = pbuf_total_count(PBUF_BIGSIZE);
+  out->shortpbuf_free = pbuf_free_count(PBUF_SHORTSIZE);
+  out->shortpbuf_total = pbuf_total_count(PBUF_SHORTSIZE);
+  out->tsopbuf_free = pbuf_free_count(PBUF_TSOSIZE);
+  out->tsopbuf_total = pbuf_total_count(PBUF_TSOSIZE);
+  out->pagepbuf_free = pbuf_free_count(PBUF_PAGESIZE);
+  out->pagepbuf_total = pbuf_total_count(PBUF_PAGESIZE);
   ether_stats(out);
   arp_stats(out);
   ip_stats(out);

@@ -35,6 +35,20 @@ listfor(uint size)
   return size == PBUF_SHORTSIZE ? &pool.shorts : &pool.regular;
 }
 
+// The smallest class that anyone may take (not short or page buffers) whose
+// buffers hold n bytes; 0 if none does. Only TCP's sends to a card that
+// segments ask for more than a big buffer (the others are bounded by the
+// MTU or IP_MAXPACKET), so only they take TSO buffers.
+static struct freelist *
+fitting(uint n)
+{
+  if (n <= PBUF_SIZE)
+    return &pool.regular;
+  if (n <= PBUF_BIGSIZE)
+    return &pool.big;
+  return n <= PBUF_TSOSIZE ? &pool.tso : 0;
+}
+
 // A new buffer of size bytes at base, onto its free list.
 static void
 addbuf(uchar *base, uint size)
@@ -129,12 +143,6 @@ pbuf_alloc(void)
 }
 
 struct pbuf *
-pbuf_alloc_tso(void)
-{
-  return take(PBUF_HEADROOM, &pool.tso);
-}
-
-struct pbuf *
 pbuf_alloc_rx(void)
 {
   struct pbuf *pb;
@@ -196,11 +204,8 @@ pbuf_addpages(uint n)
 struct pbuf *
 pbuf_alloc_len(uint len)
 {
-  if (len + PBUF_HEADROOM <= PBUF_SIZE)
-    return take(PBUF_HEADROOM, &pool.regular);
-  if (len + PBUF_HEADROOM <= PBUF_BIGSIZE)
-    return take(PBUF_HEADROOM, &pool.big);
-  return 0;
+  struct freelist *l = fitting(len + PBUF_HEADROOM);
+  return l ? take(PBUF_HEADROOM, l) : 0;
 }
 
 // Back to its free list (pool.lock held).
@@ -248,51 +253,15 @@ pbuf_free_list(struct pbuf *head)
 }
 
 uint
-pbuf_nfree(void)
+pbuf_free_count(uint size)
 {
-  return pool.regular.nfree;
+  return listfor(size)->nfree;
 }
 
 uint
-pbuf_total(void)
+pbuf_total_count(uint size)
 {
-  return pool.regular.total;
-}
-
-uint
-pbuf_bigfree(void)
-{
-  return pool.big.nfree;
-}
-
-uint
-pbuf_shortfree(void)
-{
-  return pool.shorts.nfree;
-}
-
-uint
-pbuf_shorttotal(void)
-{
-  return pool.shorts.total;
-}
-
-uint
-pbuf_tsofree(void)
-{
-  return pool.tso.nfree;
-}
-
-uint
-pbuf_pagefree(void)
-{
-  return pool.pages.nfree;
-}
-
-uint
-pbuf_pagetotal(void)
-{
-  return pool.pages.total;
+  return listfor(size)->total;
 }
 
 // A racy read is enough: this only keeps queues off the last buffers.
@@ -327,9 +296,9 @@ copymeta(struct pbuf *c, struct pbuf *pb)
 struct pbuf *
 pbuf_copy(struct pbuf *pb)
 {
-  uint headroom = pb->rp - pb->base, need = headroom + pbuf_len(pb);
-  struct pbuf *c = take(headroom, need <= PBUF_SIZE ? &pool.regular :
-                                  need <= PBUF_BIGSIZE ? &pool.big : &pool.tso);
+  uint headroom = pb->rp - pb->base;
+  struct freelist *l = fitting(headroom + pbuf_len(pb));
+  struct pbuf *c = l ? take(headroom, l) : 0;
   if (c == 0)
     return 0;
   memmove(c->rp, pb->rp, pbuf_len(pb));

@@ -97,18 +97,11 @@ struct pbuf *pbuf_alloc_rx(void);       // data empty, rp = wp = base (for DMA)
 int          pbuf_alloc_rx_n(struct pbuf **out, int n);   // up to n of those, one lock
 int          pbuf_alloc_rxpages_n(struct pbuf **out, int n);   // the same of page buffers
 uint         pbuf_addpages(uint n);     // n more page buffers (at attach); how many were added
-struct pbuf *pbuf_alloc_len(uint len);  // room for len bytes after the headroom (big if need be)
-struct pbuf *pbuf_alloc_tso(void);      // a TSO buffer, headroom reserved; 0 if none is free
+struct pbuf *pbuf_alloc_len(uint len);  // room for len bytes after the headroom (big or TSO if need be)
 void         pbuf_free(struct pbuf *pb);
 void         pbuf_free_list(struct pbuf *head);   // linked through next, one lock round trip
-uint         pbuf_nfree(void);
-uint         pbuf_total(void);
-uint         pbuf_bigfree(void);
-uint         pbuf_shortfree(void);
-uint         pbuf_shorttotal(void);
-uint         pbuf_tsofree(void);
-uint         pbuf_pagefree(void);
-uint         pbuf_pagetotal(void);
+uint         pbuf_free_count(uint size);    // free buffers of that class (PBUF_SIZE, ...)
+uint         pbuf_total_count(uint size);   // and all of them
 int          pbuf_canqueue(struct pbuf *pb);   // may a queue hold pb? (see PBUF_QUEUELOW)
 struct pbuf *pbuf_copy(struct pbuf *pb); // a new buffer with the same data, or 0
 int          pbuf_shrinkable(struct pbuf *pb);

@@ -25,6 +25,21 @@ tcp_ourmss(uint raddr)
   return mtu > IP_HLEN + TCP_HLEN + 64 ? mtu - IP_HLEN - TCP_HLEN : 64;
 }
 
+// How much the peer may still send: what it was offered beyond RCV.NXT.
+uint
+tcp_offered(struct tcpcb *tp)
+{
+  return SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+}
+
+// Is that at most half the most we can offer? The peer may be short of
+// window, and the program's next read announces more.
+int
+tcp_windowshort(struct tcpcb *tp)
+{
+  return tcp_offered(tp) <= MIN(tp->rcv.size, 65535u << tp->rcv_wscale) / 2;
+}
+
 // The window to advertise, unscaled. Receiver SWS avoidance (RFC 9293
 // 3.8.6.2.2): open the window only by at least min(buffer/2, MSS) at a
 // time; and never shrink what was already offered.
@@ -32,7 +47,7 @@ uint
 tcp_rcvwindow(struct tcpcb *tp)
 {
   uint space = tp->rcv.size - tp->rcv.len;
-  uint offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  uint offered = tcp_offered(tp);
   if (tp->flags & TF_SHUTRD)
     space = tp->rcv.size;   // whatever comes is dropped: keep the peer sending
   if (space > offered && space - offered < MIN(tp->rcv.size / 2, tp->mss))
@@ -89,8 +104,7 @@ sendseg(struct tcpcb *tp, uint seq, uint off, uint len, int flags)
   if (!(flags & (TH_SYN | TH_RST)) && len == 0 && (tp->flags & TF_SACKOK) && tp->ooo)
     nsack = sackblocks(tp, left, right);
   uint optlen = (flags & TH_SYN) ? 8 + (sackok ? 4 : 0) : nsack ? 4 + 8 * nsack : 0;
-  uint need = TCP_HLEN + optlen + len;
-  struct pbuf *pb = need + PBUF_HEADROOM > PBUF_BIGSIZE ? pbuf_alloc_tso() : pbuf_alloc_len(need);
+  struct pbuf *pb = pbuf_alloc_len(TCP_HLEN + optlen + len);
   struct tcp_hdr *th;
 
   if (pb == 0 || (th = (struct tcp_hdr *)pbuf_put(pb, TCP_HLEN + optlen + len)) == 0) {
@@ -270,7 +284,8 @@ idlerestart(struct tcpcb *tp)
 static uint
 segmax(struct tcpcb *tp, struct netdev *dev)
 {
-  uint most = pbuf_tsofree() ? TCP_TSOMAX : pbuf_bigfree() > PBUF_BIGQUEUELOW ? TCP_TSOBIG : 0;
+  uint most = pbuf_free_count(PBUF_TSOSIZE) ? TCP_TSOMAX :
+              pbuf_free_count(PBUF_BIGSIZE) > PBUF_BIGQUEUELOW ? TCP_TSOBIG : 0;
   if (!tcp_tso || dev == 0 || !(dev->features & NETDEV_TSO) || tp->mss > most / 2)
     return tp->mss;
   return most / tp->mss * tp->mss;

@@ -118,7 +118,8 @@ fuzz_after_input(void)
   host_advance(1);
   if (!host_pool_full())
     panic("pbuf leak: %u of %u small and %u of %d big buffers free after quiescing",
-          pbuf_nfree(), pbuf_total(), pbuf_bigfree(), NBIGPBUF);
+          pbuf_free_count(PBUF_SIZE), pbuf_total_count(PBUF_SIZE), pbuf_free_count(PBUF_BIGSIZE),
+          NBIGPBUF);
 }
 
 #endif

@@ -89,9 +89,12 @@ host_advance_ms(uint ms)
 int
 host_pool_full(void)
 {
-  return pbuf_nfree() == pbuf_total() && pbuf_bigfree() == NBIGPBUF &&
-         pbuf_shortfree() == pbuf_shorttotal() && pbuf_tsofree() == NTSOPBUF &&
-         pbuf_pagefree() == pbuf_pagetotal();
+  static const uint sizes[] = { PBUF_SIZE, PBUF_BIGSIZE, PBUF_SHORTSIZE, PBUF_TSOSIZE,
+                                 PBUF_PAGESIZE };
+  for (uint i = 0; i < NELEM(sizes); i++)
+    if (pbuf_free_count(sizes[i]) != pbuf_total_count(sizes[i]))
+      return 0;
+  return 1;
 }
 
 // ---- fake cards ----

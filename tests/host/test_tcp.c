@@ -402,9 +402,9 @@ test_an_uncut_segment_in_page_buffers_is_kept_until_read(void)
   CHECK_EQ(uncut(eth0, PISS + 1, 9000, TH_ACK | TH_PSH), 3);
   uncut_in_pages = 0;
   CHECK_EQ(stats().tcp_insegs - before.tcp_insegs, 3);
-  CHECK_EQ(pbuf_pagefree(), PBUF_PAGEQUEUELOW + 8 - 3);   // kept, not copied
+  CHECK_EQ(pbuf_free_count(PBUF_PAGESIZE), PBUF_PAGEQUEUELOW + 8 - 3);   // kept, not copied
   readstream(c, 0, 9000);
-  CHECK_EQ(pbuf_pagefree(), PBUF_PAGEQUEUELOW + 8);
+  CHECK_EQ(pbuf_free_count(PBUF_PAGESIZE), PBUF_PAGEQUEUELOW + 8);
   host_sent_clear(eth0);
   sock_close(c);
   sock_close(ls);
@@ -518,20 +518,20 @@ test_full_segments_are_kept_in_their_buffers_until_read(void)
   struct hostnic *eth0 = boot_tcp("");
   struct socket *ls = listener(LPORT, 4);
   struct socket *c = passive_open(eth0, ls);
-  uint before = pbuf_nfree();
+  uint before = pbuf_free_count(PBUF_SIZE);
   for (uint k = 0; k < 3; k++)
     inbytes(eth0, k * 1460, 1460, TH_ACK);
   struct tcpcb *tp = c->pcb;
   CHECK_EQ(tp->rcv.kept.len, 3);
   CHECK_EQ(tp->rcv.ringlen, 0);
   CHECK_EQ(tp->rcv.len, 3 * 1460);
-  CHECK_EQ(before - pbuf_nfree(), 3);
+  CHECK_EQ(before - pbuf_free_count(PBUF_SIZE), 3);
   char peek[100];
   CHECK_EQ(recvs(c, peek, sizeof peek, MSG_PEEK), 100);   // peeking takes nothing
   CHECK_EQ(tp->rcv.kept.len, 3);
   readback(c, 0, 3 * 1460, 1000);   // reads across the buffers' edges
   CHECK_EQ(tp->rcv.kept.len, 0);
-  CHECK_EQ(pbuf_nfree(), before);
+  CHECK_EQ(pbuf_free_count(PBUF_SIZE), before);
   sock_close(c);
   sock_close(ls);
   CHECK(host_pool_full());
@@ -577,7 +577,7 @@ test_with_the_pool_short_segments_are_copied_and_kept_ones_moved(void)
   CHECK_EQ(tp->rcv.kept.len, 2);
   static struct pbuf *held[NPBUF];
   uint nheld = 0;
-  while (pbuf_nfree() > PBUF_QUEUELOW && (held[nheld] = pbuf_alloc()) != 0)
+  while (pbuf_free_count(PBUF_SIZE) > PBUF_QUEUELOW && (held[nheld] = pbuf_alloc()) != 0)
     nheld++;   // the pool down to where queues stop taking buffers
   inbytes(eth0, 2920, 1460, TH_ACK);
   CHECK_EQ(tp->rcv.kept.len, 0);
@@ -767,11 +767,11 @@ test_a_card_that_segments_gets_64_kib_then_16_without_tso_buffers(void)
   struct frame *f = next_sent(eth0);
   CHECK_EQ(f->len, 14 + 20 + 20 + 44 * 1460);
   CHECK_EQ(get16(f->b + 14 + 2), 20 + 20 + 44 * 1460);   // one IPv4 datagram
-  CHECK(pbuf_tsofree() == NTSOPBUF);                     // the card gave it back
+  CHECK(pbuf_free_count(PBUF_TSOSIZE) == NTSOPBUF);   // the card gave it back
   struct pbuf *held[NTSOPBUF];
   for (int i = 0; i < NTSOPBUF; i++)
-    CHECK((held[i] = pbuf_alloc_tso()) != 0);
-  CHECK(pbuf_alloc_tso() == 0);
+    CHECK((held[i] = pbuf_alloc_len(PBUF_TSOSIZE - PBUF_HEADROOM)) != 0);
+  CHECK(pbuf_alloc_len(PBUF_TSOSIZE - PBUF_HEADROOM) == 0);
   inseg(eth0, PISS + 1, ISS + 1 + 44 * 1460, TH_ACK, 65535, 0, 0);
   CHECK(host_nsent(eth0) >= 2);
   CHECK_EQ(host_sent_tsomss(eth0), 1460);

@@ -92,7 +92,7 @@ test_a_full_queue_drops_and_counts_and_close_frees_it(void)
   }
   CHECK(stats().udp_rx_queuedrops == 1);
   CHECK(sent < 5000);
-  CHECK(pbuf_nfree() > 0);                         // the queue is bounded below the pool
+  CHECK(pbuf_free_count(PBUF_SIZE) > 0);                         // the queue is bounded below the pool
   sock_close(s);
   CHECK(host_pool_full());
 }
@@ -311,14 +311,14 @@ test_a_small_datagram_waits_in_a_short_buffer(void)
 {
   struct hostnic *eth0 = boot_resolved("");
   struct socket *s = udp_socket(0, 7777);
-  uint regular = pbuf_nfree(), shorts = pbuf_shortfree();
+  uint regular = pbuf_free_count(PBUF_SIZE), shorts = pbuf_free_count(PBUF_SHORTSIZE);
   uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "small", 5);
   host_receive(eth0, frame, len);
   CHECK_EQ(s->rxq.len, 1);
   CHECK_EQ(s->rxq.head->size, PBUF_SHORTSIZE);
   CHECK_EQ(s->rmem, PBUF_SHORTSIZE);
-  CHECK_EQ(pbuf_shortfree(), shorts - 1);
-  CHECK_EQ(pbuf_nfree(), regular);
+  CHECK_EQ(pbuf_free_count(PBUF_SHORTSIZE), shorts - 1);
+  CHECK_EQ(pbuf_free_count(PBUF_SIZE), regular);
   char buf[64];
   struct sockaddr_in from;
   CHECK_EQ(recv_from(s, buf, sizeof buf, MSG_DONTWAIT, &from), 5);
@@ -373,7 +373,7 @@ test_without_short_buffers_a_datagram_keeps_its_own(void)
     full[i] = udp_socket(0, 8000 + i);
     CHECK_EQ(queued_until_full(eth0, full[i], 8000 + i, 8), SOCK_RXQ);
   }
-  CHECK_EQ(pbuf_shortfree(), 0);
+  CHECK_EQ(pbuf_free_count(PBUF_SHORTSIZE), 0);
   struct socket *s = udp_socket(0, 7777);
   uint len = host_udp_frame(frame, our_mac, peer_mac, PEER_IP, OUR_IP, 5000, 7777, "long", 4);
   host_receive(eth0, frame, len);
