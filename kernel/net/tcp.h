@@ -218,6 +218,7 @@ void tcp_respond(uint laddr, uint raddr, ushort lport, ushort rport, uint seq, u
 void tcp_rexmitone(struct tcpcb *tp);
 void tcp_probe(struct tcpcb *tp);
 uint tcp_rcvwindow(struct tcpcb *tp);
+uint tcp_offered(struct tcpcb *tp);       // what the peer may still send
 int  tcp_windowshort(struct tcpcb *tp);   // the peer was offered at most half our most
 uint tcp_ourmss(uint raddr);
 // tcp_timer.c

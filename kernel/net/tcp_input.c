@@ -302,8 +302,7 @@ static uint
 rcvwnd(struct tcpcb *tp)
 {
   uint space = tp->rcv.size - tp->rcv.len;
-  uint offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-  return MAX(space, offered);
+  return MAX(space, tcp_offered(tp));
 }
 
 // RFC 9293 3.10.7.4, first: is any of the segment inside the window?
@@ -465,8 +464,7 @@ finacked(struct tcpcb *tp)
 }
 
 static void wakeowed(struct tcpcb *tp);
-static int readerwillack(struct tcpcb *tp);
-static void leavetoreader(struct tcpcb *tp);
+static int leavetoreader(struct tcpcb *tp);
 
 // Step five of RFC 9293 3.10.7.4. Returns -1 to drop the segment, 1 if tp
 // is gone, 0 to go on.
@@ -595,9 +593,7 @@ tcp_batchend(void)
     if (!tp->used)
       continue;
     if (tp->flags & (TF_ACKBATCH | TF_OUTBATCH)) {
-      if ((tp->flags & TF_ACKBATCH) && readerwillack(tp))
-        leavetoreader(tp);
-      else if (tp->flags & TF_ACKBATCH)
+      if ((tp->flags & TF_ACKBATCH) && !leavetoreader(tp))
         tp->flags |= TF_ACKNOW;
       tp->flags &= ~(TF_ACKBATCH | TF_OUTBATCH);
       RXPROF_BEGIN(t);
@@ -628,14 +624,18 @@ readerwillack(struct tcpcb *tp)
          tp->rcv.len >= 2 * tp->mss && tcp_windowshort(tp);
 }
 
-// The owed ACK goes with the read's window update, or when the delayed
-// ACK's timer runs out if no read comes first (RFC 1122 4.2.3.2's bound).
-static void
+// If so, the owed ACK goes with the read's window update, or when the
+// delayed ACK's timer runs out if no read comes first (RFC 1122 4.2.3.2's
+// bound); returns whether it was left to the reader.
+static int
 leavetoreader(struct tcpcb *tp)
 {
+  if (!readerwillack(tp))
+    return 0;
   tp->flags |= TF_READACK | TF_DELACK;
   if (tp->t_delack == 0)
     tp->t_delack = tcp_deadline(TCP_DELACK);
+  return 1;
 }
 
 // While a batch is open, flag tp with what its end owes (and return 1);

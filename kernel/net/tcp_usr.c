@@ -720,21 +720,6 @@ rcvdone(struct tcpcb *tp)
          tp->state == TCPS_CLOSED || (tp->flags & TF_SHUTRD);
 }
 
-// How much the peer may still send (what it was offered beyond RCV.NXT),
-// and whether that is at most half the most we can offer: the peer may be
-// short of window, and the program's next read announces more.
-static uint
-offered(struct tcpcb *tp)
-{
-  return SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-}
-
-int
-tcp_windowshort(struct tcpcb *tp)
-{
-  return offered(tp) <= MIN(tp->rcv.size, 65535u << tp->rcv_wscale) / 2;
-}
-
 // After the user read: announce a window that grew by enough (RFC 9293
 // 3.8.6.2.2), if the peer may be short of window: as Linux does, only while
 // what it was offered is at most half the most we can offer. Above that the
@@ -750,7 +735,7 @@ windowupdate(struct tcpcb *tp)
   int owed = (tp->flags & TF_READACK) != 0;
   if (!owed && !tcp_windowshort(tp))
     return;
-  uint was = offered(tp), win = tcp_rcvwindow(tp);   // what would be offered now: scaled, bounded
+  uint was = tcp_offered(tp), win = tcp_rcvwindow(tp);   // what would be offered now: scaled, bounded
   if (owed || (win > was && win - was >= MIN(tp->rcv.size / 2, 2 * tp->mss))) {
     tp->flags |= TF_ACKNOW;
     tcp_output(tp);
