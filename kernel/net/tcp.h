@@ -67,7 +67,11 @@ enum {
 
 // ---- limits and times (ticks at HZ) ----
 #define NTCB           128         // connections, listeners and orphans together
-#define TCP_BUFMAX     (256 * 1024) // most SO_SNDBUF/SO_RCVBUF may be
+#define TCP_BUFMAX     (1024 * 1024) // most SO_SNDBUF/SO_RCVBUF may be; autotuning's most
+// What receive-buffer autotuning may add to all connections' buffers
+// together (tcp_usr.c, rcvautotune): their pages come from kalloc when data
+// waits in them, so the growth has one bound for the whole machine.
+#define TCP_RCVGROWTOTAL (4 * 1024 * 1024)
 #define TCP_BUFPAGES   (TCP_BUFMAX / NET_PAGESIZE)
 #define TCP_BUFDEFAULT (128 * 1024)
 #define TCP_BUFMIN     4096
@@ -137,6 +141,8 @@ struct tcpbuf {
 #define TF_WAKEBATCH 0x10000 // new data: wake the reader at the batch's end
 #define TF_OUTBATCH  0x20000 // an ACK moved the windows: tcp_output at the batch's end
 #define TF_READACK   0x40000 // the batch's ACK waits for the program's read (tcp_batchend)
+#define TF_RCVEDGE   0x80000 // the peer sent up to the window we offered (rcvautotune)
+#define TF_RCVLOCKED 0x100000 // SO_RCVBUF was set: the receive buffer keeps its size
 
 struct socket;
 
@@ -177,6 +183,7 @@ struct tcpcb {
   int persistshift;
 
   struct tcpbuf snd, rcv;
+  uint rcvgrown;               // bytes autotuning added to rcv.size (TCP_RCVGROWTOTAL)
   struct pbuf *ooo;            // out-of-order segments, by sequence; rp at the data
   int nooo;
   uint lastooo;                // sequence of the segment queued last (first SACK block)
@@ -196,6 +203,7 @@ struct tcpstat {
   uint delayedacks, ooosegs, synrcvddropped, rstignored;
   uint twrecycled;             // TIME_WAIT orphans freed for a new block (tcp_alloc)
   uint trainsegs;              // segments that came in trains, after a train's first (pbuf train)
+  uint rcvbufgrown;            // receive buffers grown by autotuning (rcvautotune)
 };
 extern struct tcpstat tcpstat;
 extern struct spinlock tcplock;
@@ -235,6 +243,7 @@ void tcp_drop(struct tcpcb *tp, int err);      // abort: RST if synchronized, er
 void tcp_closed(struct tcpcb *tp);             // reached CLOSED: free an orphan, wake the user
 void tcp_wake(struct tcpcb *tp);
 uint tcp_iss(uint laddr, ushort lport, uint raddr, ushort rport);
+uchar tcp_wscale(struct tcpcb *tp);      // the window scale a SYN of ours asks for
 int  tcpbuf_put(struct tcpbuf *b, const uchar *src, uint n, int user);   // bytes taken or -EFAULT
 void tcpbuf_get(struct tcpbuf *b, uint off, uchar *dst, uint n);          // peek at [off, off+n)
 void tcpbuf_drop(struct tcpbuf *b, uint n);

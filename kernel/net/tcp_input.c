@@ -121,17 +121,6 @@ challengeack(struct tcpcb *tp)
   tcp_sendack(tp);
 }
 
-// The window scale to ask for: the smallest that lets the receive buffer
-// be offered whole.
-static uchar
-wscalefor(uint bufsize)
-{
-  uchar s = 0;
-  while (s < TCP_MAXWSCALE && (65535u << s) < bufsize)
-    s++;
-  return s;
-}
-
 // What both SYNs agree on: MSS and window scaling (RFC 7323 1.3: only if
 // both sides offered it).
 static void
@@ -205,11 +194,11 @@ listeninput(struct tcpcb *lp, struct seg *sg)
   tp->raddr = sg->raddr;
   tp->lport = sg->lport;
   tp->rport = sg->rport;
-  tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE);
+  tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE | TF_RCVLOCKED);
   tp->ttl = lp->ttl;   // as Linux: the child's SYN-ACK already carries the listener's TTL
   tp->snd.size = lp->snd.size;
   tp->rcv.size = lp->rcv.size;
-  tp->rcv_wscale = wscalefor(tp->rcv.size);
+  tp->rcv_wscale = tcp_wscale(tp);
   synoptions(tp, sg);
   tp->irs = sg->seq;
   tp->rcv_nxt = sg->seq + 1;
@@ -797,6 +786,8 @@ datainput(struct tcpcb *tp, struct pbuf *pb, struct seg *sg)
       if (tp->t_delack == 0)
         tp->t_delack = tcp_deadline(TCP_DELACK);
     }
+    if (sg->len && SEQ_GEQ(tp->rcv_nxt, tp->rcv_adv))
+      tp->flags |= TF_RCVEDGE;   // the peer used all the window it had (rcvautotune)
     if (sg->len && tp->so == 0 && tp->parent == 0 && !(tp->flags & TF_SHUTRD)) {
       // Data for a socket nobody holds any more: reset, as Linux does.
       tcp_drop(tp, 0);

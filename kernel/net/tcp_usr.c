@@ -27,12 +27,18 @@ int tcp_tso = 1;
 static const struct sysctl tso_sysctl = { "net.ipv4.tcp_tso", "tcp.tso", &tcp_tso, 0, 1, 0 };
 // The buffers a new connection gets (SO_SNDBUF and SO_RCVBUF change a
 // socket's own): Linux's net.ipv4.tcp_wmem and tcp_rmem are triples (least,
-// default, most) that its autotuning moves between; here one size, fixed.
+// default, most) that its autotuning moves between; here the default, and
+// the receive buffer grows from it (rcvautotune) to TCP_BUFMAX.
 int tcp_sndbufdefault = TCP_BUFDEFAULT, tcp_rcvbufdefault = TCP_BUFDEFAULT;
 static const struct sysctl wmem_sysctl = { "net.ipv4.tcp_wmem_default", 0, &tcp_sndbufdefault,
                                            TCP_BUFMIN, TCP_BUFMAX, 0 };
 static const struct sysctl rmem_sysctl = { "net.ipv4.tcp_rmem_default", 0, &tcp_rcvbufdefault,
                                            TCP_BUFMIN, TCP_BUFMAX, 0 };
+// Receive-buffer autotuning on (1) or off (0), as Linux's sysctl.
+int tcp_moderate_rcvbuf = 1;
+static const struct sysctl moderate_sysctl = { "net.ipv4.tcp_moderate_rcvbuf", 0,
+                                               &tcp_moderate_rcvbuf, 0, 1, 0 };
+static uint rcvgrownall;   // what autotuning added, all connections together
 
 #define EPHEMERAL_LO 49152
 #define EPHEMERAL_HI 65535
@@ -207,6 +213,17 @@ tcpbuf_drop(struct tcpbuf *b, uint n)
   pbuf_free_list(done);
 }
 
+// Make b size bytes, more than it has, if the ring's bytes do not wrap
+// around its end (their places stay where they are); 1 if it grew.
+static int
+tcpbuf_grow(struct tcpbuf *b, uint size)
+{
+  if (size <= b->size || size > TCP_BUFMAX || b->head + b->ringlen > b->size)
+    return 0;
+  b->size = size;
+  return 1;
+}
+
 uint
 tcpbuf_space(struct tcpbuf *b)
 {
@@ -273,6 +290,15 @@ tcp_iss(uint laddr, ushort lport, uint raddr, ushort rport)
 }
 
 // ---- connection blocks ----
+
+// What autotuning gave tp's receive buffer goes back to the common bound
+// (the buffer keeps its size): its reader is gone, or set SO_RCVBUF.
+static void
+rcvgiveback(struct tcpcb *tp)
+{
+  rcvgrownall -= tp->rcvgrown;
+  tp->rcvgrown = 0;
+}
 
 // The orphan in TIME_WAIT closest to its end, or 0. When every block is
 // taken, it makes room: a server that closes first keeps one block per
@@ -348,6 +374,7 @@ tcp_free(struct tcpcb *tp)
   unparent(tp);
   tcpbuf_free(&tp->snd);
   tcpbuf_free(&tp->rcv);
+  rcvgiveback(tp);
   while (tp->ooo) {
     struct pbuf *pb = tp->ooo;
     tp->ooo = pb->next;
@@ -549,9 +576,7 @@ tcp_connect(struct socket *s, const struct sockaddr *addr, int len)
   s->lport = tp->lport;
   s->raddr = tp->raddr;
   s->rport = tp->rport;
-  tp->rcv_wscale = 0;
-  while (tp->rcv_wscale < TCP_MAXWSCALE && (65535u << tp->rcv_wscale) < tp->rcv.size)
-    tp->rcv_wscale++;
+  tp->rcv_wscale = tcp_wscale(tp);
   tp->mss = tcp_ourmss(tp->raddr);
   tp->iss = tcp_iss(tp->laddr, tp->lport, tp->raddr, tp->rport);
   tp->snd_una = tp->snd_nxt = tp->snd_max = tp->recover = tp->iss;
@@ -742,6 +767,49 @@ windowupdate(struct tcpcb *tp)
   }
 }
 
+// Receive-buffer autotuning, Linux's aim (net.ipv4.tcp_moderate_rcvbuf)
+// by a simpler rule. The peer sent up to the edge of the window we offered
+// (TF_RCVEDGE, tcp_input), and a read since then left at most half the
+// buffer holding data: the reader keeps up, and the window is what holds
+// the flow back. Then the buffer doubles, up to TCP_BUFMAX and to what the
+// window scale can offer, within what all connections may grow by together
+// (TCP_RCVGROWTOTAL). A reader that falls behind keeps its buffer full
+// while data comes, and does not make it grow; nor does a sender that the
+// window does not hold back.
+static void
+rcvautotune(struct tcpcb *tp)
+{
+  if (!(tp->flags & TF_RCVEDGE) || tp->rcv.len > tp->rcv.size / 2)
+    return;
+  tp->flags &= ~TF_RCVEDGE;
+  if (!tcp_moderate_rcvbuf || (tp->flags & TF_RCVLOCKED))
+    return;
+  uint most = MIN(TCP_BUFMAX, 65535u << tp->rcv_wscale);
+  if (tp->rcv.size >= most)
+    return;
+  uint grow = MIN(MIN(tp->rcv.size, most - tp->rcv.size), TCP_RCVGROWTOTAL - rcvgrownall);
+  grow = grow / NET_PAGESIZE * NET_PAGESIZE;
+  if (grow == 0 || !tcpbuf_grow(&tp->rcv, tp->rcv.size + grow))
+    return;
+  tp->rcvgrown += grow;
+  rcvgrownall += grow;
+  TCPCOUNT(rcvbufgrown);
+}
+
+// The window scale to ask for: the smallest that lets the receive buffer
+// be offered whole at the most it may grow to.
+uchar
+tcp_wscale(struct tcpcb *tp)
+{
+  uint most = tp->rcv.size;
+  if (tcp_moderate_rcvbuf && !(tp->flags & TF_RCVLOCKED))
+    most = MAX(most, TCP_BUFMAX);
+  uchar s = 0;
+  while (s < TCP_MAXWSCALE && (65535u << s) < most)
+    s++;
+  return s;
+}
+
 static int
 tcp_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *from, int *fromlen)
 {
@@ -777,6 +845,7 @@ tcp_recvfrom(struct socket *s, uint dst, int len, int flags, struct sockaddr *fr
       err = -EFAULT;
     } else if (!(flags & MSG_PEEK)) {
       tcpbuf_drop(&tp->rcv, n);
+      rcvautotune(tp);
       RXPROF_BEGIN(tw);
       windowupdate(tp);
       RXPROF_END(RXP_WINUPD, tw);
@@ -851,6 +920,7 @@ tcp_close(struct socket *s)
   }
   tp->so = 0;
   s->pcb = 0;
+  rcvgiveback(tp);   // nobody reads any more
   switch (tp->state) {
   case TCPS_LISTEN:
     closelistener(tp);
@@ -959,8 +1029,9 @@ tcp_setopt(struct socket *s, int level, int opt, const void *val, int len)
       tcp_output(tp);
   } else if (opt == SO_SNDBUF) {
     err = setbufsize(&tp->snd, v);
-  } else {
-    err = setbufsize(&tp->rcv, v);
+  } else if ((err = setbufsize(&tp->rcv, v)) == 0) {
+    tp->flags |= TF_RCVLOCKED;   // as Linux's SOCK_RCVBUF_LOCK: no autotuning
+    rcvgiveback(tp);
   }
   release(&tcplock);
   return err;
@@ -1121,6 +1192,7 @@ tcp_stats(struct netstat_info *o)
   o->tcp_synrcvddropped = t->synrcvddropped;
   o->tcp_rstignored = t->rstignored;
   o->tcp_twrecycled = t->twrecycled;
+  o->tcp_rcvbufgrown = t->rcvbufgrown;
   o->tcp_trainsegs = t->trainsegs;
   release(&tcplock);
 }
@@ -1142,5 +1214,6 @@ tcpinit(void)
   sysctl_register(&tso_sysctl);
   sysctl_register(&wmem_sysctl);
   sysctl_register(&rmem_sysctl);
+  sysctl_register(&moderate_sysctl);
   ip_register(IPPROTO_TCP, tcp_input);
 }

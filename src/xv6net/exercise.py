@@ -338,11 +338,10 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
         name="tcp-handshake",
         stubs=(
             "// TODO: a SYN on a listener makes a connection (HANDOUT.md).\n"
-            "// backlogroom(), wscalefor() and synoptions() are there for you.\n"
+            "// backlogroom(), tcp_wscale() and synoptions() are there for you.\n"
             "(void)lp;\n"
             "(void)sg;\n"
             "(void)backlogroom;\n"
-            "(void)wscalefor;\n"
             "(void)synoptions;\n",
             "// TODO: the answer to our SYN (HANDOUT.md).\n"
             "(void)tp;\n"
@@ -354,8 +353,8 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in (
              "(`backlogroom`, which may turn over the oldest half-open connection) count "
              "dropbacklog and drop it. Otherwise allocate a connection (`tcp_alloc`; none: "
              "count dropnotcb) in SYN-RECEIVED, child of the listener (`parent`, TF_OPENED, "
-             "the listener's nsynrcvd, TF_NODELAY/TF_KEEPALIVE and buffer sizes), with both "
-             "ends' addresses and ports, our window scale (`wscalefor`) and the peer's "
+             "the listener's nsynrcvd, TF_NODELAY/TF_KEEPALIVE/TF_RCVLOCKED and buffer sizes), with both "
+             "ends' addresses and ports, our window scale (`tcp_wscale`) and the peer's "
              "options (`synoptions`); IRS, RCV.NXT and RCV.ADV from the SYN; ISS from "
              "`tcp_iss` and SND.UNA, SND.NXT, SND.MAX and `recover` equal to it; the "
              "peer's (unscaled) window as SND.WND and `max_sndwnd`, SND.WL1 = SEG.SEQ, "

@@ -211,6 +211,28 @@ def test_linux_to_guest_tcpsink_arrives_intact(lab):
     assert trainsegs(vm) > before
 
 
+def rcvbufgrowths(vm) -> int:
+    """netstat -s: how many times a receive buffer grew (autotuning)."""
+    found = re.search(r"(\d+) times a receive buffer grew", vm.run("netstat -s"))
+    assert found
+    return int(found[1])
+
+
+def test_a_reader_that_keeps_up_gets_a_larger_window(lab):
+    """tcpsink without -v reads as fast as the data comes: Linux's sender
+    fills the window the guest offers, so autotuning grows the receive
+    buffer (on the wire: test_windows_grow_in_the_capture)."""
+    vm = lab.guest("b")
+    before = rcvbufgrowths(vm)
+    vm.console.sendline("tcpsink 9004")
+    vm.console.expect("tcpsink: listening on port 9004", timeout=10)
+    out = python_in_namespace(lab, SEND_CLIENT, B_IP, "9004", str(MIB10))
+    assert out.strip() == "done", out
+    text = vm.console.expect_prompt(60)
+    assert re.search(rf"tcpsink: received {MIB10} bytes in \d+ us", text), text
+    assert rcvbufgrowths(vm) > before
+
+
 def test_guest_nc_talks_to_a_linux_server(lab):
     server = lab.peer_popen([sys.executable, "-u", "-c", LINE_SERVER, PEER_IP, "9003"])
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
@@ -315,3 +337,17 @@ def test_ttl_in_the_capture(lab):
     assert ttls == {"9010": {"9"}, "9001": {"64"}}, ttls
     flags = [int(r["tcp.flags"], 16) for r in rows if r["tcp.dstport"] == "9010"]
     assert any(f & 0x02 for f in flags) and any(f & 0x01 for f in flags), flags[:3]
+
+
+def test_windows_grow_in_the_capture(lab):
+    # After test_capture_has_no_malformed_packets (captures stopped). The
+    # guest's SYN-ACK (or SYN-ACKs, if one was sent again) to the sender of test_a_reader_that_keeps_up_gets_a_larger_window
+    # asks scale 5 (for autotuning's 1 MiB), and its later ACKs offer more
+    # than the 128 KiB its buffer started with.
+    path = Path(lab.lan_pcap("lan0"))
+    rows = pcap.tshark_decode(path, ("tcp.flags", "tcp.window_size_value", "tcp.options.wscale.shift"),
+                              f"ip.src == {B_IP} && tcp.srcport == 9004")
+    synack = [r for r in rows if int(r["tcp.flags"], 16) & 0x02]
+    assert synack and {r["tcp.options.wscale.shift"] for r in synack} == {"5"}, synack
+    most = max(int(r["tcp.window_size_value"]) << 5 for r in rows if r not in synack)
+    assert most > 131072, most

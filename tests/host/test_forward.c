@@ -344,8 +344,9 @@ test_sysctls_take_linux_names_and_the_old_keys(void)
   int n = 0;
   while (sysctl_name(n, name, sizeof name) == 0)
     n++;
-  CHECK_EQ(n, 9);                                  // net.ipv4.tcp_tso the seventh, then
-                                                   // tcp_wmem_default, tcp_rmem_default
+  CHECK_EQ(n, 10);                                 // net.ipv4.tcp_tso the seventh, then
+                                                   // tcp_wmem_default, tcp_rmem_default,
+                                                   // tcp_moderate_rcvbuf
   CHECK_EQ(sysctl_name(-1, name, sizeof name), -ENOENT);
 }
 

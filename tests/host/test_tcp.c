@@ -220,7 +220,8 @@ test_active_open_sends_mss_window_scale_and_sack_permitted(void)
   CHECK_EQ(y.dport, 5001);
   CHECK(y.sport >= 49152);
   CHECK_EQ(y.win, 65535);
-  static const uchar want[12] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 2, 1, 1, 4, 2 };   // 128 KiB: scale 2
+  // Scale 5: the 128 KiB receive buffer may grow to 1 MiB (autotuning).
+  static const uchar want[12] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 5, 1, 1, 4, 2 };
   CHECK_EQ(y.optlen, 12);
   CHECK_MEM(y.opts, want, 12);
   // The peer answers with MSS 1000 and a window scale of 3, and no SACK.
@@ -230,7 +231,7 @@ test_active_open_sends_mss_window_scale_and_sack_permitted(void)
   CHECK_EQ(a.flags, TH_ACK);
   CHECK_EQ(a.seq, ISS + 1);
   CHECK_EQ(a.ack, PISS + 1);
-  CHECK_EQ(a.win, 131072 >> 2);
+  CHECK_EQ(a.win, 131072 >> 5);
   struct tcpcb *tp = s->pcb;
   CHECK_EQ(tp->state, TCPS_ESTABLISHED);
   CHECK_EQ(tp->mss, 1000);
@@ -1845,13 +1846,15 @@ test_ip_ttl_marks_every_segment_and_children_inherit_it(void)
 }
 
 // net.ipv4.tcp_rmem_default and tcp_wmem_default give new connections their
-// buffers (whole pages), at boot or later; the window scale follows the
-// receive buffer; what is out of bounds is refused.
+// buffers (whole pages), at boot or later; the window scale is for the most
+// the receive buffer may grow to, or, without autotuning, for the buffer;
+// what is out of bounds is refused.
 static void
 test_buffer_defaults_come_from_the_sysctls(void)
 {
   struct hostnic *eth0 = boot_tcp("sysctl.net.ipv4.tcp_rmem_default=262144 "
                                   "sysctl.net.ipv4.tcp_wmem_default=200000");
+  CHECK_EQ(sysctl_set("net.ipv4.tcp_moderate_rcvbuf", 0), 0);
   struct socket *s = 0;
   CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
   struct tcpcb *tp = s->pcb;
@@ -1866,6 +1869,16 @@ test_buffer_defaults_come_from_the_sysctls(void)
   CHECK_EQ(y.optlen, 12);
   CHECK_MEM(y.opts, want, 12);
   sock_close(s);
+  CHECK_EQ(sysctl_set("net.ipv4.tcp_moderate_rcvbuf", 1), 0);   // 1 MiB: 5
+  CHECK_EQ(sock_create(AF_INET, SOCK_STREAM, 0, &s), 0);
+  s->nonblock = 1;
+  to.sin_port = htons(5002);
+  CHECK_EQ(sock_connect(s, (struct sockaddr *)&to, sizeof to), -EINPROGRESS);
+  y = sent(eth0);
+  CHECK_EQ(y.opts[7], 5);
+  sock_close(s);
+  while (host_nsent(eth0))
+    next_sent(eth0);
 
   int v = 0;
   CHECK_EQ(sysctl_set("net.ipv4.tcp_rmem_default", 4096), 0);
@@ -1878,6 +1891,183 @@ test_buffer_defaults_come_from_the_sysctls(void)
   CHECK_EQ(tp->rcv.size, 4096);
   CHECK_EQ(tp->snd.size, 200704);
   sock_close(s);
+}
+
+// ---- receive-buffer autotuning ----
+
+// The peer (port pport, window scale 7) connects to ls; the accepted
+// socket. Our SYN-ACK asks scale `scale`.
+static struct socket *
+scaled_open(struct hostnic *eth0, struct socket *ls, ushort pport, int scale)
+{
+  static const uchar synopts[8] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 7 };
+  while (host_nsent(eth0))
+    next_sent(eth0);
+  inseg_opts(eth0, pport, LPORT, PISS, 0, TH_SYN, 8192, synopts, 8, 0, 0);
+  struct tseg s = sent(eth0);
+  CHECK_EQ(s.flags, TH_SYN | TH_ACK);
+  CHECK_EQ(s.opts[7], scale);
+  inseg_opts(eth0, pport, LPORT, PISS + 1, ISS + 1, TH_ACK, 8192, 0, 0, 0, 0);
+  struct socket *c = 0;
+  CHECK_EQ(sock_accept(ls, &c, 0, 0), 0);
+  if (c)
+    c->nonblock = 1;
+  return c;
+}
+
+// The peer sends, from seq, all the window it was last offered, in full
+// segments; what we sent meanwhile is dropped. Returns the next seq.
+static uint
+fillwindow(struct hostnic *eth0, struct socket *c, ushort pport, uint seq)
+{
+  static char data[1460];
+  uint edge = ((struct tcpcb *)c->pcb)->rcv_adv;
+  while (SEQ_LT(seq, edge)) {
+    uint n = MIN(sizeof data, edge - seq);
+    inseg_opts(eth0, pport, LPORT, seq, ISS + 1, TH_ACK, 8192, 0, 0, data, n);
+    seq += n;
+  }
+  while (host_nsent(eth0))
+    next_sent(eth0);
+  return seq;
+}
+
+// Read up to most bytes (all there is: 0), in reads as large as the most
+// a buffer holds; returns how many.
+static uint
+readsome(struct socket *c, uint most)
+{
+  static char buf[TCP_BUFMAX];
+  uint got = 0;
+  int n;
+  while ((most == 0 || got < most) &&
+         (n = recvs(c, buf, most ? MIN(sizeof buf, most - got) : sizeof buf, 0)) > 0)
+    got += n;
+  return got;
+}
+
+// The last segment we sent, the others dropped.
+static struct tseg
+lastsent(struct hostnic *eth0)
+{
+  while (host_nsent(eth0) > 1)
+    next_sent(eth0);
+  return sent(eth0);
+}
+
+// The peer sends up to the window's edge and the program reads it all:
+// the window holds the flow back, so the buffer doubles at each such read,
+// to TCP_BUFMAX, and the window update after the read offers it whole.
+// The first window is the SYN-ACK's, 65,535 bytes, unscaled.
+static void
+test_a_reader_that_keeps_up_grows_its_buffer_to_the_most(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = scaled_open(eth0, ls, PPORT, 5);
+  struct tcpcb *tp = c->pcb;
+  CHECK_EQ(tp->rcv.size, 131072);
+  uint seq = fillwindow(eth0, c, PPORT, PISS + 1);
+  CHECK_EQ(seq, PISS + 1 + 65535);
+  CHECK_EQ(readsome(c, 0), 65535);
+  for (uint size = 262144; size <= TCP_BUFMAX; size *= 2) {
+    CHECK_EQ(tp->rcv.size, size);
+    struct tseg u = lastsent(eth0);                // the update after the read
+    CHECK_EQ(u.ack, seq);
+    CHECK_EQ((uint)u.win << 5, size);
+    CHECK_EQ(tp->rcv_adv - tp->rcv_nxt, size);     // offered whole
+    seq = fillwindow(eth0, c, PPORT, seq);
+    CHECK(tp->flags & TF_RCVEDGE);
+    CHECK_EQ(readsome(c, 0), size);
+  }
+  CHECK_EQ(tp->rcv.size, TCP_BUFMAX);              // the most: no more
+  CHECK_EQ(stats().tcp_rcvbufgrown, 3);
+  CHECK_EQ(tp->rcvgrown, TCP_BUFMAX - 131072);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// A reader that falls behind (more than half the buffer still full after
+// each read, as data keeps coming) keeps its buffer: a larger one would only
+// fill. So does a socket whose SO_RCVBUF was set, and every socket with
+// net.ipv4.tcp_moderate_rcvbuf at 0.
+static void
+test_a_slow_reader_a_set_rcvbuf_and_the_sysctl_keep_the_buffer(void)
+{
+  struct hostnic *eth0 = boot_tcp("sysctl.net.ipv4.tcp_rmem_default=65536");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = scaled_open(eth0, ls, PPORT, 5);
+  struct tcpcb *tp = c->pcb;
+  uint seq = fillwindow(eth0, c, PPORT, PISS + 1);   // the SYN-ACK's window: the buffer
+  for (int i = 0; i < 8; i++) {
+    CHECK_EQ(tp->rcv.len, 65536 - 1);
+    CHECK_EQ(readsome(c, 16384), 16384);          // three quarters stay
+    seq = fillwindow(eth0, c, PPORT, seq);        // up to the edge again
+  }
+  CHECK_EQ(tp->rcv.size, 65536);
+  CHECK_EQ(stats().tcp_rcvbufgrown, 0);
+  int sz = 98304;                                 // doubled: 192 KiB, locked
+  CHECK_EQ(sock_setopt(c, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), -EBUSY);   // holds data
+  readsome(c, 0);                                 // caught up: that makes it grow
+  CHECK_EQ(stats().tcp_rcvbufgrown, 1);
+  CHECK_EQ(tp->rcv.size, 131072);
+  CHECK_EQ(sock_setopt(c, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
+  CHECK_EQ(tp->rcvgrown, 0);
+  for (int i = 0; i < 3; i++) {
+    seq = fillwindow(eth0, c, PPORT, seq);
+    readsome(c, 0);
+  }
+  CHECK_EQ(tp->rcv.size, 196608);
+  CHECK_EQ(stats().tcp_rcvbufgrown, 1);
+  sock_close(c);
+
+  CHECK_EQ(sysctl_set("net.ipv4.tcp_moderate_rcvbuf", 0), 0);
+  c = scaled_open(eth0, ls, PPORT + 1, 1);        // for 64 KiB
+  tp = c->pcb;
+  seq = PISS + 1;
+  for (int i = 0; i < 3; i++) {
+    seq = fillwindow(eth0, c, PPORT + 1, seq);
+    readsome(c, 0);
+  }
+  CHECK_EQ(tp->rcv.size, 65536);
+  CHECK_EQ(stats().tcp_rcvbufgrown, 1);
+  sock_close(c);
+  sock_close(ls);
+}
+
+// What all connections may grow by together is bounded (TCP_RCVGROWTOTAL):
+// a fifth reader that keeps up gets what the first four left, and what a
+// connection had comes back when its socket closes.
+static void
+test_autotuning_is_bounded_for_all_connections_together(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 8);
+  struct socket *c[5];
+  uint seq[5];
+  for (int i = 0; i < 5; i++) {
+    c[i] = scaled_open(eth0, ls, PPORT + i, 5);
+    seq[i] = PISS + 1;
+    for (int round = 0; round < 4; round++) {
+      seq[i] = fillwindow(eth0, c[i], PPORT + i, seq[i]);
+      readsome(c[i], 0);
+    }
+  }
+  uint grown = TCP_BUFMAX - 131072;   // 896 KiB each: four fit in 4 MiB
+  for (int i = 0; i < 4; i++)
+    CHECK_EQ(((struct tcpcb *)c[i]->pcb)->rcv.size, TCP_BUFMAX);
+  struct tcpcb *last = c[4]->pcb;
+  CHECK_EQ(last->rcvgrown, TCP_RCVGROWTOTAL - 4 * grown);
+  CHECK_EQ(last->rcv.size, 131072 + TCP_RCVGROWTOTAL - 4 * grown);
+  sock_close(c[0]);                   // its 896 KiB come back
+  for (int round = 0; round < 2; round++) {
+    seq[4] = fillwindow(eth0, c[4], PPORT + 4, seq[4]);
+    readsome(c[4], 0);
+  }
+  CHECK_EQ(last->rcv.size, TCP_BUFMAX);
+  for (int i = 1; i < 5; i++)
+    sock_close(c[i]);
+  sock_close(ls);
 }
 
 static const struct test tests[] = {
@@ -1930,6 +2120,9 @@ static const struct test tests[] = {
   TEST(test_the_trace_follows_an_active_open_and_a_timeout),
   TEST(test_ip_ttl_marks_every_segment_and_children_inherit_it),
   TEST(test_buffer_defaults_come_from_the_sysctls),
+  TEST(test_a_reader_that_keeps_up_grows_its_buffer_to_the_most),
+  TEST(test_a_slow_reader_a_set_rcvbuf_and_the_sysctl_keep_the_buffer),
+  TEST(test_autotuning_is_bounded_for_all_connections_together),
 };
 
 int
