@@ -245,6 +245,7 @@ struct netstat_info {
   uint tcp_twrecycled;   // TIME_WAIT blocks reused when every block was taken
   uint tcp_trainsegs;    // segments taken behind a train's first (gso.c's or gro.c's)
   uint tcp_rcvbufgrown;  // receive buffers grown by autotuning
+  uint tcp_sndbufgrown;  // send buffers grown by autotuning
 };
 
 #endif

@@ -141,7 +141,8 @@ counters(struct netstat_info *ns)
   printf("    %u TIME_WAIT blocks reused for new connections\n", ns->tcp_twrecycled);
   printf("    %u segments received in trains (behind a train's first)\n",
          ns->tcp_trainsegs);
-  printf("    %u times a receive buffer grew (autotuning)\n", ns->tcp_rcvbufgrown);
+  printf("    %u times a receive buffer grew, %u times a send buffer (autotuning)\n",
+         ns->tcp_rcvbufgrown, ns->tcp_sndbufgrown);
   printf("Buffers:\n");
   printf("    %u/%u/%u pbufs in use/free/total\n",
          ns->pbuf_total - ns->pbuf_free, ns->pbuf_free, ns->pbuf_total);

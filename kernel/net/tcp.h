@@ -68,10 +68,10 @@ enum {
 // ---- limits and times (ticks at HZ) ----
 #define NTCB           128         // connections, listeners and orphans together
 #define TCP_BUFMAX     (1024 * 1024) // most SO_SNDBUF/SO_RCVBUF may be; autotuning's most
-// What receive-buffer autotuning may add to all connections' buffers
-// together (tcp_usr.c, rcvautotune): their pages come from kalloc when data
-// waits in them, so the growth has one bound for the whole machine.
-#define TCP_RCVGROWTOTAL (4 * 1024 * 1024)
+// What autotuning may add to all connections' buffers together, both ways
+// (tcp_usr.c, bufgrow): their pages come from kalloc when data waits in
+// them, so the growth has one bound for the whole machine.
+#define TCP_GROWTOTAL  (4 * 1024 * 1024)
 #define TCP_BUFPAGES   (TCP_BUFMAX / NET_PAGESIZE)
 #define TCP_BUFDEFAULT (128 * 1024)
 #define TCP_BUFMIN     4096
@@ -143,6 +143,7 @@ struct tcpbuf {
 #define TF_READACK   0x40000 // the batch's ACK waits for the program's read (tcp_batchend)
 #define TF_RCVEDGE   0x80000 // the peer sent up to the window we offered (rcvautotune)
 #define TF_RCVLOCKED 0x100000 // SO_RCVBUF was set: the receive buffer keeps its size
+#define TF_SNDLOCKED 0x200000 // SO_SNDBUF was set: the send buffer keeps its size
 
 struct socket;
 
@@ -183,7 +184,7 @@ struct tcpcb {
   int persistshift;
 
   struct tcpbuf snd, rcv;
-  uint rcvgrown;               // bytes autotuning added to rcv.size (TCP_RCVGROWTOTAL)
+  uint rcvgrown, sndgrown;     // bytes autotuning added to rcv.size, snd.size (TCP_GROWTOTAL)
   struct pbuf *ooo;            // out-of-order segments, by sequence; rp at the data
   int nooo;
   uint lastooo;                // sequence of the segment queued last (first SACK block)
@@ -203,7 +204,7 @@ struct tcpstat {
   uint delayedacks, ooosegs, synrcvddropped, rstignored;
   uint twrecycled;             // TIME_WAIT orphans freed for a new block (tcp_alloc)
   uint trainsegs;              // segments that came in trains, after a train's first (pbuf train)
-  uint rcvbufgrown;            // receive buffers grown by autotuning (rcvautotune)
+  uint rcvbufgrown, sndbufgrown;   // buffers grown by autotuning (rcvautotune, sndautotune)
 };
 extern struct tcpstat tcpstat;
 extern struct spinlock tcplock;
@@ -248,6 +249,7 @@ int  tcpbuf_put(struct tcpbuf *b, const uchar *src, uint n, int user);   // byte
 void tcpbuf_get(struct tcpbuf *b, uint off, uchar *dst, uint n);          // peek at [off, off+n)
 void tcpbuf_drop(struct tcpbuf *b, uint n);
 uint tcpbuf_space(struct tcpbuf *b);
+int  tcpbuf_grow(struct tcpbuf *b, uint size);   // 1: grown, the bytes where they were
 void tcpbuf_free(struct tcpbuf *b);
 int  tcpbuf_keep(struct tcpbuf *b, struct pbuf *pb, const uchar *data, uint n);   // 1: kept
 void tcp_stats(struct netstat_info *out);

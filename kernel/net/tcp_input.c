@@ -194,7 +194,7 @@ listeninput(struct tcpcb *lp, struct seg *sg)
   tp->raddr = sg->raddr;
   tp->lport = sg->lport;
   tp->rport = sg->rport;
-  tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE | TF_RCVLOCKED);
+  tp->flags |= lp->flags & (TF_NODELAY | TF_KEEPALIVE | TF_RCVLOCKED | TF_SNDLOCKED);
   tp->ttl = lp->ttl;   // as Linux: the child's SYN-ACK already carries the listener's TTL
   tp->snd.size = lp->snd.size;
   tp->rcv.size = lp->rcv.size;

@@ -38,7 +38,7 @@ static const struct sysctl rmem_sysctl = { "net.ipv4.tcp_rmem_default", 0, &tcp_
 int tcp_moderate_rcvbuf = 1;
 static const struct sysctl moderate_sysctl = { "net.ipv4.tcp_moderate_rcvbuf", 0,
                                                &tcp_moderate_rcvbuf, 0, 1, 0 };
-static uint rcvgrownall;   // what autotuning added, all connections together
+static uint grownall;   // what autotuning added, all connections together, both ways
 
 #define EPHEMERAL_LO 49152
 #define EPHEMERAL_HI 65535
@@ -213,13 +213,35 @@ tcpbuf_drop(struct tcpbuf *b, uint n)
   pbuf_free_list(done);
 }
 
-// Make b size bytes, more than it has, if the ring's bytes do not wrap
-// around its end (their places stay where they are); 1 if it grew.
-static int
+// Make b size bytes, more than it has; 1 if it grew (0: no page for the
+// move below). A byte at ring offset off sits at (head + off) % size: the
+// bytes before the old end keep their places, and those that had wrapped
+// around to the start move up by the old size, a whole number of pages, so
+// their pages move; a page they share with the ring's first bytes is copied.
+int
 tcpbuf_grow(struct tcpbuf *b, uint size)
 {
-  if (size <= b->size || size > TCP_BUFMAX || b->head + b->ringlen > b->size)
+  if (size <= b->size || size > TCP_BUFMAX)
     return 0;
+  uint end = b->head + b->ringlen;
+  if (end > b->size) {
+    uint wrapped = end - b->size, npages = (wrapped + NET_PAGESIZE - 1) / NET_PAGESIZE;
+    uint shift = b->size / NET_PAGESIZE, shared = b->head / NET_PAGESIZE;
+    uchar *copy = 0;
+    if (shared < npages) {   // the last wrapped page holds the first bytes too
+      if ((copy = (uchar *)kalloc()) == 0)
+        return 0;
+      memmove(copy, b->pages[shared], wrapped - shared * NET_PAGESIZE);
+    }
+    for (uint i = 0; i < npages; i++) {
+      if (i == shared) {
+        b->pages[i + shift] = copy;
+      } else {
+        b->pages[i + shift] = b->pages[i];
+        b->pages[i] = 0;
+      }
+    }
+  }
   b->size = size;
   return 1;
 }
@@ -296,8 +318,32 @@ tcp_iss(uint laddr, ushort lport, uint raddr, ushort rport)
 static void
 rcvgiveback(struct tcpcb *tp)
 {
-  rcvgrownall -= tp->rcvgrown;
+  grownall -= tp->rcvgrown;
   tp->rcvgrown = 0;
+}
+
+// And its send buffer's: the block is freed, or the program set SO_SNDBUF.
+static void
+sndgiveback(struct tcpcb *tp)
+{
+  grownall -= tp->sndgrown;
+  tp->sndgrown = 0;
+}
+
+// Double b, up to most (and TCP_BUFMAX), within what all connections may
+// still grow by together (TCP_GROWTOTAL); the bytes it grew by.
+static uint
+bufgrow(struct tcpbuf *b, uint most)
+{
+  most = MIN(most, TCP_BUFMAX);
+  if (b->size >= most)
+    return 0;
+  uint grow = MIN(MIN(b->size, most - b->size), TCP_GROWTOTAL - grownall);
+  grow = grow / NET_PAGESIZE * NET_PAGESIZE;
+  if (grow == 0 || !tcpbuf_grow(b, b->size + grow))
+    return 0;
+  grownall += grow;
+  return grow;
 }
 
 // The orphan in TIME_WAIT closest to its end, or 0. When every block is
@@ -375,6 +421,7 @@ tcp_free(struct tcpcb *tp)
   tcpbuf_free(&tp->snd);
   tcpbuf_free(&tp->rcv);
   rcvgiveback(tp);
+  sndgiveback(tp);
   while (tp->ooo) {
     struct pbuf *pb = tp->ooo;
     tp->ooo = pb->next;
@@ -646,6 +693,26 @@ tcp_accept(struct socket *s, struct socket **pns, struct sockaddr *addr, int *le
   return 0;
 }
 
+// Send-buffer autotuning, Linux's aim (tcp_sndbuf_expand, which follows
+// cwnd) by a simpler rule: the writer is about to wait for room, all the
+// buffer holds has been sent but for less than a segment (which Nagle may
+// hold back), and both the congestion window and the peer's would let
+// more than the buffer fly. The buffer is what holds the flow back: it
+// doubles (bufgrow), unless SO_SNDBUF was set.
+static void
+sndautotune(struct tcpcb *tp)
+{
+  uint inflight = tp->snd_max - tp->snd_una;
+  if ((tp->flags & (TF_SNDLOCKED | TF_FINQUEUED)) || inflight + tp->mss <= tp->snd.len ||
+      MIN(tp->cwnd, tp->snd_wnd) <= tp->snd.size)
+    return;
+  uint grow = bufgrow(&tp->snd, TCP_BUFMAX);
+  if (grow) {
+    tp->sndgrown += grow;
+    TCPCOUNT(sndbufgrown);
+  }
+}
+
 // Can data be sent in this state?
 static int
 sendstate(struct tcpcb *tp)
@@ -691,6 +758,10 @@ tcp_send(struct socket *s, uint src, int len, int flags)
     // third (sk_stream_wspace).
     uint space = tcpbuf_space(&tp->snd);
     uint want = nonblock ? 1 : MAX(1, MIN((uint)(len - done), tp->snd.size / 4));
+    if (st == 0 && space < want) {
+      sndautotune(tp);
+      space = tcpbuf_space(&tp->snd);
+    }
     if (st == 1 || space < want) {
       if (nonblock) {
         err = -EAGAIN;
@@ -773,9 +844,9 @@ windowupdate(struct tcpcb *tp)
 // buffer holding data: the reader keeps up, and the window is what holds
 // the flow back. Then the buffer doubles, up to TCP_BUFMAX and to what the
 // window scale can offer, within what all connections may grow by together
-// (TCP_RCVGROWTOTAL). A reader that falls behind keeps its buffer full
-// while data comes, and does not make it grow; nor does a sender that the
-// window does not hold back.
+// (bufgrow). A reader that falls behind keeps its buffer full while data
+// comes, and does not make it grow; nor does a sender that the window does
+// not hold back.
 static void
 rcvautotune(struct tcpcb *tp)
 {
@@ -784,16 +855,11 @@ rcvautotune(struct tcpcb *tp)
   tp->flags &= ~TF_RCVEDGE;
   if (!tcp_moderate_rcvbuf || (tp->flags & TF_RCVLOCKED))
     return;
-  uint most = MIN(TCP_BUFMAX, 65535u << tp->rcv_wscale);
-  if (tp->rcv.size >= most)
-    return;
-  uint grow = MIN(MIN(tp->rcv.size, most - tp->rcv.size), TCP_RCVGROWTOTAL - rcvgrownall);
-  grow = grow / NET_PAGESIZE * NET_PAGESIZE;
-  if (grow == 0 || !tcpbuf_grow(&tp->rcv, tp->rcv.size + grow))
-    return;
-  tp->rcvgrown += grow;
-  rcvgrownall += grow;
-  TCPCOUNT(rcvbufgrown);
+  uint grow = bufgrow(&tp->rcv, 65535u << tp->rcv_wscale);
+  if (grow) {
+    tp->rcvgrown += grow;
+    TCPCOUNT(rcvbufgrown);
+  }
 }
 
 // The window scale to ask for: the smallest that lets the receive buffer
@@ -1028,7 +1094,10 @@ tcp_setopt(struct socket *s, int level, int opt, const void *val, int len)
     if (bit == TF_NODELAY && v)
       tcp_output(tp);
   } else if (opt == SO_SNDBUF) {
-    err = setbufsize(&tp->snd, v);
+    if ((err = setbufsize(&tp->snd, v)) == 0) {
+      tp->flags |= TF_SNDLOCKED;   // as Linux's SOCK_SNDBUF_LOCK: no autotuning
+      sndgiveback(tp);
+    }
   } else if ((err = setbufsize(&tp->rcv, v)) == 0) {
     tp->flags |= TF_RCVLOCKED;   // as Linux's SOCK_RCVBUF_LOCK: no autotuning
     rcvgiveback(tp);
@@ -1193,6 +1262,7 @@ tcp_stats(struct netstat_info *o)
   o->tcp_rstignored = t->rstignored;
   o->tcp_twrecycled = t->twrecycled;
   o->tcp_rcvbufgrown = t->rcvbufgrown;
+  o->tcp_sndbufgrown = t->sndbufgrown;
   o->tcp_trainsegs = t->trainsegs;
   release(&tcplock);
 }

@@ -165,9 +165,19 @@ def test_ten_mib_echoed_by_the_guest_intact(lab):
     assert after["in"] - before["in"] > MIB10 // 1460 // 2   # delayed ACKs: half as many out
 
 
+def sndbufgrowths(vm) -> int:
+    """netstat -s: how many times a send buffer grew (autotuning)."""
+    found = re.search(r"(\d+) times a send buffer", vm.run("netstat -s"))
+    assert found
+    return int(found[1])
+
+
 def test_guest_tcpblast_to_linux_arrives_intact(lab):
+    """10 MiB to Linux, intact; Linux's window and cwnd outgrow the 128 KiB
+    send buffer, which autotuning grows."""
     server = lab.peer_popen([sys.executable, "-u", "-c", SINK_SERVER, PEER_IP, "9001"])
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    before = sndbufgrowths(lab.guest("b"))
     out = lab.guest("b").run(f"tcpblast -i {PEER_IP} 9001 {MIB10}", timeout=120)
     assert re.search(rf"tcpblast: sent {MIB10} bytes in \d+ us \(\d+ kbit/s\)", out), out
     # -i: the system's idle time over the transfer, a part of it (sysinfo's clock).
@@ -175,6 +185,7 @@ def test_guest_tcpblast_to_linux_arrives_intact(lab):
     assert idle and int(idle[1]) <= int(idle[2]) and int(idle[2]) > 0, out
     line = server.stdout.readline().split()
     assert line == ["got", str(MIB10), pattern_digest(MIB10)], line
+    assert sndbufgrowths(lab.guest("b")) > before
 
 
 def test_guest_tcpblast_with_a_ttl_arrives_intact(lab):

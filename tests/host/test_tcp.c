@@ -2035,7 +2035,7 @@ test_a_slow_reader_a_set_rcvbuf_and_the_sysctl_keep_the_buffer(void)
   sock_close(ls);
 }
 
-// What all connections may grow by together is bounded (TCP_RCVGROWTOTAL):
+// What all connections may grow by together is bounded (TCP_GROWTOTAL):
 // a fifth reader that keeps up gets what the first four left, and what a
 // connection had comes back when its socket closes.
 static void
@@ -2057,8 +2057,8 @@ test_autotuning_is_bounded_for_all_connections_together(void)
   for (int i = 0; i < 4; i++)
     CHECK_EQ(((struct tcpcb *)c[i]->pcb)->rcv.size, TCP_BUFMAX);
   struct tcpcb *last = c[4]->pcb;
-  CHECK_EQ(last->rcvgrown, TCP_RCVGROWTOTAL - 4 * grown);
-  CHECK_EQ(last->rcv.size, 131072 + TCP_RCVGROWTOTAL - 4 * grown);
+  CHECK_EQ(last->rcvgrown, TCP_GROWTOTAL - 4 * grown);
+  CHECK_EQ(last->rcv.size, 131072 + TCP_GROWTOTAL - 4 * grown);
   sock_close(c[0]);                   // its 896 KiB come back
   for (int round = 0; round < 2; round++) {
     seq[4] = fillwindow(eth0, c[4], PPORT + 4, seq[4]);
@@ -2067,6 +2067,88 @@ test_autotuning_is_bounded_for_all_connections_together(void)
   CHECK_EQ(last->rcv.size, TCP_BUFMAX);
   for (int i = 1; i < 5; i++)
     sock_close(c[i]);
+  sock_close(ls);
+}
+
+// A ring grows with its bytes in order: unwrapped, wrapped by whole pages,
+// and wrapped into the page where it starts (that page is copied).
+static void
+test_a_ring_grows_with_its_bytes_in_order(void)
+{
+  boot_tcp("");
+  static uchar in[3 * 4096], out[3 * 4096];
+  for (uint i = 0; i < sizeof in; i++)
+    in[i] = i % 251;
+  // head, bytes dropped from the front, then bytes appended: the ring of
+  // 8 KiB ends up holding `len` bytes from offset head.
+  static const struct { uint drop, len; } cases[] = {
+    { 1000, 5000 },   // not wrapped
+    { 4096, 8192 },   // wrapped by one whole page
+    { 6000, 8192 },   // full, wrapped into the page where it starts
+    { 6000, 3000 },   // wrapped, the page where it starts not reached
+  };
+  for (uint k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    struct tcpbuf b;
+    memset(&b, 0, sizeof b);
+    b.size = 8192;
+    CHECK_EQ(tcpbuf_put(&b, in, cases[k].drop, 0), (int)cases[k].drop);
+    tcpbuf_drop(&b, cases[k].drop);
+    CHECK_EQ(tcpbuf_put(&b, in, cases[k].len, 0), (int)cases[k].len);
+    CHECK_EQ(tcpbuf_grow(&b, 16384), 1);
+    CHECK_EQ(b.size, 16384);
+    memset(out, 0, sizeof out);
+    tcpbuf_get(&b, 0, out, cases[k].len);
+    CHECK_MEM(out, in, cases[k].len);
+    // and it goes on as a ring of the new size
+    CHECK_EQ(tcpbuf_put(&b, in + cases[k].len, 16384 - cases[k].len > 4096 ? 4096 : 16384 - cases[k].len, 0),
+             (int)(16384 - cases[k].len > 4096 ? 4096 : 16384 - cases[k].len));
+    tcpbuf_get(&b, 0, out, b.ringlen);
+    CHECK_MEM(out, in, b.ringlen);
+    tcpbuf_free(&b);
+  }
+}
+
+// The writer waits for room while every byte of its buffer is in flight and
+// both windows would let more fly: the buffer doubles, to TCP_BUFMAX. What
+// goes on the wire stays the byte stream it wrote.
+static void
+test_a_writer_held_back_by_its_buffer_grows_it(void)
+{
+  struct hostnic *eth0 = boot_tcp("");
+  struct socket *ls = listener(LPORT, 4);
+  struct socket *c = scaled_open(eth0, ls, PPORT, 5);   // the peer offers 1 MiB
+  struct tcpcb *tp = c->pcb;
+  static uchar data[65536];
+  uint written = 0, checked = 0, bad = 0;
+  for (int round = 0; round < 400 && tp->snd.size < TCP_BUFMAX; round++) {
+    for (;;) {
+      for (uint i = 0; i < sizeof data; i++)
+        data[i] = (written + i) % 251;
+      int n = sock_sendto(c, (uint)data, sizeof data, 0, 0);
+      if (n <= 0)
+        break;
+      written += n;
+    }
+    while (host_nsent(eth0)) {   // each segment acknowledged alone: slow start
+      struct tseg s = sent(eth0);
+      if (s.len == 0)
+        continue;
+      CHECK_EQ(s.seq, ISS + 1 + checked);
+      for (uint i = 0; i < s.len; i++)
+        bad += s.data[i] != (checked + i) % 251;
+      checked += s.len;
+      inseg(eth0, PISS + 1, s.seq + s.len, TH_ACK, 8192, 0, 0);
+    }
+  }
+  CHECK_EQ(bad, 0);
+  CHECK_EQ(tp->snd.size, TCP_BUFMAX);
+  CHECK_EQ(stats().tcp_sndbufgrown, 3);
+  CHECK_EQ(tp->sndgrown, TCP_BUFMAX - 131072);
+  int sz = 65536;   // all acknowledged: SO_SNDBUF sets it, and gives the growth back
+  CHECK_EQ(sock_setopt(c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz), 0);
+  CHECK_EQ(tp->snd.size, 131072);
+  CHECK_EQ(tp->sndgrown, 0);
+  sock_close(c);
   sock_close(ls);
 }
 
@@ -2123,6 +2205,8 @@ static const struct test tests[] = {
   TEST(test_a_reader_that_keeps_up_grows_its_buffer_to_the_most),
   TEST(test_a_slow_reader_a_set_rcvbuf_and_the_sysctl_keep_the_buffer),
   TEST(test_autotuning_is_bounded_for_all_connections_together),
+  TEST(test_a_ring_grows_with_its_bytes_in_order),
+  TEST(test_a_writer_held_back_by_its_buffer_grows_it),
 };
 
 int
