@@ -165,19 +165,12 @@ def test_ten_mib_echoed_by_the_guest_intact(lab):
     assert after["in"] - before["in"] > MIB10 // 1460 // 2   # delayed ACKs: half as many out
 
 
-def sndbufgrowths(vm) -> int:
-    """netstat -s: how many times a send buffer grew (autotuning)."""
-    found = re.search(r"(\d+) times a send buffer", vm.run("netstat -s"))
-    assert found
-    return int(found[1])
-
-
 def test_guest_tcpblast_to_linux_arrives_intact(lab):
     """10 MiB to Linux, intact; Linux's window and cwnd outgrow the 128 KiB
     send buffer, which autotuning grows."""
     server = lab.peer_popen([sys.executable, "-u", "-c", SINK_SERVER, PEER_IP, "9001"])
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-    before = sndbufgrowths(lab.guest("b"))
+    before = netstat_count(lab.guest("b"), SNDGROWTHS)
     out = lab.guest("b").run(f"tcpblast -i {PEER_IP} 9001 {MIB10}", timeout=120)
     assert re.search(rf"tcpblast: sent {MIB10} bytes in \d+ us \(\d+ kbit/s\)", out), out
     # -i: the system's idle time over the transfer, a part of it (sysinfo's clock).
@@ -185,7 +178,7 @@ def test_guest_tcpblast_to_linux_arrives_intact(lab):
     assert idle and int(idle[1]) <= int(idle[2]) and int(idle[2]) > 0, out
     line = server.stdout.readline().split()
     assert line == ["got", str(MIB10), pattern_digest(MIB10)], line
-    assert sndbufgrowths(lab.guest("b")) > before
+    assert netstat_count(lab.guest("b"), SNDGROWTHS) > before
 
 
 def test_guest_tcpblast_with_a_ttl_arrives_intact(lab):
@@ -198,50 +191,48 @@ def test_guest_tcpblast_with_a_ttl_arrives_intact(lab):
     assert line == ["got", "100000", pattern_digest(100000)], line
 
 
-def trainsegs(vm) -> int:
-    """netstat -s: the segments TCP took behind the first of a train."""
-    found = re.search(r"(\d+) segments received in trains", vm.run("netstat -s"))
-    assert found
+def netstat_count(vm, what: str) -> int:
+    """The number before `what` in netstat -s."""
+    found = re.search(rf"(\d+) {what}", vm.run("netstat -s"))
+    assert found, what
     return int(found[1])
+
+
+TRAINSEGS = "segments received in trains"
+RCVGROWTHS = "times a receive buffer grew"
+SNDGROWTHS = "times a send buffer"
+
+
+def linux_to_tcpsink(lab, port: int, options: str = "") -> str:
+    """10 MiB from Linux to `tcpsink OPTIONS PORT` on guest b; its output."""
+    vm = lab.guest("b")
+    vm.console.sendline(f"tcpsink {options}{port}")
+    vm.console.expect(f"tcpsink: listening on port {port}", timeout=10)
+    out = python_in_namespace(lab, SEND_CLIENT, B_IP, str(port), str(MIB10))
+    assert out.strip() == "done", out
+    text = vm.console.expect_prompt(60)
+    assert re.search(rf"tcpsink: received {MIB10} bytes in \d+ us", text), text
+    return text
 
 
 def test_linux_to_guest_tcpsink_arrives_intact(lab):
     """10 MiB from Linux, intact; runs of its segments in a poll's batch
     went up as trains (gro.c), each still counted as a segment."""
-    vm = lab.guest("b")
-    before = trainsegs(vm)
-    vm.console.sendline("tcpsink -iv 9002")
-    vm.console.expect("tcpsink: listening on port 9002", timeout=10)
-    out = python_in_namespace(lab, SEND_CLIENT, B_IP, "9002", str(MIB10))
-    assert out.strip() == "done", out
-    text = vm.console.expect_prompt(60)
-    assert re.search(rf"tcpsink: received {MIB10} bytes in \d+ us", text), text
+    before = netstat_count(lab.guest("b"), TRAINSEGS)
+    text = linux_to_tcpsink(lab, 9002, "-iv ")
     assert "tcpsink: pattern intact" in text, text
     idle = re.search(r"tcpsink: idle (\d+) us of (\d+) us", text)
     assert idle and int(idle[1]) <= int(idle[2]) and int(idle[2]) > 0, text
-    assert trainsegs(vm) > before
-
-
-def rcvbufgrowths(vm) -> int:
-    """netstat -s: how many times a receive buffer grew (autotuning)."""
-    found = re.search(r"(\d+) times a receive buffer grew", vm.run("netstat -s"))
-    assert found
-    return int(found[1])
+    assert netstat_count(lab.guest("b"), TRAINSEGS) > before
 
 
 def test_a_reader_that_keeps_up_gets_a_larger_window(lab):
     """tcpsink without -v reads as fast as the data comes: Linux's sender
     fills the window the guest offers, so autotuning grows the receive
     buffer (on the wire: test_windows_grow_in_the_capture)."""
-    vm = lab.guest("b")
-    before = rcvbufgrowths(vm)
-    vm.console.sendline("tcpsink 9004")
-    vm.console.expect("tcpsink: listening on port 9004", timeout=10)
-    out = python_in_namespace(lab, SEND_CLIENT, B_IP, "9004", str(MIB10))
-    assert out.strip() == "done", out
-    text = vm.console.expect_prompt(60)
-    assert re.search(rf"tcpsink: received {MIB10} bytes in \d+ us", text), text
-    assert rcvbufgrowths(vm) > before
+    before = netstat_count(lab.guest("b"), RCVGROWTHS)
+    linux_to_tcpsink(lab, 9004)
+    assert netstat_count(lab.guest("b"), RCVGROWTHS) > before
 
 
 def test_guest_nc_talks_to_a_linux_server(lab):
@@ -352,12 +343,13 @@ def test_ttl_in_the_capture(lab):
 
 def test_windows_grow_in_the_capture(lab):
     # After test_capture_has_no_malformed_packets (captures stopped). The
-    # guest's SYN-ACK (or SYN-ACKs, if one was sent again) to the sender of test_a_reader_that_keeps_up_gets_a_larger_window
-    # asks scale 5 (for autotuning's 1 MiB), and its later ACKs offer more
-    # than the 128 KiB its buffer started with.
+    # guest's SYN-ACK (or SYN-ACKs, if one was sent again) to the sender of
+    # test_a_reader_that_keeps_up_gets_a_larger_window asks scale 5 (for
+    # autotuning's 1 MiB), and its later ACKs offer more than the 128 KiB its
+    # buffer started with.
     path = Path(lab.lan_pcap("lan0"))
-    rows = pcap.tshark_decode(path, ("tcp.flags", "tcp.window_size_value", "tcp.options.wscale.shift"),
-                              f"ip.src == {B_IP} && tcp.srcport == 9004")
+    fields = ("tcp.flags", "tcp.window_size_value", "tcp.options.wscale.shift")
+    rows = pcap.tshark_decode(path, fields, f"ip.src == {B_IP} && tcp.srcport == 9004")
     synack = [r for r in rows if int(r["tcp.flags"], 16) & 0x02]
     assert synack and {r["tcp.options.wscale.shift"] for r in synack} == {"5"}, synack
     most = max(int(r["tcp.window_size_value"]) << 5 for r in rows if r not in synack)

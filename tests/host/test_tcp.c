@@ -1946,6 +1946,18 @@ readsome(struct socket *c, uint most)
   return got;
 }
 
+// Rounds of the peer filling the window and the program reading it all;
+// returns the next seq.
+static uint
+keepup(struct hostnic *eth0, struct socket *c, ushort pport, uint seq, int rounds)
+{
+  for (int i = 0; i < rounds; i++) {
+    seq = fillwindow(eth0, c, pport, seq);
+    readsome(c, 0);
+  }
+  return seq;
+}
+
 // The last segment we sent, the others dropped.
 static struct tseg
 lastsent(struct hostnic *eth0)
@@ -2013,10 +2025,7 @@ test_a_slow_reader_a_set_rcvbuf_and_the_sysctl_keep_the_buffer(void)
   CHECK_EQ(tp->rcv.size, 131072);
   CHECK_EQ(sock_setopt(c, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
   CHECK_EQ(tp->rcvgrown, 0);
-  for (int i = 0; i < 3; i++) {
-    seq = fillwindow(eth0, c, PPORT, seq);
-    readsome(c, 0);
-  }
+  keepup(eth0, c, PPORT, seq, 3);
   CHECK_EQ(tp->rcv.size, 196608);
   CHECK_EQ(stats().tcp_rcvbufgrown, 1);
   sock_close(c);
@@ -2024,11 +2033,7 @@ test_a_slow_reader_a_set_rcvbuf_and_the_sysctl_keep_the_buffer(void)
   CHECK_EQ(sysctl_set("net.ipv4.tcp_moderate_rcvbuf", 0), 0);
   c = scaled_open(eth0, ls, PPORT + 1, 1);        // for 64 KiB
   tp = c->pcb;
-  seq = PISS + 1;
-  for (int i = 0; i < 3; i++) {
-    seq = fillwindow(eth0, c, PPORT + 1, seq);
-    readsome(c, 0);
-  }
+  keepup(eth0, c, PPORT + 1, PISS + 1, 3);
   CHECK_EQ(tp->rcv.size, 65536);
   CHECK_EQ(stats().tcp_rcvbufgrown, 1);
   sock_close(c);
@@ -2047,11 +2052,7 @@ test_autotuning_is_bounded_for_all_connections_together(void)
   uint seq[5];
   for (int i = 0; i < 5; i++) {
     c[i] = scaled_open(eth0, ls, PPORT + i, 5);
-    seq[i] = PISS + 1;
-    for (int round = 0; round < 4; round++) {
-      seq[i] = fillwindow(eth0, c[i], PPORT + i, seq[i]);
-      readsome(c[i], 0);
-    }
+    seq[i] = keepup(eth0, c[i], PPORT + i, PISS + 1, 4);
   }
   uint grown = TCP_BUFMAX - 131072;   // 896 KiB each: four fit in 4 MiB
   for (int i = 0; i < 4; i++)
@@ -2060,10 +2061,7 @@ test_autotuning_is_bounded_for_all_connections_together(void)
   CHECK_EQ(last->rcvgrown, TCP_GROWTOTAL - 4 * grown);
   CHECK_EQ(last->rcv.size, 131072 + TCP_GROWTOTAL - 4 * grown);
   sock_close(c[0]);                   // its 896 KiB come back
-  for (int round = 0; round < 2; round++) {
-    seq[4] = fillwindow(eth0, c[4], PPORT + 4, seq[4]);
-    readsome(c[4], 0);
-  }
+  keepup(eth0, c[4], PPORT + 4, seq[4], 2);
   CHECK_EQ(last->rcv.size, TCP_BUFMAX);
   for (int i = 1; i < 5; i++)
     sock_close(c[i]);
