@@ -114,6 +114,7 @@ struct tcpbuf {
   uint head;     // offset of the ring's first byte
   uint len;      // bytes held: the ring's and the kept buffers'
   uint ringlen;  // of which in the ring
+  uint grown;    // of size, what autotuning added (counted in TCP_GROWTOTAL)
   struct pbufq kept;   // the kept buffers (rp..wp: their bytes), in order;
                        // at most size / TCP_KEEPMIN of them (its max)
 };
@@ -184,7 +185,6 @@ struct tcpcb {
   int persistshift;
 
   struct tcpbuf snd, rcv;
-  uint rcvgrown, sndgrown;     // bytes autotuning added to rcv.size, snd.size (TCP_GROWTOTAL)
   struct pbuf *ooo;            // out-of-order segments, by sequence; rp at the data
   int nooo;
   uint lastooo;                // sequence of the segment queued last (first SACK block)

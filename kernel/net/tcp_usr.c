@@ -313,26 +313,18 @@ tcp_iss(uint laddr, ushort lport, uint raddr, ushort rport)
 
 // ---- connection blocks ----
 
-// What autotuning gave tp's receive buffer goes back to the common bound
-// (the buffer keeps its size): its reader is gone, or set SO_RCVBUF.
+// What autotuning gave b goes back to the common bound (b keeps its size):
+// nobody will read it, the block is freed, or the program set its size.
 static void
-rcvgiveback(struct tcpcb *tp)
+bufgiveback(struct tcpbuf *b)
 {
-  grownall -= tp->rcvgrown;
-  tp->rcvgrown = 0;
-}
-
-// And its send buffer's: the block is freed, or the program set SO_SNDBUF.
-static void
-sndgiveback(struct tcpcb *tp)
-{
-  grownall -= tp->sndgrown;
-  tp->sndgrown = 0;
+  grownall -= b->grown;
+  b->grown = 0;
 }
 
 // Double b, up to most (and TCP_BUFMAX), within what all connections may
-// still grow by together (TCP_GROWTOTAL); the bytes it grew by.
-static uint
+// still grow by together (TCP_GROWTOTAL); whether it grew.
+static int
 bufgrow(struct tcpbuf *b, uint most)
 {
   most = MIN(most, TCP_BUFMAX);
@@ -342,8 +334,9 @@ bufgrow(struct tcpbuf *b, uint most)
   grow = grow / NET_PAGESIZE * NET_PAGESIZE;
   if (grow == 0 || !tcpbuf_grow(b, b->size + grow))
     return 0;
+  b->grown += grow;
   grownall += grow;
-  return grow;
+  return 1;
 }
 
 // The orphan in TIME_WAIT closest to its end, or 0. When every block is
@@ -420,8 +413,8 @@ tcp_free(struct tcpcb *tp)
   unparent(tp);
   tcpbuf_free(&tp->snd);
   tcpbuf_free(&tp->rcv);
-  rcvgiveback(tp);
-  sndgiveback(tp);
+  bufgiveback(&tp->rcv);
+  bufgiveback(&tp->snd);
   while (tp->ooo) {
     struct pbuf *pb = tp->ooo;
     tp->ooo = pb->next;
@@ -703,14 +696,11 @@ static void
 sndautotune(struct tcpcb *tp)
 {
   uint inflight = tp->snd_max - tp->snd_una;
-  if ((tp->flags & (TF_SNDLOCKED | TF_FINQUEUED)) || inflight + tp->mss <= tp->snd.len ||
+  if ((tp->flags & TF_SNDLOCKED) || inflight + tp->mss <= tp->snd.len ||
       MIN(tp->cwnd, tp->snd_wnd) <= tp->snd.size)
     return;
-  uint grow = bufgrow(&tp->snd, TCP_BUFMAX);
-  if (grow) {
-    tp->sndgrown += grow;
+  if (bufgrow(&tp->snd, TCP_BUFMAX))
     TCPCOUNT(sndbufgrown);
-  }
 }
 
 // Can data be sent in this state?
@@ -855,11 +845,8 @@ rcvautotune(struct tcpcb *tp)
   tp->flags &= ~TF_RCVEDGE;
   if (!tcp_moderate_rcvbuf || (tp->flags & TF_RCVLOCKED))
     return;
-  uint grow = bufgrow(&tp->rcv, 65535u << tp->rcv_wscale);
-  if (grow) {
-    tp->rcvgrown += grow;
+  if (bufgrow(&tp->rcv, 65535u << tp->rcv_wscale))
     TCPCOUNT(rcvbufgrown);
-  }
 }
 
 // The window scale to ask for: the smallest that lets the receive buffer
@@ -986,7 +973,7 @@ tcp_close(struct socket *s)
   }
   tp->so = 0;
   s->pcb = 0;
-  rcvgiveback(tp);   // nobody reads any more
+  bufgiveback(&tp->rcv);   // nobody reads any more
   switch (tp->state) {
   case TCPS_LISTEN:
     closelistener(tp);
@@ -1096,11 +1083,11 @@ tcp_setopt(struct socket *s, int level, int opt, const void *val, int len)
   } else if (opt == SO_SNDBUF) {
     if ((err = setbufsize(&tp->snd, v)) == 0) {
       tp->flags |= TF_SNDLOCKED;   // as Linux's SOCK_SNDBUF_LOCK: no autotuning
-      sndgiveback(tp);
+      bufgiveback(&tp->snd);
     }
   } else if ((err = setbufsize(&tp->rcv, v)) == 0) {
     tp->flags |= TF_RCVLOCKED;   // as Linux's SOCK_RCVBUF_LOCK: no autotuning
-    rcvgiveback(tp);
+    bufgiveback(&tp->rcv);
   }
   release(&tcplock);
   return err;

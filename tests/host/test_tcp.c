@@ -1994,7 +1994,7 @@ test_a_reader_that_keeps_up_grows_its_buffer_to_the_most(void)
   }
   CHECK_EQ(tp->rcv.size, TCP_BUFMAX);              // the most: no more
   CHECK_EQ(stats().tcp_rcvbufgrown, 3);
-  CHECK_EQ(tp->rcvgrown, TCP_BUFMAX - 131072);
+  CHECK_EQ(tp->rcv.grown, TCP_BUFMAX - 131072);
   sock_close(c);
   sock_close(ls);
 }
@@ -2024,7 +2024,7 @@ test_a_slow_reader_a_set_rcvbuf_and_the_sysctl_keep_the_buffer(void)
   CHECK_EQ(stats().tcp_rcvbufgrown, 1);
   CHECK_EQ(tp->rcv.size, 131072);
   CHECK_EQ(sock_setopt(c, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
-  CHECK_EQ(tp->rcvgrown, 0);
+  CHECK_EQ(tp->rcv.grown, 0);
   keepup(eth0, c, PPORT, seq, 3);
   CHECK_EQ(tp->rcv.size, 196608);
   CHECK_EQ(stats().tcp_rcvbufgrown, 1);
@@ -2058,7 +2058,7 @@ test_autotuning_is_bounded_for_all_connections_together(void)
   for (int i = 0; i < 4; i++)
     CHECK_EQ(((struct tcpcb *)c[i]->pcb)->rcv.size, TCP_BUFMAX);
   struct tcpcb *last = c[4]->pcb;
-  CHECK_EQ(last->rcvgrown, TCP_GROWTOTAL - 4 * grown);
+  CHECK_EQ(last->rcv.grown, TCP_GROWTOTAL - 4 * grown);
   CHECK_EQ(last->rcv.size, 131072 + TCP_GROWTOTAL - 4 * grown);
   sock_close(c[0]);                   // its 896 KiB come back
   keepup(eth0, c[4], PPORT + 4, seq[4], 2);
@@ -2141,11 +2141,11 @@ test_a_writer_held_back_by_its_buffer_grows_it(void)
   CHECK_EQ(bad, 0);
   CHECK_EQ(tp->snd.size, TCP_BUFMAX);
   CHECK_EQ(stats().tcp_sndbufgrown, 3);
-  CHECK_EQ(tp->sndgrown, TCP_BUFMAX - 131072);
+  CHECK_EQ(tp->snd.grown, TCP_BUFMAX - 131072);
   int sz = 65536;   // all acknowledged: SO_SNDBUF sets it, and gives the growth back
   CHECK_EQ(sock_setopt(c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz), 0);
   CHECK_EQ(tp->snd.size, 131072);
-  CHECK_EQ(tp->sndgrown, 0);
+  CHECK_EQ(tp->snd.grown, 0);
   sock_close(c);
   sock_close(ls);
 }
