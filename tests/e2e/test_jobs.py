@@ -173,9 +173,9 @@ def test_ctrl_p_shows_what_a_sleeper_waits_on(guest):
     # told a test's own race from a lost wakeup (docs/kernel.md, signals).
     out = guest.run("sleep 5 &")
     pid = re.match(r"\[1\] (\d+)\n", out)[1]
-    for _ in range(10):   # until the job's fork has run sleep
-        listing = procdump(guest)
-        if re.search(rf"^\d+ \w+ sleep pgid {pid} ", listing, re.M):
+    for _ in range(10):   # until the job's fork has run sleep, and it sleeps
+        listing = procdump(guest)   # (a loaded host caught it once still running)
+        if re.search(rf"^\d+ sleep sleep pgid {pid} ", listing, re.M):
             break
     assert re.search(rf"^\d+ sleep sleep pgid {pid} sz \d+ chan 0x[0-9a-f]{{8}}$", listing,
                      re.M), listing
