@@ -29,6 +29,22 @@ the stages are marked by what the accesses cause: the line's level and the
 local APIC. The card's line is
 the one raised first after most requests; nothing else may share it (one
 NIC, as in the bench).
+
+With `--nic-model virtio-net-pci` the device has trace events of its own
+(QEMU's generic virtio ones), and the stages are:
+
+  rx       QEMU's event loop read the frame and took a receive buffer for
+           it (virtqueue_pop of a device-writable element)
+  irq, ack, eoi  as above (ack: the guest's read of the ISR port)
+  notify   the guest's transmit notify, a port write (virtio_queue_notify,
+           queue 1); QEMU only schedules a bottom half there
+  txpop    the bottom half runs in QEMU's main loop and takes the reply
+           from the ring (virtqueue_pop of a device-readable element)
+  reply    on the tap
+
+The marked kernel's marks are the same (4 just before the notify, 5 just
+after it), but for virtio the reply goes out from the bottom half, not
+inside the notify: 5 is not waited for.
 """
 
 from __future__ import annotations
@@ -57,6 +73,30 @@ GUEST_IP = "10.0.0.2"
 EVENTS = ("e1000x_rx_flt_ucast_match", "ioapic_set_irq", "apic_mem_writel")
 STAGES = ("wire", "rx", "irq", "ack", "eoi", "reply")
 MARKED = ("wire", "rx", "irq", "isr", "ack", "eoi", "netrx", "icmp", "tdt", "reply")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What pingtrace asks QEMU to trace for one card model, and its stages
+    (plain and marked kernels, in the order they happen)."""
+
+    events: tuple[str, ...]
+    stages: tuple[str, ...]
+    marked: tuple[str, ...]
+    wait_tdt_done: bool   # the transmit happens inside the marked register write
+
+
+VIRTIO_EVENTS = ("virtqueue_pop", "virtio_queue_notify", "ioapic_set_irq", "apic_mem_writel")
+PROFILES = {
+    "e1000": Profile(EVENTS, STAGES, MARKED, wait_tdt_done=True),
+    "virtio-net-pci": Profile(
+        VIRTIO_EVENTS, ("wire", "rx", "irq", "ack", "eoi", "notify", "txpop", "reply"),
+        ("wire", "rx", "irq", "isr", "ack", "eoi", "netrx", "icmp", "tdt", "notify", "txpop",
+         "reply"), wait_tdt_done=False),
+}
+# The receive thread's mark: missing when the interrupt found the CPU idle
+# and handled the frames on its way out (netrx_idle).
+OPTIONAL = ("netrx",)
 MARKS = {"isr": 1, "netrx": 2, "icmp": 3, "tdt": 4, "tdt_done": 5}
 EOI_OFFSET = 0xB0
 TPR_OFFSET = 0x80
@@ -65,6 +105,9 @@ _LINE = re.compile(r"^\d+@(\d+)\.(\d+):(\w+) ?(.*)$")
 _IOAPIC = re.compile(r"vector: (\d+) level: (\d+)")
 _APIC_WRITE = re.compile(r"^0x([0-9a-f]+) = ")
 _APIC_VALUE = re.compile(r"= 0x([0-9a-f]+)")
+_POP = re.compile(r"in_num (\d+) out_num (\d+)")
+_NOTIFY = re.compile(r"\bn (\d+)")
+TXQ = 1   # virtio-net's transmit queue
 
 
 @dataclass(frozen=True)
@@ -112,7 +155,7 @@ def card_line(events: Sequence[Event], starts: Sequence[float]) -> int | None:
     deciding)."""
     raised = [(ev.time, int(m.group(1))) for ev in events if ev.name == "ioapic_set_irq"
               and (m := _IOAPIC.search(ev.args)) and m.group(2) == "1"]
-    taken = [ev.time for ev in events if ev.name == "e1000x_rx_flt_ucast_match"]
+    taken = [ev.time for ev in events if _is(ev, "rx", None)]
     votes: dict[int, int] = {}
     for start in starts:
         after = next((t for t in taken if t >= start), start)
@@ -128,8 +171,11 @@ def stages(events: Sequence[Event], frames: Sequence[tuple[float, int, int]]
     requests = {seq: t for t, kind, seq in frames if kind == 8}
     replies = {seq: t for t, kind, seq in frames if kind == 0}
     line = card_line(events, list(requests.values()))
+    profile = profile_of(events)
     marked = any(_is(ev, "isr", line) for ev in events)
-    order = [*(MARKED if marked else STAGES)][1:-1] + (["tdt_done"] if marked else [])
+    order = [*(profile.marked if marked else profile.stages)][1:-1]
+    if marked and profile.wait_tdt_done:
+        order.append("tdt_done")
     result = []
     for seq in sorted(requests):
         if seq not in replies:
@@ -141,6 +187,8 @@ def stages(events: Sequence[Event], frames: Sequence[tuple[float, int, int]]
                 break
             if ev.time < marks["wire"]:
                 continue
+            if want[0] in OPTIONAL and len(want) > 1 and _is(ev, want[1], line):
+                want.pop(0)   # not taken this time
             if _is(ev, want[0], line):
                 marks[want.pop(0)] = ev.time
         if not want:
@@ -148,9 +196,29 @@ def stages(events: Sequence[Event], frames: Sequence[tuple[float, int, int]]
     return result
 
 
-def _is(ev: Event, stage: str, line: int | None) -> bool:
+def profile_of(events: Sequence[Event]) -> Profile:
+    """The card model whose events the trace holds."""
+    virtio = any(ev.name == "virtqueue_pop" for ev in events)
+    return PROFILES["virtio-net-pci" if virtio else "e1000"]
+
+
+def _pop(ev: Event) -> tuple[int, int] | None:
+    """(in_num, out_num) of a virtqueue_pop: device-writable and -readable
+    pieces of the element."""
+    m = _POP.search(ev.args) if ev.name == "virtqueue_pop" else None
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _is(ev: Event, stage: str, line: int | None) -> bool:  # noqa: PLR0911
     if stage == "rx":
-        return ev.name == "e1000x_rx_flt_ucast_match"
+        pop = _pop(ev)
+        return ev.name == "e1000x_rx_flt_ucast_match" or (pop is not None and pop[1] == 0)
+    if stage == "txpop":
+        pop = _pop(ev)
+        return pop is not None and pop[0] == 0 and pop[1] > 0
+    if stage == "notify":
+        m = _NOTIFY.search(ev.args) if ev.name == "virtio_queue_notify" else None
+        return bool(m) and int(m.group(1)) == TXQ
     if stage in ("irq", "ack"):
         m = _IOAPIC.search(ev.args) if ev.name == "ioapic_set_irq" else None
         level = "0" if stage == "ack" else "1"
@@ -171,12 +239,18 @@ def breakdown(marks: Sequence[dict[str, float]]) -> list[tuple[str, float, float
     rows: list[tuple[str, float, float]] = []
     if not marks:
         return rows
-    names = MARKED if "isr" in marks[0] else STAGES
-    pairs = [*itertools.pairwise(names), ("wire", "reply")]
+    profile = PROFILES["virtio-net-pci" if "txpop" in marks[0] else "e1000"]
+    names = profile.marked if "isr" in marks[0] else profile.stages
+    pairs: list[tuple[str, str]] = []
+    for m in marks:   # consecutive stages of each echo (an optional one may be missing)
+        pairs += [pair for pair in itertools.pairwise(n for n in names if n in m)
+                  if pair not in pairs]
+    pairs.sort(key=lambda pair: (names.index(pair[0]), names.index(pair[1])))
+    pairs.append(("wire", "reply"))
     if "tdt_done" in marks[0]:
         pairs.insert(-1, ("tdt", "tdt_done"))
     for a, b in pairs:
-        values = sorted((m[b] - m[a]) * 1e6 for m in marks)
+        values = sorted((m[b] - m[a]) * 1e6 for m in marks if a in m and b in m)
         if values:
             p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
             rows.append((f"{a} -> {b}", statistics.median(values), p90))
@@ -184,17 +258,17 @@ def breakdown(marks: Sequence[dict[str, float]]) -> list[tuple[str, float, float
 
 
 def run(kernel: Path, initramfs: Path, pings: int, interval: float, out: Path,  # noqa: PLR0917
-        append: str = "") -> list[dict[str, float]]:
+        append: str = "", model: str = "e1000") -> list[dict[str, float]]:
     out.mkdir(parents=True, exist_ok=True)
     trace, pcap = out / "qemu-trace.log", out / "tap.pcap"
     trace.unlink(missing_ok=True)
     # -msg timestamp=on: the log backend then starts each line with PID@TIME.
-    extra = [arg for ev in EVENTS for arg in ("-trace", ev)] + [
+    extra = [arg for ev in PROFILES[model].events for arg in ("-trace", ev)] + [
         "-D", str(trace), "-msg", "timestamp=on"]
     cmdline = " ".join(filter(None, (f"ip={GUEST_IP}:::255.255.255.0::eth0:off", append)))
     spec = VMSpec(name="pingtrace", index=0, memory_mb=128, cpus=1, kernel=kernel,
                   initramfs=initramfs, cmdline=cmdline,
-                  nics=[NicSpec("tap", model="e1000", ifname=TAP)], extra=extra)
+                  nics=[NicSpec("tap", model=model, ifname=TAP)], extra=extra)
     with Netns() as ns:
         ns.add_bridge(BRIDGE)
         ns.add_address(BRIDGE, f"{PEER_IP}/24")
@@ -227,13 +301,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pings", type=int, default=200)
     parser.add_argument("--interval", type=float, default=0.02)
     parser.add_argument("--append", default="", help="more of the kernel's command line")
+    parser.add_argument("--nic-model", choices=sorted(PROFILES), default="e1000",
+                        help="the card the guest gets (default e1000)")
     parser.add_argument("--out", type=Path, default=Path("build/pingtrace"),
                         help="where the trace, the capture and the console log go")
 
 
 def cmd_pingtrace(args: argparse.Namespace) -> int:
     try:
-        marks = run(args.kernel, args.initrd, args.pings, args.interval, args.out, args.append)
+        marks = run(args.kernel, args.initrd, args.pings, args.interval, args.out, args.append,
+                    args.nic_model)
     except (NetnsError, VMError, TimeoutError, OSError, ValueError) as err:
         print(f"xv6net pingtrace: {err}", file=sys.stderr)
         return 1

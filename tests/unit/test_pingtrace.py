@@ -90,3 +90,51 @@ def test_an_echo_missing_a_stage_is_left_out_and_bad_pcap_refused():
     assert pingtrace.breakdown([]) == []
     with pytest.raises(ValueError):
         pingtrace.pcap_icmp(b"not a pcap at all, no")
+
+
+VIRTIO_ECHO = [  # one echo on virtio-net: QEMU's generic virtio events
+    (10, "virtqueue_pop", "vq 0x7f01 elem 0x5501 in_num 1 out_num 0"),   # a receive buffer
+    (20, "ioapic_set_irq", "vector: 11 level: 1"),
+    (35, "ioapic_set_irq", "vector: 11 level: 0"),
+    (45, "apic_mem_writel", "0xb0 = 0x00000000"),
+    (60, "virtio_queue_notify", "vdev 0x5502 n 0 vq 0x7f01"),   # the receive queue's: not it
+    (90, "virtio_queue_notify", "vdev 0x5502 n 1 vq 0x7f02"),
+    (95, "virtqueue_pop", "vq 0x7f02 elem 0x5503 in_num 0 out_num 1"),  # the reply
+]
+
+
+def test_virtio_stages_come_from_the_virtqueue_events():
+    events = pingtrace.parse_trace("\n".join(line(us, ev, a) for us, ev, a in VIRTIO_ECHO))
+    assert pingtrace.profile_of(events) is pingtrace.PROFILES["virtio-net-pci"]
+    frames = pingtrace.pcap_icmp(pcap([(T0, 8, 1), (T0 + 100e-6, 0, 1)]))
+    marks = pingtrace.stages(events, frames)
+    assert len(marks) == 1
+    rows = {name: med for name, med, _ in pingtrace.breakdown(marks)}
+    assert list(rows) == ["wire -> rx", "rx -> irq", "irq -> ack", "ack -> eoi",
+                          "eoi -> notify", "notify -> txpop", "txpop -> reply", "wire -> reply"]
+    assert rows["wire -> rx"] == pytest.approx(10, abs=1)   # the receive buffer, not the reply's
+    assert rows["eoi -> notify"] == pytest.approx(45, abs=1)   # queue 1's notify
+    assert rows["notify -> txpop"] == pytest.approx(5, abs=1)
+    assert rows["txpop -> reply"] == pytest.approx(5, abs=1)
+
+
+def test_a_frame_handled_on_the_interrupts_way_out_has_no_netrx_mark():
+    # netrx_idle: the marks go isr, ack, eoi, icmp with no 2 (netrx) between.
+    def echo(at, netrx):
+        marked = [*ECHO[:2], (40, "apic_mem_writel", "0x80 = 0x00000001"), *ECHO[2:],
+                  *([(100, "apic_mem_writel", "0x80 = 0x00000002")] if netrx else []),
+                  (120, "apic_mem_writel", "0x80 = 0x00000003"),
+                  (150, "apic_mem_writel", "0x80 = 0x00000004"),
+                  (190, "apic_mem_writel", "0x80 = 0x00000005")]
+        return [line(at + us, ev, a) for us, ev, a in marked]
+    events = pingtrace.parse_trace("\n".join(echo(0, netrx=False) + echo(1000, netrx=True)))
+    frames = pingtrace.pcap_icmp(pcap([(T0, 8, 1), (T0 + 170e-6, 0, 1),
+                                       (T0 + 0.001, 8, 2), (T0 + 0.001170, 0, 2)]))
+    marks = pingtrace.stages(events, frames)
+    assert len(marks) == 2
+    assert "netrx" not in marks[0] and "netrx" in marks[1]
+    rows = {name: med for name, med, _ in pingtrace.breakdown(marks)}
+    assert rows["eoi -> icmp"] == pytest.approx(40, abs=1)    # the first echo's only
+    assert rows["eoi -> netrx"] == pytest.approx(20, abs=1)   # the second's
+    assert rows["netrx -> icmp"] == pytest.approx(20, abs=1)
+    assert rows["icmp -> tdt"] == pytest.approx(30, abs=1)
