@@ -8,6 +8,13 @@
 // sets (QEMU: 256 entries, three pages), and the net header is always
 // 10 bytes.
 //
+// Sent frames raise no interrupt (VIRTQ_AVAIL_F_NO_INTERRUPT on the
+// transmit queue, as the e1000 has no TXDW): their buffers come back at the
+// next vnet_xmit, after each receive poll and at every clock tick. An
+// interrupt per reply would wake the halted vCPU just when the peer's
+// process wakes for the reply (two host threads at once on a small host),
+// and costs an ISR read and an EOI, exits into the emulator.
+//
 // Like the E1000, the device moves frames in and out of host memory itself;
 // unlike it, the rings are in host memory too and the driver tells the
 // device about new buffers by an index in memory, and notifies only when the
@@ -328,9 +335,31 @@ vnet_xmit(struct netdev *dev, struct pbuf *pb)
   q->desc[d] = (struct virtq_desc){ V2P(pb->rp), pbuf_len(pb), 0, 0 };
   v->txbuf[d] = pb;
   vqpost(q, d);
+  LATMARK_AT(4);
   vqpublish(v, q);
+  LATMARK_AT(5);
   release(&v->txlock);
   return 0;
+}
+
+// Reclaim outside vnet_xmit: after a receive poll and at every clock tick
+// (so that the last frame of a burst does not keep its buffer). Memory
+// reads only; txlock keeps interrupts off, so the tick cannot come in
+// while vnet_xmit holds it.
+static void
+reclaim(struct vnet *v)
+{
+  if (vqpending(&v->tx) == 0)
+    return;
+  acquire(&v->txlock);
+  txreclaim(v);
+  release(&v->txlock);
+}
+
+static void
+vnet_tick(struct netdev *dev)
+{
+  reclaim(dev->priv);
 }
 
 static void
@@ -338,6 +367,7 @@ txinit(struct vnet *v)
 {
   for (uint d = 0; d < v->tx.num; d++)
     v->txfree[v->ntxfree++] = d;
+  v->tx.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
 }
 
 // ---- receive --------------------------------------------------------------------
@@ -556,6 +586,7 @@ vnet_poll(struct netdev *dev, int budget)
     pbuf_free(fresh[k]);
   vqpublish(v, &v->rx);
   netdev_input_list(dev, head, &t);
+  reclaim(v);
   return took < most ? budget : (int)took;
 }
 
@@ -591,6 +622,7 @@ static void
 vnetintr(void *arg)
 {
   struct vnet *v = arg;
+  LATMARK_AT(1);
   uchar isr = inb(v->io + VIRTIO_PCI_ISR);
 
   if (isr == 0)
@@ -604,9 +636,6 @@ vnetintr(void *arg)
     v->rx.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
     netdev_schedule(&v->dev, 0);
   }
-  acquire(&v->txlock);
-  txreclaim(v);
-  release(&v->txlock);
 }
 
 static const struct netdev_ops vnet_ops = {
@@ -615,6 +644,7 @@ static const struct netdev_ops vnet_ops = {
   .poll = vnet_poll,
   .irqenable = vnet_irqenable,
   .setflags = vnet_setflags,
+  .tick = vnet_tick,
 };
 
 // ---- bring-up -----------------------------------------------------------------------
