@@ -105,15 +105,16 @@ def measure(model: str, workdir: Path) -> None:
 def per_frame(counts: collections.Counter[tuple[str, str]], frames: int) -> str:
     """The card's accesses per frame by region, then by register (those at
     0.01 per frame or more)."""
-    card = {k: v for k, v in counts.items() if k[0] not in NOT_THE_CARD}
+    frames = max(frames, 1)
+    card = {k: v / frames for k, v in counts.items() if k[0] not in NOT_THE_CARD}
     regions: collections.Counter[str] = collections.Counter()
-    for (region, _), n in card.items():
-        regions[region] += n
+    for (region, _), per in card.items():
+        regions[region] += per
     out = []
-    for region, n in regions.items():
-        regs = [f"{reg} {v / max(frames, 1):.2f}" for (r, reg), v in sorted(card.items())
-                if r == region and v / max(frames, 1) >= 0.01]
-        out.append(f"{region} {n / max(frames, 1):.2f} ({', '.join(regs)})")
+    for region, per in regions.items():
+        regs = [f"{reg} {v:.2f}" for (r, reg), v in sorted(card.items())
+                if r == region and v >= 0.01]
+        out.append(f"{region} {per:.2f} ({', '.join(regs)})")
     return "; ".join(out) or "0"
 
 
